@@ -1,0 +1,20 @@
+// What the main process hands to the runner in every worker (through `project.provide`).
+
+export interface WorkerContext {
+  seed: string
+  reseedRandom: boolean
+  /** The Vitest project's name ('' for the default project). */
+  project: string
+  /** Replay/bisect: absolute file path → test names to run, in order. Absent for a normal run. */
+  plan?: Record<string, string[]>
+  /** Folder where workers leave a synchronous breadcrumb of the running test. */
+  breadcrumbs?: string
+}
+
+export const PROVIDE_KEY = 'flakeseed'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    flakeseed: WorkerContext
+  }
+}

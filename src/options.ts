@@ -1,0 +1,114 @@
+// Plugin options: defaults, environment overrides and validation. A mistake in the config is a
+// FlakeseedError whose message names the option, thrown while Vitest loads the config.
+import { execFileSync } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+
+export type SeedOption = 'random' | 'commit' | number | string
+
+export interface FlakeseedOptions {
+  /**
+   * Where the order comes from: `'random'` (default, a fresh seed every run), `'commit'`
+   * (derived from `git rev-parse HEAD`: every rerun and every shard of a commit share an
+   * order), or a fixed number or string. `FLAKESEED_SEED` overrides it.
+   */
+  seed?: SeedOption
+  /** Seed `Math.random` per test from the seed and the test id (default `true`). */
+  reseedRandom?: boolean
+  /**
+   * SQLite file the history is recorded in, relative to the Vitest root
+   * (default `.flakeseed/history.db`; `FLAKESEED_DB` overrides; `false` records nothing).
+   */
+  db?: string | false
+}
+
+export interface ResolvedOptions {
+  seed: SeedOption
+  reseedRandom: boolean
+  db: string | false
+}
+
+export type SeedSource = 'random' | 'commit' | 'config' | 'env'
+
+/** An error the user caused and can fix: shown as one line, never with a stack. */
+export class FlakeseedError extends Error {
+  override name = 'FlakeseedError'
+}
+
+export const DEFAULT_DB = '.flakeseed/history.db'
+const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db']
+
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === undefined) input = {}
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new FlakeseedError(`flakeseed(options): options must be an object, got ${describe(input)}`)
+  }
+  const options = input as Record<string, unknown>
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN as string[]).includes(key)) {
+      throw new FlakeseedError(`flakeseed: unknown option "${key}" (known options: ${KNOWN.join(', ')})`)
+    }
+  }
+  const { seed = 'random', reseedRandom = true, db = DEFAULT_DB } = options
+  checkSeed(seed, 'seed')
+  if (typeof reseedRandom !== 'boolean') {
+    throw new FlakeseedError(`flakeseed: option "reseedRandom" must be true or false, got ${describe(reseedRandom)}`)
+  }
+  if (db !== false && (typeof db !== 'string' || db === '')) {
+    throw new FlakeseedError(`flakeseed: option "db" must be a file path or false, got ${describe(db)}`)
+  }
+  return { seed: seed as SeedOption, reseedRandom, db: db as string | false }
+}
+
+function checkSeed(seed: unknown, name: string): void {
+  if (typeof seed === 'number') {
+    if (!Number.isSafeInteger(seed)) {
+      throw new FlakeseedError(`flakeseed: option "${name}" must be an integer, a string, 'random' or 'commit', got ${seed}`)
+    }
+    return
+  }
+  if (typeof seed !== 'string' || seed.trim() === '') {
+    throw new FlakeseedError(`flakeseed: option "${name}" must be 'random', 'commit', a number or a non-empty string, got ${describe(seed)}`)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'object') return 'an object'
+  return `${typeof value} ${String(value)}`
+}
+
+export interface ChosenSeed {
+  seed: string
+  source: SeedSource
+}
+
+/**
+ * The seed for one Vitest run. `FLAKESEED_SEED` wins over the config so a developer can replay
+ * a CI seed without editing anything.
+ */
+export function chooseSeed(option: SeedOption, root: string, env: NodeJS.ProcessEnv = process.env): ChosenSeed {
+  const fromEnv = env.FLAKESEED_SEED?.trim()
+  if (fromEnv) {
+    if (fromEnv === 'random' || fromEnv === 'commit') return chooseSeed(fromEnv, root, {})
+    return { seed: fromEnv, source: 'env' }
+  }
+  if (option === 'random') return { seed: String(randomInt(1, 100_000)), source: 'random' }
+  if (option === 'commit') {
+    const sha = gitHead(root)
+    if (!sha) {
+      throw new FlakeseedError(`flakeseed: seed 'commit' needs a git repository, and ${root} is not in one (set seed to 'random' or a number)`)
+    }
+    return { seed: sha.slice(0, 12), source: 'commit' }
+  }
+  return { seed: String(option), source: 'config' }
+}
+
+export function gitHead(cwd: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined
+  } catch {
+    return undefined
+  }
+}

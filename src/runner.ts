@@ -1,0 +1,198 @@
+// The Vitest test runner flakeseed installs in every worker of a project that carries the plugin.
+// It orders the children of every suite by the seeded key (or by a plan), reseeds Math.random
+// per test, and leaves each test's execution position in `task.meta` for the reporter.
+//
+// Loaded in every worker, so it imports only Vitest itself and the pure ordering rule.
+import { openSync, writeSync } from 'node:fs'
+import { threadId } from 'node:worker_threads'
+import { TestRunner, inject } from 'vitest'
+import { disambiguate, NAME_SEPARATOR, orderKey, randomFor, testId } from './order.js'
+import type { WorkerContext } from './context.js'
+
+// Structural views of Vitest's task tree: the fields this runner reads, in both Vitest 4 and 5.
+interface Task {
+  type: 'test' | 'suite'
+  name: string
+  mode: string
+  meta: Record<string, unknown>
+  shuffle?: boolean
+  tasks?: Task[]
+  file?: { filepath: string; name: string }
+}
+interface FileTask extends Task {
+  filepath: string
+  projectName?: string
+}
+
+/** What the runner leaves in `task.meta.flakeseed` for the reporter. */
+export interface TestMeta {
+  /** Position of the test in its file's executed order. */
+  index: number
+  /** The test's name with the ` (n)` suffix of a repeated name, when it differs from Vitest's. */
+  name?: string
+  /** The process (and thread) that ran it. */
+  worker: string
+}
+
+const META_KEY = 'flakeseed'
+const NEVER = /(?!)/
+
+export default class FlakeseedRunner extends TestRunner {
+  private readonly flakeseed: WorkerContext | undefined = readContext()
+  private readonly ownPattern = (this.config as { testNamePattern?: RegExp }).testNamePattern
+  private breadcrumb: number | undefined
+  private randomDepth = 0
+  private originalRandom = Math.random
+
+  override importFile(filepath: string, source: 'collect' | 'setup'): unknown {
+    const plan = this.flakeseed?.plan
+    if (plan && source === 'collect') {
+      // Filtering by name before collection is reported makes the main process (and every
+      // reporter) see unlisted tests as skipped, exactly as `-t` would.
+      const names = plan[filepath]
+      ;(this.config as { testNamePattern?: RegExp }).testNamePattern = names ? exactNames(names) : NEVER
+    }
+    return super.importFile(filepath, source)
+  }
+
+  onCollected(files: FileTask[]): void {
+    const ctx = this.flakeseed
+    if (ctx?.plan) (this.config as { testNamePattern?: RegExp }).testNamePattern = this.ownPattern
+    if (!ctx) return
+    for (const file of files) orderFile(file, ctx)
+  }
+
+  override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): void {
+    const ctx = this.flakeseed
+    const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
+    if (ctx) this.dropBreadcrumb(test as unknown as Task, meta)
+    if (ctx?.reseedRandom && meta) {
+      if (this.randomDepth++ === 0) this.originalRandom = Math.random
+      const file = (test as unknown as Task).file
+      Math.random = randomFor(ctx.seed, testId(ctx.project, file?.name ?? '', meta.name ?? nameOf(test as unknown as Task)))
+    }
+    return (super.onBeforeTryTask as (...args: unknown[]) => void)(test, ...rest)
+  }
+
+  // onAfterTryTask is skipped when the test throws; onAfterRetryTask always runs.
+  onAfterRetryTask(test: Task): void {
+    if (this.flakeseed?.reseedRandom && test.meta[META_KEY] && this.randomDepth > 0) {
+      if (--this.randomDepth === 0) Math.random = this.originalRandom
+    }
+  }
+
+  // A synchronous write survives the worker being SIGKILLed: the reporter reads it to name the
+  // test that was running when the worker died.
+  private dropBreadcrumb(test: Task, meta: TestMeta | undefined): void {
+    const dir = this.flakeseed?.breadcrumbs
+    if (!dir) return
+    try {
+      this.breadcrumb ??= openSync(`${dir}/${WORKER}`, 'w')
+      const line = JSON.stringify({ file: test.file?.filepath, name: meta?.name ?? nameOf(test) }) + '\n'
+      writeSync(this.breadcrumb, line, 0)
+    } catch {
+      // A breadcrumb is a diagnosis aid; never let it affect the test.
+    }
+  }
+}
+
+function readContext(): WorkerContext | undefined {
+  try {
+    return (inject as (key: string) => WorkerContext | undefined)(META_KEY)
+  } catch {
+    return undefined
+  }
+}
+
+// The process, plus the thread in a threads pool, that runs this worker's tests.
+const WORKER = threadId ? `${process.pid}.${threadId}` : String(process.pid)
+
+/** The test's describe chain and title, as flakeseed names it (without the file). */
+function nameOf(task: Task): string {
+  const names: string[] = []
+  let current: (Task & { suite?: Task }) | undefined = task
+  while (current && current.type !== undefined && !('filepath' in current)) {
+    names.unshift(current.name)
+    current = (current as { suite?: Task }).suite
+  }
+  return names.join(NAME_SEPARATOR)
+}
+
+/**
+ * Sorts every suite's children by key (or by plan), keeps children inside their suite so hooks
+ * still wrap exactly their own tests, and numbers the tests in the order they will run.
+ */
+function orderFile(file: FileTask, ctx: WorkerContext): void {
+  const prefix = `${ctx.project ? `${ctx.project}:` : ''}${file.name}${NAME_SEPARATOR}`
+  const names = new Map<Task, string>()
+  const chains: Task[] = []
+  const walk = (suite: Task, chain: string): void => {
+    for (const child of suite.tasks ?? []) {
+      const name = chain ? `${chain}${NAME_SEPARATOR}${child.name}` : child.name
+      names.set(child, name)
+      chains.push(child)
+      if (child.type === 'suite') walk(child, name)
+    }
+  }
+  walk(file, '')
+  // Repeated names get ` (2)`, ` (3)`… in declaration order, so each test has its own id.
+  const unique = disambiguate(chains.map((t) => names.get(t)!))
+  chains.forEach((t, i) => names.set(t, unique[i]!))
+
+  const plan = ctx.plan?.[file.filepath]
+  if (plan) {
+    const position = new Map(plan.map((name, i) => [name, i]))
+    const rank = (task: Task): number => {
+      if (task.type === 'test') return position.get(names.get(task)!) ?? Infinity
+      return Math.min(Infinity, ...(task.tasks ?? []).map(rank))
+    }
+    sortSuites(file, (children) => children.map((c) => ({ c, k: rank(c) })).sort((a, b) => a.k - b.k).map((x) => x.c))
+    // A repeated name matches the name pattern twice; run only the occurrence the plan lists.
+    for (const t of chains) if (t.type === 'test' && (t.mode === 'run' || t.mode === 'queued') && !position.has(names.get(t)!)) t.mode = 'skip'
+  } else {
+    const key = new Map(chains.map((t) => [t, orderKey(ctx.seed, prefix + names.get(t)!)]))
+    sortSuites(file, (children, suite) =>
+      suite.shuffle === false ? children : [...children].sort((a, b) => key.get(a)! - key.get(b)!),
+    )
+  }
+
+  let index = 0
+  const number = (suite: Task): void => {
+    for (const child of suite.tasks ?? []) {
+      if (child.type === 'suite') number(child)
+      else {
+        const name = names.get(child)!
+        const meta: TestMeta = { index: index++, worker: WORKER }
+        if (name !== nameOf(child)) meta.name = name
+        child.meta[META_KEY] = meta
+      }
+    }
+  }
+  number(file)
+}
+
+/** Applies `arrange` to the children of every suite; marks suites so Vitest does not reshuffle. */
+function sortSuites(suite: Task, arrange: (children: Task[], suite: Task) => Task[]): void {
+  if (!suite.tasks) return
+  suite.tasks = arrange(suite.tasks, suite)
+  suite.shuffle = false
+  for (const child of suite.tasks) if (child.type === 'suite') sortSuites(child, arrange)
+}
+
+/**
+ * A pattern for these tests' full names, which Vitest 4 joins with spaces and Vitest 5 with
+ * ` > `. It may also admit a test whose title itself holds ` > `; `orderFile` skips any test the
+ * plan does not list, so the pattern only has to let every listed test through.
+ */
+function exactNames(names: readonly string[]): RegExp {
+  const alternatives = new Set<string>()
+  for (const name of names) {
+    const bare = name.replace(/ \(\d+\)$/, '')
+    alternatives.add(bare.split(NAME_SEPARATOR).map(escapeRegExp).join('(?: > | )'))
+  }
+  return new RegExp(`^(?:${[...alternatives].join('|')})$`)
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}

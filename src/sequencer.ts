@@ -1,0 +1,30 @@
+// The file sequencer (main process). Vitest shards first (by a hash of the path, independent of
+// the seed), then asks us to sort: every shard runs its own files in seeded order.
+import { relative } from 'node:path'
+import { BaseSequencer, type TestSpecification, type TestSequencerConstructor } from 'vitest/node'
+import { fileId, sortByKey, toPosix } from './order.js'
+import type { Session } from './session.js'
+
+/** `file` of a spec: relative to its project's root, `/`-separated, as Vitest names the file task. */
+export function specFile(spec: TestSpecification): string {
+  return toPosix(relative(spec.project.config.root, spec.moduleId))
+}
+
+export function specId(spec: TestSpecification): string {
+  return fileId(spec.project.name, specFile(spec))
+}
+
+/** Vitest constructs the sequencer itself (`new Sequencer(vitest)`), so the session comes by closure. */
+export function createSequencer(session: Session): TestSequencerConstructor {
+  return class FlakeseedSequencer extends BaseSequencer {
+    override async sort(specs: TestSpecification[]): Promise<TestSpecification[]> {
+      const plan = session.plan
+      if (!plan) return sortByKey(specs, session.seed, specId)
+      // Replay and bisect: exactly the plan's files, in the plan's order.
+      const position = new Map(plan.files.map((f, i) => [fileId(f.project, f.file), i]))
+      return specs
+        .filter((spec) => position.has(specId(spec)))
+        .sort((a, b) => position.get(specId(a))! - position.get(specId(b))!)
+    }
+  }
+}

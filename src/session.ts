@@ -1,0 +1,40 @@
+// One Vitest instance's flakeseed state, shared by the plugin instances of all its projects, the
+// sequencer and the reporter. Also the channel through which `flakeseed replay`/`bisect`, which
+// run Vitest in-process, hand a plan to the plugin loaded from the user's config.
+import type { Plan } from './order.js'
+import type { ResolvedOptions, SeedSource } from './options.js'
+
+export type RunKind = 'run' | 'replay' | 'probe'
+
+export interface Session {
+  seed: string
+  seedSource: SeedSource
+  options: ResolvedOptions
+  kind: RunKind
+  /** An exact order to run instead of the seeded one (replay, bisect probes). */
+  plan?: Plan
+  /** Names of the projects whose workers run the flakeseed runner. */
+  projects: Set<string>
+}
+
+/** Set by the CLI before it creates a Vitest instance; read by the plugin when it wires it. */
+export interface Control {
+  seed?: string
+  seedSource?: SeedSource
+  plan?: Plan
+  kind: RunKind
+  /** Overrides the db option (a replay records into the DB it read from; probes record nothing). */
+  db?: string | false
+  onSession?(session: Session): void
+}
+
+const CONTROL = Symbol.for('flakeseed.control')
+
+/** A symbol on globalThis reaches the plugin even when the config loaded another copy of flakeseed. */
+export function setControl(control: Control | undefined): void {
+  ;(globalThis as Record<symbol, unknown>)[CONTROL] = control
+}
+
+export function getControl(): Control | undefined {
+  return (globalThis as Record<symbol, unknown>)[CONTROL] as Control | undefined
+}
