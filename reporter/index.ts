@@ -1,9 +1,36 @@
-// The flakeseed reporter: prints the seed line and (next) records the run in SQLite.
-import type { Reporter, TestSpecification, Vitest } from 'vitest/node'
+// The flakeseed reporter: prints the seed line at the start and the run line at the end, and
+// records the run in SQLite: the run row first, each test file's results when the file ends (one
+// transaction, so a killed run keeps what finished), the final status last.
+//
+// Recording must never change the test run's outcome: every store failure becomes one warning
+// and the run goes on unrecorded (results already written stay).
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { relative } from 'node:path'
+import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
+import { ciInfo, gitInfo } from '../src/environment.js'
+import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
+import { DEFAULT_DB } from '../src/options.js'
+import { shellQuote } from '../src/quote.js'
+import type { TestMeta } from '../src/runner.js'
 import type { Session } from '../src/session.js'
+import { Store, type ResultRow, type TestState } from '../src/store/index.js'
+
+const ERROR_LIMIT = 2000
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
+  private store: Store | undefined
+  private runId: number | undefined
+  private failedStore = false
+  private fileIndex = 0
+  private readonly fileIndexes = new Map<string, number>()
+  private readonly resultOrder = new Map<string, number>()
+  private readonly written = new Set<string>()
+  private readonly workers = new Map<string, number>()
+  private readonly pending: ResultRow[] = []
+  private failed = 0
 
   constructor(
     private readonly session: Session,
@@ -12,14 +39,234 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
+    if (this.dbPath === false) return
+    this.guard(() => {
+      this.store = Store.open(this.dbPath as string)
+      this.runId = this.store.beginRun(this.runMeta())
+    })
   }
 
   onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
     const projects = new Set(specifications.map((s) => s.project.name)).size
     const files = specifications.length
     const parts = [`flakeseed seed ${this.session.seed}`]
+    if (this.runId !== undefined) parts.push(`run ${this.runId}`)
     if (projects > 1) parts.push(`${projects} projects`)
-    parts.push(`${files} file${files === 1 ? '' : 's'} shuffled`)
+    parts.push(`${files} file${files === 1 ? '' : 's'} ${this.session.plan ? 'in replay order' : 'shuffled'}`)
     this.vitest.logger.log(parts.join(' · '))
   }
+
+  onTestModuleStart(module: TestModule): void {
+    this.fileIndexes.set(module.moduleId, this.fileIndex++)
+  }
+
+  onTestCaseResult(test: TestCase): void {
+    // Execution order for projects whose workers do not run the flakeseed runner.
+    const order = this.resultOrder.get(test.module.moduleId) ?? 0
+    this.resultOrder.set(test.module.moduleId, order + 1)
+    ;(test as unknown as { __flakeseedOrder?: number }).__flakeseedOrder = order
+  }
+
+  onTestModuleEnd(module: TestModule): void {
+    this.collect(module)
+    this.flush()
+  }
+
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): void {
+    // A module whose worker died never ends: record what it reported, and the test it was running.
+    for (const module of modules) if (!this.written.has(module.moduleId)) this.collect(module)
+    this.collectCrashes(modules)
+    this.flush()
+    const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
+    if (this.store && this.runId !== undefined) {
+      this.guard(() => this.store!.finishRun(this.runId!, status))
+    }
+    this.store?.close()
+    this.store = undefined
+    if (this.session.breadcrumbs) rmSync(this.session.breadcrumbs, { recursive: true, force: true })
+    this.printEnd(status)
+  }
+
+  private printEnd(status: string): void {
+    const parts = [this.runId !== undefined ? `flakeseed run ${this.runId}` : 'flakeseed', `seed ${this.session.seed}`]
+    parts.push(this.failed ? `${this.failed} failed` : status === 'interrupted' ? 'interrupted' : 'passed')
+    const db = this.dbArgument()
+    if (this.runId !== undefined) parts.push(`replay: npx flakeseed replay ${this.runId}${db}`)
+    else parts.push(`replay: FLAKESEED_SEED=${shellQuote(this.session.seed)} npx vitest run`)
+    this.vitest.logger.log(parts.join(' · '))
+    if (this.failed && this.runId !== undefined && this.session.kind === 'run') {
+      this.vitest.logger.log(`flakeseed bisect: npx flakeseed bisect ${this.runId}${db}`)
+    }
+  }
+
+  private dbArgument(): string {
+    if (this.dbPath === false) return ''
+    const rel = toPosix(relative(process.cwd(), this.dbPath))
+    return rel === DEFAULT_DB ? '' : ` --db ${shellQuote(rel)}`
+  }
+
+  private collect(module: TestModule): void {
+    this.written.add(module.moduleId)
+    const fileIndex = this.fileIndexes.get(module.moduleId) ?? this.fileIndexes.size
+    const project = module.project.name
+    const file = toPosix(module.relativeModuleId)
+    const tests = [...module.children.allTests()]
+    const names = disambiguate(tests.map(nameOf))
+    tests.forEach((test, i) => {
+      const result = test.result()
+      const state = toState(result.state)
+      if (!state) return // never ran: its worker died before reaching it
+      const meta = test.meta() as { flakeseed?: TestMeta }
+      const diagnostic = test.diagnostic()
+      const errors = (result as { errors?: ReadonlyArray<{ message?: string; stack?: string }> }).errors
+      if (state === 'failed') this.failed++
+      this.pending.push({
+        project,
+        file,
+        name: names[i]!,
+        fileIndex,
+        testIndex: meta.flakeseed?.index ?? (test as unknown as { __flakeseedOrder?: number }).__flakeseedOrder ?? i,
+        worker: meta.flakeseed?.worker ? this.workerNumber(meta.flakeseed.worker) : null,
+        state,
+        durationMs: diagnostic ? Math.round(diagnostic.duration) : null,
+        retries: diagnostic?.retryCount ?? 0,
+        flaky: diagnostic?.flaky ?? false,
+        error: state === 'failed' ? formatError(errors) : null,
+      })
+    })
+  }
+
+  /** Workers leave a synchronous breadcrumb of the running test; a dead worker's names its victim. */
+  private collectCrashes(modules: ReadonlyArray<TestModule>): void {
+    const dir = this.session.breadcrumbs
+    if (!dir) return
+    let crumbs: string[] = []
+    try {
+      crumbs = readdirSync(dir)
+    } catch {
+      return
+    }
+    for (const crumb of crumbs) {
+      const entry = readBreadcrumb(`${dir}/${crumb}`)
+      if (!entry) continue
+      const module = modules.find((m) => m.moduleId === entry.file)
+      if (!module) continue
+      const file = toPosix(module.relativeModuleId)
+      const tests = [...module.children.allTests()]
+      const names = disambiguate(tests.map(nameOf))
+      const i = names.indexOf(entry.name)
+      // The breadcrumb of a worker that finished normally points at a test that has a result.
+      if (i < 0 || toState(tests[i]!.result().state)) continue
+      this.failed++
+      this.pending.push({
+        project: module.project.name,
+        file,
+        name: entry.name,
+        fileIndex: this.fileIndexes.get(module.moduleId) ?? this.fileIndexes.size,
+        testIndex: entry.index,
+        worker: this.workerNumber(crumb),
+        state: 'failed',
+        durationMs: null,
+        retries: 0,
+        flaky: false,
+        error: 'flakeseed: the worker running this test file died during this test (crash, out of memory or killed)',
+      })
+    }
+  }
+
+  private flush(): void {
+    if (!this.store || this.runId === undefined || !this.pending.length) return
+    this.guard(() => {
+      this.store!.writeResults(this.runId!, this.pending)
+      this.pending.length = 0
+    })
+  }
+
+  private workerNumber(worker: string): number {
+    let n = this.workers.get(worker)
+    if (n === undefined) this.workers.set(worker, (n = this.workers.size + 1))
+    return n
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action()
+    } catch (error) {
+      if (!this.failedStore) {
+        this.failedStore = true
+        const message = (error as Error).message?.split('\n')[0] ?? String(error)
+        this.vitest?.logger.warn(`flakeseed: not recording this run: ${message.replace(/^flakeseed: /, '')}`)
+      }
+      this.store?.close()
+      this.store = undefined
+    }
+  }
+
+  private runMeta(): Parameters<Store['beginRun']>[0] {
+    const config = this.vitest.config
+    const git = gitInfo(config.root)
+    const ci = ciInfo()
+    const shard = config.shard ? `${config.shard.index}/${config.shard.count}` : null
+    const configFile = this.vitest.vite?.config?.configFile
+    return {
+      uuid: randomUUID(),
+      kind: this.session.kind,
+      startedAt: Date.now(),
+      seed: this.session.seed,
+      seedSource: this.session.seedSource,
+      commitSha: git.commitSha,
+      branch: git.branch,
+      dirty: git.dirty,
+      ciProvider: ci.provider,
+      ciUrl: ci.url,
+      shard,
+      pool: config.pool ?? null,
+      isolate: config.isolate ?? null,
+      // Vitest resolves `fileParallelism: false` to a single worker.
+      fileParallelism: config.maxWorkers !== 1,
+      vitestVersion: this.vitest.version ?? null,
+      nodeVersion: process.version,
+      flakeseedVersion: VERSION,
+      platform: `${process.platform}-${process.arch}`,
+      argv: JSON.stringify(process.argv.slice(2)),
+      root: config.root,
+      config: configFile ? toPosix(relative(config.root, configFile)) : null,
+    }
+  }
+}
+
+/** The describe chain and title, as flakeseed names a test (without the file). */
+export function nameOf(test: TestCase): string {
+  const names = [test.name]
+  for (let parent = test.parent; parent.type === 'suite'; parent = parent.parent) names.unshift(parent.name)
+  return names.join(NAME_SEPARATOR)
+}
+
+function readBreadcrumb(path: string): { file: string; name: string; index: number } | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!)
+  } catch {
+    return undefined
+  }
+}
+
+function toState(state: string): TestState | undefined {
+  if (state === 'passed') return 'passed'
+  if (state === 'failed') return 'failed'
+  if (state === 'skipped') return 'skipped'
+  return undefined
+}
+
+function formatError(errors: ReadonlyArray<{ message?: string; stack?: string }> | undefined): string | null {
+  const error = errors?.[0]
+  if (!error) return null
+  const message = error.message ?? ''
+  const stack = (error.stack ?? '')
+    .split('\n')
+    // The test's own frames locate the failure; Vitest's internals do not.
+    .filter((line) => /^\s*at /.test(line) && !line.includes('/node_modules/'))
+    .slice(0, 5)
+    .join('\n')
+  const text = stack ? `${message}\n${stack}` : message
+  return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text
 }

@@ -1,6 +1,8 @@
 // flakeseed(): the one line in vitest.config.ts. Wires the sequencer (file order), the runner
 // (test order inside files, Math.random) and the reporter (history) into every project it reaches.
-import { resolve } from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
 import type { TestProject, Vitest } from 'vitest/node'
@@ -68,6 +70,7 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   // indistinguishable from a describe's explicit `shuffle: false` opt-out.
   sequence.shuffle = undefined
   const db = session.options.db
+  if (db !== false) session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-'))
   vitest.config.reporters.push(
     new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)),
   )
@@ -86,6 +89,7 @@ function wireProject(session: Session, vitest: Vitest, project: TestProject): vo
     reseedRandom: session.options.reseedRandom,
     project: project.name,
   }
+  if (session.breadcrumbs) context.breadcrumbs = session.breadcrumbs
   if (session.plan) context.plan = workerPlan(session, project)
   project.provide('flakeseed', context)
 }

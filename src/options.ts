@@ -1,7 +1,7 @@
 // Plugin options: defaults, environment overrides and validation. A mistake in the config is a
 // FlakeseedError whose message names the option, thrown while Vitest loads the config.
-import { execFileSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
+import { currentCommit } from './environment.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -96,19 +96,11 @@ export function chooseSeed(option: SeedOption, root: string, env: NodeJS.Process
   }
   if (option === 'random') return { seed: String(randomInt(1, 100_000)), source: 'random' }
   if (option === 'commit') {
-    const sha = gitHead(root)
+    const sha = currentCommit(root)
     if (!sha) {
       throw new FlakeseedError(`flakeseed: seed 'commit' needs a git repository, and ${root} is not in one (set seed to 'random' or a number)`)
     }
     return { seed: sha.slice(0, 12), source: 'commit' }
   }
   return { seed: String(option), source: 'config' }
-}
-
-export function gitHead(cwd: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined
-  } catch {
-    return undefined
-  }
 }

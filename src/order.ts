@@ -4,14 +4,14 @@
 // Every item gets a key derived only from the seed and the item's own stable id. Sorting by
 // that key shuffles, and because an item's key ignores its neighbours, adding or removing
 // tests never changes the relative order of the others (subset stability).
-import alea from 'seedrandom/lib/alea.js'
+import seedrandom from 'seedrandom/seedrandom.js'
 
 /** Separates a test's file from its describe chain and title in ids and names. */
 export const NAME_SEPARATOR = ' > '
 
 /** A position in [0, 1) that depends only on the seed and the id. */
 export function orderKey(seed: string, id: string): number {
-  return alea(`${seed}\u0000${id}`)()
+  return seedrandom(`${seed}\u0000${id}`)()
 }
 
 /** `file` for the default project, `project:file` for a named one. */
@@ -57,7 +57,7 @@ export function disambiguate(names: readonly string[]): string[] {
 
 /** The generator that replaces `Math.random` for one test under one seed. */
 export function randomFor(seed: string, id: string): () => number {
-  const prng = alea(`${seed}\u0000random\u0000${id}`)
+  const prng = seedrandom(`${seed}\u0000random\u0000${id}`)
   return () => prng()
 }
 

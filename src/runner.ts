@@ -28,8 +28,8 @@ interface FileTask extends Task {
 export interface TestMeta {
   /** Position of the test in its file's executed order. */
   index: number
-  /** The test's name with the ` (n)` suffix of a repeated name, when it differs from Vitest's. */
-  name?: string
+  /** The test's name (describe chain and title), with ` (n)` when the name repeats in its file. */
+  name: string
   /** The process (and thread) that ran it. */
   worker: string
 }
@@ -69,7 +69,7 @@ export default class FlakeseedRunner extends TestRunner {
     if (ctx?.reseedRandom && meta) {
       if (this.randomDepth++ === 0) this.originalRandom = Math.random
       const file = (test as unknown as Task).file
-      Math.random = randomFor(ctx.seed, testId(ctx.project, file?.name ?? '', meta.name ?? nameOf(test as unknown as Task)))
+      Math.random = randomFor(ctx.seed, testId(ctx.project, file?.name ?? '', meta.name))
     }
     return (super.onBeforeTryTask as (...args: unknown[]) => void)(test, ...rest)
   }
@@ -88,7 +88,7 @@ export default class FlakeseedRunner extends TestRunner {
     if (!dir) return
     try {
       this.breadcrumb ??= openSync(`${dir}/${WORKER}`, 'w')
-      const line = JSON.stringify({ file: test.file?.filepath, name: meta?.name ?? nameOf(test) }) + '\n'
+      const line = JSON.stringify({ file: test.file?.filepath, name: meta?.name, index: meta?.index }) + '\n'
       writeSync(this.breadcrumb, line, 0)
     } catch {
       // A breadcrumb is a diagnosis aid; never let it affect the test.
@@ -107,17 +107,6 @@ function readContext(): WorkerContext | undefined {
 // The process, plus the thread in a threads pool, that runs this worker's tests.
 const WORKER = threadId ? `${process.pid}.${threadId}` : String(process.pid)
 
-/** The test's describe chain and title, as flakeseed names it (without the file). */
-function nameOf(task: Task): string {
-  const names: string[] = []
-  let current: (Task & { suite?: Task }) | undefined = task
-  while (current && current.type !== undefined && !('filepath' in current)) {
-    names.unshift(current.name)
-    current = (current as { suite?: Task }).suite
-  }
-  return names.join(NAME_SEPARATOR)
-}
-
 /**
  * Sorts every suite's children by key (or by plan), keeps children inside their suite so hooks
  * still wrap exactly their own tests, and numbers the tests in the order they will run.
@@ -135,9 +124,13 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
     }
   }
   walk(file, '')
-  // Repeated names get ` (2)`, ` (3)`… in declaration order, so each test has its own id.
-  const unique = disambiguate(chains.map((t) => names.get(t)!))
-  chains.forEach((t, i) => names.set(t, unique[i]!))
+  // Repeated names get ` (2)`, ` (3)`… in declaration order (tests and suites apart, as the
+  // reporter names them), so each test has its own id.
+  for (const type of ['test', 'suite']) {
+    const same = chains.filter((t) => t.type === type)
+    const unique = disambiguate(same.map((t) => names.get(t)!))
+    same.forEach((t, i) => names.set(t, unique[i]!))
+  }
 
   const plan = ctx.plan?.[file.filepath]
   if (plan) {
@@ -161,9 +154,7 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
     for (const child of suite.tasks ?? []) {
       if (child.type === 'suite') number(child)
       else {
-        const name = names.get(child)!
-        const meta: TestMeta = { index: index++, worker: WORKER }
-        if (name !== nameOf(child)) meta.name = name
+        const meta: TestMeta = { index: index++, name: names.get(child)!, worker: WORKER }
         child.meta[META_KEY] = meta
       }
     }

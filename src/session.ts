@@ -13,6 +13,8 @@ export interface Session {
   kind: RunKind
   /** An exact order to run instead of the seeded one (replay, bisect probes). */
   plan?: Plan
+  /** Folder where workers leave a breadcrumb of their running test (only when recording). */
+  breadcrumbs?: string
   /** Names of the projects whose workers run the flakeseed runner. */
   projects: Set<string>
 }

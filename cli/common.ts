@@ -1,0 +1,57 @@
+// What every command shares: where the DB is, how errors and JSON leave the process.
+import { resolve } from 'node:path'
+import { InvalidArgumentError } from 'commander'
+import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
+import { Store } from '../src/store/index.js'
+
+export interface CommonOptions {
+  db?: string
+  json?: boolean
+}
+
+export const EXIT = { ok: 0, found: 1, usage: 2 } as const
+
+export function dbPath(options: CommonOptions): string {
+  return resolve(options.db ?? (process.env.FLAKESEED_DB || DEFAULT_DB))
+}
+
+export function openStore(options: CommonOptions): Store {
+  return Store.open(dbPath(options), { readonly: true })
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}
+
+/** commander argument parser for a positive whole number. */
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
+  return Number(value)
+}
+
+/** Errors the user can act on print as one line; anything else is a bug and keeps its stack. */
+export function reportError(error: unknown): number {
+  if (error instanceof FlakeseedError) {
+    process.stderr.write(`${error.message}\n`)
+    return EXIT.usage
+  }
+  process.stderr.write(`flakeseed: internal error: ${(error as Error)?.stack ?? String(error)}\n`)
+  return EXIT.usage
+}
+
+/** Pads columns to their widest cell; the last column is left ragged. */
+export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)))
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n')
+}
+
+export function shortSha(sha: string | null): string {
+  return sha ? sha.slice(0, 8) : '-'
+}
+
+export function localTime(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 16)
+}

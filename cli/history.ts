@@ -1,0 +1,69 @@
+import type { Command } from 'commander'
+import { FlakeseedError } from '../src/options.js'
+import { testId } from '../src/order.js'
+import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  limit: number
+}
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('history')
+    .description('one test across runs (exact id or substring): state, seed, commit, position')
+    .argument('<test>', 'test id ("file > describe > test") or part of it')
+    .option('--limit <n>', 'how many results', positiveInt, 50)
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((query: string, options: Options) => action(() => history(query, options)))
+}
+
+export function history(query: string, options: Options): number {
+  const store = openStore(options)
+  try {
+    const tests = store.findTests(query)
+    if (!tests.length) throw new FlakeseedError(`flakeseed: no recorded test matches "${query}"`)
+    const rows = store.history(
+      tests.map((t) => t.id),
+      options.limit,
+    )
+    if (options.json) {
+      printJson(
+        rows.map((r) => ({
+          run: r.run,
+          seed: r.seed,
+          commit: r.commit,
+          state: r.state,
+          project: r.project,
+          file: r.file,
+          name: r.name,
+          test: testId(r.project, r.file, r.name),
+          fileIndex: r.fileIndex,
+          testIndex: r.testIndex,
+          kind: r.kind,
+          startedAt: r.startedAt,
+        })),
+      )
+      return 0
+    }
+    const several = tests.length > 1
+    const out = [['run', 'started', 'commit', 'seed', 'state', 'position', ...(several ? ['test'] : [])]]
+    for (const r of rows) {
+      out.push([
+        r.kind === 'run' ? String(r.run) : `${r.run} (${r.kind})`,
+        localTime(r.startedAt),
+        shortSha(r.commit),
+        r.seed,
+        r.state,
+        `file ${r.fileIndex + 1}, test ${r.testIndex + 1}`,
+        ...(several ? [testId(r.project, r.file, r.name)] : []),
+      ])
+    }
+    if (!several) console.log(testId(tests[0]!.project, tests[0]!.file, tests[0]!.name))
+    else console.log(`${tests.length} tests match "${query}"`)
+    console.log(table(out))
+    return 0
+  } finally {
+    store.close()
+  }
+}

@@ -1,0 +1,104 @@
+import type { Command } from 'commander'
+import { fileId, testId } from '../src/order.js'
+import type { RunRow, StoredResult } from '../src/store/index.js'
+import { localTime, openStore, printJson, shortSha, type CommonOptions } from './common.js'
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('show')
+    .description('one run: metadata, executed order per file, failures with errors')
+    .argument('<run>', 'run id, or last')
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((ref: string, options: CommonOptions) => action(() => show(ref, options)))
+}
+
+export interface ShownFile {
+  project: string
+  file: string
+  index: number
+  tests: Array<{ name: string; state: string; index: number; durationMs: number | null; error: string | null; worker: number | null }>
+}
+
+/** Results grouped by file, files and tests in executed order. */
+export function groupByFile(results: readonly StoredResult[]): ShownFile[] {
+  const files = new Map<string, ShownFile>()
+  for (const r of results) {
+    const key = `${r.fileIndex}\u0000${fileId(r.project, r.file)}`
+    let entry = files.get(key)
+    if (!entry) files.set(key, (entry = { project: r.project, file: r.file, index: r.fileIndex, tests: [] }))
+    entry.tests.push({ name: r.name, state: r.state, index: r.testIndex, durationMs: r.durationMs, error: r.error, worker: r.worker })
+  }
+  return [...files.values()]
+}
+
+export function runJson(run: RunRow) {
+  return {
+    id: run.id,
+    uuid: run.uuid,
+    kind: run.kind,
+    seed: run.seed,
+    seedSource: run.seedSource,
+    status: run.status,
+    commit: run.commitSha,
+    branch: run.branch,
+    dirty: run.dirty,
+    ciProvider: run.ciProvider,
+    ciUrl: run.ciUrl,
+    shard: run.shard,
+    pool: run.pool,
+    isolate: run.isolate,
+    fileParallelism: run.fileParallelism,
+    vitestVersion: run.vitestVersion,
+    nodeVersion: run.nodeVersion,
+    flakeseedVersion: run.flakeseedVersion,
+    platform: run.platform,
+    argv: run.argv,
+    root: run.root,
+    config: run.config,
+    startedAt: new Date(run.startedAt).toISOString(),
+    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+  }
+}
+
+export function show(ref: string, options: CommonOptions): number {
+  const store = openStore(options)
+  try {
+    const run = store.resolveRun(ref, ref === 'last' ? ['run', 'replay'] : undefined)
+    const files = groupByFile(store.results(run.id))
+    if (options.json) {
+      printJson({ run: runJson(run), files })
+      return 0
+    }
+    const counts = { passed: 0, failed: 0, skipped: 0 } as Record<string, number>
+    for (const f of files) for (const t of f.tests) counts[t.state] = (counts[t.state] ?? 0) + 1
+    console.log(`run ${run.id} (${run.kind}) · ${run.status} · seed ${run.seed} (${run.seedSource})`)
+    console.log(`started ${localTime(new Date(run.startedAt).toISOString())} · commit ${shortSha(run.commitSha)}${run.dirty ? ' (dirty)' : ''} · branch ${run.branch ?? '-'}`)
+    const where = [run.ciProvider && `ci ${run.ciProvider}${run.ciUrl ? ` ${run.ciUrl}` : ''}`, run.shard && `shard ${run.shard}`]
+    const setup = `vitest ${run.vitestVersion ?? '?'} · node ${run.nodeVersion} · pool ${run.pool ?? '?'} · isolate ${run.isolate} · ${run.platform}`
+    console.log([...where.filter(Boolean), setup].join(' · '))
+    console.log(`${counts.passed} passed · ${counts.failed} failed · ${counts.skipped} skipped`)
+    console.log('')
+    console.log('executed order:')
+    for (const f of files) {
+      console.log(`  ${f.index + 1}. ${fileId(f.project, f.file)}`)
+      for (const t of f.tests) console.log(`       ${mark(t.state)} ${t.name}`)
+    }
+    const failures = files.flatMap((f) => f.tests.filter((t) => t.state === 'failed').map((t) => ({ f, t })))
+    if (failures.length) {
+      console.log('')
+      console.log('failures:')
+      for (const { f, t } of failures) {
+        console.log(`  ✗ ${testId(f.project, f.file, t.name)}`)
+        for (const line of (t.error ?? '').split('\n')) console.log(`      ${line}`)
+      }
+    }
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+function mark(state: string): string {
+  return state === 'passed' ? '✓' : state === 'failed' ? '✗' : '↓'
+}

@@ -1,0 +1,2 @@
+export const REPO: string
+export function linkModules(dir: string): void

@@ -1,0 +1,81 @@
+// Where a run happened: commit, branch, working-tree state and CI build, from the usual CI
+// variables first (CI checkouts are often detached) and git second.
+import { execFileSync } from 'node:child_process'
+
+export interface GitInfo {
+  commitSha: string | null
+  branch: string | null
+  dirty: boolean | null
+}
+
+export interface CiInfo {
+  provider: string | null
+  url: string | null
+}
+
+export function ciInfo(env: NodeJS.ProcessEnv = process.env): CiInfo {
+  if (env.GITHUB_ACTIONS === 'true') {
+    const url =
+      env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : null
+    return { provider: 'github-actions', url }
+  }
+  if (env.GITLAB_CI) return { provider: 'gitlab', url: env.CI_JOB_URL ?? null }
+  if (env.CIRCLECI) return { provider: 'circleci', url: env.CIRCLE_BUILD_URL ?? null }
+  if (env.BUILDKITE) return { provider: 'buildkite', url: env.BUILDKITE_BUILD_URL ?? null }
+  if (env.JENKINS_URL) return { provider: 'jenkins', url: env.BUILD_URL ?? null }
+  if (env.TF_BUILD) {
+    const url =
+      env.SYSTEM_COLLECTIONURI && env.SYSTEM_TEAMPROJECT && env.BUILD_BUILDID
+        ? `${env.SYSTEM_COLLECTIONURI}${env.SYSTEM_TEAMPROJECT}/_build/results?buildId=${env.BUILD_BUILDID}`
+        : null
+    return { provider: 'azure-pipelines', url }
+  }
+  if (env.CI && env.CI !== 'false' && env.CI !== '0') return { provider: 'ci', url: null }
+  return { provider: null, url: null }
+}
+
+function ciCommit(env: NodeJS.ProcessEnv): string | undefined {
+  return env.GITHUB_SHA || env.CI_COMMIT_SHA || env.CIRCLE_SHA1 || env.BUILDKITE_COMMIT || env.GIT_COMMIT || env.BUILD_SOURCEVERSION || undefined
+}
+
+function ciBranch(env: NodeJS.ProcessEnv): string | undefined {
+  return (
+    env.GITHUB_HEAD_REF ||
+    (env.GITHUB_REF_TYPE === 'branch' ? env.GITHUB_REF_NAME : undefined) ||
+    env.CI_COMMIT_REF_NAME ||
+    env.CIRCLE_BRANCH ||
+    env.BUILDKITE_BRANCH ||
+    env.BRANCH_NAME ||
+    env.GIT_BRANCH ||
+    env.BUILD_SOURCEBRANCHNAME ||
+    undefined
+  )
+}
+
+/** The commit under test: the CI's (checkouts there are often detached or merge commits), else HEAD. */
+export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return ciCommit(env) ?? git(cwd, ['rev-parse', 'HEAD'])
+}
+
+export function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): GitInfo {
+  const commitSha = currentCommit(cwd, env)
+  let branch = ciBranch(env) ?? git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'])
+  if (branch === 'HEAD') branch = undefined
+  // Untracked files (the history DB itself, build output) do not make a checkout dirty.
+  const status = commitSha ? git(cwd, ['status', '--porcelain', '--untracked-files=no']) : undefined
+  return {
+    commitSha: commitSha ?? null,
+    branch: branch ?? null,
+    dirty: status === undefined ? null : status.length > 0,
+  }
+}
+
+function git(cwd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return undefined
+  }
+}

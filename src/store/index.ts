@@ -1,0 +1,364 @@
+// The history store: one SQLite file (WAL, busy timeout), written by the reporter one finished
+// test file per transaction, read by the CLI.
+import { existsSync, mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { FlakeseedError } from '../options.js'
+import { testId } from '../order.js'
+import { migrate, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
+
+export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
+
+export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted' | 'crashed'
+
+export interface RunMeta {
+  uuid: string
+  kind: string
+  startedAt: number
+  seed: string
+  seedSource: string
+  commitSha: string | null
+  branch: string | null
+  dirty: boolean | null
+  ciProvider: string | null
+  ciUrl: string | null
+  shard: string | null
+  pool: string | null
+  isolate: boolean | null
+  fileParallelism: boolean | null
+  vitestVersion: string | null
+  nodeVersion: string
+  flakeseedVersion: string
+  platform: string
+  argv: string
+  root: string
+  config: string | null
+}
+
+export interface ResultRow {
+  project: string
+  file: string
+  name: string
+  fileIndex: number
+  testIndex: number
+  worker: number | null
+  state: TestState
+  durationMs: number | null
+  retries: number
+  flaky: boolean
+  error: string | null
+}
+
+export interface RunRow extends RunMeta {
+  id: number
+  status: RunStatus
+  finishedAt: number | null
+  host: string | null
+  pid: number | null
+}
+
+export interface RunSummary {
+  id: number
+  uuid: string
+  seed: string
+  commit: string | null
+  branch: string | null
+  status: RunStatus
+  kind: string
+  passed: number
+  failed: number
+  skipped: number
+  startedAt: string
+}
+
+export interface StoredResult {
+  testId: number
+  project: string
+  file: string
+  name: string
+  fileIndex: number
+  testIndex: number
+  worker: number | null
+  state: TestState
+  durationMs: number | null
+  retries: number
+  flaky: boolean
+  error: string | null
+}
+
+export interface HistoryRow {
+  run: number
+  seed: string
+  commit: string | null
+  branch: string | null
+  kind: string
+  state: TestState
+  file: string
+  name: string
+  project: string
+  fileIndex: number
+  testIndex: number
+  error: string | null
+  startedAt: string
+}
+
+export interface OpenOptions {
+  /** Open an existing DB for reading only (the CLI's queries). */
+  readonly?: boolean
+  /** Milliseconds to wait for another writer's lock. */
+  timeout?: number
+}
+
+export class Store {
+  private readonly testIds = new Map<string, number>()
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  static open(path: string, options: OpenOptions = {}): Store {
+    if (options.readonly && !existsSync(path)) {
+      throw new FlakeseedError(`flakeseed: no history at ${path} (run vitest with the flakeseed plugin first, or pass --db)`)
+    }
+    let db: Database.Database | undefined
+    try {
+      if (!options.readonly) mkdirSync(dirname(path), { recursive: true })
+      db = new Database(path, { readonly: options.readonly ?? false, timeout: options.timeout ?? 5000 })
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL')
+        db.pragma('synchronous = NORMAL')
+        migrate(db, path)
+      } else {
+        const version = db.pragma('user_version', { simple: true }) as number
+        if (version === 0) throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
+        if (version !== SCHEMA_VERSION) {
+          // A read-only open cannot migrate; migrate with a writable handle first.
+          db.close()
+          Store.open(path, { timeout: options.timeout }).close()
+          db = new Database(path, { readonly: true, timeout: options.timeout ?? 5000 })
+        }
+      }
+      return new Store(db, path)
+    } catch (error) {
+      db?.close()
+      throw asStoreError(error, path)
+    }
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  // ---- writes (reporter) ----
+
+  beginRun(meta: RunMeta): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (uuid, kind, status, started_at, seed, seed_source, commit_sha, branch, dirty,
+           ci_provider, ci_url, shard, pool, isolate, file_parallelism, vitest_version, node_version,
+           flakeseed_version, platform, argv, root, config, host, pid)
+         VALUES (@uuid, @kind, 'running', @startedAt, @seed, @seedSource, @commitSha, @branch, @dirty,
+           @ciProvider, @ciUrl, @shard, @pool, @isolate, @fileParallelism, @vitestVersion, @nodeVersion,
+           @flakeseedVersion, @platform, @argv, @root, @config, @host, @pid)`,
+      )
+      .run({
+        ...meta,
+        dirty: bool(meta.dirty),
+        isolate: bool(meta.isolate),
+        fileParallelism: bool(meta.fileParallelism),
+        host: hostname(),
+        pid: process.pid,
+      })
+    return Number(info.lastInsertRowid)
+  }
+
+  /** One finished test file (or any batch) in one transaction: a killed run keeps what finished. */
+  writeResults(runId: number, rows: readonly ResultRow[]): void {
+    if (!rows.length) return
+    const upsertTest = this.db.prepare(
+      `INSERT INTO tests (project, file, name) VALUES (?, ?, ?)
+       ON CONFLICT (project, file, name) DO UPDATE SET name = excluded.name RETURNING id`,
+    )
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.db
+      .transaction(() => {
+        for (const r of rows) {
+          const key = testId(r.project, r.file, r.name)
+          let id = this.testIds.get(key)
+          if (id === undefined) {
+            id = (upsertTest.get(r.project, r.file, r.name) as { id: number }).id
+            this.testIds.set(key, id)
+          }
+          insert.run(runId, id, r.fileIndex, r.testIndex, r.worker, STATE[r.state], r.durationMs, r.retries, r.flaky ? 1 : 0, r.error)
+        }
+      })
+      .immediate()
+  }
+
+  finishRun(runId: number, status: Exclude<RunStatus, 'running' | 'crashed'>, finishedAt = Date.now()): void {
+    this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, finishedAt, runId)
+  }
+
+  // ---- reads (CLI) ----
+
+  /** `last` (the newest run of kind `run`, or of any kind), or a run id. */
+  resolveRun(ref: string, kinds: readonly string[] = ['run']): RunRow {
+    let row: Record<string, unknown> | undefined
+    if (ref === 'last') {
+      row = this.db
+        .prepare(`SELECT * FROM runs WHERE kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`)
+        .get(...kinds) as Record<string, unknown> | undefined
+      if (!row) throw new FlakeseedError(`flakeseed: ${this.path} has no recorded runs yet`)
+    } else {
+      if (!/^\d+$/.test(ref)) throw new FlakeseedError(`flakeseed: "${ref}" is not a run id (use a number from \`flakeseed runs\`, or last)`)
+      row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(Number(ref)) as Record<string, unknown> | undefined
+      if (!row) throw new FlakeseedError(`flakeseed: no run ${ref} in ${this.path}`)
+    }
+    return toRun(row)
+  }
+
+  listRuns(limit: number): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.*, 
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 0) AS passed,
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 1) AS failed,
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 2) AS skipped
+         FROM runs r ORDER BY r.id DESC LIMIT ?`,
+      )
+      .all(limit) as Record<string, unknown>[]
+    return rows.map((row) => {
+      const run = toRun(row)
+      return {
+        id: run.id,
+        uuid: run.uuid,
+        seed: run.seed,
+        commit: run.commitSha,
+        branch: run.branch,
+        status: run.status,
+        kind: run.kind,
+        passed: Number(row.passed),
+        failed: Number(row.failed),
+        skipped: Number(row.skipped),
+        startedAt: new Date(run.startedAt).toISOString(),
+      }
+    })
+  }
+
+  /** A run's results in executed order: files by index, tests by position in their file. */
+  results(runId: number): StoredResult[] {
+    const rows = this.db
+      .prepare(
+        `SELECT t.id AS testId, t.project, t.file, t.name, r.file_index AS fileIndex, r.test_index AS testIndex,
+           r.worker, r.state, r.duration_ms AS durationMs, r.retries, r.flaky, r.error
+         FROM results r JOIN tests t ON t.id = r.test_id
+         WHERE r.run_id = ? ORDER BY r.file_index, r.test_index`,
+      )
+      .all(runId) as Array<Record<string, unknown>>
+    return rows.map((r) => ({
+      ...(r as unknown as StoredResult),
+      state: STATE_NAME[r.state as number]!,
+      flaky: r.flaky === 1,
+    }))
+  }
+
+  /** Tests whose id is `query` exactly, else those whose id contains it. */
+  findTests(query: string): Array<{ id: number; project: string; file: string; name: string }> {
+    const all = this.db.prepare('SELECT id, project, file, name FROM tests').all() as Array<{
+      id: number
+      project: string
+      file: string
+      name: string
+    }>
+    const exact = all.filter((t) => testId(t.project, t.file, t.name) === query)
+    return exact.length ? exact : all.filter((t) => testId(t.project, t.file, t.name).includes(query))
+  }
+
+  history(testIds: readonly number[], limit = 1000): HistoryRow[] {
+    if (!testIds.length) return []
+    const rows = this.db
+      .prepare(
+        `SELECT r.run_id AS run, runs.seed, runs.commit_sha AS "commit", runs.branch, runs.kind, r.state,
+           t.file, t.name, t.project, r.file_index AS fileIndex, r.test_index AS testIndex, r.error,
+           runs.started_at AS startedAt
+         FROM results r JOIN runs ON runs.id = r.run_id JOIN tests t ON t.id = r.test_id
+         WHERE r.test_id IN (${testIds.map(() => '?').join(',')})
+         ORDER BY r.run_id DESC, t.file, t.name LIMIT ?`,
+      )
+      .all(...testIds, limit) as Array<Record<string, unknown>>
+    return rows.map((r) => ({
+      ...(r as unknown as HistoryRow),
+      state: STATE_NAME[r.state as number]!,
+      startedAt: new Date(r.startedAt as number).toISOString(),
+    }))
+  }
+}
+
+function bool(value: boolean | null): number | null {
+  return value === null ? null : value ? 1 : 0
+}
+
+function toRun(row: Record<string, unknown>): RunRow {
+  const run: RunRow = {
+    id: row.id as number,
+    uuid: row.uuid as string,
+    kind: row.kind as string,
+    status: row.status as RunStatus,
+    startedAt: row.started_at as number,
+    finishedAt: (row.finished_at as number | null) ?? null,
+    seed: row.seed as string,
+    seedSource: row.seed_source as string,
+    commitSha: row.commit_sha as string | null,
+    branch: row.branch as string | null,
+    dirty: row.dirty === null ? null : row.dirty === 1,
+    ciProvider: row.ci_provider as string | null,
+    ciUrl: row.ci_url as string | null,
+    shard: row.shard as string | null,
+    pool: row.pool as string | null,
+    isolate: row.isolate === null ? null : row.isolate === 1,
+    fileParallelism: row.file_parallelism === null ? null : row.file_parallelism === 1,
+    vitestVersion: row.vitest_version as string | null,
+    nodeVersion: row.node_version as string,
+    flakeseedVersion: row.flakeseed_version as string,
+    platform: row.platform as string,
+    argv: row.argv as string,
+    root: row.root as string,
+    config: row.config as string | null,
+    host: row.host as string | null,
+    pid: row.pid as number | null,
+  }
+  if (run.status === 'running' && !isAlive(run)) run.status = 'crashed'
+  return run
+}
+
+/** A `running` row whose process is gone was killed before it could finish. */
+function isAlive(run: RunRow): boolean {
+  if (run.host !== hostname() || !run.pid) return Date.now() - run.startedAt < 24 * 3600_000
+  try {
+    process.kill(run.pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function asStoreError(error: unknown, path: string): Error {
+  if (error instanceof FlakeseedError) return error
+  const code = (error as { code?: string }).code ?? ''
+  const message = (error as Error).message ?? String(error)
+  if (code === 'SQLITE_NOTADB' || /not a database/i.test(message)) {
+    return new FlakeseedError(`flakeseed: ${path} is not a SQLite database`)
+  }
+  if (code === 'SQLITE_BUSY' || /locked|busy/i.test(message)) {
+    return new FlakeseedError(`flakeseed: ${path} is locked by another process`)
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS') {
+    return new FlakeseedError(`flakeseed: ${path} is not writable`)
+  }
+  return new FlakeseedError(`flakeseed: cannot open ${path}: ${message.split('\n')[0]}`)
+}

@@ -1,0 +1,223 @@
+// Seeded ordering, end to end: real Vitest runs fixture projects with the plugin, and the tests
+// assert the order the fixture's own tests logged while they ran.
+import { execFileSync } from 'node:child_process'
+import { describe, expect, test } from 'vitest'
+import { config, createProject, LOG, testFile } from '../helpers/project.js'
+
+const SERIAL = `fileParallelism: false`
+
+function suite() {
+  return createProject({
+    'vitest.config.ts': config(`{ db: false }`, SERIAL),
+    'test/a.test.ts': testFile('a', 2, 6),
+    'test/b.test.ts': testFile('b', 2, 6),
+    'test/c.test.ts': testFile('c', 1, 8),
+    'test/d.test.ts': testFile('d', 3, 3),
+  })
+}
+
+function ran(project: ReturnType<typeof suite>, seed: string, args: string[] = []) {
+  const result = project.vitest(args, { FLAKESEED_SEED: seed })
+  expect(result.code, result.output).toBe(0)
+  return result
+}
+
+describe('seeded order', () => {
+  test('the same seed gives the same order, another seed another order', () => {
+    const project = suite()
+    const first = ran(project, '1183')
+    const again = ran(project, '1183')
+    const other = ran(project, '77')
+    expect(first.log).toHaveLength(12 + 12 + 8 + 9)
+    expect(again.log).toEqual(first.log)
+    expect(other.log).not.toEqual(first.log)
+    expect([...other.log].sort()).toEqual([...first.log].sort())
+    // Both files and tests inside describes move.
+    const files = (log: string[]) => [...new Set(log.map((l) => l.split(' ')[0]))]
+    const inDescribe = (log: string[]) => log.filter((l) => l.startsWith('a d0 '))
+    expect(files(first.log).join() !== files(other.log).join() || inDescribe(first.log).join() !== inDescribe(other.log).join()).toBe(true)
+  })
+
+  test('the seed line is printed at the start, and the declaration order is not what runs', () => {
+    const project = suite()
+    const result = ran(project, 'abc')
+    expect(result.stdout).toMatch(/^flakeseed seed abc · 4 files shuffled$/m)
+    const declared = ['a', 'b', 'c', 'd'].flatMap((f) => result.log.filter((l) => l.startsWith(`${f} `)).sort())
+    expect(result.log).not.toEqual(declared)
+  })
+
+  test('the order does not depend on the folder the project lives in', () => {
+    const project = suite()
+    const copy = project.copy()
+    expect(copy.dir).not.toBe(project.dir)
+    expect(ran(copy, '42').log).toEqual(ran(project, '42').log)
+  })
+
+  test('removing one test and adding another keeps the relative order of the rest', () => {
+    const project = suite()
+    const before = ran(project, '9').log
+    project.write({
+      'test/a.test.ts': testFile('a', 2, 6).replace(`  test('t3', () => log('a d1 t3'))\n`, ''),
+      'test/e.test.ts': testFile('e', 1, 3),
+    })
+    project.write({ 'test/b.test.ts': testFile('b', 2, 6).replace(`describe('d0', () => {`, `describe('d0', () => {\n  test('new', () => log('b d0 new'))`) })
+    const after = ran(project, '9').log
+    expect(after).not.toContain('a d1 t3')
+    expect(after).toContain('b d0 new')
+    expect(after).toContain('e d0 t0')
+    const common = (log: string[], other: string[]) => log.filter((l) => other.includes(l))
+    expect(common(after, before)).toEqual(common(before, after))
+  })
+
+  test('hooks still wrap exactly the tests of their own describe', () => {
+    const hooked = (name: string) => `describe('${name}', () => {
+  beforeAll(() => log('beforeAll ${name}'))
+  afterAll(() => log('afterAll ${name}'))
+  beforeEach((ctx) => log('beforeEach ${name} ' + ctx.task.name))
+  afterEach((ctx) => log('afterEach ${name} ' + ctx.task.name))
+  test('t0', () => log('test ${name} t0'))
+  test('t1', () => log('test ${name} t1'))
+  test('t2', () => log('test ${name} t2'))
+  describe('inner', () => {
+    beforeAll(() => log('beforeAll ${name}/inner'))
+    afterAll(() => log('afterAll ${name}/inner'))
+    test('i0', () => log('test ${name}/inner i0'))
+    test('i1', () => log('test ${name}/inner i1'))
+  })
+})`
+    const project = createProject({
+      'vitest.config.ts': config(`{ db: false }`, SERIAL),
+      'test/h.test.ts': [`import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'`, LOG, hooked('x'), hooked('y')].join('\n'),
+    })
+    for (const seed of ['1', '2', '3']) {
+      const log = ran(project, seed).log
+      for (const block of ['x', 'y']) {
+        const start = log.indexOf(`beforeAll ${block}`)
+        const end = log.indexOf(`afterAll ${block}`)
+        const mine = log.flatMap((line, i) => (line.startsWith(`test ${block} `) || line.startsWith(`test ${block}/`) ? [i] : []))
+        expect(mine).toHaveLength(5)
+        // Every test of the block runs between its beforeAll and afterAll, nothing of the other block does.
+        expect(mine.every((i) => i > start && i < end)).toBe(true)
+        expect(log.slice(start, end).some((l) => /^test (?!x)/.test(l) && block === 'x')).toBe(false)
+        // beforeEach/afterEach of the block surround each of its own tests.
+        for (const t of ['t0', 't1', 't2']) {
+          const at = log.indexOf(`test ${block} ${t}`)
+          expect(log[at - 1]).toBe(`beforeEach ${block} ${t}`)
+          expect(log[at + 1]).toBe(`afterEach ${block} ${t}`)
+        }
+        const inner = log.indexOf(`beforeAll ${block}/inner`)
+        const innerEnd = log.indexOf(`afterAll ${block}/inner`)
+        expect(log.indexOf(`test ${block}/inner i0`)).toBeGreaterThan(inner)
+        expect(log.indexOf(`test ${block}/inner i1`)).toBeLessThan(innerEnd)
+      }
+    }
+  })
+
+  test('a describe with shuffle: false keeps its declaration order', () => {
+    const project = createProject({
+      'vitest.config.ts': config(`{ db: false }`, SERIAL),
+      'test/s.test.ts': [
+        `import { describe, test } from 'vitest'`,
+        LOG,
+        `describe('fixed', { shuffle: false }, () => {`,
+        ...Array.from({ length: 8 }, (_, i) => `  test('f${i}', () => log('fixed f${i}'))`),
+        `})`,
+        `describe('free', () => {`,
+        ...Array.from({ length: 8 }, (_, i) => `  test('r${i}', () => log('free r${i}'))`),
+        `})`,
+      ].join('\n'),
+    })
+    const orders = ['1', '2', '3', '4'].map((seed) => ran(project, seed).log)
+    for (const log of orders) expect(log.filter((l) => l.startsWith('fixed'))).toEqual(Array.from({ length: 8 }, (_, i) => `fixed f${i}`))
+    expect(new Set(orders.map((log) => log.filter((l) => l.startsWith('free')).join())).size).toBeGreaterThan(1)
+  })
+
+  test("Vitest's own --sequence.shuffle does not reshuffle after flakeseed", () => {
+    const project = suite()
+    const plain = ran(project, '5').log
+    const withVitestShuffle = ran(project, '5', ['--sequence.shuffle', '--sequence.seed', '99']).log
+    expect(withVitestShuffle).toEqual(plain)
+  })
+
+  test('--shard 1/2 and 2/2 run every test exactly once, each in seeded order', () => {
+    const project = suite()
+    const full = ran(project, '31').log
+    const one = ran(project, '31', ['--shard', '1/2']).log
+    const two = ran(project, '31', ['--shard', '2/2']).log
+    expect([...one, ...two].sort()).toEqual([...full].sort())
+    expect(one.length).toBeGreaterThan(0)
+    expect(two.length).toBeGreaterThan(0)
+    // A shard's order is the full run's order restricted to its tests (subset stability).
+    expect(one).toEqual(full.filter((l) => one.includes(l)))
+    expect(two).toEqual(full.filter((l) => two.includes(l)))
+  })
+
+  test('seed: commit derives the seed from the commit, FLAKESEED_SEED overrides the config', () => {
+    const project = createProject({
+      'vitest.config.ts': config(`{ db: false, seed: 'commit' }`, SERIAL),
+      'test/a.test.ts': testFile('a', 1, 2),
+    })
+    const outside = project.vitest()
+    // The sandbox is not a git repository: say so in one line instead of shuffling silently.
+    expect(outside.code).not.toBe(0)
+    expect(outside.output).toContain(`seed 'commit' needs a git repository`)
+    const git = (args: string[]) => execFileSync('git', args, { cwd: project.dir })
+    git(['init', '-q'])
+    git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'x'])
+    const sha = String(git(['rev-parse', 'HEAD'])).trim()
+    const byCommit = project.vitest()
+    expect(byCommit.stdout).toContain(`flakeseed seed ${sha.slice(0, 12)} ·`)
+    expect(project.vitest([], { FLAKESEED_SEED: '8' }).stdout).toContain('flakeseed seed 8 ·')
+  })
+})
+
+describe('Math.random per test', () => {
+  const file = [
+    `import { afterAll, describe, expect, test } from 'vitest'`,
+    LOG,
+    `describe('r', () => {`,
+    `  test('draws', () => log('draws ' + Math.random() + ' ' + Math.random()))`,
+    `  test('throws', () => { Math.random(); throw new Error('boom') })`,
+    `  test('other', () => log('other ' + Math.random()))`,
+    `  afterAll(() => log('native ' + /\\[native code\\]/.test(Function.prototype.toString.call(Math.random))))`,
+    `})`,
+  ].join('\n')
+
+  test('is the same under one seed, different under another, and restored after a throwing test', () => {
+    const project = createProject({ 'vitest.config.ts': config(`{ db: false }`), 'test/r.test.ts': file })
+    const values = (seed: string) => {
+      const result = project.vitest([], { FLAKESEED_SEED: seed })
+      expect(result.code).toBe(1) // the throwing test fails; nothing else does
+      expect(result.log).toContain('native true')
+      return result.log.filter((l) => !l.startsWith('native')).sort()
+    }
+    const a = values('1')
+    expect(values('1')).toEqual(a)
+    expect(values('2')).not.toEqual(a)
+    const [draw1, draw2] = a.find((l) => l.startsWith('draws'))!.split(' ').slice(1).map(Number)
+    expect(draw1).not.toBe(draw2)
+  })
+
+  test('reseedRandom: false leaves Math.random alone', () => {
+    const project = createProject({ 'vitest.config.ts': config(`{ db: false, reseedRandom: false }`), 'test/r.test.ts': file })
+    const draws = () => project.vitest([], { FLAKESEED_SEED: '1' }).log.find((l) => l.startsWith('draws'))
+    expect(draws()).not.toEqual(draws())
+  })
+})
+
+describe('bad options', () => {
+  for (const [options, message] of [
+    [`{ sead: 1 }`, `flakeseed: unknown option "sead"`],
+    [`{ seed: true }`, `flakeseed: option "seed" must be`],
+    [`{ reseedRandom: 'yes' }`, `flakeseed: option "reseedRandom" must be true or false`],
+    [`{ db: 3 }`, `flakeseed: option "db" must be a file path or false`],
+  ] as const) {
+    test(`${options} fails at config load naming the option`, () => {
+      const project = createProject({ 'vitest.config.ts': config(options), 'test/a.test.ts': testFile('a', 1, 1) })
+      const result = project.vitest()
+      expect(result.code).not.toBe(0)
+      expect(result.output).toContain(message)
+      expect(result.log).toEqual([])
+    })
+  }
+})
