@@ -1,6 +1,6 @@
 // What every command shares: where the DB is, how errors and JSON leave the process.
 import { resolve } from 'node:path'
-import { InvalidArgumentError } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
 import { Store } from '../src/store/index.js'
 
@@ -21,6 +21,19 @@ export function openStore(options: CommonOptions): Store {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}
+
+/**
+ * A usage mistake (bad option value, missing argument, unknown option) prints as one line on
+ * stderr, like every other error: commander's message plus where to look, and no help dump.
+ */
+export function oneLineErrors(command: Command): Command {
+  return command.showHelpAfterError(false).configureOutput({
+    outputError: (message, write) => {
+      const line = message.trim().split('\n')[0]!.replace(/^error: /, '')
+      write(`flakeseed: ${line} (see flakeseed ${command.name()} --help)\n`)
+    },
+  })
 }
 
 /** commander argument parser for a positive whole number. */

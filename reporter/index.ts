@@ -14,9 +14,10 @@ import { DEFAULT_DB } from '../src/options.js'
 import { shellQuote } from '../src/quote.js'
 import type { TestMeta } from '../src/runner.js'
 import type { Session } from '../src/session.js'
-import { Store, type ResultRow, type TestState } from '../src/store/index.js'
+import { asStoreError, Store, type ResultRow, type TestState } from '../src/store/index.js'
 
 const ERROR_LIMIT = 2000
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 export class FlakeseedReporter implements Reporter {
@@ -39,14 +40,19 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
-    if (this.dbPath === false) return
-    this.guard(() => {
-      this.store = Store.open(this.dbPath as string)
-      this.runId = this.store.beginRun(this.runMeta())
-    })
   }
 
+  // One run row per test run: `vitest run` has one, a replay --repeat or watch mode several.
   onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
+    this.reset()
+    if (this.dbPath !== false && !this.failedStore) {
+      this.guard(() => {
+        this.store = Store.open(this.dbPath as string)
+        this.runId = this.store.beginRun(this.runMeta())
+      })
+      if (this.runId !== undefined) this.addSignalHandlers()
+    }
+    if (this.session.quiet) return
     const projects = new Set(specifications.map((s) => s.project.name)).size
     const files = specifications.length
     const parts = [`flakeseed seed ${this.session.seed}`]
@@ -54,6 +60,18 @@ export class FlakeseedReporter implements Reporter {
     if (projects > 1) parts.push(`${projects} projects`)
     parts.push(`${files} file${files === 1 ? '' : 's'} ${this.session.plan ? 'in replay order' : 'shuffled'}`)
     this.vitest.logger.log(parts.join(' · '))
+  }
+
+  private reset(): void {
+    this.runId = undefined
+    this.fileIndex = 0
+    this.fileIndexes.clear()
+    this.resultOrder.clear()
+    this.written.clear()
+    this.workers.clear()
+    this.pending.length = 0
+    this.failed = 0
+    clearBreadcrumbs(this.session.breadcrumbs)
   }
 
   onTestModuleStart(module: TestModule): void {
@@ -73,6 +91,7 @@ export class FlakeseedReporter implements Reporter {
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): void {
+    this.removeSignalHandlers()
     // A module whose worker died never ends: record what it reported, and the test it was running.
     for (const module of modules) if (!this.written.has(module.moduleId)) this.collect(module)
     this.collectCrashes(modules)
@@ -83,8 +102,41 @@ export class FlakeseedReporter implements Reporter {
     }
     this.store?.close()
     this.store = undefined
-    if (this.session.breadcrumbs) rmSync(this.session.breadcrumbs, { recursive: true, force: true })
-    this.printEnd(status)
+    clearBreadcrumbs(this.session.breadcrumbs)
+    if (!this.session.quiet) this.printEnd(status)
+  }
+
+  /**
+   * Ctrl-C, or a CI job's cancellation (SIGINT, SIGTERM): Vitest exits from its own handler
+   * without ending the run, so record the run as interrupted here, synchronously, before it goes.
+   */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const alone = this.aloneOn.has(signal)
+    this.removeSignalHandlers()
+    this.flush()
+    if (this.store && this.runId !== undefined) this.guard(() => this.store!.finishRun(this.runId!, 'interrupted'))
+    this.store?.close()
+    this.store = undefined
+    clearBreadcrumbs(this.session.breadcrumbs)
+    // Vitest's own handler exits the process. Were there none, this listener would have replaced
+    // the default action of the signal: take it now. (Vitest's `once` listener is already gone
+    // from the list by the time this one runs, so the count is taken when registering.)
+    if (alone) process.kill(process.pid, signal)
+  }
+
+  private readonly aloneOn = new Set<NodeJS.Signals>()
+
+  private addSignalHandlers(): void {
+    this.removeSignalHandlers()
+    for (const signal of SIGNALS) {
+      if (process.listenerCount(signal) === 0) this.aloneOn.add(signal)
+      process.once(signal, this.onSignal)
+    }
+  }
+
+  private removeSignalHandlers(): void {
+    for (const signal of SIGNALS) process.off(signal, this.onSignal)
+    this.aloneOn.clear()
   }
 
   private printEnd(status: string): void {
@@ -194,7 +246,10 @@ export class FlakeseedReporter implements Reporter {
     } catch (error) {
       if (!this.failedStore) {
         this.failedStore = true
-        const message = (error as Error).message?.split('\n')[0] ?? String(error)
+        // SQLite's own messages ("database is locked") do not say which file: name it.
+        const sqlite = /^SQLITE_/.test(String((error as { code?: unknown } | null)?.code ?? ''))
+        const described = sqlite && this.dbPath !== false ? asStoreError(error, this.dbPath, 'cannot write to') : error
+        const message = (described as Error)?.message?.split('\n')[0] ?? String(described)
         this.vitest?.logger.warn(`flakeseed: not recording this run: ${message.replace(/^flakeseed: /, '')}`)
       }
       this.store?.close()
@@ -240,6 +295,20 @@ export function nameOf(test: TestCase): string {
   const names = [test.name]
   for (let parent = test.parent; parent.type === 'suite'; parent = parent.parent) names.unshift(parent.name)
   return names.join(NAME_SEPARATOR)
+}
+
+/** Breadcrumbs are per run: workers are fresh each run, and a stale one would name a wrong test. */
+function clearBreadcrumbs(dir: string | undefined): void {
+  if (!dir) return
+  for (const entry of safeReaddir(dir)) rmSync(`${dir}/${entry}`, { force: true })
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 
 function readBreadcrumb(path: string): { file: string; name: string; index: number } | undefined {

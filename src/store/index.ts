@@ -110,6 +110,13 @@ export interface OpenOptions {
   timeout?: number
 }
 
+/** The busy timeout: how long a write waits for another process's lock (`FLAKESEED_DB_TIMEOUT` ms, default 5 s). */
+export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.FLAKESEED_DB_TIMEOUT?.trim()
+  if (value && /^\d+$/.test(value)) return Number(value)
+  return 5000
+}
+
 export class Store {
   private readonly testIds = new Map<string, number>()
 
@@ -122,10 +129,11 @@ export class Store {
     if (options.readonly && !existsSync(path)) {
       throw new FlakeseedError(`flakeseed: no history at ${path} (run vitest with the flakeseed plugin first, or pass --db)`)
     }
+    const timeout = options.timeout ?? busyTimeout()
     let db: Database.Database | undefined
     try {
       if (!options.readonly) mkdirSync(dirname(path), { recursive: true })
-      db = new Database(path, { readonly: options.readonly ?? false, timeout: options.timeout ?? 5000 })
+      db = new Database(path, { readonly: options.readonly ?? false, timeout })
       if (!options.readonly) {
         db.pragma('journal_mode = WAL')
         db.pragma('synchronous = NORMAL')
@@ -136,8 +144,8 @@ export class Store {
         if (version !== SCHEMA_VERSION) {
           // A read-only open cannot migrate; migrate with a writable handle first.
           db.close()
-          Store.open(path, { timeout: options.timeout }).close()
-          db = new Database(path, { readonly: true, timeout: options.timeout ?? 5000 })
+          Store.open(path, { timeout }).close()
+          db = new Database(path, { readonly: true, timeout })
         }
       }
       return new Store(db, path)
@@ -347,7 +355,8 @@ function isAlive(run: RunRow): boolean {
   }
 }
 
-function asStoreError(error: unknown, path: string): Error {
+/** A store failure as one line a user can act on: what is wrong with which file. */
+export function asStoreError(error: unknown, path: string, doing = 'cannot open'): Error {
   if (error instanceof FlakeseedError) return error
   const code = (error as { code?: string }).code ?? ''
   const message = (error as Error).message ?? String(error)
@@ -357,8 +366,8 @@ function asStoreError(error: unknown, path: string): Error {
   if (code === 'SQLITE_BUSY' || /locked|busy/i.test(message)) {
     return new FlakeseedError(`flakeseed: ${path} is locked by another process`)
   }
-  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS') {
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new FlakeseedError(`flakeseed: ${path} is not writable`)
   }
-  return new FlakeseedError(`flakeseed: cannot open ${path}: ${message.split('\n')[0]}`)
+  return new FlakeseedError(`flakeseed: ${doing} ${path}: ${message.split('\n')[0]}`)
 }
