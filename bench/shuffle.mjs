@@ -1,0 +1,104 @@
+// Overhead of the flakeseed plugin against Vitest's own `sequence.shuffle`, which is the baseline:
+// both shuffle files and tests from seed 1, in the same app folder, alternated run by run.
+// Targets (docs/DESIGN "Targets"): ≤ 1.05 on 2,000 tests, ≤ 1.10 on a small suite.
+import { join } from 'node:path'
+import { alternate, benchRuns, fmtMs, fmtRatio, generateSuite, installApp, stripAnsi, table, timeCommand, WORK, writeConfig } from './lib.mjs'
+
+export const SUITES = [
+  { name: 'large', files: 40, testsPerFile: 50, describes: 5, target: 1.05 },
+  { name: 'small', files: 4, testsPerFile: 60, describes: 6, target: 1.1 },
+]
+
+export const CONFIGS = {
+  flakeseed: {
+    imports: [`import flakeseed from 'flakeseed'`],
+    body: `{ plugins: [flakeseed({ seed: 1 })] }`,
+  },
+  shuffle: {
+    body: `{ test: { sequence: { shuffle: true, seed: 1 } } }`,
+  },
+}
+
+/** Builds the app folder of one suite with both configs; returns `{ dir, configs }`. */
+export function prepareSuite(suite, extraConfigs = {}) {
+  const dir = join(WORK, `shuffle-${suite.name}`)
+  installApp(dir)
+  generateSuite(dir, suite)
+  const configs = {}
+  for (const [name, spec] of Object.entries({ ...CONFIGS, ...extraConfigs })) configs[name] = writeConfig(dir, name, spec)
+  return { dir, configs }
+}
+
+/** The environment every measured Vitest run gets (same for all variants). */
+export function benchEnv() {
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }
+  delete env.FLAKESEED_SEED // the configs fix seed 1; an inherited seed would change the order
+  // Recording (once it exists) writes here, not into the app or the user's history.
+  env.FLAKESEED_DB ||= join(WORK, 'history.db')
+  return env
+}
+
+const SEED_LINE = /^flakeseed seed \S+/m
+
+/** Times one `vitest run --config <file>` and fails loudly when it measured nothing. */
+export function vitestRun(dir, config, { env = benchEnv(), expectSeedLine = false, nodeArgs = [] } = {}) {
+  return timeCommand(process.execPath, [...nodeArgs, 'node_modules/vitest/vitest.mjs', 'run', '--config', config], {
+    cwd: dir,
+    env,
+    check({ stdout, stderr }) {
+      const out = stripAnsi(stdout + '\n' + stderr)
+      if (expectSeedLine && !SEED_LINE.test(out)) {
+        throw new Error(`${config}: no line starting "flakeseed seed" in Vitest's output: the plugin did not run\n${out.slice(-3000)}`)
+      }
+      if (!expectSeedLine && /^flakeseed seed /m.test(out)) throw new Error(`${config}: flakeseed ran in the baseline config`)
+      if (!/Tests\s+\d+ passed/.test(out)) throw new Error(`${config}: Vitest printed no passed-test summary\n${out.slice(-3000)}`)
+    },
+  })
+}
+
+export async function run({ runs = benchRuns(), log = console.log } = {}) {
+  const rows = []
+  for (const suite of SUITES) {
+    const total = suite.files * suite.testsPerFile
+    log(`\nsuite ${suite.name}: ${suite.files} files × ${suite.testsPerFile} tests = ${total} tests, ${runs} runs each (alternated, after 1 warm-up)`)
+    const { dir, configs } = prepareSuite(suite)
+    const result = await alternate(
+      runs,
+      [
+        { name: 'vitest-shuffle', run: () => vitestRun(dir, configs.shuffle) },
+        { name: 'flakeseed', run: () => vitestRun(dir, configs.flakeseed, { expectSeedLine: true }) },
+      ],
+      { log: process.env.BENCH_VERBOSE ? log : () => {} },
+    )
+    const base = result['vitest-shuffle']
+    const ours = result.flakeseed
+    const ratio = ours.median / base.median
+    const pass = ratio <= suite.target
+    log(
+      table([
+        ['variant', 'median', 'min', 'max'],
+        ['vitest-shuffle', fmtMs(base.median), fmtMs(base.min), fmtMs(base.max)],
+        ['flakeseed', fmtMs(ours.median), fmtMs(ours.min), fmtMs(ours.max)],
+      ]),
+    )
+    log(`ratio flakeseed/vitest-shuffle (${suite.name}): ${fmtRatio(ratio)}  target ≤ ${suite.target.toFixed(2)}  ${pass ? 'PASS' : 'OVER'}`)
+    // Context for judging noise: the same ratio computed from the fastest runs.
+    log(`  (ratio of minimums: ${fmtRatio(ours.min / base.min)}; judge a difference of a few % with BENCH_RUNS=15 or more)`)
+    rows.push({
+      name: `shuffle ${suite.name} (${total} tests)`,
+      value: ratio,
+      target: suite.target,
+      unit: 'ratio',
+      pass,
+      detail: `${fmtMs(ours.median)} vs ${fmtMs(base.median)}`,
+    })
+  }
+  return rows
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}
