@@ -73,6 +73,19 @@ if (failedSeed === undefined) console.log('  no order failed in 40 seeds')
 
 step('3. What was recorded')
 flakeseed(['runs', '--limit', '8'])
-if (failedSeed !== undefined) flakeseed(['show', 'last'])
 
-if (!(same && differs)) process.exitCode = 1
+let reproduced = true
+if (failedSeed !== undefined) {
+  step(`4. Bisect the failing run (seed ${failedSeed}) down to its cause`)
+  const { out } = flakeseed(['bisect', 'last'])
+  const command = out.match(/^reproduce: (.*)$/m)?.[1] ?? 'false'
+  step('5. The reproduction command bisect printed fails again')
+  const replay = sh(command, 'sh', ['-c', command], { PATH: `${join(dir, 'node_modules/.bin')}:${process.env.PATH}` })
+  for (const line of replay.out.split('\n')) {
+    if (/^flakeseed|Tests |FAIL .*>|AssertionError/.test(line.trim())) console.log(`  ${line.trim()}`)
+  }
+  reproduced = replay.code === 1
+  console.log(`  exit code ${replay.code}: ${reproduced ? 'the failure reproduces from two tests' : 'NOT reproduced'}`)
+}
+
+if (!(same && differs && reproduced && failedSeed !== undefined)) process.exitCode = 1

@@ -1,6 +1,6 @@
 // flakeseed(): the one line in vitest.config.ts. Wires the sequencer (file order), the runner
 // (test order inside files, Math.random) and the reporter (history) into every project it reaches.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +19,7 @@ export type { Plan, PlanFile } from './order.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 const sessions = new WeakMap<Vitest, Session>()
+const wired = new WeakMap<Session, TestProject[]>()
 
 export default function flakeseed(options?: FlakeseedOptions): Plugin {
   const resolved = resolveOptions(options)
@@ -57,8 +58,13 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     seedSource: chosen.source,
     options: { ...options, db: control?.db !== undefined ? control.db : options.db },
     kind: control?.kind ?? 'run',
+    quiet: control?.quiet ?? false,
     plan: control?.plan,
     projects: new Set(),
+    setPlan(plan) {
+      session.plan = plan
+      for (const project of wired.get(session) ?? []) provideContext(session, project)
+    },
   }
   const sequence = vitest.config.sequence as { sequencer: { name?: string }; shuffle?: boolean }
   const own = sequence.sequencer?.name
@@ -70,7 +76,10 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   // indistinguishable from a describe's explicit `shuffle: false` opt-out.
   sequence.shuffle = undefined
   const db = session.options.db
-  if (db !== false) session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-'))
+  if (db !== false) {
+    const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
   vitest.config.reporters.push(
     new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)),
   )
@@ -84,6 +93,14 @@ function wireProject(session: Session, vitest: Vitest, project: TestProject): vo
   }
   project.config.runner = RUNNER
   session.projects.add(project.name)
+  let projects = wired.get(session)
+  if (!projects) wired.set(session, (projects = []))
+  projects.push(project)
+  provideContext(session, project)
+}
+
+/** What this project's workers read with inject('flakeseed'); re-provided before each plan run. */
+function provideContext(session: Session, project: TestProject): void {
   const context: WorkerContext = {
     seed: session.seed,
     reseedRandom: session.options.reseedRandom,

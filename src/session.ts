@@ -11,12 +11,16 @@ export interface Session {
   seedSource: SeedSource
   options: ResolvedOptions
   kind: RunKind
+  /** Print no flakeseed lines. */
+  quiet: boolean
   /** An exact order to run instead of the seeded one (replay, bisect probes). */
   plan?: Plan
   /** Folder where workers leave a breadcrumb of their running test (only when recording). */
   breadcrumbs?: string
   /** Names of the projects whose workers run the flakeseed runner. */
   projects: Set<string>
+  /** Runs the next run on this plan: the sequencer and every worker see it. */
+  setPlan(plan: Plan | undefined): void
 }
 
 /** Set by the CLI before it creates a Vitest instance; read by the plugin when it wires it. */
@@ -27,6 +31,8 @@ export interface Control {
   kind: RunKind
   /** Overrides the db option (a replay records into the DB it read from; probes record nothing). */
   db?: string | false
+  /** Print no flakeseed lines (bisect probes, --json output). */
+  quiet?: boolean
   onSession?(session: Session): void
 }
 

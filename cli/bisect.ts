@@ -1,0 +1,186 @@
+import type { Command } from 'commander'
+import { bisect, idOf, type BisectProgress, type Finding, type Ordered } from '../src/bisector.js'
+import { PlanExecutor } from '../src/execute.js'
+import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
+import { shellCommand } from '../src/quote.js'
+import { location, recordedOrder, selectTests } from '../src/replay.js'
+import { Store } from '../src/store/index.js'
+import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
+import { dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  test?: string
+  repeat: number
+  cleaners?: boolean
+  config?: string
+}
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('bisect')
+    .description('find the minimal set of earlier tests that makes a failing test fail (or, for a brittle test, pass)')
+    .argument('[run]', 'run id, or last (default: last)')
+    .option('--test <test>', 'the failing test to explain (default: each failing test of the run)')
+    .option('--repeat <k>', 'runs per check; above 1, a test that flips on one fixed order is reported as non-deterministic', positiveInt, 3)
+    .option('--cleaners', 'also find tests that undo the pollution (among those between polluter and victim in a passing run)')
+    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((ref: string | undefined, options: Options) => action(() => bisectCommand(ref ?? 'last', options)))
+}
+
+export async function bisectCommand(ref: string, options: Options): Promise<number> {
+  const store = openStore(options)
+  let run
+  let order: Ordered[]
+  let victims: Ordered[]
+  const passingRuns = new Map<string, Array<{ results: Ordered[]; isolate: boolean }>>()
+  try {
+    run = store.resolveRun(ref)
+    order = recordedOrder(store.results(run.id))
+    victims = options.test ? selectTests(order, [options.test]) : order.filter((t) => t.state === 'failed')
+    if (!victims.length) throw new FlakeseedError(`flakeseed: run ${run.id} has no failing test (pick one with --test)`)
+    for (const v of victims) {
+      const runs = runsWhereTestPassed(store, idOf(v), run.id).map((id) => {
+        const other = store.resolveRun(String(id))
+        return { results: recordedOrder(store.results(id)), isolate: other.isolate ?? true }
+      })
+      passingRuns.set(idOf(v), runs)
+    }
+  } finally {
+    store.close()
+  }
+
+  const { root, config } = location(run, options.config)
+  const started = Date.now()
+  const controller = new AbortController()
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+    process.stderr.write('\nflakeseed: interrupted; finishing the current probe (Ctrl-C again to quit now)\n')
+  }
+  process.on('SIGINT', onSigint)
+  const progress = makeProgress(Boolean(options.json), started)
+  const executor = await PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true })
+  const findings: Array<Finding & { command: string; seconds: number }> = []
+  try {
+    for (const victim of victims) {
+      if (controller.signal.aborted) break
+      const victimStarted = Date.now()
+      progress.start(idOf(victim))
+      const finding = await bisect({
+        victim: idOf(victim),
+        failing: order,
+        isolate: run.isolate ?? true,
+        passing: passingRuns.get(idOf(victim)) ?? [],
+        repeat: options.repeat,
+        cleaners: Boolean(options.cleaners),
+        execute: (plan) => executor.run(plan),
+        signal: controller.signal,
+        onProgress: progress.event,
+      })
+      progress.done()
+      findings.push({ ...finding, command: reproduce(run.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
+    }
+  } finally {
+    process.off('SIGINT', onSigint)
+    await executor.close()
+  }
+
+  // Findings are history too: later commands (flaky, the HTML report) know the cause.
+  try {
+    const writable = Store.open(dbPath(options))
+    try {
+      for (const f of findings) if (!f.interrupted) saveFinding(writable, run.id, f, f.command)
+    } finally {
+      writable.close()
+    }
+  } catch (error) {
+    process.stderr.write(`flakeseed: could not save the findings: ${(error as Error).message}\n`)
+  }
+
+  if (options.json) {
+    const shaped = findings.map((f) => ({
+      victim: f.victim,
+      kind: f.kind,
+      polluters: f.describe ? [f.describe] : f.polluters,
+      stateSetters: f.stateSetters,
+      cleaners: f.cleaners,
+      probes: f.probes,
+      command: f.command,
+      ...(f.describe ? { pollutingTests: f.polluters } : {}),
+      ...(f.failures ? { failures: f.failures } : {}),
+      ...(f.interrupted ? { interrupted: true } : {}),
+      seconds: f.seconds,
+    }))
+    printJson(shaped.length === 1 ? shaped[0] : shaped)
+  } else {
+    for (const f of findings) console.log(describeFinding(f))
+  }
+  return findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
+}
+
+/** The one command that shows the failure again, every word shell-quoted. */
+function reproduce(runId: number, f: Finding, options: Options): string {
+  const words = ['npx', 'flakeseed', 'replay', String(runId)]
+  if (f.kind === 'victim') words.push('--only', ...f.polluters, f.victim)
+  else words.push('--only', f.victim)
+  if (f.kind === 'nod' || f.kind === 'not-reproduced') words.push('--repeat', '20')
+  if (options.db && options.db !== DEFAULT_DB) words.push('--db', options.db)
+  if (options.config) words.push('--config', options.config)
+  return shellCommand(words)
+}
+
+function describeFinding(f: Finding & { command: string; seconds: number }): string {
+  const lines = [`victim   ${f.victim}`]
+  const stats = `${f.probes} probes, ${f.seconds.toFixed(1)} s`
+  switch (f.kind) {
+    case 'victim':
+      lines.push(`class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`)
+      if (f.describe) lines.push(`polluter ${f.describe} (the describe block: its hooks or shared state; every test of it pollutes)`)
+      for (const p of f.polluters) lines.push(`${f.describe ? '  via  ' : 'polluter'} ${p}`)
+      break
+    case 'brittle':
+      lines.push(`class    brittle: fails alone, passes after ${f.stateSetters.length === 1 ? 'this test' : 'these tests'} (${stats})`)
+      for (const s of f.stateSetters) lines.push(`setter   ${s}`)
+      break
+    case 'independent':
+      lines.push(`class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`)
+      break
+    case 'nod':
+      lines.push(`class    non-deterministic: the same order both passed and failed${f.failures ? ` (${f.failures.failed}/${f.failures.runs} failed)` : ''}; no test is to blame (${stats})`)
+      break
+    case 'not-reproduced':
+      lines.push(`class    not reproduced: the recorded order passed ${f.failures?.runs ?? 0} times; likely non-deterministic (${stats})`)
+      break
+  }
+  for (const c of f.cleaners) lines.push(`cleaner  ${c}`)
+  if (f.interrupted) lines.push('(interrupted: the smallest set found so far)')
+  lines.push(`reproduce: ${f.command}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** Progress on a terminal: probe k, candidates left, best set so far, elapsed time; nothing under --json. */
+function makeProgress(json: boolean, started: number) {
+  const tty = process.stderr.isTTY && !json
+  let line = ''
+  const write = (text: string) => {
+    if (!tty) return
+    line = text
+    process.stderr.write(`\r\x1b[K${text}`)
+  }
+  return {
+    start(victim: string) {
+      write(`bisecting ${victim}`)
+    },
+    event(e: BisectProgress) {
+      const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`
+      if (e.type === 'phase') write(`${e.phase} · ${elapsed}`)
+      else if (e.type === 'probe') write(`probe ${e.probe}: ${e.candidates} tests before the victim → ${e.outcome} · ${elapsed}`)
+      else write(`${e.remaining} candidates left · best so far ${e.best} · ${elapsed}`)
+    },
+    done() {
+      if (tty && line) process.stderr.write('\r\x1b[K')
+    },
+  }
+}

@@ -1,0 +1,112 @@
+import type { Command } from 'commander'
+import { PlanExecutor } from '../src/execute.js'
+import { FlakeseedError } from '../src/options.js'
+import { planOf } from '../src/bisector.js'
+import { location, recordedOrder, selectTests } from '../src/replay.js'
+import { dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  seed?: string
+  only?: string[]
+  repeat: number
+  config?: string
+}
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('replay')
+    .description('run a recorded order again (or the order a seed gives); --repeat tells order-dependent from random failures')
+    .argument('[run]', 'run id, or last (default: last)')
+    .option('--seed <seed>', 'run the order this seed gives for the current tests instead of a recorded one')
+    .option('--only <tests...>', 'only these tests (ids or parts of ids), in their recorded relative order')
+    .option('--repeat <k>', 'run the same order k times and count failures per test', positiveInt, 1)
+    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((ref: string | undefined, options: Options) => action(() => replay(ref, options)))
+}
+
+interface Tally {
+  test: string
+  runs: number
+  failures: number
+}
+
+export async function replay(ref: string | undefined, options: Options): Promise<number> {
+  let root = process.cwd()
+  let config: string | undefined = options.config
+  let seed = options.seed
+  let plan
+  let runId: number | undefined
+  let isolate: boolean | undefined
+  if (!seed || ref) {
+    const store = openStore(options)
+    try {
+      const run = store.resolveRun(ref ?? 'last', ref ? undefined : ['run'])
+      runId = run.id
+      ;({ root, config } = location(run, options.config))
+      let order = recordedOrder(store.results(run.id))
+      if (!order.length) throw new FlakeseedError(`flakeseed: run ${run.id} recorded no test that ran`)
+      if (options.only?.length) order = selectTests(order, options.only)
+      plan = planOf(order)
+      seed ??= run.seed
+      isolate = run.isolate ?? undefined
+    } finally {
+      store.close()
+    }
+  } else if (options.only?.length) {
+    throw new FlakeseedError('flakeseed: --only needs a recorded run to take the tests from (give a run id)')
+  }
+  const quiet = Boolean(options.json) || options.repeat > 1
+  const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
+  const progress = process.stderr.isTTY && !options.json && options.repeat > 1
+  const tallies = new Map<string, Tally>()
+  const missing = new Set<string>()
+  let unhandled = 0
+  try {
+    for (let i = 0; i < options.repeat; i++) {
+      const result = await executor.run(plan)
+      for (const id of result.missing) missing.add(id)
+      unhandled += result.unhandled
+      for (const [test, state] of result.states) {
+        if (state === 'skipped') continue
+        const t = tallies.get(test) ?? { test, runs: 0, failures: 0 }
+        t.runs++
+        if (state === 'failed') t.failures++
+        tallies.set(test, t)
+      }
+      if (progress) process.stderr.write(`\rreplay ${i + 1}/${options.repeat}`)
+    }
+  } finally {
+    await executor.close()
+  }
+  if (progress) process.stderr.write('\n')
+
+  const tests = [...tallies.values()]
+  const failing = tests.filter((t) => t.failures > 0)
+  const verdict = (t: Tally) =>
+    t.failures === 0 ? 'passed' : t.failures === t.runs ? 'failed every time' : 'non-deterministic (passed and failed on the same order)'
+  if (options.json) {
+    printJson({
+      run: runId ?? null,
+      seed,
+      repeat: options.repeat,
+      passed: tests.length - failing.length,
+      failed: failing.length,
+      tests: tests.map((t) => ({ ...t, verdict: t.failures === 0 ? 'passed' : t.failures === t.runs ? 'failed' : 'nod' })),
+      missing: [...missing],
+    })
+  } else {
+    if (missing.size) {
+      console.log(`${missing.size} recorded test${missing.size === 1 ? '' : 's'} no longer exist${missing.size === 1 ? 's' : ''} and did not run:`)
+      for (const id of missing) console.log(`  ${id}`)
+    }
+    if (options.repeat > 1) {
+      console.log(`replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`)
+      if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, t.test, verdict(t)])]))
+    } else {
+      console.log(`flakeseed replay of ${runId === undefined ? `seed ${seed}` : `run ${runId}`}: ${failing.length ? `${failing.length} failed` : 'all passed'}`)
+    }
+  }
+  return failing.length || unhandled ? EXIT.found : EXIT.ok
+}

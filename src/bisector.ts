@@ -1,0 +1,220 @@
+// The bisect coordinator: from a recorded failing order to the class of a failing test and the
+// minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
+// decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
+import { minimize, type BisectEvent, type Outcome } from './analysis/bisect.js'
+import type { PlanResult } from './execute.js'
+import { FlakeseedError } from './options.js'
+import { testId, type Plan } from './order.js'
+
+export type FindingKind = 'victim' | 'brittle' | 'independent' | 'nod' | 'not-reproduced'
+
+export interface Finding {
+  victim: string
+  kind: FindingKind
+  polluters: string[]
+  stateSetters: string[]
+  cleaners: string[]
+  /** Every Vitest run this bisect made, checks and search together. */
+  probes: number
+  /** How often the victim failed / ran in the checks that decided a `nod` or `not-reproduced`. */
+  failures?: { failed: number; runs: number }
+  /** When every test of one describe pollutes alike, the describe (its hooks) is the cause. */
+  describe?: string
+  /** Set when the search was interrupted: the smallest set found so far. */
+  interrupted?: boolean
+}
+
+export interface Ordered {
+  project: string
+  file: string
+  name: string
+  fileIndex: number
+  testIndex: number
+  worker: number | null
+  state: string
+}
+
+export type BisectProgress =
+  | { type: 'phase'; phase: string }
+  | { type: 'probe'; probe: number; candidates: number; outcome: Outcome }
+  | { type: 'search'; remaining: number; best: number }
+
+export interface BisectInput {
+  victim: string
+  /** The failing run's results, in executed order. */
+  failing: readonly Ordered[]
+  /** Whether files were isolated in that run (Vitest's default: true). */
+  isolate: boolean
+  /** Other recorded runs in which the victim passed, newest first (for brittle tests, cleaners). */
+  passing: ReadonlyArray<{ results: readonly Ordered[]; isolate: boolean }>
+  repeat: number
+  cleaners: boolean
+  execute(plan: Plan): Promise<PlanResult>
+  signal?: AbortSignal
+  onProgress?(event: BisectProgress): void
+}
+
+export const idOf = (t: Ordered): string => testId(t.project, t.file, t.name)
+
+/**
+ * The tests that shared the victim's process before it, in order: its own file's earlier tests
+ * when files are isolated, else the same worker's earlier tests across files.
+ */
+export function earlierTests(results: readonly Ordered[], victim: string, isolate: boolean): Ordered[] {
+  const v = results.find((t) => idOf(t) === victim)
+  if (!v) return []
+  return results.filter((t) => {
+    if (t === v || (t.state !== 'passed' && t.state !== 'failed')) return false
+    const before = t.fileIndex < v.fileIndex || (t.fileIndex === v.fileIndex && t.testIndex < v.testIndex)
+    if (!before) return false
+    if (isolate) return t.project === v.project && t.file === v.file
+    return v.worker === null || t.worker === null || t.worker === v.worker
+  })
+}
+
+/** A plan running `tests` in the given order (consecutive tests of one file form one entry). */
+export function planOf(tests: readonly Ordered[]): Plan {
+  const files: Plan['files'] = []
+  for (const t of tests) {
+    const last = files.at(-1)
+    if (last && last.project === t.project && last.file === t.file) last.tests.push(t.name)
+    else files.push({ project: t.project, file: t.file, tests: [t.name] })
+  }
+  return { files }
+}
+
+export async function bisect(input: BisectInput): Promise<Finding> {
+  const { victim, repeat, signal } = input
+  const finding: Finding = { victim, kind: 'not-reproduced', polluters: [], stateSetters: [], cleaners: [], probes: 0 }
+  const failingOrder = input.failing
+  const victimEntry = failingOrder.find((t) => idOf(t) === victim)
+  if (!victimEntry) throw new Error(`victim ${victim} is not in the run`)
+  const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
+
+  /** Runs `tests` then the victim; the victim's outcome. */
+  const run = async (tests: readonly Ordered[]): Promise<Outcome> => {
+    finding.probes++
+    const result = await input.execute(planOf([...tests, victimEntry]))
+    const state = result.states.get(victim)
+    if (state !== 'passed' && state !== 'failed') {
+      throw new FlakeseedError(`flakeseed: ${victim} did not run in the replayed order (removed or renamed since the recorded run?)`)
+    }
+    const outcome: Outcome = state === 'failed' ? 'fail' : 'pass'
+    input.onProgress?.({ type: 'probe', probe: finding.probes, candidates: tests.length, outcome })
+    return outcome
+  }
+  /** Up to `times` runs, stopping at the first `stopAt`; how many failed. */
+  const tally = async (tests: readonly Ordered[], times: number, stopAt?: Outcome) => {
+    let failed = 0
+    let runs = 0
+    while (runs < times) {
+      if (signal?.aborted) break
+      runs++
+      const outcome = await run(tests)
+      if (outcome === 'fail') failed++
+      if (outcome === stopAt) break
+    }
+    return { failed, runs }
+  }
+  const onEvent = (e: BisectEvent<Ordered>) => {
+    if (e.type === 'progress') input.onProgress?.({ type: 'search', remaining: e.remaining.length, best: e.best.length })
+  }
+
+  // 1. Does the recorded order still fail?
+  const candidates = earlierTests(failingOrder, victim, input.isolate)
+  phase(`confirming the failure: the victim after the ${candidates.length} tests that ran before it`)
+  const confirm = await tally(candidates, repeat, 'fail')
+  if (signal?.aborted) return { ...finding, interrupted: true }
+  if (!confirm.failed) {
+    finding.failures = confirm
+    return finding
+  }
+
+  // 2. Alone. Mixed results on one fixed order are non-determinism, not order.
+  phase('running the victim alone')
+  const alone = await tally([], repeat)
+  if (signal?.aborted) return { ...finding, interrupted: true }
+  if (alone.failed && alone.failed < alone.runs) {
+    finding.kind = 'nod'
+    finding.failures = alone
+    return finding
+  }
+
+  if (!alone.failed) {
+    // 3a. A victim: some earlier tests make it fail.
+    phase(`searching ${candidates.length} earlier tests for what makes it fail`)
+    const search = await minimize(candidates, run, 'fail', { signal, onEvent })
+    finding.kind = 'victim'
+    finding.polluters = search.minimal.map(idOf)
+    if (search.aborted) {
+      finding.interrupted = true
+      return finding
+    }
+    // A fixed order that fails only sometimes means the search may have chased noise.
+    if (repeat > 1) {
+      phase('verifying the polluters')
+      const verify = await tally(search.minimal, repeat - 1)
+      if (verify.failed < verify.runs) {
+        return { ...finding, kind: 'nod', polluters: [], failures: { failed: verify.failed + 1, runs: verify.runs + 1 } }
+      }
+    }
+    if (search.minimal.length === 1) finding.describe = await sharedDescribe(search.minimal[0]!, candidates, run)
+    if (input.cleaners) finding.cleaners = await findCleaners(input, search.minimal, victimEntry, run, phase, onEvent)
+    return finding
+  }
+
+  // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass.
+  for (const passing of input.passing) {
+    const setters = earlierTests(passing.results, victim, passing.isolate)
+    if (!setters.length) continue
+    phase(`searching ${setters.length} tests of a passing order for what makes it pass`)
+    if ((await run(setters)) !== 'pass') continue
+    const search = await minimize(setters, run, 'pass', { signal, onEvent })
+    finding.kind = 'brittle'
+    finding.stateSetters = search.minimal.map(idOf)
+    finding.interrupted = search.aborted || undefined
+    return finding
+  }
+  finding.kind = 'independent'
+  return finding
+}
+
+/**
+ * A polluter's siblings in its describe: when another test of the same describe, alone before
+ * the victim, pollutes too, the describe's hooks are the likelier cause than one arbitrary test.
+ */
+async function sharedDescribe(polluter: Ordered, candidates: readonly Ordered[], run: (t: readonly Ordered[]) => Promise<Outcome>): Promise<string | undefined> {
+  const parts = polluter.name.split(' > ')
+  if (parts.length < 2) return undefined
+  const describe = parts.slice(0, -1).join(' > ')
+  const sibling = candidates.find((t) => t !== polluter && t.project === polluter.project && t.file === polluter.file && t.name.startsWith(`${describe} > `))
+  if (!sibling) return undefined
+  return (await run([sibling])) === 'fail' ? testId(polluter.project, polluter.file, describe) : undefined
+}
+
+/** Tests that ran between the polluters and the victim in a passing order and undo the pollution. */
+async function findCleaners(
+  input: BisectInput,
+  polluters: readonly Ordered[],
+  victim: Ordered,
+  run: (t: readonly Ordered[]) => Promise<Outcome>,
+  phase: (p: string) => void,
+  onEvent: (e: BisectEvent<Ordered>) => void,
+): Promise<string[]> {
+  const pollutionIds = new Set(polluters.map(idOf))
+  for (const passing of input.passing) {
+    const before = earlierTests(passing.results, idOf(victim), passing.isolate)
+    const positions = before.flatMap((t, i) => (pollutionIds.has(idOf(t)) ? [i] : []))
+    if (positions.length !== polluters.length) continue
+    const between = before.slice(Math.max(...positions) + 1).filter((t) => !pollutionIds.has(idOf(t)))
+    const pinned = before.filter((t) => pollutionIds.has(idOf(t)))
+    if (!between.length) continue
+    // Keep the passing run's order: polluters first (they all ran before `between`), then the subset.
+    const probe = (subset: readonly Ordered[]) => run([...pinned, ...subset])
+    phase(`searching ${between.length} tests between polluter and victim in a passing order for cleaners`)
+    if ((await probe(between)) !== 'pass') continue
+    const search = await minimize(between, probe, 'pass', { signal: input.signal, onEvent })
+    return search.minimal.map(idOf)
+  }
+  return []
+}

@@ -1,0 +1,287 @@
+// Replay and bisect end to end: record a failing run with the plugin, then `flakeseed bisect
+// last --json` must name exactly the tests that cause it, and the reproduction command it
+// prints must fail again when pasted into a shell.
+import { execSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { randomFor, sortByKey, testId } from '../../src/order.js'
+import { config, createProject, LOG, type Project } from '../helpers/project.js'
+
+interface Finding {
+  victim: string
+  kind: string
+  polluters: string[]
+  stateSetters: string[]
+  cleaners: string[]
+  probes: number
+  command: string
+}
+
+/** The first seed whose order puts `ids` in this relative order (computed, not searched by running). */
+function seedWhere(ids: string[], ok: (order: string[]) => boolean): string {
+  for (let s = 1; s < 10_000; s++) if (ok(sortByKey(ids, String(s), (x) => x))) return String(s)
+  throw new Error('no seed found')
+}
+
+const before = (order: string[], a: string, b: string) => order.indexOf(a) < order.indexOf(b)
+
+function record(project: Project, seed: string, expectFailure = true) {
+  const result = project.vitest([], { FLAKESEED_SEED: seed })
+  expect(result.code, result.output).toBe(expectFailure ? 1 : 0)
+  return result
+}
+
+/** Runs the printed command in a shell, as a user pasting it would. */
+function paste(project: Project, command: string) {
+  try {
+    const out = execSync(command, {
+      cwd: project.dir,
+      encoding: 'utf8',
+      stdio: 'pipe',
+      env: { ...process.env, PATH: `${join(project.dir, 'node_modules/.bin')}:${process.env.PATH}`, NO_COLOR: '1' },
+    })
+    return { code: 0, out }
+  } catch (error) {
+    const e = error as { status: number; stdout: string; stderr: string }
+    return { code: e.status, out: `${e.stdout}${e.stderr}` }
+  }
+}
+
+const serial = (extra = '') => config(``, `fileParallelism: false, ${extra}`)
+
+describe('bisect', () => {
+  test('a polluter and its victim in one file (module state)', () => {
+    const names = ['a', 'b', 'pollutes', 'c', 'victim', 'd', 'e'].map((n) => `m > ${n}`)
+    const file = 'test/m.test.ts'
+    const ids = names.map((n) => testId('', file, n))
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `let dirty = false`,
+        `describe('m', () => {`,
+        `  test('a', () => {})`,
+        `  test('b', () => {})`,
+        `  test('pollutes', () => { dirty = true })`,
+        `  test('c', () => {})`,
+        `  test('victim', () => { expect(dirty).toBe(false) })`,
+        `  test('d', () => {})`,
+        `  test('e', () => {})`,
+        `})`,
+      ].join('\n'),
+    })
+    const [, , polluter, , victim] = ids as [string, string, string, string, string]
+    // The polluter runs before the victim with at least two other tests in between or before.
+    const seed = seedWhere(ids, (o) => before(o, polluter, victim) && o.indexOf(victim) >= 3)
+    record(project, seed)
+    const result = project.cli(['bisect', 'last', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const finding = JSON.parse(result.stdout) as Finding
+    expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [polluter], stateSetters: [], cleaners: [] })
+    expect(finding.command).toBe(`npx flakeseed replay 1 --only '${polluter}' '${victim}'`)
+    const again = paste(project, finding.command)
+    expect(again.code).toBe(1)
+    expect(again.out).toContain('1 failed')
+
+    // The finding is stored for later commands.
+    const shown = project.cliJson<{ victim: string }[]>(['runs'])
+    expect(shown.length).toBeGreaterThan(1) // the replay the paste ran is recorded too
+  })
+
+  test('a polluter in another file, with isolate: false', () => {
+    const project = createProject({
+      'vitest.config.ts': serial('isolate: false'),
+      'test/a.test.ts': `import { test } from 'vitest'\ntest('sets a global', () => { (globalThis as any).leaked = 1 })\ntest('harmless', () => {})\n`,
+      'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('expects a clean global', () => { expect((globalThis as any).leaked).toBeUndefined() })\n`,
+      'test/c.test.ts': `import { test } from 'vitest'\ntest('c1', () => {})\ntest('c2', () => {})\n`,
+    })
+    const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
+    const seed = seedWhere(files, (o) => before(o, 'test/a.test.ts', 'test/b.test.ts') && before(o, 'test/c.test.ts', 'test/b.test.ts'))
+    record(project, seed)
+    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    expect(finding).toMatchObject({
+      victim: 'test/b.test.ts > expects a clean global',
+      kind: 'victim',
+      polluters: ['test/a.test.ts > sets a global'],
+    })
+    expect(paste(project, finding.command).code).toBe(1)
+  })
+
+  test('two polluters needed together are both named, nothing else', () => {
+    const names = ['x1', 'p1', 'x2', 'x3', 'p2', 'x4', 'victim']
+    const file = 'test/pair.test.ts'
+    const ids = names.map((n) => testId('', file, n))
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `const state = { a: false, b: false }`,
+        ...['x1', 'x2', 'x3', 'x4'].map((n) => `test('${n}', () => {})`),
+        `test('p1', () => { state.a = true })`,
+        `test('p2', () => { state.b = true })`,
+        `test('victim', () => { expect(state.a && state.b).toBe(false) })`,
+      ].join('\n'),
+    })
+    const victim = testId('', file, 'victim')
+    const seed = seedWhere(ids, (o) => o.indexOf(victim) === 6)
+    record(project, seed)
+    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    const order = sortByKey(ids, seed, (x) => x)
+    expect(finding.kind).toBe('victim')
+    expect(finding.polluters).toEqual(order.filter((id) => id.endsWith('> p1') || id.endsWith('> p2')))
+    expect(paste(project, finding.command).code).toBe(1)
+  })
+
+  test('a brittle test and its state setter', () => {
+    const file = 'test/brittle.test.ts'
+    const names = ['setup', 'o1', 'o2', 'brittle', 'o3']
+    const ids = names.map((n) => testId('', file, n))
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `const cache: Record<string, number> = {}`,
+        `test('setup', () => { cache.rate = 2 })`,
+        `test('o1', () => {})`,
+        `test('o2', () => {})`,
+        `test('brittle', () => { expect(cache.rate).toBe(2) })`,
+        `test('o3', () => {})`,
+      ].join('\n'),
+    })
+    const [setup, , , brittle] = ids as [string, string, string, string]
+    const passing = seedWhere(ids, (o) => before(o, setup, brittle) && o.indexOf(brittle) >= 3)
+    const failing = seedWhere(ids, (o) => before(o, brittle, setup))
+    record(project, passing, false)
+    record(project, failing)
+    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    expect(finding).toMatchObject({ victim: brittle, kind: 'brittle', polluters: [], stateSetters: [setup] })
+    expect(paste(project, finding.command).code).toBe(1) // fails alone, as the command shows
+  })
+
+  test('--cleaners finds the test that undoes the pollution in a passing order', () => {
+    const file = 'test/clean.test.ts'
+    const names = ['pollute', 'clean', 'victim', 'n1', 'n2', 'n3']
+    const ids = names.map((n) => testId('', file, n))
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `const registry = new Set<string>()`,
+        `test('pollute', () => { registry.add('x') })`,
+        `test('clean', () => { registry.clear() })`,
+        `test('victim', () => { expect(registry.size).toBe(0) })`,
+        ...['n1', 'n2', 'n3'].map((n) => `test('${n}', () => {})`),
+      ].join('\n'),
+    })
+    const [pollute, clean, victim] = ids as [string, string, string]
+    const passing = seedWhere(ids, (o) => before(o, pollute, clean) && before(o, clean, victim))
+    const failing = seedWhere(ids, (o) => before(o, pollute, victim) && !(before(o, pollute, clean) && before(o, clean, victim)))
+    record(project, passing, false)
+    record(project, failing)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--cleaners'])
+    expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [pollute], cleaners: [clean] })
+  })
+
+  test('a test that fails at random on one order is non-deterministic, never blamed on another test', () => {
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      'test/nod.test.ts': [
+        `import { expect, test } from 'vitest'`,
+        `import { randomInt } from 'node:crypto'`,
+        `test('n1', () => {})`,
+        `test('n2', () => {})`,
+        `test('n3', () => {})`,
+        // crypto is not reseeded: this fails about 40% of the time whatever the order.
+        `test('coin', () => { expect(randomInt(100)).toBeGreaterThanOrEqual(40) })`,
+      ].join('\n'),
+    })
+    let failed = false
+    for (let i = 0; i < 30 && !failed; i++) failed = project.vitest([], { FLAKESEED_SEED: '3' }).code === 1
+    expect(failed).toBe(true)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '8'])
+    expect(['nod', 'not-reproduced']).toContain(finding.kind)
+    expect(finding.polluters).toEqual([])
+    expect(finding.command).toContain('--repeat 20')
+  })
+
+  test('with reseedRandom, a test whose seeded draw fails is independent, with no polluter', () => {
+    const file = 'test/rand.test.ts'
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `test('r1', () => {})`,
+        `test('r2', () => {})`,
+        `test('draw', () => { expect(Math.random()).toBeLessThan(0.5) })`,
+      ].join('\n'),
+    })
+    const draw = testId('', file, 'draw')
+    let seed = 1
+    while (randomFor(String(seed), draw)() < 0.5) seed++
+    record(project, String(seed))
+    record(project, String(seed)) // the same seed fails identically
+    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    expect(finding).toMatchObject({ victim: draw, kind: 'independent', polluters: [], stateSetters: [] })
+  })
+})
+
+describe('replay', () => {
+  const file = 'test/m.test.ts'
+  const fixture = () =>
+    createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        LOG,
+        `let dirty = false`,
+        ...['a', 'b', 'c', 'd'].map((n) => `test('${n}', () => log('${n}'))`),
+        `test('pollutes', () => { log('pollutes'); dirty = true })`,
+        `test('victim', () => { log('victim'); expect(dirty).toBe(false) })`,
+      ].join('\n'),
+    })
+  const ids = ['a', 'b', 'c', 'd', 'pollutes', 'victim'].map((n) => testId('', file, n))
+  const seed = seedWhere(ids, (o) => before(o, ids[4]!, ids[5]!))
+
+  test('replays the recorded order exactly, records it as a replay, and exits 1 on failure', () => {
+    const project = fixture()
+    const recorded = record(project, seed).log
+    const replayed = project.cli(['replay', 'last'], { ORDER_LOG: join(project.dir, 'replay.log') })
+    expect(replayed.code).toBe(1)
+    expect(project.read('replay.log').split('\n').filter(Boolean)).toEqual(recorded)
+    const runs = project.cliJson<Array<{ kind: string; failed: number }>>(['runs'])
+    expect(runs.map((r) => r.kind)).toEqual(['replay', 'run'])
+    expect(runs[0]!.failed).toBe(1)
+  })
+
+  test('--only keeps the recorded relative order; vanished tests are named', () => {
+    const project = fixture()
+    record(project, seed)
+    const only = project.cli(['replay', '1', '--only', 'victim', 'pollutes'], { ORDER_LOG: join(project.dir, 'only.log') })
+    expect(only.code).toBe(1)
+    expect(project.read('only.log').split('\n').filter(Boolean)).toEqual(['pollutes', 'victim'])
+    project.write({ [file]: project.read(file).replace(`test('a', () => log('a'))`, '') })
+    const after = project.cli(['replay', '1'])
+    expect(after.output).toContain('1 recorded test no longer exists')
+    expect(after.output).toContain(`${file} > a`)
+  })
+
+  test('--repeat tells a reproducible failure from a random one', () => {
+    const project = fixture()
+    record(project, seed)
+    const result = project.cliJson<{ tests: Array<{ test: string; runs: number; failures: number; verdict: string }> }>(['replay', 'last', '--repeat', '3'], { ORDER_LOG: join(project.dir, 'repeat.log') })
+    const victim = result.tests.find((t) => t.test === ids[5])!
+    expect(victim).toMatchObject({ runs: 3, failures: 3, verdict: 'failed' })
+    expect(result.tests.filter((t) => t.failures > 0)).toHaveLength(1)
+  })
+
+  test('bad input: one line, exit 2', () => {
+    const project = fixture()
+    record(project, seed)
+    for (const args of [['replay', '99'], ['replay', 'x'], ['bisect', '1', '--test', 'nope'], ['replay', '1', '--only', 'nope'], ['replay', '1', '--repeat', '0']]) {
+      const result = project.cli(args)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr.trim().split('\n')).toHaveLength(result.stderr.includes('(run flakeseed --help') ? 2 : 1)
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+})
