@@ -28,10 +28,11 @@ export function printJson(value: unknown): void {
  * stderr, like every other error: commander's message plus where to look, and no help dump.
  */
 export function oneLineErrors(command: Command): Command {
+  const help = command.parent ? `flakeseed ${command.name()} --help` : 'flakeseed --help'
   return command.showHelpAfterError(false).configureOutput({
     outputError: (message, write) => {
       const line = message.trim().split('\n')[0]!.replace(/^error: /, '')
-      write(`flakeseed: ${line} (see flakeseed ${command.name()} --help)\n`)
+      write(`flakeseed: ${line} (see ${help})\n`)
     },
   })
 }

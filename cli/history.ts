@@ -1,14 +1,14 @@
 import type { Command } from 'commander'
 import { FlakeseedError } from '../src/options.js'
 import { testId } from '../src/order.js'
-import { localTime, oneLineErrors, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   limit: number
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  oneLineErrors(program.command('history'))
+  program.command('history')
     .description('one test across runs (exact id or substring): state, seed, commit, position')
     .argument('<test>', 'test id ("file > describe > test") or part of it')
     .option('--limit <n>', 'how many results', positiveInt, 50)

@@ -3,7 +3,7 @@
 // formats. Exit codes: 0 success, 1 the command found failures, 2 bad input or unusable DB.
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { EXIT, reportError } from './common.js'
+import { EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
 import * as historyCommand from './history.js'
 import * as replayCommand from './replay.js'
@@ -24,10 +24,11 @@ const program = new Command()
   .name('flakeseed')
   .description('Replay, bisect and measure the seeded test orders flakeseed recorded for Vitest.')
   .version(version)
-  .showHelpAfterError('(run flakeseed --help for usage)')
   .exitOverride()
 
 for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand]) command.register(program, action)
+// Every usage mistake, on any command, is one line on stderr.
+for (const command of [program, ...program.commands]) oneLineErrors(command)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,12 +1,12 @@
 import type { Command } from 'commander'
-import { localTime, oneLineErrors, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   limit: number
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  oneLineErrors(program.command('runs'))
+  program.command('runs')
     .description('recent runs: id, time, commit, branch, seed, passed/failed/skipped, status')
     .option('--limit <n>', 'how many runs', positiveInt, 20)
     .option('--db <path>', 'history database')

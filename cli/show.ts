@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
 import { fileId, testId } from '../src/order.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
-import { localTime, oneLineErrors, openStore, printJson, shortSha, type CommonOptions } from './common.js'
+import { localTime, openStore, printJson, shortSha, type CommonOptions } from './common.js'
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  oneLineErrors(program.command('show'))
+  program.command('show')
     .description('one run: metadata, executed order per file, failures with errors')
     .argument('<run>', 'run id, or last')
     .option('--db <path>', 'history database')
