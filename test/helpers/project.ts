@@ -98,7 +98,7 @@ export function createProject(files: Files): Project {
   return new Project(dir).write(files)
 }
 
-function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
   // The outer Vitest (running these tests) must not leak its worker state into the inner one.
   for (const key of Object.keys(env)) {

@@ -1,0 +1,82 @@
+// The package as a user gets it: `npm pack`, installed from the tarball with npm into a fresh
+// folder next to the example shop (so better-sqlite3 builds the way it does for a user), then the
+// whole story through the installed bins: shuffled runs until the order-dependent test fails,
+// `flakeseed runs`, `flakeseed bisect last`, and the printed reproduction command failing again.
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { cleanEnv, REPO } from '../helpers/project.js'
+
+let work: string
+let app: string
+
+function sh(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeout = 180_000) {
+  const result = spawnSync(command, args, { cwd, env: cleanEnv(env), encoding: 'utf8', timeout })
+  return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', output: `${result.stdout}\n${result.stderr}` }
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'flakeseed-pack-'))
+  const packed = sh('npm', ['pack', '--json', '--pack-destination', work], REPO)
+  expect(packed.code, packed.output).toBe(0)
+  const tarball = join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename)
+
+  app = join(work, 'shop')
+  cpSync(join(REPO, 'examples/shop'), app, { recursive: true, filter: (src) => !src.includes('node_modules') })
+  const vitestVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version
+  // better-sqlite3 may compile from source here: minutes, not seconds.
+  const installed = sh(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball, `vitest@${vitestVersion}`],
+    app,
+    {},
+    900_000,
+  )
+  expect(installed.code, installed.output).toBe(0)
+}, 960_000)
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+test('installed from the tarball: the package holds the build, not the sources', () => {
+  const pkg = join(app, 'node_modules/flakeseed')
+  expect(lstatSync(pkg).isSymbolicLink()).toBe(false)
+  expect(existsSync(join(pkg, 'dist/src/index.js'))).toBe(true)
+  expect(existsSync(join(pkg, 'dist/cli/index.js'))).toBe(true)
+  expect(existsSync(join(pkg, 'src'))).toBe(false)
+  expect(existsSync(join(pkg, 'test'))).toBe(false)
+})
+
+test('shuffled runs until the order-dependent test fails, then bisect names its polluter and the command reproduces it', () => {
+  let failing: number | undefined
+  let runs = 0
+  for (let seed = 1; seed <= 40 && failing === undefined; seed++) {
+    const run = sh('npx', ['vitest', 'run'], app, { FLAKESEED_SEED: String(seed) })
+    runs++
+    expect(run.output).toContain(`flakeseed seed ${seed} · run ${runs} ·`)
+    expect(run.output).toMatch(new RegExp(`flakeseed run ${runs} · seed ${seed} · .*replay: npx flakeseed replay ${runs}`))
+    if (run.code === 1) failing = seed
+    else expect(run.code, run.output).toBe(0)
+  }
+  expect(failing, 'no seed in 1..40 put "adds a book" before "a new cart is empty"').toBeDefined()
+
+  const listed = sh('npx', ['flakeseed', 'runs', '--json'], app)
+  expect(listed.code, listed.output).toBe(0)
+  const rows = JSON.parse(listed.stdout) as Array<{ seed: string; status: string; failed: number }>
+  expect(rows).toHaveLength(runs)
+  expect(rows.filter((r) => r.status === 'failed').map((r) => r.seed)).toEqual([String(failing)])
+
+  const bisect = sh('npx', ['flakeseed', 'bisect', 'last', '--json'], app)
+  expect(bisect.code, bisect.output).toBe(1)
+  const finding = JSON.parse(bisect.stdout) as { victim: string; kind: string; polluters: string[]; command: string }
+  expect(finding.victim).toBe('test/cart.test.ts > cart > a new cart is empty')
+  expect(finding.kind).toBe('victim')
+  expect(finding.polluters).toEqual(['test/cart.test.ts > cart > adds a book'])
+
+  const reproduced = sh('sh', ['-c', finding.command], app)
+  expect(reproduced.code, reproduced.output).toBe(1)
+  expect(reproduced.output).toContain('a new cart is empty')
+})
