@@ -52,14 +52,17 @@ export class FlakeseedReporter implements Reporter {
       })
       if (this.runId !== undefined) this.addSignalHandlers()
     }
+    const warnings = this.session.reachProjects(specifications)
     if (this.session.quiet) return
-    const projects = new Set(specifications.map((s) => s.project.name)).size
-    const files = specifications.length
+    const shuffled = specifications.filter((s) => this.session.projects.has(s.project.name))
+    const projects = new Set(shuffled.map((s) => s.project.name)).size
+    const files = shuffled.length
     const parts = [`flakeseed seed ${this.session.seed}`]
     if (this.runId !== undefined) parts.push(`run ${this.runId}`)
     if (projects > 1) parts.push(`${projects} projects`)
     parts.push(`${files} file${files === 1 ? '' : 's'} ${this.session.plan ? 'in replay order' : 'shuffled'}`)
     this.vitest.logger.log(parts.join(' · '))
+    for (const warning of warnings) this.vitest.logger.warn(warning)
   }
 
   private reset(): void {
