@@ -67,14 +67,21 @@ function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): 
   reporters.push(reporter)
   reporter.onInit(vitest)
   const sequencer = new (createSequencer(session))(vitest)
+  // The first run started before this reporter existed: announce it now, with every file of
+  // the run (Vitest calls shard(), when sharding, before sort()).
   let announced = false
+  const announce = async (specs: TestSpecification[]) => {
+    if (announced) return
+    announced = true
+    await reporter.onTestRunStart(specs)
+  }
   return class FlakeseedLateSequencer extends BaseSequencer {
+    override async shard(specs: TestSpecification[]): Promise<TestSpecification[]> {
+      await announce(specs)
+      return sequencer.shard(specs)
+    }
     override async sort(specs: TestSpecification[]): Promise<TestSpecification[]> {
-      // The first run started before this reporter existed: announce it now.
-      if (!announced) {
-        announced = true
-        reporter.onTestRunStart(specs)
-      }
+      await announce(specs)
       return sequencer.sort(specs)
     }
   }

@@ -13,7 +13,7 @@ import { toPosix } from './order.js'
 
 export const PLUGIN_NAME = 'flakeseed'
 
-type Config = { test?: { projects?: unknown[]; sequence?: { sequencer?: unknown } } }
+type Config = { test?: { projects?: unknown[]; sequence?: { sequencer?: unknown; shuffle?: unknown } } }
 type ProjectEnv = Record<string, unknown>
 
 /** Adds `plugin` to every inline project that would not otherwise load it. */
@@ -72,7 +72,9 @@ export interface BootstrapSequencer extends TestSequencerConstructor {
  */
 export function installSequencer(config: Config, reach: (vitest: Vitest) => TestSequencerConstructor): void {
   const test = (config.test ??= {})
-  const sequence = (test.sequence ??= {})
+  const sequence = (test.sequence ??= {}) as { sequencer?: unknown; shuffle?: unknown }
+  // flakeseed's order supersedes Vitest's shuffle; left in, Vitest would announce a seed of its own.
+  delete sequence.shuffle
   const own = sequence.sequencer as (TestSequencerConstructor & Partial<BootstrapSequencer>) | undefined
   if (own?.flakeseedBootstrap) return
   class FlakeseedBootstrapSequencer extends BaseSequencer {

@@ -99,6 +99,16 @@ describe('inline projects without extends', () => {
     expect(tests.filter((t) => t.file === 'test/x.test.ts' && t.name === 'd0 > t0').map((t) => t.project)).toEqual(['a', 'b'])
   })
 
+  test('with --shard the seed line counts the files of this shard', () => {
+    const counts = ['1/2', '2/2'].map((shard) => {
+      const result = run(project, '1183', ['--shard', shard])
+      const files = new Set(result.log.map((line) => line.split(' ')[0])).size
+      expect(result.stdout, result.output).toContain(` · ${files} file${files === 1 ? '' : 's'} shuffled`)
+      return files
+    })
+    expect(counts[0]! + counts[1]!).toBe(4)
+  })
+
   test('--project keeps only that project, still in seeded order', () => {
     const { first } = twoSeeds(project, ['--project', 'b'], 10)
     expect(first.log.every((line) => line.startsWith('b/'))).toBe(true)
@@ -132,13 +142,14 @@ describe('projects that load the root config or their own', () => {
   test('a glob of package folders whose configs (or lack of one) do not load the plugin; replay', () => {
     const project = createProject({
       ...packages(),
-      'vitest.config.ts': `${IMPORTS}export default defineConfig({ plugins: [flakeseed()], test: { projects: ['packages/*'] } })\n`,
+      // Vitest's own shuffle is superseded, without Vitest announcing a seed of its own.
+      'vitest.config.ts': `${IMPORTS}export default defineConfig({ plugins: [flakeseed()], test: { projects: ['packages/*'], sequence: { shuffle: true } } })\n`,
       'packages/a/vitest.config.ts': packageConfig,
     })
     const { first, second } = twoSeeds(project)
     expect(first.stdout).toMatch(/^flakeseed seed 1183 · run 1 · 2 projects · 4 files shuffled$/m)
     expectShuffledInsideFiles(first.log, second.log)
-    expect(first.output).not.toMatch(/runs without flakeseed/)
+    expect(first.output).not.toMatch(/runs without flakeseed|Running tests with seed/)
 
     // The run is recorded, and replays in its exact order.
     const order = (run: string) =>
