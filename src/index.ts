@@ -19,10 +19,12 @@ export { FlakeseedError } from './options.js'
 export type { Plan, PlanFile } from './order.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
-// Shared through globalThis: project configs in a monorepo may load another copy of flakeseed,
-// and one Vitest instance must still get one session (one seed line, one recorded run).
+// One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
+// new one, with new projects and reporters, which need wiring again. Shared through globalThis:
+// project configs in a monorepo may load another copy of flakeseed, and one Vitest instance
+// must still get one session (one seed line, one recorded run).
 const SESSIONS = Symbol.for('flakeseed.sessions')
-const sessions = ((globalThis as Record<symbol, unknown>)[SESSIONS] ??= new WeakMap()) as WeakMap<Vitest, Session>
+const sessions = ((globalThis as Record<symbol, unknown>)[SESSIONS] ??= new WeakMap()) as WeakMap<object, Session>
 const wired = new WeakMap<Session, TestProject[]>()
 
 export default function flakeseed(options?: FlakeseedOptions): Plugin {
@@ -34,10 +36,10 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
-      let session = sessions.get(vitest)
+      let session = sessions.get(vitest.config)
       if (!session) {
         session = startSession(vitest, resolved)
-        sessions.set(vitest, session)
+        sessions.set(vitest.config, session)
       }
       wireProject(session, vitest, project)
       // Vitest has resolved every project by now; the root's plugin line stands for all of them.
@@ -53,10 +55,10 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
  * installed, after reporters were created and the first run announced. Start the session here.
  */
 function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): TestSequencerConstructor {
-  const existing = sessions.get(vitest)
+  const existing = sessions.get(vitest.config)
   if (existing) return createSequencer(existing)
   const session = startSession(vitest, options)
-  sessions.set(vitest, session)
+  sessions.set(vitest.config, session)
   for (const project of vitest.projects) wireProject(session, vitest, project)
   const reporter = vitest.config.reporters.at(-1) as unknown as FlakeseedReporter
   const reporters = (vitest as unknown as { reporters?: Reporter[] }).reporters
