@@ -112,8 +112,8 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
       for (const project of projectsOf(specs)) {
         if (session.projects.has(project.name)) continue
         // A project injected after configureVitest (by another plugin) is still in time.
-        if (reachAll) wireProject(session, vitest, project)
-        else if (!warned.has(project.name)) {
+        if (reachAll && wireProject(session, vitest, project)) continue
+        if (!warned.has(project.name)) {
           warned.add(project.name)
           warnings.push(unreachedWarning(vitest, project))
         }
@@ -141,12 +141,15 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   return session
 }
 
-function wireProject(session: Session, vitest: Vitest, project: TestProject): void {
+/** Puts flakeseed's runner in this project's workers; false for a project it cannot order. */
+function wireProject(session: Session, vitest: Vitest, project: TestProject): boolean {
   let projects = wired.get(session)
   if (!projects) wired.set(session, (projects = []))
   // A project reached twice (its own config and the root's, maybe another copy of flakeseed) is
   // wired once. Project names are unique within a run.
-  if (session.projects.has(project.name)) return
+  if (session.projects.has(project.name)) return true
+  // The runner is a Node module: in a browser it would fail every test file of the project.
+  if (project.config.browser?.enabled) return false
   if (project.config.runner && project.config.runner !== RUNNER) {
     vitest.logger.warn(`flakeseed: project "${project.name || 'default'}" has its own runner (${project.config.runner}); flakeseed replaces it to order tests`)
   }
@@ -154,6 +157,7 @@ function wireProject(session: Session, vitest: Vitest, project: TestProject): vo
   session.projects.add(project.name)
   projects.push(project)
   provideContext(session, project)
+  return true
 }
 
 /** What this project's workers read with inject('flakeseed'); re-provided before each plan run. */

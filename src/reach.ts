@@ -130,5 +130,9 @@ export function unreachedWarning(vitest: Vitest, project: TestProject): string {
   // Without a config file of its own, a project is inline in the root config or a directory.
   const where = own ? rel(own) : project.config.root !== root ? `${rel(project.config.root)}/` : `inline in ${rootConfig}`
   const fix = own ? `add flakeseed() to its plugins, or to those of ${rootConfig} to reach every project` : `add flakeseed() to the plugins of ${rootConfig} to reach every project`
-  return `flakeseed: project "${project.name || 'default'}" (${where}) runs without flakeseed, its tests in declaration order: ${fix}`
+  const name = project.name || 'default'
+  if (project.config.browser?.enabled) {
+    return `flakeseed: project "${name}" (${where}) runs in a browser, where flakeseed cannot order tests yet: its files are shuffled, its tests run in declaration order`
+  }
+  return `flakeseed: project "${name}" (${where}) runs without flakeseed, its tests in declaration order: ${fix}`
 }
