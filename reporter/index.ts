@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { relative } from 'node:path'
-import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
+import { BaseSequencer, type Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node'
 import { ciInfo, gitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
@@ -43,7 +43,7 @@ export class FlakeseedReporter implements Reporter {
   }
 
   // One run row per test run: `vitest run` has one, a replay --repeat or watch mode several.
-  onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
+  async onTestRunStart(specifications: ReadonlyArray<TestSpecification>): Promise<void> {
     this.reset()
     if (this.dbPath !== false && !this.failedStore) {
       this.guard(() => {
@@ -52,14 +52,19 @@ export class FlakeseedReporter implements Reporter {
       })
       if (this.runId !== undefined) this.addSignalHandlers()
     }
+    const warnings = this.session.reachProjects(specifications)
     if (this.session.quiet) return
-    const projects = new Set(specifications.map((s) => s.project.name)).size
-    const files = specifications.length
+    // Vitest shards after this event: count the files this shard runs, as the sequencer sees them.
+    const run = this.vitest.config.shard ? await new BaseSequencer(this.vitest).shard([...specifications]) : specifications
+    const shuffled = run.filter((s) => this.session.projects.has(s.project.name))
+    const projects = new Set(shuffled.map((s) => s.project.name)).size
+    const files = shuffled.length
     const parts = [`flakeseed seed ${this.session.seed}`]
     if (this.runId !== undefined) parts.push(`run ${this.runId}`)
     if (projects > 1) parts.push(`${projects} projects`)
     parts.push(`${files} file${files === 1 ? '' : 's'} ${this.session.plan ? 'in replay order' : 'shuffled'}`)
     this.vitest.logger.log(parts.join(' · '))
+    for (const warning of warnings) this.vitest.logger.warn(warning)
   }
 
   private reset(): void {

@@ -7,6 +7,7 @@ import type { TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { nameOf } from '../reporter/index.js'
 import { FlakeseedError } from './options.js'
 import { disambiguate, fileId, testId, toPosix, type Plan } from './order.js'
+import { startInstalled } from './reach.js'
 import { specId } from './sequencer.js'
 import { setControl, type RunKind, type Session } from './session.js'
 import type { TestState } from './store/index.js'
@@ -77,6 +78,8 @@ export class PlanExecutor {
         {},
         {},
       )
+      // A root config whose projects all load their own configs starts flakeseed only here.
+      startInstalled(vitest)
     } finally {
       setControl(undefined)
     }

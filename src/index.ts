@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
-import type { TestProject, Vitest } from 'vitest/node'
+import { BaseSequencer, type Reporter, type TestProject, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
 import { FlakeseedReporter } from '../reporter/index.js'
 import type { WorkerContext } from './context.js'
 import { fileId } from './order.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
+import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
 import { getControl, type Session } from './session.js'
 
@@ -18,34 +19,74 @@ export { FlakeseedError } from './options.js'
 export type { Plan, PlanFile } from './order.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
-const sessions = new WeakMap<Vitest, Session>()
+// One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
+// new one, with new projects and reporters, which need wiring again. Shared through globalThis:
+// project configs in a monorepo may load another copy of flakeseed, and one Vitest instance
+// must still get one session (one seed line, one recorded run).
+const SESSIONS = Symbol.for('flakeseed.sessions')
+const sessions = ((globalThis as Record<symbol, unknown>)[SESSIONS] ??= new WeakMap()) as WeakMap<object, Session>
 const wired = new WeakMap<Session, TestProject[]>()
 
 export default function flakeseed(options?: FlakeseedOptions): Plugin {
   const resolved = resolveOptions(options)
   const plugin: Plugin = {
-    name: 'flakeseed',
+    name: PLUGIN_NAME,
     config(config) {
-      // Inline projects without `extends: true` do not inherit the root config's plugins, so
-      // Vitest would run them unshuffled without a word. Carry the plugin into each of them.
-      const projects = (config as { test?: { projects?: unknown[] } }).test?.projects
-      for (const project of projects ?? []) {
-        if (!project || typeof project !== 'object' || (project as { extends?: unknown }).extends) continue
-        const inline = project as { plugins?: unknown[] }
-        const plugins = (inline.plugins ??= [])
-        if (!plugins.some((p) => (p as { name?: string } | null)?.name === 'flakeseed')) plugins.push(plugin)
-      }
+      carryIntoInlineProjects(config, plugin)
+      installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
-      let session = sessions.get(vitest)
+      let session = sessions.get(vitest.config)
       if (!session) {
         session = startSession(vitest, resolved)
-        sessions.set(vitest, session)
+        sessions.set(vitest.config, session)
       }
       wireProject(session, vitest, project)
+      // Vitest has resolved every project by now; the root's plugin line stands for all of them.
+      if (rootCarries(vitest)) for (const other of vitest.projects) wireProject(session, vitest, other)
     },
   }
   return plugin
+}
+
+/**
+ * No project carried the plugin (e.g. `projects: ['packages/*']` whose configs lack it), so no
+ * `configureVitest` ran: Vitest is constructing the sequencer the root config's plugin
+ * installed, after reporters were created and the first run announced. Start the session here.
+ */
+function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): TestSequencerConstructor {
+  const existing = sessions.get(vitest.config)
+  if (existing) return createSequencer(existing)
+  const session = startSession(vitest, options)
+  sessions.set(vitest.config, session)
+  for (const project of vitest.projects) wireProject(session, vitest, project)
+  const reporter = vitest.config.reporters.at(-1) as unknown as FlakeseedReporter
+  const reporters = (vitest as unknown as { reporters?: Reporter[] }).reporters
+  if (!Array.isArray(reporters)) {
+    vitest.logger.warn('flakeseed: cannot add its reporter to this Vitest version: this run is not recorded')
+    return createSequencer(session)
+  }
+  reporters.push(reporter)
+  reporter.onInit(vitest)
+  const sequencer = new (createSequencer(session))(vitest)
+  // The first run started before this reporter existed: announce it now, with every file of
+  // the run (Vitest calls shard(), when sharding, before sort()).
+  let announced = false
+  const announce = async (specs: TestSpecification[]) => {
+    if (announced) return
+    announced = true
+    await reporter.onTestRunStart(specs)
+  }
+  return class FlakeseedLateSequencer extends BaseSequencer {
+    override async shard(specs: TestSpecification[]): Promise<TestSpecification[]> {
+      await announce(specs)
+      return sequencer.shard(specs)
+    }
+    override async sort(specs: TestSpecification[]): Promise<TestSpecification[]> {
+      await announce(specs)
+      return sequencer.sort(specs)
+    }
+  }
 }
 
 function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>): Session {
@@ -65,12 +106,25 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
       session.plan = plan
       for (const project of wired.get(session) ?? []) provideContext(session, project)
     },
+    reachProjects(specs) {
+      const warnings: string[] = []
+      const reachAll = rootCarries(vitest)
+      for (const project of projectsOf(specs)) {
+        if (session.projects.has(project.name)) continue
+        // A project injected after configureVitest (by another plugin) is still in time.
+        if (reachAll && wireProject(session, vitest, project)) continue
+        if (!warned.has(project.name)) {
+          warned.add(project.name)
+          warnings.push(unreachedWarning(vitest, project))
+        }
+      }
+      return warnings
+    },
   }
-  const sequence = vitest.config.sequence as { sequencer: { name?: string }; shuffle?: boolean }
-  const own = sequence.sequencer?.name
-  if (own && own !== 'BaseSequencer' && own !== 'RandomSequencer') {
-    vitest.logger.warn(`flakeseed: replacing sequence.sequencer (${own}) with flakeseed's seeded sequencer`)
-  }
+  const warned = new Set<string>()
+  const sequence = vitest.config.sequence as { sequencer: unknown; shuffle?: boolean }
+  const own = replacedSequencer(sequence.sequencer)
+  if (own) vitest.logger.warn(`flakeseed: replacing sequence.sequencer (${own}) with flakeseed's seeded sequencer`)
   vitest.config.sequence.sequencer = createSequencer(session)
   // Vitest's own test shuffle would reorder after us; and its resolved `false` would be
   // indistinguishable from a describe's explicit `shuffle: false` opt-out.
@@ -87,16 +141,23 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   return session
 }
 
-function wireProject(session: Session, vitest: Vitest, project: TestProject): void {
+/** Puts flakeseed's runner in this project's workers; false for a project it cannot order. */
+function wireProject(session: Session, vitest: Vitest, project: TestProject): boolean {
+  let projects = wired.get(session)
+  if (!projects) wired.set(session, (projects = []))
+  // A project reached twice (its own config and the root's, maybe another copy of flakeseed) is
+  // wired once. Project names are unique within a run.
+  if (session.projects.has(project.name)) return true
+  // The runner is a Node module: in a browser it would fail every test file of the project.
+  if (project.config.browser?.enabled) return false
   if (project.config.runner && project.config.runner !== RUNNER) {
     vitest.logger.warn(`flakeseed: project "${project.name || 'default'}" has its own runner (${project.config.runner}); flakeseed replaces it to order tests`)
   }
   project.config.runner = RUNNER
   session.projects.add(project.name)
-  let projects = wired.get(session)
-  if (!projects) wired.set(session, (projects = []))
   projects.push(project)
   provideContext(session, project)
+  return true
 }
 
 /** What this project's workers read with inject('flakeseed'); re-provided before each plan run. */

@@ -1,6 +1,7 @@
 // One Vitest instance's flakeseed state, shared by the plugin instances of all its projects, the
 // sequencer and the reporter. Also the channel through which `flakeseed replay`/`bisect`, which
 // run Vitest in-process, hand a plan to the plugin loaded from the user's config.
+import type { TestSpecification } from 'vitest/node'
 import type { Plan } from './order.js'
 import type { ResolvedOptions, SeedSource } from './options.js'
 
@@ -19,6 +20,11 @@ export interface Session {
   breadcrumbs?: string
   /** Names of the projects whose workers run the flakeseed runner. */
   projects: Set<string>
+  /**
+   * At the start of a run: wires the run's projects not reached yet when the root config carries
+   * the plugin, and returns one warning line for each project flakeseed cannot reach (once).
+   */
+  reachProjects(specifications: ReadonlyArray<TestSpecification>): string[]
   /** Runs the next run on this plan: the sequencer and every worker see it. */
   setPlan(plan: Plan | undefined): void
 }
