@@ -7,7 +7,7 @@ import type { TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { nameOf } from '../reporter/index.js'
 import { FlakeseedError } from './options.js'
 import { disambiguate, fileId, testId, toPosix, type Plan } from './order.js'
-import { specId } from './sequencer.js'
+import { specId } from './spec.js'
 import { setControl, type RunKind, type Session } from './session.js'
 import type { TestState } from './store/index.js'
 
