@@ -5,7 +5,8 @@
 //   node bench/run.mjs shuffle    only the named ones
 //
 // A benchmark's `run({ runs, log })` returns rows `{ name, value, target, unit?, pass?, detail? }`
-// (unit 'ratio' by default, lower is better, `pass` defaults to `value <= target`).
+// (unit 'ratio' by default, lower is better, `pass` defaults to `value <= target`; a row whose
+// target is NaN and has no `pass` is information only and shows as `info`).
 // Exit code: 0 even when a target is missed (the row says OVER); 1 when a benchmark crashed.
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +16,8 @@ import { benchRuns, fmtMs, fmtRatio, ROOT, table } from './lib.mjs'
 const dir = join(ROOT, 'bench')
 const only = process.argv.slice(2)
 const names = readdirSync(dir)
-  .filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs' && f !== 'run.mjs')
+  // lib.mjs and fixtures.mjs are helpers, run.mjs is this file.
+  .filter((f) => f.endsWith('.mjs') && !['lib.mjs', 'fixtures.mjs', 'run.mjs'].includes(f))
   .map((f) => f.slice(0, -'.mjs'.length))
   .filter((name) => only.length === 0 || only.includes(name))
   .sort()
@@ -59,7 +61,7 @@ console.log(
       r.name,
       show(r.value, r.unit),
       Number.isFinite(r.target) ? `≤ ${show(r.target, r.unit)}` : '-',
-      r.crashed ? 'CRASH' : (r.pass ?? r.value <= r.target) ? 'PASS' : 'OVER',
+      r.crashed ? 'CRASH' : r.pass === undefined && !Number.isFinite(r.target) ? 'info' : (r.pass ?? r.value <= r.target) ? 'PASS' : 'OVER',
       r.detail ?? '',
     ]),
   ]),

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { relative } from 'node:path'
-import { BaseSequencer, type Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node'
+import type { Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node'
 import { ciInfo, gitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
@@ -55,7 +55,9 @@ export class FlakeseedReporter implements Reporter {
     const warnings = this.session.reachProjects(specifications)
     if (this.session.quiet) return
     // Vitest shards after this event: count the files this shard runs, as the sequencer sees them.
-    const run = this.vitest.config.shard ? await new BaseSequencer(this.vitest).shard([...specifications]) : specifications
+    // Imported here: Vitest is loaded already in a run, and the CLI (which imports nameOf) starts without it.
+    const shardOf = async () => new (await import('vitest/node')).BaseSequencer(this.vitest!).shard([...specifications])
+    const run = this.vitest.config.shard ? await shardOf() : specifications
     const shuffled = run.filter((s) => this.session.projects.has(s.project.name))
     const projects = new Set(shuffled.map((s) => s.project.name)).size
     const files = shuffled.length

@@ -7,8 +7,7 @@ import type { TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { nameOf } from '../reporter/index.js'
 import { FlakeseedError } from './options.js'
 import { disambiguate, fileId, testId, toPosix, type Plan } from './order.js'
-import { startInstalled } from './reach.js'
-import { specId } from './sequencer.js'
+import { specId } from './spec.js'
 import { setControl, type RunKind, type Session } from './session.js'
 import type { TestState } from './store/index.js'
 
@@ -48,7 +47,9 @@ export class PlanExecutor {
   ) {}
 
   static async create(options: ExecuteOptions): Promise<PlanExecutor> {
+    // Loaded here, not at the top: the CLI's other commands start without Vitest.
     const { createVitest } = await import('vitest/node')
+    const { startInstalled } = await import('./reach.js')
     let session: Session | undefined
     setControl({
       kind: options.kind,

@@ -1,18 +1,11 @@
 // The file sequencer (main process). Vitest shards first (by a hash of the path, independent of
 // the seed), then asks us to sort: every shard runs its own files in seeded order.
-import { relative } from 'node:path'
 import { BaseSequencer, type TestSpecification, type TestSequencerConstructor } from 'vitest/node'
-import { fileId, sortByKey, toPosix } from './order.js'
+import { fileId, sortByKey } from './order.js'
 import type { Session } from './session.js'
+import { specId } from './spec.js'
 
-/** `file` of a spec: relative to its project's root, `/`-separated, as Vitest names the file task. */
-export function specFile(spec: TestSpecification): string {
-  return toPosix(relative(spec.project.config.root, spec.moduleId))
-}
-
-export function specId(spec: TestSpecification): string {
-  return fileId(spec.project.name, specFile(spec))
-}
+export { specFile, specId } from './spec.js'
 
 /** Vitest constructs the sequencer itself (`new Sequencer(vitest)`), so the session comes by closure. */
 export function createSequencer(session: Session): TestSequencerConstructor {

@@ -1,0 +1,140 @@
+// Bisect (issue 4): how many probes and how much time `flakeseed bisect` needs to find one hidden
+// polluter among many earlier tests, against what a one-by-one search would need.
+//
+// The suite: 40 files × 50 generated tests (bench/lib.mjs), plus, in one file, a describe
+// `prices` whose test `warms the shared price cache` leaves a global behind (with two innocent
+// siblings), and in another file a test that expects that global to be absent. With
+// `isolate: false` and one worker, globals cross files, so every test of every file that ran
+// before the victim's file is a candidate: about a thousand or more.
+//
+// Steps: pick a seed from the ordering rule (src/order.ts) that puts the victim's file late and
+// the polluter's file before it, record that run with the plugin (it must fail with exactly the
+// victim), run `flakeseed bisect last --json --repeat 1` and check it names exactly the polluter.
+// `--repeat 1` because the victim is deterministic: the default `--repeat 3` re-runs the
+// "alone" check twice more and verifies the result twice, 4 probes that guard against flaky
+// victims and say nothing about the search.
+//
+// Target: probes ≤ ⌈log₂ n⌉ + 3 for n candidates (DESIGN.md, Bisection). The one-by-one
+// comparison runs each candidate alone before the victim, in recorded order, until the victim
+// fails: that takes the polluter's 1-based position among the candidates (and n in the worst case).
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { fmtMs, generateSuite, installApp, ROOT, runCommand, stripAnsi, WORK, writeConfig } from './lib.mjs'
+
+const SUITE = { files: 40, testsPerFile: 50, describes: 5 }
+const POLLUTER_FILE = 'test/f007.test.ts'
+const VICTIM_FILE = 'test/f031.test.ts'
+const POLLUTER = `${POLLUTER_FILE} > prices > warms the shared price cache`
+const VICTIM = `${VICTIM_FILE} > checkout > starts with an empty price cache`
+
+export async function run({ log = console.log } = {}) {
+  const { sortByKey, fileId, testId } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'order.js')).href)
+  const dir = join(WORK, 'bisect')
+  installApp(dir)
+  generateSuite(dir, SUITE)
+  addPolluterAndVictim(dir)
+  const config = writeConfig(dir, 'bisect', {
+    imports: [`import flakeseed from 'flakeseed'`],
+    body: `{ plugins: [flakeseed()], test: { isolate: false, fileParallelism: false } }`,
+  })
+  const db = join(dir, 'history.db')
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', FLAKESEED_DB: db }
+  const files = Array.from({ length: SUITE.files }, (_, i) => `test/f${String(i + 1).padStart(3, '0')}.test.ts`)
+
+  // A seed whose file order runs the victim's file late (many candidates) and the polluter's
+  // file before it, with the polluter neither first nor last among them.
+  let seed
+  for (let s = 1; s < 100_000 && seed === undefined; s++) {
+    const order = sortByKey(files, String(s), (f) => fileId('', f))
+    const v = order.indexOf(VICTIM_FILE)
+    const p = order.indexOf(POLLUTER_FILE)
+    if (v >= 30 && p >= 5 && p < v - 5) seed = String(s)
+  }
+  if (seed === undefined) throw new Error('bisect: no seed puts the polluter before the victim')
+
+  log(`\nsuite: ${SUITE.files} files × ${SUITE.testsPerFile} tests + 3 (a describe holding the polluter) + 1 victim, isolate: false, one worker`)
+  const recorded = runCommand(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config], { cwd: dir, env: { ...env, FLAKESEED_SEED: seed }, allowFail: true })
+  const out = stripAnsi(recorded.stdout + recorded.stderr)
+  if (recorded.status !== 1 || !/Tests\s+1 failed \| \d+ passed/.test(out)) {
+    throw new Error(`bisect: the recorded run under seed ${seed} should fail with exactly the victim (exit ${recorded.status})\n${out.slice(-3000)}`)
+  }
+  log(`recorded a failing run under seed ${seed} in ${fmtMs(recorded.ms)}`)
+
+  // The candidates as the bisector sees them: every test that ran before the victim in its worker.
+  const shown = JSON.parse(runCommand(process.execPath, [cli(dir), 'show', 'last', '--json', '--db', db], { cwd: dir, env }).stdout)
+  const executed = shown.files.flatMap((f) => f.tests.map((t) => ({ id: testId(f.project, f.file, t.name), state: t.state })))
+  const failed = executed.filter((t) => t.state === 'failed').map((t) => t.id)
+  if (failed.length !== 1 || failed[0] !== VICTIM) throw new Error(`bisect: expected only the victim to fail, got ${JSON.stringify(failed)}`)
+  const candidates = executed.slice(0, executed.findIndex((t) => t.id === VICTIM)).filter((t) => t.state === 'passed' || t.state === 'failed')
+  const n = candidates.length
+  const position = candidates.findIndex((t) => t.id === POLLUTER) + 1
+  if (position < 1) throw new Error('bisect: the polluter did not run before the victim')
+  const target = Math.ceil(Math.log2(n)) + 3
+
+  const { result: bisect, finding } = bisectLast(dir, env, db, ['--repeat', '1'])
+  const log2 = Math.ceil(Math.log2(n))
+  log(`flakeseed bisect named exactly the polluter: ${POLLUTER}`)
+  log(`  candidates n = ${n} (tests before the victim in its worker), polluter at position ${position}`)
+  log(`  probes ${finding.probes} (all phases: confirm, victim alone, search, describe check) · target ⌈log₂ ${n}⌉ + 3 = ${log2} + 3 = ${target}`)
+  log(`  wall time ${fmtMs(bisect.ms)} (the whole command; ${(bisect.ms / finding.probes / 1000).toFixed(2)} s per probe)`)
+  log(`  one-by-one (each candidate alone before the victim, in recorded order): ${position} probes to reach the polluter, ${n} in the worst case`)
+  log(`  reproduce: ${finding.command}`)
+  // What the plain command costs: the default --repeat 3 repeats the alone check and verifies.
+  const plain = bisectLast(dir, env, db, [])
+  log(`flakeseed bisect last --json (default --repeat 3): ${plain.finding.probes} probes, ${fmtMs(plain.result.ms)}, same polluter`)
+  return [
+    {
+      name: `bisect probes, 1 polluter among ${n}`,
+      value: finding.probes,
+      target,
+      unit: 'probes',
+      detail: `⌈log₂ n⌉+3; one-by-one: ${position} (polluter's position), ${n} worst`,
+    },
+    { name: 'bisect wall time', value: bisect.ms, target: NaN, unit: 'ms', detail: `${finding.probes} probes, seed ${seed}, record ${fmtMs(recorded.ms)}` },
+    { name: 'bisect probes, default --repeat 3', value: plain.finding.probes, target: NaN, unit: 'probes', detail: `${fmtMs(plain.result.ms)}; repeats guard against flaky victims` },
+  ]
+}
+
+/** `flakeseed bisect last --json` (+ `extra`); it must name exactly the polluter. */
+function bisectLast(dir, env, db, extra) {
+  const result = runCommand(process.execPath, [cli(dir), 'bisect', 'last', '--json', ...extra, '--db', db], { cwd: dir, env, allowFail: true })
+  let finding
+  try {
+    finding = JSON.parse(result.stdout)
+  } catch {
+    throw new Error(`bisect: no JSON from flakeseed bisect ${extra.join(' ')} (exit ${result.status})\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`)
+  }
+  if (result.status !== 1 || finding.kind !== 'victim' || finding.victim !== VICTIM || JSON.stringify(finding.polluters) !== JSON.stringify([POLLUTER])) {
+    throw new Error(`bisect: expected ${VICTIM} polluted by exactly ${POLLUTER}, got (exit ${result.status}) ${JSON.stringify(finding)}`)
+  }
+  return { result, finding }
+}
+
+function cli(dir) {
+  return join(dir, 'node_modules', 'flakeseed', 'dist', 'cli', 'index.js')
+}
+
+/** The polluter joins a describe with two innocent siblings; the victim gets a describe of its own. */
+function addPolluterAndVictim(dir) {
+  const append = (file, lines) => writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8') + lines.join('\n') + '\n')
+  append(POLLUTER_FILE, [
+    `describe('prices', () => {`,
+    `  it('formats a price', () => { expect((1.5).toFixed(2)).toBe('1.50') })`,
+    `  it('warms the shared price cache', () => { (globalThis as any).__priceCache = new Map([['eur', 1.1]]) })`,
+    `  it('rounds half up', () => { expect(Math.round(2.5)).toBe(3) })`,
+    `})`,
+  ])
+  append(VICTIM_FILE, [
+    `describe('checkout', () => {`,
+    `  it('starts with an empty price cache', () => { expect((globalThis as any).__priceCache).toBeUndefined() })`,
+    `})`,
+  ])
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,15 @@
+// A Vitest test file's identity, shared by the sequencer and the plan executor. Kept apart from
+// sequencer.ts because that one loads vitest/node (BaseSequencer): importing it from here would
+// make every CLI command, `runs` and `show` included, pay for loading Vitest.
+import { relative } from 'node:path'
+import type { TestSpecification } from 'vitest/node'
+import { fileId, toPosix } from './order.js'
+
+/** `file` of a spec: relative to its project's root, `/`-separated, as Vitest names the file task. */
+export function specFile(spec: TestSpecification): string {
+  return toPosix(relative(spec.project.config.root, spec.moduleId))
+}
+
+export function specId(spec: TestSpecification): string {
+  return fileId(spec.project.name, specFile(spec))
+}
