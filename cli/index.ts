@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { EXIT, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
+import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
 import * as replayCommand from './replay.js'
 import * as runsCommand from './runs.js'
@@ -27,7 +28,7 @@ const program = new Command()
   .showHelpAfterError('(run flakeseed --help for usage)')
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand]) command.register(program, action)
+for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand]) command.register(program, action)
 
 try {
   await program.parseAsync(process.argv)
