@@ -8,6 +8,7 @@ import * as bisectCommand from './bisect.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
 import * as replayCommand from './replay.js'
+import * as reportCommand from './report.js'
 import * as runsCommand from './runs.js'
 import * as showCommand from './show.js'
 
@@ -28,7 +29,7 @@ const program = new Command()
   .showHelpAfterError('(run flakeseed --help for usage)')
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand]) command.register(program, action)
+for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand]) command.register(program, action)
 
 try {
   await program.parseAsync(process.argv)

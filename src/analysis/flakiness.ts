@@ -60,7 +60,7 @@ export interface FlakyRow extends Metrics {
 }
 
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
-export const STREAK_CHANCE = 0.05
+export const STREAK_CHANCE = 0.01
 
 /** p, flip rate and binary entropy of a sequence of outcomes (DESIGN.md, Metrics). */
 export function metrics(states: ReadonlyArray<'passed' | 'failed'>): Metrics {

@@ -4,11 +4,16 @@
 // `flakeseed flaky --json` must class each and give the numbers computed by hand below, and the
 // end of each run must tell known flakes from new failures (console and GitHub job summary).
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { sortByKey, testId } from '../../src/order.js'
-import { config, createProject, type Project } from '../helpers/project.js'
+import { findChromium, open, screenshot } from '../helpers/chromium.js'
+import { config, createProject, REPO, type Project } from '../helpers/project.js'
+
+const CHROMIUM = findChromium()
+// CI must prove the report renders: a missing browser fails there; only an explicit opt-out skips.
+const SKIP_BROWSER = process.env.FLAKESEED_SKIP_BROWSER === '1'
 
 const OD_FILE = 'test/od.test.ts'
 const VICTIM = testId('', OD_FILE, 'victim')
@@ -233,5 +238,43 @@ describe('flaky', () => {
     const nod = stepSummaries[5]!
     expect(nod).toContain('| <code>test/nod.test.ts &gt; sometimes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it\'s $(fails)</code> | non-deterministic |')
     expect(nod.replace(/```sh\n[^`]*```/g, '')).not.toContain('<script>')
+  })
+
+  test('report --html: a self-contained page that renders its charts and table in headless Chromium', { skip: SKIP_BROWSER }, () => {
+    expect(CHROMIUM, 'chromium not found: install it (apt-get install chromium) or set FLAKESEED_SKIP_BROWSER=1').toBeTruthy()
+    const result = project.cli(['report', '--html', 'out/report.html'])
+    expect(result.code, result.output).toBe(0)
+    expect(result.stdout.trim()).toBe('flakeseed report: 10 runs, 4 flaky tests → out/report.html')
+    const file = join(project.dir, 'out/report.html')
+    const html = readFileSync(file, 'utf8')
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/) // nothing loaded from elsewhere
+
+    const page = open(CHROMIUM!, file)
+    expect(page.console).toEqual([])
+    expect(page.dom).toContain('data-ready="yes"') // the page's script ran to its end
+    expect(page.dom.match(/<g class="run">/g)).toHaveLength(10) // health chart: one bar per run
+    expect(page.dom.match(/<tr data-detail=/g)).toHaveLength(4)
+    expect(page.dom.match(/<svg class="strip"/g)).toHaveLength(4) // a timeline per flaky test
+    expect(page.dom.match(/<details id="d\d+"/g)).toHaveLength(4)
+    // The NOD test's name is text, not markup: one script element, the report's own.
+    expect(page.dom.match(/<script/g)).toHaveLength(1)
+    expect(page.dom).toContain('sometimes &lt;script&gt;alert("x")&lt;/script&gt; it\'s $(fails)')
+
+    const out = join(REPO, 'test/.tmp')
+    mkdirSync(out, { recursive: true })
+    const png = join(out, 'flaky-report.png')
+    screenshot(CHROMIUM!, file, png)
+    expect(statSync(png).size).toBeGreaterThan(20_000)
+  })
+
+  test('a bisect finding names the polluter in flaky and at the end of the next run', () => {
+    const bisect = project.cliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
+    expect(bisect).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    const row = project.cliJson<Row[]>(['flaky']).find((r) => r.test === VICTIM)!
+    expect(row).toMatchObject({ class: 'order-dependent', reason: `polluted by ${POLLUTER}`, command: bisect.command })
+    // Run 11: the failing order again on B.
+    const result = project.vitest([], { FLAKESEED_SEED: F1 })
+    expect(result.code).toBe(1)
+    expect(result.output).toContain(`1 known order-dependent (polluted by ${POLLUTER})`)
   })
 })

@@ -117,7 +117,7 @@ describe('classify', () => {
   })
 
   test('a streak on a new commit is not enough when the earlier fail rate explains it', () => {
-    // Before c2 the test failed 1 of 2 runs: 3 passes in a row happen with chance 0.5³ = 0.125 > 0.05.
+    // Before c2 the test failed 1 of 2 runs: 3 passes in a row happen with chance 0.5³ = 0.125 > 0.01.
     const maybe = history([
       [F, 's1', 'c1'],
       [P, 's2', 'c1'],
@@ -126,9 +126,10 @@ describe('classify', () => {
       [P, 's5', 'c2'],
     ])
     expect(classify(maybe).class).toBe('suspected-order-dependent')
-    // 0.5⁵ = 0.031 ≤ 0.05: fixed.
-    const surely = history([...maybe.outcomes.map((o) => [o.state, o.seed, o.commit] as [typeof P, string, string]), [P, 's6', 'c3'], [P, 's7', 'c3']])
-    expect(classify(surely).class).toBe('fixed')
+    // 0.5⁶ = 0.016 > 0.01: still not; 0.5⁷ = 0.0078 ≤ 0.01: fixed.
+    const more = (n: number) => history([...maybe.outcomes.map((o) => [o.state, o.seed, o.commit] as [typeof P, string, string]), ...Array.from({ length: n }, (_, i) => [P, `t${i}`, 'c3'] as [typeof P, string, string])])
+    expect(classify(more(3)).class).toBe('suspected-order-dependent')
+    expect(classify(more(4))).toEqual({ class: 'fixed', reason: 'no failure since c2' })
   })
 
   test('a streak under one seed only is not broken (it may be that order)', () => {
