@@ -84,7 +84,7 @@ function toJson(r: FlakyRow) {
   }
 }
 
-/** One table row per test, then its seeds and class reason, then the command to run next. */
+/** One table row per test, then why it has its class, its last failure and seeds, then the command to run next. */
 export function formatTable(rows: readonly FlakyRow[]): string {
   const cells = [['fails', 'rate', 'flip', 'entropy', 'class', 'test']]
   for (const r of rows) {
@@ -96,7 +96,8 @@ export function formatTable(rows: readonly FlakyRow[]): string {
   rows.forEach((r, i) => {
     out.push(fit(lines[i + 1]!, testColumn))
     const last = r.lastFailure
-    out.push(fit(`      ${r.reason} · last failed in run ${last?.run} (seed ${last?.seed}, ${shortSha(last?.commit ?? null)})`))
+    out.push(fit(`      ${r.reason}`))
+    if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed} · commit ${shortSha(last.commit)}`))
     out.push(`      ${seeds('failed under', r.failingSeeds, 44)} · ${seeds('passed under', r.passingSeeds, 80 - 44 - 9)}`)
     // The command stays whole, whatever its length: it is there to be copied.
     out.push(`      next: ${r.command}`)

@@ -36,6 +36,8 @@ export function report(options: Options): number {
   } finally {
     store.close()
   }
+  const db = relative(process.cwd(), data.db)
+  if (!db.startsWith('..')) data.db = db
   const file = resolve(options.html!)
   try {
     mkdirSync(dirname(file), { recursive: true })

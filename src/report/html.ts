@@ -163,7 +163,8 @@ function detail(t: ReportTest, i: number): string {
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : '<p class="hint">No bisect finding yet.</p>'
-  return `<details id="d${i}">
+  // The most disruptive test opens with its details showing.
+  return `<details id="d${i}"${i === 0 ? ' open' : ''}>
   <summary><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span> <span class="test">${esc(r.test)}</span></summary>
   <p>${esc(r.reason)}. Failed ${r.failures} of ${r.runs} runs (${pct(r.failRate)}), flip rate ${pct(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.</p>
   <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
@@ -186,6 +187,10 @@ function seedList(seeds: readonly string[]): string {
 function seedColour(seed: string): string {
   let h = 2166136261
   for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619)
+  // FNV alone leaves short seeds ("11", "12") on neighbouring hues: mix the bits (murmur3's finaliser).
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  h ^= h >>> 16
   return `hsl(${(h >>> 0) % 360} 65% 55%)`
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { sortByKey, testId } from '../../src/order.js'
-import { findChromium, open, screenshot } from '../helpers/chromium.js'
+import { findChromium, openPage, screenshot } from '../../scripts/chromium.mjs'
 import { config, createProject, REPO, type Project } from '../helpers/project.js'
 
 const CHROMIUM = findChromium()
@@ -249,7 +249,7 @@ describe('flaky', () => {
     const html = readFileSync(file, 'utf8')
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/) // nothing loaded from elsewhere
 
-    const page = open(CHROMIUM!, file)
+    const page = openPage(CHROMIUM!, file)
     expect(page.console).toEqual([])
     expect(page.dom).toContain('data-ready="yes"') // the page's script ran to its end
     expect(page.dom.match(/<g class="run">/g)).toHaveLength(10) // health chart: one bar per run
