@@ -97,8 +97,9 @@ export function formatTable(rows: readonly FlakyRow[]): string {
     out.push(fit(lines[i + 1]!, testColumn))
     const last = r.lastFailure
     out.push(fit(`      ${r.reason}`))
-    if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed} · commit ${shortSha(last.commit)}`))
-    out.push(`      ${seeds('failed under', r.failingSeeds, 44)} · ${seeds('passed under', r.passingSeeds, 80 - 44 - 9)}`)
+    if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
+    const failed = seeds('failed under', r.failingSeeds, 44)
+    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)
     // The command stays whole, whatever its length: it is there to be copied.
     out.push(`      next: ${r.command}`)
   })

@@ -48,7 +48,11 @@ export function report(options: Options): number {
   if (options.json) printJson({ file, runs: data.runs.length, tests: data.tests.length })
   else {
     const shown = relative(process.cwd(), file)
-    console.log(`flakeseed report: ${data.runs.length} runs, ${data.tests.length} flaky tests → ${shown.startsWith('..') ? file : shown}`)
+    console.log(`flakeseed report: ${plural(data.runs.length, 'run')}, ${plural(data.tests.length, 'flaky test')} → ${shown.startsWith('..') ? file : shown}`)
   }
   return 0
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
