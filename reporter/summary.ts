@@ -56,7 +56,8 @@ export function consoleSummary(notes: readonly FailureNote[]): string[] {
     if (cls === 'new') return `${list.length} new`
     return `${list.length} known ${cls}${list.length === 1 ? ` (${list[0]!.reason})` : ''}`
   })
-  const lines = [`flakeseed: ${notes.length} failed: ${parts.join(', ')}`]
+  // Not `flakeseed:`, which starts warnings and errors: this is the run's own report, like the end line.
+  const lines = [`flakeseed ${notes.length} failed: ${parts.join(', ')}`]
   const width = Math.max(...notes.map((n) => label(n).length))
   for (const n of notes.slice(0, LISTED)) {
     lines.push(`  ${label(n).padEnd(width)}  ${n.test}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${n.reason})` : ''}`)
@@ -75,7 +76,7 @@ export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] |
   const title = [`flakeseed`, facts.runId !== undefined ? `run ${facts.runId}` : undefined, `seed ${facts.seed}`].filter(Boolean).join(' · ')
   const lines = [`### ${escapeMd(title)}`, '']
   if (!facts.failed) lines.push(facts.status === 'interrupted' ? 'Interrupted.' : 'All tests passed.')
-  else if (notes?.length) lines.push(escapeMd(consoleSummary(notes)[0]!.replace(/^flakeseed: /, '')) + '.')
+  else if (notes?.length) lines.push(escapeMd(consoleSummary(notes)[0]!.replace(/^flakeseed /, '')) + '.')
   else lines.push(`${facts.failed} failed.`)
   if (notes?.length) {
     lines.push('', '| test | class | why | error |', '|---|---|---|---|')

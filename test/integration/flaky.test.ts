@@ -210,16 +210,16 @@ describe('flaky', () => {
 
   test('the end of a run tells known flakes from new failures', () => {
     // Run 1: nothing failed before.
-    expect(outputs[0]).toContain('flakeseed: 2 failed: 2 new')
+    expect(outputs[0]).toContain('flakeseed 2 failed: 2 new')
     // Run 3: the victim's order (seed F1 on A) failed again; the fixed test never passed yet.
     expect(outputs[2]).toContain(
-      'flakeseed: 2 failed: 1 known broken (failed every recorded run), 1 known order-dependent (1 order failed every time (2×), others pass)',
+      'flakeseed 2 failed: 1 known broken (failed every recorded run), 1 known order-dependent (1 order failed every time (2×), others pass)',
     )
     // Run 7, first on commit B: broken fails for the first time; the victim's order F1 failed twice before.
-    expect(outputs[6]).toContain('flakeseed: 2 failed: 1 new, 1 known order-dependent (1 order failed every time (2×), others pass)')
+    expect(outputs[6]).toContain('flakeseed 2 failed: 1 new, 1 known order-dependent (1 order failed every time (2×), others pass)')
     // Run 9: broken has failed every run since B.
     expect(outputs[8]).toContain(
-      `flakeseed: 2 failed: 1 known broken (fails every run since ${commits.B.slice(0, 8)}), 1 known order-dependent (2 orders failed every time (4×), others pass)`,
+      `flakeseed 2 failed: 1 known broken (fails every run since ${commits.B.slice(0, 8)}), 1 known order-dependent (2 orders failed every time (4×), others pass)`,
     )
     expect(outputs[8]).toMatch(/known order-dependent\s+test\/od\.test\.ts > victim\n\s+next: npx flakeseed bisect 9 --test 'test\/od\.test\.ts > victim'\n/)
     // The run's own replay/bisect commands are printed once, by the end line.
