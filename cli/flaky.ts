@@ -94,7 +94,10 @@ export function formatTable(rows: readonly FlakyRow[]): string {
   const testColumn = lines[0]!.indexOf('test')
   const out = [lines[0]!]
   rows.forEach((r, i) => {
-    out.push(fit(lines[i + 1]!, testColumn))
+    const row = fit(lines[i + 1]!, testColumn)
+    out.push(row)
+    // A cut test id is given whole below its row.
+    if (row !== lines[i + 1]) out.push(`      ${r.test}`)
     const last = r.lastFailure
     out.push(fit(`      ${r.reason}`))
     if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
