@@ -11,10 +11,11 @@ import type { Reporter, type TestCase, type TestModule, type TestSpecification, 
 import { ciInfo, gitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
-import { shellQuote } from '../src/quote.js'
+import { shellCommand, shellQuote } from '../src/quote.js'
 import type { TestMeta } from '../src/runner.js'
 import type { Session } from '../src/session.js'
 import { asStoreError, Store, type ResultRow, type TestState } from '../src/store/index.js'
+import { appendStepSummary, classifyFailures, consoleSummary, markdownSummary, type FailureNote } from './summary.js'
 
 const ERROR_LIMIT = 2000
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
@@ -107,10 +108,44 @@ export class FlakeseedReporter implements Reporter {
     if (this.store && this.runId !== undefined) {
       this.guard(() => this.store!.finishRun(this.runId!, status))
     }
+    const notes = this.failureNotes()
     this.store?.close()
     this.store = undefined
     clearBreadcrumbs(this.session.breadcrumbs)
     if (!this.session.quiet) this.printEnd(status)
+    if (!this.session.quiet && notes) for (const line of consoleSummary(notes)) this.vitest.logger.log(line)
+    this.writeStepSummary(status, notes)
+  }
+
+  /** Known flakes and new failures of this run, from history; a store error is a warning, never a failure. */
+  private failureNotes(): FailureNote[] | undefined {
+    if (!this.failed || !this.store || this.runId === undefined || this.session.kind !== 'run') return undefined
+    try {
+      return classifyFailures(this.store, this.runId, this.dbWords())
+    } catch (error) {
+      this.vitest.logger.warn(`flakeseed: cannot tell known flakes from new failures: ${(error as Error)?.message?.split('\n')[0]}`)
+      return undefined
+    }
+  }
+
+  /** On GitHub Actions, the run's seed, failures and commands as a job summary. */
+  private writeStepSummary(status: string, notes: FailureNote[] | undefined): void {
+    const path = process.env.GITHUB_STEP_SUMMARY
+    if (!path || this.session.kind !== 'run') return
+    const { replay, bisect } = this.endCommands()
+    try {
+      appendStepSummary(path, markdownSummary({ runId: this.runId, seed: this.session.seed, failed: this.failed, status, replay, bisect }, notes))
+    } catch (error) {
+      this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${(error as Error)?.message?.split('\n')[0]}`)
+    }
+  }
+
+  private endCommands(): { replay: string; bisect: string | undefined } {
+    const db = this.dbArgument()
+    return {
+      replay: this.runId !== undefined ? `npx flakeseed replay ${this.runId}${db}` : `FLAKESEED_SEED=${shellQuote(this.session.seed)} npx vitest run`,
+      bisect: this.failed && this.runId !== undefined && this.session.kind === 'run' ? `npx flakeseed bisect ${this.runId}${db}` : undefined,
+    }
   }
 
   /**
@@ -149,19 +184,22 @@ export class FlakeseedReporter implements Reporter {
   private printEnd(status: string): void {
     const parts = [this.runId !== undefined ? `flakeseed run ${this.runId}` : 'flakeseed', `seed ${this.session.seed}`]
     parts.push(this.failed ? `${this.failed} failed` : status === 'interrupted' ? 'interrupted' : 'passed')
-    const db = this.dbArgument()
-    if (this.runId !== undefined) parts.push(`replay: npx flakeseed replay ${this.runId}${db}`)
-    else parts.push(`replay: FLAKESEED_SEED=${shellQuote(this.session.seed)} npx vitest run`)
+    const { replay, bisect } = this.endCommands()
+    parts.push(`replay: ${replay}`)
     this.vitest.logger.log(parts.join(' · '))
-    if (this.failed && this.runId !== undefined && this.session.kind === 'run') {
-      this.vitest.logger.log(`flakeseed bisect: npx flakeseed bisect ${this.runId}${db}`)
-    }
+    if (bisect) this.vitest.logger.log(`flakeseed bisect: ${bisect}`)
   }
 
   private dbArgument(): string {
-    if (this.dbPath === false) return ''
+    const words = this.dbWords()
+    return words.length ? ` ${shellCommand(words)}` : ''
+  }
+
+  /** `--db PATH` for the commands printed, unless the DB is the default one. */
+  private dbWords(): string[] {
+    if (this.dbPath === false) return []
     const rel = toPosix(relative(process.cwd(), this.dbPath))
-    return rel === DEFAULT_DB ? '' : ` --db ${shellQuote(rel)}`
+    return rel === DEFAULT_DB ? [] : ['--db', rel]
   }
 
   private collect(module: TestModule): void {

@@ -88,4 +88,8 @@ if (failedSeed !== undefined) {
   console.log(`  exit code ${replay.code}: ${reproduced ? 'the failure reproduces from two tests' : 'NOT reproduced'}`)
 }
 
-if (!(same && differs && reproduced && failedSeed !== undefined)) process.exitCode = 1
+step('6. Flaky tests across everything recorded, and the HTML report')
+flakeseed(['flaky'])
+const report = flakeseed(['report', '--html', join(dir, 'flakeseed-report.html')])
+
+if (!(same && differs && reproduced && failedSeed !== undefined && report.code === 0)) process.exitCode = 1

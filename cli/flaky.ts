@@ -1,0 +1,137 @@
+import type { Command } from 'commander'
+import { analyse, type FlakyRow } from '../src/analysis/flakiness.js'
+import { DEFAULT_DB } from '../src/options.js'
+import { flakyWindow, parseSince } from '../src/store/flaky.js'
+import { openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  window?: number
+  since?: string
+  branch?: string
+}
+
+const WIDTH = 80
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program.command('flaky')
+    .description('tests with mixed outcomes in recent runs: fail rate, flip rate, entropy, seeds, class, next command')
+    .option('--window <n>', 'the newest n runs (default 100; all runs since --since when only that is given)', positiveInt)
+    .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
+    .option('--branch <name>', 'only runs on this branch')
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((options: Options) => action(() => flaky(options)))
+}
+
+/** `--db` as given, for the commands a row suggests (the default DB needs no flag). */
+export function dbWords(options: CommonOptions): string[] {
+  return options.db && options.db !== DEFAULT_DB ? ['--db', options.db] : []
+}
+
+export function flaky(options: Options): number {
+  const since = options.since === undefined ? undefined : parseSince(options.since)
+  const store = openStore(options)
+  let window
+  try {
+    window = flakyWindow(store, { window: options.window, since, branch: options.branch })
+  } finally {
+    store.close()
+  }
+  const rows = analyse(window.histories, { extra: dbWords(options) })
+  if (options.json) {
+    printJson(rows.map(toJson))
+    return 0
+  }
+  const runs = window.runs
+  if (!runs.length) {
+    console.log('no runs in the window')
+    return 0
+  }
+  const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
+  const span = runs.length === 1 ? `run ${runs[0]!.id}` : `runs ${runs[0]!.id}–${runs.at(-1)!.id}`
+  const scope = `${runs.length} run${runs.length === 1 ? '' : 's'} (${span}${commits ? `, ${commits} commit${commits === 1 ? '' : 's'}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
+  if (!rows.length) {
+    console.log(`no flaky tests in the last ${scope}`)
+    return 0
+  }
+  console.log(`${rows.length} flaky test${rows.length === 1 ? '' : 's'} in the last ${scope}, most disruptive first\n`)
+  console.log(formatTable(rows))
+  return 0
+}
+
+/** The JSON DESIGN.md gives, plus what the table shows. */
+function toJson(r: FlakyRow) {
+  return {
+    test: r.test,
+    runs: r.runs,
+    failures: r.failures,
+    failRate: r.failRate,
+    flipRate: r.flipRate,
+    entropy: r.entropy,
+    failingSeeds: r.failingSeeds,
+    passingSeeds: r.passingSeeds,
+    class: r.class,
+    reason: r.reason,
+    commits: r.commits,
+    lastFailure: r.lastFailure && {
+      run: r.lastFailure.run,
+      seed: r.lastFailure.seed,
+      commit: r.lastFailure.commit,
+      startedAt: r.lastFailure.startedAt === null ? null : new Date(r.lastFailure.startedAt).toISOString(),
+      error: r.lastFailure.error,
+    },
+    command: r.command,
+  }
+}
+
+/** One table row per test, then why it has its class, its last failure and seeds, then the command to run next. */
+export function formatTable(rows: readonly FlakyRow[]): string {
+  const cells = [['fails', 'rate', 'flip', 'entropy', 'class', 'test']]
+  for (const r of rows) {
+    cells.push([`${r.failures}/${r.runs}`, percent(r.failRate), percent(r.flipRate), r.entropy.toFixed(2), r.class, r.test])
+  }
+  const lines = table(cells).split('\n')
+  const testColumn = lines[0]!.indexOf('test')
+  const out = [lines[0]!]
+  rows.forEach((r, i) => {
+    const row = fit(lines[i + 1]!, testColumn)
+    out.push(row)
+    // A cut test id is given whole below its row.
+    if (row !== lines[i + 1]) out.push(`      ${r.test}`)
+    const last = r.lastFailure
+    out.push(fit(`      ${r.reason}`))
+    if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
+    const failed = seeds('failed under', r.failingSeeds, 44)
+    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)
+    // The command stays whole, whatever its length: it is there to be copied.
+    out.push(`      next: ${r.command}`)
+  })
+  return out.join('\n')
+}
+
+/** Cuts a line to the terminal width; the test column keeps its end (the title), not its path. */
+function fit(line: string, keepEndFrom?: number): string {
+  if (line.length <= WIDTH) return line
+  if (keepEndFrom !== undefined && keepEndFrom < WIDTH - 10) {
+    const room = WIDTH - keepEndFrom - 1
+    return `${line.slice(0, keepEndFrom)}…${line.slice(line.length - room)}`
+  }
+  return `${line.slice(0, WIDTH - 1)}…`
+}
+
+/** `failed under 3 seeds: 12 7 …` within `room` characters. */
+function seeds(label: string, list: readonly string[], room: number): string {
+  let text = `${label} ${list.length} seed${list.length === 1 ? '' : 's'}`
+  if (!list.length) return text
+  text += ':'
+  for (const [i, seed] of list.entries()) {
+    const more = i < list.length - 1 ? ' …' : ''
+    if (text.length + 1 + seed.length + more.length > room) return i ? `${text} …` : text.slice(0, -1)
+    text += ` ${seed}`
+  }
+  return text
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 100)}%`
+}

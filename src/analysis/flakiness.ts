@@ -1,0 +1,239 @@
+// Flakiness metrics and classes over plain outcome sequences. Pure: the store query feeds it, the
+// `flaky` command, the end-of-run summary and the HTML report read it, and unit tests pin its
+// numbers by hand.
+//
+// "The same exact order" is an execution key (see `executionKey`): the same code (commit, clean
+// tree), the same seed (Math.random is seeded from it) and the same position in a process whose
+// earlier tests are fixed by those two. Two runs with equal keys ran the same tests before the
+// test, in the same order, on the same code: a different outcome there is non-determinism.
+import { shellCommand } from '../quote.js'
+
+export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed'
+
+export interface Outcome {
+  run: number
+  seed: string
+  commit: string | null
+  /** Execution key: equal keys mean the same tests ran before it in the same order on the same code. */
+  order: string
+  state: 'passed' | 'failed'
+  error?: string | null
+  startedAt?: number
+}
+
+/** The newest bisect/replay finding for a test (see src/store/findings.ts). */
+export interface FindingHint {
+  kind: string
+  polluters: string[]
+  stateSetters: string[]
+  command: string | null
+}
+
+export interface TestHistory {
+  test: string
+  /** Oldest first; skips already left out. */
+  outcomes: Outcome[]
+  finding?: FindingHint
+}
+
+export interface Metrics {
+  runs: number
+  failures: number
+  failRate: number
+  flipRate: number
+  entropy: number
+}
+
+export interface FlakyRow extends Metrics {
+  test: string
+  class: FlakyClass
+  /** Why it got its class, in a few words. */
+  reason: string
+  failingSeeds: string[]
+  passingSeeds: string[]
+  commits: string[]
+  lastFailure: { run: number; seed: string; commit: string | null; error: string | null; startedAt: number | null } | null
+  /** Run that the next command acts on. */
+  run: number
+  command: string
+  finding: FindingHint | null
+}
+
+/** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
+export const STREAK_CHANCE = 0.01
+
+/** p, flip rate and binary entropy of a sequence of outcomes (DESIGN.md, Metrics). */
+export function metrics(states: ReadonlyArray<'passed' | 'failed'>): Metrics {
+  const runs = states.length
+  const failures = states.filter((s) => s === 'failed').length
+  const p = runs ? failures / runs : 0
+  let flips = 0
+  for (let i = 1; i < runs; i++) if (states[i] !== states[i - 1]) flips++
+  return { runs, failures, failRate: p, flipRate: runs > 1 ? flips / (runs - 1) : 0, entropy: entropy(p) }
+}
+
+export function entropy(p: number): number {
+  if (p <= 0 || p >= 1) return 0
+  return -p * Math.log2(p) - (1 - p) * Math.log2(1 - p)
+}
+
+export interface ExecutionFacts {
+  run: number
+  commit: string | null
+  dirty: boolean | null
+  seed: string
+  isolate: boolean | null
+  fileParallelism: boolean | null
+  fileIndex: number
+  testIndex: number
+}
+
+/**
+ * The execution key of one result. With isolated files (Vitest's default), the tests before it
+ * are its file's earlier tests, fixed by seed and code, so the key is commit + seed + position in
+ * the file. Without isolation in one worker, earlier files count too: add the file's position.
+ * A dirty tree, or several workers sharing state without isolation (which files share a process
+ * varies run to run), leave the order unknown: the key is then unique to the run and never
+ * matches another.
+ */
+export function executionKey(f: ExecutionFacts): string {
+  if (f.dirty || (f.isolate === false && f.fileParallelism !== false)) return `run ${f.run}`
+  const commit = f.commit ?? '-'
+  const seed = JSON.stringify(f.seed)
+  return f.isolate === false ? `${commit} ${seed} ${f.fileIndex}.${f.testIndex}` : `${commit} ${seed} ${f.testIndex}`
+}
+
+/** The class of a test's history, and why. A history without any pass is `broken`. */
+export function classify(history: TestHistory): { class: FlakyClass; reason: string } {
+  const o = history.outcomes
+  if (!o.some((x) => x.state === 'passed')) return { class: 'broken', reason: 'failed every recorded run' }
+  if (!o.some((x) => x.state === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
+
+  const broken = streak(o, 'failed')
+  if (broken) return { class: 'broken', reason: `fails every run since ${short(broken)}` }
+  const fixed = streak(o, 'passed')
+  if (fixed) return { class: 'fixed', reason: `no failure since ${short(fixed)}` }
+
+  const f = history.finding
+  if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
+  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
+
+  const byKey = new Map<string, { passed: number; failed: number }>()
+  for (const x of o) {
+    const t = byKey.get(x.order) ?? { passed: 0, failed: 0 }
+    t[x.state]++
+    byKey.set(x.order, t)
+  }
+  const tallies = [...byKey.values()]
+  const mixed = tallies.filter((t) => t.passed && t.failed)
+  if (mixed.length) {
+    const t = mixed[0]!
+    return { class: 'non-deterministic', reason: `one order failed ${t.failed}× and passed ${t.passed}×` }
+  }
+  const reproduced = tallies.filter((t) => t.failed >= 2)
+  if (reproduced.length) {
+    const n = reproduced.length
+    return { class: 'order-dependent', reason: `${n} order${n === 1 ? '' : 's'} failed every time (${reproduced.reduce((s, t) => s + t.failed, 0)}×), others pass` }
+  }
+  const commit = commitWithBoth(o)
+  return {
+    class: 'suspected-order-dependent',
+    reason: commit !== undefined ? `on ${commit === null ? 'one commit' : commit.slice(0, 8)} some seeds fail, others pass` : 'fails under some orders, passes under others',
+  }
+}
+
+/**
+ * The commit a trailing streak of `state` starts at: the first run after the last other outcome
+ * that is on another commit than that outcome. It counts when it spans at least two seeds and the
+ * test's behaviour before that commit would give such a streak with at most STREAK_CHANCE.
+ */
+function streak(o: readonly Outcome[], state: 'passed' | 'failed'): string | undefined {
+  let last = o.length - 1
+  while (last >= 0 && o[last]!.state === state) last--
+  if (last < 0 || last === o.length - 1) return undefined
+  const changed = o[last]!.commit
+  let start = last + 1
+  while (start < o.length && o[start]!.commit === changed) start++
+  const tail = o.slice(start)
+  if (!tail.length || !changed || tail.some((x) => x.commit === null)) return undefined
+  if (new Set(tail.map((x) => x.seed)).size < 2) return undefined
+  const q = o.slice(0, start).filter((x) => x.state === state).length / start
+  return q ** tail.length <= STREAK_CHANCE ? tail[0]!.commit! : undefined
+}
+
+/** A commit on which one seed failed and another passed (null: runs outside git). */
+function commitWithBoth(o: readonly Outcome[]): string | null | undefined {
+  const seeds = new Map<string | null, { failed: Set<string>; passed: Set<string> }>()
+  for (const x of o) {
+    const s = seeds.get(x.commit) ?? { failed: new Set(), passed: new Set() }
+    s[x.state].add(x.seed)
+    seeds.set(x.commit, s)
+  }
+  for (const [commit, s] of seeds) if ([...s.failed].some((seed) => [...s.passed].some((p) => p !== seed))) return commit
+  return undefined
+}
+
+function short(commit: string): string {
+  return commit.slice(0, 8)
+}
+
+export interface CommandOptions {
+  /** Words appended to every command (e.g. `--db path`). */
+  extra?: readonly string[]
+}
+
+/** What to run next for a row: bisect an order-dependent failure, repeat a non-deterministic one. */
+export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'finding'>, options: CommandOptions = {}): string {
+  const extra = options.extra ?? []
+  switch (row.class) {
+    case 'order-dependent':
+      if (row.finding?.command) return row.finding.command
+      return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
+    case 'suspected-order-dependent':
+      return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
+    case 'non-deterministic':
+      return shellCommand(['npx', 'flakeseed', 'replay', String(row.run), '--only', row.test, '--repeat', '20', ...extra])
+    case 'broken':
+      return shellCommand(['npx', 'flakeseed', 'show', String(row.run), ...extra])
+    case 'fixed':
+      return shellCommand(['npx', 'flakeseed', 'history', row.test, ...extra])
+  }
+}
+
+/** One row per test with mixed outcomes, most disruptive first (flip rate, then fail rate). */
+export function analyse(histories: readonly TestHistory[], options: CommandOptions = {}): FlakyRow[] {
+  const rows: FlakyRow[] = []
+  for (const h of histories) {
+    const m = metrics(h.outcomes.map((o) => o.state))
+    if (!m.failures || m.failures === m.runs) continue
+    rows.push(describe(h, m, options))
+  }
+  return rows.sort((a, b) => b.flipRate - a.flipRate || b.failRate - a.failRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0))
+}
+
+/** The row for one history, whatever its outcomes (the end-of-run summary also asks about tests that never passed). */
+export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map((o) => o.state)), options: CommandOptions = {}): FlakyRow {
+  const { class: cls, reason } = classify(h)
+  const failing = h.outcomes.filter((o) => o.state === 'failed')
+  const last = failing.at(-1) ?? null
+  const row: FlakyRow = {
+    test: h.test,
+    ...m,
+    class: cls,
+    reason,
+    failingSeeds: unique(failing.map((o) => o.seed)),
+    passingSeeds: unique(h.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
+    commits: unique(h.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
+    lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
+    run: (last ?? h.outcomes.at(-1))?.run ?? 0,
+    command: '',
+    finding: h.finding ?? null,
+  }
+  row.command = nextCommand(row, options)
+  return row
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}

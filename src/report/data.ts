@@ -1,0 +1,32 @@
+// What the HTML report shows, gathered from the store: the window's runs with their counts, the
+// flaky tests' rows and outcomes, and the findings bisect and replay left for them.
+import { analyse, type FlakyRow, type Outcome } from '../analysis/flakiness.js'
+import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
+import { latestFindings, type StoredFinding } from '../store/findings.js'
+import type { Store } from '../store/index.js'
+
+export interface ReportTest {
+  row: FlakyRow
+  outcomes: Outcome[]
+  finding: StoredFinding | null
+}
+
+export interface ReportData {
+  db: string
+  generatedAt: number
+  runs: WindowRun[]
+  tests: ReportTest[]
+}
+
+export function reportData(store: Store, options: WindowOptions & { extra?: readonly string[] }): ReportData {
+  const window = flakyWindow(store, { ...options, counts: true })
+  const rows = analyse(window.histories, { extra: options.extra })
+  const byTest = new Map(window.histories.map((h) => [h.test, h]))
+  const findings = latestFindings(store)
+  return {
+    db: store.path,
+    generatedAt: Date.now(),
+    runs: window.runs,
+    tests: rows.map((row) => ({ row, outcomes: byTest.get(row.test)?.outcomes ?? [], finding: findings.get(row.test) ?? null })),
+  }
+}

@@ -1,0 +1,281 @@
+// The HTML report: one self-contained file that opens offline. Charts are inline SVG drawn here
+// (a bar per run, a cell per run per test): they need no library, render before any script runs,
+// and stay a few kilobytes for a hundred runs. The little script only filters, opens details and
+// copies commands; without it everything is still there.
+//
+// Everything that comes from the history (test names, errors, paths, seeds, commands) goes
+// through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
+import type { FlakyClass } from '../analysis/flakiness.js'
+import type { WindowRun } from '../store/flaky.js'
+import type { ReportData, ReportTest } from './data.js'
+
+const CLASS_LABEL: Record<FlakyClass, string> = {
+  'order-dependent': 'order-dependent',
+  'suspected-order-dependent': 'suspected order-dependent',
+  'non-deterministic': 'non-deterministic',
+  broken: 'broken',
+  fixed: 'fixed',
+}
+
+export function esc(text: unknown): string {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+export function renderReport(data: ReportData): string {
+  const { runs, tests } = data
+  const first = runs[0]
+  const last = runs.at(-1)
+  const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
+  const failedRuns = runs.filter((r) => r.failed > 0).length
+  const byClass = new Map<string, number>()
+  for (const t of tests) byClass.set(t.row.class, (byClass.get(t.row.class) ?? 0) + 1)
+  const scope = first && last ? `runs ${first.id}–${last.id} · ${fmtTime(first.startedAt)} to ${fmtTime(last.startedAt)}` : 'no runs'
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>flakeseed report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>flakeseed <span>flakiness report</span></h1>
+  <p class="meta">${esc(scope)} · ${commits} commit${commits === 1 ? '' : 's'} · history <code>${esc(data.db)}</code> · generated ${esc(fmtTime(data.generatedAt))}</p>
+</header>
+<section class="cards">
+  ${card(String(runs.length), 'runs')}
+  ${card(String(failedRuns), 'runs with failures', failedRuns ? 'bad' : 'good')}
+  ${card(String(tests.length), 'flaky tests', tests.length ? 'bad' : 'good')}
+  ${[...byClass].map(([cls, n]) => card(String(n), CLASS_LABEL[cls as FlakyClass], `c-${cls}`)).join('\n  ')}
+</section>
+<section>
+  <h2>Suite health</h2>
+  <p class="hint">One bar per run, oldest left: failed tests (red, scale left) over the run's outcome. Hover a bar for seed, commit and counts.</p>
+  ${healthChart(runs)}
+</section>
+<section>
+  <h2>Flakiest tests</h2>
+  <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw fail"></i> failed, <i class="sw skip"></i> skipped or not run; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
+  ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
+  ${tests.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
+</section>
+${tests.length ? `<section>\n  <h2>Details</h2>\n  ${tests.map((t, i) => detail(t, i)).join('\n  ')}\n</section>` : ''}
+<footer>flakeseed · open offline: no network, no external files</footer>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`
+}
+
+function card(value: string, label: string, kind = ''): string {
+  return `<div class="card ${esc(kind)}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`
+}
+
+function healthChart(runs: readonly WindowRun[]): string {
+  if (!runs.length) return '<p class="empty">No runs recorded in this window.</p>'
+  const w = 900
+  const h = 180
+  const left = 36
+  const bottom = 28
+  const top = 10
+  const step = (w - left - 8) / runs.length
+  const bar = Math.min(28, Math.max(1, step * 0.8))
+  const maxFailed = Math.max(1, ...runs.map((r) => r.failed))
+  const plotH = h - top - bottom - 10
+  const y = (v: number) => top + plotH - (v / maxFailed) * plotH
+  const parts: string[] = []
+  // Axis and grid: 0, half, max failures.
+  for (const v of unique([0, Math.round(maxFailed / 2), maxFailed])) {
+    parts.push(`<line class="grid" x1="${left}" x2="${w - 4}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`)
+    parts.push(`<text class="axis" x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`)
+  }
+  runs.forEach((r, i) => {
+    const x = left + i * step + (step - bar) / 2
+    const tip = `run ${r.id} · seed ${r.seed} · ${shortSha(r.commit)}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
+    const status = r.failed ? 'fail' : r.status === 'passed' ? 'pass' : 'skip'
+    parts.push(
+      `<g class="run"><title>${esc(tip)}</title>` +
+        `<rect class="hit" x="${(left + i * step).toFixed(1)}" y="${top}" width="${step.toFixed(1)}" height="${h - top}"/>` +
+        (r.failed ? `<rect class="fail" x="${x.toFixed(1)}" y="${y(r.failed).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(r.failed)).toFixed(1)}"/>` : '') +
+        `<rect class="${status}" x="${x.toFixed(1)}" y="${(h - bottom + 2).toFixed(1)}" width="${bar.toFixed(1)}" height="8"/></g>`,
+    )
+  })
+  // Run ids under the strip: first, last and a few between.
+  const every = Math.max(1, Math.ceil(runs.length / 10))
+  runs.forEach((r, i) => {
+    if (i % every && i !== runs.length - 1) return
+    parts.push(`<text class="axis" x="${(left + i * step + step / 2).toFixed(1)}" y="${h - 4}" text-anchor="middle">${r.id}</text>`)
+  })
+  return `<svg class="chart" id="health" viewBox="0 0 ${w} ${h}" role="img" aria-label="failed tests per run">${parts.join('')}</svg>`
+}
+
+function flakyTable(tests: readonly ReportTest[], runs: readonly WindowRun[]): string {
+  const head = `<tr><th>#</th><th>test</th><th>class</th><th class="num">fail</th><th class="num">flip</th><th class="num">entropy</th><th class="num">runs</th><th>timeline</th></tr>`
+  const body = tests
+    .map((t, i) => {
+      const r = t.row
+      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${pct(r.failRate)}</td><td class="num">${pct(r.flipRate)}</td><td class="num">${r.entropy.toFixed(2)}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
+    })
+    .join('\n')
+  return `<table id="flaky"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`
+}
+
+function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
+  const cell = Math.max(2, Math.min(14, Math.floor(400 / Math.max(1, runs.length))))
+  const byRun = new Map(t.outcomes.map((o) => [o.run, o]))
+  const cells = runs.map((run, i) => {
+    const o = byRun.get(run.id)
+    const state = o ? (o.state === 'failed' ? 'fail' : 'pass') : 'skip'
+    const tip = `run ${run.id} · seed ${run.seed} · ${shortSha(run.commit)} · ${o ? o.state : 'skipped or not run'}`
+    const x = i * cell
+    return `<g><title>${esc(tip)}</title><rect class="${state}" x="${x}" y="0" width="${Math.max(1, cell - 1)}" height="12"/><rect x="${x}" y="13" width="${Math.max(1, cell - 1)}" height="3" fill="${seedColour(run.seed)}"/></g>`
+  })
+  return `<svg class="strip" width="${runs.length * cell}" height="16" viewBox="0 0 ${runs.length * cell} 16" role="img" aria-label="outcome per run">${cells.join('')}</svg>`
+}
+
+function detail(t: ReportTest, i: number): string {
+  const r = t.row
+  const commits = new Map<string, { passed: number; failed: number }>()
+  for (const o of t.outcomes) {
+    const key = o.commit ?? '-'
+    const c = commits.get(key) ?? { passed: 0, failed: 0 }
+    c[o.state]++
+    commits.set(key, c)
+  }
+  const errors = new Map<string, { count: number; last: number; full: string }>()
+  for (const o of t.outcomes) {
+    if (o.state !== 'failed') continue
+    const key = (o.error ?? '(no error recorded)').split('\n')[0]!
+    const e = errors.get(key) ?? { count: 0, last: 0, full: o.error ?? '' }
+    e.count++
+    e.last = o.run
+    e.full = o.error ?? ''
+    errors.set(key, e)
+  }
+  const f = t.finding
+  const finding = f
+    ? `<h4>Finding (${esc(f.kind)}, run ${esc(f.runId ?? '-')}, ${esc(fmtTime(f.createdAt))}, ${esc(f.probes)} probes)</h4><ul>${[
+        ...f.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
+        ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
+        ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
+      ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
+    : '<p class="hint">No bisect finding yet.</p>'
+  // The most disruptive test opens with its details showing.
+  return `<details id="d${i}"${i === 0 ? ' open' : ''}>
+  <summary><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span> <span class="test">${esc(r.test)}</span></summary>
+  <p>${esc(r.reason)}. Failed ${r.failures} of ${r.runs} runs (${pct(r.failRate)}), flip rate ${pct(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.</p>
+  <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
+  <div class="cols">
+    <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p></div>
+    <div><h4>Commits</h4><ul>${[...commits].map(([c, n]) => `<li><code>${esc(c === '-' ? 'no commit' : c.slice(0, 10))}</code> ${n.failed} failed, ${n.passed} passed</li>`).join('')}</ul></div>
+  </div>
+  <h4>Errors</h4>
+  ${[...errors].map(([first, e]) => `<details class="err"><summary>${e.count}× <code>${esc(first)}</code> (last in run ${e.last})</summary><pre>${esc(e.full)}</pre></details>`).join('\n  ')}
+  ${finding}
+</details>`
+}
+
+function seedList(seeds: readonly string[]): string {
+  if (!seeds.length) return 'none'
+  return seeds.map((s) => `<span class="seed" style="border-color:${seedColour(s)}">${esc(s)}</span>`).join(' ')
+}
+
+/** A stable hue per seed, so the runs of one seed share a colour in every strip. */
+function seedColour(seed: string): string {
+  let h = 2166136261
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619)
+  // FNV alone leaves short seeds ("11", "12") on neighbouring hues: mix the bits (murmur3's finaliser).
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  h ^= h >>> 16
+  return `hsl(${(h >>> 0) % 360} 65% 55%)`
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`
+}
+
+function shortSha(sha: string | null): string {
+  return sha ? sha.slice(0, 8) : 'no commit'
+}
+
+function fmtTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}
+
+const STYLE = `
+:root { --bg:#fff; --fg:#1d2330; --muted:#667085; --line:#e4e7ec; --pass:#2e9e5b; --fail:#d92d20; --skip:#d0d5dd; --card:#f8f9fb;
+  --od:#b54708; --sod:#dc6803; --nod:#7a5af8; --broken:#b42318; --fixed:#067647; }
+@media (prefers-color-scheme: dark) { :root { --bg:#11151c; --fg:#e6e9ef; --muted:#98a2b3; --line:#2b313c; --card:#181d26; --skip:#3a414d; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
+h1 { margin: 0; font-size: 24px; } h1 span { color: var(--muted); font-weight: 400; }
+h2 { margin: 28px 0 4px; font-size: 18px; } h4 { margin: 12px 0 4px; }
+.meta, .hint, footer { color: var(--muted); } footer { margin-top: 32px; font-size: 12px; }
+code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: var(--card); padding: 8px; overflow-x: auto; white-space: pre-wrap; border-radius: 6px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 16px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 110px; }
+.card b { display: block; font-size: 22px; } .card span { color: var(--muted); font-size: 12px; }
+.card.bad b { color: var(--fail); } .card.good b { color: var(--pass); }
+.chart { width: 100%; height: auto; display: block; }
+.chart .grid { stroke: var(--line); } .chart .axis { fill: var(--muted); font-size: 10px; }
+.chart .hit { fill: transparent; } .chart .run:hover .hit { fill: var(--line); }
+rect.pass { fill: var(--pass); } rect.fail { fill: var(--fail); } rect.skip { fill: var(--skip); }
+.sw { display: inline-block; width: 10px; height: 10px; vertical-align: -1px; } .sw.pass { background: var(--pass); } .sw.fail { background: var(--fail); } .sw.skip { background: var(--skip); }
+table { border-collapse: collapse; width: 100%; margin-top: 8px; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.test, .test { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-word; }
+tbody tr { cursor: pointer; } tbody tr:hover { background: var(--card); }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; color: #fff; white-space: nowrap; background: var(--muted); }
+.c-order-dependent { background: var(--od); } .c-suspected-order-dependent { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
+.c-broken { background: var(--broken); } .c-fixed { background: var(--fixed); }
+.card.c-order-dependent, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-fixed { color: #fff; }
+.card[class*="c-"] span { color: #fff; opacity: .85; }
+#filter { margin-top: 8px; padding: 6px 10px; width: 280px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+details { border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
+details > summary { cursor: pointer; } details.err { border: 0; padding: 2px 0; margin: 0; }
+details:target, details.flash { outline: 2px solid var(--sod); }
+.cols { display: flex; gap: 32px; flex-wrap: wrap; } .cols > div { min-width: 260px; }
+ul { margin: 4px 0; padding-left: 18px; }
+.seed { display: inline-block; border-bottom: 3px solid; padding: 0 3px; font-family: ui-monospace, monospace; font-size: 12px; }
+.copy { font-size: 11px; border: 1px solid var(--line); background: var(--card); color: var(--fg); border-radius: 4px; cursor: pointer; }
+.empty { color: var(--muted); font-style: italic; }
+`
+
+const SCRIPT = `
+(function () {
+  var filter = document.getElementById('filter');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#flaky tbody tr'));
+  if (filter) filter.addEventListener('input', function () {
+    var q = filter.value.toLowerCase();
+    rows.forEach(function (row) { row.hidden = q !== '' && row.getAttribute('data-test').indexOf(q) < 0; });
+  });
+  rows.forEach(function (row) {
+    row.addEventListener('click', function () {
+      var d = document.getElementById(row.getAttribute('data-detail'));
+      if (!d) return;
+      d.open = true;
+      d.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      d.classList.add('flash');
+      setTimeout(function () { d.classList.remove('flash'); }, 1200);
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (button) {
+    button.addEventListener('click', function () {
+      var text = button.getAttribute('data-copy');
+      if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { button.textContent = 'copied'; }, function () {});
+    });
+  });
+  document.documentElement.setAttribute('data-ready', 'yes');
+})();
+`

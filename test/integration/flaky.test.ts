@@ -1,0 +1,280 @@
+// Flakiness analytics end to end: a fixture project in its own git repository is run for real, ten
+// times over two commits, under chosen seeds and environments, so that its history holds a stable
+// test, an order-dependent one, a non-deterministic one, a broken one and a fixed one. Then
+// `flakeseed flaky --json` must class each and give the numbers computed by hand below, and the
+// end of each run must tell known flakes from new failures (console and GitHub job summary).
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { sortByKey, testId } from '../../src/order.js'
+import { findChromium, openPage, screenshot } from '../../scripts/chromium.mjs'
+import { config, createProject, REPO, type Project } from '../helpers/project.js'
+
+const CHROMIUM = findChromium()
+// CI must prove the report renders: a missing browser fails there; only an explicit opt-out skips.
+const SKIP_BROWSER = process.env.FLAKESEED_SKIP_BROWSER === '1'
+
+const OD_FILE = 'test/od.test.ts'
+const VICTIM = testId('', OD_FILE, 'victim')
+const POLLUTER = testId('', OD_FILE, 'polluter')
+const OD_IDS = ['polluter', 'victim', 'other 1', 'other 2'].map((n) => testId('', OD_FILE, n))
+// A name that must stay inert in shell commands, markdown and HTML.
+const NOD_NAME = `sometimes <script>alert("x")</script> it's $(fails)`
+const NOD = testId('', 'test/nod.test.ts', NOD_NAME)
+const BROKEN = testId('', 'test/broken.test.ts', 'broken')
+const FIXED = testId('', 'test/fixed.test.ts', 'fixed')
+
+/** Seeds whose order runs the polluter before the victim (it fails) or after it (it passes), computed from the ordering rule. */
+function seeds(pollutes: boolean, count: number): string[] {
+  const found: string[] = []
+  for (let s = 1; found.length < count; s++) {
+    const order = sortByKey(OD_IDS, String(s), (x) => x)
+    if ((order.indexOf(POLLUTER) < order.indexOf(VICTIM)) === pollutes) found.push(String(s))
+  }
+  return found
+}
+const [F1, F2] = seeds(true, 2) as [string, string]
+const [P1, N] = seeds(false, 2) as [string, string]
+
+const FILES = {
+  'vitest.config.ts': config('', 'fileParallelism: false'),
+  '.gitignore': '.flakeseed/\norder-*.log\nnode_modules/\n',
+  'test/stable.test.ts': `import { test } from 'vitest'\ntest('stable', () => {})\n`,
+  [OD_FILE]: [
+    `import { expect, test } from 'vitest'`,
+    `let polluted = false`,
+    `test('polluter', () => { polluted = true })`,
+    `test('victim', () => { expect(polluted).toBe(false) })`,
+    `test('other 1', () => {})`,
+    `test('other 2', () => {})`,
+    '',
+  ].join('\n'),
+  'test/nod.test.ts': [
+    `import { test } from 'vitest'`,
+    // Stands for a timing or network flake: the environment decides, not the order.
+    `test(${JSON.stringify(NOD_NAME)}, () => { if (process.env.NOD_FAIL) throw new Error('timed out <after> 5000 ms') })`,
+    '',
+  ].join('\n'),
+  'test/broken.test.ts': fileCheck('broken'),
+  'test/fixed.test.ts': fileCheck('fixed'),
+}
+
+/** A test that passes while `state/<name>.txt` (committed) says ok. */
+function fileCheck(name: string): string {
+  return [
+    `import { readFileSync } from 'node:fs'`,
+    `import { expect, test } from 'vitest'`,
+    `test(${JSON.stringify(name)}, () => { expect(readFileSync('state/${name}.txt', 'utf8').trim()).toBe('ok') })`,
+    '',
+  ].join('\n')
+}
+
+function git(project: Project, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: project.dir, encoding: 'utf8' }).trim()
+}
+
+function commit(project: Project, broken: string, fixed: string, message: string): string {
+  project.write({ 'state/broken.txt': `${broken}\n`, 'state/fixed.txt': `${fixed}\n` })
+  git(project, 'add', '-A')
+  git(project, 'commit', '-qm', message)
+  return git(project, 'rev-parse', 'HEAD')
+}
+
+interface Row {
+  test: string
+  runs: number
+  failures: number
+  failRate: number
+  flipRate: number
+  entropy: number
+  failingSeeds: string[]
+  passingSeeds: string[]
+  class: string
+  commits: string[]
+  command: string
+}
+
+// Outcomes per run (oldest first) of the four tests with mixed outcomes. F = failed, P = passed.
+//   run  commit seed  env         victim  nod  broken  fixed
+//    1     A     F1                 F      P     P       F
+//    2     A     P1                 P      P     P       F
+//    3     A     F1                 F      P     P       F
+//    4     A     N     NOD_FAIL     P      F     P       F
+//    5     A     N                  P      P     P       F
+//    6     A     N     NOD_FAIL     P      F     P       F
+//    7     B     F2                 F      P     F       P
+//    8     B     P1                 P      P     F       P
+//    9     B     F2                 F      P     F       P
+//   10     B     N                  P      P     F       P
+const RUNS: Array<{ commit: 'A' | 'B'; seed: string; nodFails?: boolean }> = [
+  { commit: 'A', seed: F1 },
+  { commit: 'A', seed: P1 },
+  { commit: 'A', seed: F1 },
+  { commit: 'A', seed: N, nodFails: true },
+  { commit: 'A', seed: N },
+  { commit: 'A', seed: N, nodFails: true },
+  { commit: 'B', seed: F2 },
+  { commit: 'B', seed: P1 },
+  { commit: 'B', seed: F2 },
+  { commit: 'B', seed: N },
+]
+
+describe('flaky', () => {
+  let project: Project
+  let commits: Record<'A' | 'B', string>
+  const outputs: string[] = []
+  const stepSummaries: string[] = []
+
+  beforeAll(() => {
+    project = createProject(FILES)
+    git(project, 'init', '-q', '-b', 'main')
+    git(project, 'config', 'user.email', 'test@example.com')
+    git(project, 'config', 'user.name', 'test')
+    commits = { A: commit(project, 'ok', 'bad', 'A'), B: '' }
+    RUNS.forEach((run, i) => {
+      if (run.commit === 'B' && !commits.B) commits.B = commit(project, 'bad', 'ok', 'B: breaks one test, fixes another')
+      const summaryFile = join(project.dir, '.flakeseed', `step-summary-${i + 1}.md`)
+      const result = project.vitest([], {
+        FLAKESEED_SEED: run.seed,
+        ...(run.nodFails ? { NOD_FAIL: '1' } : {}),
+        GITHUB_STEP_SUMMARY: summaryFile,
+      })
+      // Every run of this history fails something (the fixed test on A, the broken one on B).
+      expect(result.code, result.output).toBe(1)
+      outputs.push(result.output)
+      stepSummaries.push(readFileSync(summaryFile, 'utf8'))
+    })
+  }, 600_000)
+
+  test('flaky --json classes each test and gives the hand-computed numbers', () => {
+    expect(git(project, 'status', '--porcelain')).toBe('') // runs recorded a clean tree: orders comparable
+    const rows = project.cliJson<Row[]>(['flaky'])
+    // Sorted by flip rate, then fail rate; the stable test is not listed.
+    expect(rows.map((r) => [r.test, r.class])).toEqual([
+      [VICTIM, 'order-dependent'],
+      [NOD, 'non-deterministic'],
+      [FIXED, 'fixed'],
+      [BROKEN, 'broken'],
+    ])
+    const row = (id: string) => rows.find((r) => r.test === id)!
+    // victim F P F P P P F P F P: 4 of 10 failed; 7 flips in 9 transitions; H(0.4) = 0.970951
+    expect(row(VICTIM)).toMatchObject({ runs: 10, failures: 4, failRate: 0.4, failingSeeds: [F1, F2], passingSeeds: [P1, N] })
+    expect(row(VICTIM).flipRate).toBeCloseTo(7 / 9, 12)
+    expect(row(VICTIM).entropy).toBeCloseTo(0.970951, 6)
+    // nod P P P F P F P P P P: 2 of 10; 4 flips in 9; H(0.2) = 0.721928
+    expect(row(NOD)).toMatchObject({ runs: 10, failures: 2, failRate: 0.2, failingSeeds: [N] })
+    expect(row(NOD).flipRate).toBeCloseTo(4 / 9, 12)
+    expect(row(NOD).entropy).toBeCloseTo(0.721928, 6)
+    // broken P×6 F×4 and fixed F×6 P×4: one flip in 9 each
+    expect(row(BROKEN)).toMatchObject({ runs: 10, failures: 4, failRate: 0.4, commits: [commits.A, commits.B] })
+    expect(row(BROKEN).flipRate).toBeCloseTo(1 / 9, 12)
+    expect(row(FIXED)).toMatchObject({ runs: 10, failures: 6, failRate: 0.6 })
+    expect(row(FIXED).entropy).toBeCloseTo(0.970951, 6)
+
+    // The next command for each, acting on its last failing run, shell-quoted.
+    expect(row(VICTIM).command).toBe(`npx flakeseed bisect 9 --test 'test/od.test.ts > victim'`)
+    expect(row(NOD).command).toBe(`npx flakeseed replay 6 --only 'test/nod.test.ts > ${NOD_NAME.replace(/'/g, `'\\''`)}' --repeat 20`)
+    expect(row(BROKEN).command).toBe('npx flakeseed show 10')
+  })
+
+  test('a window, a branch and a date narrow the runs', () => {
+    // The last 4 runs are all on commit B: the victim flips F P F P there; broken fails throughout (not mixed).
+    const last4 = project.cliJson<Row[]>(['flaky', '--window', '4'])
+    expect(last4.map((r) => r.test)).toEqual([VICTIM])
+    expect(last4[0]).toMatchObject({ runs: 4, failures: 2, failRate: 0.5, flipRate: 1 })
+    expect(project.cliJson<Row[]>(['flaky', '--branch', 'other'])).toEqual([])
+    expect(project.cliJson<Row[]>(['flaky', '--since', '2999-01-01'])).toEqual([])
+    expect(project.cliJson<Row[]>(['flaky', '--since', '2000-01-01'])).toHaveLength(4)
+    const bad = project.cli(['flaky', '--since', 'yesterday'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toEqual(['flakeseed: --since "yesterday" is not a date (use YYYY-MM-DD or an ISO date-time)'])
+  })
+
+  test('the table fits 80 columns and each row is followed by its next command', () => {
+    const result = project.cli(['flaky'])
+    expect(result.code).toBe(0)
+    const lines = result.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('4 flaky tests in the last 10 runs (runs 1–10, 2 commits), most disruptive first')
+    expect(lines[2]).toMatch(/^fails\s+rate\s+flip\s+entropy\s+class\s+test$/)
+    expect(lines[3]).toMatch(/^4\/10\s+40%\s+78%\s+0\.97\s+order-dependent\s+test\/od\.test\.ts > victim$/)
+    for (const line of lines.filter((l) => !l.includes('next: '))) expect(line.length, line).toBeLessThanOrEqual(80)
+    const next = lines.filter((l) => l.includes('next: ')).map((l) => l.trim())
+    expect(next).toEqual([
+      `next: npx flakeseed bisect 9 --test 'test/od.test.ts > victim'`,
+      `next: npx flakeseed replay 6 --only 'test/nod.test.ts > ${NOD_NAME.replace(/'/g, `'\\''`)}' --repeat 20`,
+      `next: npx flakeseed history 'test/fixed.test.ts > fixed'`,
+      'next: npx flakeseed show 10',
+    ])
+  })
+
+  test('the end of a run tells known flakes from new failures', () => {
+    // Run 1: nothing failed before.
+    expect(outputs[0]).toContain('flakeseed 2 failed: 2 new')
+    // Run 3: the victim's order (seed F1 on A) failed again; the fixed test never passed yet.
+    expect(outputs[2]).toContain(
+      'flakeseed 2 failed: 1 known broken (failed every recorded run), 1 known order-dependent (1 order failed every time (2×), others pass)',
+    )
+    // Run 7, first on commit B: broken fails for the first time; the victim's order F1 failed twice before.
+    expect(outputs[6]).toContain('flakeseed 2 failed: 1 new, 1 known order-dependent (1 order failed every time (2×), others pass)')
+    // Run 9: broken has failed every run since B.
+    expect(outputs[8]).toContain(
+      `flakeseed 2 failed: 1 known broken (fails every run since ${commits.B.slice(0, 8)}), 1 known order-dependent (2 orders failed every time (4×), others pass)`,
+    )
+    expect(outputs[8]).toMatch(/known order-dependent\s+test\/od\.test\.ts > victim\n\s+next: npx flakeseed bisect 9 --test 'test\/od\.test\.ts > victim'\n/)
+    // The run's own replay/bisect commands are printed once, by the end line.
+    expect(outputs[8]!.match(/npx flakeseed bisect 9(?! --test)/g)).toHaveLength(1)
+  })
+
+  test('on GitHub Actions the job summary holds seed, run, failures with their class and the commands', () => {
+    const md = stepSummaries[6]!
+    expect(md).toContain(`### flakeseed · run 7 · seed ${F2}`)
+    expect(md).toContain('2 failed: 1 new, 1 known order-dependent')
+    expect(md).toContain('| <code>test/broken.test.ts &gt; broken</code> | new |')
+    expect(md).toContain('| <code>test/od.test.ts &gt; victim</code> | order-dependent |')
+    expect(md).toContain('```sh\nnpx flakeseed replay 7\n```')
+    expect(md).toContain('```sh\nnpx flakeseed bisect 7\n```')
+    // The NOD test's name is escaped in the table; raw only inside a code fence, where it is text.
+    const nod = stepSummaries[5]!
+    expect(nod).toContain('| <code>test/nod.test.ts &gt; sometimes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it\'s $(fails)</code> | non-deterministic |')
+    expect(nod.replace(/```sh\n[^`]*```/g, '')).not.toContain('<script>')
+  })
+
+  test('report --html: a self-contained page that renders its charts and table in headless Chromium', { skip: SKIP_BROWSER }, () => {
+    expect(CHROMIUM, 'chromium not found: install it (apt-get install chromium) or set FLAKESEED_SKIP_BROWSER=1').toBeTruthy()
+    const result = project.cli(['report', '--html', 'out/report.html'])
+    expect(result.code, result.output).toBe(0)
+    expect(result.stdout.trim()).toBe('flakeseed report: 10 runs, 4 flaky tests → out/report.html')
+    const file = join(project.dir, 'out/report.html')
+    const html = readFileSync(file, 'utf8')
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/) // nothing loaded from elsewhere
+
+    const page = openPage(CHROMIUM!, file)
+    expect(page.console).toEqual([])
+    expect(page.dom).toContain('data-ready="yes"') // the page's script ran to its end
+    expect(page.dom.match(/<g class="run">/g)).toHaveLength(10) // health chart: one bar per run
+    expect(page.dom.match(/<tr data-detail=/g)).toHaveLength(4)
+    expect(page.dom.match(/<svg class="strip"/g)).toHaveLength(4) // a timeline per flaky test
+    expect(page.dom.match(/<details id="d\d+"/g)).toHaveLength(4)
+    // The NOD test's name is text, not markup: one script element, the report's own.
+    expect(page.dom.match(/<script/g)).toHaveLength(1)
+    expect(page.dom).toContain('sometimes &lt;script&gt;alert("x")&lt;/script&gt; it\'s $(fails)')
+
+    const out = join(REPO, 'test/.tmp')
+    mkdirSync(out, { recursive: true })
+    const png = join(out, 'flaky-report.png')
+    screenshot(CHROMIUM!, file, png)
+    expect(statSync(png).size).toBeGreaterThan(20_000)
+  })
+
+  test('a bisect finding names the polluter in flaky and at the end of the next run', () => {
+    const bisect = project.cliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
+    expect(bisect).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    const row = project.cliJson<Row[]>(['flaky']).find((r) => r.test === VICTIM)!
+    expect(row).toMatchObject({ class: 'order-dependent', reason: `polluted by ${POLLUTER}`, command: bisect.command })
+    // Run 11: the failing order again on B.
+    const result = project.vitest([], { FLAKESEED_SEED: F1 })
+    expect(result.code).toBe(1)
+    expect(result.output).toContain(`1 known order-dependent (polluted by ${POLLUTER})`)
+  })
+})

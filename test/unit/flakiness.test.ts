@@ -1,0 +1,201 @@
+import { describe, expect, test } from 'vitest'
+import { analyse, classify, entropy, executionKey, metrics, nextCommand, type Outcome, type TestHistory } from '../../src/analysis/flakiness.js'
+
+const P = 'passed' as const
+const F = 'failed' as const
+
+/** Outcomes from a compact spec: [state, seed, commit, order?]; order defaults to commit+seed. */
+function outcomes(spec: Array<[typeof P | typeof F, string, string | null, string?]>): Outcome[] {
+  return spec.map(([state, seed, commit, order], i) => ({ run: i + 1, state, seed, commit, order: order ?? `${commit} ${seed}` }))
+}
+const history = (spec: Parameters<typeof outcomes>[0], extra: Partial<TestHistory> = {}): TestHistory => ({
+  test: 'test/a.test.ts > t',
+  outcomes: outcomes(spec),
+  ...extra,
+})
+
+describe('metrics', () => {
+  test('fail rate, flip rate and entropy of P F F P F', () => {
+    const m = metrics([P, F, F, P, F])
+    expect(m.runs).toBe(5)
+    expect(m.failures).toBe(3)
+    expect(m.failRate).toBe(0.6)
+    // flips: P→F, F→P, P→F = 3 of 4 transitions
+    expect(m.flipRate).toBe(0.75)
+    // −0.6·log₂0.6 − 0.4·log₂0.4 = 0.6·0.736966 + 0.4·1.321928
+    expect(m.entropy).toBeCloseTo(0.970951, 6)
+  })
+
+  test('a test that flips once has flip rate 1/(n−1), whatever its fail rate', () => {
+    const m = metrics([P, P, P, F, F, F, F, F])
+    expect(m.failRate).toBe(5 / 8)
+    expect(m.flipRate).toBeCloseTo(1 / 7, 12)
+    expect(m.entropy).toBeCloseTo(0.954434, 6)
+  })
+
+  test('edge cases: no runs, one run, a constant sequence', () => {
+    expect(metrics([])).toEqual({ runs: 0, failures: 0, failRate: 0, flipRate: 0, entropy: 0 })
+    expect(metrics([F])).toEqual({ runs: 1, failures: 1, failRate: 1, flipRate: 0, entropy: 0 })
+    expect(metrics([P, P]).entropy).toBe(0)
+    expect(entropy(0.5)).toBe(1)
+  })
+})
+
+describe('executionKey', () => {
+  const base = { run: 7, commit: 'abc', dirty: false, seed: '42', isolate: true, fileParallelism: true, fileIndex: 3, testIndex: 2 }
+  test('isolated files: commit, seed and position in the file; the file position does not matter', () => {
+    expect(executionKey(base)).toBe(executionKey({ ...base, run: 8, fileIndex: 5 }))
+    expect(executionKey(base)).not.toBe(executionKey({ ...base, seed: '43' }))
+    expect(executionKey(base)).not.toBe(executionKey({ ...base, commit: 'abd' }))
+    expect(executionKey(base)).not.toBe(executionKey({ ...base, testIndex: 1 }))
+  })
+  test('no isolation in one worker: the file position counts', () => {
+    const serial = { ...base, isolate: false, fileParallelism: false }
+    expect(executionKey(serial)).toBe(executionKey({ ...serial, run: 8 }))
+    expect(executionKey(serial)).not.toBe(executionKey({ ...serial, fileIndex: 4 }))
+  })
+  test('a dirty tree or shared workers in parallel: unknown order, unique to the run', () => {
+    expect(executionKey({ ...base, dirty: true })).not.toBe(executionKey({ ...base, dirty: true, run: 8 }))
+    expect(executionKey({ ...base, isolate: false })).not.toBe(executionKey({ ...base, isolate: false, run: 8 }))
+  })
+})
+
+describe('classify', () => {
+  test('order-dependent: the failing orders failed every time, other orders passed', () => {
+    const h = history([
+      [F, 's1', 'c1'],
+      [P, 's2', 'c1'],
+      [F, 's1', 'c1'],
+      [P, 's3', 'c1'],
+    ])
+    expect(classify(h).class).toBe('order-dependent')
+  })
+
+  test('suspected-order-dependent: on one commit one seed failed (once), another passed', () => {
+    const h = history([
+      [P, 's2', 'c1'],
+      [F, 's1', 'c1'],
+      [P, 's3', 'c1'],
+    ])
+    expect(classify(h)).toEqual({ class: 'suspected-order-dependent', reason: 'on c1 some seeds fail, others pass' })
+  })
+
+  test('non-deterministic: one exact order both failed and passed', () => {
+    const h = history([
+      [P, 's1', 'c1'],
+      [F, 's1', 'c1'],
+      [P, 's2', 'c1'],
+      [P, 's1', 'c1'],
+    ])
+    expect(classify(h)).toEqual({ class: 'non-deterministic', reason: 'one order failed 1× and passed 2×' })
+  })
+
+  test('the same seed with another order (tests added) is not the same exact order', () => {
+    const h = history([
+      [P, 's1', 'c1', 'x'],
+      [F, 's1', 'c1', 'y'],
+    ])
+    expect(classify(h).class).toBe('suspected-order-dependent')
+  })
+
+  test('broken: every run since a commit failed, under two seeds; fixed: the mirror image', () => {
+    const broken = history([
+      [P, 's1', 'c1'],
+      [P, 's2', 'c1'],
+      [F, 's3', 'c2'],
+      [F, 's4', 'c2'],
+      [F, 's5', 'c3'],
+    ])
+    expect(classify(broken)).toEqual({ class: 'broken', reason: 'fails every run since c2' })
+    const fixed = history([
+      [F, 's1', 'c1'],
+      [F, 's2', 'c1'],
+      [P, 's3', 'c2'],
+      [P, 's4', 'c2'],
+    ])
+    expect(classify(fixed)).toEqual({ class: 'fixed', reason: 'no failure since c2' })
+  })
+
+  test('a streak on a new commit is not enough when the earlier fail rate explains it', () => {
+    // Before c2 the test failed 1 of 2 runs: 3 passes in a row happen with chance 0.5³ = 0.125 > 0.01.
+    const maybe = history([
+      [F, 's1', 'c1'],
+      [P, 's2', 'c1'],
+      [P, 's3', 'c2'],
+      [P, 's4', 'c2'],
+      [P, 's5', 'c2'],
+    ])
+    expect(classify(maybe).class).toBe('suspected-order-dependent')
+    // 0.5⁶ = 0.016 > 0.01: still not; 0.5⁷ = 0.0078 ≤ 0.01: fixed.
+    const more = (n: number) => history([...maybe.outcomes.map((o) => [o.state, o.seed, o.commit] as [typeof P, string, string]), ...Array.from({ length: n }, (_, i) => [P, `t${i}`, 'c3'] as [typeof P, string, string])])
+    expect(classify(more(3)).class).toBe('suspected-order-dependent')
+    expect(classify(more(4))).toEqual({ class: 'fixed', reason: 'no failure since c2' })
+  })
+
+  test('a streak under one seed only is not broken (it may be that order)', () => {
+    const h = history([
+      [P, 's1', 'c1'],
+      [F, 's2', 'c2'],
+      [F, 's2', 'c2'],
+    ])
+    expect(classify(h).class).toBe('order-dependent')
+  })
+
+  test('a streak that starts inside a commit is not "since a commit"', () => {
+    const h = history([
+      [P, 's1', 'c1'],
+      [F, 's2', 'c1'],
+      [F, 's3', 'c1'],
+    ])
+    expect(classify(h).class).toBe('suspected-order-dependent')
+  })
+
+  test('a bisect finding decides between order-dependent and non-deterministic', () => {
+    const spec: Parameters<typeof outcomes>[0] = [
+      [P, 's1', 'c1'],
+      [F, 's2', 'c1'],
+    ]
+    const victim = { kind: 'victim', polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
+    expect(classify(history(spec, { finding: victim }))).toEqual({ class: 'order-dependent', reason: 'polluted by test/a.test.ts > polluter' })
+    expect(classify(history(spec, { finding: { ...victim, kind: 'nod', polluters: [] } })).class).toBe('non-deterministic')
+    expect(classify(history(spec, { finding: { ...victim, kind: 'independent', polluters: [] } })).class).toBe('suspected-order-dependent')
+  })
+})
+
+describe('nextCommand and analyse', () => {
+  const test_ = "test/a.test.ts > it's $(rm -rf x)"
+  test('every command is shell-quoted', () => {
+    expect(nextCommand({ test: test_, class: 'suspected-order-dependent', run: 57, finding: null })).toBe(
+      `npx flakeseed bisect 57 --test 'test/a.test.ts > it'\\''s $(rm -rf x)'`,
+    )
+    expect(nextCommand({ test: 'a > b', class: 'non-deterministic', run: 57, finding: null }, { extra: ['--db', 'ci.db'] })).toBe(
+      `npx flakeseed replay 57 --only 'a > b' --repeat 20 --db ci.db`,
+    )
+    expect(nextCommand({ test: 'a > b', class: 'broken', run: 9, finding: null })).toBe('npx flakeseed show 9')
+    expect(nextCommand({ test: 'a > b', class: 'fixed', run: 9, finding: null })).toBe(`npx flakeseed history 'a > b'`)
+  })
+
+  test('analyse keeps mixed tests only, sorted by flip rate then fail rate, and acts on the last failing run', () => {
+    const rows = analyse([
+      { test: 'stable', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c']]) },
+      { test: 'always', outcomes: outcomes([[F, 's1', 'c'], [F, 's2', 'c']]) },
+      // flip 1/3, fail 1/4
+      { test: 'once', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c'], [P, 's3', 'c'], [F, 's4', 'c']]).map((o) => ({ ...o, run: o.run + 10 })) },
+      // flip 3/3, fail 2/4
+      { test: 'flips', outcomes: outcomes([[P, 's1', 'c'], [F, 's1', 'c'], [P, 's1', 'c'], [F, 's1', 'c']]) },
+      // flip 1/3, fail 2/4
+      { test: 'more', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c'], [F, 's3', 'c'], [F, 's4', 'c']]) },
+    ])
+    expect(rows.map((r) => [r.test, r.failRate, r.flipRate])).toEqual([
+      ['flips', 0.5, 1],
+      ['more', 0.5, 1 / 3],
+      ['once', 0.25, 1 / 3],
+    ])
+    const once = rows.find((r) => r.test === 'once')!
+    expect(once.run).toBe(14)
+    expect(once.failingSeeds).toEqual(['s4'])
+    expect(once.passingSeeds).toEqual(['s1', 's2', 's3'])
+    expect(once.command).toBe('npx flakeseed bisect 14 --test once')
+    expect(rows[0]!.class).toBe('non-deterministic')
+  })
+})

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest'
+import { analyse, type Outcome } from '../../src/analysis/flakiness.js'
+import { esc, renderReport } from '../../src/report/html.js'
+
+const NAME = `test/x.test.ts > <script>alert('x')</script> & "quoted"`
+
+function data() {
+  const outcomes: Outcome[] = [
+    { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed' },
+    { run: 2, seed: '<img src=x onerror=alert(1)>', commit: 'c', order: 'b', state: 'failed', error: 'Error: <b>bold</b>\n    at x' },
+  ]
+  const rows = analyse([{ test: NAME, outcomes }])
+  return {
+    db: '/tmp/<db>.db',
+    generatedAt: 0,
+    runs: [
+      { id: 1, seed: '1', commit: 'c', branch: null, status: 'passed', startedAt: 0, passed: 3, failed: 0, skipped: 0 },
+      { id: 2, seed: '<img src=x onerror=alert(1)>', commit: 'c', branch: '</title>', status: 'failed', startedAt: 1, passed: 2, failed: 1, skipped: 0 },
+    ],
+    tests: rows.map((row) => ({ row, outcomes, finding: null })),
+  }
+}
+
+describe('the HTML report', () => {
+  test('escapes every name, seed, error and path, in text and attributes', () => {
+    const html = renderReport(data())
+    expect(html.match(/<script/g)).toHaveLength(1) // the report's own script only
+    expect(html).not.toContain('<img')
+    expect(html).not.toContain('<b>bold')
+    expect(html).toContain('(&#60;/title&#62;)') // the branch, in a bar's tooltip
+    expect(html).toContain(esc(NAME))
+    expect(html).toContain('Error: &#60;b&#62;bold&#60;/b&#62;')
+    expect(html).toContain('/tmp/&#60;db&#62;.db')
+    // The copy button carries the shell-quoted command in an attribute: quotes escaped too.
+    expect(html).toContain(`data-copy="npx flakeseed bisect 2 --test &#39;test/x.test.ts &#62; &#60;script&#62;alert(&#39;\\&#39;&#39;x&#39;\\&#39;&#39;)`)
+  })
+
+  test('draws one bar group per run and one timeline cell per run per test', () => {
+    const html = renderReport(data())
+    expect(html.match(/<g class="run">/g)).toHaveLength(2)
+    expect(html.match(/<svg class="strip"/g)).toHaveLength(1)
+    expect(html.match(/<rect class="(pass|fail|skip)" x="\d+" y="0"/g)).toHaveLength(2)
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/) // nothing to fetch: it opens offline
+  })
+})
