@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander'
 import { EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
 import * as historyCommand from './history.js'
+import * as mergeCommand from './merge.js'
+import * as pruneCommand from './prune.js'
 import * as replayCommand from './replay.js'
 import * as runsCommand from './runs.js'
 import * as showCommand from './show.js'
@@ -26,7 +28,7 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand]) command.register(program, action)
+for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, mergeCommand, pruneCommand]) command.register(program, action)
 // Every usage mistake, on any command, is one line on stderr.
 for (const command of [program, ...program.commands]) oneLineErrors(command)
 
