@@ -52,7 +52,7 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   const ids = JSON.stringify(doomed)
   const removed = store.db.transaction(() => {
     const findings = store.db.prepare('DELETE FROM findings WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
-    const results = store.db.prepare('DELETE FROM results WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
+    const results = deleteResults(store, ids)
     const runsRemoved = store.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes
     const tests = doomed.length
       ? store.db.prepare('DELETE FROM tests WHERE NOT EXISTS (SELECT 1 FROM results WHERE results.test_id = tests.id)').run().changes
@@ -74,6 +74,30 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
     bytesBefore,
     bytesAfter: fileBytes(store.path),
   }
+}
+
+/**
+ * Deletes the results of these runs. When most rows go (the usual retention case), copying the
+ * rows that stay into a fresh table is several times faster than deleting row by row from the
+ * clustered table and its index (2 M results: about 1 s instead of 4 s). The table and indexes
+ * are re-created from their own stored SQL, so this follows whatever the schema is.
+ */
+function deleteResults(store: Store, ids: string): number {
+  const db = store.db
+  const total = db.prepare('SELECT count(*) FROM results').pluck().get() as number
+  const doomed = db.prepare('SELECT count(*) FROM results WHERE run_id IN (SELECT value FROM json_each(?))').pluck().get(ids) as number
+  if (doomed * 2 < total) return db.prepare('DELETE FROM results WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
+  const table = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'results'`).pluck().get() as string
+  const indexes = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results' AND sql IS NOT NULL`).pluck().all() as string[]
+  // After a rename SQLite stores the name quoted: `CREATE TABLE "results" (…`.
+  const kept = table.replace(/^CREATE TABLE\s+(?:"results"|`results`|\[results\]|results\b)/i, 'CREATE TABLE results_kept')
+  if (kept === table) throw new Error(`flakeseed: unexpected results table definition: ${table.slice(0, 60)}`)
+  db.exec(kept)
+  db.prepare('INSERT INTO results_kept SELECT * FROM results WHERE run_id NOT IN (SELECT value FROM json_each(?))').run(ids)
+  db.exec('DROP TABLE results')
+  db.exec('ALTER TABLE results_kept RENAME TO results')
+  for (const sql of indexes) db.exec(sql)
+  return doomed
 }
 
 /** The DB's size on disk, with its write-ahead log. */
