@@ -12,7 +12,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
   program
     .command('prune')
     .description('delete old runs with their results and findings, then VACUUM; runs still recording stay')
-    .option('--keep <n>', 'keep the newest N runs (the shards of one build count as one run)', positiveInt)
+    .option('--keep <n>', 'keep the newest N runs (the shards of one build count as one run) and the replays since', positiveInt)
     .option('--older-than <days>', 'delete runs that started more than DAYS days ago', positiveInt)
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
@@ -32,7 +32,7 @@ export function prune(options: Options): number {
     }
     console.log(
       `pruned ${summary.runsRemoved} run${summary.runsRemoved === 1 ? '' : 's'} (${summary.resultsRemoved} results, ` +
-        `${summary.testsRemoved} tests, ${summary.findingsRemoved} findings); ${summary.runsKept} runs kept`,
+        `${summary.testsRemoved} tests, ${summary.findingsRemoved} findings); ${summary.runsKept} run${summary.runsKept === 1 ? '' : 's'} kept`,
     )
     if (summary.runningKept) console.log(`kept ${summary.runningKept} run${summary.runningKept === 1 ? '' : 's'} still being recorded`)
     console.log(`size ${formatBytes(summary.bytesBefore)} → ${formatBytes(summary.bytesAfter)}`)

@@ -6,7 +6,7 @@ import type { Store } from './index.js'
 import { groupShards, type ShardInfo } from './shards.js'
 
 export interface PruneOptions {
-  /** Keep the newest N logical runs (the shards of one build count as one). */
+  /** Keep the newest N logical runs of kind `run` (the shards of one build count as one), and the replays since. */
   keep?: number
   /** Drop runs that started more than this many days ago. */
   olderThanDays?: number
@@ -39,10 +39,14 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   groups.sort((a, b) => Math.max(...b.map((r) => r.startedAt)) - Math.max(...a.map((r) => r.startedAt)) || Math.max(...b.map((r) => r.id)) - Math.max(...a.map((r) => r.id)))
   const doomed: number[] = []
   let runningKept = 0
-  groups.forEach((group, i) => {
+  // --keep counts runs of kind `run`; a replay stays as long as a run at least as old as it does.
+  let seen = 0
+  groups.forEach((group) => {
+    const isRun = group[0]!.kind === 'run'
+    const beyond = keep !== undefined && (isRun ? ++seen > keep : seen >= keep)
     for (const run of group) {
       const old = olderThanDays !== undefined && run.startedAt < now - olderThanDays * 86_400_000
-      if (!(keep !== undefined && i >= keep) && !old) continue
+      if (!beyond && !old) continue
       // A run still being recorded stays: its reporter would write results for a missing run.
       if (run.status === 'running' && store.resolveRun(String(run.id)).status === 'running') runningKept++
       else doomed.push(run.id)

@@ -349,7 +349,7 @@ describe('prune', () => {
     // The renamed tests' old names are referenced by no run once their last run goes.
     const result = project.cli(['prune', '--keep', '1'])
     expect(result.code, result.output).toBe(0)
-    expect(result.stdout).toMatch(new RegExp(`^pruned 1 run \\(${perRun} results, 4 tests, 0 findings\\); 1 runs kept$`, 'm'))
+    expect(result.stdout).toMatch(new RegExp(`^pruned 1 run \\(${perRun} results, 4 tests, 0 findings\\); 1 run kept$`, 'm'))
     expect(result.stdout).toMatch(/^size [\d.]+ KiB → [\d.]+ KiB$/m)
     expect(tableCounts(db)).toMatchObject({ runs: 1, results: perRun, tests: perRun })
 
@@ -371,7 +371,7 @@ describe('prune', () => {
     db.close()
     const result = project.cli(['prune', '--older-than', '7'])
     expect(result.code, result.output).toBe(0)
-    expect(result.stdout).toMatch(/^pruned 2 runs .*; 1 runs kept$/m)
+    expect(result.stdout).toMatch(/^pruned 2 runs .*; 1 run kept$/m)
     expect(result.stdout).toMatch(/^kept 1 run still being recorded$/m)
     expect(project.cliJson<Array<{ id: number }>>(['runs']).map((r) => r.id)).toEqual([1])
     expect(project.cli(['prune', '--older-than', '30']).stdout).toMatch(/^pruned 0 runs/m)
