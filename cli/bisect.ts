@@ -6,6 +6,7 @@ import { shellCommand } from '../src/quote.js'
 import { location, recordedOrder, selectTests } from '../src/replay.js'
 import { Store } from '../src/store/index.js'
 import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
+import { logicalRun } from '../src/store/shards.js'
 import { dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -38,6 +39,15 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   try {
     run = store.resolveRun(ref)
     order = recordedOrder(store.results(run.id))
+    // With shards, the test may have run in another shard of the logical run: bisect there.
+    if (options.test) {
+      for (const part of logicalRun(store, run)) {
+        const partOrder = part.id === run.id ? order : recordedOrder(store.results(part.id))
+        if (!hasTest(partOrder, options.test)) continue
+        ;[run, order] = [part, partOrder]
+        break
+      }
+    }
     victims = options.test ? selectTests(order, [options.test]) : order.filter((t) => t.state === 'failed')
     if (!victims.length) throw new FlakeseedError(`flakeseed: run ${run.id} has no failing test (pick one with --test)`)
     for (const v of victims) {
@@ -118,6 +128,14 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     for (const f of findings) console.log(describeFinding(f))
   }
   return findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
+}
+
+function hasTest(order: Ordered[], test: string): boolean {
+  try {
+    return selectTests(order, [test]).length > 0
+  } catch {
+    return false
+  }
 }
 
 /** The one command that shows the failure again, every word shell-quoted. */

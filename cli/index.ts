@@ -7,6 +7,8 @@ import { EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
+import * as mergeCommand from './merge.js'
+import * as pruneCommand from './prune.js'
 import * as replayCommand from './replay.js'
 import * as reportCommand from './report.js'
 import * as runsCommand from './runs.js'
@@ -28,7 +30,7 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand]) command.register(program, action)
+for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand, mergeCommand, pruneCommand]) command.register(program, action)
 // Every usage mistake, on any command, is one line on stderr.
 for (const command of [program, ...program.commands]) oneLineErrors(command)
 

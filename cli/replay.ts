@@ -3,6 +3,8 @@ import { PlanExecutor } from '../src/execute.js'
 import { FlakeseedError } from '../src/options.js'
 import { planOf } from '../src/bisector.js'
 import { location, recordedOrder, selectTests } from '../src/replay.js'
+import type { Plan } from '../src/order.js'
+import { logicalRun } from '../src/store/shards.js'
 import { dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -36,7 +38,8 @@ export async function replay(ref: string | undefined, options: Options): Promise
   let root = process.cwd()
   let config: string | undefined = options.config
   let seed = options.seed
-  let plan
+  // One plan per shard: a test replays in the shard it ran in, after the tests it ran after.
+  let plans: Array<Plan | undefined> = [undefined]
   let runId: number | undefined
   let isolate: boolean | undefined
   if (!seed || ref) {
@@ -45,10 +48,13 @@ export async function replay(ref: string | undefined, options: Options): Promise
       const run = store.resolveRun(ref ?? 'last', ref ? undefined : ['run'])
       runId = run.id
       ;({ root, config } = location(run, options.config))
-      let order = recordedOrder(store.results(run.id))
-      if (!order.length) throw new FlakeseedError(`flakeseed: run ${run.id} recorded no test that ran`)
-      if (options.only?.length) order = selectTests(order, options.only)
-      plan = planOf(order)
+      let orders = logicalRun(store, run).map((part) => recordedOrder(store.results(part.id)))
+      if (!orders.some((o) => o.length)) throw new FlakeseedError(`flakeseed: run ${run.id} recorded no test that ran`)
+      if (options.only?.length) {
+        const selected = new Set(selectTests(orders.flat(), options.only))
+        orders = orders.map((o) => o.filter((t) => selected.has(t)))
+      }
+      plans = orders.filter((o) => o.length).map(planOf)
       seed ??= run.seed
       isolate = run.isolate ?? undefined
     } finally {
@@ -65,15 +71,17 @@ export async function replay(ref: string | undefined, options: Options): Promise
   let unhandled = 0
   try {
     for (let i = 0; i < options.repeat; i++) {
-      const result = await executor.run(plan)
-      for (const id of result.missing) missing.add(id)
-      unhandled += result.unhandled
-      for (const [test, state] of result.states) {
-        if (state === 'skipped') continue
-        const t = tallies.get(test) ?? { test, runs: 0, failures: 0 }
-        t.runs++
-        if (state === 'failed') t.failures++
-        tallies.set(test, t)
+      for (const plan of plans) {
+        const result = await executor.run(plan)
+        for (const id of result.missing) missing.add(id)
+        unhandled += result.unhandled
+        for (const [test, state] of result.states) {
+          if (state === 'skipped') continue
+          const t = tallies.get(test) ?? { test, runs: 0, failures: 0 }
+          t.runs++
+          if (state === 'failed') t.failures++
+          tallies.set(test, t)
+        }
       }
       if (progress) process.stderr.write(`\rreplay ${i + 1}/${options.repeat}`)
     }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { listLogicalRuns } from '../src/store/shards.js'
 import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -7,7 +8,7 @@ interface Options extends CommonOptions {
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
   program.command('runs')
-    .description('recent runs: id, time, commit, branch, seed, passed/failed/skipped, status')
+    .description('recent runs (the shards of one build as one run): id, time, commit, branch, seed, shards, passed/failed/skipped, status')
     .option('--limit <n>', 'how many runs', positiveInt, 20)
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
@@ -17,7 +18,8 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 export function runs(options: Options): number {
   const store = openStore(options)
   try {
-    const list = store.listRuns(options.limit)
+    // Shards of one build are one logical run (src/store/shards.ts has the grouping rule).
+    const list = listLogicalRuns(store, options.limit)
     if (options.json) {
       printJson(list)
       return 0
@@ -26,7 +28,7 @@ export function runs(options: Options): number {
       console.log('no runs recorded yet')
       return 0
     }
-    const rows = [['run', 'started', 'commit', 'branch', 'seed', 'pass', 'fail', 'skip', 'status']]
+    const rows = [['run', 'started', 'commit', 'branch', 'seed', 'shards', 'pass', 'fail', 'skip', 'status']]
     for (const r of list) {
       rows.push([
         String(r.id),
@@ -34,6 +36,7 @@ export function runs(options: Options): number {
         shortSha(r.commit),
         r.branch ?? '-',
         r.seed,
+        r.shard ?? '-',
         String(r.passed),
         String(r.failed),
         String(r.skipped),

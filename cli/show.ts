@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { fileId, testId } from '../src/order.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
+import { logicalRun } from '../src/store/shards.js'
 import { localTime, openStore, printJson, shortSha, type CommonOptions } from './common.js'
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
@@ -13,6 +14,9 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 }
 
 export interface ShownFile {
+  /** The run that executed this file: with shards, each file comes from its own shard's run. */
+  run?: number
+  shard?: string | null
   project: string
   file: string
   index: number
@@ -64,9 +68,15 @@ export function show(ref: string, options: CommonOptions): number {
   const store = openStore(options)
   try {
     const run = store.resolveRun(ref, ref === 'last' ? ['run', 'replay'] : undefined)
-    const files = groupByFile(store.results(run.id))
+    // A shard shows its whole logical run: every shard's files, shard by shard.
+    const shards = logicalRun(store, run)
+    const files = shards.flatMap((part) =>
+      groupByFile(store.results(part.id)).map((f) => (shards.length > 1 ? { run: part.id, shard: part.shard, ...f } : f)),
+    )
     if (options.json) {
-      printJson({ run: runJson(run), files })
+      const json = { run: runJson(run), files }
+      if (shards.length > 1) Object.assign(json, { shards: shards.map((p) => ({ id: p.id, shard: p.shard, status: p.status })) })
+      printJson(json)
       return 0
     }
     const counts = { passed: 0, failed: 0, skipped: 0 } as Record<string, number>
@@ -76,10 +86,13 @@ export function show(ref: string, options: CommonOptions): number {
     const where = [run.ciProvider && `ci ${run.ciProvider}${run.ciUrl ? ` ${run.ciUrl}` : ''}`, run.shard && `shard ${run.shard}`]
     const setup = `vitest ${run.vitestVersion ?? '?'} · node ${run.nodeVersion} · pool ${run.pool ?? '?'} · isolate ${run.isolate} · ${run.platform}`
     console.log([...where.filter(Boolean), setup].join(' · '))
+    if (shards.length > 1) console.log(`one logical run of ${shards.length} shards: ${shards.map((p) => `${p.shard} run ${p.id} (${p.status})`).join(', ')}`)
     console.log(`${counts.passed} passed · ${counts.failed} failed · ${counts.skipped} skipped`)
     console.log('')
     console.log('executed order:')
+    let shard: string | null | undefined
     for (const f of files) {
+      if (f.shard !== shard && f.shard) console.log(`  shard ${(shard = f.shard)} (run ${f.run}):`)
       console.log(`  ${f.index + 1}. ${fileId(f.project, f.file)}`)
       for (const t of f.tests) console.log(`       ${mark(t.state)} ${t.name}`)
     }

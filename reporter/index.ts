@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { relative } from 'node:path'
-import type { Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node'
+import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { ciInfo, gitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
@@ -33,6 +33,7 @@ export class FlakeseedReporter implements Reporter {
   private readonly workers = new Map<string, number>()
   private readonly pending: ResultRow[] = []
   private failed = 0
+  private watchNoted = false
 
   constructor(
     private readonly session: Session,
@@ -43,10 +44,16 @@ export class FlakeseedReporter implements Reporter {
     this.vitest = vitest
   }
 
-  // One run row per test run: `vitest run` has one, a replay --repeat or watch mode several.
+  // One run row per test run: `vitest run` has one, a replay --repeat several. Watch mode records
+  // nothing: its reruns are partial runs of a tree being edited, and would read as flakiness.
   async onTestRunStart(specifications: ReadonlyArray<TestSpecification>): Promise<void> {
     this.reset()
-    if (this.dbPath !== false && !this.failedStore) {
+    const watching = Boolean(this.vitest.config.watch)
+    if (watching && !this.watchNoted && !this.session.quiet && this.dbPath !== false) {
+      this.watchNoted = true
+      this.vitest.logger.log('flakeseed: watch mode: same seed on every rerun, nothing recorded (history is for `vitest run`)')
+    }
+    if (this.dbPath !== false && !this.failedStore && !watching) {
       this.guard(() => {
         this.store = Store.open(this.dbPath as string)
         this.runId = this.store.beginRun(this.runMeta())

@@ -244,15 +244,24 @@ export class Store {
   }
 
   listRuns(limit: number): RunSummary[] {
+    return this.summaries('ORDER BY r.id DESC LIMIT ?', limit)
+  }
+
+  /** Summaries of these runs (any order). */
+  listRunsById(ids: readonly number[]): RunSummary[] {
+    return this.summaries('WHERE r.id IN (SELECT value FROM json_each(?))', JSON.stringify(ids))
+  }
+
+  private summaries(clause: string, ...params: unknown[]): RunSummary[] {
     const rows = this.db
       .prepare(
         `SELECT r.*, 
            (SELECT count(*) FROM results WHERE run_id = r.id AND state = 0) AS passed,
            (SELECT count(*) FROM results WHERE run_id = r.id AND state = 1) AS failed,
            (SELECT count(*) FROM results WHERE run_id = r.id AND state = 2) AS skipped
-         FROM runs r ORDER BY r.id DESC LIMIT ?`,
+         FROM runs r ${clause}`,
       )
-      .all(limit) as Record<string, unknown>[]
+      .all(...params) as Record<string, unknown>[]
     return rows.map((row) => {
       const run = toRun(row)
       return {

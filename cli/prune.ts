@@ -1,0 +1,49 @@
+import type { Command } from 'commander'
+import { Store } from '../src/store/index.js'
+import { pruneStore } from '../src/store/prune.js'
+import { dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  keep?: number
+  olderThan?: number
+}
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('prune')
+    .description('delete old runs with their results and findings, then VACUUM; runs still recording stay')
+    .option('--keep <n>', 'keep the newest N runs (the shards of one build count as one run) and the replays since', positiveInt)
+    .option('--older-than <days>', 'delete runs that started more than DAYS days ago', positiveInt)
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((options: Options) => action(() => prune(options)))
+}
+
+export function prune(options: Options): number {
+  const path = dbPath(options)
+  // Opened read-only first: a missing file is an error here, not a new empty history.
+  Store.open(path, { readonly: true }).close()
+  const store = Store.open(path)
+  try {
+    const summary = pruneStore(store, { keep: options.keep, olderThanDays: options.olderThan })
+    if (options.json) {
+      printJson(summary)
+      return 0
+    }
+    console.log(
+      `pruned ${summary.runsRemoved} run${summary.runsRemoved === 1 ? '' : 's'} (${summary.resultsRemoved} results, ` +
+        `${summary.testsRemoved} tests, ${summary.findingsRemoved} findings); ${summary.runsKept} run${summary.runsKept === 1 ? '' : 's'} kept`,
+    )
+    if (summary.runningKept) console.log(`kept ${summary.runningKept} run${summary.runningKept === 1 ? '' : 's'} still being recorded`)
+    console.log(`size ${formatBytes(summary.bytesBefore)} → ${formatBytes(summary.bytesAfter)}`)
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}

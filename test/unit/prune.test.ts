@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, test } from 'vitest'
+import { Store } from '../../src/store/index.js'
+import { pruneStore } from '../../src/store/prune.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function store(): Store {
+  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-prune-'))
+  dirs.push(dir)
+  return Store.open(join(dir, 'history.db'))
+}
+
+/** Adds a finished run with one result; returns its id. */
+function add(s: Store, kind: string, startedAt: number, shard: string | null = null): number {
+  const id = s.beginRun({
+    uuid: `${kind}-${startedAt}-${shard}`, kind, startedAt, seed: '1', seedSource: 'env', commitSha: 'c', branch: null, dirty: null,
+    ciProvider: null, ciUrl: null, shard, pool: null, isolate: null, fileParallelism: null, vitestVersion: null, nodeVersion: 'v20',
+    flakeseedVersion: '0', platform: 'linux', argv: '[]', root: '/', config: null,
+  })
+  s.writeResults(id, [{ project: '', file: 'a.test.ts', name: `t ${kind} ${startedAt}`, fileIndex: 0, testIndex: 0, worker: 1, state: 'passed', durationMs: 1, retries: 0, flaky: false, error: null }])
+  s.finishRun(id, 'passed')
+  return id
+}
+
+const ids = (s: Store) => (s.db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[])
+
+describe('pruneStore --keep', () => {
+  test('counts runs of kind run, the shards of one build as one, and keeps the replays since the oldest kept run', () => {
+    const s = store()
+    const old = add(s, 'run', 1000)
+    const oldReplay = add(s, 'replay', 1500)
+    const shard1 = add(s, 'run', 2000, '1/2')
+    const shard2 = add(s, 'run', 2100, '2/2')
+    const newest = add(s, 'run', 3000)
+    const replay = add(s, 'replay', 4000)
+    const summary = pruneStore(s, { keep: 2 })
+    expect(ids(s)).toEqual([shard1, shard2, newest, replay])
+    expect(summary).toMatchObject({ runsRemoved: 2, runsKept: 4, resultsRemoved: 2, testsRemoved: 2 })
+    expect([old, oldReplay].every((id) => !ids(s).includes(id))).toBe(true)
+    s.close()
+  })
+
+  test('without --keep or --older-than it refuses', () => {
+    const s = store()
+    expect(() => pruneStore(s, {})).toThrow(/--keep N or --older-than DAYS/)
+    s.close()
+  })
+})
