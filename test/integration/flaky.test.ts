@@ -39,7 +39,8 @@ const [P1, N] = seeds(false, 2) as [string, string]
 
 const FILES = {
   'vitest.config.ts': config('', 'fileParallelism: false'),
-  '.gitignore': '.flakeseed/\norder-*.log\nnode_modules/\n',
+  // out/ holds the HTML report: writing it must not make the tree dirty for the other tests.
+  '.gitignore': '.flakeseed/\norder-*.log\nnode_modules/\nout/\n',
   'test/stable.test.ts': `import { test } from 'vitest'\ntest('stable', () => {})\n`,
   [OD_FILE]: [
     `import { expect, test } from 'vitest'`,
@@ -268,12 +269,14 @@ describe('flaky', () => {
   })
 
   test('a bisect finding names the polluter in flaky and at the end of the next run', () => {
-    const bisect = project.cliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
+    // A copy (history included), so the finding and run 11 stay out of the other tests' history.
+    const copy = project.copy()
+    const bisect = copy.cliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
     expect(bisect).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
-    const row = project.cliJson<Row[]>(['flaky']).find((r) => r.test === VICTIM)!
+    const row = copy.cliJson<Row[]>(['flaky']).find((r) => r.test === VICTIM)!
     expect(row).toMatchObject({ class: 'order-dependent', reason: `polluted by ${POLLUTER}`, command: bisect.command })
     // Run 11: the failing order again on B.
-    const result = project.vitest([], { FLAKESEED_SEED: F1 })
+    const result = copy.vitest([], { FLAKESEED_SEED: F1 })
     expect(result.code).toBe(1)
     expect(result.output).toContain(`1 known order-dependent (polluted by ${POLLUTER})`)
   })
