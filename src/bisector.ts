@@ -5,6 +5,7 @@ import { minimize, type BisectEvent, type Outcome } from './analysis/bisect.js'
 import type { PlanResult } from './execute.js'
 import { FlakeseedError } from './options.js'
 import { testId, type Plan } from './order.js'
+import type { ResultRow } from './store/index.js'
 
 export type FindingKind = 'victim' | 'brittle' | 'independent' | 'nod' | 'not-reproduced'
 
@@ -24,15 +25,8 @@ export interface Finding {
   interrupted?: boolean
 }
 
-export interface Ordered {
-  project: string
-  file: string
-  name: string
-  fileIndex: number
-  testIndex: number
-  worker: number | null
-  state: string
-}
+/** A test as the recorded order gives it (any state: bisect also reads passing runs). */
+export type Ordered = Pick<ResultRow, 'project' | 'file' | 'name' | 'fileIndex' | 'testIndex' | 'worker'> & { state: string }
 
 export type BisectProgress =
   | { type: 'phase'; phase: string }

@@ -4,18 +4,12 @@
 import { execSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import type { Finding as BisectFinding } from '../../src/bisector.js'
 import { randomFor, sortByKey, testId } from '../../src/order.js'
 import { config, createProject, LOG, type Project } from '../helpers/project.js'
 
-interface Finding {
-  victim: string
-  kind: string
-  polluters: string[]
-  stateSetters: string[]
-  cleaners: string[]
-  probes: number
-  command: string
-}
+/** What `bisect --json` prints for one victim. */
+type Finding = Omit<BisectFinding, 'failures' | 'describe' | 'interrupted'> & { command: string }
 
 /** The first seed whose order puts `ids` in this relative order (computed, not searched by running). */
 function seedWhere(ids: string[], ok: (order: string[]) => boolean): string {
