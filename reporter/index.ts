@@ -240,7 +240,11 @@ export class FlakeseedReporter implements Reporter {
     })
   }
 
-  /** Workers leave a synchronous breadcrumb of the running test; a dead worker's names its victim. */
+  /**
+   * Workers log each test of their current file as it starts and ends, synchronously. A worker
+   * that died leaves its file without results in the main process: the log gives the tests that
+   * finished before the crash (with their outcome) and the one that was running.
+   */
   private collectCrashes(modules: ReadonlyArray<TestModule>): void {
     const dir = this.session.breadcrumbs
     if (!dir) return
@@ -251,28 +255,44 @@ export class FlakeseedReporter implements Reporter {
       return
     }
     for (const crumb of crumbs) {
-      const entry = readBreadcrumb(`${dir}/${crumb}`)
-      if (!entry) continue
-      const module = modules.find((m) => m.moduleId === entry.file)
+      const log = readBreadcrumbs(`${dir}/${crumb}`)
+      if (!log) continue
+      const module = modules.find((m) => m.moduleId === log.file)
       if (!module) continue
       const file = toPosix(module.relativeModuleId)
       const tests = [...module.children.allTests()]
       const names = disambiguate(tests.map(nameOf))
-      const i = names.indexOf(entry.name)
-      // The breadcrumb of a worker that finished normally points at a test that has a result.
-      if (i < 0 || toState(tests[i]!.result().state)) continue
-      this.failed++
-      this.pending.push({
+      const hasResult = (name: string) => {
+        const i = names.indexOf(name)
+        return i >= 0 && toState(tests[i]!.result().state) !== undefined
+      }
+      // A worker that finished normally logged tests that have their results already.
+      if (!log.running || hasResult(log.running.name)) continue
+      const row = (name: string, testIndex: number) => ({
         project: module.project.name,
         file,
-        name: entry.name,
+        name,
         fileIndex: this.fileIndexes.get(module.moduleId) ?? this.fileIndexes.size,
-        testIndex: entry.index,
+        testIndex,
         worker: this.workerNumber(crumb),
-        state: 'failed',
         durationMs: null,
         retries: 0,
         flaky: false,
+      })
+      for (const done of log.finished) {
+        if (hasResult(done.name)) continue
+        const state = done.state === 'fail' ? 'failed' : done.state === 'skip' ? 'skipped' : 'passed'
+        if (state === 'failed') this.failed++
+        this.pending.push({
+          ...row(done.name, done.index),
+          state,
+          error: state === 'failed' ? 'flakeseed: failed before its worker died (the error was lost with the worker)' : null,
+        })
+      }
+      this.failed++
+      this.pending.push({
+        ...row(log.running.name, log.running.index),
+        state: 'failed',
         error: 'flakeseed: the worker running this test file died during this test (crash, out of memory or killed)',
       })
     }
@@ -363,12 +383,37 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-function readBreadcrumb(path: string): { file: string; name: string; index: number } | undefined {
+interface BreadcrumbLog {
+  file: string
+  finished: Array<{ name: string; index: number; state?: string }>
+  running?: { name: string; index: number }
+}
+
+/** A worker's log for its current file: `{file, name, index}` when a test starts, `{end, state}` when it ends. */
+function readBreadcrumbs(path: string): BreadcrumbLog | undefined {
+  let text: string
   try {
-    return JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!)
+    text = readFileSync(path, 'utf8')
   } catch {
     return undefined
   }
+  let log: BreadcrumbLog | undefined
+  for (const line of text.split('\n')) {
+    let entry: { file?: string; name?: string; index?: number; end?: number; state?: string }
+    try {
+      entry = JSON.parse(line)
+    } catch {
+      continue // the empty last line, or a line cut by the crash
+    }
+    if (entry.file !== undefined && entry.name !== undefined && entry.index !== undefined) {
+      log ??= { file: entry.file, finished: [] }
+      log.running = { name: entry.name, index: entry.index }
+    } else if (log?.running && entry.end === log.running.index) {
+      log.finished.push({ ...log.running, state: entry.state })
+      log.running = undefined
+    }
+  }
+  return log
 }
 
 function toState(state: string): TestState | undefined {

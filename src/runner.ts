@@ -3,7 +3,7 @@
 // per test, and leaves each test's execution position in `task.meta` for the reporter.
 //
 // Loaded in every worker, so it imports only Vitest itself and the pure ordering rule.
-import { openSync, writeSync } from 'node:fs'
+import { ftruncateSync, openSync, writeSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { TestRunner, inject } from 'vitest'
 import { disambiguate, NAME_SEPARATOR, orderKey, randomFor, testId } from './order.js'
@@ -41,6 +41,8 @@ export default class FlakeseedRunner extends TestRunner {
   private readonly flakeseed: WorkerContext | undefined = readContext()
   private readonly ownPattern = (this.config as { testNamePattern?: RegExp }).testNamePattern
   private breadcrumb: number | undefined
+  private breadcrumbFile: string | undefined
+  private breadcrumbPos = 0
   private randomDepth = 0
   private originalRandom = Math.random
 
@@ -81,17 +83,39 @@ export default class FlakeseedRunner extends TestRunner {
     }
   }
 
-  // A synchronous write survives the worker being SIGKILLed: the reporter reads it to name the
-  // test that was running when the worker died.
+  override onAfterRunTask(test: Parameters<TestRunner['onAfterRunTask']>[0]): void {
+    super.onAfterRunTask(test)
+    const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
+    const state = (test as unknown as { result?: { state?: string } }).result?.state
+    if (meta && this.breadcrumbFile !== undefined) this.appendBreadcrumb({ end: meta.index, state })
+  }
+
+  // Synchronous writes survive the worker being SIGKILLed: the reporter reads them to record the
+  // tests of a dead worker's file that finished, and the one that was running when it died.
+  // The log holds the current file only: it starts over when the worker moves to the next file.
   private dropBreadcrumb(test: Task, meta: TestMeta | undefined): void {
     const dir = this.flakeseed?.breadcrumbs
     if (!dir) return
     try {
       this.breadcrumb ??= openSync(`${dir}/${WORKER}`, 'w')
-      const line = JSON.stringify({ file: test.file?.filepath, name: meta?.name, index: meta?.index }) + '\n'
-      writeSync(this.breadcrumb, line, 0)
+      const file = test.file?.filepath
+      if (file !== this.breadcrumbFile) {
+        ftruncateSync(this.breadcrumb, 0)
+        this.breadcrumbPos = 0
+        this.breadcrumbFile = file
+      }
+      this.appendBreadcrumb({ file, name: meta?.name, index: meta?.index })
     } catch {
       // A breadcrumb is a diagnosis aid; never let it affect the test.
+    }
+  }
+
+  private appendBreadcrumb(entry: object): void {
+    if (this.breadcrumb === undefined) return
+    try {
+      this.breadcrumbPos += writeSync(this.breadcrumb, `${JSON.stringify(entry)}\n`, this.breadcrumbPos)
+    } catch {
+      // As above: diagnosis only.
     }
   }
 }

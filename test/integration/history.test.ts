@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { config, createProject, type Project } from '../helpers/project.js'
+import { sortByKey, testId } from '../../src/order.js'
 
 const SERIAL = `fileParallelism: false`
 const require = createRequire(import.meta.url)
@@ -333,22 +334,30 @@ describe('killed and interrupted runs', () => {
     expect(executed(show)).toEqual(before)
   })
 
-  test('SIGKILL of a worker mid-file: the run finishes and the DB names the test that was running', () => {
-    const result = project.vitest([], { FLAKESEED_SEED: '44', KILL: '1', FLAKESEED_DB: '44.db' })
+  test('SIGKILL of a worker mid-file: the run finishes, the DB keeps what ran before and names the test that was running', () => {
+    // A seed that runs two tests of c before the one that kills its worker.
+    const seed = String(
+      Array.from({ length: 200 }, (_, i) => i + 44).find(
+        (s) => sortByKey(['t0', 't1', 'dies', 't3'], String(s), (t) => testId('', 'test/c.test.ts', `d0 > ${t}`)).indexOf('dies') === 2,
+      ),
+    )
+    const db = `kill-${seed}.db`
+    const result = project.vitest([], { FLAKESEED_SEED: seed, KILL: '1', FLAKESEED_DB: db })
     // Vitest reports the dead worker as an unhandled error and fails the run.
     expect(result.code, result.output).toBe(1)
     expect(result.log).toContain('test/c.test.ts d0 > dies')
-    const env = { FLAKESEED_DB: '44.db' }
+    const env = { FLAKESEED_DB: db }
     const [listed] = project.cliJson<RunJson[]>(['runs'], env)
-    expect(listed).toMatchObject({ seed: '44', status: 'failed', failed: 1 })
+    expect(listed).toMatchObject({ seed, status: 'failed', failed: 1 })
     const show = project.cliJson<ShowJson>(['show', 'last'], env)
     const c = show.files.find((f) => f.file === 'test/c.test.ts')!
-    const dies = c.tests.find((t) => t.name === 'd0 > dies')
-    expect(dies).toMatchObject({ state: 'failed' })
-    expect(dies!.error).toMatch(/worker .*died/)
-    // Tests of c that never ran are not recorded as anything; every other file is complete.
-    const logged = new Set(result.log)
-    for (const t of c.tests) if (t.state === 'passed') expect(logged.has(`test/c.test.ts ${t.name}`)).toBe(true)
+    // The order up to the crash is kept: the two tests that passed, then the one that was running.
+    const ranInC = result.log.filter((line) => line.startsWith('test/c.test.ts ')).map((line) => line.slice('test/c.test.ts '.length))
+    expect(ranInC).toHaveLength(3)
+    expect(c.tests.map((t) => t.name)).toEqual(ranInC)
+    expect(c.tests.map((t) => t.state)).toEqual(['passed', 'passed', 'failed'])
+    expect(c.tests.map((t) => t.index)).toEqual([0, 1, 2])
+    expect(c.tests[2]!.error).toMatch(/worker .*died/)
     const others = show.files.filter((f) => f.file !== 'test/c.test.ts')
     expect(others.flatMap((f) => f.tests)).toHaveLength(TOTAL - 4)
     expect(others.flatMap((f) => f.tests).every((t) => t.state !== 'failed')).toBe(true)
