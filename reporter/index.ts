@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { relative } from 'node:path'
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
-import { ciInfo, gitInfo } from '../src/environment.js'
+import { ciInfo, gitInfo, type GitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
 import { shellQuote } from '../src/quote.js'
@@ -32,6 +32,7 @@ export class FlakeseedReporter implements Reporter {
   private readonly workers = new Map<string, number>()
   private readonly pending: ResultRow[] = []
   private failed = 0
+  private gitAhead: Promise<GitInfo> | undefined
 
   constructor(
     private readonly session: Session,
@@ -40,15 +41,19 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
+    // Asked now, git answers while Vitest finds the test files.
+    if (this.dbPath !== false) this.gitAhead = gitInfo(vitest.config.root)
   }
 
   // One run row per test run: `vitest run` has one, a replay --repeat or watch mode several.
-  onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
+  async onTestRunStart(specifications: ReadonlyArray<TestSpecification>): Promise<void> {
     this.reset()
     if (this.dbPath !== false && !this.failedStore) {
+      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root))
+      this.gitAhead = undefined
       this.guard(() => {
         this.store = Store.open(this.dbPath as string)
-        this.runId = this.store.beginRun(this.runMeta())
+        this.runId = this.store.beginRun(this.runMeta(git))
       })
       if (this.runId !== undefined) this.addSignalHandlers()
     }
@@ -257,9 +262,8 @@ export class FlakeseedReporter implements Reporter {
     }
   }
 
-  private runMeta(): Parameters<Store['beginRun']>[0] {
+  private runMeta(git: GitInfo): Parameters<Store['beginRun']>[0] {
     const config = this.vitest.config
-    const git = gitInfo(config.root)
     const ci = ciInfo()
     const shard = config.shard ? `${config.shard.index}/${config.shard.count}` : null
     const configFile = this.vitest.vite?.config?.configFile

@@ -1,6 +1,6 @@
 // Where a run happened: commit, branch, working-tree state and CI build, from the usual CI
 // variables first (CI checkouts are often detached) and git second.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 
 export interface GitInfo {
   commitSha: string | null
@@ -59,16 +59,24 @@ export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env)
   return ciCommit(env) ?? git(cwd, ['rev-parse', 'HEAD'])
 }
 
-export function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): GitInfo {
-  const commitSha = currentCommit(cwd, env)
-  let branch = ciBranch(env) ?? git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'])
-  if (branch === 'HEAD') branch = undefined
-  // Untracked files (the history DB itself, build output) do not make a checkout dirty.
-  const status = commitSha ? git(cwd, ['status', '--porcelain', '--untracked-files=no']) : undefined
+/**
+ * Commit, branch and dirty state. Asynchronous, with the git processes running side by side:
+ * `git status` alone can take long in a large repository, and the reporter starts this early so
+ * that it overlaps Vitest's own startup.
+ */
+export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<GitInfo> {
+  const [commitSha, head, status] = await Promise.all([
+    ciCommit(env) ?? gitAsync(cwd, ['rev-parse', 'HEAD']),
+    ciBranch(env) ?? gitAsync(cwd, ['rev-parse', '--abbrev-ref', 'HEAD']),
+    // Untracked files (the history DB itself, build output) do not make a checkout dirty.
+    gitAsync(cwd, ['status', '--porcelain', '--untracked-files=no']),
+  ])
+  const branch = head === 'HEAD' ? undefined : head
   return {
     commitSha: commitSha ?? null,
     branch: branch ?? null,
-    dirty: status === undefined ? null : status.length > 0,
+    // Without a commit (not a repository, or one with no commit yet) there is nothing to be dirty against.
+    dirty: commitSha === undefined || status === undefined ? null : status.length > 0,
   }
 }
 
@@ -78,4 +86,14 @@ function git(cwd: string, args: string[]): string | undefined {
   } catch {
     return undefined
   }
+}
+
+function gitAsync(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((done) => {
+    try {
+      execFile('git', args, { cwd, encoding: 'utf8' }, (error, stdout) => done(error ? undefined : stdout.trim()))
+    } catch {
+      done(undefined)
+    }
+  })
 }
