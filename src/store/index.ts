@@ -185,27 +185,35 @@ export class Store {
   /** One finished test file (or any batch) in one transaction: a killed run keeps what finished. */
   writeResults(runId: number, rows: readonly ResultRow[]): void {
     if (!rows.length) return
-    const upsertTest = this.db.prepare(
-      `INSERT INTO tests (project, file, name) VALUES (?, ?, ?)
-       ON CONFLICT (project, file, name) DO UPDATE SET name = excluded.name RETURNING id`,
-    )
-    const insert = this.db.prepare(
-      `INSERT OR REPLACE INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    const { findTest, insertTest, insertResult } = (this.writes ??= this.prepareWrites())
     this.db
       .transaction(() => {
         for (const r of rows) {
           const key = testId(r.project, r.file, r.name)
           let id = this.testIds.get(key)
           if (id === undefined) {
-            id = (upsertTest.get(r.project, r.file, r.name) as { id: number }).id
+            // Most tests exist from earlier runs: a lookup writes nothing, unlike an upsert.
+            // The immediate transaction holds the write lock, so no other writer inserts in between.
+            id = (findTest.get(r.project, r.file, r.name) ?? insertTest.get(r.project, r.file, r.name)) as number
             this.testIds.set(key, id)
           }
-          insert.run(runId, id, r.fileIndex, r.testIndex, r.worker, STATE[r.state], r.durationMs, r.retries, r.flaky ? 1 : 0, r.error)
+          insertResult.run(runId, id, r.fileIndex, r.testIndex, r.worker, STATE[r.state], r.durationMs, r.retries, r.flaky ? 1 : 0, r.error)
         }
       })
       .immediate()
+  }
+
+  private writes: ReturnType<Store['prepareWrites']> | undefined
+
+  private prepareWrites() {
+    return {
+      findTest: this.db.prepare('SELECT id FROM tests WHERE project = ? AND file = ? AND name = ?').pluck(),
+      insertTest: this.db.prepare('INSERT INTO tests (project, file, name) VALUES (?, ?, ?) RETURNING id').pluck(),
+      insertResult: this.db.prepare(
+        `INSERT OR REPLACE INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    }
   }
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running' | 'crashed'>, finishedAt = Date.now()): void {
