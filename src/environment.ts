@@ -60,23 +60,25 @@ export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
- * Commit, branch and dirty state. Asynchronous, with the git processes running side by side:
- * `git status` alone can take long in a large repository, and the reporter starts this early so
- * that it overlaps Vitest's own startup.
+ * Commit, branch and dirty state, from one asynchronous `git status`: spawning from a big
+ * process on a busy machine is slow, `git status` alone can take long in a large repository,
+ * and the reporter starts this early so that it overlaps Vitest's own startup.
  */
 export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<GitInfo> {
-  const [commitSha, head, status] = await Promise.all([
-    ciCommit(env) ?? gitAsync(cwd, ['rev-parse', 'HEAD']),
-    ciBranch(env) ?? gitAsync(cwd, ['rev-parse', '--abbrev-ref', 'HEAD']),
-    // Untracked files (the history DB itself, build output) do not make a checkout dirty.
-    gitAsync(cwd, ['status', '--porcelain', '--untracked-files=no']),
-  ])
-  const branch = head === 'HEAD' ? undefined : head
+  // Untracked files (the history DB itself, build output) do not make a checkout dirty.
+  const status = await gitAsync(cwd, ['status', '--porcelain=v2', '--branch', '--untracked-files=no'])
+  const lines = status?.split('\n') ?? []
+  const header = (key: string) => lines.find((line) => line.startsWith(`# branch.${key} `))?.slice(`# branch.${key} `.length)
+  // A repository without a commit yet has neither a commit nor (for `rev-parse`) a branch.
+  const oid = header('oid')
+  const head = oid === undefined || oid === '(initial)' ? undefined : header('head')
+  const commitSha = ciCommit(env) ?? (oid === '(initial)' ? undefined : oid)
+  const branch = ciBranch(env) ?? (head === '(detached)' ? undefined : head)
   return {
     commitSha: commitSha ?? null,
-    branch: branch ?? null,
+    branch: branch === 'HEAD' ? null : (branch ?? null),
     // Without a commit (not a repository, or one with no commit yet) there is nothing to be dirty against.
-    dirty: commitSha === undefined || status === undefined ? null : status.length > 0,
+    dirty: commitSha === undefined || status === undefined ? null : lines.some((line) => line !== '' && !line.startsWith('#')),
   }
 }
 

@@ -40,6 +40,21 @@ describe('gitInfo', () => {
     expect(await gitInfo(dir, {})).toEqual({ commitSha: sha, branch: null, dirty: true })
   })
 
+  test('a staged change or a deleted file makes a checkout dirty too', async () => {
+    const { dir, git } = repo()
+    writeFileSync(join(dir, 'a.txt'), 'one')
+    writeFileSync(join(dir, 'b.txt'), 'one')
+    git('add', '.')
+    git('commit', '-q', '-m', 'x')
+    writeFileSync(join(dir, 'a.txt'), 'two')
+    git('add', 'a.txt')
+    expect((await gitInfo(dir, {})).dirty).toBe(true)
+    git('commit', '-q', '-m', 'y')
+    expect((await gitInfo(dir, {})).dirty).toBe(false)
+    rmSync(join(dir, 'b.txt'))
+    expect((await gitInfo(dir, {})).dirty).toBe(true)
+  })
+
   test('a repository without a commit yet, and a folder outside any repository', async () => {
     const { dir } = repo()
     expect(await gitInfo(dir, {})).toEqual({ commitSha: null, branch: null, dirty: null })
