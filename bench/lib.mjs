@@ -3,7 +3,7 @@
 // noisy: measure a baseline in the same run, alternate variants, report ratios and medians, and
 // never assert absolute times.
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -23,6 +23,7 @@ export function benchRuns(fallback = 7) {
 
 /** Runs a command to completion, throwing with its output's tail when it cannot start or exits non-zero. */
 export function runCommand(cmd, args, { cwd = ROOT, env, allowFail = false } = {}) {
+  const cpuStart = childrenCpuMs()
   const start = process.hrtime.bigint()
   const result = spawnSync(cmd, args, {
     cwd,
@@ -31,22 +32,40 @@ export function runCommand(cmd, args, { cwd = ROOT, env, allowFail = false } = {
     maxBuffer: 256 * 1024 * 1024,
   })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
+  const cpuEnd = childrenCpuMs()
+  const cpuMs = cpuStart === undefined || cpuEnd === undefined ? undefined : cpuEnd - cpuStart
   if (result.error) throw new Error(`${cmd} ${args.join(' ')}: ${result.error.message}`)
   if (!allowFail && result.status !== 0) {
     const why = result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${why}\n${tail(result.stdout)}\n${tail(result.stderr)}`)
   }
-  return { ms, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' }
+  return { ms, cpuMs, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' }
 }
 
 /**
- * Wall time of one command in ms. It must exit 0 (else this throws); `check(result)` may
- * inspect `{ stdout, stderr, status }` and throw when the run did not do what is being measured.
+ * CPU time (user + system, ms) of this process's finished children and everything they waited
+ * for: a command's whole process tree, Vitest's workers included. Unlike wall time it hardly
+ * moves when other jobs load the machine. Linux only (undefined elsewhere); 10 ms resolution.
  */
-export function timeCommand(cmd, args, { cwd, env, check } = {}) {
+export function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    // Fields 16 and 17 of proc(5), cutime and cstime, in clock ticks (100 per second on Linux).
+    return (Number(fields[13]) + Number(fields[14])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Wall time of one command in ms (with `cpu: true`, `{ ms, cpuMs }`). It must exit 0 (else this
+ * throws); `check(result)` may inspect `{ stdout, stderr, status }` and throw when the run did
+ * not do what is being measured.
+ */
+export function timeCommand(cmd, args, { cwd, env, check, cpu = false } = {}) {
   const result = runCommand(cmd, args, { cwd, env })
   if (check) check(result)
-  return result.ms
+  return cpu ? { ms: result.ms, cpuMs: result.cpuMs } : result.ms
 }
 
 export function median(values) {
@@ -59,7 +78,8 @@ export function median(values) {
 /**
  * Measures variants interleaved: one discarded warm-up each, then A,B,A,B… `n` times each, so
  * drift in machine load hits every variant alike. A variant is `{ name, run }` where `run()`
- * (may be async) returns the ms it took. Returns `{ [name]: { median, min, max, samples } }`.
+ * (may be async) returns the ms it took, or `{ ms, cpuMs }`. Returns
+ * `{ [name]: { median, min, max, samples, cpuMedian } }` (`cpuMedian` when every run gave one).
  */
 export async function alternate(n, variants, { log = () => {} } = {}) {
   const names = new Set()
@@ -68,21 +88,29 @@ export async function alternate(n, variants, { log = () => {} } = {}) {
     names.add(v.name)
   }
   const samples = Object.fromEntries(variants.map((v) => [v.name, []]))
+  const cpu = Object.fromEntries(variants.map((v) => [v.name, []]))
+  const measure = async (v) => {
+    const out = await v.run()
+    return typeof out === 'number' ? { ms: out, cpuMs: undefined } : out
+  }
   for (const v of variants) {
-    const ms = await v.run()
+    const { ms } = await measure(v)
     log(`  warm-up ${v.name}: ${fmtMs(ms)}`)
   }
   for (let i = 0; i < n; i++) {
     for (const v of variants) {
-      const ms = await v.run()
+      const { ms, cpuMs } = await measure(v)
       samples[v.name].push(ms)
-      log(`  run ${i + 1}/${n} ${v.name}: ${fmtMs(ms)}`)
+      cpu[v.name].push(cpuMs)
+      log(`  run ${i + 1}/${n} ${v.name}: ${fmtMs(ms)}${cpuMs === undefined ? '' : ` (cpu ${fmtMs(cpuMs)})`}`)
     }
   }
   return Object.fromEntries(
     variants.map((v) => {
       const s = samples[v.name]
-      return [v.name, { median: median(s), min: Math.min(...s), max: Math.max(...s), samples: s }]
+      const c = cpu[v.name]
+      const cpuMedian = c.every((x) => x !== undefined) ? median(c) : undefined
+      return [v.name, { median: median(s), min: Math.min(...s), max: Math.max(...s), samples: s, cpuMedian }]
     }),
   )
 }

@@ -40,11 +40,15 @@ export function benchEnv() {
 
 const SEED_LINE = /^flakeseed seed \S+/m
 
-/** Times one `vitest run --config <file>` and fails loudly when it measured nothing. */
-export function vitestRun(dir, config, { env = benchEnv(), expectSeedLine = false, nodeArgs = [] } = {}) {
+/**
+ * Times one `vitest run --config <file>` (ms, or `{ ms, cpuMs }` with `cpu: true`) and fails
+ * loudly when it measured nothing.
+ */
+export function vitestRun(dir, config, { env = benchEnv(), expectSeedLine = false, nodeArgs = [], cpu = false } = {}) {
   return timeCommand(process.execPath, [...nodeArgs, 'node_modules/vitest/vitest.mjs', 'run', '--config', config], {
     cwd: dir,
     env,
+    cpu,
     check({ stdout, stderr }) {
       const out = stripAnsi(stdout + '\n' + stderr)
       if (expectSeedLine && !SEED_LINE.test(out)) {
@@ -65,8 +69,8 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
     const result = await alternate(
       runs,
       [
-        { name: 'vitest-shuffle', run: () => vitestRun(dir, configs.shuffle) },
-        { name: 'flakeseed', run: () => vitestRun(dir, configs.flakeseed, { expectSeedLine: true }) },
+        { name: 'vitest-shuffle', run: () => vitestRun(dir, configs.shuffle, { cpu: true }) },
+        { name: 'flakeseed', run: () => vitestRun(dir, configs.flakeseed, { expectSeedLine: true, cpu: true }) },
       ],
       { log: process.env.BENCH_VERBOSE ? log : () => {} },
     )
@@ -74,16 +78,22 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
     const ours = result.flakeseed
     const ratio = ours.median / base.median
     const pass = ratio <= suite.target
+    const cpu = (r) => (r.cpuMedian === undefined ? '-' : fmtMs(r.cpuMedian))
     log(
       table([
-        ['variant', 'median', 'min', 'max'],
-        ['vitest-shuffle', fmtMs(base.median), fmtMs(base.min), fmtMs(base.max)],
-        ['flakeseed', fmtMs(ours.median), fmtMs(ours.min), fmtMs(ours.max)],
+        ['variant', 'median', 'min', 'max', 'cpu median'],
+        ['vitest-shuffle', fmtMs(base.median), fmtMs(base.min), fmtMs(base.max), cpu(base)],
+        ['flakeseed', fmtMs(ours.median), fmtMs(ours.min), fmtMs(ours.max), cpu(ours)],
       ]),
     )
     log(`ratio flakeseed/vitest-shuffle (${suite.name}): ${fmtRatio(ratio)}  target ≤ ${suite.target.toFixed(2)}  ${pass ? 'PASS' : 'OVER'}`)
     // Context for judging noise: the same ratio computed from the fastest runs.
     log(`  (ratio of minimums: ${fmtRatio(ours.min / base.min)}; judge a difference of a few % with BENCH_RUNS=15 or more)`)
+    // CPU of the whole process tree barely moves with other jobs on the machine, while wall
+    // time does: when the wall ratio swings, this says what the plugin itself costs.
+    if (ours.cpuMedian !== undefined && base.cpuMedian) {
+      log(`  (ratio of CPU time, Vitest and its workers: ${fmtRatio(ours.cpuMedian / base.cpuMedian)})`)
+    }
     rows.push({
       name: `shuffle ${suite.name} (${total} tests)`,
       value: ratio,

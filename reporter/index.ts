@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { relative } from 'node:path'
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
-import { ciInfo, gitInfo } from '../src/environment.js'
+import { ciInfo, gitInfo, type GitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
 import { DEFAULT_DB } from '../src/options.js'
 import { shellCommand, shellQuote } from '../src/quote.js'
@@ -34,6 +34,7 @@ export class FlakeseedReporter implements Reporter {
   private readonly pending: ResultRow[] = []
   private failed = 0
   private watchNoted = false
+  private gitAhead: Promise<GitInfo> | undefined
 
   constructor(
     private readonly session: Session,
@@ -42,6 +43,8 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
+    // Asked now, git answers while Vitest finds the test files.
+    if (this.dbPath !== false && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root)
   }
 
   // One run row per test run: `vitest run` has one, a replay --repeat several. Watch mode records
@@ -54,9 +57,11 @@ export class FlakeseedReporter implements Reporter {
       this.vitest.logger.log('flakeseed: watch mode: same seed on every rerun, nothing recorded (history is for `vitest run`)')
     }
     if (this.dbPath !== false && !this.failedStore && !watching) {
+      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root))
+      this.gitAhead = undefined
       this.guard(() => {
         this.store = Store.open(this.dbPath as string)
-        this.runId = this.store.beginRun(this.runMeta())
+        this.runId = this.store.beginRun(this.runMeta(git))
       })
       if (this.runId !== undefined) this.addSignalHandlers()
     }
@@ -329,9 +334,8 @@ export class FlakeseedReporter implements Reporter {
     }
   }
 
-  private runMeta(): Parameters<Store['beginRun']>[0] {
+  private runMeta(git: GitInfo): Parameters<Store['beginRun']>[0] {
     const config = this.vitest.config
-    const git = gitInfo(config.root)
     const ci = ciInfo()
     const shard = config.shard ? `${config.shard.index}/${config.shard.count}` : null
     const configFile = this.vitest.vite?.config?.configFile

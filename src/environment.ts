@@ -1,6 +1,6 @@
 // Where a run happened: commit, branch, working-tree state and CI build, from the usual CI
 // variables first (CI checkouts are often detached) and git second.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 
 export interface GitInfo {
   commitSha: string | null
@@ -59,16 +59,26 @@ export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env)
   return ciCommit(env) ?? git(cwd, ['rev-parse', 'HEAD'])
 }
 
-export function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): GitInfo {
-  const commitSha = currentCommit(cwd, env)
-  let branch = ciBranch(env) ?? git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'])
-  if (branch === 'HEAD') branch = undefined
+/**
+ * Commit, branch and dirty state, from one asynchronous `git status`: spawning from a big
+ * process on a busy machine is slow, `git status` alone can take long in a large repository,
+ * and the reporter starts this early so that it overlaps Vitest's own startup.
+ */
+export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<GitInfo> {
   // Untracked files (the history DB itself, build output) do not make a checkout dirty.
-  const status = commitSha ? git(cwd, ['status', '--porcelain', '--untracked-files=no']) : undefined
+  const status = await gitAsync(cwd, ['status', '--porcelain=v2', '--branch', '--untracked-files=no'])
+  const lines = status?.split('\n') ?? []
+  const header = (key: string) => lines.find((line) => line.startsWith(`# branch.${key} `))?.slice(`# branch.${key} `.length)
+  // A repository without a commit yet has neither a commit nor (for `rev-parse`) a branch.
+  const oid = header('oid')
+  const head = oid === undefined || oid === '(initial)' ? undefined : header('head')
+  const commitSha = ciCommit(env) ?? (oid === '(initial)' ? undefined : oid)
+  const branch = ciBranch(env) ?? (head === '(detached)' ? undefined : head)
   return {
     commitSha: commitSha ?? null,
-    branch: branch ?? null,
-    dirty: status === undefined ? null : status.length > 0,
+    branch: branch === 'HEAD' ? null : (branch ?? null),
+    // Without a commit (not a repository, or one with no commit yet) there is nothing to be dirty against.
+    dirty: commitSha === undefined || status === undefined ? null : lines.some((line) => line !== '' && !line.startsWith('#')),
   }
 }
 
@@ -78,4 +88,14 @@ function git(cwd: string, args: string[]): string | undefined {
   } catch {
     return undefined
   }
+}
+
+function gitAsync(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((done) => {
+    try {
+      execFile('git', args, { cwd, encoding: 'utf8' }, (error, stdout) => done(error ? undefined : stdout.trim()))
+    } catch {
+      done(undefined)
+    }
+  })
 }

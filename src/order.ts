@@ -4,14 +4,22 @@
 // Every item gets a key derived only from the seed and the item's own stable id. Sorting by
 // that key shuffles, and because an item's key ignores its neighbours, adding or removing
 // tests never changes the relative order of the others (subset stability).
-import seedrandom from 'seedrandom/seedrandom.js'
+//
+// The generator is seedrandom's Tyche-i (`seedrandom.tychei`), seeded with the string. It is
+// nonlinear (add-rotate-xor), so keys of ids that differ in one character are independent, and
+// it needs no `crypto` and no 256-byte key schedule, which matters because every worker loads
+// this module and keys every test. seedrandom's linear generators (xor128, xorwow, xor4096,
+// xorshift7) give ids that differ in one character keys with a constant XOR difference, hence
+// far too few permutations; Alea's first outputs are correlated for similar seeds. Both fail the
+// distribution tests in test/unit/order.test.ts.
+import tychei from 'seedrandom/lib/tychei.js'
 
 /** Separates a test's file from its describe chain and title in ids and names. */
 export const NAME_SEPARATOR = ' > '
 
 /** A position in [0, 1) that depends only on the seed and the id. */
 export function orderKey(seed: string, id: string): number {
-  return seedrandom(`${seed}\u0000${id}`)()
+  return tychei(`${seed}\u0000${id}`).double()
 }
 
 /** `file` for the default project, `project:file` for a named one. */
@@ -55,10 +63,14 @@ export function disambiguate(names: readonly string[]): string[] {
   })
 }
 
-/** The generator that replaces `Math.random` for one test under one seed. */
+/**
+ * The generator that replaces `Math.random` for one test under one seed. It is seeded on the
+ * first draw, so a test that never calls `Math.random` costs nothing. Values have 53 random
+ * bits like V8's own, so random ids a test makes collide no more often than without flakeseed.
+ */
 export function randomFor(seed: string, id: string): () => number {
-  const prng = seedrandom(`${seed}\u0000random\u0000${id}`)
-  return () => prng()
+  let draw: (() => number) | undefined
+  return () => (draw ??= tychei(`${seed}\u0000random\u0000${id}`).double)()
 }
 
 /** An exact order to run: files one after another, and in each only the listed tests, in order. */

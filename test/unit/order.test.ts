@@ -15,8 +15,8 @@ describe('orderKey', () => {
 
   test('is pinned: the same seed gives the same order in every release', () => {
     // If this changes, every recorded seed replays a different order: a breaking change.
-    expect(sortByKey(['a', 'b', 'c', 'd', 'e'], '1183', (x) => x)).toEqual(['a', 'b', 'e', 'd', 'c'])
-    expect(orderKey('1183', 'test/a.test.ts')).toBeCloseTo(0.256632, 5)
+    expect(sortByKey(['a', 'b', 'c', 'd', 'e'], '1183', (x) => x)).toEqual(['c', 'd', 'e', 'a', 'b'])
+    expect(orderKey('1183', 'test/a.test.ts')).toBeCloseTo(0.935215, 5)
   })
 })
 
@@ -38,20 +38,51 @@ describe('sortByKey', () => {
     }
   })
 
-  test('every item lands in every position about equally often', () => {
-    const n = 8
-    const items = Array.from({ length: n }, (_, i) => `t${i}`)
-    const seeds = 4000
+  // Chi-square over every (item, position) cell, df = (n - 1)². Too high: some positions are
+  // favoured. Too low: the keys are not independent (a linear generator gives ids that differ in
+  // one character keys with a fixed XOR difference, so a few permutations come up evenly).
+  // Bounds are the 0.1th and 99.9th percentiles.
+  function chiSquare(items: string[], seeds: string[]): { chi: number; worst: number } {
+    const n = items.length
+    const index = new Map(items.map((x, i) => [x, i]))
     const counts = items.map(() => new Array<number>(n).fill(0))
-    for (let s = 0; s < seeds; s++) {
-      sortByKey(items, String(s), (x) => x).forEach((item, position) => counts[items.indexOf(item)]![position]!++)
-    }
-    const expected = seeds / n
-    // Chi-square over all 64 cells, 49 degrees of freedom: 99.9th percentile is about 85.
+    for (const seed of seeds) sortByKey(items, seed, (x) => x).forEach((item, position) => counts[index.get(item)!]![position]!++)
+    const expected = seeds.length / n
     let chi = 0
-    for (const row of counts) for (const c of row) chi += (c - expected) ** 2 / expected
+    let worst = 0
+    for (const row of counts) {
+      for (const c of row) {
+        chi += (c - expected) ** 2 / expected
+        worst = Math.max(worst, Math.abs(c - expected) / expected)
+      }
+    }
+    return { chi, worst }
+  }
+  const seeds = (from: number, count: number) => Array.from({ length: count }, (_, i) => String(from + i))
+
+  test('every item lands in every position about equally often', () => {
+    const items = Array.from({ length: 8 }, (_, i) => `t${i}`)
+    const { chi, worst } = chiSquare(items, seeds(0, 4000))
+    // 49 degrees of freedom.
+    expect(chi).toBeGreaterThan(24)
     expect(chi).toBeLessThan(85)
-    for (const row of counts) for (const c of row) expect(Math.abs(c - expected)).toBeLessThan(expected * 0.25)
+    expect(worst).toBeLessThan(0.25)
+  })
+
+  test('consecutive seeds and ids that differ in one middle character are as good as random', () => {
+    const items = Array.from({ length: 8 }, (_, i) => `test/file${i}.test.ts > suite > test`)
+    const { chi, worst } = chiSquare(items, seeds(1, 4000))
+    expect(chi).toBeGreaterThan(24)
+    expect(chi).toBeLessThan(85)
+    expect(worst).toBeLessThan(0.25)
+  })
+
+  test('a 40-test describe: every test in every position about equally often', () => {
+    const items = Array.from({ length: 40 }, (_, i) => `test/f.test.ts > d > test ${i}`)
+    // 1,521 degrees of freedom.
+    const { chi } = chiSquare(items, seeds(1, 2000))
+    expect(chi).toBeGreaterThan(1351)
+    expect(chi).toBeLessThan(1691)
   })
 
   test('two describes of the same size get different permutations (unlike Vitest’s own shuffle)', () => {
@@ -82,6 +113,20 @@ describe('names and plans', () => {
     const kept = restrictPlan(plan, (id) => id !== 'b.ts > y' && id !== 'a.ts > q')
     expect(kept).toEqual({ files: [{ project: '', file: 'b.ts', tests: ['x', 'z'] }] })
     expect(planTestIds(plan)).toEqual(['b.ts > x', 'b.ts > y', 'b.ts > z', 'a.ts > q'])
+  })
+
+  test('Math.random replacement is pinned: a test draws the same values in every release', () => {
+    const r = randomFor('1183', 'test/a.test.ts > d > t')
+    expect([r(), r(), r()].map((x) => x.toFixed(6))).toEqual(['0.309752', '0.181781', '0.789082'])
+  })
+
+  test('Math.random replacement draws in [0, 1) with 53 random bits, like V8', () => {
+    const r = randomFor('7', 'x')
+    const draws = Array.from({ length: 2000 }, () => r())
+    for (const x of draws) expect(x >= 0 && x < 1).toBe(true)
+    // With 32-bit values every draw would be a multiple of 2^-32.
+    expect(draws.some((x) => !Number.isInteger(x * 2 ** 32))).toBe(true)
+    expect(new Set(draws).size).toBe(draws.length)
   })
 
   test('Math.random replacement repeats per seed and test', () => {
