@@ -67,10 +67,12 @@ export class FlakeseedReporter implements Reporter {
     }
     const warnings = this.session.reachProjects(specifications)
     if (this.session.quiet) return
-    // Vitest shards after this event: count the files this shard runs, as the sequencer sees them.
+    // Vitest 4 shards after this event, Vitest 5 (which has `_shardSpecifications`) before it:
+    // count the files this shard runs, as the sequencer sees them.
     // Imported here: Vitest is loaded already in a run, and the CLI (which imports nameOf) starts without it.
+    const shardedAlready = typeof (this.vitest as unknown as { _shardSpecifications?: unknown })._shardSpecifications === 'function'
     const shardOf = async () => new (await import('vitest/node')).BaseSequencer(this.vitest!).shard([...specifications])
-    const run = this.vitest.config.shard ? await shardOf() : specifications
+    const run = this.vitest.config.shard && !shardedAlready ? await shardOf() : specifications
     const shuffled = run.filter((s) => this.session.projects.has(s.project.name))
     const projects = new Set(shuffled.map((s) => s.project.name)).size
     const files = shuffled.length

@@ -8,7 +8,7 @@
 // every project it finds there. A project it cannot reach gets one warning line, never silence.
 import { relative } from 'node:path'
 import type { Plugin } from 'vitest/config'
-import { BaseSequencer, type TestProject, type TestSequencer, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
+import { BaseSequencer, version as vitestVersion, type TestProject, type TestSequencer, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
 import { toPosix } from './order.js'
 
 export const PLUGIN_NAME = 'flakeseed'
@@ -33,9 +33,15 @@ export function carryIntoInlineProjects(config: Config, plugin: Plugin): void {
   })
 }
 
+/** Vitest 5 makes an inline project extend the config declaring it unless it says `extends: false`. */
+const EXTENDS_BY_DEFAULT = Number(vitestVersion.split('.')[0]) >= 5
+
 function withPlugin(project: unknown, plugin: Plugin): unknown {
-  // `extends: true` reloads the root config, plugin included.
-  if (!project || typeof project !== 'object' || (project as { extends?: unknown }).extends === true) return project
+  if (!project || typeof project !== 'object') return project
+  // An extending project reloads the root config, plugin included: adding it again would apply
+  // it twice (Vitest 5 warns about exactly that).
+  const extendsRoot = (project as { extends?: unknown }).extends
+  if (extendsRoot === true || (EXTENDS_BY_DEFAULT && extendsRoot === undefined)) return project
   const inline = project as { plugins?: unknown[] }
   const plugins = (inline.plugins ??= [])
   if (!carries(plugins)) plugins.push(plugin)

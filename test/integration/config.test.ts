@@ -77,6 +77,8 @@ describe('inline projects without extends', () => {
     expect(run(project, '1183').log).toEqual(first.log)
     expectShuffledInsideFiles(first.log, second.log)
     expect(first.output).not.toMatch(/runs without flakeseed/)
+    // Vitest 5 projects extend their declaring config by default: the plugin must not be added twice.
+    expect(first.output).not.toMatch(/applies the same plugin multiple times/)
   })
 
   test('each project is recorded under its own name, ids distinct although file names collide', () => {
