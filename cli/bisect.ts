@@ -117,6 +117,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       stateSetters: f.stateSetters,
       cleaners: f.cleaners,
       probes: f.probes,
+      ...(f.probesToFind !== undefined && f.probesToFind < f.probes ? { probesToFind: f.probesToFind } : {}),
       command: f.command,
       ...(f.describe ? { pollutingTests: f.polluters } : {}),
       ...(f.failures ? { failures: f.failures } : {}),
@@ -151,7 +152,8 @@ function reproduce(runId: number, f: Finding, options: Options): string {
 
 function describeFinding(f: Finding & { command: string; seconds: number }): string {
   const lines = [`victim   ${f.victim}`]
-  const stats = `${f.probes} probes, ${f.seconds.toFixed(1)} s`
+  const found = f.probesToFind !== undefined && f.probesToFind < f.probes ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})` : ''
+  const stats = `${f.probes} probes${found}, ${f.seconds.toFixed(1)} s`
   switch (f.kind) {
     case 'victim':
       lines.push(`class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`)

@@ -17,6 +17,11 @@ export interface Finding {
   cleaners: string[]
   /** Every Vitest run this bisect made, checks and search together. */
   probes: number
+  /**
+   * The runs it took to find the culprits (checks, search, verification). Less than `probes`
+   * when follow-up questions ran after: is the describe block the cause, which tests clean up.
+   */
+  probesToFind?: number
   /** How often the victim failed / ran in the checks that decided a `nod` or `not-reproduced`. */
   failures?: { failed: number; runs: number }
   /** When every test of one describe pollutes alike, the describe (its hooks) is the cause. */
@@ -152,6 +157,7 @@ export async function bisect(input: BisectInput): Promise<Finding> {
         return { ...finding, kind: 'nod', polluters: [], failures: { failed: verify.failed + 1, runs: verify.runs + 1 } }
       }
     }
+    finding.probesToFind = finding.probes
     if (search.minimal.length === 1) finding.describe = await sharedDescribe(search.minimal[0]!, candidates, run)
     if (input.cleaners) finding.cleaners = await findCleaners(input, search.minimal, victimEntry, run, phase, onEvent)
     return finding
@@ -166,6 +172,7 @@ export async function bisect(input: BisectInput): Promise<Finding> {
     const search = await minimize(setters, run, 'pass', { signal, onEvent })
     finding.kind = 'brittle'
     finding.stateSetters = search.minimal.map(idOf)
+    finding.probesToFind = finding.probes
     finding.interrupted = search.aborted || undefined
     return finding
   }

@@ -82,6 +82,42 @@ describe('bisect', () => {
     expect(shown.length).toBeGreaterThan(1) // the replay the paste ran is recorded too
   })
 
+  test('a describe whose hook pollutes is named, with the test that showed it; the check is counted apart', () => {
+    const file = 'test/hooks.test.ts'
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { beforeAll, describe, expect, test } from 'vitest'`,
+        `let warm = false`,
+        `describe('cache', () => {`,
+        `  beforeAll(() => { warm = true })`,
+        `  test('x', () => {})`,
+        `  test('y', () => {})`,
+        `})`,
+        `describe('check', () => {`,
+        `  test('starts cold', () => { expect(warm).toBe(false) })`,
+        `})`,
+      ].join('\n'),
+    })
+    const seed = seedWhere([testId('', file, 'cache'), testId('', file, 'check')], (o) => o[0] === testId('', file, 'cache'))
+    record(project, seed)
+    const finding = project.cliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1'])
+    const first = sortByKey(['x', 'y'].map((n) => testId('', file, `cache > ${n}`)), seed, (x) => x)[0]!
+    expect(finding).toMatchObject({
+      victim: testId('', file, 'check > starts cold'),
+      kind: 'victim',
+      polluters: [testId('', file, 'cache')],
+      pollutingTests: [first],
+      // confirm, alone, one halving of two candidates; then one more: does the sibling pollute too?
+      probesToFind: 3,
+      probes: 4,
+    })
+    expect(paste(project, finding.command).code).toBe(1)
+    const text = project.cli(['bisect', 'last', '--repeat', '1'])
+    expect(text.stdout).toContain(`polluter ${testId('', file, 'cache')} (the describe block`)
+    expect(text.stdout).toMatch(/\(4 probes \(3 to find it\), \d+\.\d s\)/)
+  })
+
   test('a polluter in another file, with isolate: false', () => {
     const project = createProject({
       'vitest.config.ts': serial('isolate: false'),
