@@ -97,10 +97,17 @@ export interface ExecutionFacts {
  * matches another.
  */
 export function executionKey(f: ExecutionFacts): string {
-  if (f.dirty || (f.isolate === false && f.fileParallelism !== false)) return `run ${f.run}`
-  const commit = f.commit ?? '-'
-  const seed = JSON.stringify(f.seed)
-  return f.isolate === false ? `${commit} ${seed} ${f.fileIndex}.${f.testIndex}` : `${commit} ${seed} ${f.testIndex}`
+  return executionKeys(f)(f.fileIndex, f.testIndex)
+}
+
+/** `executionKey` for the results of one run: what they share is worked out once. */
+export function executionKeys(f: Omit<ExecutionFacts, 'fileIndex' | 'testIndex'>): (fileIndex: number, testIndex: number) => string {
+  if (f.dirty || (f.isolate === false && f.fileParallelism !== false)) {
+    const key = `run ${f.run}`
+    return () => key
+  }
+  const prefix = `${f.commit ?? '-'} ${JSON.stringify(f.seed)} `
+  return f.isolate === false ? (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}` : (_, testIndex) => `${prefix}${testIndex}`
 }
 
 /** The class of a test's history, and why. A history without any pass is `broken`. */

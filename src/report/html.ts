@@ -94,7 +94,7 @@ function healthChart(runs: readonly WindowRun[]): string {
   }
   runs.forEach((r, i) => {
     const x = left + i * step + (step - bar) / 2
-    const tip = `run ${r.id} · seed ${r.seed} · ${shortSha(r.commit)}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
+    const tip = `${runName(r)} · seed ${r.seed} · ${shortSha(r.commit)}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
     const status = r.failed ? 'fail' : r.status === 'passed' ? 'pass' : 'skip'
     parts.push(
       `<g class="run"><title>${esc(tip)}</title>` +
@@ -127,13 +127,19 @@ function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
   const cell = Math.max(2, Math.min(14, Math.floor(400 / Math.max(1, runs.length))))
   const byRun = new Map(t.outcomes.map((o) => [o.run, o]))
   const cells = runs.map((run, i) => {
-    const o = byRun.get(run.id)
+    // A sharded run's test ran in one of its shards.
+    const o = run.runs.map((id) => byRun.get(id)).find(Boolean)
     const state = o ? (o.state === 'failed' ? 'fail' : 'pass') : 'skip'
-    const tip = `run ${run.id} · seed ${run.seed} · ${shortSha(run.commit)} · ${o ? o.state : 'skipped or not run'}`
+    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit)} · ${o ? o.state : 'skipped or not run'}`
     const x = i * cell
     return `<g><title>${esc(tip)}</title><rect class="${state}" x="${x}" y="0" width="${Math.max(1, cell - 1)}" height="12"/><rect x="${x}" y="13" width="${Math.max(1, cell - 1)}" height="3" fill="${seedColour(run.seed)}"/></g>`
   })
   return `<svg class="strip" width="${runs.length * cell}" height="16" viewBox="0 0 ${runs.length * cell} 16" role="img" aria-label="outcome per run">${cells.join('')}</svg>`
+}
+
+/** `run 7`, or `runs 7+8+9 (3 shards)` for the shards of one build. */
+function runName(r: WindowRun): string {
+  return r.runs.length > 1 ? `runs ${r.runs.join('+')} (${r.runs.length} shards)` : `run ${r.id}`
 }
 
 function detail(t: ReportTest, i: number): string {

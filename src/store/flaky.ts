@@ -1,18 +1,20 @@
 // The window of history that `flaky`, the end-of-run summary and the HTML report analyse: recent
-// runs of kind `run`, and the outcomes of the tests that failed in them.
+// runs of kind `run`, and the outcomes of the tests that failed in them. The window counts
+// logical runs: the shards of one CI build (src/store/shards.ts) are one run of the suite.
 //
 // Built for millions of stored results: the one pass over the window's rows (in primary-key
 // order, no sort) keeps only tests that failed at least once; only those tests' rows are then
 // read, through the (test_id, run_id) index.
-import { executionKey, type FindingHint, type Outcome, type TestHistory } from '../analysis/flakiness.js'
+import { executionKeys, type FindingHint, type Outcome, type TestHistory } from '../analysis/flakiness.js'
 import { FlakeseedError } from '../options.js'
 import { testId } from '../order.js'
 import { latestFindings } from './findings.js'
-import type { Store } from './index.js'
+import type { RunStatus, Store } from './index.js'
 import { STATE } from './schema.js'
+import { groupShards, STATUS_RANK, type ShardInfo } from './shards.js'
 
 export interface WindowOptions {
-  /** Newest N runs (default 100; unlimited when only `since` is given). */
+  /** Newest N logical runs (default 100; unlimited when only `since` is given). */
   window?: number
   /** Runs started at or after this time (ms since epoch). */
   since?: number
@@ -23,8 +25,11 @@ export interface WindowOptions {
   counts?: boolean
 }
 
+/** A logical run: one run, or the shards of one build (then `id` is the first shard's). */
 export interface WindowRun {
   id: number
+  /** The run ids it is made of, by shard index (one id for an unsharded run). */
+  runs: number[]
   seed: string
   commit: string | null
   branch: string | null
@@ -77,22 +82,24 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
     params.push(options.branch)
   }
   const limit = options.window ?? (options.since !== undefined ? -1 : DEFAULT_WINDOW)
-  const runRows = db
-    .prepare(
-      `SELECT id, seed, commit_sha, branch, status, started_at, dirty, isolate, file_parallelism
-       FROM runs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-    )
-    .all(...params, limit) as RunRecord[]
-  runRows.reverse()
-  if (!runRows.length) return { runs: [], histories: [] }
-  const byId = new Map(runRows.map((r) => [r.id, r]))
+  // The runs table is small (one row per run): group all of it, then keep the newest groups.
+  const infos = db
+    .prepare(`SELECT id, kind, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs WHERE ${where.join(' AND ')}`)
+    .all(...params) as ShardInfo[]
+  const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
+  if (!groups.length) return { runs: [], histories: [] }
+  const byId = new Map<number, RunRecord>()
+  const runStmt = db.prepare(
+    'SELECT id, seed, commit_sha, branch, status, started_at, dirty, isolate, file_parallelism FROM runs WHERE id = ?',
+  )
+  for (const group of groups) for (const r of group) byId.set(r.id, runStmt.get(r.id) as RunRecord)
 
   // A temp table of the window keeps every later statement a plain join, whatever its size.
   db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_window (id INTEGER PRIMARY KEY)')
   db.exec('DELETE FROM temp.flaky_window')
   const insert = db.prepare('INSERT INTO temp.flaky_window (id) VALUES (?)')
   db.transaction(() => {
-    for (const r of runRows) insert.run(r.id)
+    for (const id of byId.keys()) insert.run(id)
   })()
 
   const counts = !options.counts
@@ -105,17 +112,24 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
     )
     .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>)
   const countOf = new Map(counts.map((c) => [c.run, c]))
-  const runs: WindowRun[] = runRows.map((r) => ({
-    id: r.id,
-    seed: r.seed,
-    commit: r.commit_sha,
-    branch: r.branch,
-    status: r.status,
-    startedAt: r.started_at,
-    passed: countOf.get(r.id)?.passed ?? 0,
-    failed: countOf.get(r.id)?.failed ?? 0,
-    skipped: countOf.get(r.id)?.skipped ?? 0,
-  }))
+  const total = (ids: number[], key: 'passed' | 'failed' | 'skipped') => ids.reduce((n, id) => n + (countOf.get(id)?.[key] ?? 0), 0)
+  const runs: WindowRun[] = groups.map((group) => {
+    const parts = group.map((g) => byId.get(g.id)!)
+    const first = parts[0]!
+    const ids = parts.map((p) => p.id)
+    return {
+      id: first.id,
+      runs: ids,
+      seed: first.seed,
+      commit: first.commit_sha,
+      branch: first.branch,
+      status: STATUS_RANK.find((s) => parts.some((p) => p.status === s)) ?? (first.status as RunStatus),
+      startedAt: Math.min(...parts.map((p) => p.started_at)),
+      passed: total(ids, 'passed'),
+      failed: total(ids, 'failed'),
+      skipped: total(ids, 'skipped'),
+    }
+  })
 
   let candidates: number[]
   if (options.tests) {
@@ -129,46 +143,82 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
   }
   if (!candidates.length) return { runs, histories: [] }
 
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_tests (id INTEGER PRIMARY KEY)')
+  db.exec('DELETE FROM temp.flaky_tests')
+  const insertTest = db.prepare('INSERT OR IGNORE INTO temp.flaky_tests (id) VALUES (?)')
+  db.transaction(() => {
+    for (const id of candidates) insertTest.run(id)
+  })()
   const tests = new Map<number, string>()
-  const outcomes = new Map<number, Outcome[]>()
-  const testStmt = db.prepare('SELECT project, file, name FROM tests WHERE id = ?')
-  const rowsStmt = db.prepare(
-    `SELECT run_id, file_index, test_index, state, CASE WHEN state = ${STATE.failed} THEN error END AS error
-     FROM results WHERE test_id = ? AND run_id IN (SELECT id FROM temp.flaky_window) AND state != ${STATE.skipped}
-     ORDER BY run_id`,
+  for (const t of db.prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)').all() as Array<{ id: number; project: string; file: string; name: string }>) {
+    tests.set(t.id, testId(t.project, t.file, t.name))
+  }
+  // Every outcome of every candidate in one statement, one packed string per test: crossing
+  // from SQLite into JavaScript per row is what costs on a long history, not reading the rows.
+  const packed = db
+    .prepare(
+      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ';')
+       FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
+         AND state != ${STATE.skipped}
+       GROUP BY test_id`,
+    )
+    .raw()
+    .all() as Array<[number, string]>
+  const errors = new Map<string, string | null>()
+  for (const [test, run, error] of db
+    .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
+    .raw()
+    .iterate() as Iterable<[number, number, string | null]>) {
+    if (tests.has(test)) errors.set(`${test} ${run}`, error)
+  }
+  // What every outcome of one run shares, worked out once per run.
+  const keyOf = new Map(
+    [...byId.values()].map((run) => [
+      run.id,
+      executionKeys({
+        run: run.id,
+        commit: run.commit_sha,
+        dirty: run.dirty === null ? null : run.dirty === 1,
+        seed: run.seed,
+        isolate: run.isolate === null ? null : run.isolate === 1,
+        fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
+      }),
+    ]),
   )
-  for (const id of candidates) {
-    const t = testStmt.get(id) as { project: string; file: string; name: string } | undefined
-    if (!t) continue
-    tests.set(id, testId(t.project, t.file, t.name))
-    const list: Outcome[] = []
-    for (const r of rowsStmt.iterate(id) as Iterable<{ run_id: number; file_index: number; test_index: number; state: number; error: string | null }>) {
-      const run = byId.get(r.run_id)!
-      list.push({
-        run: r.run_id,
+  const outcomes = new Map<number, Outcome[]>()
+  for (const [test, list] of packed) {
+    const parsed: Outcome[] = []
+    // `run,state,file,test;…`, parsed by hand: a hundred thousand outcomes are common.
+    let at = 0
+    while (at < list.length) {
+      let end = list.indexOf(';', at)
+      if (end < 0) end = list.length
+      const c1 = list.indexOf(',', at)
+      const c2 = list.indexOf(',', c1 + 1)
+      const c3 = list.indexOf(',', c2 + 1)
+      const runId = Number(list.slice(at, c1))
+      const failed = Number(list.slice(c1 + 1, c2)) === STATE.failed
+      const run = byId.get(runId)!
+      parsed.push({
+        run: runId,
         seed: run.seed,
         commit: run.commit_sha,
-        order: executionKey({
-          run: r.run_id,
-          commit: run.commit_sha,
-          dirty: run.dirty === null ? null : run.dirty === 1,
-          seed: run.seed,
-          isolate: run.isolate === null ? null : run.isolate === 1,
-          fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
-          fileIndex: r.file_index,
-          testIndex: r.test_index,
-        }),
-        state: r.state === STATE.failed ? 'failed' : 'passed',
-        error: r.error,
+        order: keyOf.get(runId)!(Number(list.slice(c2 + 1, c3)), Number(list.slice(c3 + 1, end))),
+        state: failed ? 'failed' : 'passed',
+        error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
         startedAt: run.started_at,
       })
+      at = end + 1
     }
-    outcomes.set(id, list)
+    // group_concat has no defined order: oldest first, as the metrics need.
+    outcomes.set(test, parsed.sort((a, b) => a.run - b.run))
   }
 
   const findings = latestFindings(store)
   const histories: TestHistory[] = []
-  for (const [id, test] of tests) {
+  for (const id of candidates) {
+    const test = tests.get(id)
+    if (test === undefined) continue
     const f = findings.get(test)
     const finding: FindingHint | undefined = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })

@@ -83,7 +83,8 @@ export interface LogicalRunSummary extends RunSummary {
   shards: number
 }
 
-const STATUS_RANK: readonly RunStatus[] = ['running', 'crashed', 'interrupted', 'failed', 'passed']
+/** The status a group shows: its worst shard's. */
+export const STATUS_RANK: readonly RunStatus[] = ['running', 'crashed', 'interrupted', 'failed', 'passed']
 
 /** The newest `limit` logical runs, newest first, with outcome counts summed over their shards. */
 export function listLogicalRuns(store: Store, limit: number): LogicalRunSummary[] {

@@ -112,11 +112,21 @@ describe('shards merged into one DB', () => {
     // What the tests logged agrees: each shard ran its files' tests in the full run's order.
     expect(shardLogs.flat().sort()).toEqual([...full.log].sort())
 
+    // flaky's window counts logical runs too: the four shards and the full run are two runs.
+    const withFull = project.cli(['merge', 'full.db', '--into', 'all.db'])
+    expect(withFull.code, withFull.output).toBe(0)
+    expect(project.cli(['flaky', '--db', 'all.db']).stdout).toMatch(/^no flaky tests in the last 2 runs \(runs 1–5\)$/m)
+    expect(project.cli(['flaky', '--window', '1', '--db', 'all.db']).stdout).toMatch(/^no flaky tests in the last 1 run \(run 5\)$/m)
+    expect(project.cli(['report', '--html', 'report.html', '--db', 'all.db']).code).toBe(0)
+    const html = readFileSync(join(project.dir, 'report.html'), 'utf8')
+    expect(html.match(/<g class="run">/g)).toHaveLength(2)
+    expect(html).toContain(`runs ${runs[0]!.runs.join('+')} (4 shards)`)
+
     const before = tableCounts(join(project.dir, 'all.db'))
     const again = project.cli(['merge', 'shard-1.db', 'shard-3.db', 'shard-2.db', 'shard-4.db', '--into', 'all.db'])
     expect(again.stdout).toMatch(/: 0 runs added, 4 already there, 0 results added$/m)
     expect(tableCounts(join(project.dir, 'all.db'))).toEqual(before)
-    expect(before).toMatchObject({ runs: 4, results: 34, tests: 34 })
+    expect(before).toMatchObject({ runs: 5, results: 68, tests: 34 })
 
     // A replay of the logical run takes each test from the shard it ran in.
     const inShard3 = merged.files.find((f) => f.shard === '3/4')!

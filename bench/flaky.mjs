@@ -1,0 +1,121 @@
+// `flakeseed flaky` on a big history (issue 5): 1,000 runs × 2,000 tests (bench/fixtures.mjs),
+// where about 1,200 tests failed at least once in the newest 100 runs, so the command reads and
+// classifies over 100,000 outcomes.
+//
+// - CLI: `flakeseed flaky --db …` as a user runs it (default window: the newest 100 runs),
+//   alternated with the baseline, a `node` process that opens the same DB with better-sqlite3
+//   and runs a plain `SELECT count(*)` over the same rows (the results of those 100 runs). The
+//   ratio is what the analysis costs over reading the rows at all; `flakeseed --version` is
+//   printed too (the CLI's start-up floor). Target: flaky ≤ 500 ms.
+// - In process: `flakyWindow` + `analyse` against the same `SELECT count(*)`, for the default
+//   window and for the whole history (`--window 1000`, 2 M results), for context.
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { bigHistory, loadStore } from './fixtures.mjs'
+import { alternate, benchRuns, fmtMs, median, ROOT, runCommand, stripAnsi, table } from './lib.mjs'
+
+const CLI = join(ROOT, 'dist', 'cli', 'index.js')
+const TARGET_MS = 500
+const WINDOW = 100
+
+export async function run({ runs = benchRuns(), log = console.log } = {}) {
+  const verbose = process.env.BENCH_VERBOSE ? log : () => {}
+  const { Store } = await loadStore()
+  const history = await bigHistory({ log })
+  const db = history.path
+
+  // The baseline: the same rows, counted, from a fresh process like the CLI's.
+  const sqlite = pathToFileURL(join(ROOT, 'node_modules', 'better-sqlite3', 'lib', 'index.js')).href
+  const countScript = [
+    `const { default: Database } = await import(${JSON.stringify(sqlite)})`,
+    `const db = new Database(${JSON.stringify(db)}, { readonly: true })`,
+    `const ids = db.prepare("SELECT id FROM runs WHERE kind = 'run' ORDER BY id DESC LIMIT ${WINDOW}").pluck().all()`,
+    `const n = db.prepare('SELECT count(*) FROM results WHERE run_id IN (' + ids.join(',') + ')').pluck().get()`,
+    `if (n !== ${WINDOW * history.tests}) throw new Error('count: ' + n)`,
+    `console.log(n)`,
+  ].join('\n')
+  const env = { ...process.env, NO_COLOR: '1' }
+  let tests = 0
+  log(`flaky on the ${history.runs} × ${history.tests} DB, default window (${WINDOW} runs; ${runs} runs each, alternated)`)
+  const lat = await alternate(
+    runs,
+    [
+      { name: 'SELECT count(*) (baseline)', run: () => runCommand(process.execPath, ['--input-type=module', '-e', countScript], { env }).ms },
+      { name: 'flakeseed --version', run: () => runCommand(process.execPath, [CLI, '--version'], { env }).ms },
+      {
+        name: 'flakeseed flaky',
+        run: () => {
+          const result = runCommand(process.execPath, [CLI, 'flaky', '--db', db], { env })
+          const head = /^(\d+) flaky tests? in the last (\d+) runs/.exec(stripAnsi(result.stdout))
+          if (!head || Number(head[2]) !== WINDOW || Number(head[1]) < 100) throw new Error(`flaky: unexpected output:\n${result.stdout.slice(0, 500)}`)
+          tests = Number(head[1])
+          return result.ms
+        },
+      },
+    ],
+    { log: verbose },
+  )
+  log(
+    table([
+      ['command', 'median', 'min', 'max'],
+      ...Object.entries(lat).map(([name, s]) => [name, fmtMs(s.median), fmtMs(s.min), fmtMs(s.max)]),
+    ]),
+  )
+  const flaky = lat['flakeseed flaky'].median
+  const count = lat['SELECT count(*) (baseline)'].median
+  log(`  ${tests} flaky tests listed · ratio to SELECT count(*) ${(flaky / count).toFixed(2)} · over --version +${fmtMs(flaky - lat['flakeseed --version'].median)}`)
+
+  // In process, without start-up: the query and the analysis against a count of the same rows.
+  const { flakyWindow } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'store', 'flaky.js')).href)
+  const { analyse } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'analysis', 'flakiness.js')).href)
+  const store = Store.open(db, { readonly: true })
+  const inProcess = {}
+  try {
+    for (const window of [WINDOW, history.runs]) {
+      const flakyTimes = []
+      const countTimes = []
+      let outcomes = 0
+      for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) {
+        let t = performance.now()
+        const w = flakyWindow(store, { window })
+        analyse(w.histories)
+        flakyTimes.push(performance.now() - t)
+        outcomes = w.histories.reduce((n, h) => n + h.outcomes.length, 0)
+        t = performance.now()
+        const ids = w.runs.flatMap((r) => r.runs)
+        store.db.prepare(`SELECT count(*) FROM results WHERE run_id IN (${ids.join(',')})`).pluck().get()
+        countTimes.push(performance.now() - t)
+      }
+      inProcess[window] = { flaky: median(flakyTimes), count: median(countTimes), outcomes }
+      log(
+        `  in process, window ${window}: flakyWindow + analyse ${fmtMs(median(flakyTimes))} over ${outcomes} outcomes · SELECT count(*) ${fmtMs(median(countTimes))} · ratio ${(median(flakyTimes) / median(countTimes)).toFixed(1)}`,
+      )
+    }
+  } finally {
+    store.close()
+  }
+
+  return [
+    {
+      name: `flaky, ${history.runs} × ${history.tests} DB`,
+      value: flaky,
+      target: TARGET_MS,
+      unit: 'ms',
+      detail: `baseline SELECT count(*) ${fmtMs(count)}, ratio ${(flaky / count).toFixed(2)}; ${tests} tests`,
+    },
+    {
+      name: `flaky --window ${history.runs} (in process)`,
+      value: inProcess[history.runs].flaky,
+      target: NaN,
+      unit: 'ms',
+      detail: `${inProcess[history.runs].outcomes} outcomes; count(*) ${fmtMs(inProcess[history.runs].count)}`,
+    },
+  ]
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}
