@@ -136,7 +136,7 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
   // ---- bytes per stored result ----
   const sizes = dbSizes(Store, history.path)
   const n = sizes.results
-  const resultBytes = sizes.tables.results + (sizes.tables.results_by_test ?? 0)
+  const resultBytes = sizes.tables.results + (sizes.tables.results_by_test ?? 0) + (sizes.tables.results_failed ?? 0)
   log(`\nbytes on disk, ${history.runs} runs × ${history.tests} tests = ${n.toLocaleString('en')} results (schema ${SCHEMA_VERSION}, after VACUUM)`)
   log(
     table([
@@ -150,7 +150,7 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
       `(${(sizes.errorBytes / n).toFixed(2)} B/result, ${Math.round(sizes.errorBytes / Math.max(1, sizes.failed))} B per failure)`,
   )
   rows.push({
-    name: 'bytes per result (results + index)',
+    name: 'bytes per result (results + indexes)',
     value: resultBytes / n,
     target: BYTES_TARGET,
     unit: 'B',

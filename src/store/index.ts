@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { FlakeseedError } from '../options.js'
 import { testId } from '../order.js'
-import { migrate, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
+import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
 
 export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
@@ -142,9 +142,16 @@ export class Store {
         const version = db.pragma('user_version', { simple: true }) as number
         if (version === 0) throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
         if (version !== SCHEMA_VERSION) {
-          // A read-only open cannot migrate; migrate with a writable handle first.
+          // A read-only open cannot migrate; migrate with a writable handle first. A file that
+          // cannot be written is read as it is when this code still reads its schema.
           db.close()
-          Store.open(path, { timeout }).close()
+          db = undefined
+          try {
+            Store.open(path, { timeout }).close()
+          } catch (error) {
+            const notWritable = asStoreError(error, path).message.endsWith('is not writable')
+            if (!notWritable || version > SCHEMA_VERSION || version < READABLE_FROM) throw error
+          }
           db = new Database(path, { readonly: true, timeout })
         }
       }

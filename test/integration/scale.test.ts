@@ -1,7 +1,8 @@
 // CI at scale, end to end: shards recorded into one DB each and merged, a DB from an older
 // flakeseed migrated, Vitest projects in one DB, retention. Real Vitest runs fixture projects;
 // the tests assert the rows, the CLI output and the order that ran.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
@@ -225,9 +226,17 @@ describe('a DB from schema version 1', () => {
     expect(history).toHaveLength(2)
 
     const db = new Database(join(project.dir, 'old.db'), { readonly: true })
+    expect(SCHEMA_VERSION).toBeGreaterThan(1)
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     expect(snapshot(db)).toEqual(before)
+    // What version 2 added is there, and used: the failures of a window without its passes.
+    expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'results_failed'`).pluck().get()).toBe(1)
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT DISTINCT test_id FROM results WHERE run_id IN (1, 2) AND state = 1`).all() as Array<{ detail: string }>
+    expect(plan.map((p) => p.detail).join(' ')).toContain('results_failed')
     db.close()
+    const flaky = project.cli(['flaky', '--db', 'old.db'])
+    expect(flaky.code, flaky.output).toBe(0)
+    expect(flaky.stdout).toMatch(/^1 flaky test in the last 2 runs/m)
 
     // merge reads an old source without changing it, and migrates a copy.
     const merged = project.cli(['merge', 'old-copy.db', '--into', 'new.db'])
@@ -238,6 +247,35 @@ describe('a DB from schema version 1', () => {
     const target = new Database(join(project.dir, 'new.db'), { readonly: true })
     expect(snapshot(target)).toEqual(before)
     target.close()
+  })
+
+  test('a read-only DB of version 1 is read as it is, not migrated', () => {
+    const project = createProject({})
+    const path = join(project.dir, 'artifact.db')
+    const before = v1Database(path)
+    chmodSync(path, 0o444)
+    // Root ignores file modes: make the file immutable too, and check it really is unwritable.
+    const writable = () => {
+      try {
+        closeSync(openSync(path, 'r+'))
+        return true
+      } catch {
+        return false
+      }
+    }
+    const immutable = writable() && spawnSync('chattr', ['+i', path]).status === 0
+    try {
+      expect(writable(), 'could not make the DB file unwritable (chmod 444, chattr +i)').toBe(false)
+      const runs = project.cliJson<Array<{ seed: string }>>(['runs', '--db', 'artifact.db'])
+      expect(runs.map((r) => r.seed)).toEqual(['8', '7'])
+      expect(project.cli(['flaky', '--db', 'artifact.db']).code).toBe(0)
+      const db = new Database(path, { readonly: true })
+      expect(db.pragma('user_version', { simple: true })).toBe(1)
+      expect(snapshot(db)).toEqual(before)
+      db.close()
+    } finally {
+      if (immutable) spawnSync('chattr', ['-i', path])
+    }
   })
 })
 
