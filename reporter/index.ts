@@ -6,7 +6,7 @@
 // and the run goes on unrecorded (results already written stay).
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { relative } from 'node:path'
+import { basename, relative } from 'node:path'
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { ciInfo, gitInfo, type GitInfo } from '../src/environment.js'
 import { disambiguate, NAME_SEPARATOR, toPosix } from '../src/order.js'
@@ -157,7 +157,10 @@ export class FlakeseedReporter implements Reporter {
   private endCommands(): { replay: string; bisect: string | undefined } {
     const db = this.dbArgument()
     return {
-      replay: this.runId !== undefined ? `npx flakeseed replay ${this.runId}${db}` : `FLAKESEED_SEED=${shellQuote(this.session.seed)} npx vitest run`,
+      replay:
+        this.runId !== undefined
+          ? `npx flakeseed replay ${this.runId}${db}`
+          : `FLAKESEED_SEED=${shellQuote(this.session.seed)} ${shellCommand(['npx', 'vitest', 'run', ...(vitestArgs() ?? [])])}`,
       bisect: this.failed && this.runId !== undefined && this.session.kind === 'run' ? `npx flakeseed bisect ${this.runId}${db}` : undefined,
     }
   }
@@ -441,4 +444,16 @@ function formatError(errors: ReadonlyArray<{ message?: string; stack?: string }>
     .join('\n')
   const text = stack ? `${message}\n${stack}` : message
   return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text
+}
+
+/**
+ * The arguments after `vitest run` when this process is Vitest's own CLI, so a replay by seed
+ * keeps the user's filters, project, shard and config; undefined when another tool started
+ * Vitest (its arguments are not Vitest's).
+ */
+function vitestArgs(): string[] | undefined {
+  if (!/^vitest(\.m?js)?$/.test(basename(process.argv[1] ?? ''))) return undefined
+  const args = process.argv.slice(2)
+  const rest = ['run', 'watch', 'dev'].includes(args[0] ?? '') ? args.slice(1) : args
+  return rest.filter((a) => a !== '--watch' && a !== '-w')
 }

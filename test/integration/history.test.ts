@@ -459,6 +459,10 @@ describe('a DB that cannot be used never changes the run', () => {
     writeFileSync(path, text)
     expectUnchangedRuns('notes.db', /notes\.db is not a SQLite database/)
     expect(readFileSync(path, 'utf8')).toBe(text)
+    // The replay-by-seed line keeps the arguments the user gave Vitest.
+    const filtered = project.vitest(['test/', '--maxWorkers', '1'], { FLAKESEED_DB: 'notes.db', FLAKESEED_SEED: '7' })
+    expect(filtered.code, filtered.output).toBe(0)
+    expect(filtered.stdout).toContain('replay: FLAKESEED_SEED=7 npx vitest run test/ --maxWorkers 1\n')
     expectOneLineError(project.cli(['runs', '--db', 'notes.db']), /notes\.db is not a SQLite database/)
   })
 
