@@ -1,10 +1,14 @@
 import type { Command } from 'commander'
 import { PlanExecutor } from '../src/execute.js'
 import { FlakeseedError } from '../src/options.js'
-import { planOf } from '../src/bisector.js'
+import { planOf, type Finding } from '../src/bisector.js'
+import { shellCommand } from '../src/quote.js'
+import { saveFinding } from '../src/store/findings.js'
+import { Store } from '../src/store/index.js'
 import { location, recordedOrder, selectTests } from '../src/replay.js'
 import type { Plan } from '../src/order.js'
 import { logicalRun } from '../src/store/shards.js'
+import { dbWords } from './flaky.js'
 import { dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -92,6 +96,10 @@ export async function replay(ref: string | undefined, options: Options): Promise
 
   const tests = [...tallies.values()]
   const failing = tests.filter((t) => t.failures > 0)
+  // One order that both passed and failed is non-determinism, whatever else ran: say so in the
+  // history, so `flaky` and the end-of-run summary stop suspecting the order.
+  const nod = runId === undefined ? [] : failing.filter((t) => t.failures < t.runs)
+  if (nod.length) saveNod(options, runId!, nod)
   const verdict = (t: Tally) =>
     t.failures === 0 ? 'passed' : t.failures === t.runs ? 'failed every time' : 'non-deterministic (passed and failed on the same order)'
   if (options.json) {
@@ -117,4 +125,21 @@ export async function replay(ref: string | undefined, options: Options): Promise
     }
   }
   return failing.length || unhandled ? EXIT.found : EXIT.ok
+}
+
+function saveNod(options: Options, runId: number, tallies: readonly Tally[]): void {
+  try {
+    const store = Store.open(dbPath(options))
+    try {
+      for (const t of tallies) {
+        const command = shellCommand(['npx', 'flakeseed', 'replay', String(runId), '--only', t.test, '--repeat', String(options.repeat), ...dbWords(options)])
+        const finding: Finding = { victim: t.test, kind: 'nod', polluters: [], stateSetters: [], cleaners: [], probes: t.runs, failures: { failed: t.failures, runs: t.runs } }
+        saveFinding(store, runId, finding, command)
+      }
+    } finally {
+      store.close()
+    }
+  } catch (error) {
+    process.stderr.write(`flakeseed: could not save the findings: ${(error as Error).message}\n`)
+  }
 }

@@ -281,3 +281,37 @@ describe('flaky', () => {
     expect(result.output).toContain(`1 known order-dependent (polluted by ${POLLUTER})`)
   })
 })
+
+describe('replay --repeat feeds the classes', () => {
+  test('a test suspected of order-dependence that passes and fails on one replayed order becomes non-deterministic', () => {
+    const coin = testId('', 'test/coin.test.ts', 'coin')
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'test/coin.test.ts': [
+        `import { randomInt } from 'node:crypto'`,
+        `import { expect, test } from 'vitest'`,
+        // Fails about 40 % of the time, whatever the order and the seed (not Math.random: seeded).
+        `test('coin', () => { expect(randomInt(100)).toBeGreaterThanOrEqual(40) })`,
+        `test('other', () => {})`,
+      ].join('\n'),
+    })
+    // Every run under its own seed, until one failed and one passed: mixed outcomes, no order seen twice.
+    const outcomes = new Set<number>()
+    let failedRun = 0
+    for (let seed = 1; seed <= 40 && outcomes.size < 2; seed++) {
+      const result = project.vitest([], { FLAKESEED_SEED: String(seed) })
+      outcomes.add(result.code)
+      if (result.code === 1) failedRun = seed
+    }
+    expect([...outcomes].sort()).toEqual([0, 1])
+    const before = project.cliJson<Row[]>(['flaky']).find((r) => r.test === coin)!
+    expect(before.class).toBe('suspected-order-dependent')
+
+    // 20 replays of the failing order: all alike has a chance of 0.6^20 + 0.4^20 < 1e-4.
+    const replay = project.cliJson<{ tests: Array<{ test: string; verdict: string }> }>(['replay', String(failedRun), '--only', coin, '--repeat', '20'])
+    expect(replay.tests.find((t) => t.test === coin)?.verdict).toBe('nod')
+    const after = project.cliJson<Array<Row & { reason: string }>>(['flaky']).find((r) => r.test === coin)!
+    expect(after).toMatchObject({ class: 'non-deterministic', reason: 'replay: the same order passed and failed' })
+    expect(after.command).toBe(`npx flakeseed replay ${failedRun} --only 'test/coin.test.ts > coin' --repeat 20`)
+  })
+})
