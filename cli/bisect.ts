@@ -67,7 +67,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130)
     controller.abort()
-    process.stderr.write('\nflakeseed: interrupted; finishing the current probe (Ctrl-C again to quit now)\n')
+    // The signal also reached Vitest's workers; one that dies between tasks makes Vitest's pool
+    // emit an 'error' nobody listens to. We are on our way out: that must not crash the report.
+    process.on('uncaughtException', () => {})
+    process.stderr.write('\nflakeseed: interrupted; the smallest set found so far follows (Ctrl-C again to quit now)\n')
   }
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
@@ -93,8 +96,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       findings.push({ ...finding, command: reproduce(run.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
     }
   } finally {
+    // After Ctrl-C, Vitest may wait a minute for workers the signal killed: not for that.
+    if (controller.signal.aborted) await Promise.race([executor.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
+    else await executor.close()
     process.off('SIGINT', onSigint)
-    await executor.close()
   }
 
   // Findings are history too: later commands (flaky, the HTML report) know the cause.
@@ -128,7 +133,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   } else {
     for (const f of findings) console.log(describeFinding(f))
   }
-  return findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
+  const code = findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
+  // Interrupted: what Vitest left running (a probe, its pool's timers) must not keep us.
+  if (controller.signal.aborted) process.exit(code)
+  return code
 }
 
 function hasTest(order: Ordered[], test: string): boolean {
@@ -154,6 +162,10 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
   const lines = [`victim   ${f.victim}`]
   const found = f.probesToFind !== undefined && f.probesToFind < f.probes ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})` : ''
   const stats = `${f.probes} probes${found}, ${f.seconds.toFixed(1)} s`
+  if (f.interrupted && f.kind !== 'victim' && f.kind !== 'brittle') {
+    lines.push(`class    unknown: interrupted before the search began (${stats})`)
+    return lines.join('\n')
+  }
   switch (f.kind) {
     case 'victim':
       lines.push(`class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`)

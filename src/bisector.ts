@@ -82,9 +82,46 @@ export function planOf(tests: readonly Ordered[]): Plan {
   return { files }
 }
 
+/** Thrown out of a probe that Ctrl-C cut short; `bisect` returns what it has. */
+class Interrupted {}
+
+/** `work`, or an `Interrupted` rejection as soon as `signal` aborts (`work` is then left to itself). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  if (signal.aborted) {
+    work.catch(() => {})
+    return Promise.reject(new Interrupted())
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted())
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
 export async function bisect(input: BisectInput): Promise<Finding> {
+  const finding: Finding = { victim: input.victim, kind: 'not-reproduced', polluters: [], stateSetters: [], cleaners: [], probes: 0 }
+  try {
+    return await search(input, finding)
+  } catch (error) {
+    // A probe cut short by Ctrl-C (its worker got the signal too) says nothing; what was
+    // established before it stands.
+    if (error instanceof Interrupted || input.signal?.aborted) return { ...finding, interrupted: true }
+    throw error
+  }
+}
+
+async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const { victim, repeat, signal } = input
-  const finding: Finding = { victim, kind: 'not-reproduced', polluters: [], stateSetters: [], cleaners: [], probes: 0 }
   const failingOrder = input.failing
   const victimEntry = failingOrder.find((t) => idOf(t) === victim)
   if (!victimEntry) throw new Error(`victim ${victim} is not in the run`)
@@ -93,7 +130,11 @@ export async function bisect(input: BisectInput): Promise<Finding> {
   /** Runs `tests` then the victim; the victim's outcome. */
   const run = async (tests: readonly Ordered[]): Promise<Outcome> => {
     finding.probes++
-    const result = await input.execute(planOf([...tests, victimEntry]))
+    // Ctrl-C stops at once: the probe's own workers got the signal too (a terminal signals the
+    // whole foreground group), so its outcome would say nothing, and Vitest may wait a minute
+    // for a worker killed mid-teardown.
+    const result = await untilAborted(input.execute(planOf([...tests, victimEntry])), signal)
+    if (signal?.aborted) throw new Interrupted()
     const state = result.states.get(victim)
     if (state !== 'passed' && state !== 'failed') {
       throw new FlakeseedError(`flakeseed: ${victim} did not run in the replayed order (removed or renamed since the recorded run?)`)

@@ -63,6 +63,10 @@ export class PlanExecutor {
     const config = options.config ? resolve(options.root, options.config) : undefined
     if (config && !existsSync(config)) throw new FlakeseedError(`flakeseed: config file ${config} does not exist (pass --config)`)
     let vitest: Vitest
+    // Vitest's CLI logger exits the process on SIGINT/SIGTERM. Here the caller decides: bisect
+    // finishes the probe and prints what it found so far. Its handlers are taken off again.
+    const signals = ['SIGINT', 'SIGTERM'] as const
+    const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]))
     try {
       vitest = await createVitest(
         'test',
@@ -83,6 +87,7 @@ export class PlanExecutor {
       startInstalled(vitest)
     } finally {
       setControl(undefined)
+      for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.off(s, l)
     }
     if (!session) {
       await vitest.close()

@@ -37,8 +37,23 @@ export interface TestMeta {
 const META_KEY = 'flakeseed'
 const NEVER = /(?!)/
 
+/**
+ * Replay and bisect probes: a Ctrl-C in the terminal reaches this worker too (the whole
+ * foreground group is signalled). The flakeseed command that runs the probe decides what to do
+ * (bisect reports the smallest set found so far); a worker dying under it instead would make
+ * Vitest's pool throw in the middle of that report.
+ */
+function withProbeSignals(ctx: WorkerContext | undefined): WorkerContext | undefined {
+  const key = Symbol.for('flakeseed.probe-sigint')
+  const flags = globalThis as Record<symbol, unknown>
+  if (!ctx?.plan || flags[key]) return ctx
+  flags[key] = true
+  process.on('SIGINT', () => {})
+  return ctx
+}
+
 export default class FlakeseedRunner extends TestRunner {
-  private readonly flakeseed: WorkerContext | undefined = readContext()
+  private readonly flakeseed: WorkerContext | undefined = withProbeSignals(readContext())
   private readonly ownPattern = (this.config as { testNamePattern?: RegExp }).testNamePattern
   private breadcrumb: number | undefined
   private breadcrumbFile: string | undefined

@@ -80,6 +80,11 @@ export class Project {
     })
   }
 
+  /** The flakeseed CLI in the background, in a process group of its own (as a terminal's foreground job). */
+  spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+    return spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  }
+
   /** The flakeseed CLI, run in this folder. */
   cli(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
     return run(process.execPath, [CLI, ...args], this.dir, env)

@@ -2,6 +2,7 @@
 // last --json` must name exactly the tests that cause it, and the reproduction command it
 // prints must fail again when pasted into a shell.
 import { execSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding } from '../../src/bisector.js'
@@ -116,6 +117,50 @@ describe('bisect', () => {
     const text = project.cli(['bisect', 'last', '--repeat', '1'])
     expect(text.stdout).toContain(`polluter ${testId('', file, 'cache')} (the describe block`)
     expect(text.stdout).toMatch(/\(4 probes \(3 to find it\), \d+\.\d s\)/)
+  })
+
+  test('Ctrl-C during the search prints the smallest set found so far', async () => {
+    // 40 tests before the victim, each slow enough that the search takes many seconds.
+    const names = Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(2, '0')}`)
+    const file = 'test/slow.test.ts'
+    const project = createProject({
+      'vitest.config.ts': serial(),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        LOG,
+        `let dirty = false`,
+        ...names.map((n) => `test('${n}', async () => { await new Promise((r) => setTimeout(r, 150))${n === 't07' ? '; dirty = true' : ''} })`),
+        `test('victim', () => { log('victim'); expect(dirty).toBe(false) })`,
+      ].join('\n'),
+    })
+    const ids = [...names, 'victim'].map((n) => testId('', file, n))
+    const victim = testId('', file, 'victim')
+    // The polluter in the first half of the tests before the victim: the first search probe (that half) fails.
+    const seed = seedWhere(ids, (o) => o.indexOf(victim) >= 30 && o.indexOf(testId('', file, 't07')) < Math.floor(o.indexOf(victim) / 2))
+    record(project, seed)
+    const probes = join(project.dir, 'probes.log')
+    const child = project.spawnCli(['bisect', 'last', '--repeat', '1', '--json'], { ORDER_LOG: probes })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)))
+    // The victim logs once per probe: confirm, alone, then the search. Interrupt during the second
+    // search probe: the first one's outcome (the first half fails) is in by then.
+    const victimRuns = () => (existsSync(probes) ? readFileSync(probes, 'utf8').split('\n').filter((l) => l === 'victim').length : 0)
+    for (let i = 0; i < 1200 && victimRuns() < 4; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(victimRuns()).toBe(4)
+    // As a terminal does: SIGINT to the whole foreground group, Vitest's workers included.
+    process.kill(-child.pid!, 'SIGINT')
+    expect(await exited, stderr).toBe(1)
+    const finding = JSON.parse(stdout) as Finding & { interrupted: boolean }
+    expect(finding).toMatchObject({ victim, kind: 'victim', interrupted: true })
+    expect(finding.polluters).toContain(testId('', file, 't07'))
+    // At most the half that failed, not everything before the victim: the search had narrowed it.
+    const candidates = sortByKey(ids, seed, (x) => x).indexOf(victim)
+    expect(finding.polluters.length).toBeLessThanOrEqual(Math.floor(candidates / 2))
+    // An interrupted search is not stored as a finding.
+    expect(project.cliJson<Array<{ test: string }>>(['flaky']).length).toBe(0)
   })
 
   test('a polluter in another file, with isolate: false', () => {
