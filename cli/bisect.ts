@@ -4,7 +4,7 @@ import { PlanExecutor } from '../src/execute.js'
 import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
 import { shellCommand } from '../src/quote.js'
 import { location, recordedOrder, selectTests } from '../src/replay.js'
-import { Store } from '../src/store/index.js'
+import { Store, type RunRow } from '../src/store/index.js'
 import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { logicalRun } from '../src/store/shards.js'
 import { dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
@@ -33,29 +33,29 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 export async function bisectCommand(ref: string, options: Options): Promise<number> {
   const store = openStore(options)
   let run
-  let order: Ordered[]
-  let victims: Ordered[]
+  /** Each victim with the recorded order it failed in: its own shard's, for a sharded run. */
+  const jobs: Array<{ victim: Ordered; run: RunRow; order: Ordered[] }> = []
   const passingRuns = new Map<string, Array<{ results: Ordered[]; isolate: boolean }>>()
   try {
     run = store.resolveRun(ref)
-    order = recordedOrder(store.results(run.id))
-    // With shards, the test may have run in another shard of the logical run: bisect there.
+    // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
+    const parts = logicalRun(store, run).map((part) => ({ run: part, order: recordedOrder(store.results(part.id)) }))
     if (options.test) {
-      for (const part of logicalRun(store, run)) {
-        const partOrder = part.id === run.id ? order : recordedOrder(store.results(part.id))
-        if (!hasTest(partOrder, options.test)) continue
-        ;[run, order] = [part, partOrder]
-        break
-      }
+      const part = parts.find((p) => hasTest(p.order, options.test!)) ?? parts.find((p) => p.run.id === run!.id)!
+      for (const victim of selectTests(part.order, [options.test])) jobs.push({ victim, ...part })
+    } else {
+      for (const part of parts) for (const victim of part.order.filter((t) => t.state === 'failed')) jobs.push({ victim, ...part })
     }
-    victims = options.test ? selectTests(order, [options.test]) : order.filter((t) => t.state === 'failed')
-    if (!victims.length) throw new FlakeseedError(`flakeseed: run ${run.id} has no failing test (pick one with --test)`)
-    for (const v of victims) {
-      const runs = runsWhereTestPassed(store, idOf(v), run.id).map((id) => {
+    if (!jobs.length) {
+      const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run) have` : `run ${run.id} has`
+      throw new FlakeseedError(`flakeseed: ${which} no failing test (pick one with --test)`)
+    }
+    for (const { victim, run: part } of jobs) {
+      const runs = runsWhereTestPassed(store, idOf(victim), part.id).map((id) => {
         const other = store.resolveRun(String(id))
         return { results: recordedOrder(store.results(id)), isolate: other.isolate ?? true }
       })
-      passingRuns.set(idOf(v), runs)
+      passingRuns.set(idOf(victim), runs)
     }
   } finally {
     store.close()
@@ -75,16 +75,16 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
   const executor = await PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true })
-  const findings: Array<Finding & { command: string; seconds: number }> = []
+  const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   try {
-    for (const victim of victims) {
+    for (const { victim, run: part, order } of jobs) {
       if (controller.signal.aborted) break
       const victimStarted = Date.now()
       progress.start(idOf(victim))
       const finding = await bisect({
         victim: idOf(victim),
         failing: order,
-        isolate: run.isolate ?? true,
+        isolate: part.isolate ?? true,
         passing: passingRuns.get(idOf(victim)) ?? [],
         repeat: options.repeat,
         cleaners: Boolean(options.cleaners),
@@ -93,7 +93,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         onProgress: progress.event,
       })
       progress.done()
-      findings.push({ ...finding, command: reproduce(run.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
+      findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
     }
   } finally {
     // After Ctrl-C, Vitest may wait a minute for workers the signal killed: not for that.
@@ -106,7 +106,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   try {
     const writable = Store.open(dbPath(options))
     try {
-      for (const f of findings) if (!f.interrupted) saveFinding(writable, run.id, f, f.command)
+      for (const f of findings) if (!f.interrupted) saveFinding(writable, f.run, f, f.command)
     } finally {
       writable.close()
     }

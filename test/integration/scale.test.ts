@@ -113,6 +113,14 @@ describe('shards merged into one DB', () => {
     // What the tests logged agrees: each shard ran its files' tests in the full run's order.
     expect(shardLogs.flat().sort()).toEqual([...full.log].sort())
 
+    // bisect of the logical run finds the failure in whichever shard it ran (`last` is shard 4).
+    const failedIn = merged.files.find((f) => f.file === 'test/f3.test.ts')!.shard
+    expect(failedIn).not.toBe('4/4')
+    const bisected = project.cliJson<{ victim: string; kind: string; command: string }>(['bisect', 'last', '--repeat', '1', '--db', 'all.db'], logEnv(project))
+    expect(bisected).toMatchObject({ victim: 'test/f3.test.ts > d > fails', kind: 'independent' })
+    const shardRun = runs[0]!.runs[Number(failedIn!.split('/')[0]) - 1]
+    expect(bisected.command).toBe(`npx flakeseed replay ${shardRun} --only 'test/f3.test.ts > d > fails' --db all.db`)
+
     // flaky's window counts logical runs too: the four shards and the full run are two runs.
     const withFull = project.cli(['merge', 'full.db', '--into', 'all.db'])
     expect(withFull.code, withFull.output).toBe(0)
