@@ -35,6 +35,8 @@ export interface TestMeta {
 }
 
 const META_KEY = 'flakeseed'
+/** Math.random as the worker started: the runner loads before any setup or test file. */
+const NATIVE_RANDOM = Math.random
 const NEVER = /(?!)/
 
 /**
@@ -83,7 +85,9 @@ export default class FlakeseedRunner extends TestRunner {
     const ctx = this.flakeseed
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
     if (ctx) this.dropBreadcrumb(test as unknown as Task, meta)
-    if (ctx?.reseedRandom && meta) {
+    // A Math.random the user replaced (a mock in a setup file, at module level, in beforeAll) is
+    // theirs: only the native one is reseeded.
+    if (ctx?.reseedRandom && meta && (this.randomDepth > 0 || Math.random === NATIVE_RANDOM)) {
       if (this.randomDepth++ === 0) this.originalRandom = Math.random
       const file = (test as unknown as Task).file
       Math.random = randomFor(ctx.seed, testId(ctx.project, file?.name ?? '', meta.name))

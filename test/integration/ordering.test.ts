@@ -198,6 +198,38 @@ describe('Math.random per test', () => {
     expect(draw1).not.toBe(draw2)
   })
 
+  test("a Math.random the user mocked (setup file, module level, beforeAll) is left to them", () => {
+    const project = createProject({
+      'vitest.config.ts': config(`{ db: false }`, `setupFiles: ['./setup.ts']`),
+      'setup.ts': `if (process.env.SETUP_MOCK) Math.random = () => 0.25\n`,
+      'test/setup.test.ts': [
+        `import { expect, test } from 'vitest'`,
+        `test('sees the setup file mock', () => { if (process.env.SETUP_MOCK) expect(Math.random()).toBe(0.25) })`,
+      ].join('\n'),
+      'test/module.test.ts': [
+        `import { expect, test, vi } from 'vitest'`,
+        `vi.spyOn(Math, 'random').mockReturnValue(0.42)`,
+        `test('sees the module-level spy', () => { expect(Math.random()).toBe(0.42) })`,
+      ].join('\n'),
+      'test/hook.test.ts': [
+        `import { afterAll, beforeAll, describe, expect, test } from 'vitest'`,
+        `const native = Math.random`,
+        `describe('mocked', () => {`,
+        `  beforeAll(() => { Math.random = () => 0.7 })`,
+        `  afterAll(() => { Math.random = native })`,
+        `  test('sees the beforeAll mock', () => { expect(Math.random()).toBe(0.7) })`,
+        `})`,
+        // After the mock is gone, tests are reseeded again: the same draw under one seed.
+        `test('seeded again', () => { expect(Math.random()).not.toBe(0.7) })`,
+      ].join('\n'),
+    })
+    for (const env of [{}, { SETUP_MOCK: '1' }]) {
+      const result = project.vitest([], { FLAKESEED_SEED: '3', ...env })
+      expect(result.code, result.output).toBe(0)
+      expect(result.stdout).toMatch(/Tests\s+4 passed/)
+    }
+  })
+
   test('reseedRandom: false leaves Math.random alone', () => {
     const project = createProject({ 'vitest.config.ts': config(`{ db: false, reseedRandom: false }`), 'test/r.test.ts': file })
     const draws = () => project.vitest([], { FLAKESEED_SEED: '1' }).log.find((l) => l.startsWith('draws'))
