@@ -94,6 +94,7 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   const chosen = control?.seed
     ? { seed: control.seed, source: control.seedSource ?? ('config' as const) }
     : chooseSeed(options.seed, vitest.config.root)
+  if ('warning' in chosen && chosen.warning) vitest.logger.warn(chosen.warning)
   const session: Session = {
     seed: chosen.seed,
     seedSource: chosen.source,

@@ -82,6 +82,8 @@ function describe(value: unknown): string {
 export interface ChosenSeed {
   seed: string
   source: SeedSource
+  /** Why the seed is not what was asked for, for one warning line. */
+  warning?: string
 }
 
 /**
@@ -98,7 +100,10 @@ export function chooseSeed(option: SeedOption, root: string, env: NodeJS.Process
   if (option === 'commit') {
     const sha = currentCommit(root)
     if (!sha) {
-      throw new FlakeseedError(`flakeseed: seed 'commit' needs a git repository, and ${root} is not in one (set seed to 'random' or a number)`)
+      // A checkout without .git (a Docker build context, a tarball) must still run its tests.
+      const seed = String(randomInt(1, 100_000))
+      const warning = `flakeseed: seed 'commit' needs a git commit, and ${root} has none (no .git, no CI commit variable): using random seed ${seed}`
+      return { seed, source: 'random', warning }
     }
     return { seed: sha.slice(0, 12), source: 'commit' }
   }
