@@ -32,6 +32,8 @@ export interface TestMeta {
   name: string
   /** The process (and thread) that ran it. */
   worker: string
+  /** The seed of the run (any reporter can print or record it). */
+  seed: string
 }
 
 const META_KEY = 'flakeseed'
@@ -197,7 +199,7 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
     for (const child of suite.tasks ?? []) {
       if (child.type === 'suite') number(child)
       else {
-        const meta: TestMeta = { index: index++, name: names.get(child)!, worker: WORKER }
+        const meta: TestMeta = { index: index++, name: names.get(child)!, worker: WORKER, seed: ctx.seed }
         child.meta[META_KEY] = meta
       }
     }

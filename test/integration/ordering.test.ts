@@ -1,6 +1,8 @@
 // Seeded ordering, end to end: real Vitest runs fixture projects with the plugin, and the tests
 // assert the order the fixture's own tests logged while they ran.
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { config, createProject, LOG, testFile } from '../helpers/project.js'
 
@@ -172,6 +174,37 @@ describe('seeded order', () => {
     const byCommit = project.vitest()
     expect(byCommit.stdout).toContain(`flakeseed seed ${sha.slice(0, 12)} ·`)
     expect(project.vitest([], { FLAKESEED_SEED: '8' }).stdout).toContain('flakeseed seed 8 ·')
+  })
+})
+
+describe("the user's own reporters and pool", () => {
+  test("task.meta.flakeseed gives their reporter each test's position, seed and worker; threads and the json reporter keep working", () => {
+    const project = createProject({
+      'vitest.config.ts': [
+        `import { defineConfig } from 'vitest/config'`,
+        `import flakeseed from 'flakeseed'`,
+        `import { appendFileSync } from 'node:fs'`,
+        `const mine = { onTestCaseResult(t) { appendFileSync('meta.log', JSON.stringify({ file: t.module.moduleId.split('/').pop(), ...t.meta().flakeseed }) + '\\n') } }`,
+        `export default defineConfig({ plugins: [flakeseed({ db: false })], test: { pool: 'threads', reporters: ['default', 'json', mine], outputFile: { json: 'out.json' } } })`,
+      ].join('\n'),
+      'test/a.test.ts': testFile('a', 2, 3),
+      'test/b.test.ts': testFile('b', 1, 4),
+    })
+    const result = project.vitest([], { FLAKESEED_SEED: '11' })
+    expect(result.code, result.output).toBe(0)
+    expect(result.stdout).toContain('flakeseed seed 11 · 2 files shuffled')
+    const metas = readFileSync(join(project.dir, 'meta.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; name: string; index: number; seed: string; worker: string })
+    expect(metas).toHaveLength(10)
+    expect(new Set(metas.map((m) => m.seed))).toEqual(new Set(['11']))
+    expect(metas.every((m) => /^\d+/.test(m.worker))).toBe(true)
+    // Each file's positions are 0…n-1, and match the order its tests logged.
+    for (const [file, count] of [['a', 6], ['b', 4]] as const) {
+      const own = result.log.filter((l) => l.startsWith(`${file} `))
+      const positions = own.map((l) => metas.find((m) => m.file === `${file}.test.ts` && l === `${file} ${m.name.replace(' > ', ' ')}`)!.index)
+      expect(positions).toEqual(Array.from({ length: count }, (_, i) => i))
+    }
+    const json = JSON.parse(readFileSync(join(project.dir, 'out.json'), 'utf8')) as { numPassedTests: number }
+    expect(json.numPassedTests).toBe(10)
   })
 })
 
