@@ -10,9 +10,9 @@
 // Steps: pick a seed from the ordering rule (src/order.ts) that puts the victim's file late and
 // the polluter's file before it, record that run with the plugin (it must fail with exactly the
 // victim), run `flakeseed bisect last --json --repeat 1` and check it names exactly the polluter.
-// `--repeat 1` because the victim is deterministic: the default `--repeat 3` re-runs the
-// "alone" check twice more and verifies the result twice, 4 probes that guard against flaky
-// victims and say nothing about the search.
+// `--repeat 1` because the victim is deterministic: the default `--repeat 3` runs the "alone"
+// check twice more and checks that the result holds up (3 runs with the polluter, 3 alone), 8
+// probes that guard against flaky victims and say nothing about the search.
 //
 // Target: probes to find the polluter ≤ ⌈log₂ n⌉ + 3 for n candidates (DESIGN.md, Bisection):
 // confirm, alone, the search. Once it is found, bisect spends one more probe asking whether a
@@ -85,7 +85,7 @@ export async function run({ log = console.log } = {}) {
   log(`  wall time ${fmtMs(bisect.ms)} (the whole command; ${(bisect.ms / finding.probes / 1000).toFixed(2)} s per probe)`)
   log(`  one-by-one (each candidate alone before the victim, in recorded order): ${position} probes to reach the polluter, ${n} in the worst case`)
   log(`  reproduce: ${finding.command}`)
-  // What the plain command costs: the default --repeat 3 repeats the alone check and verifies.
+  // What the plain command costs: the default --repeat 3 repeats the alone check and checks the result.
   const plain = bisectLast(dir, env, db, [])
   log(`flakeseed bisect last --json (default --repeat 3): ${plain.finding.probes} probes, ${fmtMs(plain.result.ms)}, same polluter`)
   return [

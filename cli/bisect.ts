@@ -177,7 +177,11 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
       for (const s of f.stateSetters) lines.push(`setter   ${s}`)
       break
     case 'independent':
-      lines.push(`class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`)
+      lines.push(
+        f.passingOrders
+          ? `class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`
+          : `class    independent: fails alone; no recorded run where it passed had earlier tests to try; not order-dependent as far as the history shows (${stats})`,
+      )
       break
     case 'nod':
       lines.push(`class    non-deterministic: the same order both passed and failed${f.failures ? ` (${f.failures.failed}/${f.failures.runs} failed)` : ''}; no test is to blame (${stats})`)

@@ -26,6 +26,8 @@ export interface Finding {
   failures?: { failed: number; runs: number }
   /** When every test of one describe pollutes alike, the describe (its hooks) is the cause. */
   describe?: string
+  /** A victim that fails alone: how many recorded passing orders were searched for state setters. */
+  passingOrders?: number
   /** Set when the search was interrupted: the smallest set found so far. */
   interrupted?: boolean
 }
@@ -180,24 +182,58 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     return finding
   }
 
+  /**
+   * With `repeat` > 1, a result is only taken once it holds up: the culprits with the victim
+   * give `target` every time, and the victim alone gives the other outcome every time. A victim
+   * that flips on its own (non-deterministic) rarely passes both; the runs are counted in
+   * `failures` when it does not.
+   */
+  const holdsUp = async (culprits: readonly Ordered[], target: Outcome) => {
+    const withCulprits = await tally(culprits, repeat)
+    const alone = await tally([], repeat)
+    const held = target === 'fail' ? withCulprits.failed === withCulprits.runs && alone.failed === 0 : withCulprits.failed === 0 && alone.failed === alone.runs
+    const failures = { failed: withCulprits.failed + alone.failed, runs: withCulprits.runs + alone.runs }
+    return { held, failures, aloneFlipped: alone.failed > 0 && alone.failed < alone.runs }
+  }
+
+  /**
+   * The search, then (repeat > 1) the check that its result holds up. One that does not may be a
+   * culprit that does not always show (a race, leaked async work): search once more, this time
+   * repeating every probe that misses the target, before calling the victim non-deterministic.
+   */
+  const searchFor = async (pool: readonly Ordered[], target: Outcome) => {
+    let search = await minimize(pool, run, target, { signal, onEvent })
+    if (search.aborted || repeat === 1) return { search, nod: undefined }
+    // Several culprits may be one culprit plus a test pinned because a probe missed once:
+    // each must still be needed when every miss is repeated.
+    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat }) : s)
+    search = await trim(search)
+    if (search.aborted) return { search, nod: undefined }
+    phase(target === 'fail' ? 'checking that the polluters hold up' : 'checking that the state setters hold up')
+    let check = await holdsUp(search.minimal, target)
+    if (check.held || signal?.aborted) return { search, nod: undefined }
+    if (!check.aloneFlipped) {
+      phase(`searching again, repeating each probe that misses up to ${repeat} times`)
+      search = await minimize(pool, run, target, { signal, onEvent, repeat })
+      if (!search.aborted) search = await trim(search)
+      if (search.aborted) return { search, nod: undefined }
+      check = await holdsUp(search.minimal, target)
+      if (check.held || signal?.aborted) return { search, nod: undefined }
+    }
+    return { search, nod: check.failures }
+  }
+
   if (!alone.failed) {
     // 3a. A victim: some earlier tests make it fail.
     phase(`searching ${candidates.length} earlier tests for what makes it fail`)
-    const search = await minimize(candidates, run, 'fail', { signal, onEvent })
+    const { search, nod } = await searchFor(candidates, 'fail')
     finding.kind = 'victim'
     finding.polluters = search.minimal.map(idOf)
-    if (search.aborted) {
+    if (search.aborted || signal?.aborted) {
       finding.interrupted = true
       return finding
     }
-    // A fixed order that fails only sometimes means the search may have chased noise.
-    if (repeat > 1) {
-      phase('verifying the polluters')
-      const verify = await tally(search.minimal, repeat - 1)
-      if (verify.failed < verify.runs) {
-        return { ...finding, kind: 'nod', polluters: [], failures: { failed: verify.failed + 1, runs: verify.runs + 1 } }
-      }
-    }
+    if (nod) return { ...finding, kind: 'nod', polluters: [], failures: nod }
     finding.probesToFind = finding.probes
     if (search.minimal.length === 1) finding.describe = await sharedDescribe(search.minimal[0]!, candidates, run)
     if (input.cleaners) finding.cleaners = await findCleaners(input, search.minimal, victimEntry, run, phase, onEvent)
@@ -205,16 +241,22 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   }
 
   // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass.
+  finding.passingOrders = 0
   for (const passing of input.passing) {
     const setters = earlierTests(passing.results, victim, passing.isolate)
     if (!setters.length) continue
+    finding.passingOrders++
     phase(`searching ${setters.length} tests of a passing order for what makes it pass`)
     if ((await run(setters)) !== 'pass') continue
-    const search = await minimize(setters, run, 'pass', { signal, onEvent })
+    const { search, nod } = await searchFor(setters, 'pass')
     finding.kind = 'brittle'
     finding.stateSetters = search.minimal.map(idOf)
+    if (search.aborted || signal?.aborted) {
+      finding.interrupted = true
+      return finding
+    }
+    if (nod) return { ...finding, kind: 'nod', stateSetters: [], failures: nod }
     finding.probesToFind = finding.probes
-    finding.interrupted = search.aborted || undefined
     return finding
   }
   finding.kind = 'independent'

@@ -125,6 +125,7 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
   if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
   if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
+  if (f?.kind === 'not-reproduced') return { class: 'non-deterministic', reason: 'bisect: the failing order passed when run again' }
 
   const byKey = new Map<string, { passed: number; failed: number }>()
   for (const x of o) {
@@ -142,6 +143,9 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   if (reproduced.length) {
     const n = reproduced.length
     return { class: 'order-dependent', reason: `${n} order${n === 1 ? '' : 's'} failed every time (${reproduced.reduce((s, t) => s + t.failed, 0)}×), others pass` }
+  }
+  if (f?.kind === 'independent') {
+    return { class: 'suspected-order-dependent', reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)' }
   }
   const commit = commitWithBoth(o)
   return {
@@ -198,6 +202,8 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
       if (row.finding?.command) return row.finding.command
       return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
     case 'suspected-order-dependent':
+      // Bisect already found no earlier test involved: see it fail alone instead of bisecting again.
+      if (row.finding?.kind === 'independent') return shellCommand(['npx', 'flakeseed', 'replay', String(row.run), '--only', row.test, ...extra])
       return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
     case 'non-deterministic':
       return shellCommand(['npx', 'flakeseed', 'replay', String(row.run), '--only', row.test, '--repeat', '20', ...extra])

@@ -255,6 +255,7 @@ describe('bisect', () => {
     record(project, failing)
     const finding = project.cliJson<Finding>(['bisect', 'last', '--cleaners'])
     expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [pollute], cleaners: [clean] })
+    expect(paste(project, finding.command).code).toBe(1)
   })
 
   test('a test that fails at random on one order is non-deterministic, never blamed on another test', () => {
@@ -277,6 +278,8 @@ describe('bisect', () => {
     expect(['nod', 'not-reproduced']).toContain(finding.kind)
     expect(finding.polluters).toEqual([])
     expect(finding.command).toContain('--repeat 20')
+    // 20 replays of the order: at least one fails (all pass with a chance of 0.6^20).
+    expect(paste(project, finding.command).code).toBe(1)
   })
 
   test('with reseedRandom, a test whose seeded draw fails is independent, with no polluter', () => {
@@ -297,6 +300,11 @@ describe('bisect', () => {
     record(project, String(seed)) // the same seed fails identically
     const finding = project.cliJson<Finding>(['bisect', 'last'])
     expect(finding).toMatchObject({ victim: draw, kind: 'independent', polluters: [], stateSetters: [] })
+    // Alone, under the run's seed, it fails again.
+    expect(finding.command).toBe(`npx flakeseed replay 2 --only '${draw}'`)
+    expect(paste(project, finding.command).code).toBe(1)
+    // Both recorded runs failed: there was no passing order to search, and the output says so.
+    expect(project.cli(['bisect', 'last']).stdout).toContain('no recorded run where it passed had earlier tests to try')
   })
 })
 

@@ -158,7 +158,19 @@ describe('classify', () => {
     const victim = { kind: 'victim', polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
     expect(classify(history(spec, { finding: victim }))).toEqual({ class: 'order-dependent', reason: 'polluted by test/a.test.ts > polluter' })
     expect(classify(history(spec, { finding: { ...victim, kind: 'nod', polluters: [] } })).class).toBe('non-deterministic')
-    expect(classify(history(spec, { finding: { ...victim, kind: 'independent', polluters: [] } })).class).toBe('suspected-order-dependent')
+    // Bisect found no earlier test involved: still suspected (other orders pass), but said so, and
+    // the next command shows it failing alone instead of bisecting again.
+    const independent = { ...victim, kind: 'independent', polluters: [] }
+    expect(classify(history(spec, { finding: independent }))).toEqual({
+      class: 'suspected-order-dependent',
+      reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)',
+    })
+    expect(nextCommand({ test: 'a > b', class: 'suspected-order-dependent', run: 5, finding: independent })).toBe(`npx flakeseed replay 5 --only 'a > b'`)
+    // The failing order passed when bisect ran it again: non-determinism, not order.
+    expect(classify(history(spec, { finding: { ...victim, kind: 'not-reproduced', polluters: [] } }))).toEqual({
+      class: 'non-deterministic',
+      reason: 'bisect: the failing order passed when run again',
+    })
   })
 })
 
