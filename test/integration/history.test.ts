@@ -262,6 +262,52 @@ describe('recording runs', () => {
   })
 })
 
+describe('what a run records about itself', () => {
+  test('CI provider and URL, shard, pool, isolation, retries, passed-after-retry, duration and worker', () => {
+    const project = createProject({
+      'vitest.config.ts': config('', `pool: 'threads', isolate: false, fileParallelism: false, retry: 2`),
+      'test/a.test.ts': [
+        `import { test } from 'vitest'`,
+        `let attempts = 0`,
+        `test('second time lucky', () => { if (++attempts < 2) throw new Error('first attempt') })`,
+        `test('slow', async () => { await new Promise((r) => setTimeout(r, 60)) })`,
+      ].join('\n'),
+      'test/b.test.ts': `import { test } from 'vitest'\ntest('b', () => {})\n`,
+    })
+    const env = { FLAKESEED_SEED: '5', GITLAB_CI: 'true', CI: 'true', CI_JOB_URL: 'https://gitlab.example/acme/shop/-/jobs/7' }
+    for (const shard of ['1/2', '2/2']) expect(project.vitest([`--shard=${shard}`], env).code).toBe(0)
+    const db = join(project.dir, '.flakeseed/history.db')
+    const runs = query<Record<string, unknown>>(db, 'SELECT * FROM runs ORDER BY id')
+    expect(runs.map((r) => r.shard)).toEqual(['1/2', '2/2'])
+    for (const run of runs) {
+      expect(run).toMatchObject({
+        status: 'passed',
+        seed: '5',
+        seed_source: 'env',
+        ci_provider: 'gitlab',
+        ci_url: 'https://gitlab.example/acme/shop/-/jobs/7',
+        pool: 'threads',
+        isolate: 0,
+        file_parallelism: 0,
+        platform: `${process.platform}-${process.arch}`,
+      })
+      expect(run.vitest_version).toMatch(/^\d+\.\d+\.\d+/)
+      expect(run.node_version).toBe(process.version)
+      expect(JSON.parse(run.argv as string)).toContain(`--shard=${run.shard}`)
+    }
+    const results = query<{ name: string; retries: number; flaky: number; duration_ms: number; worker: number | null; state: number }>(
+      db,
+      'SELECT t.name, r.retries, r.flaky, r.duration_ms, r.worker, r.state FROM results r JOIN tests t ON t.id = r.test_id',
+    )
+    const by = (name: string) => results.find((r) => r.name === name)!
+    expect(by('second time lucky')).toMatchObject({ retries: 1, flaky: 1, state: 0 })
+    expect(by('slow')).toMatchObject({ retries: 0, flaky: 0, state: 0 })
+    expect(by('slow').duration_ms).toBeGreaterThanOrEqual(50)
+    expect(results).toHaveLength(3)
+    for (const r of results) expect(r.worker).toEqual(expect.any(Number))
+  })
+})
+
 describe('killed and interrupted runs', () => {
   let project: Project
   beforeAll(() => {

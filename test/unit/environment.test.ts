@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { gitInfo } from '../../src/environment.js'
+import { ciInfo, gitInfo } from '../../src/environment.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -67,5 +67,29 @@ describe('gitInfo', () => {
     git('checkout', '-q', '--detach')
     const env = { GITHUB_ACTIONS: 'true', GITHUB_SHA: 'abc123', GITHUB_REF_TYPE: 'branch', GITHUB_REF_NAME: 'feature' }
     expect(await gitInfo(dir, env)).toEqual({ commitSha: 'abc123', branch: 'feature', dirty: false })
+  })
+})
+
+describe('ciInfo', () => {
+  test.each([
+    [
+      'GitHub Actions',
+      { GITHUB_ACTIONS: 'true', CI: 'true', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '42' },
+      { provider: 'github-actions', url: 'https://github.com/acme/shop/actions/runs/42' },
+    ],
+    ['GitLab', { GITLAB_CI: 'true', CI: 'true', CI_JOB_URL: 'https://gitlab.com/acme/shop/-/jobs/7' }, { provider: 'gitlab', url: 'https://gitlab.com/acme/shop/-/jobs/7' }],
+    ['CircleCI', { CIRCLECI: 'true', CI: 'true', CIRCLE_BUILD_URL: 'https://circleci.com/gh/acme/shop/9' }, { provider: 'circleci', url: 'https://circleci.com/gh/acme/shop/9' }],
+    ['Buildkite', { BUILDKITE: 'true', CI: 'true', BUILDKITE_BUILD_URL: 'https://buildkite.com/acme/shop/builds/3' }, { provider: 'buildkite', url: 'https://buildkite.com/acme/shop/builds/3' }],
+    ['Jenkins', { JENKINS_URL: 'https://ci.acme.dev/', BUILD_URL: 'https://ci.acme.dev/job/shop/5/' }, { provider: 'jenkins', url: 'https://ci.acme.dev/job/shop/5/' }],
+    [
+      'Azure Pipelines',
+      { TF_BUILD: 'True', SYSTEM_COLLECTIONURI: 'https://dev.azure.com/acme/', SYSTEM_TEAMPROJECT: 'shop', BUILD_BUILDID: '11' },
+      { provider: 'azure-pipelines', url: 'https://dev.azure.com/acme/shop/_build/results?buildId=11' },
+    ],
+    ['another CI', { CI: 'true' }, { provider: 'ci', url: null }],
+    ['a laptop', { CI: 'false' }, { provider: null, url: null }],
+    ['GitHub Actions without the URL parts', { GITHUB_ACTIONS: 'true' }, { provider: 'github-actions', url: null }],
+  ] as const)('%s', (_, env, expected) => {
+    expect(ciInfo(env)).toEqual(expected)
   })
 })
