@@ -38,6 +38,12 @@ export function oneLineErrors(command: Command): Command {
 }
 
 /** commander argument parser for a positive whole number. */
+/** A number of days above 0, fractions allowed (`0.5` is twelve hours). */
+export function positiveDays(value: string): number {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of days above 0')
+  return Number(value)
+}
+
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
   return Number(value)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { Store } from '../src/store/index.js'
 import { pruneStore } from '../src/store/prune.js'
-import { dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
+import { dbPath, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   keep?: number
@@ -13,7 +13,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .command('prune')
     .description('delete old runs with their results and findings, then VACUUM; runs still recording stay')
     .option('--keep <n>', 'keep the newest N runs (the shards of one build count as one run) and the replays since', positiveInt)
-    .option('--older-than <days>', 'delete runs that started more than DAYS days ago', positiveInt)
+    .option('--older-than <days>', 'delete runs that started more than DAYS days ago (fractions allowed)', positiveDays)
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
     .action((options: Options) => action(() => prune(options)))

@@ -416,21 +416,57 @@ describe('prune', () => {
     }
   })
 
-  test('--older-than DAYS drops old runs and never a run a live process is still recording', () => {
+  test('--older-than DAYS drops old runs and never a run a live process is still recording', async () => {
     const project = shardSuite()
+    project.write({
+      // Holds its run open until the test writes `release`.
+      'test/wait.test.ts': [
+        `import { existsSync } from 'node:fs'`,
+        `import { test } from 'vitest'`,
+        `test('waits', async () => { while (process.env.WAIT && !existsSync('release')) await new Promise((r) => setTimeout(r, 50)) }, 120_000)`,
+      ].join('\n'),
+    })
     for (let i = 1; i <= 3; i++) expect(project.vitest([], { FLAKESEED_SEED: String(i) }).code).toBe(1)
     const path = join(project.dir, '.flakeseed/history.db')
     const db = new Database(path)
-    // Age every run by ten days; make run 1 look like it is still being recorded by this process.
+    // Age the finished runs by ten days; run 3 looks unfinished, its pid now this test's
+    // worker, a process that started long after the run: the recorder is gone (a reused pid).
     db.prepare('UPDATE runs SET started_at = started_at - 10 * 86400000').run()
-    db.prepare(`UPDATE runs SET status = 'running', pid = ?, host = (SELECT host FROM runs WHERE id = 2) WHERE id = 1`).run(process.pid)
+    db.prepare(`UPDATE runs SET status = 'running', pid = ? WHERE id = 3`).run(process.pid)
     db.close()
-    const result = project.cli(['prune', '--older-than', '7'])
-    expect(result.code, result.output).toBe(0)
-    expect(result.stdout).toMatch(/^pruned 2 runs .*; 1 run kept$/m)
-    expect(result.stdout).toMatch(/^kept 1 run still being recorded$/m)
-    expect(project.cliJson<Array<{ id: number }>>(['runs']).map((r) => r.id)).toEqual([1])
+
+    // Run 4 is being recorded right now.
+    const live = project.spawnVitest([], { FLAKESEED_SEED: '4', WAIT: '1' })
+    const liveExit = new Promise<number | null>((done) => live.on('exit', (code) => done(code)))
+    try {
+      const started = Date.now()
+      const running = () => {
+        const check = new Database(path, { readonly: true })
+        try {
+          return check.prepare(`SELECT count(*) FROM runs WHERE id = 4 AND status = 'running'`).pluck().get() === 1
+        } finally {
+          check.close()
+        }
+      }
+      while (!running() && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100))
+      expect(running()).toBe(true)
+      await new Promise((r) => setTimeout(r, 1500))
+      // 0.00001 days is under a second: every run qualifies by age, the live one included.
+      const result = project.cli(['prune', '--older-than', '0.00001'])
+      expect(result.code, result.output).toBe(0)
+      expect(result.stdout).toMatch(/^pruned 3 runs .*; 1 run kept$/m)
+      expect(result.stdout).toMatch(/^kept 1 run still being recorded$/m)
+    } finally {
+      project.write({ release: '' })
+    }
+    expect(await liveExit).toBe(1) // f3 fails on purpose
+    const runs = project.cliJson<Array<{ id: number; status: string; passed: number }>>(['runs'])
+    expect(runs.map((r) => [r.id, r.status])).toEqual([[4, 'failed']])
+    expect(runs[0]!.passed).toBeGreaterThan(30)
     expect(project.cli(['prune', '--older-than', '30']).stdout).toMatch(/^pruned 0 runs/m)
+    const bad = project.cli(['prune', '--older-than', '-1'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
   })
 })
 

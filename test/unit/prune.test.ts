@@ -52,3 +52,23 @@ describe('pruneStore --keep', () => {
     s.close()
   })
 })
+
+describe('a run still marked running', () => {
+  function begin(s: Store, startedAt: number): number {
+    return s.beginRun({
+      uuid: `running-${startedAt}`, kind: 'run', startedAt, seed: '1', seedSource: 'env', commitSha: 'c', branch: null, dirty: null,
+      ciProvider: null, ciUrl: null, shard: null, pool: null, isolate: null, fileParallelism: null, vitestVersion: null, nodeVersion: 'v20',
+      flakeseedVersion: '0', platform: 'linux', argv: '[]', root: '/', config: null,
+    })
+  }
+
+  test('is running while its process lives, and crashed once its pid belongs to a later process', () => {
+    const s = store()
+    // This process recorded both; it started before `now` but long after an hour ago.
+    const now = begin(s, Date.now())
+    const hourAgo = begin(s, Date.now() - 3600_000)
+    expect(s.resolveRun(String(now)).status).toBe('running')
+    expect(s.resolveRun(String(hourAgo)).status).toBe(process.platform === 'linux' ? 'crashed' : 'running')
+    s.close()
+  })
+})
