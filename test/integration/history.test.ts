@@ -1,12 +1,13 @@
 // History in SQLite, end to end: real Vitest runs fixture projects with the plugin, and the tests
 // assert what a user sees: the rows in the DB, `flakeseed runs|show|history` output and exit codes,
 // and Vitest's own exit code, including when the DB cannot be used or Vitest is killed.
-import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { whileUnwritable } from '../helpers/files.js'
 import { config, createProject, type Project } from '../helpers/project.js'
 import { sortByKey, testId } from '../../src/order.js'
 
@@ -446,28 +447,13 @@ describe('a DB that cannot be used never changes the run', () => {
 
   test('a read-only DB file', () => {
     const path = copyOfBase('readonly.db')
-    chmodSync(path, 0o444)
-    // Root ignores file modes: make the file immutable too, and check it really is unwritable.
-    const writable = () => {
-      try {
-        closeSync(openSync(path, 'r+'))
-        return true
-      } catch {
-        return false
-      }
-    }
-    const immutable = writable() && spawnSync('chattr', ['+i', path]).status === 0
-    try {
-      expect(writable(), 'could not make the DB file unwritable (chmod 444, chattr +i)').toBe(false)
+    whileUnwritable(path, () => {
       const bytes = readFileSync(path)
       expectUnchangedRuns('readonly.db', /readonly\.db is not writable/)
       expect(readFileSync(path).equals(bytes)).toBe(true)
       // The CLI still reads it.
       expect(project.cliJson<RunJson[]>(['runs'], { FLAKESEED_DB: 'readonly.db' })).toHaveLength(1)
-    } finally {
-      // An immutable file would outlive the sandbox's removal.
-      if (immutable) spawnSync('chattr', ['-i', path])
-    }
+    })
   })
 
   test('a DB locked by another writer for longer than the busy timeout', async () => {

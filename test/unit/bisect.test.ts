@@ -1,23 +1,12 @@
 import { describe, test, expect } from 'vitest'
 import { minimize, type BisectEvent, type Outcome, type Probe } from '../../src/analysis/bisect.js'
+import { prng } from '../helpers/files.js'
 
 // Candidates are their own original positions, so "kept in original relative order" is simply
 // "ascending" and a culprit set is a sorted list of indices.
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 const opposite = (outcome: Outcome): Outcome => (outcome === 'fail' ? 'pass' : 'fail')
 const bound = (n: number) => Math.ceil(Math.log2(n)) + 3
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same noise on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The victim shows `target` when every culprit ran before it, like rspec's fake runner. Also

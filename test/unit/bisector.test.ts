@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest'
 import { bisect, type Finding, type Ordered } from '../../src/bisector.js'
 import type { Plan } from '../../src/order.js'
+import { prng } from '../helpers/files.js'
 
 const FILE = 'test/x.test.ts'
 const VICTIM = `${FILE} > victim`
@@ -15,18 +16,6 @@ function order(n: number): Ordered[] {
   const tests: Ordered[] = Array.from({ length: n }, (_, i) => ({ project: '', file: FILE, name: `t${i}`, fileIndex: 0, testIndex: i, worker: null, state: 'passed' }))
   tests.push({ project: '', file: FILE, name: 'victim', fileIndex: 0, testIndex: n, worker: null, state: 'failed' })
   return tests
-}
-
-/** mulberry32: the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Runs `bisect` with the victim failing when `fails(names before it)` says so. */
