@@ -80,6 +80,8 @@ export class FlakeseedReporter implements Reporter {
     if (this.runId !== undefined) parts.push(`run ${this.runId}`)
     if (projects > 1) parts.push(`${projects} projects`)
     parts.push(`${files} file${files === 1 ? '' : 's'} ${this.session.plan ? 'in replay order' : 'shuffled'}`)
+    // Here too, not only at the end: a CI job killed by its timeout never prints the end.
+    if (this.runId !== undefined && this.session.kind === 'run') parts.push(`replay: npx flakeseed replay ${this.runId}${this.dbArgument()}`)
     this.vitest.logger.log(parts.join(' · '))
     for (const warning of warnings) this.vitest.logger.warn(warning)
   }

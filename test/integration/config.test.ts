@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest'
 import { createProject, testFile, type Files, type Project } from '../helpers/project.js'
 
 const IMPORTS = `import { defineConfig, mergeConfig } from 'vitest/config'\nimport flakeseed from 'flakeseed'\n`
-const SEED_LINE = /^flakeseed seed (\S+) · .*shuffled$/m
+const SEED_LINE = /^flakeseed seed (\S+) · .*shuffled( · replay: npx flakeseed replay \d+)?$/m
 
 /** Two packages whose test files have the same names: `packages/a/test/x.test.ts`, `packages/b/test/x.test.ts`… */
 function packages(): Files {
@@ -73,7 +73,7 @@ describe('inline projects without extends', () => {
 
   test('both projects are shuffled in seeded order: the same seed repeats, another differs', () => {
     const { first, second } = twoSeeds(project)
-    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run \d+ · 2 projects · 4 files shuffled$/m)
+    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run (\d+) · 2 projects · 4 files shuffled · replay: npx flakeseed replay \1$/m)
     expect(run(project, '1183').log).toEqual(first.log)
     expectShuffledInsideFiles(first.log, second.log)
     expect(first.output).not.toMatch(/runs without flakeseed/)
@@ -114,7 +114,7 @@ describe('inline projects without extends', () => {
   test('--project keeps only that project, still in seeded order', () => {
     const { first } = twoSeeds(project, ['--project', 'b'], 10)
     expect(first.log.every((line) => line.startsWith('b/'))).toBe(true)
-    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run \d+ · 2 files shuffled$/m)
+    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run (\d+) · 2 files shuffled · replay: npx flakeseed replay \1$/m)
   })
 })
 
@@ -149,7 +149,7 @@ describe('projects that load the root config or their own', () => {
       'packages/a/vitest.config.ts': packageConfig,
     })
     const { first, second } = twoSeeds(project)
-    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run 1 · 2 projects · 4 files shuffled$/m)
+    expect(first.stdout).toMatch(/^flakeseed seed 1183 · run 1 · 2 projects · 4 files shuffled · replay: npx flakeseed replay 1$/m)
     expectShuffledInsideFiles(first.log, second.log)
     expect(first.output).not.toMatch(/runs without flakeseed|Running tests with seed/)
 

@@ -308,7 +308,7 @@ describe('two Vitest projects in one DB', () => {
       return order.indexOf('d > polluter') < order.indexOf('d > victim')
     })!
     const result = project.vitest([], { FLAKESEED_SEED: seed })
-    expect(result.stdout).toMatch(new RegExp(`^flakeseed seed ${seed} · run 1 · 2 projects · 4 files shuffled$`, 'm'))
+    expect(result.stdout).toMatch(new RegExp(`^flakeseed seed ${seed} · run 1 · 2 projects · 4 files shuffled · replay: npx flakeseed replay 1$`, 'm'))
     const show = project.cliJson<ShowJson>(['show', 'last'])
     const ids = [...outcomes(show).keys()]
     expect(ids).toHaveLength(28)
