@@ -22,7 +22,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .description('find the minimal set of earlier tests that makes a failing test fail (or, for a brittle test, pass)')
     .argument('[run]', 'run id, or last (default: last)')
     .option('--test <test>', 'the failing test to explain (default: each failing test of the run)')
-    .option('--repeat <k>', 'runs per check; above 1, a test that flips on one fixed order is reported as non-deterministic', positiveInt, 3)
+    .option('--repeat <k>', 'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)', positiveInt, 3)
     .option('--cleaners', 'also find tests that undo the pollution (among those between polluter and victim in a passing run)')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
