@@ -1,13 +1,16 @@
 import type { Command } from 'commander'
-import { bisect, idOf, type BisectProgress, type Finding, type Ordered } from '../src/bisector.js'
+import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
+import { NOD_REPEAT, replayCommand } from '../src/commands.js'
+import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
+import { FlakeseedError } from '../src/errors.js'
 import { PlanExecutor } from '../src/execute.js'
-import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
-import { shellCommand } from '../src/quote.js'
-import { location, recordedOrder, selectTests } from '../src/replay.js'
-import { Store, type RunRow } from '../src/store/index.js'
+import type { Finding, RecordedTest } from '../src/model.js'
+import { idOf } from '../src/names.js'
+import { location, recordedOrder, selectTests } from '../src/selection.js'
 import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
+import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
@@ -22,7 +25,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .description('find the minimal set of earlier tests that makes a failing test fail (or, for a brittle test, pass)')
     .argument('[run]', 'run id, or last (default: last)')
     .option('--test <test>', 'the failing test to explain (default: each failing test of the run)')
-    .option('--repeat <k>', 'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)', positiveInt, 3)
+    .option('--repeat <k>', 'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)', positiveInt, DEFAULT_BISECT_REPEAT)
     .option('--cleaners', 'also find tests that undo the pollution (among those between polluter and victim in a passing run)')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
@@ -34,8 +37,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const store = openStore(options)
   let run
   /** Each victim with the recorded order it failed in: its own shard's, for a sharded run. */
-  const jobs: Array<{ victim: Ordered; run: RunRow; order: Ordered[] }> = []
-  const passingRuns = new Map<string, Array<{ results: Ordered[]; isolate: boolean }>>()
+  const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
+  const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()
   try {
     run = store.resolveRun(ref)
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
@@ -139,7 +142,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   return code
 }
 
-function hasTest(order: Ordered[], test: string): boolean {
+function hasTest(order: RecordedTest[], test: string): boolean {
   try {
     return selectTests(order, [test]).length > 0
   } catch {
@@ -147,15 +150,14 @@ function hasTest(order: Ordered[], test: string): boolean {
   }
 }
 
-/** The one command that shows the failure again, every word shell-quoted. */
+/** The one command that shows the failure again. */
 function reproduce(runId: number, f: Finding, options: Options): string {
-  const words = ['npx', 'flakeseed', 'replay', String(runId)]
-  if (f.kind === 'victim') words.push('--only', ...f.polluters, f.victim)
-  else words.push('--only', f.victim)
-  if (f.kind === 'nod' || f.kind === 'not-reproduced') words.push('--repeat', '20')
-  if (options.db && options.db !== DEFAULT_DB) words.push('--db', options.db)
-  if (options.config) words.push('--config', options.config)
-  return shellCommand(words)
+  return replayCommand(runId, {
+    only: f.kind === 'victim' ? [...f.polluters, f.victim] : [f.victim],
+    repeat: f.kind === 'nod' || f.kind === 'not-reproduced' ? NOD_REPEAT : undefined,
+    db: dbWords(options),
+    config: options.config,
+  })
 }
 
 function describeFinding(f: Finding & { command: string; seconds: number }): string {

@@ -1,7 +1,9 @@
 // What every command shares: where the DB is, how errors and JSON leave the process.
 import { resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
-import { DEFAULT_DB, FlakeseedError } from '../src/options.js'
+import { dbWords as commandDbWords } from '../src/commands.js'
+import { DEFAULT_DB } from '../src/defaults.js'
+import { FlakeseedError } from '../src/errors.js'
 import { Store } from '../src/store/index.js'
 
 export interface CommonOptions {
@@ -13,6 +15,11 @@ export const EXIT = { ok: 0, found: 1, usage: 2 } as const
 
 export function dbPath(options: CommonOptions): string {
   return resolve(options.db ?? (process.env.FLAKESEED_DB || DEFAULT_DB))
+}
+
+/** `--db PATH` for the commands a command prints: the DB it read, unless that is the default one. */
+export function dbWords(options: CommonOptions): string[] {
+  return commandDbWords(options.db)
 }
 
 export function openStore(options: CommonOptions): Store {
@@ -37,16 +44,23 @@ export function oneLineErrors(command: Command): Command {
   })
 }
 
-/** commander argument parser for a positive whole number. */
 /** A number of days above 0, fractions allowed (`0.5` is twelve hours). */
 export function positiveDays(value: string): number {
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of days above 0')
   return Number(value)
 }
 
+/** commander argument parser for a positive whole number. */
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
   return Number(value)
+}
+
+/** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */
+export function parseSince(value: string): number {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
+  if (Number.isNaN(ms)) throw new FlakeseedError(`flakeseed: --since "${value}" is not a date (use YYYY-MM-DD or an ISO date-time)`)
+  return ms
 }
 
 /** Errors the user can act on print as one line; anything else is a bug and keeps its stack. */
@@ -66,10 +80,6 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   return rows
     .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n')
-}
-
-export function shortSha(sha: string | null): string {
-  return sha ? sha.slice(0, 8) : '-'
 }
 
 export function localTime(iso: string): string {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
-import { analyse, type FlakyRow } from '../src/analysis/flakiness.js'
-import { DEFAULT_DB } from '../src/options.js'
-import { flakyWindow, parseSince } from '../src/store/flaky.js'
-import { openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
+import { DEFAULT_WINDOW } from '../src/defaults.js'
+import { percent, plural, shortSha } from '../src/format.js'
+import { flakyWindow } from '../src/store/flaky.js'
+import { dbWords, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   window?: number
@@ -15,7 +16,7 @@ const WIDTH = 80
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
   program.command('flaky')
     .description('tests with mixed outcomes in recent runs: fail rate, flip rate, entropy, seeds, class, next command')
-    .option('--window <n>', 'the newest n runs, the shards of one build counting as one (default 100; all runs since --since when only that is given)', positiveInt)
+    .option('--window <n>', `the newest n runs, the shards of one build counting as one (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`, positiveInt)
     .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
     .option('--branch <name>', 'only runs on this branch')
     .option('--db <path>', 'history database')
@@ -23,21 +24,16 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .action((options: Options) => action(() => flaky(options)))
 }
 
-/** `--db` as given, for the commands a row suggests (the default DB needs no flag). */
-export function dbWords(options: CommonOptions): string[] {
-  return options.db && options.db !== DEFAULT_DB ? ['--db', options.db] : []
-}
-
 export function flaky(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
   const store = openStore(options)
   let window
   try {
-    window = flakyWindow(store, { window: options.window, since, branch: options.branch })
+    window = flakyWindow(store, { window: options.window, since, branch: options.branch, orderKeys: executionKeys })
   } finally {
     store.close()
   }
-  const rows = analyse(window.histories, { extra: dbWords(options) })
+  const rows = analyse(window.histories, { db: dbWords(options) })
   if (options.json) {
     printJson(rows.map(toJson))
     return 0
@@ -49,17 +45,17 @@ export function flaky(options: Options): number {
   }
   const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
   const span = runs.length === 1 ? `run ${runs[0]!.id}` : `runs ${runs[0]!.id}–${runs.at(-1)!.id}`
-  const scope = `${runs.length} run${runs.length === 1 ? '' : 's'} (${span}${commits ? `, ${commits} commit${commits === 1 ? '' : 's'}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
+  const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
   if (!rows.length) {
     console.log(`no flaky tests in the last ${scope}`)
     return 0
   }
-  console.log(`${rows.length} flaky test${rows.length === 1 ? '' : 's'} in the last ${scope}, most disruptive first\n`)
+  console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first\n`)
   console.log(formatTable(rows))
   return 0
 }
 
-/** The JSON DESIGN.md gives, plus what the table shows. */
+/** The JSON docs/ARCHITECTURE.md gives, plus what the table shows. */
 function toJson(r: FlakyRow) {
   return {
     test: r.test,
@@ -130,8 +126,4 @@ function seeds(label: string, list: readonly string[], room: number): string {
     text += ` ${seed}`
   }
   return text
-}
-
-function percent(x: number): string {
-  return `${Math.round(x * 100)}%`
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
-import { FlakeseedError } from '../src/options.js'
-import { testId } from '../src/order.js'
-import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+import { FlakeseedError } from '../src/errors.js'
+import { shortSha } from '../src/format.js'
+import { testId } from '../src/names.js'
+import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   limit: number

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { mergeDatabases } from '../src/store/merge.js'
+import { plural } from '../src/format.js'
 import { printJson } from './common.js'
 
 interface Options {
@@ -23,7 +24,6 @@ export function merge(dbs: string[], options: Options): number {
     printJson(summary)
     return 0
   }
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
   console.log(
     `merged ${plural(summary.sources, 'database')} into ${options.into}: ${plural(summary.runsAdded, 'run')} added, ` +
       `${summary.runsSkipped} already there, ${plural(summary.resultsAdded, 'result')} added` +

@@ -1,15 +1,14 @@
 import type { Command } from 'commander'
+import { replayCommand } from '../src/commands.js'
+import { FlakeseedError } from '../src/errors.js'
 import { PlanExecutor } from '../src/execute.js'
-import { FlakeseedError } from '../src/options.js'
-import { planOf, type Finding } from '../src/bisector.js'
-import { shellCommand } from '../src/quote.js'
+import type { Finding } from '../src/model.js'
+import type { Plan } from '../src/order.js'
+import { location, planOf, recordedOrder, selectTests } from '../src/selection.js'
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
-import { location, recordedOrder, selectTests } from '../src/replay.js'
-import type { Plan } from '../src/order.js'
 import { logicalRun } from '../src/store/shards.js'
-import { dbWords } from './flaky.js'
-import { dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   seed?: string
@@ -132,7 +131,7 @@ function saveNod(options: Options, runId: number, tallies: readonly Tally[]): vo
     const store = Store.open(dbPath(options))
     try {
       for (const t of tallies) {
-        const command = shellCommand(['npx', 'flakeseed', 'replay', String(runId), '--only', t.test, '--repeat', String(options.repeat), ...dbWords(options)])
+        const command = replayCommand(runId, { only: [t.test], repeat: options.repeat, db: dbWords(options) })
         const finding: Finding = { victim: t.test, kind: 'nod', polluters: [], stateSetters: [], cleaners: [], probes: t.runs, failures: { failed: t.failures, runs: t.runs } }
         saveFinding(store, runId, finding, command)
       }

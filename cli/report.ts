@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { FlakeseedError } from '../src/options.js'
-import { reportData } from '../src/report/data.js'
-import { renderReport } from '../src/report/html.js'
-import { parseSince } from '../src/store/flaky.js'
-import { openStore, positiveInt, printJson, type CommonOptions } from './common.js'
-import { dbWords } from './flaky.js'
+import { DEFAULT_WINDOW } from '../src/defaults.js'
+import { FlakeseedError } from '../src/errors.js'
+import { plural } from '../src/format.js'
+import { reportData } from '../src/html-report/data.js'
+import { renderReport } from '../src/html-report/render.js'
+import { dbWords, openStore, parseSince, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   html?: string
@@ -19,7 +19,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
   program.command('report')
     .description('write a self-contained HTML report: suite health over time, flakiest tests with their timelines, details')
     .requiredOption('--html <file>', 'the HTML file to write')
-    .option('--window <n>', 'the newest n runs (default 100; all runs since --since when only that is given)', positiveInt)
+    .option('--window <n>', `the newest n runs (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`, positiveInt)
     .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
     .option('--branch <name>', 'only runs on this branch')
     .option('--db <path>', 'history database')
@@ -32,7 +32,7 @@ export function report(options: Options): number {
   const store = openStore(options)
   let data
   try {
-    data = reportData(store, { window: options.window, since, branch: options.branch, extra: dbWords(options) })
+    data = reportData(store, { window: options.window, since, branch: options.branch, db: dbWords(options) })
   } finally {
     store.close()
   }
@@ -51,8 +51,4 @@ export function report(options: Options): number {
     console.log(`flakeseed report: ${plural(data.runs.length, 'run')}, ${plural(data.tests.length, 'flaky test')} → ${shown.startsWith('..') ? file : shown}`)
   }
   return 0
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
+import { shortSha } from '../src/format.js'
 import { listLogicalRuns } from '../src/store/shards.js'
-import { localTime, openStore, positiveInt, printJson, shortSha, table, type CommonOptions } from './common.js'
+import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   limit: number

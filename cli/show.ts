@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
-import { fileId, testId } from '../src/order.js'
+import { shortSha } from '../src/format.js'
+import { fileId, testId } from '../src/names.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { localTime, openStore, printJson, shortSha, type CommonOptions } from './common.js'
+import { localTime, openStore, printJson, type CommonOptions } from './common.js'
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
   program.command('show')

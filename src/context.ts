@@ -11,8 +11,6 @@ export interface WorkerContext {
   breadcrumbs?: string
 }
 
-export const PROVIDE_KEY = 'flakeseed'
-
 declare module 'vitest' {
   export interface ProvidedContext {
     flakeseed: WorkerContext

@@ -1,15 +1,15 @@
 // Runs Vitest in this process on exact plans: the engine behind `replay` and `bisect`. One
 // Vitest instance serves every run, so a bisect probe costs a fresh worker, not a fresh Vitest
-// (DESIGN.md measured 0.4–0.8 s against 1.2–2.3 s for spawning `vitest run`).
+// (0.4–0.8 s measured against 1.2–2.3 s for spawning `vitest run`: docs/ARCHITECTURE.md).
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { TestModule, TestSpecification, Vitest } from 'vitest/node'
-import { nameOf } from '../reporter/index.js'
-import { FlakeseedError } from './options.js'
-import { disambiguate, fileId, testId, toPosix, type Plan } from './order.js'
-import { specId } from './spec.js'
+import type { TestSpecification, Vitest } from 'vitest/node'
+import { FlakeseedError } from './errors.js'
+import type { TestState } from './model.js'
+import { fileId, moduleTests, testId, toPosix, toState } from './names.js'
+import type { Plan } from './order.js'
 import { setControl, type RunKind, type Session } from './session.js'
-import type { TestState } from './store/index.js'
+import { specId } from './spec.js'
 
 export interface ExecuteOptions {
   /** Project root (where the recorded run ran). */
@@ -114,10 +114,12 @@ export class PlanExecutor {
       if (!ran.has(module.moduleId)) continue
       const moduleErrors = module.errors()
       if (moduleErrors.length && ![...module.children.allTests()].length) unhandled += moduleErrors.length
-      for (const [id, test] of moduleTests(module)) {
+      const file = toPosix(module.relativeModuleId)
+      for (const { name, test } of moduleTests(module)) {
         const r = test.result()
-        const state: TestState | undefined = r.state === 'passed' ? 'passed' : r.state === 'failed' ? 'failed' : r.state === 'skipped' ? 'skipped' : undefined
+        const state = toState(r.state)
         if (!state) continue
+        const id = testId(module.project.name, file, name)
         states.set(id, state)
         if (state === 'failed') errors.set(id, (r.errors?.[0]?.message ?? '').split('\n')[0] ?? '')
       }
@@ -129,12 +131,4 @@ export class PlanExecutor {
   async close(): Promise<void> {
     await this.vitest.close()
   }
-}
-
-/** Each test of a module under its flakeseed id, repeated names disambiguated as recorded. */
-function moduleTests(module: TestModule): Array<[string, import('vitest/node').TestCase]> {
-  const tests = [...module.children.allTests()]
-  const names = disambiguate(tests.map(nameOf))
-  const file = toPosix(module.relativeModuleId)
-  return tests.map((test, i) => [testId(module.project.name, file, names[i]!), test])
 }

@@ -8,14 +8,14 @@ import type { Plugin } from 'vitest/config'
 import { BaseSequencer, type Reporter, type TestProject, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
 import { FlakeseedReporter } from '../reporter/index.js'
 import type { WorkerContext } from './context.js'
-import { fileId } from './order.js'
+import { fileId } from './names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
 import { getControl, type Session } from './session.js'
 
 export type { FlakeseedOptions, SeedOption } from './options.js'
-export { FlakeseedError } from './options.js'
+export { FlakeseedError } from './errors.js'
 export type { Plan, PlanFile } from './order.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
@@ -174,7 +174,7 @@ function provideContext(session: Session, project: TestProject): void {
 }
 
 /** The plan's files of one project, keyed by absolute path as the worker sees them. */
-export function workerPlan(session: Session, project: TestProject): Record<string, string[]> {
+function workerPlan(session: Session, project: TestProject): Record<string, string[]> {
   const plan: Record<string, string[]> = {}
   for (const f of session.plan?.files ?? []) {
     if (fileId(f.project, f.file) !== fileId(project.name, f.file)) continue

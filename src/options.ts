@@ -1,7 +1,9 @@
 // Plugin options: defaults, environment overrides and validation. A mistake in the config is a
 // FlakeseedError whose message names the option, thrown while Vitest loads the config.
 import { randomInt } from 'node:crypto'
+import { DEFAULT_DB } from './defaults.js'
 import { currentCommit } from './environment.js'
+import { FlakeseedError } from './errors.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -29,12 +31,6 @@ export interface ResolvedOptions {
 
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
-/** An error the user caused and can fix: shown as one line, never with a stack. */
-export class FlakeseedError extends Error {
-  override name = 'FlakeseedError'
-}
-
-export const DEFAULT_DB = '.flakeseed/history.db'
 const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db']
 
 export function resolveOptions(input: unknown): ResolvedOptions {

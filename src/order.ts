@@ -14,27 +14,9 @@
 // distribution tests in test/unit/order.test.ts.
 import tychei from 'seedrandom/lib/tychei.js'
 
-/** Separates a test's file from its describe chain and title in ids and names. */
-export const NAME_SEPARATOR = ' > '
-
 /** A position in [0, 1) that depends only on the seed and the id. */
 export function orderKey(seed: string, id: string): number {
   return tychei(`${seed}\u0000${id}`).double()
-}
-
-/** `file` for the default project, `project:file` for a named one. */
-export function fileId(project: string, file: string): string {
-  return project ? `${project}:${file}` : file
-}
-
-/** The id a user sees and passes to `--test`/`--only`: `[project:]file > describe > test`. */
-export function testId(project: string, file: string, name: string): string {
-  return `${fileId(project, file)}${NAME_SEPARATOR}${name}`
-}
-
-/** Windows and POSIX paths give one file id. */
-export function toPosix(path: string): string {
-  return path.replace(/\\/g, '/')
 }
 
 /**
@@ -48,19 +30,6 @@ export function sortByKey<T>(items: readonly T[], seed: string, idOf: (item: T) 
   })
   keyed.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return keyed.map((k) => k.item)
-}
-
-/**
- * Gives repeated names in one file the suffixes ` (2)`, ` (3)`… in declaration order, so
- * every test of a file has its own id.
- */
-export function disambiguate(names: readonly string[]): string[] {
-  const seen = new Map<string, number>()
-  return names.map((name) => {
-    const count = (seen.get(name) ?? 0) + 1
-    seen.set(name, count)
-    return count === 1 ? name : `${name} (${count})`
-  })
 }
 
 /**
@@ -85,19 +54,4 @@ export interface PlanFile {
   file: string
   /** Test names (describe chain and title joined by ` > `), in the order to run them. */
   tests: string[]
-}
-
-/** A plan restricted to the given test ids, keeping the plan's order; empty files are dropped. */
-export function restrictPlan(plan: Plan, keep: (id: string) => boolean): Plan {
-  const files: PlanFile[] = []
-  for (const f of plan.files) {
-    const tests = f.tests.filter((name) => keep(testId(f.project, f.file, name)))
-    if (tests.length) files.push({ ...f, tests })
-  }
-  return { files }
-}
-
-/** Every test id of a plan, in plan order. */
-export function planTestIds(plan: Plan): string[] {
-  return plan.files.flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)))
 }

@@ -9,7 +9,7 @@
 import { relative } from 'node:path'
 import type { Plugin } from 'vitest/config'
 import { BaseSequencer, version as vitestVersion, type TestProject, type TestSequencer, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
-import { toPosix } from './order.js'
+import { toPosix } from './names.js'
 
 export const PLUGIN_NAME = 'flakeseed'
 

@@ -2,12 +2,14 @@
 // It orders the children of every suite by the seeded key (or by a plan), reseeds Math.random
 // per test, and leaves each test's execution position in `task.meta` for the reporter.
 //
-// Loaded in every worker, so it imports only Vitest itself and the pure ordering rule.
-import { ftruncateSync, openSync, writeSync } from 'node:fs'
+// Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
+// and the breadcrumb writer.
 import { threadId } from 'node:worker_threads'
 import { TestRunner, inject } from 'vitest'
-import { disambiguate, NAME_SEPARATOR, orderKey, randomFor, testId } from './order.js'
+import { BreadcrumbWriter } from './breadcrumbs.js'
 import type { WorkerContext } from './context.js'
+import { disambiguate, NAME_SEPARATOR, testId } from './names.js'
+import { orderKey, randomFor } from './order.js'
 
 // Structural views of Vitest's task tree: the fields this runner reads, in both Vitest 4 and 5.
 interface Task {
@@ -37,6 +39,7 @@ export interface TestMeta {
 }
 
 const META_KEY = 'flakeseed'
+const BASE_AFTER_RETRY = (TestRunner.prototype as { onAfterRetryTask?: (...args: unknown[]) => unknown }).onAfterRetryTask
 /** Math.random as the worker started: the runner loads before any setup or test file. */
 const NATIVE_RANDOM = Math.random
 const NEVER = /(?!)/
@@ -59,9 +62,7 @@ function withProbeSignals(ctx: WorkerContext | undefined): WorkerContext | undef
 export default class FlakeseedRunner extends TestRunner {
   private readonly flakeseed: WorkerContext | undefined = withProbeSignals(readContext())
   private readonly ownPattern = (this.config as { testNamePattern?: RegExp }).testNamePattern
-  private breadcrumb: number | undefined
-  private breadcrumbFile: string | undefined
-  private breadcrumbPos = 0
+  private readonly breadcrumbs = this.flakeseed?.breadcrumbs ? new BreadcrumbWriter(this.flakeseed.breadcrumbs, WORKER) : undefined
   private randomDepth = 0
   private originalRandom = Math.random
 
@@ -86,7 +87,9 @@ export default class FlakeseedRunner extends TestRunner {
   override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): void {
     const ctx = this.flakeseed
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
-    if (ctx) this.dropBreadcrumb(test as unknown as Task, meta)
+    // Synchronous, so it survives the worker being SIGKILLed: the reporter then knows which test
+    // was running, and which of the file's tests had finished.
+    this.breadcrumbs?.started((test as unknown as Task).file?.filepath, meta?.name, meta?.index)
     // A Math.random the user replaced (a mock in a setup file, at module level, in beforeAll) is
     // theirs: only the native one is reseeded.
     if (ctx?.reseedRandom && meta && (this.randomDepth > 0 || Math.random === NATIVE_RANDOM)) {
@@ -97,47 +100,20 @@ export default class FlakeseedRunner extends TestRunner {
     return (super.onBeforeTryTask as (...args: unknown[]) => void)(test, ...rest)
   }
 
-  // onAfterTryTask is skipped when the test throws; onAfterRetryTask always runs.
-  onAfterRetryTask(test: Task): void {
+  // onAfterTryTask is skipped when the test throws; onAfterRetryTask always runs. Vitest 4's
+  // TestRunner has no such method, Vitest 5's does (experimental.traceTimeline): call it when there.
+  onAfterRetryTask(test: Task, ...rest: unknown[]): unknown {
     if (this.flakeseed?.reseedRandom && test.meta[META_KEY] && this.randomDepth > 0) {
       if (--this.randomDepth === 0) Math.random = this.originalRandom
     }
+    return BASE_AFTER_RETRY?.call(this, test, ...rest)
   }
 
   override onAfterRunTask(test: Parameters<TestRunner['onAfterRunTask']>[0]): void {
     super.onAfterRunTask(test)
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
     const state = (test as unknown as { result?: { state?: string } }).result?.state
-    if (meta && this.breadcrumbFile !== undefined) this.appendBreadcrumb({ end: meta.index, state })
-  }
-
-  // Synchronous writes survive the worker being SIGKILLed: the reporter reads them to record the
-  // tests of a dead worker's file that finished, and the one that was running when it died.
-  // The log holds the current file only: it starts over when the worker moves to the next file.
-  private dropBreadcrumb(test: Task, meta: TestMeta | undefined): void {
-    const dir = this.flakeseed?.breadcrumbs
-    if (!dir) return
-    try {
-      this.breadcrumb ??= openSync(`${dir}/${WORKER}`, 'w')
-      const file = test.file?.filepath
-      if (file !== this.breadcrumbFile) {
-        ftruncateSync(this.breadcrumb, 0)
-        this.breadcrumbPos = 0
-        this.breadcrumbFile = file
-      }
-      this.appendBreadcrumb({ file, name: meta?.name, index: meta?.index })
-    } catch {
-      // A breadcrumb is a diagnosis aid; never let it affect the test.
-    }
-  }
-
-  private appendBreadcrumb(entry: object): void {
-    if (this.breadcrumb === undefined) return
-    try {
-      this.breadcrumbPos += writeSync(this.breadcrumb, `${JSON.stringify(entry)}\n`, this.breadcrumbPos)
-    } catch {
-      // As above: diagnosis only.
-    }
+    if (meta) this.breadcrumbs?.ended(meta.index, state)
   }
 }
 

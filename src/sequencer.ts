@@ -1,11 +1,10 @@
 // The file sequencer (main process). Vitest shards first (by a hash of the path, independent of
 // the seed), then asks us to sort: every shard runs its own files in seeded order.
 import { BaseSequencer, type TestSpecification, type TestSequencerConstructor } from 'vitest/node'
-import { fileId, sortByKey } from './order.js'
+import { fileId } from './names.js'
+import { sortByKey } from './order.js'
 import type { Session } from './session.js'
 import { specId } from './spec.js'
-
-export { specFile, specId } from './spec.js'
 
 /** Vitest constructs the sequencer itself (`new Sequencer(vitest)`), so the session comes by closure. */
 export function createSequencer(session: Session): TestSequencerConstructor {

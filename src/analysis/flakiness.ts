@@ -6,11 +6,14 @@
 // tree), the same seed (Math.random is seeded from it) and the same position in a process whose
 // earlier tests are fixed by those two. Two runs with equal keys ran the same tests before the
 // test, in the same order, on the same code: a different outcome there is non-determinism.
-import { shellCommand } from '../quote.js'
+import { bisectCommand, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
+import { shortSha, unique } from '../format.js'
+import type { FindingKind, RunFacts } from '../model.js'
 
 export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed'
 
-export interface Outcome {
+/** One recorded outcome of a test in a run of kind `run` (skips left out). */
+export interface RunOutcome {
   run: number
   seed: string
   commit: string | null
@@ -18,12 +21,12 @@ export interface Outcome {
   order: string
   state: 'passed' | 'failed'
   error?: string | null
-  startedAt?: number
+  startedAt?: number | null
 }
 
 /** The newest bisect/replay finding for a test (see src/store/findings.ts). */
 export interface FindingHint {
-  kind: string
+  kind: FindingKind
   polluters: string[]
   stateSetters: string[]
   command: string | null
@@ -32,7 +35,7 @@ export interface FindingHint {
 export interface TestHistory {
   test: string
   /** Oldest first; skips already left out. */
-  outcomes: Outcome[]
+  outcomes: RunOutcome[]
   finding?: FindingHint
 }
 
@@ -62,7 +65,7 @@ export interface FlakyRow extends Metrics {
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
 export const STREAK_CHANCE = 0.01
 
-/** p, flip rate and binary entropy of a sequence of outcomes (DESIGN.md, Metrics). */
+/** p, flip rate and binary entropy of a sequence of outcomes (docs/ARCHITECTURE.md, Metrics). */
 export function metrics(states: ReadonlyArray<'passed' | 'failed'>): Metrics {
   const runs = states.length
   const failures = states.filter((s) => s === 'failed').length
@@ -77,13 +80,8 @@ export function entropy(p: number): number {
   return -p * Math.log2(p) - (1 - p) * Math.log2(1 - p)
 }
 
-export interface ExecutionFacts {
-  run: number
-  commit: string | null
-  dirty: boolean | null
-  seed: string
-  isolate: boolean | null
-  fileParallelism: boolean | null
+/** Where one result ran: its run's facts and its position. */
+export interface ExecutionFacts extends RunFacts {
   fileIndex: number
   testIndex: number
 }
@@ -101,7 +99,7 @@ export function executionKey(f: ExecutionFacts): string {
 }
 
 /** `executionKey` for the results of one run: what they share is worked out once. */
-export function executionKeys(f: Omit<ExecutionFacts, 'fileIndex' | 'testIndex'>): (fileIndex: number, testIndex: number) => string {
+export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: number) => string {
   if (f.dirty || (f.isolate === false && f.fileParallelism !== false)) {
     const key = `run ${f.run}`
     return () => key
@@ -117,9 +115,9 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   if (!o.some((x) => x.state === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
   const broken = streak(o, 'failed')
-  if (broken) return { class: 'broken', reason: `fails every run since ${short(broken)}` }
+  if (broken) return { class: 'broken', reason: `fails every run since ${shortSha(broken)}` }
   const fixed = streak(o, 'passed')
-  if (fixed) return { class: 'fixed', reason: `no failure since ${short(fixed)}` }
+  if (fixed) return { class: 'fixed', reason: `no failure since ${shortSha(fixed)}` }
 
   const f = history.finding
   if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
@@ -150,7 +148,7 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   const commit = commitWithBoth(o)
   return {
     class: 'suspected-order-dependent',
-    reason: commit !== undefined ? `on ${commit === null ? 'one commit' : commit.slice(0, 8)} some seeds fail, others pass` : 'fails under some orders, passes under others',
+    reason: commit !== undefined ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass` : 'fails under some orders, passes under others',
   }
 }
 
@@ -159,7 +157,7 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
  * that is on another commit than that outcome. It counts when it spans at least two seeds and the
  * test's behaviour before that commit would give such a streak with at most STREAK_CHANCE.
  */
-function streak(o: readonly Outcome[], state: 'passed' | 'failed'): string | undefined {
+function streak(o: readonly RunOutcome[], state: 'passed' | 'failed'): string | undefined {
   let last = o.length - 1
   while (last >= 0 && o[last]!.state === state) last--
   if (last < 0 || last === o.length - 1) return undefined
@@ -174,7 +172,7 @@ function streak(o: readonly Outcome[], state: 'passed' | 'failed'): string | und
 }
 
 /** A commit on which one seed failed and another passed (null: runs outside git). */
-function commitWithBoth(o: readonly Outcome[]): string | null | undefined {
+function commitWithBoth(o: readonly RunOutcome[]): string | null | undefined {
   const seeds = new Map<string | null, { failed: Set<string>; passed: Set<string> }>()
   for (const x of o) {
     const s = seeds.get(x.commit) ?? { failed: new Set(), passed: new Set() }
@@ -185,32 +183,28 @@ function commitWithBoth(o: readonly Outcome[]): string | null | undefined {
   return undefined
 }
 
-function short(commit: string): string {
-  return commit.slice(0, 8)
-}
-
 export interface CommandOptions {
-  /** Words appended to every command (e.g. `--db path`). */
-  extra?: readonly string[]
+  /** `--db PATH` words for every command (`dbWords`). */
+  db?: readonly string[]
 }
 
 /** What to run next for a row: bisect an order-dependent failure, repeat a non-deterministic one. */
 export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'finding'>, options: CommandOptions = {}): string {
-  const extra = options.extra ?? []
+  const { db } = options
   switch (row.class) {
     case 'order-dependent':
       if (row.finding?.command) return row.finding.command
-      return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
+      return bisectCommand(row.run, { test: row.test, db })
     case 'suspected-order-dependent':
       // Bisect already found no earlier test involved: see it fail alone instead of bisecting again.
-      if (row.finding?.kind === 'independent') return shellCommand(['npx', 'flakeseed', 'replay', String(row.run), '--only', row.test, ...extra])
-      return shellCommand(['npx', 'flakeseed', 'bisect', String(row.run), '--test', row.test, ...extra])
+      if (row.finding?.kind === 'independent') return replayCommand(row.run, { only: [row.test], db })
+      return bisectCommand(row.run, { test: row.test, db })
     case 'non-deterministic':
-      return shellCommand(['npx', 'flakeseed', 'replay', String(row.run), '--only', row.test, '--repeat', '20', ...extra])
+      return replayCommand(row.run, { only: [row.test], repeat: NOD_REPEAT, db })
     case 'broken':
-      return shellCommand(['npx', 'flakeseed', 'show', String(row.run), ...extra])
+      return showCommand(row.run, { db })
     case 'fixed':
-      return shellCommand(['npx', 'flakeseed', 'history', row.test, ...extra])
+      return historyCommand(row.test, { db })
   }
 }
 
@@ -245,8 +239,4 @@ export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map((o)
   }
   row.command = nextCommand(row, options)
   return row
-}
-
-function unique<T>(items: readonly T[]): T[] {
-  return [...new Set(items)]
 }

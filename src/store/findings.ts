@@ -1,6 +1,7 @@
 // What replay and bisect established, and the recorded orders bisect draws on.
-import type { Finding } from '../bisector.js'
-import { testId } from '../order.js'
+import { PASSING_RUNS_SEARCHED } from '../defaults.js'
+import type { Finding, FindingKind } from '../model.js'
+import { testId } from '../names.js'
 import type { Store } from './index.js'
 import { STATE } from './schema.js'
 
@@ -23,14 +24,9 @@ export function saveFinding(store: Store, runId: number, finding: Finding, comma
     )
 }
 
-export interface StoredFinding {
+/** A finding as stored: the bisect's result, the run it was about, and its reproduce command. */
+export interface StoredFinding extends Pick<Finding, 'victim' | 'kind' | 'polluters' | 'stateSetters' | 'cleaners' | 'probes'> {
   runId: number | null
-  victim: string
-  kind: string
-  polluters: string[]
-  stateSetters: string[]
-  cleaners: string[]
-  probes: number
   command: string | null
   createdAt: number
 }
@@ -48,7 +44,7 @@ export function latestFindings(store: Store): Map<string, StoredFinding> {
     map.set(r.victim as string, {
       runId: r.run_id as number | null,
       victim: r.victim as string,
-      kind: r.kind as string,
+      kind: r.kind as FindingKind,
       polluters: JSON.parse(r.polluters as string),
       stateSetters: JSON.parse(r.state_setters as string),
       cleaners: JSON.parse(r.cleaners as string),
@@ -61,7 +57,7 @@ export function latestFindings(store: Store): Map<string, StoredFinding> {
 }
 
 /** Newest runs (other than `exceptRun`) in which the test with this id passed. */
-export function runsWhereTestPassed(store: Store, id: string, exceptRun: number, limit = 5): number[] {
+export function runsWhereTestPassed(store: Store, id: string, exceptRun: number, limit = PASSING_RUNS_SEARCHED): number[] {
   const test = store.findTests(id).find((t) => testId(t.project, t.file, t.name) === id)
   if (!test) return []
   const rows = store.db

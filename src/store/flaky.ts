@@ -5,15 +5,43 @@
 // Built for millions of stored results: the one pass over the window's rows (in primary-key
 // order, no sort) keeps only tests that failed at least once; only those tests' rows are then
 // read, through the (test_id, run_id) index.
-import { executionKeys, type FindingHint, type Outcome, type TestHistory } from '../analysis/flakiness.js'
-import { FlakeseedError } from '../options.js'
-import { testId } from '../order.js'
-import { latestFindings } from './findings.js'
-import type { RunStatus, Store } from './index.js'
+//
+// What makes two outcomes "the same order" is the analysis' business (src/analysis/flakiness.ts,
+// `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
+// facts.
+import { DEFAULT_WINDOW } from '../defaults.js'
+import type { RunFacts } from '../model.js'
+import { testId } from '../names.js'
+import { latestFindings, type StoredFinding } from './findings.js'
+import type { Store } from './index.js'
 import { STATE } from './schema.js'
-import { groupShards, STATUS_RANK, type ShardInfo } from './shards.js'
+import { groupShards, shardInfos, worstStatus } from './shards.js'
+
+/** For one run: the order key of the result at (file position, test position). */
+export type OrderKeys = (run: RunFacts) => (fileIndex: number, testIndex: number) => string
+
+/** One recorded outcome of a test (skips left out). */
+export interface WindowOutcome {
+  run: number
+  seed: string
+  commit: string | null
+  /** `orderKeys` of the run at the result's position: equal keys, same tests before it in the same order. */
+  order: string
+  state: 'passed' | 'failed'
+  error: string | null
+  startedAt: number
+}
+
+export interface WindowHistory {
+  test: string
+  /** Oldest first. */
+  outcomes: WindowOutcome[]
+  /** The newest bisect/replay finding for the test. */
+  finding?: Pick<StoredFinding, 'kind' | 'polluters' | 'stateSetters' | 'command'>
+}
 
 export interface WindowOptions {
+  orderKeys: OrderKeys
   /** Newest N logical runs (default 100; unlimited when only `since` is given). */
   window?: number
   /** Runs started at or after this time (ms since epoch). */
@@ -45,16 +73,7 @@ export interface FlakyWindow {
   /** Oldest first. */
   runs: WindowRun[]
   /** Tests that failed at least once in the window, with every non-skipped outcome in it. */
-  histories: TestHistory[]
-}
-
-export const DEFAULT_WINDOW = 100
-
-/** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */
-export function parseSince(value: string): number {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
-  if (Number.isNaN(ms)) throw new FlakeseedError(`flakeseed: --since "${value}" is not a date (use YYYY-MM-DD or an ISO date-time)`)
-  return ms
+  histories: WindowHistory[]
 }
 
 interface RunRecord {
@@ -69,7 +88,7 @@ interface RunRecord {
   file_parallelism: number | null
 }
 
-export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWindow {
+export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const db = store.db
   const where = [`kind = 'run'`]
   const params: unknown[] = []
@@ -83,9 +102,7 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
   }
   const limit = options.window ?? (options.since !== undefined ? -1 : DEFAULT_WINDOW)
   // The runs table is small (one row per run): group all of it, then keep the newest groups.
-  const infos = db
-    .prepare(`SELECT id, kind, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs WHERE ${where.join(' AND ')}`)
-    .all(...params) as ShardInfo[]
+  const infos = shardInfos(store, `WHERE ${where.join(' AND ')}`, ...params)
   const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
   if (!groups.length) return { runs: [], histories: [] }
   const byId = new Map<number, RunRecord>()
@@ -123,7 +140,7 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
       seed: first.seed,
       commit: first.commit_sha,
       branch: first.branch,
-      status: STATUS_RANK.find((s) => parts.some((p) => p.status === s)) ?? (first.status as RunStatus),
+      status: worstStatus(parts.map((p) => p.status)),
       startedAt: Math.min(...parts.map((p) => p.started_at)),
       passed: total(ids, 'passed'),
       failed: total(ids, 'failed'),
@@ -175,7 +192,7 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
   const keyOf = new Map(
     [...byId.values()].map((run) => [
       run.id,
-      executionKeys({
+      options.orderKeys({
         run: run.id,
         commit: run.commit_sha,
         dirty: run.dirty === null ? null : run.dirty === 1,
@@ -185,9 +202,9 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
       }),
     ]),
   )
-  const outcomes = new Map<number, Outcome[]>()
+  const outcomes = new Map<number, WindowOutcome[]>()
   for (const [test, list] of packed) {
-    const parsed: Outcome[] = []
+    const parsed: WindowOutcome[] = []
     // `run,state,file,test;…`, parsed by hand: a hundred thousand outcomes are common.
     let at = 0
     while (at < list.length) {
@@ -215,12 +232,12 @@ export function flakyWindow(store: Store, options: WindowOptions = {}): FlakyWin
   }
 
   const findings = latestFindings(store)
-  const histories: TestHistory[] = []
+  const histories: WindowHistory[] = []
   for (const id of candidates) {
     const test = tests.get(id)
     if (test === undefined) continue
     const f = findings.get(test)
-    const finding: FindingHint | undefined = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command }
+    const finding: WindowHistory['finding'] = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
   return { runs, histories }

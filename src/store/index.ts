@@ -4,8 +4,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { FlakeseedError } from '../options.js'
-import { testId } from '../order.js'
+import { DAY_MS } from '../defaults.js'
+import { FlakeseedError } from '../errors.js'
+import type { RecordedTest } from '../model.js'
+import { testId } from '../names.js'
 import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
 
 export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
@@ -36,14 +38,8 @@ export interface RunMeta {
   config: string | null
 }
 
-export interface ResultRow {
-  project: string
-  file: string
-  name: string
-  fileIndex: number
-  testIndex: number
-  worker: number | null
-  state: TestState
+/** One test's result in a run, as the reporter writes it. */
+export interface ResultRow extends RecordedTest {
   durationMs: number | null
   retries: number
   flaky: boolean
@@ -72,19 +68,9 @@ export interface RunSummary {
   startedAt: string
 }
 
-export interface StoredResult {
+/** A result as read back, with the test's row id. */
+export interface StoredResult extends ResultRow {
   testId: number
-  project: string
-  file: string
-  name: string
-  fileIndex: number
-  testIndex: number
-  worker: number | null
-  state: TestState
-  durationMs: number | null
-  retries: number
-  flaky: boolean
-  error: string | null
 }
 
 export interface HistoryRow {
@@ -263,9 +249,9 @@ export class Store {
     const rows = this.db
       .prepare(
         `SELECT r.*, 
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 0) AS passed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 1) AS failed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = 2) AS skipped
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.passed}) AS passed,
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.failed}) AS failed,
+           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.skipped}) AS skipped
          FROM runs r ${clause}`,
       )
       .all(...params) as Record<string, unknown>[]
@@ -302,6 +288,11 @@ export class Store {
       state: STATE_NAME[r.state as number]!,
       flaky: r.flaky === 1,
     }))
+  }
+
+  /** Row ids of the tests that failed in a run. */
+  failedTestIds(runId: number): number[] {
+    return this.db.prepare(`SELECT test_id FROM results WHERE run_id = ? AND state = ${STATE.failed}`).pluck().all(runId) as number[]
   }
 
   /** Tests whose id is `query` exactly, else those whose id contains it. */
@@ -378,7 +369,7 @@ function toRun(row: Record<string, unknown>): RunRow {
  * (a merged CI DB) there is no process to ask: such a run is taken as alive for a day.
  */
 function isAlive(run: RunRow): boolean {
-  if (run.host !== hostname() || !run.pid) return Date.now() - run.startedAt < 24 * 3600_000
+  if (run.host !== hostname() || !run.pid) return Date.now() - run.startedAt < DAY_MS
   try {
     process.kill(run.pid, 0)
   } catch (error) {

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSyn
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import { DEFAULT_DB, FlakeseedError } from '../options.js'
-import { shellQuote } from '../quote.js'
+import { dbWords, retargetCommand } from '../commands.js'
+import { FlakeseedError } from '../errors.js'
 import { asStoreError, Store } from './index.js'
 import { SCHEMA_VERSION } from './schema.js'
 
@@ -172,26 +172,9 @@ function mergeOne(target: Database.Database, source: Database.Database, targetAr
     if (sameFinding.get({ victim: finding.victim, kind: finding.kind, created_at: finding.created_at, polluters: finding.polluters })) continue
     const row: Record<string, unknown> = { run_id: finding.run_id === null ? null : (runIds.get(finding.run_id as number) ?? null) }
     for (const c of findingColumns) row[c] = finding[c]
-    if (typeof row.command === 'string') row.command = retarget(row.command, row.run_id as number | null, targetArg)
+    if (typeof row.command === 'string') row.command = retargetCommand(row.command, row.run_id as number | null, dbWords(targetArg))
     insertFinding.run(row)
     added.findingsAdded++
   }
   return added
-}
-
-/** A shell word as `shellQuote` writes it: plain, or single-quoted with `'\''` inside. */
-const WORD = `(?:'(?:[^']|'\\\\'')*'|[^\\s']+)`
-
-/**
- * A stored command (`npx flakeseed replay 12 --only … --db shard-1.db`) as it must read in the
- * merged DB: the run's id there, and the merged DB's path instead of the source's.
- */
-export function retarget(command: string, runId: number | null, target: string): string {
-  if (!/^npx flakeseed (replay|bisect) /.test(command)) return command
-  const words: string[] = [...(command.match(new RegExp(WORD, 'g')) ?? [])]
-  if (runId !== null && /^\d+$/.test(words[3] ?? '')) words[3] = String(runId)
-  const db = words.indexOf('--db')
-  if (db >= 0) words.splice(db, 2)
-  if (target !== DEFAULT_DB) words.push('--db', shellQuote(target))
-  return words.join(' ')
 }

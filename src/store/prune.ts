@@ -1,9 +1,10 @@
 // Retention: drop old runs with their results and findings, the tests nothing refers to any
 // more, then VACUUM so the file actually shrinks (a cached CI history grows with every build).
 import { existsSync, statSync } from 'node:fs'
-import { FlakeseedError } from '../options.js'
+import { DAY_MS } from '../defaults.js'
+import { FlakeseedError } from '../errors.js'
 import type { Store } from './index.js'
-import { groupShards, type ShardInfo } from './shards.js'
+import { groupShards, shardInfos } from './shards.js'
 
 export interface PruneOptions {
   /** Keep the newest N logical runs of kind `run` (the shards of one build count as one), and the replays since. */
@@ -31,9 +32,7 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   const now = options.now ?? Date.now()
   const bytesBefore = fileBytes(store.path)
 
-  const runs = store.db
-    .prepare('SELECT id, kind, status, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs')
-    .all() as Array<ShardInfo & { status: string }>
+  const runs = shardInfos(store)
   const groups = groupShards(runs)
   // Newest logical runs first: a group is as new as its latest shard.
   groups.sort((a, b) => Math.max(...b.map((r) => r.startedAt)) - Math.max(...a.map((r) => r.startedAt)) || Math.max(...b.map((r) => r.id)) - Math.max(...a.map((r) => r.id)))
@@ -45,7 +44,7 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
     const isRun = group[0]!.kind === 'run'
     const beyond = keep !== undefined && (isRun ? ++seen > keep : seen >= keep)
     for (const run of group) {
-      const old = olderThanDays !== undefined && run.startedAt < now - olderThanDays * 86_400_000
+      const old = olderThanDays !== undefined && run.startedAt < now - olderThanDays * DAY_MS
       if (!beyond && !old) continue
       // A run still being recorded stays: its reporter would write results for a missing run.
       if (run.status === 'running' && store.resolveRun(String(run.id)).status === 'running') runningKept++

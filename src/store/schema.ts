@@ -2,11 +2,13 @@
 // migration moves the DB one version up inside a transaction, so an old DB is upgraded in place
 // and a DB written by a newer flakeseed is refused instead of misread.
 import type Database from 'better-sqlite3'
-import { FlakeseedError } from '../options.js'
+import { FlakeseedError } from '../errors.js'
+import type { TestState } from '../model.js'
+
+export type { TestState }
 
 /** results.state codes: integers keep a stored result within the 40-byte budget. */
-export const STATE = { passed: 0, failed: 1, skipped: 2 } as const
-export type TestState = keyof typeof STATE
+export const STATE: Readonly<Record<TestState, number>> = { passed: 0, failed: 1, skipped: 2 }
 export const STATE_NAME: readonly TestState[] = ['passed', 'failed', 'skipped']
 
 const MIGRATIONS: readonly string[] = [

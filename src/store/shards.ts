@@ -6,10 +6,11 @@
 // the shard count n, started within GROUP_WINDOW of the group's first shard, and no shard index
 // repeats (a rerun of shard 2 on the same commit and seed starts a new logical run). The CI build
 // URL is not part of the key: GitLab and CircleCI give each shard job its own URL.
+import { HOUR_MS } from '../defaults.js'
 import type { RunRow, RunStatus, RunSummary, Store } from './index.js'
 
 /** Shards of one build start within this much of each other (queues on busy CI can be long). */
-export const GROUP_WINDOW = 6 * 3600_000
+export const GROUP_WINDOW = 6 * HOUR_MS
 
 export interface ShardInfo {
   id: number
@@ -52,10 +53,11 @@ export function groupShards<T extends ShardInfo>(runs: readonly T[]): T[][] {
   return groups.sort((a, b) => Math.min(...a.map((r) => r.id)) - Math.min(...b.map((r) => r.id)))
 }
 
-function shardInfos(store: Store, where = '', ...params: unknown[]): ShardInfo[] {
+/** The grouping facts of the runs `where` selects (all runs without it). */
+export function shardInfos(store: Store, where = '', ...params: unknown[]): Array<ShardInfo & { status: string }> {
   return store.db
-    .prepare(`SELECT id, kind, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs ${where}`)
-    .all(...params) as ShardInfo[]
+    .prepare(`SELECT id, kind, status, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs ${where}`)
+    .all(...params) as Array<ShardInfo & { status: string }>
 }
 
 /** The runs of the logical run `run` belongs to, by shard index (just `run` when it is not sharded). */
@@ -83,8 +85,12 @@ export interface LogicalRunSummary extends RunSummary {
   shards: number
 }
 
-/** The status a group shows: its worst shard's. */
-export const STATUS_RANK: readonly RunStatus[] = ['running', 'crashed', 'interrupted', 'failed', 'passed']
+const STATUS_RANK: readonly RunStatus[] = ['running', 'crashed', 'interrupted', 'failed', 'passed']
+
+/** The status a group of shards shows: its worst shard's. */
+export function worstStatus(statuses: readonly string[]): RunStatus {
+  return STATUS_RANK.find((s) => statuses.includes(s)) ?? (statuses[0] as RunStatus)
+}
 
 /** The newest `limit` logical runs, newest first, with outcome counts summed over their shards. */
 export function listLogicalRuns(store: Store, limit: number): LogicalRunSummary[] {
@@ -95,7 +101,7 @@ export function listLogicalRuns(store: Store, limit: number): LogicalRunSummary[
     const parts = group.map((r) => byId.get(r.id)!)
     const first = parts[0]!
     const shard = parseShard(group[0]!.shard)
-    const status = STATUS_RANK.find((s) => parts.some((p) => p.status === s)) ?? first.status
+    const status = worstStatus(parts.map((p) => p.status))
     return {
       ...first,
       status,

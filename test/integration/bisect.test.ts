@@ -1,45 +1,22 @@
 // Replay and bisect end to end: record a failing run with the plugin, then `flakeseed bisect
 // last --json` must name exactly the tests that cause it, and the reproduction command it
 // prints must fail again when pasted into a shell.
-import { execSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { Finding as BisectFinding } from '../../src/bisector.js'
-import { randomFor, sortByKey, testId } from '../../src/order.js'
+import type { Finding as BisectFinding } from '../../src/model.js'
+import { randomFor, sortByKey } from '../../src/order.js'
+import { testId } from '../../src/names.js'
+import { before, paste, seedWhere } from '../helpers/cli.js'
 import { config, createProject, LOG, type Project } from '../helpers/project.js'
 
 /** What `bisect --json` prints for one victim. */
 type Finding = Omit<BisectFinding, 'failures' | 'describe' | 'interrupted'> & { command: string }
 
-/** The first seed whose order puts `ids` in this relative order (computed, not searched by running). */
-function seedWhere(ids: string[], ok: (order: string[]) => boolean): string {
-  for (let s = 1; s < 10_000; s++) if (ok(sortByKey(ids, String(s), (x) => x))) return String(s)
-  throw new Error('no seed found')
-}
-
-const before = (order: string[], a: string, b: string) => order.indexOf(a) < order.indexOf(b)
-
 function record(project: Project, seed: string, expectFailure = true) {
   const result = project.vitest([], { FLAKESEED_SEED: seed })
   expect(result.code, result.output).toBe(expectFailure ? 1 : 0)
   return result
-}
-
-/** Runs the printed command in a shell, as a user pasting it would. */
-function paste(project: Project, command: string) {
-  try {
-    const out = execSync(command, {
-      cwd: project.dir,
-      encoding: 'utf8',
-      stdio: 'pipe',
-      env: { ...process.env, PATH: `${join(project.dir, 'node_modules/.bin')}:${process.env.PATH}`, NO_COLOR: '1' },
-    })
-    return { code: 0, out }
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string }
-    return { code: e.status, out: `${e.stdout}${e.stderr}` }
-  }
 }
 
 const serial = (extra = '') => config(``, `fileParallelism: false, ${extra}`)

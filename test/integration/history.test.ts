@@ -8,8 +8,10 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { whileUnwritable } from '../helpers/files.js'
+import { expectOneLineError, type RunJson, type ShowJson } from '../helpers/cli.js'
 import { config, createProject, type Project } from '../helpers/project.js'
-import { sortByKey, testId } from '../../src/order.js'
+import { sortByKey } from '../../src/order.js'
+import { testId } from '../../src/names.js'
 
 const SERIAL = `fileParallelism: false`
 const require = createRequire(import.meta.url)
@@ -124,35 +126,12 @@ function warnings(output: string): string[] {
   return output.split('\n').filter((line) => /^\s*flakeseed:/.test(line))
 }
 
-interface RunJson {
-  id: number
-  uuid: string
-  seed: string
-  status: string
-  passed: number
-  failed: number
-  skipped: number
-  startedAt: string
-}
-interface ShowJson {
-  run: { id: number; seed: string; status: string }
-  files: Array<{ file: string; index: number; tests: Array<{ name: string; state: string; index: number; error: string | null }> }>
-}
 
 /** What the fixture tests logged, as `show --json` would list it (skipped tests never log). */
 function executed(show: ShowJson): string[] {
   return show.files.flatMap((f) => f.tests.filter((t) => t.state !== 'skipped').map((t) => `${f.file} ${t.name}`))
 }
 
-function expectOneLineError(result: { code: number | null; stdout: string; stderr: string }, message: RegExp | string): void {
-  expect(result.code, result.stderr).toBe(2)
-  expect(result.stdout).toBe('')
-  const lines = result.stderr.split('\n').filter(Boolean)
-  expect(lines, result.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(/^flakeseed: /)
-  expect(lines[0]).toMatch(message)
-  expect(result.stderr).not.toMatch(/\n\s+at /)
-}
 
 // ---- tests ---------------------------------------------------------------------------------
 

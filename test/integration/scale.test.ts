@@ -5,7 +5,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
-import { sortByKey, testId } from '../../src/order.js'
+import { sortByKey } from '../../src/order.js'
+import { testId } from '../../src/names.js'
+import { type RunJson, type ShowJson } from '../helpers/cli.js'
 import { whileUnwritable } from '../helpers/files.js'
 import { SCHEMA_V1 } from '../helpers/schema-v1.js'
 import { config, createProject, LOG, REPO, type Project } from '../helpers/project.js'
@@ -34,20 +36,6 @@ function shardSuite(more = 0): Project {
   return createProject(files)
 }
 
-interface ShowJson {
-  run: { id: number; shard: string | null }
-  shards?: Array<{ id: number; shard: string }>
-  files: Array<{ project: string; file: string; index: number; run?: number; shard?: string; tests: Array<{ name: string; state: string; index: number }> }>
-}
-interface RunJson {
-  id: number
-  shards: number
-  shard: string | null
-  runs: number[]
-  passed: number
-  failed: number
-  skipped: number
-}
 
 /** Per test: outcome and position in its file, the things a shard run must agree on with a full run. */
 function outcomes(show: ShowJson): Map<string, { state: string; index: number }> {

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { analyse, classify, entropy, executionKey, metrics, nextCommand, type Outcome, type TestHistory } from '../../src/analysis/flakiness.js'
+import { analyse, classify, entropy, executionKey, metrics, nextCommand, type RunOutcome, type TestHistory } from '../../src/analysis/flakiness.js'
 
 const P = 'passed' as const
 const F = 'failed' as const
 
 /** Outcomes from a compact spec: [state, seed, commit, order?]; order defaults to commit+seed. */
-function outcomes(spec: Array<[typeof P | typeof F, string, string | null, string?]>): Outcome[] {
+function outcomes(spec: Array<[typeof P | typeof F, string, string | null, string?]>): RunOutcome[] {
   return spec.map(([state, seed, commit, order], i) => ({ run: i + 1, state, seed, commit, order: order ?? `${commit} ${seed}` }))
 }
 const history = (spec: Parameters<typeof outcomes>[0], extra: Partial<TestHistory> = {}): TestHistory => ({
@@ -155,19 +155,19 @@ describe('classify', () => {
       [P, 's1', 'c1'],
       [F, 's2', 'c1'],
     ]
-    const victim = { kind: 'victim', polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
+    const victim = { kind: 'victim' as const, polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
     expect(classify(history(spec, { finding: victim }))).toEqual({ class: 'order-dependent', reason: 'polluted by test/a.test.ts > polluter' })
-    expect(classify(history(spec, { finding: { ...victim, kind: 'nod', polluters: [] } })).class).toBe('non-deterministic')
+    expect(classify(history(spec, { finding: { ...victim, kind: 'nod' as const, polluters: [] } })).class).toBe('non-deterministic')
     // Bisect found no earlier test involved: still suspected (other orders pass), but said so, and
     // the next command shows it failing alone instead of bisecting again.
-    const independent = { ...victim, kind: 'independent', polluters: [] }
+    const independent = { ...victim, kind: 'independent' as const, polluters: [] }
     expect(classify(history(spec, { finding: independent }))).toEqual({
       class: 'suspected-order-dependent',
       reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)',
     })
     expect(nextCommand({ test: 'a > b', class: 'suspected-order-dependent', run: 5, finding: independent })).toBe(`npx flakeseed replay 5 --only 'a > b'`)
     // The failing order passed when bisect ran it again: non-determinism, not order.
-    expect(classify(history(spec, { finding: { ...victim, kind: 'not-reproduced', polluters: [] } }))).toEqual({
+    expect(classify(history(spec, { finding: { ...victim, kind: 'not-reproduced' as const, polluters: [] } }))).toEqual({
       class: 'non-deterministic',
       reason: 'bisect: the failing order passed when run again',
     })
@@ -180,7 +180,7 @@ describe('nextCommand and analyse', () => {
     expect(nextCommand({ test: test_, class: 'suspected-order-dependent', run: 57, finding: null })).toBe(
       `npx flakeseed bisect 57 --test 'test/a.test.ts > it'\\''s $(rm -rf x)'`,
     )
-    expect(nextCommand({ test: 'a > b', class: 'non-deterministic', run: 57, finding: null }, { extra: ['--db', 'ci.db'] })).toBe(
+    expect(nextCommand({ test: 'a > b', class: 'non-deterministic', run: 57, finding: null }, { db: ['--db', 'ci.db'] })).toBe(
       `npx flakeseed replay 57 --only 'a > b' --repeat 20 --db ci.db`,
     )
     expect(nextCommand({ test: 'a > b', class: 'broken', run: 9, finding: null })).toBe('npx flakeseed show 9')

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { disambiguate, orderKey, planTestIds, randomFor, restrictPlan, sortByKey, testId } from '../../src/order.js'
+import { orderKey, randomFor, sortByKey } from '../../src/order.js'
+import { disambiguate, testId } from '../../src/names.js'
 
 const ids = Array.from({ length: 50 }, (_, i) => `test/file.test.ts > suite > test ${i}`)
 const sorted = (seed: string, items = ids) => sortByKey(items, seed, (x) => x)
@@ -101,18 +102,6 @@ describe('names and plans', () => {
   test('test ids carry the project only when it has a name', () => {
     expect(testId('', 'test/a.test.ts', 'd > t')).toBe('test/a.test.ts > d > t')
     expect(testId('web', 'test/a.test.ts', 'd > t')).toBe('web:test/a.test.ts > d > t')
-  })
-
-  test('restricting a plan keeps its order and drops emptied files', () => {
-    const plan = {
-      files: [
-        { project: '', file: 'b.ts', tests: ['x', 'y', 'z'] },
-        { project: '', file: 'a.ts', tests: ['q'] },
-      ],
-    }
-    const kept = restrictPlan(plan, (id) => id !== 'b.ts > y' && id !== 'a.ts > q')
-    expect(kept).toEqual({ files: [{ project: '', file: 'b.ts', tests: ['x', 'z'] }] })
-    expect(planTestIds(plan)).toEqual(['b.ts > x', 'b.ts > y', 'b.ts > z', 'a.ts > q'])
   })
 
   test('Math.random replacement is pinned: a test draws the same values in every release', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { analyse, type Outcome } from '../../src/analysis/flakiness.js'
-import { esc, renderReport } from '../../src/report/html.js'
+import { analyse, type RunOutcome } from '../../src/analysis/flakiness.js'
+import { esc, renderReport } from '../../src/html-report/render.js'
 
 const NAME = `test/x.test.ts > <script>alert('x')</script> & "quoted"`
 
 function data() {
-  const outcomes: Outcome[] = [
+  const outcomes: RunOutcome[] = [
     { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed' },
     { run: 2, seed: '<img src=x onerror=alert(1)>', commit: 'c', order: 'b', state: 'failed', error: 'Error: <b>bold</b>\n    at x' },
   ]

@@ -32,14 +32,3 @@ describe('groupShards', () => {
     expect(ids(groupShards([a, b]))).toEqual([[a.id], [b.id]])
   })
 })
-
-describe('retarget (merged findings)', () => {
-  test("a stored command gets the run's id in the merged DB and the merged DB's path", async () => {
-    const { retarget } = await import('../../src/store/merge.js')
-    const cmd = `npx flakeseed replay 3 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --db shard-2.db --config vitest.ci.ts`
-    expect(retarget(cmd, 41, 'all.db')).toBe(`npx flakeseed replay 41 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --config vitest.ci.ts --db all.db`)
-    expect(retarget(`npx flakeseed replay 3 --only t --repeat 20`, 7, '.flakeseed/history.db')).toBe('npx flakeseed replay 7 --only t --repeat 20')
-    expect(retarget(`npx flakeseed replay 3 --only t`, 7, 'out/my db.db')).toBe(`npx flakeseed replay 7 --only t --db 'out/my db.db'`)
-    expect(retarget('something else', 7, 'all.db')).toBe('something else')
-  })
-})

@@ -1,14 +1,15 @@
-// From a recorded run to what replay and bisect execute: the executed order, a subset of it,
-// and the folder and config to run it in.
+// From a recorded run to what replay and bisect execute: the executed order, the tests a user
+// picked from it, the plan that runs them, and the folder and config to run it in.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Ordered } from './bisector.js'
-import { idOf } from './bisector.js'
-import { FlakeseedError } from './options.js'
-import type { RunRow, StoredResult } from './store/index.js'
+import { FlakeseedError } from './errors.js'
+import type { RecordedTest } from './model.js'
+import { idOf } from './names.js'
+import type { Plan } from './order.js'
+import type { RunRow } from './store/index.js'
 
 /** The tests that ran (passed or failed), in executed order. Skipped tests did not run. */
-export function recordedOrder(results: readonly StoredResult[]): Ordered[] {
+export function recordedOrder<T extends RecordedTest>(results: readonly T[]): T[] {
   return results.filter((r) => r.state === 'passed' || r.state === 'failed')
 }
 
@@ -16,8 +17,8 @@ export function recordedOrder(results: readonly StoredResult[]): Ordered[] {
  * `--only`/`--test` arguments to tests of the order: an exact id wins, else every test whose id
  * contains the argument. An argument that matches nothing is an error, not a silent no-op.
  */
-export function selectTests(order: readonly Ordered[], args: readonly string[]): Ordered[] {
-  const keep = new Set<Ordered>()
+export function selectTests<T extends RecordedTest>(order: readonly T[], args: readonly string[]): T[] {
+  const keep = new Set<T>()
   for (const arg of args) {
     const exact = order.filter((t) => idOf(t) === arg)
     const matches = exact.length ? exact : order.filter((t) => idOf(t).includes(arg))
@@ -25,6 +26,17 @@ export function selectTests(order: readonly Ordered[], args: readonly string[]):
     for (const t of matches) keep.add(t)
   }
   return order.filter((t) => keep.has(t))
+}
+
+/** A plan running `tests` in the given order (consecutive tests of one file form one entry). */
+export function planOf(tests: readonly RecordedTest[]): Plan {
+  const files: Plan['files'] = []
+  for (const t of tests) {
+    const last = files.at(-1)
+    if (last && last.project === t.project && last.file === t.file) last.tests.push(t.name)
+    else files.push({ project: t.project, file: t.file, tests: [t.name] })
+  }
+  return { files }
 }
 
 /**

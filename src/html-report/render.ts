@@ -6,6 +6,7 @@
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import type { FlakyClass } from '../analysis/flakiness.js'
+import { percent, shortSha, unique } from '../format.js'
 import type { WindowRun } from '../store/flaky.js'
 import type { ReportData, ReportTest } from './data.js'
 
@@ -94,7 +95,7 @@ function healthChart(runs: readonly WindowRun[]): string {
   }
   runs.forEach((r, i) => {
     const x = left + i * step + (step - bar) / 2
-    const tip = `${runName(r)} · seed ${r.seed} · ${shortSha(r.commit)}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
+    const tip = `${runName(r)} · seed ${r.seed} · ${shortSha(r.commit, 'no commit')}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
     const status = r.failed ? 'fail' : r.status === 'passed' ? 'pass' : 'skip'
     parts.push(
       `<g class="run"><title>${esc(tip)}</title>` +
@@ -117,7 +118,7 @@ function flakyTable(tests: readonly ReportTest[], runs: readonly WindowRun[]): s
   const body = tests
     .map((t, i) => {
       const r = t.row
-      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${pct(r.failRate)}</td><td class="num">${pct(r.flipRate)}</td><td class="num">${r.entropy.toFixed(2)}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
+      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${percent(r.failRate)}</td><td class="num">${percent(r.flipRate)}</td><td class="num">${r.entropy.toFixed(2)}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
     })
     .join('\n')
   return `<table id="flaky"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`
@@ -130,7 +131,7 @@ function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
     // A sharded run's test ran in one of its shards.
     const o = run.runs.map((id) => byRun.get(id)).find(Boolean)
     const state = o ? (o.state === 'failed' ? 'fail' : 'pass') : 'skip'
-    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit)} · ${o ? o.state : 'skipped or not run'}`
+    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit, 'no commit')} · ${o ? o.state : 'skipped or not run'}`
     const x = i * cell
     return `<g><title>${esc(tip)}</title><rect class="${state}" x="${x}" y="0" width="${Math.max(1, cell - 1)}" height="12"/><rect x="${x}" y="13" width="${Math.max(1, cell - 1)}" height="3" fill="${seedColour(run.seed)}"/></g>`
   })
@@ -172,7 +173,7 @@ function detail(t: ReportTest, i: number): string {
   // The most disruptive test opens with its details showing.
   return `<details id="d${i}"${i === 0 ? ' open' : ''}>
   <summary><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span> <span class="test">${esc(r.test)}</span></summary>
-  <p>${esc(r.reason)}. Failed ${r.failures} of ${r.runs} runs (${pct(r.failRate)}), flip rate ${pct(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.</p>
+  <p>${esc(r.reason)}. Failed ${r.failures} of ${r.runs} runs (${percent(r.failRate)}), flip rate ${percent(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.</p>
   <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
   <div class="cols">
     <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p></div>
@@ -200,20 +201,9 @@ function seedColour(seed: string): string {
   return `hsl(${(h >>> 0) % 360} 65% 55%)`
 }
 
-function pct(x: number): string {
-  return `${Math.round(x * 100)}%`
-}
-
-function shortSha(sha: string | null): string {
-  return sha ? sha.slice(0, 8) : 'no commit'
-}
 
 function fmtTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
-}
-
-function unique<T>(items: readonly T[]): T[] {
-  return [...new Set(items)]
 }
 
 const STYLE = `

@@ -1,53 +1,27 @@
 // The bisect coordinator: from a recorded failing order to the class of a failing test and the
 // minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
 // decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
-import { minimize, type BisectEvent, type Outcome } from './analysis/bisect.js'
-import type { PlanResult } from './execute.js'
-import { FlakeseedError } from './options.js'
-import { testId, type Plan } from './order.js'
-import type { ResultRow } from './store/index.js'
-
-export type FindingKind = 'victim' | 'brittle' | 'independent' | 'nod' | 'not-reproduced'
-
-export interface Finding {
-  victim: string
-  kind: FindingKind
-  polluters: string[]
-  stateSetters: string[]
-  cleaners: string[]
-  /** Every Vitest run this bisect made, checks and search together. */
-  probes: number
-  /**
-   * The runs it took to find the culprits (checks, search, verification). Less than `probes`
-   * when follow-up questions ran after: is the describe block the cause, which tests clean up.
-   */
-  probesToFind?: number
-  /** How often the victim failed / ran in the checks that decided a `nod` or `not-reproduced`. */
-  failures?: { failed: number; runs: number }
-  /** When every test of one describe pollutes alike, the describe (its hooks) is the cause. */
-  describe?: string
-  /** A victim that fails alone: how many recorded passing orders were searched for state setters. */
-  passingOrders?: number
-  /** Set when the search was interrupted: the smallest set found so far. */
-  interrupted?: boolean
-}
-
-/** A test as the recorded order gives it (any state: bisect also reads passing runs). */
-export type Ordered = Pick<ResultRow, 'project' | 'file' | 'name' | 'fileIndex' | 'testIndex' | 'worker'> & { state: string }
+import { FlakeseedError } from '../errors.js'
+import type { PlanResult } from '../execute.js'
+import type { Finding, RecordedTest } from '../model.js'
+import { idOf, testId } from '../names.js'
+import type { Plan } from '../order.js'
+import { planOf } from '../selection.js'
+import { minimize, type BisectEvent, type ProbeOutcome } from './minimize.js'
 
 export type BisectProgress =
   | { type: 'phase'; phase: string }
-  | { type: 'probe'; probe: number; candidates: number; outcome: Outcome }
+  | { type: 'probe'; probe: number; candidates: number; outcome: ProbeOutcome }
   | { type: 'search'; remaining: number; best: number }
 
 export interface BisectInput {
   victim: string
   /** The failing run's results, in executed order. */
-  failing: readonly Ordered[]
+  failing: readonly RecordedTest[]
   /** Whether files were isolated in that run (Vitest's default: true). */
   isolate: boolean
   /** Other recorded runs in which the victim passed, newest first (for brittle tests, cleaners). */
-  passing: ReadonlyArray<{ results: readonly Ordered[]; isolate: boolean }>
+  passing: ReadonlyArray<{ results: readonly RecordedTest[]; isolate: boolean }>
   repeat: number
   cleaners: boolean
   execute(plan: Plan): Promise<PlanResult>
@@ -55,13 +29,11 @@ export interface BisectInput {
   onProgress?(event: BisectProgress): void
 }
 
-export const idOf = (t: Ordered): string => testId(t.project, t.file, t.name)
-
 /**
  * The tests that shared the victim's process before it, in order: its own file's earlier tests
  * when files are isolated, else the same worker's earlier tests across files.
  */
-export function earlierTests(results: readonly Ordered[], victim: string, isolate: boolean): Ordered[] {
+export function earlierTests(results: readonly RecordedTest[], victim: string, isolate: boolean): RecordedTest[] {
   const v = results.find((t) => idOf(t) === victim)
   if (!v) return []
   return results.filter((t) => {
@@ -71,17 +43,6 @@ export function earlierTests(results: readonly Ordered[], victim: string, isolat
     if (isolate) return t.project === v.project && t.file === v.file
     return v.worker === null || t.worker === null || t.worker === v.worker
   })
-}
-
-/** A plan running `tests` in the given order (consecutive tests of one file form one entry). */
-export function planOf(tests: readonly Ordered[]): Plan {
-  const files: Plan['files'] = []
-  for (const t of tests) {
-    const last = files.at(-1)
-    if (last && last.project === t.project && last.file === t.file) last.tests.push(t.name)
-    else files.push({ project: t.project, file: t.file, tests: [t.name] })
-  }
-  return { files }
 }
 
 /** Thrown out of a probe that Ctrl-C cut short; `bisect` returns what it has. */
@@ -130,7 +91,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
 
   /** Runs `tests` then the victim; the victim's outcome. */
-  const run = async (tests: readonly Ordered[]): Promise<Outcome> => {
+  const run = async (tests: readonly RecordedTest[]): Promise<ProbeOutcome> => {
     finding.probes++
     // Ctrl-C stops at once: the probe's own workers got the signal too (a terminal signals the
     // whole foreground group), so its outcome would say nothing, and Vitest may wait a minute
@@ -141,12 +102,12 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     if (state !== 'passed' && state !== 'failed') {
       throw new FlakeseedError(`flakeseed: ${victim} did not run in the replayed order (removed or renamed since the recorded run?)`)
     }
-    const outcome: Outcome = state === 'failed' ? 'fail' : 'pass'
+    const outcome: ProbeOutcome = state === 'failed' ? 'fail' : 'pass'
     input.onProgress?.({ type: 'probe', probe: finding.probes, candidates: tests.length, outcome })
     return outcome
   }
   /** Up to `times` runs, stopping at the first `stopAt`; how many failed. */
-  const tally = async (tests: readonly Ordered[], times: number, stopAt?: Outcome) => {
+  const tally = async (tests: readonly RecordedTest[], times: number, stopAt?: ProbeOutcome) => {
     let failed = 0
     let runs = 0
     while (runs < times) {
@@ -158,7 +119,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     }
     return { failed, runs }
   }
-  const onEvent = (e: BisectEvent<Ordered>) => {
+  const onEvent = (e: BisectEvent<RecordedTest>) => {
     if (e.type === 'progress') input.onProgress?.({ type: 'search', remaining: e.remaining.length, best: e.best.length })
   }
 
@@ -188,7 +149,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * that flips on its own (non-deterministic) rarely passes both; the runs are counted in
    * `failures` when it does not.
    */
-  const holdsUp = async (culprits: readonly Ordered[], target: Outcome) => {
+  const holdsUp = async (culprits: readonly RecordedTest[], target: ProbeOutcome) => {
     const withCulprits = await tally(culprits, repeat)
     const alone = await tally([], repeat)
     const held = target === 'fail' ? withCulprits.failed === withCulprits.runs && alone.failed === 0 : withCulprits.failed === 0 && alone.failed === alone.runs
@@ -201,7 +162,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * culprit that does not always show (a race, leaked async work): search once more, this time
    * repeating every probe that misses the target, before calling the victim non-deterministic.
    */
-  const searchFor = async (pool: readonly Ordered[], target: Outcome) => {
+  const searchFor = async (pool: readonly RecordedTest[], target: ProbeOutcome) => {
     let search = await minimize(pool, run, target, { signal, onEvent })
     if (search.aborted || repeat === 1) return { search, nod: undefined }
     // Several culprits may be one culprit plus a test pinned because a probe missed once:
@@ -267,7 +228,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
  * A polluter's siblings in its describe: when another test of the same describe, alone before
  * the victim, pollutes too, the describe's hooks are the likelier cause than one arbitrary test.
  */
-async function sharedDescribe(polluter: Ordered, candidates: readonly Ordered[], run: (t: readonly Ordered[]) => Promise<Outcome>): Promise<string | undefined> {
+async function sharedDescribe(polluter: RecordedTest, candidates: readonly RecordedTest[], run: (t: readonly RecordedTest[]) => Promise<ProbeOutcome>): Promise<string | undefined> {
   const parts = polluter.name.split(' > ')
   if (parts.length < 2) return undefined
   const describe = parts.slice(0, -1).join(' > ')
@@ -279,11 +240,11 @@ async function sharedDescribe(polluter: Ordered, candidates: readonly Ordered[],
 /** Tests that ran between the polluters and the victim in a passing order and undo the pollution. */
 async function findCleaners(
   input: BisectInput,
-  polluters: readonly Ordered[],
-  victim: Ordered,
-  run: (t: readonly Ordered[]) => Promise<Outcome>,
+  polluters: readonly RecordedTest[],
+  victim: RecordedTest,
+  run: (t: readonly RecordedTest[]) => Promise<ProbeOutcome>,
   phase: (p: string) => void,
-  onEvent: (e: BisectEvent<Ordered>) => void,
+  onEvent: (e: BisectEvent<RecordedTest>) => void,
 ): Promise<string[]> {
   const pollutionIds = new Set(polluters.map(idOf))
   for (const passing of input.passing) {
@@ -294,7 +255,7 @@ async function findCleaners(
     const pinned = before.filter((t) => pollutionIds.has(idOf(t)))
     if (!between.length) continue
     // Keep the passing run's order: polluters first (they all ran before `between`), then the subset.
-    const probe = (subset: readonly Ordered[]) => run([...pinned, ...subset])
+    const probe = (subset: readonly RecordedTest[]) => run([...pinned, ...subset])
     phase(`searching ${between.length} tests between polluter and victim in a passing order for cleaners`)
     if ((await probe(between)) !== 'pass') continue
     const search = await minimize(between, probe, 'pass', { signal: input.signal, onEvent })

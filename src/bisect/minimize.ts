@@ -18,18 +18,19 @@
 // For a monotone probe (the target shows whenever all culprits are present) the result is
 // exactly the culprit set. A final pass makes it 1-minimal for any deterministic probe.
 
-export type Outcome = 'pass' | 'fail'
+/** The victim's outcome in one probe. */
+export type ProbeOutcome = 'pass' | 'fail'
 
 /**
  * Runs `candidates` in the given relative order, then the victim, and returns the victim's
  * outcome. Callers may run it however they like (one Vitest process, a child process); the
  * search only ever passes an order-preserving subsequence of the original candidates.
  */
-export type Probe<T> = (candidates: readonly T[]) => Promise<Outcome>
+export type Probe<T> = (candidates: readonly T[]) => Promise<ProbeOutcome>
 
 export type BisectEvent<T> =
   /** One call of the probe; `attempt` counts up to `repeat` for one candidate set. */
-  | { type: 'probe'; index: number; attempt: number; candidates: readonly T[]; outcome: Outcome }
+  | { type: 'probe'; index: number; attempt: number; candidates: readonly T[]; outcome: ProbeOutcome }
   /**
    * After each decision. `remaining` is where the next culprit is being looked for (it halves
    * probe by probe), `found` the culprits pinned so far, `best` the smallest set seen to
@@ -78,7 +79,7 @@ class Aborted {}
 export async function minimize<T>(
   candidates: readonly T[],
   probe: Probe<T>,
-  target: Outcome,
+  target: ProbeOutcome,
   options: MinimizeOptions<T> = {},
 ): Promise<MinimizeResult<T>> {
   const repeat = options.repeat ?? 1
@@ -93,7 +94,7 @@ export async function minimize<T>(
     for (let attempt = 1; attempt <= repeat; attempt++) {
       if (signal?.aborted) throw new Aborted()
       probes++
-      let outcome: Outcome
+      let outcome: ProbeOutcome
       try {
         outcome = await probe(set)
       } catch (error) {

@@ -1,13 +1,13 @@
 // What the HTML report shows, gathered from the store: the window's runs with their counts, the
 // flaky tests' rows and outcomes, and the findings bisect and replay left for them.
-import { analyse, type FlakyRow, type Outcome } from '../analysis/flakiness.js'
-import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
+import { analyse, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
+import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'
 
 export interface ReportTest {
   row: FlakyRow
-  outcomes: Outcome[]
+  outcomes: RunOutcome[]
   finding: StoredFinding | null
 }
 
@@ -18,9 +18,9 @@ export interface ReportData {
   tests: ReportTest[]
 }
 
-export function reportData(store: Store, options: WindowOptions & { extra?: readonly string[] }): ReportData {
-  const window = flakyWindow(store, { ...options, counts: true })
-  const rows = analyse(window.histories, { extra: options.extra })
+export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys'> & { db?: readonly string[] }): ReportData {
+  const window = flakyWindow(store, { ...options, counts: true, orderKeys: executionKeys })
+  const rows = analyse(window.histories, { db: options.db })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
   return {

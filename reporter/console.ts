@@ -1,0 +1,43 @@
+// The lines flakeseed prints into Vitest's output: one when a run starts and one when it ends,
+// each with what it takes to get the run back.
+import { plural } from '../src/format.js'
+
+export interface StartFacts {
+  seed: string
+  runId: number | undefined
+  projects: number
+  files: number
+  /** Running a replay or bisect plan rather than a seeded order. */
+  replaying: boolean
+  /** The replay command (printed at the start too: a CI job killed by its timeout never prints the end). */
+  replay: string | undefined
+}
+
+/** `flakeseed seed 1183 · run 57 · 2 projects · 52 files shuffled · replay: npx flakeseed replay 57` */
+export function startLine(f: StartFacts): string {
+  const parts = [`flakeseed seed ${f.seed}`]
+  if (f.runId !== undefined) parts.push(`run ${f.runId}`)
+  if (f.projects > 1) parts.push(`${f.projects} projects`)
+  parts.push(`${plural(f.files, 'file')} ${f.replaying ? 'in replay order' : 'shuffled'}`)
+  if (f.replay) parts.push(`replay: ${f.replay}`)
+  return parts.join(' · ')
+}
+
+export interface EndFacts {
+  seed: string
+  runId: number | undefined
+  failed: number
+  status: string
+  replay: string
+  bisect: string | undefined
+}
+
+/** `flakeseed run 57 · seed 1183 · 2 failed · replay: …`, and the bisect command when tests failed. */
+export function endLines(f: EndFacts): string[] {
+  const parts = [f.runId !== undefined ? `flakeseed run ${f.runId}` : 'flakeseed', `seed ${f.seed}`]
+  parts.push(f.failed ? `${f.failed} failed` : f.status === 'interrupted' ? 'interrupted' : 'passed')
+  parts.push(`replay: ${f.replay}`)
+  const lines = [parts.join(' · ')]
+  if (f.bisect) lines.push(`flakeseed bisect: ${f.bisect}`)
+  return lines
+}

@@ -1,0 +1,62 @@
+// On GitHub Actions, every run appends a job summary in markdown: seed, run, each failure with
+// its class and error, and the commands. Every test name and error is escaped: nothing in them
+// can end a table cell or a code block.
+import { appendFileSync } from 'node:fs'
+import { consoleSummary, type FailureNote } from './summary.js'
+
+export interface RunFacts {
+  runId: number | undefined
+  seed: string
+  failed: number
+  status: string
+  replay: string
+  bisect: string | undefined
+}
+
+/** Error lines are cut to this many characters in the table. */
+const ERROR_WIDTH = 200
+
+export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] | undefined): string {
+  const title = ['flakeseed', facts.runId !== undefined ? `run ${facts.runId}` : undefined, `seed ${facts.seed}`].filter(Boolean).join(' · ')
+  const lines = [`### ${escapeCell(title)}`, '']
+  if (!facts.failed) lines.push(facts.status === 'interrupted' ? 'Interrupted.' : 'All tests passed.')
+  else if (notes?.length) lines.push(`${escapeCell(consoleSummary(notes)[0]!.replace(/^flakeseed /, ''))}.`)
+  else lines.push(`${facts.failed} failed.`)
+  if (notes?.length) {
+    lines.push('', '| test | class | why | error |', '|---|---|---|---|')
+    for (const n of notes) {
+      const error = n.error ? n.error.split('\n')[0]!.slice(0, ERROR_WIDTH) : ''
+      lines.push(`| <code>${escapeCell(n.test)}</code> | ${n.class} | ${escapeCell(n.reason)} | ${escapeCell(error)} |`)
+    }
+  }
+  lines.push('', 'Replay this run:', fence(facts.replay))
+  if (facts.bisect) lines.push('Find what makes the failures fail:', fence(facts.bisect))
+  const own = notes?.filter((n) => n.command) ?? []
+  if (own.length) lines.push('Next step for each known flaky test:', fence(own.map((n) => n.command).join('\n')))
+  return `${lines.join('\n')}\n`
+}
+
+/** Appends to the file GitHub gives in `GITHUB_STEP_SUMMARY`. */
+export function appendStepSummary(path: string, markdown: string): void {
+  appendFileSync(path, markdown)
+}
+
+/** A fenced block longer than any backtick run inside, so no test name can close it. */
+function fence(text: string): string {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length))
+  const ticks = '`'.repeat(longest + 1)
+  return `${ticks}sh\n${text}\n${ticks}`
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/** HTML-escaped, and nothing that ends a table cell or starts markdown. */
+function escapeCell(text: string): string {
+  return escapeHtml(text)
+    .replace(/\|/g, '&#124;')
+    .replace(/`/g, '&#96;')
+    .replace(/[*_[\]\\]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/\r?\n/g, ' ')
+}

@@ -1,0 +1,80 @@
+// Writes one run to the history: the run row when it starts, each finished test file's results in
+// one transaction (so a killed run keeps what finished), the final status last, or `interrupted`
+// on Ctrl-C. Recording must never change the test run's outcome: the first store failure becomes
+// one warning and the rest of the run goes unrecorded (what was written stays).
+import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
+import { onInterrupt } from './signals.js'
+
+export class Recorder {
+  private store: Store | undefined
+  private readonly pending: ResultRow[] = []
+  /** Set by the first store failure: later runs of this process (replay --repeat) skip the store too. */
+  private broken = false
+  private stopListening: (() => void) | undefined
+  /** The run being recorded (undefined when nothing is). */
+  runId: number | undefined
+
+  constructor(
+    private readonly path: string,
+    private readonly warn: (line: string) => void,
+  ) {}
+
+  /** Opens the store and records the run's start; `onInterrupted` runs after an interrupted run is saved. */
+  begin(meta: RunMeta, onInterrupted: () => void): void {
+    this.runId = undefined
+    this.pending.length = 0
+    if (this.broken) return
+    this.guard(() => {
+      this.store = Store.open(this.path)
+      this.runId = this.store.beginRun(meta)
+    })
+    if (this.runId === undefined) return
+    this.stopListening = onInterrupt(() => {
+      this.end('interrupted')
+      onInterrupted()
+    })
+  }
+
+  add(rows: readonly ResultRow[]): void {
+    if (this.store) this.pending.push(...rows)
+  }
+
+  /** Writes what was added since the last flush (one test file, usually) in one transaction. */
+  flush(): void {
+    if (!this.store || this.runId === undefined || !this.pending.length) return
+    this.guard(() => {
+      this.store!.writeResults(this.runId!, this.pending)
+      this.pending.length = 0
+    })
+  }
+
+  /** Writes what is left and the final status; `read` may still query the store before it closes. */
+  end(status: Exclude<RunStatus, 'running' | 'crashed'>, read?: (store: Store, runId: number) => void): void {
+    this.stopListening?.()
+    this.stopListening = undefined
+    this.flush()
+    if (this.store && this.runId !== undefined) {
+      this.guard(() => this.store!.finishRun(this.runId!, status))
+      if (this.store) read?.(this.store, this.runId)
+    }
+    this.store?.close()
+    this.store = undefined
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action()
+    } catch (error) {
+      if (!this.broken) {
+        this.broken = true
+        // SQLite's own messages ("database is locked") do not say which file: name it.
+        const sqlite = /^SQLITE_/.test(String((error as { code?: unknown } | null)?.code ?? ''))
+        const described = sqlite ? asStoreError(error, this.path, 'cannot write to') : error
+        const message = (described as Error)?.message?.split('\n')[0] ?? String(described)
+        this.warn(`flakeseed: not recording this run: ${message.replace(/^flakeseed: /, '')}`)
+      }
+      this.store?.close()
+      this.store = undefined
+    }
+  }
+}

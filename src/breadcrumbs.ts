@@ -1,0 +1,107 @@
+// Breadcrumbs: how a worker that dies mid-file still tells which test it was running. Each
+// worker keeps a log of its current file in the run's breadcrumb folder, one JSON line when a
+// test starts (`{file, name, index}`) and one when it ends (`{end, state}`), written
+// synchronously so they survive a SIGKILL; the log starts over with every file. The reporter
+// reads the logs at the end of the run. Writer and reader of the format live here together.
+import { ftruncateSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs'
+
+/** One worker's log of its current file (runs in the worker). Never throws: it is a diagnosis aid. */
+export class BreadcrumbWriter {
+  private fd: number | undefined
+  private file: string | undefined
+  private position = 0
+
+  /** `worker` names the log file: the process (and thread) running the tests. */
+  constructor(
+    private readonly dir: string,
+    private readonly worker: string,
+  ) {}
+
+  started(file: string | undefined, name: string | undefined, index: number | undefined): void {
+    try {
+      this.fd ??= openSync(`${this.dir}/${this.worker}`, 'w')
+      if (file !== this.file) {
+        ftruncateSync(this.fd, 0)
+        this.position = 0
+        this.file = file
+      }
+      this.append({ file, name, index })
+    } catch {
+      // Never let a breadcrumb affect the test.
+    }
+  }
+
+  ended(index: number, state: string | undefined): void {
+    if (this.file !== undefined) this.append({ end: index, state })
+  }
+
+  private append(entry: object): void {
+    if (this.fd === undefined) return
+    try {
+      this.position += writeSync(this.fd, `${JSON.stringify(entry)}\n`, this.position)
+    } catch {
+      // As above: diagnosis only.
+    }
+  }
+}
+
+export interface BreadcrumbLog {
+  /** The worker that wrote it (the log's file name). */
+  worker: string
+  /** Absolute path of the test file the worker was running. */
+  file: string
+  /** Tests that ended, in order, with Vitest's task state (`pass`, `fail`, `skip`). */
+  finished: Array<{ name: string; index: number; state?: string }>
+  /** The test that started and never ended: the one running when the worker died. */
+  running?: { name: string; index: number }
+}
+
+/** Every worker's log in `dir` (main process). Unreadable files and lines cut by a crash are skipped. */
+export function readBreadcrumbs(dir: string): BreadcrumbLog[] {
+  const logs: BreadcrumbLog[] = []
+  for (const worker of entries(dir)) {
+    let text: string
+    try {
+      text = readFileSync(`${dir}/${worker}`, 'utf8')
+    } catch {
+      continue
+    }
+    const log = parseBreadcrumbs(worker, text)
+    if (log) logs.push(log)
+  }
+  return logs
+}
+
+export function parseBreadcrumbs(worker: string, text: string): BreadcrumbLog | undefined {
+  let log: BreadcrumbLog | undefined
+  for (const line of text.split('\n')) {
+    let entry: { file?: string; name?: string; index?: number; end?: number; state?: string }
+    try {
+      entry = JSON.parse(line)
+    } catch {
+      continue // the empty last line, or a line cut by the crash
+    }
+    if (entry.file !== undefined && entry.name !== undefined && entry.index !== undefined) {
+      log ??= { worker, file: entry.file, finished: [] }
+      log.running = { name: entry.name, index: entry.index }
+    } else if (log?.running && entry.end === log.running.index) {
+      log.finished.push({ ...log.running, state: entry.state })
+      log.running = undefined
+    }
+  }
+  return log
+}
+
+/** Breadcrumbs are per run: workers are fresh each run, and a stale one would name a wrong test. */
+export function clearBreadcrumbs(dir: string | undefined): void {
+  if (!dir) return
+  for (const entry of entries(dir)) rmSync(`${dir}/${entry}`, { force: true })
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,19 @@
+// Defaults and fixed numbers that more than one module relies on, named once.
+
+/** The history file, relative to the Vitest root (the `db` option, `--db`). */
+export const DEFAULT_DB = '.flakeseed/history.db'
+
+/** Newest logical runs `flaky` and the HTML report analyse (`--window`). */
+export const DEFAULT_WINDOW = 100
+
+/** Runs suggested to tell a non-deterministic test from one that fails on its order (`replay --repeat`). */
+export const NOD_REPEAT = 20
+
+/** Runs per bisect check (`bisect --repeat`). */
+export const DEFAULT_BISECT_REPEAT = 3
+
+/** Recorded runs in which a victim passed that bisect searches for state setters and cleaners. */
+export const PASSING_RUNS_SEARCHED = 5
+
+export const HOUR_MS = 3_600_000
+export const DAY_MS = 24 * HOUR_MS

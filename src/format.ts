@@ -1,0 +1,21 @@
+// Small text helpers every output (console, CLI tables, job summary, HTML report) shares.
+
+/** A commit as people read it: its first 8 hex digits, or `none` when there is no commit. */
+export function shortSha(sha: string | null | undefined, none = '-'): string {
+  return sha ? sha.slice(0, 8) : none
+}
+
+/** `0.25` as `25%`. */
+export function percent(x: number): string {
+  return `${Math.round(x * 100)}%`
+}
+
+/** `1 run`, `2 runs`. */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`
+}
+
+/** The distinct items, in first-seen order. */
+export function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}

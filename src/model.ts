@@ -1,0 +1,66 @@
+// Plain data shared across layers: what a recorded run says about a test, and what bisect
+// established. The store writes and reads these, the bisect coordinator and the analysis take
+// them as input; none of them owns the shapes, so they live here, with no behaviour.
+
+export type TestState = 'passed' | 'failed' | 'skipped'
+
+/** A test as a recorded run executed it: where it ran and how it ended. */
+export interface RecordedTest {
+  /** Vitest project name ('' for the default project). */
+  project: string
+  /** Path relative to the project root, `/`-separated. */
+  file: string
+  /** Describe chain and title joined by ` > `, with ` (n)` when repeated in its file. */
+  name: string
+  /** Position of the file in the run's executed order. */
+  fileIndex: number
+  /** Position of the test in its file's executed order. */
+  testIndex: number
+  /** The worker process that ran it, numbered per run (null when unknown). */
+  worker: number | null
+  state: TestState
+}
+
+/** What the results of one run share, for telling one exact order from another (see `executionKeys`). */
+export interface RunFacts {
+  run: number
+  commit: string | null
+  /** Uncommitted changes: the code under test is unknown. */
+  dirty: boolean | null
+  seed: string
+  isolate: boolean | null
+  fileParallelism: boolean | null
+}
+
+/**
+ * What bisect (or replay --repeat) concluded about a failing test:
+ * - `victim`: passes alone, fails after its polluters;
+ * - `brittle`: fails alone, passes after its state setters;
+ * - `independent`: fails alone and nothing found makes it pass;
+ * - `nod`: one fixed order both passed and failed (non-deterministic);
+ * - `not-reproduced`: the failing order passed when run again.
+ */
+export type FindingKind = 'victim' | 'brittle' | 'independent' | 'nod' | 'not-reproduced'
+
+export interface Finding {
+  victim: string
+  kind: FindingKind
+  polluters: string[]
+  stateSetters: string[]
+  cleaners: string[]
+  /** Every Vitest run this bisect made, checks and search together. */
+  probes: number
+  /**
+   * The runs it took to find the culprits (checks, search, verification). Less than `probes`
+   * when follow-up questions ran after: is the describe block the cause, which tests clean up.
+   */
+  probesToFind?: number
+  /** How often the victim failed / ran in the checks that decided a `nod` or `not-reproduced`. */
+  failures?: { failed: number; runs: number }
+  /** When every test of one describe pollutes alike, the describe (its hooks) is the cause. */
+  describe?: string
+  /** A victim that fails alone: how many recorded passing orders were searched for state setters. */
+  passingOrders?: number
+  /** Set when the search was interrupted: the smallest set found so far. */
+  interrupted?: boolean
+}

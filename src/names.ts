@@ -1,0 +1,62 @@
+// A test's identity, the one rule everything that names a test follows: the runner in every
+// worker, the reporter, the plan executor and the store. A test is `(project, file, name)`:
+// `file` relative to its project's root with `/` separators, `name` the describe chain and title
+// joined by ` > `, and a name repeated in one file gets ` (2)`, ` (3)`… in declaration order.
+// Pure (type imports only): the runner loads it in every worker.
+import type { TestCase, TestModule } from 'vitest/node'
+import type { TestState } from './model.js'
+
+/** Separates a test's file from its describe chain and title in ids and names. */
+export const NAME_SEPARATOR = ' > '
+
+/** `file` for the default project, `project:file` for a named one. */
+export function fileId(project: string, file: string): string {
+  return project ? `${project}:${file}` : file
+}
+
+/** The id a user sees and passes to `--test`/`--only`: `[project:]file > describe > test`. */
+export function testId(project: string, file: string, name: string): string {
+  return `${fileId(project, file)}${NAME_SEPARATOR}${name}`
+}
+
+/** The id of anything that names its project, file and test. */
+export function idOf(t: { project: string; file: string; name: string }): string {
+  return testId(t.project, t.file, t.name)
+}
+
+/** Windows and POSIX paths give one file id. */
+export function toPosix(path: string): string {
+  return path.replace(/\\/g, '/')
+}
+
+/**
+ * Gives repeated names in one file the suffixes ` (2)`, ` (3)`… in declaration order, so
+ * every test of a file has its own id.
+ */
+export function disambiguate(names: readonly string[]): string[] {
+  const seen = new Map<string, number>()
+  return names.map((name) => {
+    const count = (seen.get(name) ?? 0) + 1
+    seen.set(name, count)
+    return count === 1 ? name : `${name} (${count})`
+  })
+}
+
+/** The describe chain and title of a test case, as flakeseed names it (without the file). */
+export function caseName(test: TestCase): string {
+  const names = [test.name]
+  for (let parent = test.parent; parent.type === 'suite'; parent = parent.parent) names.unshift(parent.name)
+  return names.join(NAME_SEPARATOR)
+}
+
+/** Every test of a module in declaration order, each with its flakeseed name (repeats disambiguated). */
+export function moduleTests(module: TestModule): Array<{ name: string; test: TestCase }> {
+  const tests = [...module.children.allTests()]
+  const names = disambiguate(tests.map(caseName))
+  return tests.map((test, i) => ({ name: names[i]!, test }))
+}
+
+/** A Vitest result state as flakeseed records it; undefined for a test that never ran. */
+export function toState(state: string): TestState | undefined {
+  return state === 'passed' || state === 'failed' || state === 'skipped' ? state : undefined
+}

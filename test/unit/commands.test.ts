@@ -1,0 +1,47 @@
+// Printed commands: one builder, one quoting rule, one --db rule, and the shell words they are
+// written in read back exactly (merging DBs rewrites stored commands).
+import { describe, expect, test } from 'vitest'
+import { bisectCommand, dbWords, historyCommand, replayCommand, retargetCommand, seedCommand, showCommand } from '../../src/commands.js'
+import { shellCommand, shellWords } from '../../src/quote.js'
+
+describe('shell words', () => {
+  test('shellWords reads back what shellCommand wrote, whatever the words hold', () => {
+    const words = ['npx', 'flakeseed', "it's", '$(rm -rf x)', '`id`', 'a > b', '', "''", "'\\''", 'tab\there', 'new\nline', '-dash', 'x (2)']
+    expect(shellWords(shellCommand(words))).toEqual(words)
+  })
+})
+
+describe('the --db rule', () => {
+  test('the default DB is never named; another is, relative to where the command runs', () => {
+    expect(dbWords(undefined, '/repo')).toEqual([])
+    expect(dbWords('.flakeseed/history.db', '/repo')).toEqual([])
+    expect(dbWords('/repo/.flakeseed/history.db', '/repo')).toEqual([])
+    expect(dbWords('ci.db', '/repo')).toEqual(['--db', 'ci.db'])
+    expect(dbWords('/repo/out/ci.db', '/repo')).toEqual(['--db', 'out/ci.db'])
+    expect(dbWords('/elsewhere/ci.db', '/repo')).toEqual(['--db', '/elsewhere/ci.db'])
+  })
+})
+
+describe('builders', () => {
+  test('every command is quoted and carries the DB and config it was given', () => {
+    const db = ['--db', 'ci db.db']
+    expect(replayCommand(3, { only: ['a > b', "it's"], repeat: 20, db, config: 'vitest.ci.ts' })).toBe(
+      `npx flakeseed replay 3 --only 'a > b' 'it'\\''s' --repeat 20 --db 'ci db.db' --config vitest.ci.ts`,
+    )
+    expect(replayCommand(3, { repeat: 1 })).toBe('npx flakeseed replay 3')
+    expect(bisectCommand(9, { test: 'a > b', db })).toBe(`npx flakeseed bisect 9 --test 'a > b' --db 'ci db.db'`)
+    expect(showCommand(9)).toBe('npx flakeseed show 9')
+    expect(historyCommand('a > $(x)')).toBe(`npx flakeseed history 'a > $(x)'`)
+    expect(seedCommand('12 3', ['--project', 'web'])).toBe(`FLAKESEED_SEED='12 3' npx vitest run --project web`)
+  })
+
+  test("a stored command gets the run's id in the merged DB and the merged DB's path", () => {
+    const cmd = `npx flakeseed replay 3 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --db shard-2.db --config vitest.ci.ts`
+    expect(retargetCommand(cmd, 41, dbWords('all.db'))).toBe(
+      `npx flakeseed replay 41 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --config vitest.ci.ts --db all.db`,
+    )
+    expect(retargetCommand('npx flakeseed replay 3 --only t --repeat 20', 7, dbWords('.flakeseed/history.db'))).toBe('npx flakeseed replay 7 --only t --repeat 20')
+    expect(retargetCommand('npx flakeseed replay 3 --only t', 7, dbWords('out/my db.db'))).toBe(`npx flakeseed replay 7 --only t --db 'out/my db.db'`)
+    expect(retargetCommand('something else', 7, ['--db', 'all.db'])).toBe('something else')
+  })
+})

@@ -1,0 +1,94 @@
+// The layers of docs/ARCHITECTURE.md, kept true: every import of src/, reporter/ and cli/ is read
+// and checked against the rules below; a violation fails naming the file, the import and the rule.
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { REPO } from '../helpers/project.js'
+
+/** The foundation every layer may use: shapes, names, errors, printed commands. */
+const FOUNDATION = ['src/model.ts', 'src/names.ts', 'src/order.ts', 'src/errors.ts', 'src/defaults.ts', 'src/format.ts', 'src/quote.ts', 'src/commands.ts']
+/** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
+const PURE = [...FOUNDATION, 'src/bisect/minimize.ts', 'src/analysis/']
+/** What the pure core may load at runtime besides itself. */
+const PURE_PACKAGES = ['seedrandom/lib/tychei.js', 'node:path']
+
+interface Import {
+  from: string
+  /** Repo-relative path for a relative import, else the package specifier. */
+  to: string
+  typeOnly: boolean
+}
+
+const isPure = (file: string) => PURE.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p))
+const isFoundation = (file: string) => FOUNDATION.includes(file)
+const isCommandFile = (file: string) => file.startsWith('cli/') && file !== 'cli/common.ts' && file !== 'cli/index.ts'
+
+/** The static and dynamic imports of one file's source. */
+export function importsOf(file: string, source: string): Import[] {
+  const found: Import[] = []
+  const add = (specifier: string, typeOnly: boolean) => {
+    const to = specifier.startsWith('.') ? join(dirname(file), specifier).replace(/\.js$/, '.ts') : specifier
+    found.push({ from: file, to, typeOnly })
+  }
+  for (const m of source.matchAll(/^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s+'([^']+)'/gm)) {
+    const names = m[3] ?? ''
+    const allTypes = /^\{[^}]*\}$/.test(names.trim()) && names.replace(/[{}]/g, '').split(',').every((n) => !n.trim() || /^type\s/.test(n.trim()))
+    add(m[4]!, Boolean(m[2]) || allTypes)
+  }
+  for (const m of source.matchAll(/^\s*import\s+'([^']+)'/gm)) add(m[1]!, false)
+  for (const m of source.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) add(m[1]!, /^\s*import type|typeof import/.test(source.slice(Math.max(0, m.index! - 12), m.index!)))
+  return found
+}
+
+/** The rule an import breaks, if any. */
+export function violation({ from, to, typeOnly }: Import): string | undefined {
+  const local = /^(src|reporter|cli)\//.test(to)
+  if (from.startsWith('src/') && (to.startsWith('reporter/') || to.startsWith('cli/'))) {
+    if (!(from === 'src/index.ts' && to === 'reporter/index.ts')) return 'src/ never imports reporter/ or cli/ (only the plugin wires the reporter)'
+  }
+  if (from.startsWith('reporter/') && to.startsWith('cli/')) return 'reporter/ never imports cli/'
+  if (isCommandFile(from) && isCommandFile(to)) return 'a command file never imports another (shared helpers live in cli/common.ts)'
+  if (from.startsWith('src/store/') && local && !to.startsWith('src/store/') && !isFoundation(to)) {
+    return 'the store imports only itself and the foundation (no analysis, no bisect: they take rows as data)'
+  }
+  if (isPure(from) && !typeOnly) {
+    if (local && !isPure(to)) return 'the pure core imports only the pure core'
+    if (!local && !PURE_PACKAGES.includes(to)) return `the pure core loads nothing but ${PURE_PACKAGES.join(', ')}`
+  }
+  return undefined
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(join(REPO, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(REPO, join(e.parentPath, e.name)))
+}
+
+describe('layers', () => {
+  test('every import of src/, reporter/ and cli/ keeps the layering', () => {
+    const files = ['src', 'reporter', 'cli'].flatMap(sources)
+    expect(files.length).toBeGreaterThan(40)
+    const broken = files
+      .flatMap((file) => importsOf(file, readFileSync(join(REPO, file), 'utf8')))
+      .flatMap((i) => {
+        const rule = violation(i)
+        return rule ? [`${i.from} imports ${i.to}: ${rule}`] : []
+      })
+    expect(broken).toEqual([])
+  })
+
+  test('the check catches each kind of violation (so the test above can fail)', () => {
+    const check = (file: string, source: string) => importsOf(file, source).map(violation).filter(Boolean)
+    expect(check('src/execute.ts', `import { nameOf } from '../reporter/index.js'`)).toHaveLength(1)
+    expect(check('reporter/summary.ts', `import { x } from '../cli/common.js'`)).toHaveLength(1)
+    expect(check('cli/report.ts', `import { dbWords } from './flaky.js'`)).toHaveLength(1)
+    expect(check('src/store/flaky.ts', `import { executionKeys } from '../analysis/flakiness.js'`)).toHaveLength(1)
+    expect(check('src/order.ts', `import { readFileSync } from 'node:fs'`)).toHaveLength(1)
+    expect(check('src/names.ts', `const m = await import('../store/index.js')`)).toHaveLength(1)
+    // Allowed: the plugin wiring the reporter, type-only imports into the pure core, the store on the core.
+    expect(check('src/index.ts', `import { FlakeseedReporter } from '../reporter/index.js'`)).toEqual([])
+    expect(check('src/names.ts', `import type { TestCase } from 'vitest/node'`)).toEqual([])
+    expect(check('src/names.ts', `import { type TestCase, type TestModule } from 'vitest/node'`)).toEqual([])
+    expect(check('src/store/findings.ts', `import type { Finding } from '../model.js'\nimport { testId } from '../names.js'`)).toEqual([])
+  })
+})
