@@ -57,7 +57,11 @@ export async function run({ log = console.log } = {}) {
   if (seed === undefined) throw new Error('bisect: no seed puts the polluter before the victim')
 
   log(`\nsuite: ${SUITE.files} files × ${SUITE.testsPerFile} tests + 3 (a describe holding the polluter) + 1 victim, isolate: false, one worker`)
-  const recorded = runCommand(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config], { cwd: dir, env: { ...env, FLAKESEED_SEED: seed }, allowFail: true })
+  const recorded = runCommand(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config], {
+    cwd: dir,
+    env: { ...env, FLAKESEED_SEED: seed },
+    allowFail: true,
+  })
   const out = stripAnsi(recorded.stdout + recorded.stderr)
   if (recorded.status !== 1 || !/Tests\s+1 failed \| \d+ passed/.test(out)) {
     throw new Error(`bisect: the recorded run under seed ${seed} should fail with exactly the victim (exit ${recorded.status})\n${out.slice(-3000)}`)
@@ -69,7 +73,12 @@ export async function run({ log = console.log } = {}) {
   const executed = shown.files.flatMap((f) => f.tests.map((t) => ({ id: testId(f.project, f.file, t.name), state: t.state })))
   const failed = executed.filter((t) => t.state === 'failed').map((t) => t.id)
   if (failed.length !== 1 || failed[0] !== VICTIM) throw new Error(`bisect: expected only the victim to fail, got ${JSON.stringify(failed)}`)
-  const candidates = executed.slice(0, executed.findIndex((t) => t.id === VICTIM)).filter((t) => t.state === 'passed' || t.state === 'failed')
+  const candidates = executed
+    .slice(
+      0,
+      executed.findIndex((t) => t.id === VICTIM),
+    )
+    .filter((t) => t.state === 'passed' || t.state === 'failed')
   const n = candidates.length
   const position = candidates.findIndex((t) => t.id === POLLUTER) + 1
   if (position < 1) throw new Error('bisect: the polluter did not run before the victim')
@@ -97,7 +106,13 @@ export async function run({ log = console.log } = {}) {
       detail: `⌈log₂ n⌉+3; ${finding.probes} with the describe check; one-by-one: ${position} (polluter's position), ${n} worst`,
     },
     { name: 'bisect wall time', value: bisect.ms, target: NaN, unit: 'ms', detail: `${finding.probes} probes, seed ${seed}, record ${fmtMs(recorded.ms)}` },
-    { name: 'bisect probes, default --repeat 3', value: plain.finding.probes, target: NaN, unit: 'probes', detail: `${fmtMs(plain.result.ms)}; repeats guard against flaky victims` },
+    {
+      name: 'bisect probes, default --repeat 3',
+      value: plain.finding.probes,
+      target: NaN,
+      unit: 'probes',
+      detail: `${fmtMs(plain.result.ms)}; repeats guard against flaky victims`,
+    },
   ]
 }
 
@@ -108,7 +123,9 @@ function bisectLast(dir, env, db, extra) {
   try {
     finding = JSON.parse(result.stdout)
   } catch {
-    throw new Error(`bisect: no JSON from flakeseed bisect ${extra.join(' ')} (exit ${result.status})\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`)
+    throw new Error(
+      `bisect: no JSON from flakeseed bisect ${extra.join(' ')} (exit ${result.status})\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`,
+    )
   }
   if (result.status !== 1 || finding.kind !== 'victim' || finding.victim !== VICTIM || JSON.stringify(finding.polluters) !== JSON.stringify([POLLUTER])) {
     throw new Error(`bisect: expected ${VICTIM} polluted by exactly ${POLLUTER}, got (exit ${result.status}) ${JSON.stringify(finding)}`)

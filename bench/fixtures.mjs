@@ -30,7 +30,20 @@ export function prng(seed) {
 }
 
 const AREAS = ['components', 'hooks', 'api', 'store', 'utils', 'routes', 'services', 'lib/parser', 'lib/format', 'features/billing']
-const NOUNS = ['UserProfile', 'InvoiceTable', 'SearchBox', 'useDebounce', 'fetchOrders', 'cartReducer', 'formatCurrency', 'parseQuery', 'AuthGuard', 'DatePicker', 'retryPolicy', 'SessionCache']
+const NOUNS = [
+  'UserProfile',
+  'InvoiceTable',
+  'SearchBox',
+  'useDebounce',
+  'fetchOrders',
+  'cartReducer',
+  'formatCurrency',
+  'parseQuery',
+  'AuthGuard',
+  'DatePicker',
+  'retryPolicy',
+  'SessionCache',
+]
 const VERBS = ['renders', 'returns', 'throws', 'updates', 'keeps', 'rejects', 'formats', 'retries', 'caches', 'validates', 'sorts', 'emits']
 const WHATS = [
   'the empty state when there are no items',

@@ -55,15 +55,12 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
     ],
     { log: verbose },
   )
-  log(
-    table([
-      ['command', 'median', 'min', 'max'],
-      ...Object.entries(lat).map(([name, s]) => [name, fmtMs(s.median), fmtMs(s.min), fmtMs(s.max)]),
-    ]),
-  )
+  log(table([['command', 'median', 'min', 'max'], ...Object.entries(lat).map(([name, s]) => [name, fmtMs(s.median), fmtMs(s.min), fmtMs(s.max)])]))
   const flaky = lat['flakeseed flaky'].median
   const count = lat['SELECT count(*) (baseline)'].median
-  log(`  ${tests} flaky tests listed · ratio to SELECT count(*) ${(flaky / count).toFixed(2)} · over --version +${fmtMs(flaky - lat['flakeseed --version'].median)}`)
+  log(
+    `  ${tests} flaky tests listed · ratio to SELECT count(*) ${(flaky / count).toFixed(2)} · over --version +${fmtMs(flaky - lat['flakeseed --version'].median)}`,
+  )
 
   // In process, without start-up: the query and the analysis against a count of the same rows.
   const { flakyWindow } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'store', 'flaky.js')).href)
@@ -83,7 +80,10 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
         outcomes = w.histories.reduce((n, h) => n + h.outcomes.length, 0)
         t = performance.now()
         const ids = w.runs.flatMap((r) => r.runs)
-        store.db.prepare(`SELECT count(*) FROM results WHERE run_id IN (${ids.join(',')})`).pluck().get()
+        store.db
+          .prepare(`SELECT count(*) FROM results WHERE run_id IN (${ids.join(',')})`)
+          .pluck()
+          .get()
         countTimes.push(performance.now() - t)
       }
       inProcess[window] = { flaky: median(flakyTimes), count: median(countTimes), outcomes }

@@ -158,10 +158,7 @@ export function installApp(dir, { name = 'flakeseed-bench-app' } = {}) {
       link(from, join(modules, entry))
     }
   }
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name, private: true, version: '0.0.0', type: 'module' }, null, 2) + '\n',
-  )
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, version: '0.0.0', type: 'module' }, null, 2) + '\n')
   return dir
 }
 
@@ -241,7 +238,11 @@ export function fmtRatio(r) {
 /** A fixed-width text table; `rows` are arrays of cells, the first row the header. */
 export function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)))
-  const line = (r) => r.map((cell, c) => String(cell ?? '').padEnd(widths[c])).join('  ').trimEnd()
+  const line = (r) =>
+    r
+      .map((cell, c) => String(cell ?? '').padEnd(widths[c]))
+      .join('  ')
+      .trimEnd()
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
 

@@ -101,7 +101,9 @@ export async function run({ runs, log }) {
     { log: process.env.BENCH_VERBOSE ? log : () => {} },
   )
   const merge = results.merge.median
-  log(`merge ${SHARDS} DBs × ${PER_SHARD} results: ${fmtMs(merge)} · copying the files ${fmtMs(results['copy files'].median)} · recording them ${fmtMs(results.record.median)}`)
+  log(
+    `merge ${SHARDS} DBs × ${PER_SHARD} results: ${fmtMs(merge)} · copying the files ${fmtMs(results['copy files'].median)} · recording them ${fmtMs(results.record.median)}`,
+  )
 
   // ---- prune ----
   const big = join(dir, 'big.db')
@@ -148,15 +150,30 @@ export async function run({ runs, log }) {
     { log: process.env.BENCH_VERBOSE ? log : () => {} },
   )
   const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-  log(`prune --keep ${KEEP} of ${PRUNE_RUNS * PRUNE_TESTS} results: ${fmtMs(timings.prune.median)} (plain VACUUM ${fmtMs(timings.vacuum.median)}) · ${mb(sizeBefore)} → ${mb(sizeAfter)}`)
+  log(
+    `prune --keep ${KEEP} of ${PRUNE_RUNS * PRUNE_TESTS} results: ${fmtMs(timings.prune.median)} (plain VACUUM ${fmtMs(timings.vacuum.median)}) · ${mb(sizeBefore)} → ${mb(sizeAfter)}`,
+  )
   rmSync(dir, { recursive: true, force: true })
 
   return [
     { name: `merge ${SHARDS}×${PER_SHARD} results`, value: merge, unit: 'ms', target: NaN, pass: true, detail: 'context' },
     { name: 'merge / copying the files', value: merge / results['copy files'].median, target: NaN, pass: true, detail: 'the floor: moving the bytes' },
     { name: 'merge / recording the results', value: merge / results.record.median, target: 2, detail: 'a merge costs about what writing the results did' },
-    { name: `prune to ${KEEP} of ${PRUNE_RUNS} runs (2 M results)`, value: timings.prune.median, unit: 'ms', target: NaN, pass: true, detail: `${mb(sizeBefore)} → ${mb(sizeAfter)}` },
-    { name: 'prune / plain VACUUM', value: timings.prune.median / timings.vacuum.median, target: NaN, pass: true, detail: 'prune = deletes + VACUUM of what is left' },
+    {
+      name: `prune to ${KEEP} of ${PRUNE_RUNS} runs (2 M results)`,
+      value: timings.prune.median,
+      unit: 'ms',
+      target: NaN,
+      pass: true,
+      detail: `${mb(sizeBefore)} → ${mb(sizeAfter)}`,
+    },
+    {
+      name: 'prune / plain VACUUM',
+      value: timings.prune.median / timings.vacuum.median,
+      target: NaN,
+      pass: true,
+      detail: 'prune = deletes + VACUUM of what is left',
+    },
     { name: 'size after / before', value: sizeAfter / sizeBefore, target: (KEEP / PRUNE_RUNS) * 1.5, detail: `${KEEP} of ${PRUNE_RUNS} runs kept` },
   ]
 }

@@ -121,7 +121,9 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
   // The warm-up run is first in each list (it also inserts the 10,000 new tests): leave it out.
   const cpuMs = (variant) => median(cpu[variant].slice(1))
   const load = loadavg()[0]
-  log(`  CPU time (median): new DB ${ms1(cpuMs('record into a new DB'))}, 2 M-result DB ${ms1(cpuMs('record into the 2 M-result DB'))} · load average ${load.toFixed(1)} on ${availableParallelism()} cores`)
+  log(
+    `  CPU time (median): new DB ${ms1(cpuMs('record into a new DB'))}, 2 M-result DB ${ms1(cpuMs('record into the 2 M-result DB'))} · load average ${load.toFixed(1)} on ${availableParallelism()} cores`,
+  )
   const appendedCount = countResults(Store, appended)
   const expected = history.results + (runs + 1) * total
   if (appendedCount !== expected) throw new Error(`record: expected ${expected} results in ${appended}, found ${appendedCount}`)
@@ -159,8 +161,7 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
 
   // ---- CLI latency ----
   const db = history.path
-  const cli = (args) => () =>
-    runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } }).ms
+  const cli = (args) => () => runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } }).ms
   const checked = (args, check) => () => {
     const result = runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } })
     check(stripAnsi(result.stdout))
@@ -206,11 +207,19 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
   log(
     table([
       ['command', 'median', 'min', 'max', 'over --version'],
-      ...Object.entries(lat).map(([name, s]) => [name, fmtMs(s.median), fmtMs(s.min), fmtMs(s.max), name.startsWith('flakeseed ') && name !== 'flakeseed --version' ? `+${fmtMs(s.median - base)}` : '']),
+      ...Object.entries(lat).map(([name, s]) => [
+        name,
+        fmtMs(s.median),
+        fmtMs(s.min),
+        fmtMs(s.max),
+        name.startsWith('flakeseed ') && name !== 'flakeseed --version' ? `+${fmtMs(s.median - base)}` : '',
+      ]),
     ]),
   )
   const q = queryTimes(Store, db, runs)
-  log(`  in-process: listRuns(20) ${q.runs20.toFixed(1)} ms · resolveRun(last)+results ${q.show.toFixed(1)} ms · listRuns(1000) ${q.runs1000.toFixed(0)} ms (runs --limit 1000)`)
+  log(
+    `  in-process: listRuns(20) ${q.runs20.toFixed(1)} ms · resolveRun(last)+results ${q.show.toFixed(1)} ms · listRuns(1000) ${q.runs1000.toFixed(0)} ms (runs --limit 1000)`,
+  )
   for (const [name, key, query] of [
     ['runs', 'flakeseed runs', q.runs20],
     ['show last', 'flakeseed show last', q.show],

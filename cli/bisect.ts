@@ -25,7 +25,12 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .description('find the minimal set of earlier tests that makes a failing test fail (or, for a brittle test, pass)')
     .argument('[run]', 'run id, or last (default: last)')
     .option('--test <test>', 'the failing test to explain (default: each failing test of the run)')
-    .option('--repeat <k>', 'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)', positiveInt, DEFAULT_BISECT_REPEAT)
+    .option(
+      '--repeat <k>',
+      'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)',
+      positiveInt,
+      DEFAULT_BISECT_REPEAT,
+    )
     .option('--cleaners', 'also find tests that undo the pollution (among those between polluter and victim in a passing run)')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
@@ -162,7 +167,10 @@ function reproduce(runId: number, f: Finding, options: Options): string {
 
 function describeFinding(f: Finding & { command: string; seconds: number }): string {
   const lines = [`victim   ${f.victim}`]
-  const found = f.probesToFind !== undefined && f.probesToFind < f.probes ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})` : ''
+  const found =
+    f.probesToFind !== undefined && f.probesToFind < f.probes
+      ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})`
+      : ''
   const stats = `${f.probes} probes${found}, ${f.seconds.toFixed(1)} s`
   if (f.interrupted && f.kind !== 'victim' && f.kind !== 'brittle') {
     lines.push(`class    unknown: interrupted before the search began (${stats})`)
@@ -170,7 +178,9 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
   }
   switch (f.kind) {
     case 'victim':
-      lines.push(`class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`)
+      lines.push(
+        `class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`,
+      )
       if (f.describe) lines.push(`polluter ${f.describe} (the describe block: its hooks or shared state; every test of it pollutes)`)
       for (const p of f.polluters) lines.push(`${f.describe ? '  via  ' : 'polluter'} ${p}`)
       break
@@ -186,7 +196,9 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
       )
       break
     case 'nod':
-      lines.push(`class    non-deterministic: the same order both passed and failed${f.failures ? ` (${f.failures.failed}/${f.failures.runs} failed)` : ''}; no test is to blame (${stats})`)
+      lines.push(
+        `class    non-deterministic: the same order both passed and failed${f.failures ? ` (${f.failures.failed}/${f.failures.runs} failed)` : ''}; no test is to blame (${stats})`,
+      )
       break
     case 'not-reproduced':
       lines.push(`class    not reproduced: the recorded order passed ${f.failures?.runs ?? 0} times; likely non-deterministic (${stats})`)

@@ -38,7 +38,10 @@ export function oneLineErrors(command: Command): Command {
   const help = command.parent ? `flakeseed ${command.name()} --help` : 'flakeseed --help'
   return command.showHelpAfterError(false).configureOutput({
     outputError: (message, write) => {
-      const line = message.trim().split('\n')[0]!.replace(/^error: /, '')
+      const line = message
+        .trim()
+        .split('\n')[0]!
+        .replace(/^error: /, '')
       write(`flakeseed: ${line} (see ${help})\n`)
     },
   })
@@ -78,7 +81,12 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   const widths: number[] = []
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)))
   return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n')
 }
 

@@ -14,9 +14,14 @@ interface Options extends CommonOptions {
 const WIDTH = 80
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program.command('flaky')
+  program
+    .command('flaky')
     .description('tests with mixed outcomes in recent runs: fail rate, flip rate, entropy, seeds, class, next command')
-    .option('--window <n>', `the newest n runs, the shards of one build counting as one (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`, positiveInt)
+    .option(
+      '--window <n>',
+      `the newest n runs, the shards of one build counting as one (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`,
+      positiveInt,
+    )
     .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
     .option('--branch <name>', 'only runs on this branch')
     .option('--db <path>', 'history database')

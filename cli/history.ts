@@ -9,7 +9,8 @@ interface Options extends CommonOptions {
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program.command('history')
+  program
+    .command('history')
     .description('one test across runs (exact id or substring): state, seed, commit, position')
     .argument('<test>', 'test id ("file > describe > test") or part of it')
     .option('--limit <n>', 'how many results', positiveInt, 50)

@@ -30,7 +30,8 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand, mergeCommand, pruneCommand]) command.register(program, action)
+for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand, mergeCommand, pruneCommand])
+  command.register(program, action)
 // Every usage mistake, on any command, is one line on stderr.
 for (const command of [program, ...program.commands]) oneLineErrors(command)
 

@@ -117,7 +117,9 @@ export async function replay(ref: string | undefined, options: Options): Promise
       for (const id of missing) console.log(`  ${id}`)
     }
     if (options.repeat > 1) {
-      console.log(`replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`)
+      console.log(
+        `replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`,
+      )
       if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, t.test, verdict(t)])]))
     } else {
       console.log(`flakeseed replay of ${runId === undefined ? `seed ${seed}` : `run ${runId}`}: ${failing.length ? `${failing.length} failed` : 'all passed'}`)
@@ -132,7 +134,15 @@ function saveNod(options: Options, runId: number, tallies: readonly Tally[]): vo
     try {
       for (const t of tallies) {
         const command = replayCommand(runId, { only: [t.test], repeat: options.repeat, db: dbWords(options) })
-        const finding: Finding = { victim: t.test, kind: 'nod', polluters: [], stateSetters: [], cleaners: [], probes: t.runs, failures: { failed: t.failures, runs: t.runs } }
+        const finding: Finding = {
+          victim: t.test,
+          kind: 'nod',
+          polluters: [],
+          stateSetters: [],
+          cleaners: [],
+          probes: t.runs,
+          failures: { failed: t.failures, runs: t.runs },
+        }
         saveFinding(store, runId, finding, command)
       }
     } finally {

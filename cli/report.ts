@@ -16,7 +16,8 @@ interface Options extends CommonOptions {
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program.command('report')
+  program
+    .command('report')
     .description('write a self-contained HTML report: suite health over time, flakiest tests with their timelines, details')
     .requiredOption('--html <file>', 'the HTML file to write')
     .option('--window <n>', `the newest n runs (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`, positiveInt)

@@ -8,7 +8,8 @@ interface Options extends CommonOptions {
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program.command('runs')
+  program
+    .command('runs')
     .description('recent runs (the shards of one build as one run): id, time, commit, branch, seed, shards, passed/failed/skipped, status')
     .option('--limit <n>', 'how many runs', positiveInt, 20)
     .option('--db <path>', 'history database')

@@ -6,7 +6,8 @@ import { logicalRun } from '../src/store/shards.js'
 import { localTime, openStore, printJson, type CommonOptions } from './common.js'
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program.command('show')
+  program
+    .command('show')
     .description('one run: metadata, executed order per file, failures with errors')
     .argument('<run>', 'run id, or last')
     .option('--db <path>', 'history database')
@@ -71,9 +72,7 @@ export function show(ref: string, options: CommonOptions): number {
     const run = store.resolveRun(ref, ref === 'last' ? ['run', 'replay'] : undefined)
     // A shard shows its whole logical run: every shard's files, shard by shard.
     const shards = logicalRun(store, run)
-    const files = shards.flatMap((part) =>
-      groupByFile(store.results(part.id)).map((f) => (shards.length > 1 ? { run: part.id, shard: part.shard, ...f } : f)),
-    )
+    const files = shards.flatMap((part) => groupByFile(store.results(part.id)).map((f) => (shards.length > 1 ? { run: part.id, shard: part.shard, ...f } : f)))
     if (options.json) {
       const json = { run: runJson(run), files }
       if (shards.length > 1) Object.assign(json, { shards: shards.map((p) => ({ id: p.id, shard: p.shard, status: p.status })) })
@@ -83,7 +82,9 @@ export function show(ref: string, options: CommonOptions): number {
     const counts = { passed: 0, failed: 0, skipped: 0 } as Record<string, number>
     for (const f of files) for (const t of f.tests) counts[t.state] = (counts[t.state] ?? 0) + 1
     console.log(`run ${run.id} (${run.kind}) · ${run.status} · seed ${run.seed} (${run.seedSource})`)
-    console.log(`started ${localTime(new Date(run.startedAt).toISOString())} · commit ${shortSha(run.commitSha)}${run.dirty ? ' (dirty)' : ''} · branch ${run.branch ?? '-'}`)
+    console.log(
+      `started ${localTime(new Date(run.startedAt).toISOString())} · commit ${shortSha(run.commitSha)}${run.dirty ? ' (dirty)' : ''} · branch ${run.branch ?? '-'}`,
+    )
     const where = [run.ciProvider && `ci ${run.ciProvider}${run.ciUrl ? ` ${run.ciUrl}` : ''}`, run.shard && `shard ${run.shard}`]
     const setup = `vitest ${run.vitestVersion ?? '?'} · node ${run.nodeVersion} · pool ${run.pool ?? '?'} · isolate ${run.isolate} · ${run.platform}`
     console.log([...where.filter(Boolean), setup].join(' · '))

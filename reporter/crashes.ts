@@ -11,7 +11,12 @@ export const DIED_DURING = 'flakeseed: the worker running this test file died du
 export const DIED_AFTER = 'flakeseed: failed before its worker died (the error was lost with the worker)'
 
 /** Rows for the tests of dead workers' files that have no result in the main process. */
-export function crashRows(logs: readonly BreadcrumbLog[], modules: ReadonlyArray<TestModule>, fileIndex: (module: TestModule) => number, workers: WorkerNumbers): ResultRow[] {
+export function crashRows(
+  logs: readonly BreadcrumbLog[],
+  modules: ReadonlyArray<TestModule>,
+  fileIndex: (module: TestModule) => number,
+  workers: WorkerNumbers,
+): ResultRow[] {
   const rows: ResultRow[] = []
   for (const log of logs) {
     const module = modules.find((m) => m.moduleId === log.file)

@@ -72,11 +72,35 @@ function vitest(seed, extra = {}) {
 }
 
 console.log(`recording a history of ${dir}`)
-for (const [seed, slow] of [[11, 0], [12, 0], [13, 1], [14, 0], [13, 0], [15, 0], [13, 1], [16, 0], [17, 0]]) vitest(seed, slow ? { SLOW_SEARCH: '1' } : {})
+for (const [seed, slow] of [
+  [11, 0],
+  [12, 0],
+  [13, 1],
+  [14, 0],
+  [13, 0],
+  [15, 0],
+  [13, 1],
+  [16, 0],
+  [17, 0],
+])
+  vitest(seed, slow ? { SLOW_SEARCH: '1' } : {})
 writeFileSync(join(dir, 'src/shipping.ts'), `export const shipping = (total: number) => (total >= 5000 ? 0 : 490)\n`)
 writeFileSync(join(dir, 'src/stock.ts'), `export const inStock = (sku: string) => sku === 'sold-out'\n`)
 git('commit', '-qam', 'B: fix free shipping, refactor stock')
-for (const [seed, slow] of [[18, 0], [19, 0], [20, 0], [21, 1], [22, 0], [23, 0], [24, 0], [25, 0], [26, 0], [27, 0], [28, 1]]) vitest(seed, slow ? { SLOW_SEARCH: '1' } : {})
+for (const [seed, slow] of [
+  [18, 0],
+  [19, 0],
+  [20, 0],
+  [21, 1],
+  [22, 0],
+  [23, 0],
+  [24, 0],
+  [25, 0],
+  [26, 0],
+  [27, 0],
+  [28, 1],
+])
+  vitest(seed, slow ? { SLOW_SEARCH: '1' } : {})
 
 const cli = (...args) => spawnSync(bin('flakeseed'), args, { cwd: dir, env, encoding: 'utf8' })
 const victim = 'test/cart.test.ts > cart > a new cart is empty'

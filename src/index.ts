@@ -91,9 +91,7 @@ function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): 
 
 function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>): Session {
   const control = getControl()
-  const chosen = control?.seed
-    ? { seed: control.seed, source: control.seedSource ?? ('config' as const) }
-    : chooseSeed(options.seed, vitest.config.root)
+  const chosen = control?.seed ? { seed: control.seed, source: control.seedSource ?? ('config' as const) } : chooseSeed(options.seed, vitest.config.root)
   if ('warning' in chosen && chosen.warning) vitest.logger.warn(chosen.warning)
   const session: Session = {
     seed: chosen.seed,
@@ -135,9 +133,7 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
-  vitest.config.reporters.push(
-    new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)),
-  )
+  vitest.config.reporters.push(new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)))
   control?.onSession?.(session)
   return session
 }

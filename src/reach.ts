@@ -8,7 +8,15 @@
 // every project it finds there. A project it cannot reach gets one warning line, never silence.
 import { relative } from 'node:path'
 import type { Plugin } from 'vitest/config'
-import { BaseSequencer, version as vitestVersion, type TestProject, type TestSequencer, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
+import {
+  BaseSequencer,
+  version as vitestVersion,
+  type TestProject,
+  type TestSequencer,
+  type TestSequencerConstructor,
+  type TestSpecification,
+  type Vitest,
+} from 'vitest/node'
 import { toPosix } from './names.js'
 
 export const PLUGIN_NAME = 'flakeseed'
@@ -135,7 +143,9 @@ export function unreachedWarning(vitest: Vitest, project: TestProject): string {
   const rootConfig = rootFile ? rel(rootFile) : 'the root config'
   // Without a config file of its own, a project is inline in the root config or a directory.
   const where = own ? rel(own) : project.config.root !== root ? `${rel(project.config.root)}/` : `inline in ${rootConfig}`
-  const fix = own ? `add flakeseed() to its plugins, or to those of ${rootConfig} to reach every project` : `add flakeseed() to the plugins of ${rootConfig} to reach every project`
+  const fix = own
+    ? `add flakeseed() to its plugins, or to those of ${rootConfig} to reach every project`
+    : `add flakeseed() to the plugins of ${rootConfig} to reach every project`
   const name = project.name || 'default'
   if (project.config.browser?.enabled) {
     return `flakeseed: project "${name}" (${where}) runs in a browser, where flakeseed cannot order tests yet: its files are shuffled, its tests run in declaration order`

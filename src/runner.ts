@@ -160,14 +160,17 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
       if (task.type === 'test') return position.get(names.get(task)!) ?? Infinity
       return Math.min(Infinity, ...(task.tasks ?? []).map(rank))
     }
-    sortSuites(file, (children) => children.map((c) => ({ c, k: rank(c) })).sort((a, b) => a.k - b.k).map((x) => x.c))
+    sortSuites(file, (children) =>
+      children
+        .map((c) => ({ c, k: rank(c) }))
+        .sort((a, b) => a.k - b.k)
+        .map((x) => x.c),
+    )
     // A repeated name matches the name pattern twice; run only the occurrence the plan lists.
     for (const t of chains) if (t.type === 'test' && (t.mode === 'run' || t.mode === 'queued') && !position.has(names.get(t)!)) t.mode = 'skip'
   } else {
     const key = new Map(chains.map((t) => [t, orderKey(ctx.seed, prefix + names.get(t)!)]))
-    sortSuites(file, (children, suite) =>
-      suite.shuffle === false ? children : [...children].sort((a, b) => key.get(a)! - key.get(b)!),
-    )
+    sortSuites(file, (children, suite) => (suite.shuffle === false ? children : [...children].sort((a, b) => key.get(a)! - key.get(b)!)))
   }
 
   let index = 0

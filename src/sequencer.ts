@@ -14,9 +14,7 @@ export function createSequencer(session: Session): TestSequencerConstructor {
       if (!plan) return sortByKey(specs, session.seed, specId)
       // Replay and bisect: exactly the plan's files, in the plan's order.
       const position = new Map(plan.files.map((f, i) => [fileId(f.project, f.file), i]))
-      return specs
-        .filter((spec) => position.has(specId(spec)))
-        .sort((a, b) => position.get(specId(a))! - position.get(specId(b))!)
+      return specs.filter((spec) => position.has(specId(spec))).sort((a, b) => position.get(specId(a))! - position.get(specId(b))!)
     }
   }
 }

@@ -120,7 +120,8 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   if (fixed) return { class: 'fixed', reason: `no failure since ${shortSha(fixed)}` }
 
   const f = history.finding
-  if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
+  if (f?.kind === 'victim')
+    return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
   if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
   if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
   if (f?.kind === 'not-reproduced') return { class: 'non-deterministic', reason: 'bisect: the failing order passed when run again' }
@@ -140,7 +141,10 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   const reproduced = tallies.filter((t) => t.failed >= 2)
   if (reproduced.length) {
     const n = reproduced.length
-    return { class: 'order-dependent', reason: `${n} order${n === 1 ? '' : 's'} failed every time (${reproduced.reduce((s, t) => s + t.failed, 0)}×), others pass` }
+    return {
+      class: 'order-dependent',
+      reason: `${n} order${n === 1 ? '' : 's'} failed every time (${reproduced.reduce((s, t) => s + t.failed, 0)}×), others pass`,
+    }
   }
   if (f?.kind === 'independent') {
     return { class: 'suspected-order-dependent', reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)' }
@@ -148,7 +152,10 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   const commit = commitWithBoth(o)
   return {
     class: 'suspected-order-dependent',
-    reason: commit !== undefined ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass` : 'fails under some orders, passes under others',
+    reason:
+      commit !== undefined
+        ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass`
+        : 'fails under some orders, passes under others',
   }
 }
 

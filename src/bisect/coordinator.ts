@@ -228,7 +228,11 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
  * A polluter's siblings in its describe: when another test of the same describe, alone before
  * the victim, pollutes too, the describe's hooks are the likelier cause than one arbitrary test.
  */
-async function sharedDescribe(polluter: RecordedTest, candidates: readonly RecordedTest[], run: (t: readonly RecordedTest[]) => Promise<ProbeOutcome>): Promise<string | undefined> {
+async function sharedDescribe(
+  polluter: RecordedTest,
+  candidates: readonly RecordedTest[],
+  run: (t: readonly RecordedTest[]) => Promise<ProbeOutcome>,
+): Promise<string | undefined> {
   const parts = polluter.name.split(' > ')
   if (parts.length < 2) return undefined
   const describe = parts.slice(0, -1).join(' > ')

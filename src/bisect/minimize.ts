@@ -114,8 +114,7 @@ export async function minimize<T>(
   // Culprits pinned so far. Each was pinned at the end of the prefix searched, so they all come
   // after what is left to search and `prefix ++ found` keeps the original order.
   let found: T[] = []
-  const progress = (remaining: readonly T[]) =>
-    onEvent?.({ type: 'progress', remaining, found: [...found], best })
+  const progress = (remaining: readonly T[]) => onEvent?.({ type: 'progress', remaining, found: [...found], best })
 
   try {
     // Invariants: candidates[0, hi) ++ found reproduces; candidates[0, lo) ++ found does not.

@@ -100,7 +100,9 @@ function healthChart(runs: readonly WindowRun[]): string {
     parts.push(
       `<g class="run"><title>${esc(tip)}</title>` +
         `<rect class="hit" x="${(left + i * step).toFixed(1)}" y="${top}" width="${step.toFixed(1)}" height="${h - top}"/>` +
-        (r.failed ? `<rect class="fail" x="${x.toFixed(1)}" y="${y(r.failed).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(r.failed)).toFixed(1)}"/>` : '') +
+        (r.failed
+          ? `<rect class="fail" x="${x.toFixed(1)}" y="${y(r.failed).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(r.failed)).toFixed(1)}"/>`
+          : '') +
         `<rect class="${status}" x="${x.toFixed(1)}" y="${(h - bottom + 2).toFixed(1)}" width="${bar.toFixed(1)}" height="8"/></g>`,
     )
   })
@@ -200,7 +202,6 @@ function seedColour(seed: string): string {
   h ^= h >>> 16
   return `hsl(${(h >>> 0) % 360} 65% 55%)`
 }
-
 
 function fmtTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'

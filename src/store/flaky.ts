@@ -106,9 +106,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
   if (!groups.length) return { runs: [], histories: [] }
   const byId = new Map<number, RunRecord>()
-  const runStmt = db.prepare(
-    'SELECT id, seed, commit_sha, branch, status, started_at, dirty, isolate, file_parallelism FROM runs WHERE id = ?',
-  )
+  const runStmt = db.prepare('SELECT id, seed, commit_sha, branch, status, started_at, dirty, isolate, file_parallelism FROM runs WHERE id = ?')
   for (const group of groups) for (const r of group) byId.set(r.id, runStmt.get(r.id) as RunRecord)
 
   // A temp table of the window keeps every later statement a plain join, whatever its size.
@@ -122,12 +120,12 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const counts = !options.counts
     ? []
     : (db
-    .prepare(
-      `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
+        .prepare(
+          `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
          sum(state = ${STATE.skipped}) AS skipped
        FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) GROUP BY run_id`,
-    )
-    .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>)
+        )
+        .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>)
   const countOf = new Map(counts.map((c) => [c.run, c]))
   const total = (ids: number[], key: 'passed' | 'failed' | 'skipped') => ids.reduce((n, id) => n + (countOf.get(id)?.[key] ?? 0), 0)
   const runs: WindowRun[] = groups.map((group) => {
@@ -153,9 +151,9 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     candidates = [...options.tests]
   } else {
     candidates = (
-      db
-        .prepare(`SELECT DISTINCT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
-        .all() as Array<{ test_id: number }>
+      db.prepare(`SELECT DISTINCT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`).all() as Array<{
+        test_id: number
+      }>
     ).map((r) => r.test_id)
   }
   if (!candidates.length) return { runs, histories: [] }
@@ -167,7 +165,12 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     for (const id of candidates) insertTest.run(id)
   })()
   const tests = new Map<number, string>()
-  for (const t of db.prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)').all() as Array<{ id: number; project: string; file: string; name: string }>) {
+  for (const t of db.prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)').all() as Array<{
+    id: number
+    project: string
+    file: string
+    name: string
+  }>) {
     tests.set(t.id, testId(t.project, t.file, t.name))
   }
   // Every outcome of every candidate in one statement, one packed string per test: crossing
@@ -228,7 +231,10 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       at = end + 1
     }
     // group_concat has no defined order: oldest first, as the metrics need.
-    outcomes.set(test, parsed.sort((a, b) => a.run - b.run))
+    outcomes.set(
+      test,
+      parsed.sort((a, b) => a.run - b.run),
+    )
   }
 
   const findings = latestFindings(store)

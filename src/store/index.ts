@@ -224,9 +224,9 @@ export class Store {
   resolveRun(ref: string, kinds: readonly string[] = ['run']): RunRow {
     let row: Record<string, unknown> | undefined
     if (ref === 'last') {
-      row = this.db
-        .prepare(`SELECT * FROM runs WHERE kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`)
-        .get(...kinds) as Record<string, unknown> | undefined
+      row = this.db.prepare(`SELECT * FROM runs WHERE kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`).get(...kinds) as
+        | Record<string, unknown>
+        | undefined
       if (!row) throw new FlakeseedError(`flakeseed: ${this.path} has no recorded runs yet`)
     } else {
       if (!/^\d+$/.test(ref)) throw new FlakeseedError(`flakeseed: "${ref}" is not a run id (use a number from \`flakeseed runs\`, or last)`)

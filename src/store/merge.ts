@@ -113,17 +113,19 @@ function mergeOne(target: Database.Database, source: Database.Database, targetAr
 
   const hasRun = target.prepare('SELECT id FROM runs WHERE uuid = ?').pluck()
   const insertRun = target.prepare(`INSERT INTO runs (${runColumns.join(', ')}) VALUES (${runColumns.map((c) => `@${c}`).join(', ')})`)
-  const upsertTest = target.prepare(
-    `INSERT INTO tests (project, file, name) VALUES (?, ?, ?)
+  const upsertTest = target
+    .prepare(
+      `INSERT INTO tests (project, file, name) VALUES (?, ?, ?)
      ON CONFLICT (project, file, name) DO UPDATE SET name = excluded.name RETURNING id`,
-  ).pluck()
+    )
+    .pluck()
   const insertResult = target.prepare(
     `INSERT OR IGNORE INTO results (run_id, test_id, ${resultColumns.join(', ')})
      VALUES (?, ?, ${resultColumns.map(() => '?').join(', ')})`,
   )
-  const sameFinding = target.prepare(
-    `SELECT 1 FROM findings WHERE victim = @victim AND kind = @kind AND created_at = @created_at AND polluters = @polluters`,
-  ).pluck()
+  const sameFinding = target
+    .prepare(`SELECT 1 FROM findings WHERE victim = @victim AND kind = @kind AND created_at = @created_at AND polluters = @polluters`)
+    .pluck()
   const insertFinding = target.prepare(
     `INSERT INTO findings (run_id, ${findingColumns.join(', ')}) VALUES (@run_id, ${findingColumns.map((c) => `@${c}`).join(', ')})`,
   )

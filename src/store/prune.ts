@@ -35,7 +35,10 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   const runs = shardInfos(store)
   const groups = groupShards(runs)
   // Newest logical runs first: a group is as new as its latest shard.
-  groups.sort((a, b) => Math.max(...b.map((r) => r.startedAt)) - Math.max(...a.map((r) => r.startedAt)) || Math.max(...b.map((r) => r.id)) - Math.max(...a.map((r) => r.id)))
+  groups.sort(
+    (a, b) =>
+      Math.max(...b.map((r) => r.startedAt)) - Math.max(...a.map((r) => r.startedAt)) || Math.max(...b.map((r) => r.id)) - Math.max(...a.map((r) => r.id)),
+  )
   const doomed: number[] = []
   let runningKept = 0
   // --keep counts runs of kind `run`; a replay stays as long as a run at least as old as it does.
@@ -53,15 +56,17 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   })
 
   const ids = JSON.stringify(doomed)
-  const removed = store.db.transaction(() => {
-    const findings = store.db.prepare('DELETE FROM findings WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
-    const results = deleteResults(store, ids)
-    const runsRemoved = store.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes
-    const tests = doomed.length
-      ? store.db.prepare('DELETE FROM tests WHERE NOT EXISTS (SELECT 1 FROM results WHERE results.test_id = tests.id)').run().changes
-      : 0
-    return { findings, results, runsRemoved, tests }
-  }).immediate()
+  const removed = store.db
+    .transaction(() => {
+      const findings = store.db.prepare('DELETE FROM findings WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
+      const results = deleteResults(store, ids)
+      const runsRemoved = store.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes
+      const tests = doomed.length
+        ? store.db.prepare('DELETE FROM tests WHERE NOT EXISTS (SELECT 1 FROM results WHERE results.test_id = tests.id)').run().changes
+        : 0
+      return { findings, results, runsRemoved, tests }
+    })
+    .immediate()
 
   if (doomed.length) {
     store.db.exec('VACUUM')

@@ -97,9 +97,7 @@ export const READABLE_FROM = 1
 export function migrate(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > SCHEMA_VERSION) {
-    throw new FlakeseedError(
-      `flakeseed: ${path} was written by a newer flakeseed (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade flakeseed`,
-    )
+    throw new FlakeseedError(`flakeseed: ${path} was written by a newer flakeseed (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade flakeseed`)
   }
   for (let v = version; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {

@@ -55,9 +55,9 @@ export function groupShards<T extends ShardInfo>(runs: readonly T[]): T[][] {
 
 /** The grouping facts of the runs `where` selects (all runs without it). */
 export function shardInfos(store: Store, where = '', ...params: unknown[]): Array<ShardInfo & { status: string }> {
-  return store.db
-    .prepare(`SELECT id, kind, status, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs ${where}`)
-    .all(...params) as Array<ShardInfo & { status: string }>
+  return store.db.prepare(`SELECT id, kind, status, commit_sha AS commitSha, seed, shard, started_at AS startedAt FROM runs ${where}`).all(...params) as Array<
+    ShardInfo & { status: string }
+  >
 }
 
 /** The runs of the logical run `run` belongs to, by shard index (just `run` when it is not sharded). */

@@ -27,13 +27,7 @@ beforeAll(() => {
   cpSync(join(REPO, 'examples/shop'), app, { recursive: true, filter: (src) => !src.includes('node_modules') })
   const vitestVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version
   // better-sqlite3 may compile from source here: minutes, not seconds.
-  const installed = sh(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball, `vitest@${vitestVersion}`],
-    app,
-    {},
-    900_000,
-  )
+  const installed = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball, `vitest@${vitestVersion}`], app, {}, 900_000)
   expect(installed.code, installed.output).toBe(0)
 }, 960_000)
 

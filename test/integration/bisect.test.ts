@@ -80,7 +80,11 @@ describe('bisect', () => {
     const seed = seedWhere([testId('', file, 'cache'), testId('', file, 'check')], (o) => o[0] === testId('', file, 'cache'))
     record(project, seed)
     const finding = project.cliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1'])
-    const first = sortByKey(['x', 'y'].map((n) => testId('', file, `cache > ${n}`)), seed, (x) => x)[0]!
+    const first = sortByKey(
+      ['x', 'y'].map((n) => testId('', file, `cache > ${n}`)),
+      seed,
+      (x) => x,
+    )[0]!
     expect(finding).toMatchObject({
       victim: testId('', file, 'check > starts cold'),
       kind: 'victim',
@@ -124,7 +128,12 @@ describe('bisect', () => {
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)))
     // The victim logs once per probe: confirm, alone, then the search. Interrupt during the second
     // search probe: the first one's outcome (the first half fails) is in by then.
-    const victimRuns = () => (existsSync(probes) ? readFileSync(probes, 'utf8').split('\n').filter((l) => l === 'victim').length : 0)
+    const victimRuns = () =>
+      existsSync(probes)
+        ? readFileSync(probes, 'utf8')
+            .split('\n')
+            .filter((l) => l === 'victim').length
+        : 0
     for (let i = 0; i < 1200 && victimRuns() < 4; i++) await new Promise((r) => setTimeout(r, 25))
     expect(victimRuns()).toBe(4)
     // As a terminal does: SIGINT to the whole foreground group, Vitest's workers included.
@@ -328,7 +337,9 @@ describe('replay', () => {
   test('--repeat tells a reproducible failure from a random one', () => {
     const project = fixture()
     record(project, seed)
-    const result = project.cliJson<{ tests: Array<{ test: string; runs: number; failures: number; verdict: string }> }>(['replay', 'last', '--repeat', '3'], { ORDER_LOG: join(project.dir, 'repeat.log') })
+    const result = project.cliJson<{ tests: Array<{ test: string; runs: number; failures: number; verdict: string }> }>(['replay', 'last', '--repeat', '3'], {
+      ORDER_LOG: join(project.dir, 'repeat.log'),
+    })
     const victim = result.tests.find((t) => t.test === ids[5])!
     expect(victim).toMatchObject({ runs: 3, failures: 3, verdict: 'failed' })
     expect(result.tests.filter((t) => t.failures > 0)).toHaveLength(1)
@@ -337,7 +348,13 @@ describe('replay', () => {
   test('bad input: one line, exit 2', () => {
     const project = fixture()
     record(project, seed)
-    for (const args of [['replay', '99'], ['replay', 'x'], ['bisect', '1', '--test', 'nope'], ['replay', '1', '--only', 'nope'], ['replay', '1', '--repeat', '0']]) {
+    for (const args of [
+      ['replay', '99'],
+      ['replay', 'x'],
+      ['bisect', '1', '--test', 'nope'],
+      ['replay', '1', '--only', 'nope'],
+      ['replay', '1', '--repeat', '0'],
+    ]) {
       const result = project.cli(args)
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n')).toHaveLength(result.stderr.includes('(run flakeseed --help') ? 2 : 1)

@@ -94,7 +94,11 @@ describe('inline projects without extends', () => {
     expect(executed).toEqual(logged)
 
     const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
-    const tests = db.prepare('SELECT project, file, name FROM tests ORDER BY project, file, name').all() as Array<{ project: string; file: string; name: string }>
+    const tests = db.prepare('SELECT project, file, name FROM tests ORDER BY project, file, name').all() as Array<{
+      project: string
+      file: string
+      name: string
+    }>
     db.close()
     expect(tests).toHaveLength(20)
     expect(new Set(tests.map((t) => t.project))).toEqual(new Set(['a', 'b']))

@@ -224,7 +224,9 @@ describe('flaky', () => {
     expect(md).toContain('```sh\nnpx flakeseed bisect 7\n```')
     // The NOD test's name is escaped in the table; raw only inside a code fence, where it is text.
     const nod = stepSummaries[5]!
-    expect(nod).toContain('| <code>test/nod.test.ts &gt; sometimes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it\'s $(fails)</code> | non-deterministic |')
+    expect(nod).toContain(
+      "| <code>test/nod.test.ts &gt; sometimes &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it's $(fails)</code> | non-deterministic |",
+    )
     expect(nod.replace(/```sh\n[^`]*```/g, '')).not.toContain('<script>')
   })
 

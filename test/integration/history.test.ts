@@ -45,9 +45,7 @@ function testFile(file: string, blocks: Record<string, string[]>): string {
     return `() => log(${JSON.stringify(name)})`
   }
   const testLine = (prefix: string, title: string) =>
-    title === 'skipped'
-      ? `test.skip('skipped', () => log('never'))`
-      : `test(${JSON.stringify(title)}, ${body(prefix + title, title)})`
+    title === 'skipped' ? `test.skip('skipped', () => log('never'))` : `test(${JSON.stringify(title)}, ${body(prefix + title, title)})`
   for (const [block, titles] of Object.entries(blocks)) {
     if (!block) lines.push(...titles.map((t) => testLine('', t)))
     else lines.push(`describe(${JSON.stringify(block)}, () => {`, ...titles.map((t) => `  ${testLine(`${block} > `, t)}`), `})`)
@@ -126,12 +124,10 @@ function warnings(output: string): string[] {
   return output.split('\n').filter((line) => /^\s*flakeseed:/.test(line))
 }
 
-
 /** What the fixture tests logged, as `show --json` would list it (skipped tests never log). */
 function executed(show: ShowJson): string[] {
   return show.files.flatMap((f) => f.tests.filter((t) => t.state !== 'skipped').map((t) => `${f.file} ${t.name}`))
 }
-
 
 // ---- tests ---------------------------------------------------------------------------------
 
@@ -312,7 +308,10 @@ describe('killed and interrupted runs', () => {
 
   /** The files the run finished before it hung, as the fixture tests logged them. */
   function finishedBeforeHang(log: string[]): string[] {
-    return log.slice(0, log.findIndex((l) => l.startsWith('hang ')))
+    return log.slice(
+      0,
+      log.findIndex((l) => l.startsWith('hang ')),
+    )
   }
 
   test('SIGKILL of the Vitest main process keeps the finished files, and the run shows as crashed', async () => {
@@ -412,7 +411,10 @@ describe('a DB that cannot be used never changes the run', () => {
 
   /** Runs once passing and once failing with FLAKESEED_DB=name: same exit codes as ever, one warning each. */
   function expectUnchangedRuns(name: string, message: RegExp, env: NodeJS.ProcessEnv = {}): void {
-    for (const [fail, code] of [[undefined, 0], ['1', 1]] as const) {
+    for (const [fail, code] of [
+      [undefined, 0],
+      ['1', 1],
+    ] as const) {
       const result = project.vitest([], { FLAKESEED_DB: name, FLAKESEED_SEED: '7', ...(fail ? { FAIL: fail } : {}), ...env })
       expect(result.code, result.output).toBe(code)
       expect(result.log).toHaveLength(TOTAL - SKIPPED)

@@ -234,12 +234,18 @@ describe("the user's own reporters and pool", () => {
     const result = project.vitest([], { FLAKESEED_SEED: '11' })
     expect(result.code, result.output).toBe(0)
     expect(result.stdout).toContain('flakeseed seed 11 · 2 files shuffled')
-    const metas = readFileSync(join(project.dir, 'meta.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; name: string; index: number; seed: string; worker: string })
+    const metas = readFileSync(join(project.dir, 'meta.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; name: string; index: number; seed: string; worker: string })
     expect(metas).toHaveLength(10)
     expect(new Set(metas.map((m) => m.seed))).toEqual(new Set(['11']))
     expect(metas.every((m) => /^\d+/.test(m.worker))).toBe(true)
     // Each file's positions are 0…n-1, and match the order its tests logged.
-    for (const [file, count] of [['a', 6], ['b', 4]] as const) {
+    for (const [file, count] of [
+      ['a', 6],
+      ['b', 4],
+    ] as const) {
       const own = result.log.filter((l) => l.startsWith(`${file} `))
       const positions = own.map((l) => metas.find((m) => m.file === `${file}.test.ts` && l === `${file} ${m.name.replace(' > ', ' ')}`)!.index)
       expect(positions).toEqual(Array.from({ length: count }, (_, i) => i))
@@ -272,11 +278,15 @@ describe('Math.random per test', () => {
     const a = values('1')
     expect(values('1')).toEqual(a)
     expect(values('2')).not.toEqual(a)
-    const [draw1, draw2] = a.find((l) => l.startsWith('draws'))!.split(' ').slice(1).map(Number)
+    const [draw1, draw2] = a
+      .find((l) => l.startsWith('draws'))!
+      .split(' ')
+      .slice(1)
+      .map(Number)
     expect(draw1).not.toBe(draw2)
   })
 
-  test("a Math.random the user mocked (setup file, module level, beforeAll) is left to them", () => {
+  test('a Math.random the user mocked (setup file, module level, beforeAll) is left to them', () => {
     const project = createProject({
       'vitest.config.ts': config(`{ db: false }`, `setupFiles: ['./setup.ts']`),
       'setup.ts': `if (process.env.SETUP_MOCK) Math.random = () => 0.25\n`,
@@ -303,7 +313,12 @@ describe('Math.random per test', () => {
       ].join('\n'),
     })
     const draws: string[] = []
-    for (const [seed, env] of [['3', {}], ['3', { SETUP_MOCK: '1' }], ['3', {}], ['4', {}]] as const) {
+    for (const [seed, env] of [
+      ['3', {}],
+      ['3', { SETUP_MOCK: '1' }],
+      ['3', {}],
+      ['4', {}],
+    ] as const) {
       const result = project.vitest([], { FLAKESEED_SEED: seed, ...env })
       expect(result.code, result.output).toBe(0)
       expect(result.stdout).toMatch(/Tests\s+4 passed/)

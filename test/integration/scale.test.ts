@@ -36,7 +36,6 @@ function shardSuite(more = 0): Project {
   return createProject(files)
 }
 
-
 /** Per test: outcome and position in its file, the things a shard run must agree on with a full run. */
 function outcomes(show: ShowJson): Map<string, { state: string; index: number }> {
   const map = new Map<string, { state: string; index: number }>()
@@ -52,9 +51,7 @@ function logEnv(project: Project): NodeJS.ProcessEnv {
 function tableCounts(path: string): Record<string, number> {
   const db = new Database(path, { readonly: true })
   try {
-    return Object.fromEntries(
-      ['runs', 'tests', 'results', 'findings'].map((t) => [t, (db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number)]),
-    )
+    return Object.fromEntries(['runs', 'tests', 'results', 'findings'].map((t) => [t, db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number]))
   } finally {
     db.close()
   }
@@ -183,13 +180,17 @@ describe('a DB from schema version 1', () => {
     test.run('', 'test/a.test.ts', 'd > t0')
     test.run('web', 'test/a.test.ts', 'd > t0')
     test.run('', 'test/b.test.ts', 'fails')
-    const result = db.prepare('INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, error) VALUES (?, ?, ?, ?, 1, ?, 3, ?)')
+    const result = db.prepare(
+      'INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, error) VALUES (?, ?, ?, ?, 1, ?, 3, ?)',
+    )
     result.run(1, 1, 0, 0, 0, null)
     result.run(1, 2, 1, 0, 0, null)
     result.run(1, 3, 2, 0, 1, 'Error: boom')
     result.run(2, 1, 0, 0, 0, null)
     result.run(2, 3, 1, 0, 0, null)
-    db.prepare(`INSERT INTO findings (run_id, victim, kind, polluters, probes, command, created_at) VALUES (1, 'test/b.test.ts > fails', 'victim', '["test/a.test.ts > d > t0"]', 4, 'npx flakeseed replay 1', 1_700_000_002_000)`).run()
+    db.prepare(
+      `INSERT INTO findings (run_id, victim, kind, polluters, probes, command, created_at) VALUES (1, 'test/b.test.ts > fails', 'victim', '["test/a.test.ts > d > t0"]', 4, 'npx flakeseed replay 1', 1_700_000_002_000)`,
+    ).run()
     db.pragma('user_version = 1')
     const rows = snapshot(db)
     db.close()
@@ -217,7 +218,10 @@ describe('a DB from schema version 1', () => {
     expect(before2).toEqual(before)
 
     const runs = project.cliJson<Array<{ seed: string; status: string; failed: number }>>(['runs', '--db', 'old.db'])
-    expect(runs.map((r) => [r.seed, r.status, r.failed])).toEqual([['8', 'passed', 0], ['7', 'failed', 1]])
+    expect(runs.map((r) => [r.seed, r.status, r.failed])).toEqual([
+      ['8', 'passed', 0],
+      ['7', 'failed', 1],
+    ])
     const history = project.cliJson<unknown[]>(['history', 'fails', '--db', 'old.db'])
     expect(history).toHaveLength(2)
 

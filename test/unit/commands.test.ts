@@ -40,7 +40,9 @@ describe('builders', () => {
     expect(retargetCommand(cmd, 41, dbWords('all.db'))).toBe(
       `npx flakeseed replay 41 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --config vitest.ci.ts --db all.db`,
     )
-    expect(retargetCommand('npx flakeseed replay 3 --only t --repeat 20', 7, dbWords('.flakeseed/history.db'))).toBe('npx flakeseed replay 7 --only t --repeat 20')
+    expect(retargetCommand('npx flakeseed replay 3 --only t --repeat 20', 7, dbWords('.flakeseed/history.db'))).toBe(
+      'npx flakeseed replay 7 --only t --repeat 20',
+    )
     expect(retargetCommand('npx flakeseed replay 3 --only t', 7, dbWords('out/my db.db'))).toBe(`npx flakeseed replay 7 --only t --db 'out/my db.db'`)
     expect(retargetCommand('something else', 7, ['--db', 'all.db'])).toBe('something else')
   })

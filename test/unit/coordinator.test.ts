@@ -14,7 +14,15 @@ const id = (name: string) => `${FILE} > ${name}`
 
 /** n passing tests t0…t(n-1), then the failing victim, in one file. */
 function order(n: number): RecordedTest[] {
-  const tests: RecordedTest[] = Array.from({ length: n }, (_, i) => ({ project: '', file: FILE, name: `t${i}`, fileIndex: 0, testIndex: i, worker: null, state: 'passed' }))
+  const tests: RecordedTest[] = Array.from({ length: n }, (_, i) => ({
+    project: '',
+    file: FILE,
+    name: `t${i}`,
+    fileIndex: 0,
+    testIndex: i,
+    worker: null,
+    state: 'passed',
+  }))
   tests.push({ project: '', file: FILE, name: 'victim', fileIndex: 0, testIndex: n, worker: null, state: 'failed' })
   return tests
 }
@@ -115,7 +123,13 @@ function fakeVitest(victim: string, fails: (before: string[]) => boolean) {
 
 describe('bisect (coordinator): follow-up questions and processes', () => {
   test("when another test of the polluter's describe pollutes too, the describe (its hooks) is named, in one more probe", async () => {
-    const failing = [at(FILE, 'd > a', 0, 0, null), at(FILE, 't0', 0, 1, null), at(FILE, 'd > b', 0, 2, null), at(FILE, 't1', 0, 3, null), at(FILE, 'victim', 0, 4, null, 'failed')]
+    const failing = [
+      at(FILE, 'd > a', 0, 0, null),
+      at(FILE, 't0', 0, 1, null),
+      at(FILE, 'd > b', 0, 2, null),
+      at(FILE, 't1', 0, 3, null),
+      at(FILE, 'victim', 0, 4, null, 'failed'),
+    ]
     // The describe's beforeAll pollutes: any of its tests brings it along.
     const vitest = fakeVitest(VICTIM, (before) => before.some((t) => t.startsWith(`${FILE} > d > `)))
     const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
@@ -136,16 +150,38 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
 
   test('--cleaners: the tests between polluter and victim in a passing order that undo the pollution', async () => {
     const failing = [at(FILE, 'pollute', 0, 0, null), at(FILE, 'x', 0, 1, null), at(FILE, 'victim', 0, 2, null, 'failed')]
-    const passing = [at(FILE, 'pollute', 0, 0, null), at(FILE, 'y', 0, 1, null), at(FILE, 'clean', 0, 2, null), at(FILE, 'z', 0, 3, null), at(FILE, 'victim', 0, 4, null)]
+    const passing = [
+      at(FILE, 'pollute', 0, 0, null),
+      at(FILE, 'y', 0, 1, null),
+      at(FILE, 'clean', 0, 2, null),
+      at(FILE, 'z', 0, 3, null),
+      at(FILE, 'victim', 0, 4, null),
+    ]
     // Fails when `pollute` ran and no `clean` ran after it.
     const vitest = fakeVitest(VICTIM, (before) => {
       const p = before.lastIndexOf(id('pollute'))
       return p >= 0 && !before.slice(p).includes(id('clean'))
     })
-    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [{ results: passing, isolate: true }], repeat: 1, cleaners: true, execute: vitest.execute })
+    const finding = await bisect({
+      victim: VICTIM,
+      failing,
+      isolate: true,
+      passing: [{ results: passing, isolate: true }],
+      repeat: 1,
+      cleaners: true,
+      execute: vitest.execute,
+    })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [id('pollute')], cleaners: [id('clean')] })
     // Without --cleaners, none are searched for.
-    const without = await bisect({ victim: VICTIM, failing, isolate: true, passing: [{ results: passing, isolate: true }], repeat: 1, cleaners: false, execute: vitest.execute })
+    const without = await bisect({
+      victim: VICTIM,
+      failing,
+      isolate: true,
+      passing: [{ results: passing, isolate: true }],
+      repeat: 1,
+      cleaners: false,
+      execute: vitest.execute,
+    })
     expect(without.cleaners).toEqual([])
     expect(without.probes).toBeLessThan(finding.probes)
   })
@@ -169,7 +205,7 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
     expect(vitest.plans.flat().some((t) => t.startsWith('test/b.test.ts'))).toBe(false)
   })
 
-  test('with isolated files (the default) only the victim file\'s earlier tests are candidates', async () => {
+  test("with isolated files (the default) only the victim file's earlier tests are candidates", async () => {
     const victim = 'test/v.test.ts > victim'
     const failing = [at('test/a.test.ts', 'pollute', 0, 0, 1), at('test/v.test.ts', 'v0', 1, 0, 1), at('test/v.test.ts', 'victim', 1, 1, 1, 'failed')]
     // With isolation the other file cannot matter; a fake that says otherwise is never asked about it.

@@ -16,8 +16,7 @@ function tempDir(): string {
 
 function repo(): { dir: string; git: (...args: string[]) => string } {
   const dir = tempDir()
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' }).trim()
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' }).trim()
   git('init', '-q', '-b', 'main')
   return { dir, git }
 }
@@ -77,10 +76,26 @@ describe('ciInfo', () => {
       { GITHUB_ACTIONS: 'true', CI: 'true', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '42' },
       { provider: 'github-actions', url: 'https://github.com/acme/shop/actions/runs/42' },
     ],
-    ['GitLab', { GITLAB_CI: 'true', CI: 'true', CI_JOB_URL: 'https://gitlab.com/acme/shop/-/jobs/7' }, { provider: 'gitlab', url: 'https://gitlab.com/acme/shop/-/jobs/7' }],
-    ['CircleCI', { CIRCLECI: 'true', CI: 'true', CIRCLE_BUILD_URL: 'https://circleci.com/gh/acme/shop/9' }, { provider: 'circleci', url: 'https://circleci.com/gh/acme/shop/9' }],
-    ['Buildkite', { BUILDKITE: 'true', CI: 'true', BUILDKITE_BUILD_URL: 'https://buildkite.com/acme/shop/builds/3' }, { provider: 'buildkite', url: 'https://buildkite.com/acme/shop/builds/3' }],
-    ['Jenkins', { JENKINS_URL: 'https://ci.acme.dev/', BUILD_URL: 'https://ci.acme.dev/job/shop/5/' }, { provider: 'jenkins', url: 'https://ci.acme.dev/job/shop/5/' }],
+    [
+      'GitLab',
+      { GITLAB_CI: 'true', CI: 'true', CI_JOB_URL: 'https://gitlab.com/acme/shop/-/jobs/7' },
+      { provider: 'gitlab', url: 'https://gitlab.com/acme/shop/-/jobs/7' },
+    ],
+    [
+      'CircleCI',
+      { CIRCLECI: 'true', CI: 'true', CIRCLE_BUILD_URL: 'https://circleci.com/gh/acme/shop/9' },
+      { provider: 'circleci', url: 'https://circleci.com/gh/acme/shop/9' },
+    ],
+    [
+      'Buildkite',
+      { BUILDKITE: 'true', CI: 'true', BUILDKITE_BUILD_URL: 'https://buildkite.com/acme/shop/builds/3' },
+      { provider: 'buildkite', url: 'https://buildkite.com/acme/shop/builds/3' },
+    ],
+    [
+      'Jenkins',
+      { JENKINS_URL: 'https://ci.acme.dev/', BUILD_URL: 'https://ci.acme.dev/job/shop/5/' },
+      { provider: 'jenkins', url: 'https://ci.acme.dev/job/shop/5/' },
+    ],
     [
       'Azure Pipelines',
       { TF_BUILD: 'True', SYSTEM_COLLECTIONURI: 'https://dev.azure.com/acme/', SYSTEM_TEAMPROJECT: 'shop', BUILD_BUILDID: '11' },

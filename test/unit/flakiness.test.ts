@@ -127,7 +127,11 @@ describe('classify', () => {
     ])
     expect(classify(maybe).class).toBe('suspected-order-dependent')
     // 0.5⁶ = 0.016 > 0.01: still not; 0.5⁷ = 0.0078 ≤ 0.01: fixed.
-    const more = (n: number) => history([...maybe.outcomes.map((o) => [o.state, o.seed, o.commit] as [typeof P, string, string]), ...Array.from({ length: n }, (_, i) => [P, `t${i}`, 'c3'] as [typeof P, string, string])])
+    const more = (n: number) =>
+      history([
+        ...maybe.outcomes.map((o) => [o.state, o.seed, o.commit] as [typeof P, string, string]),
+        ...Array.from({ length: n }, (_, i) => [P, `t${i}`, 'c3'] as [typeof P, string, string]),
+      ])
     expect(classify(more(3)).class).toBe('suspected-order-dependent')
     expect(classify(more(4))).toEqual({ class: 'fixed', reason: 'no failure since c2' })
   })
@@ -189,14 +193,50 @@ describe('nextCommand and analyse', () => {
 
   test('analyse keeps mixed tests only, sorted by flip rate then fail rate, and acts on the last failing run', () => {
     const rows = analyse([
-      { test: 'stable', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c']]) },
-      { test: 'always', outcomes: outcomes([[F, 's1', 'c'], [F, 's2', 'c']]) },
+      {
+        test: 'stable',
+        outcomes: outcomes([
+          [P, 's1', 'c'],
+          [P, 's2', 'c'],
+        ]),
+      },
+      {
+        test: 'always',
+        outcomes: outcomes([
+          [F, 's1', 'c'],
+          [F, 's2', 'c'],
+        ]),
+      },
       // flip 1/3, fail 1/4
-      { test: 'once', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c'], [P, 's3', 'c'], [F, 's4', 'c']]).map((o) => ({ ...o, run: o.run + 10 })) },
+      {
+        test: 'once',
+        outcomes: outcomes([
+          [P, 's1', 'c'],
+          [P, 's2', 'c'],
+          [P, 's3', 'c'],
+          [F, 's4', 'c'],
+        ]).map((o) => ({ ...o, run: o.run + 10 })),
+      },
       // flip 3/3, fail 2/4
-      { test: 'flips', outcomes: outcomes([[P, 's1', 'c'], [F, 's1', 'c'], [P, 's1', 'c'], [F, 's1', 'c']]) },
+      {
+        test: 'flips',
+        outcomes: outcomes([
+          [P, 's1', 'c'],
+          [F, 's1', 'c'],
+          [P, 's1', 'c'],
+          [F, 's1', 'c'],
+        ]),
+      },
       // flip 1/3, fail 2/4
-      { test: 'more', outcomes: outcomes([[P, 's1', 'c'], [P, 's2', 'c'], [F, 's3', 'c'], [F, 's4', 'c']]) },
+      {
+        test: 'more',
+        outcomes: outcomes([
+          [P, 's1', 'c'],
+          [P, 's2', 'c'],
+          [F, 's3', 'c'],
+          [F, 's4', 'c'],
+        ]),
+      },
     ])
     expect(rows.map((r) => [r.test, r.failRate, r.flipRate])).toEqual([
       ['flips', 0.5, 1],

@@ -32,11 +32,17 @@ export function importsOf(file: string, source: string): Import[] {
   }
   for (const m of source.matchAll(/^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s+'([^']+)'/gm)) {
     const names = m[3] ?? ''
-    const allTypes = /^\{[^}]*\}$/.test(names.trim()) && names.replace(/[{}]/g, '').split(',').every((n) => !n.trim() || /^type\s/.test(n.trim()))
+    const allTypes =
+      /^\{[^}]*\}$/.test(names.trim()) &&
+      names
+        .replace(/[{}]/g, '')
+        .split(',')
+        .every((n) => !n.trim() || /^type\s/.test(n.trim()))
     add(m[4]!, Boolean(m[2]) || allTypes)
   }
   for (const m of source.matchAll(/^\s*import\s+'([^']+)'/gm)) add(m[1]!, false)
-  for (const m of source.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) add(m[1]!, /^\s*import type|typeof import/.test(source.slice(Math.max(0, m.index! - 12), m.index!)))
+  for (const m of source.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g))
+    add(m[1]!, /^\s*import type|typeof import/.test(source.slice(Math.max(0, m.index! - 12), m.index!)))
   return found
 }
 

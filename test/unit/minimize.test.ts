@@ -124,8 +124,7 @@ describe('minimize: flaky victim', () => {
   // caller has checked that the victim alone is steady, otherwise it is NOD, not bisected).
   function flakyProbe(culprit: number, seed: number) {
     const random = prng(seed)
-    const probe: Probe<number> = async (set) =>
-      set.includes(culprit) && random() < 0.7 ? 'fail' : 'pass'
+    const probe: Probe<number> = async (set) => (set.includes(culprit) && random() < 0.7 ? 'fail' : 'pass')
     return probe
   }
   const seeds = range(20).map((i) => 1000 + i)

@@ -19,16 +19,48 @@ function store(): Store {
 /** Adds a finished run with one result; returns its id. */
 function add(s: Store, kind: string, startedAt: number, shard: string | null = null): number {
   const id = s.beginRun({
-    uuid: `${kind}-${startedAt}-${shard}`, kind, startedAt, seed: '1', seedSource: 'env', commitSha: 'c', branch: null, dirty: null,
-    ciProvider: null, ciUrl: null, shard, pool: null, isolate: null, fileParallelism: null, vitestVersion: null, nodeVersion: 'v20',
-    flakeseedVersion: '0', platform: 'linux', argv: '[]', root: '/', config: null,
+    uuid: `${kind}-${startedAt}-${shard}`,
+    kind,
+    startedAt,
+    seed: '1',
+    seedSource: 'env',
+    commitSha: 'c',
+    branch: null,
+    dirty: null,
+    ciProvider: null,
+    ciUrl: null,
+    shard,
+    pool: null,
+    isolate: null,
+    fileParallelism: null,
+    vitestVersion: null,
+    nodeVersion: 'v20',
+    flakeseedVersion: '0',
+    platform: 'linux',
+    argv: '[]',
+    root: '/',
+    config: null,
   })
-  s.writeResults(id, [{ project: '', file: 'a.test.ts', name: `t ${kind} ${startedAt}`, fileIndex: 0, testIndex: 0, worker: 1, state: 'passed', durationMs: 1, retries: 0, flaky: false, error: null }])
+  s.writeResults(id, [
+    {
+      project: '',
+      file: 'a.test.ts',
+      name: `t ${kind} ${startedAt}`,
+      fileIndex: 0,
+      testIndex: 0,
+      worker: 1,
+      state: 'passed',
+      durationMs: 1,
+      retries: 0,
+      flaky: false,
+      error: null,
+    },
+  ])
   s.finishRun(id, 'passed')
   return id
 }
 
-const ids = (s: Store) => (s.db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[])
+const ids = (s: Store) => s.db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[]
 
 describe('pruneStore --keep', () => {
   test('counts runs of kind run, the shards of one build as one, and keeps the replays since the oldest kept run', () => {
@@ -56,9 +88,27 @@ describe('pruneStore --keep', () => {
 describe('a run still marked running', () => {
   function begin(s: Store, startedAt: number): number {
     return s.beginRun({
-      uuid: `running-${startedAt}`, kind: 'run', startedAt, seed: '1', seedSource: 'env', commitSha: 'c', branch: null, dirty: null,
-      ciProvider: null, ciUrl: null, shard: null, pool: null, isolate: null, fileParallelism: null, vitestVersion: null, nodeVersion: 'v20',
-      flakeseedVersion: '0', platform: 'linux', argv: '[]', root: '/', config: null,
+      uuid: `running-${startedAt}`,
+      kind: 'run',
+      startedAt,
+      seed: '1',
+      seedSource: 'env',
+      commitSha: 'c',
+      branch: null,
+      dirty: null,
+      ciProvider: null,
+      ciUrl: null,
+      shard: null,
+      pool: null,
+      isolate: null,
+      fileParallelism: null,
+      vitestVersion: null,
+      nodeVersion: 'v20',
+      flakeseedVersion: '0',
+      platform: 'linux',
+      argv: '[]',
+      root: '/',
+      config: null,
     })
   }
 

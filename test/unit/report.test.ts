@@ -15,7 +15,18 @@ function data() {
     generatedAt: 0,
     runs: [
       { id: 1, runs: [1], seed: '1', commit: 'c', branch: null, status: 'passed', startedAt: 0, passed: 3, failed: 0, skipped: 0 },
-      { id: 2, runs: [2], seed: '<img src=x onerror=alert(1)>', commit: 'c', branch: '</title>', status: 'failed', startedAt: 1, passed: 2, failed: 1, skipped: 0 },
+      {
+        id: 2,
+        runs: [2],
+        seed: '<img src=x onerror=alert(1)>',
+        commit: 'c',
+        branch: '</title>',
+        status: 'failed',
+        startedAt: 1,
+        passed: 2,
+        failed: 1,
+        skipped: 0,
+      },
     ],
     tests: rows.map((row) => ({ row, outcomes, finding: null })),
   }
