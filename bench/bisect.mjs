@@ -139,7 +139,7 @@ function cli(dir) {
 
 /** The polluter joins a describe with two innocent siblings; the victim gets a describe of its own. */
 function addPolluterAndVictim(dir) {
-  const append = (file, lines) => writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8') + lines.join('\n') + '\n')
+  const append = (file, lines) => writeFileSync(join(dir, file), `${readFileSync(join(dir, file), 'utf8') + lines.join('\n')}\n`)
   append(POLLUTER_FILE, [
     `describe('prices', () => {`,
     `  it('formats a price', () => { expect((1.5).toFixed(2)).toBe('1.50') })`,

@@ -158,7 +158,7 @@ export function installApp(dir, { name = 'flakeseed-bench-app' } = {}) {
       link(from, join(modules, entry))
     }
   }
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, version: '0.0.0', type: 'module' }, null, 2) + '\n')
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`)
   return dir
 }
 
@@ -223,7 +223,7 @@ export function writeConfig(dir, name, { imports = [], body }) {
 
 /** Removes ANSI colour codes (in case a child decides it has a colour terminal). */
 export function stripAnsi(text) {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
   return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
 }
 

@@ -50,7 +50,7 @@ export function vitestRun(dir, config, { env = benchEnv(), expectSeedLine = fals
     env,
     cpu,
     check({ stdout, stderr }) {
-      const out = stripAnsi(stdout + '\n' + stderr)
+      const out = stripAnsi(`${stdout}\n${stderr}`)
       if (expectSeedLine && !SEED_LINE.test(out)) {
         throw new Error(`${config}: no line starting "flakeseed seed" in Vitest's output: the plugin did not run\n${out.slice(-3000)}`)
       }

@@ -40,7 +40,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 
 export async function bisectCommand(ref: string, options: Options): Promise<number> {
   const store = openStore(options)
-  let run
+  let run: RunRow
   /** Each victim with the recorded order it failed in: its own shard's, for a sharded run. */
   const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
   const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()

@@ -79,7 +79,7 @@ export function reportError(error: unknown): number {
 /** Pads columns to their widest cell; the last column is left ragged. */
 export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   const widths: number[] = []
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)))
+  for (const row of rows) for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length)
   return rows
     .map((row) =>
       row

@@ -32,7 +32,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 export function flaky(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
   const store = openStore(options)
-  let window
+  let window: ReturnType<typeof flakyWindow>
   try {
     window = flakyWindow(store, { window: options.window, since, branch: options.branch, orderKeys: executionKeys })
   } finally {
@@ -95,13 +95,13 @@ export function formatTable(rows: readonly FlakyRow[]): string {
   const testColumn = lines[0]!.indexOf('test')
   const out = [lines[0]!]
   rows.forEach((r, i) => {
-    const row = fit(lines[i + 1]!, testColumn)
+    const row = clip(lines[i + 1]!, testColumn)
     out.push(row)
     // A cut test id is given whole below its row.
     if (row !== lines[i + 1]) out.push(`      ${r.test}`)
     const last = r.lastFailure
-    out.push(fit(`      ${r.reason}`))
-    if (last) out.push(fit(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
+    out.push(clip(`      ${r.reason}`))
+    if (last) out.push(clip(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
     const failed = seeds('failed under', r.failingSeeds, 44)
     out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)
     // The command stays whole, whatever its length: it is there to be copied.
@@ -111,7 +111,7 @@ export function formatTable(rows: readonly FlakyRow[]): string {
 }
 
 /** Cuts a line to the terminal width; the test column keeps its end (the title), not its path. */
-function fit(line: string, keepEndFrom?: number): string {
+function clip(line: string, keepEndFrom?: number): string {
   if (line.length <= WIDTH) return line
   if (keepEndFrom !== undefined && keepEndFrom < WIDTH - 10) {
     const room = WIDTH - keepEndFrom - 1

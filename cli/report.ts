@@ -31,7 +31,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 export function report(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
   const store = openStore(options)
-  let data
+  let data: ReturnType<typeof reportData>
   try {
     data = reportData(store, { window: options.window, since, branch: options.branch, db: dbWords(options) })
   } finally {

@@ -18,5 +18,5 @@ const WORD = /(?:'[^']*'|\\'|[^\s'\\]+)+/g
 
 /** The words of a command `shellCommand` wrote, unquoted: `shellWords(shellCommand(w))` is `w`. */
 export function shellWords(command: string): string[] {
-  return (command.match(WORD) ?? []).map((word) => word.replace(/'([^']*)'|\\'/g, (piece, inner: string | undefined) => inner ?? "'"))
+  return (command.match(WORD) ?? []).map((word) => word.replace(/'([^']*)'|\\'/g, (_piece, inner: string | undefined) => inner ?? "'"))
 }

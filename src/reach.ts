@@ -123,7 +123,7 @@ export function startInstalled(vitest: Vitest): void {
 
 /** The name of a user's own sequencer flakeseed replaces, if any. */
 export function replacedSequencer(sequencer: unknown): string | undefined {
-  const own = sequencer as (Function & Partial<BootstrapSequencer>) | undefined
+  const own = sequencer as ({ name: string } & Partial<BootstrapSequencer>) | undefined
   if (!own) return undefined
   if (own.flakeseedBootstrap) return own.replaced
   return own.name === 'BaseSequencer' || own.name === 'RandomSequencer' ? undefined : own.name || 'anonymous'

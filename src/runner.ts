@@ -39,6 +39,8 @@ export interface TestMeta {
 }
 
 const META_KEY = 'flakeseed'
+/** The process, plus the thread in a threads pool, that runs this worker's tests. */
+const WORKER = threadId ? `${process.pid}.${threadId}` : String(process.pid)
 const BASE_AFTER_RETRY = (TestRunner.prototype as { onAfterRetryTask?: (...args: unknown[]) => unknown }).onAfterRetryTask
 /** Math.random as the worker started: the runner loads before any setup or test file. */
 const NATIVE_RANDOM = Math.random
@@ -84,7 +86,7 @@ export default class FlakeseedRunner extends TestRunner {
     for (const file of files) orderFile(file, ctx)
   }
 
-  override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): void {
+  override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): ReturnType<TestRunner['onBeforeTryTask']> {
     const ctx = this.flakeseed
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
     // Synchronous, so it survives the worker being SIGKILLed: the reporter then knows which test
@@ -97,7 +99,7 @@ export default class FlakeseedRunner extends TestRunner {
       const file = (test as unknown as Task).file
       Math.random = randomFor(ctx.seed, testId(ctx.project, file?.name ?? '', meta.name))
     }
-    return (super.onBeforeTryTask as (...args: unknown[]) => void)(test, ...rest)
+    return (super.onBeforeTryTask as (...args: unknown[]) => ReturnType<TestRunner['onBeforeTryTask']>)(test, ...rest)
   }
 
   // onAfterTryTask is skipped when the test throws; onAfterRetryTask always runs. Vitest 4's
@@ -125,9 +127,6 @@ function readContext(): WorkerContext | undefined {
   }
 }
 
-// The process, plus the thread in a threads pool, that runs this worker's tests.
-const WORKER = threadId ? `${process.pid}.${threadId}` : String(process.pid)
-
 /**
  * Sorts every suite's children by key (or by plan), keeps children inside their suite so hooks
  * still wrap exactly their own tests, and numbers the tests in the order they will run.
@@ -150,7 +149,7 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
   for (const type of ['test', 'suite']) {
     const same = chains.filter((t) => t.type === type)
     const unique = disambiguate(same.map((t) => names.get(t)!))
-    same.forEach((t, i) => names.set(t, unique[i]!))
+    for (const [i, t] of same.entries()) names.set(t, unique[i]!)
   }
 
   const plan = ctx.plan?.[file.filepath]

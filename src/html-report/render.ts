@@ -204,7 +204,7 @@ function seedColour(seed: string): string {
 }
 
 function fmtTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
+  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`
 }
 
 const STYLE = `

@@ -55,7 +55,7 @@ export function seedsWhere(ids: readonly string[], ok: (order: string[]) => bool
 }
 
 /** `a` comes before `b` in `order`. */
-export const before = (order: readonly string[], a: string, b: string): boolean => order.indexOf(a) < order.indexOf(b)
+export const runsBefore = (order: readonly string[], a: string, b: string): boolean => order.indexOf(a) < order.indexOf(b)
 
 /** git in the fixture's folder. */
 export function git(project: Project, ...args: string[]): string {

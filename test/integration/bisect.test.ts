@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding } from '../../src/model.js'
 import { randomFor, sortByKey } from '../../src/order.js'
 import { testId } from '../../src/names.js'
-import { before, paste, seedWhere } from '../helpers/cli.js'
+import { runsBefore, paste, seedWhere } from '../helpers/cli.js'
 import { config, createProject, LOG, type Project } from '../helpers/project.js'
 
 /** What `bisect --json` prints for one victim. */
@@ -44,7 +44,7 @@ describe('bisect', () => {
     })
     const [, , polluter, , victim] = ids as [string, string, string, string, string]
     // The polluter runs before the victim with at least two other tests in between or before.
-    const seed = seedWhere(ids, (o) => before(o, polluter, victim) && o.indexOf(victim) >= 3)
+    const seed = seedWhere(ids, (o) => runsBefore(o, polluter, victim) && o.indexOf(victim) >= 3)
     record(project, seed)
     const result = project.cli(['bisect', 'last', '--json'])
     expect(result.code, result.output).toBe(1)
@@ -157,7 +157,7 @@ describe('bisect', () => {
       'test/c.test.ts': `import { test } from 'vitest'\ntest('c1', () => {})\ntest('c2', () => {})\n`,
     })
     const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
-    const seed = seedWhere(files, (o) => before(o, 'test/a.test.ts', 'test/b.test.ts') && before(o, 'test/c.test.ts', 'test/b.test.ts'))
+    const seed = seedWhere(files, (o) => runsBefore(o, 'test/a.test.ts', 'test/b.test.ts') && runsBefore(o, 'test/c.test.ts', 'test/b.test.ts'))
     record(project, seed)
     const finding = project.cliJson<Finding>(['bisect', 'last'])
     expect(finding).toMatchObject({
@@ -210,8 +210,8 @@ describe('bisect', () => {
       ].join('\n'),
     })
     const [setup, , , brittle] = ids as [string, string, string, string]
-    const passing = seedWhere(ids, (o) => before(o, setup, brittle) && o.indexOf(brittle) >= 3)
-    const failing = seedWhere(ids, (o) => before(o, brittle, setup))
+    const passing = seedWhere(ids, (o) => runsBefore(o, setup, brittle) && o.indexOf(brittle) >= 3)
+    const failing = seedWhere(ids, (o) => runsBefore(o, brittle, setup))
     record(project, passing, false)
     record(project, failing)
     const finding = project.cliJson<Finding>(['bisect', 'last'])
@@ -235,8 +235,8 @@ describe('bisect', () => {
       ].join('\n'),
     })
     const [pollute, clean, victim] = ids as [string, string, string]
-    const passing = seedWhere(ids, (o) => before(o, pollute, clean) && before(o, clean, victim))
-    const failing = seedWhere(ids, (o) => before(o, pollute, victim) && !(before(o, pollute, clean) && before(o, clean, victim)))
+    const passing = seedWhere(ids, (o) => runsBefore(o, pollute, clean) && runsBefore(o, clean, victim))
+    const failing = seedWhere(ids, (o) => runsBefore(o, pollute, victim) && !(runsBefore(o, pollute, clean) && runsBefore(o, clean, victim)))
     record(project, passing, false)
     record(project, failing)
     const finding = project.cliJson<Finding>(['bisect', 'last', '--cleaners'])
@@ -309,7 +309,7 @@ describe('replay', () => {
       ].join('\n'),
     })
   const ids = ['a', 'b', 'c', 'd', 'pollutes', 'victim'].map((n) => testId('', file, n))
-  const seed = seedWhere(ids, (o) => before(o, ids[4]!, ids[5]!))
+  const seed = seedWhere(ids, (o) => runsBefore(o, ids[4]!, ids[5]!))
 
   test('replays the recorded order exactly, records it as a replay, and exits 1 on failure', () => {
     const project = fixture()

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { testId } from '../../src/names.js'
 import { findChromium, openPage, screenshot } from '../../scripts/chromium.mjs'
-import { before, git, gitCommit, gitInit, seedsWhere } from '../helpers/cli.js'
+import { runsBefore, git, gitCommit, gitInit, seedsWhere } from '../helpers/cli.js'
 import { config, createProject, REPO, type Project } from '../helpers/project.js'
 
 const CHROMIUM = findChromium()
@@ -27,7 +27,7 @@ const FIXED = testId('', 'test/fixed.test.ts', 'fixed')
 
 /** Seeds whose order runs the polluter before the victim (it fails) or after it (it passes), computed from the ordering rule. */
 function seeds(pollutes: boolean, count: number): string[] {
-  return seedsWhere(OD_IDS, (order) => before(order, POLLUTER, VICTIM) === pollutes, count)
+  return seedsWhere(OD_IDS, (order) => runsBefore(order, POLLUTER, VICTIM) === pollutes, count)
 }
 const [F1, F2] = seeds(true, 2) as [string, string]
 const [P1, N] = seeds(false, 2) as [string, string]

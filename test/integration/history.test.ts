@@ -50,7 +50,7 @@ function testFile(file: string, blocks: Record<string, string[]>): string {
     if (!block) lines.push(...titles.map((t) => testLine('', t)))
     else lines.push(`describe(${JSON.stringify(block)}, () => {`, ...titles.map((t) => `  ${testLine(`${block} > `, t)}`), `})`)
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 const FILES = {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { sortByKey } from '../../src/order.js'
 import { testId } from '../../src/names.js'
-import { type RunJson, type ShowJson } from '../helpers/cli.js'
+import type { RunJson, ShowJson } from '../helpers/cli.js'
 import { whileUnwritable } from '../helpers/files.js'
 import { SCHEMA_V1 } from '../helpers/schema-v1.js'
 import { config, createProject, LOG, REPO, type Project } from '../helpers/project.js'
@@ -473,7 +473,7 @@ describe('watch mode', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
     try {
       await waitFor(1)
-      project.write({ 'test/f1.test.ts': project.read('test/f1.test.ts') + '\n// edited\n' })
+      project.write({ 'test/f1.test.ts': `${project.read('test/f1.test.ts')}\n// edited\n` })
       await waitFor(2)
     } finally {
       child.kill('SIGTERM')

@@ -6,7 +6,9 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { ciInfo, gitInfo } from '../../src/environment.js'
 
 const dirs: string[] = []
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'flakeseed-env-'))

@@ -24,7 +24,7 @@ const isFoundation = (file: string) => FOUNDATION.includes(file)
 const isCommandFile = (file: string) => file.startsWith('cli/') && file !== 'cli/common.ts' && file !== 'cli/index.ts'
 
 /** The static and dynamic imports of one file's source. */
-export function importsOf(file: string, source: string): Import[] {
+function importsOf(file: string, source: string): Import[] {
   const found: Import[] = []
   const add = (specifier: string, typeOnly: boolean) => {
     const to = specifier.startsWith('.') ? join(dirname(file), specifier).replace(/\.js$/, '.ts') : specifier
@@ -47,7 +47,7 @@ export function importsOf(file: string, source: string): Import[] {
 }
 
 /** The rule an import breaks, if any. */
-export function violation({ from, to, typeOnly }: Import): string | undefined {
+function violation({ from, to, typeOnly }: Import): string | undefined {
   const local = /^(src|reporter|cli)\//.test(to)
   if (from.startsWith('src/') && (to.startsWith('reporter/') || to.startsWith('cli/'))) {
     if (!(from === 'src/index.ts' && to === 'reporter/index.ts')) return 'src/ never imports reporter/ or cli/ (only the plugin wires the reporter)'

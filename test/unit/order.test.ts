@@ -47,7 +47,7 @@ describe('sortByKey', () => {
     const n = items.length
     const index = new Map(items.map((x, i) => [x, i]))
     const counts = items.map(() => new Array<number>(n).fill(0))
-    for (const seed of seeds) sortByKey(items, seed, (x) => x).forEach((item, position) => counts[index.get(item)!]![position]!++)
+    for (const seed of seeds) for (const [position, item] of sortByKey(items, seed, (x) => x).entries()) counts[index.get(item)!]![position]!++
     const expected = seeds.length / n
     let chi = 0
     let worst = 0
