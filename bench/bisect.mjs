@@ -14,7 +14,7 @@
 // check twice more and checks that the result holds up (3 runs with the polluter, 3 alone), 8
 // probes that guard against flaky victims and say nothing about the search.
 //
-// Target: probes to find the polluter ≤ ⌈log₂ n⌉ + 3 for n candidates (DESIGN.md, Bisection):
+// Target: probes to find the polluter ≤ ⌈log₂ n⌉ + 3 for n candidates (docs/ARCHITECTURE.md, Bisect):
 // confirm, alone, the search. Once it is found, bisect spends one more probe asking whether a
 // sibling in its describe pollutes too (then the describe's hooks are named); that question comes
 // after the answer, so it is printed beside the count, not in it. The one-by-one

@@ -1,100 +1,21 @@
 // The history store: one SQLite file (WAL, busy timeout), written by the reporter one finished
 // test file per transaction, read by the CLI.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { DAY_MS } from '../defaults.js'
 import { FlakeseedError } from '../errors.js'
-import type { RecordedTest } from '../model.js'
 import { testId } from '../names.js'
+import { asStoreError } from './errors.js'
+import { isAlive } from './liveness.js'
+import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
+
+export { asStoreError } from './errors.js'
 
 export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
-export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted' | 'crashed'
-
-export interface RunMeta {
-  uuid: string
-  kind: string
-  startedAt: number
-  seed: string
-  seedSource: string
-  commitSha: string | null
-  branch: string | null
-  dirty: boolean | null
-  ciProvider: string | null
-  ciUrl: string | null
-  shard: string | null
-  pool: string | null
-  isolate: boolean | null
-  fileParallelism: boolean | null
-  vitestVersion: string | null
-  nodeVersion: string
-  flakeseedVersion: string
-  platform: string
-  argv: string
-  root: string
-  config: string | null
-}
-
-/** One test's result in a run, as the reporter writes it. */
-export interface ResultRow extends RecordedTest {
-  durationMs: number | null
-  retries: number
-  flaky: boolean
-  error: string | null
-}
-
-export interface RunRow extends RunMeta {
-  id: number
-  status: RunStatus
-  finishedAt: number | null
-  host: string | null
-  pid: number | null
-}
-
-export interface RunSummary {
-  id: number
-  uuid: string
-  seed: string
-  commit: string | null
-  branch: string | null
-  status: RunStatus
-  kind: string
-  passed: number
-  failed: number
-  skipped: number
-  startedAt: string
-}
-
-/** A result as read back, with the test's row id. */
-export interface StoredResult extends ResultRow {
-  testId: number
-}
-
-export interface HistoryRow {
-  run: number
-  seed: string
-  commit: string | null
-  branch: string | null
-  kind: string
-  state: TestState
-  file: string
-  name: string
-  project: string
-  fileIndex: number
-  testIndex: number
-  error: string | null
-  startedAt: string
-}
-
-export interface OpenOptions {
-  /** Open an existing DB for reading only (the CLI's queries). */
-  readonly?: boolean
-  /** Milliseconds to wait for another writer's lock. */
-  timeout?: number
-}
+export type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 
 /** The busy timeout: how long a write waits for another process's lock (`FLAKESEED_DB_TIMEOUT` ms, default 5 s). */
 export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
@@ -362,52 +283,4 @@ function toRun(row: Record<string, unknown>): RunRow {
   }
   if (run.status === 'running' && !isAlive(run)) run.status = 'crashed'
   return run
-}
-
-/**
- * A `running` row whose process is gone was killed before it could finish. On another host
- * (a merged CI DB) there is no process to ask: such a run is taken as alive for a day.
- */
-function isAlive(run: RunRow): boolean {
-  if (run.host !== hostname() || !run.pid) return Date.now() - run.startedAt < DAY_MS
-  try {
-    process.kill(run.pid, 0)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
-  }
-  // The pid may belong to a later process by now: one that started after the run did is not it.
-  const started = processStart(run.pid)
-  return started === undefined || started <= run.startedAt + 5_000
-}
-
-let bootTime: number | undefined
-/** When a process started (ms since epoch), from /proc on Linux; undefined elsewhere. */
-function processStart(pid: number): number | undefined {
-  try {
-    bootTime ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]) * 1000
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 22, counted after the command name's closing parenthesis (the name may hold spaces).
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
-    // USER_HZ is 100 on every Linux Node runs on.
-    return Number.isFinite(ticks) ? bootTime + ticks * 10 : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** A store failure as one line a user can act on: what is wrong with which file. */
-export function asStoreError(error: unknown, path: string, doing = 'cannot open'): Error {
-  if (error instanceof FlakeseedError) return error
-  const code = (error as { code?: string }).code ?? ''
-  const message = (error as Error).message ?? String(error)
-  if (code === 'SQLITE_NOTADB' || /not a database/i.test(message)) {
-    return new FlakeseedError(`flakeseed: ${path} is not a SQLite database`)
-  }
-  if (code === 'SQLITE_BUSY' || /locked|busy/i.test(message)) {
-    return new FlakeseedError(`flakeseed: ${path} is locked by another process`)
-  }
-  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new FlakeseedError(`flakeseed: ${path} is not writable`)
-  }
-  return new FlakeseedError(`flakeseed: ${doing} ${path}: ${message.split('\n')[0]}`)
 }

@@ -24,7 +24,7 @@ const require = createRequire(import.meta.url)
  * With HANG set, the file's beforeAll hangs when two other files have already run, so a run can
  * be killed after some files finished, whatever the seed.
  */
-function testFile(file: string, blocks: Record<string, string[]>): string {
+function scenarioFile(file: string, blocks: Record<string, string[]>): string {
   const lines = [
     `import { beforeAll, describe, test } from 'vitest'`,
     `import { appendFileSync, existsSync, readFileSync } from 'node:fs'`,
@@ -64,7 +64,7 @@ const SKIPPED = 1
 
 function suite(): Project {
   const files: Record<string, string> = { 'vitest.config.ts': config('', SERIAL) }
-  for (const [file, blocks] of Object.entries(FILES)) files[file] = testFile(file, blocks)
+  for (const [file, blocks] of Object.entries(FILES)) files[file] = scenarioFile(file, blocks)
   return createProject(files)
 }
 

@@ -1,0 +1,86 @@
+// The rows the store writes and reads, as the rest of flakeseed sees them.
+import type { RecordedTest, TestState } from '../model.js'
+
+export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted' | 'crashed'
+
+export interface RunMeta {
+  uuid: string
+  kind: string
+  startedAt: number
+  seed: string
+  seedSource: string
+  commitSha: string | null
+  branch: string | null
+  dirty: boolean | null
+  ciProvider: string | null
+  ciUrl: string | null
+  shard: string | null
+  pool: string | null
+  isolate: boolean | null
+  fileParallelism: boolean | null
+  vitestVersion: string | null
+  nodeVersion: string
+  flakeseedVersion: string
+  platform: string
+  argv: string
+  root: string
+  config: string | null
+}
+
+/** One test's result in a run, as the reporter writes it. */
+export interface ResultRow extends RecordedTest {
+  durationMs: number | null
+  retries: number
+  flaky: boolean
+  error: string | null
+}
+
+export interface RunRow extends RunMeta {
+  id: number
+  status: RunStatus
+  finishedAt: number | null
+  host: string | null
+  pid: number | null
+}
+
+export interface RunSummary {
+  id: number
+  uuid: string
+  seed: string
+  commit: string | null
+  branch: string | null
+  status: RunStatus
+  kind: string
+  passed: number
+  failed: number
+  skipped: number
+  startedAt: string
+}
+
+/** A result as read back, with the test's row id. */
+export interface StoredResult extends ResultRow {
+  testId: number
+}
+
+export interface HistoryRow {
+  run: number
+  seed: string
+  commit: string | null
+  branch: string | null
+  kind: string
+  state: TestState
+  file: string
+  name: string
+  project: string
+  fileIndex: number
+  testIndex: number
+  error: string | null
+  startedAt: string
+}
+
+export interface OpenOptions {
+  /** Open an existing DB for reading only (the CLI's queries). */
+  readonly?: boolean
+  /** Milliseconds to wait for another writer's lock. */
+  timeout?: number
+}
