@@ -6,16 +6,20 @@ import { FlakeseedError } from '../src/errors.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
 import { idOf } from '../src/names.js'
+import type { Plan } from '../src/order.js'
 import { location, recordedOrder, selectTests } from '../src/selection.js'
 import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
+import { fixText, leakText } from '../src/format.js'
 import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
   repeat: number
   cleaners?: boolean
+  /** `--no-diagnose` sets it false. */
+  diagnose: boolean
   config?: string
 }
 
@@ -31,7 +35,8 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       positiveInt,
       DEFAULT_BISECT_REPEAT,
     )
-    .option('--cleaners', 'also find tests that undo the pollution (among those between polluter and victim in a passing run)')
+    .option('--cleaners', 'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)')
+    .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
@@ -82,7 +87,12 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   }
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
-  const executor = await PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true })
+  const protect = [dbPath(options)]
+  const executor = await PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect })
+  // For culprits in other files (isolate: false): the same probe with every file isolated.
+  let isolated: Promise<PlanExecutor> | undefined
+  const executeIsolated =
+    run.isolate === false ? async (plan: Plan) => (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan) : undefined
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   try {
     for (const { victim, run: part, order } of jobs) {
@@ -96,7 +106,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         passing: passingRuns.get(idOf(victim)) ?? [],
         repeat: options.repeat,
         cleaners: Boolean(options.cleaners),
-        execute: (plan) => executor.run(plan),
+        diagnose: options.diagnose !== false,
+        error: (victim as RecordedTest & { error?: string | null }).error ?? null,
+        execute: (plan, diagnose) => executor.run(plan, diagnose),
+        executeIsolated,
         signal: controller.signal,
         onProgress: progress.event,
       })
@@ -105,8 +118,12 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     }
   } finally {
     // After Ctrl-C, Vitest may wait a minute for workers the signal killed: not for that.
-    if (controller.signal.aborted) await Promise.race([executor.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
-    else await executor.close()
+    const all = async () => {
+      await executor.close()
+      if (isolated) await (await isolated).close()
+    }
+    if (controller.signal.aborted) await Promise.race([all().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
+    else await all()
     process.off('SIGINT', onSigint)
   }
 
@@ -135,6 +152,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       ...(f.describe ? { pollutingTests: f.polluters } : {}),
       ...(f.failures ? { failures: f.failures } : {}),
       ...(f.interrupted ? { interrupted: true } : {}),
+      ...(f.leaks ? { leaks: f.leaks } : {}),
+      ...(f.noLeak ? { noLeak: f.noLeak } : {}),
+      ...(f.fix ? { fix: f.fix } : {}),
+      ...(f.diagnosisProbes !== undefined ? { diagnosisProbes: f.diagnosisProbes } : {}),
       seconds: f.seconds,
     }))
     printJson(shaped.length === 1 ? shaped[0] : shaped)
@@ -204,10 +225,29 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
       lines.push(`class    not reproduced: the recorded order passed ${f.failures?.runs ?? 0} times; likely non-deterministic (${stats})`)
       break
   }
+  lines.push(...diagnosisLines(f))
   for (const c of f.cleaners) lines.push(`cleaner  ${c}`)
+  if (f.fix) lines.push(`fix      ${fixText(f.fix)}`)
   if (f.interrupted) lines.push('(interrupted: the smallest set found so far)')
   lines.push(`reproduce: ${f.command}`)
   return `${lines.join('\n')}\n`
+}
+
+/** Leaks listed at most, the rest counted. */
+const LEAKS_LISTED = 6
+
+/** What the culprits left behind: the cause first, then what else they left. */
+function diagnosisLines(f: Finding): string[] {
+  const lines: string[] = []
+  const brittle = f.kind === 'brittle'
+  const leaks = [...(f.leaks ?? [])].sort((a, b) => Number(b.verified) - Number(a.verified))
+  for (const leak of leaks.slice(0, LEAKS_LISTED)) {
+    if (leak.verified) lines.push(`${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`)
+    else lines.push(`also     ${leakText(leak)}   (also left behind; restoring it alone does not help)`)
+  }
+  if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
+  if (f.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${f.noLeak.replace(/^no leak visible: /, '')}`)
+  return lines
 }
 
 /** Progress on a terminal: probe k, candidates left, best set so far, elapsed time; nothing under --json. */

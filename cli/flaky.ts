@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
 import { DEFAULT_WINDOW } from '../src/defaults.js'
-import { percent, plural, shortSha } from '../src/format.js'
+import { fixText, leakText, percent, plural, shortSha } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import { dbWords, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
@@ -82,6 +82,8 @@ function toJson(r: FlakyRow) {
       error: r.lastFailure.error,
     },
     command: r.command,
+    ...(r.finding?.leaks?.length ? { leaks: r.finding.leaks } : {}),
+    ...(r.finding?.fix ? { fix: r.finding.fix } : {}),
   }
 }
 
@@ -101,6 +103,10 @@ export function formatTable(rows: readonly FlakyRow[]): string {
     if (row !== lines[i + 1]) out.push(`      ${r.test}`)
     const last = r.lastFailure
     out.push(clip(`      ${r.reason}`))
+    // The cause and the cure bisect verified, whole: they say what to change.
+    const cause = r.finding?.leaks?.find((l) => l.verified)
+    if (cause) out.push(`      leaked ${leakText(cause)}`)
+    if (r.finding?.fix) out.push(`      fix: ${fixText(r.finding.fix)}`)
     if (last) out.push(clip(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
     const failed = seeds('failed under', r.failingSeeds, 44)
     out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)

@@ -26,7 +26,8 @@ export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] |
     lines.push('', '| test | class | why | error |', '|---|---|---|---|')
     for (const n of notes) {
       const error = n.error ? n.error.split('\n')[0]!.slice(0, ERROR_WIDTH) : ''
-      lines.push(`| <code>${escapeCell(n.test)}</code> | ${n.class} | ${escapeCell(n.reason)} | ${escapeCell(error)} |`)
+      const why = [n.reason, n.leak && `leaked ${n.leak}`, n.fix && `fix: ${n.fix}`].filter(Boolean).join('; ')
+      lines.push(`| <code>${escapeCell(n.test)}</code> | ${n.class} | ${escapeCell(why)} | ${escapeCell(error)} |`)
     }
   }
   lines.push('', 'Replay this run:', fence(facts.replay))

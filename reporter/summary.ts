@@ -2,6 +2,7 @@
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
 import { flakyCommand } from '../src/commands.js'
+import { fixText, leakText } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
 
@@ -13,6 +14,9 @@ export interface FailureNote {
   error: string | null
   /** What to run for this test (known flakes only; the run's replay/bisect commands cover the rest). */
   command: string | null
+  /** The leak bisect verified as the cause, and the fix, when it diagnosed this test. */
+  leak?: string
+  fix?: string
 }
 
 /** Failures listed one per line; the rest are counted. */
@@ -31,7 +35,11 @@ export function classifyFailures(store: Store, runId: number, db: readonly strin
         return { test: h.test, class: 'new', reason: 'first failure in the recorded runs', error: now?.error ?? null, command: null }
       }
       const row = describeHistory(h, undefined, { db })
-      return { test: h.test, class: row.class, reason: row.reason, error: now?.error ?? null, command: row.command }
+      const note: FailureNote = { test: h.test, class: row.class, reason: row.reason, error: now?.error ?? null, command: row.command }
+      const cause = h.finding?.leaks?.find((l) => l.verified)
+      if (cause) note.leak = leakText(cause)
+      if (h.finding?.fix) note.fix = fixText(h.finding.fix)
+      return note
     })
     .sort((a, b) => (a.class === 'new' ? 0 : 1) - (b.class === 'new' ? 0 : 1) || (a.test < b.test ? -1 : 1))
 }
@@ -50,6 +58,8 @@ export function consoleSummary(notes: readonly FailureNote[], db: readonly strin
   const width = Math.max(...notes.map((n) => label(n).length))
   for (const n of notes.slice(0, LISTED)) {
     lines.push(`  ${label(n).padEnd(width)}  ${n.test}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${n.reason})` : ''}`)
+    if (n.leak) lines.push(`  ${' '.repeat(width)}  leaked ${n.leak}`)
+    if (n.fix) lines.push(`  ${' '.repeat(width)}  fix: ${n.fix}`)
     if (n.command) lines.push(`  ${' '.repeat(width)}  next: ${n.command}`)
   }
   if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand({ db })})`)

@@ -9,6 +9,33 @@ export interface WorkerContext {
   plan?: Record<string, string[]>
   /** Folder where workers leave a synchronous breadcrumb of the running test. */
   breadcrumbs?: string
+  /** A bisect diagnosis probe: where to take snapshots, what to undo, where to report. */
+  diagnose?: DiagnoseContext
+}
+
+/** A test of a diagnosis probe: its id, absolute file path and name in the file. */
+export interface DiagnosedTest {
+  id: string
+  file: string
+  name: string
+}
+
+export interface DiagnoseContext {
+  /** The JSON report the worker writes when the victim is about to start. */
+  report: string
+  /** The project root: its files and modules are compared. */
+  root: string
+  /** Absolute paths never looked at (the history DB). */
+  skip: string[]
+  /** Absolute paths of the plan's test files (their own module state is not a leak). */
+  testFiles: string[]
+  /** The polluters (or state setters), in the order they run. */
+  culprits: DiagnosedTest[]
+  victim: DiagnosedTest
+  /** Leak keys to undo just before the victim. */
+  undo?: string[]
+  /** Worker config set for the probe, as the config file would (`restoreMocks`, `unstubEnvs`…). */
+  config?: Record<string, unknown>
 }
 
 declare module 'vitest' {

@@ -1,9 +1,13 @@
 // Runs Vitest in this process on exact plans: the engine behind `replay` and `bisect`. One
 // Vitest instance serves every run, so a bisect probe costs a fresh worker, not a fresh Vitest
 // (0.4–0.8 s measured against 1.2–2.3 s for spawning `vitest run`: docs/ARCHITECTURE.md).
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { TestSpecification, Vitest } from 'vitest/node'
+import type { DiagnoseContext } from './context.js'
+import { restoreTree, snapshotTree } from './diagnose/files.js'
+import type { DiagnosisReport } from './diagnose/worker.js'
 import { FlakeseedError } from './errors.js'
 import type { TestState } from './model.js'
 import { fileId, moduleTests, testId, toPosix, toState } from './names.js'
@@ -26,6 +30,16 @@ export interface ExecuteOptions {
   quiet: boolean
   /** stdout is for one JSON document: flakeseed prints nothing either. */
   json?: boolean
+  /** Files under the root a probe must never touch or put back (the history DB). */
+  protect?: string[]
+}
+
+/** What a diagnosis probe asks the workers to observe (test ids, resolved here to files). */
+export interface DiagnoseRequest {
+  culprits: Array<{ project: string; file: string; name: string }>
+  victim: { project: string; file: string; name: string }
+  undo?: string[]
+  config?: Record<string, unknown>
 }
 
 export interface PlanResult {
@@ -37,6 +51,10 @@ export interface PlanResult {
   missing: string[]
   /** Errors outside tests (a file that failed to load, an unhandled rejection). */
   unhandled: number
+  /** What the workers saw, for a diagnosis probe (undefined when the victim was never reached). */
+  diagnosis?: DiagnosisReport
+  /** Files a probe left that could not be put back (too big to keep). */
+  unrestored?: string[]
 }
 
 export class PlanExecutor {
@@ -44,6 +62,7 @@ export class PlanExecutor {
     private readonly vitest: Vitest,
     private readonly session: Session,
     private readonly specs: TestSpecification[],
+    private readonly options: ExecuteOptions,
   ) {}
 
   static async create(options: ExecuteOptions): Promise<PlanExecutor> {
@@ -97,15 +116,33 @@ export class PlanExecutor {
     }
     await vitest.standalone()
     const specs = await vitest.globTestSpecifications()
-    return new PlanExecutor(vitest, session, specs)
+    return new PlanExecutor(vitest, session, specs, options)
   }
 
-  /** Runs exactly the plan; without one, every test in the order the seed gives. */
-  async run(plan?: Plan): Promise<PlanResult> {
-    this.session.setPlan(plan)
+  /**
+   * Runs exactly the plan; without one, every test in the order the seed gives. A bisect probe
+   * puts the project's files back as they were before it ran: a file one probe's polluter wrote
+   * must not decide the next probe.
+   */
+  async run(plan?: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
     const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
     const specs = wanted ? this.specs.filter((s) => wanted.has(specId(s))) : this.specs
-    const result = await this.vitest.runTestSpecifications(specs, false)
+    const probe = this.options.kind === 'probe'
+    const tree = probe ? snapshotTree(this.options.root, this.options.protect ?? []) : undefined
+    const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
+    this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined)
+    let result: Awaited<ReturnType<Vitest['runTestSpecifications']>>
+    let diagnosis: DiagnosisReport | undefined
+    let unrestored: string[] = []
+    try {
+      result = await this.vitest.runTestSpecifications(specs, false)
+    } finally {
+      if (report) {
+        diagnosis = readReport(join(report, 'report.json'))
+        rmSync(report, { recursive: true, force: true })
+      }
+      if (tree) unrestored = restoreTree(tree)
+    }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()
     const errors = new Map<string, string>()
@@ -125,10 +162,38 @@ export class PlanExecutor {
       }
     }
     const missing = (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
-    return { states, errors, missing, unhandled }
+    return { states, errors, missing, unhandled, diagnosis, unrestored }
+  }
+
+  /** The workers' instructions: absolute paths of the culprits' and the victim's files. */
+  private diagnoseContext(request: DiagnoseRequest, report: string, specs: readonly TestSpecification[]): DiagnoseContext {
+    const path = new Map(specs.map((s) => [specId(s), s.moduleId]))
+    const test = (t: { project: string; file: string; name: string }) => ({
+      id: testId(t.project, t.file, t.name),
+      file: path.get(fileId(t.project, t.file)) ?? resolve(this.options.root, t.file),
+      name: t.name,
+    })
+    return {
+      report,
+      root: this.options.root,
+      skip: this.options.protect ?? [],
+      testFiles: specs.map((s) => s.moduleId),
+      culprits: request.culprits.map(test),
+      victim: test(request.victim),
+      undo: request.undo,
+      config: request.config,
+    }
   }
 
   async close(): Promise<void> {
     await this.vitest.close()
+  }
+}
+
+function readReport(path: string): DiagnosisReport | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as DiagnosisReport
+  } catch {
+    return undefined
   }
 }

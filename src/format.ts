@@ -19,3 +19,19 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 export function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)]
 }
+
+/** `env process.env.SHOP_CURRENCY: (unset) → 'EUR'` */
+export function leakText(leak: { kind: string; what: string; before: string; after: string }): string {
+  return `${leak.kind} ${leak.what}: ${leak.before} → ${leak.after}`
+}
+
+const CHECKED: Record<string, string> = {
+  'config-rerun': 'verified: the victim passes in a rerun with it',
+  'undo-rerun': 'verified: the victim passes when the leak is undone',
+  cleaner: 'verified: the victim passes with it run in between',
+}
+
+/** The fix and how it was checked: `delete process.env.X in an afterEach of 'y' (verified: …)`. */
+export function fixText(fix: { suggestion: string; verified: boolean; how: string }): string {
+  return `${fix.suggestion} (${fix.verified ? (CHECKED[fix.how] ?? 'verified') : 'not verified'})`
+}

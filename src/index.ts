@@ -8,7 +8,7 @@ import type { Plugin } from 'vitest/config'
 import { BaseSequencer, type Reporter, type TestProject, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
 import { FlakeseedReporter } from '../reporter/index.js'
 import type { WorkerContext } from './context.js'
-import { fileId } from './names.js'
+import { fileId, toPosix } from './names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
@@ -19,6 +19,8 @@ export { FlakeseedError } from './errors.js'
 export type { Plan, PlanFile } from './order.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
+/** flakeseed's own folder (dist/ and its package.json). */
+const PACKAGE_ROOT = toPosix(fileURLToPath(new URL('../../', import.meta.url))).replace(/\/$/, '')
 // One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
 // new one, with new projects and reporters, which need wiring again. Shared through globalThis:
 // project configs in a monorepo may load another copy of flakeseed, and one Vitest instance
@@ -101,8 +103,9 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     quiet: control?.quiet ?? false,
     plan: control?.plan,
     projects: new Set(),
-    setPlan(plan) {
+    setPlan(plan, diagnose) {
       session.plan = plan
+      session.diagnose = diagnose
       for (const project of wired.get(session) ?? []) provideContext(session, project)
     },
     reachProjects(specs) {
@@ -151,10 +154,21 @@ function wireProject(session: Session, vitest: Vitest, project: TestProject): bo
     vitest.logger.warn(`flakeseed: project "${project.name || 'default'}" has its own runner (${project.config.runner}); flakeseed replaces it to order tests`)
   }
   project.config.runner = RUNNER
+  allowServing(project)
   session.projects.add(project.name)
   projects.push(project)
   provideContext(session, project)
   return true
+}
+
+/**
+ * Environments other than Node's (jsdom, happy-dom) load the runner through Vite, which serves
+ * only files under its `server.fs.allow` folders. flakeseed installed in the project is under
+ * them; linked from elsewhere (npm link, a monorepo's package, a pnpm store) it would not be.
+ */
+function allowServing(project: TestProject): void {
+  const allow = (project.vite?.config?.server?.fs as { allow?: string[] } | undefined)?.allow
+  if (Array.isArray(allow) && !allow.includes(PACKAGE_ROOT)) allow.push(PACKAGE_ROOT)
 }
 
 /** What this project's workers read with inject('flakeseed'); re-provided before each plan run. */
@@ -166,6 +180,7 @@ function provideContext(session: Session, project: TestProject): void {
   }
   if (session.breadcrumbs) context.breadcrumbs = session.breadcrumbs
   if (session.plan) context.plan = workerPlan(session, project)
+  if (session.diagnose) context.diagnose = session.diagnose
   project.provide('flakeseed', context)
 }
 

@@ -21,6 +21,33 @@ export interface RecordedTest {
   state: TestState
 }
 
+/** The classes of state a polluter can leave behind that flakeseed can see. */
+export type LeakKind = 'env' | 'global' | 'mock' | 'timers' | 'module' | 'process' | 'dom' | 'file'
+
+/** One piece of state a polluter left behind, as bisect's diagnosis found it. */
+export interface Leak {
+  kind: LeakKind
+  /** `process.env.SHOP_CURRENCY`, `src/settings.ts: settings.locale`, `console.error`. */
+  what: string
+  /** The value before the polluter ran and when the victim started, short (hidden when the name looks secret). */
+  before: string
+  after: string
+  /** Undoing just this leak between the polluters and the victim changed the victim's outcome. */
+  verified: boolean
+  /** The culprit that left it. */
+  by: string
+}
+
+/** The smallest remedy for a verified leak, in the user's terms, and how it was checked. */
+export interface Fix {
+  suggestion: string
+  /** A Vitest config change that is the fix (`{ restoreMocks: true }`). */
+  config?: Record<string, unknown>
+  verified: boolean
+  /** Checked by rerunning with the config change, by undoing the leak, or by running a cleaner between. */
+  how: 'config-rerun' | 'undo-rerun' | 'cleaner'
+}
+
 /** What the results of one run share, for telling one exact order from another (see `executionKeys`). */
 export interface RunFacts {
   run: number
@@ -63,4 +90,11 @@ export interface Finding {
   passingOrders?: number
   /** Set when the search was interrupted: the smallest set found so far. */
   interrupted?: boolean
+  /** What the culprits left behind (or, for a brittle test, set up), from the diagnosis after the search. */
+  leaks?: Leak[]
+  /** Why no leak is listed when the diagnosis ran and saw none. */
+  noLeak?: string
+  fix?: Fix
+  /** Probes the diagnosis took (included in `probes`). */
+  diagnosisProbes?: number
 }

@@ -5,9 +5,11 @@
 // Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
 // and the breadcrumb writer.
 import { threadId } from 'node:worker_threads'
-import { TestRunner, inject } from 'vitest'
+import { TestRunner, inject, vi } from 'vitest'
 import { BreadcrumbWriter } from './breadcrumbs.js'
 import type { WorkerContext } from './context.js'
+import type { ModuleNode } from './diagnose/state.js'
+import type { DiagnosisProbe } from './diagnose/worker.js'
 import { disambiguate, NAME_SEPARATOR, testId } from './names.js'
 import { orderKey, randomFor } from './order.js'
 
@@ -67,8 +69,16 @@ export default class FlakeseedRunner extends TestRunner {
   private readonly breadcrumbs = this.flakeseed?.breadcrumbs ? new BreadcrumbWriter(this.flakeseed.breadcrumbs, WORKER) : undefined
   private randomDepth = 0
   private originalRandom = Math.random
+  private diagnosis: DiagnosisProbe | undefined
 
-  override importFile(filepath: string, source: 'collect' | 'setup'): unknown {
+  constructor(...args: ConstructorParameters<typeof TestRunner>) {
+    super(...args)
+    // A diagnosis probe may run with config changed as the config file would change it.
+    const config = this.flakeseed?.diagnose?.config
+    if (config) Object.assign(this.config, config)
+  }
+
+  override async importFile(filepath: string, source: 'collect' | 'setup'): Promise<unknown> {
     const plan = this.flakeseed?.plan
     if (plan && source === 'collect') {
       // Filtering by name before collection is reported makes the main process (and every
@@ -76,6 +86,7 @@ export default class FlakeseedRunner extends TestRunner {
       const names = plan[filepath]
       ;(this.config as { testNamePattern?: RegExp }).testNamePattern = names ? exactNames(names) : NEVER
     }
+    if (this.flakeseed?.diagnose && source === 'collect') (await this.diagnosisProbe()).onImport(filepath)
     return super.importFile(filepath, source)
   }
 
@@ -83,7 +94,40 @@ export default class FlakeseedRunner extends TestRunner {
     const ctx = this.flakeseed
     if (ctx?.plan) (this.config as { testNamePattern?: RegExp }).testNamePattern = this.ownPattern
     if (!ctx) return
-    for (const file of files) orderFile(file, ctx)
+    for (const file of files) {
+      const names = orderFile(file, ctx)
+      if (this.diagnosis) {
+        const tests = new Map([...names].filter(([t]) => t.type === 'test').map(([t, name]) => [name, t]))
+        this.diagnosis.onCollected(file.filepath, (name) => tests.get(name))
+      }
+    }
+  }
+
+  override async onBeforeRunSuite(suite: Parameters<TestRunner['onBeforeRunSuite']>[0]): Promise<void> {
+    if (this.diagnosis) {
+      const filepath = (suite as unknown as { filepath?: string }).filepath
+      if (filepath) this.diagnosis.onFileStart(filepath)
+      this.diagnosis.onStart(suite)
+    }
+    return super.onBeforeRunSuite(suite)
+  }
+
+  override async onBeforeRunTask(test: Parameters<TestRunner['onBeforeRunTask']>[0]): Promise<void> {
+    this.diagnosis?.onStart(test)
+    return super.onBeforeRunTask(test)
+  }
+
+  /** One probe per worker process, loaded only when diagnosing (normal runs never load it). */
+  private async diagnosisProbe(): Promise<DiagnosisProbe> {
+    const key = Symbol.for('flakeseed.diagnosis')
+    const holder = globalThis as Record<symbol, DiagnosisProbe | undefined>
+    if (!holder[key]) {
+      const { DiagnosisProbe } = await import('./diagnose/worker.js')
+      const graph = () => (this as unknown as { workerState?: { evaluatedModules?: { idToModuleMap?: Map<string, ModuleNode> } } }).workerState?.evaluatedModules?.idToModuleMap?.values() ?? []
+      holder[key] = new DiagnosisProbe(this.flakeseed!.diagnose!, vi as unknown as ConstructorParameters<typeof DiagnosisProbe>[1], graph)
+    }
+    this.diagnosis = holder[key]
+    return this.diagnosis
   }
 
   override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): ReturnType<TestRunner['onBeforeTryTask']> {
@@ -131,7 +175,7 @@ function readContext(): WorkerContext | undefined {
  * Sorts every suite's children by key (or by plan), keeps children inside their suite so hooks
  * still wrap exactly their own tests, and numbers the tests in the order they will run.
  */
-function orderFile(file: FileTask, ctx: WorkerContext): void {
+function orderFile(file: FileTask, ctx: WorkerContext): Map<Task, string> {
   const prefix = `${ctx.project ? `${ctx.project}:` : ''}${file.name}${NAME_SEPARATOR}`
   const names = new Map<Task, string>()
   const chains: Task[] = []
@@ -183,6 +227,7 @@ function orderFile(file: FileTask, ctx: WorkerContext): void {
     }
   }
   number(file)
+  return names
 }
 
 /** Applies `arrange` to the children of every suite; marks suites so Vitest does not reshuffle. */

@@ -2,6 +2,7 @@
 // sequencer and the reporter. Also the channel through which `flakeseed replay`/`bisect`, which
 // run Vitest in-process, hand a plan to the plugin loaded from the user's config.
 import type { TestSpecification } from 'vitest/node'
+import type { DiagnoseContext } from './context.js'
 import type { Plan } from './order.js'
 import type { ResolvedOptions, SeedSource } from './options.js'
 
@@ -25,8 +26,10 @@ export interface Session {
    * the plugin, and returns one warning line for each project flakeseed cannot reach (once).
    */
   reachProjects(specifications: ReadonlyArray<TestSpecification>): string[]
-  /** Runs the next run on this plan: the sequencer and every worker see it. */
-  setPlan(plan: Plan | undefined): void
+  /** A diagnosis probe's instructions for the workers (bisect), with the plan it belongs to. */
+  diagnose?: DiagnoseContext
+  /** Runs the next run on this plan (and diagnosis): the sequencer and every worker see it. */
+  setPlan(plan: Plan | undefined, diagnose?: DiagnoseContext): void
 }
 
 /** Set by the CLI before it creates a Vitest instance; read by the plugin when it wires it. */

@@ -8,7 +8,7 @@
 // test, in the same order, on the same code: a different outcome there is non-determinism.
 import { bisectCommand, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
 import { shortSha, unique } from '../format.js'
-import type { FindingKind, RunFacts } from '../model.js'
+import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
 
 export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed'
 
@@ -27,6 +27,9 @@ export interface RunOutcome {
 /** The newest bisect/replay finding for a test (see src/store/findings.ts). */
 export interface FindingHint {
   kind: FindingKind
+  /** What the culprits left behind, and the verified fix (when bisect diagnosed it). */
+  leaks?: Leak[]
+  fix?: Fix
   polluters: string[]
   stateSetters: string[]
   command: string | null

@@ -2,11 +2,12 @@
 // minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
 // decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
 import { FlakeseedError } from '../errors.js'
-import type { PlanResult } from '../execute.js'
+import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Finding, RecordedTest } from '../model.js'
 import { idOf, testId } from '../names.js'
 import type { Plan } from '../order.js'
 import { planOf } from '../selection.js'
+import { diagnose, findCleaners } from './diagnosis.js'
 import { minimize, type BisectEvent, type ProbeOutcome } from './minimize.js'
 
 export type BisectProgress =
@@ -24,7 +25,13 @@ export interface BisectInput {
   passing: ReadonlyArray<{ results: readonly RecordedTest[]; isolate: boolean }>
   repeat: number
   cleaners: boolean
-  execute(plan: Plan): Promise<PlanResult>
+  /** After finding the culprits, find what they left behind and a fix (default on). */
+  diagnose?: boolean
+  /** The victim's error in the failing run (the diagnosis tries leaks it names first). */
+  error?: string | null
+  execute(plan: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult>
+  /** Runs a plan with every file isolated (`isolate: true`): for culprits in other files. */
+  executeIsolated?(plan: Plan): Promise<PlanResult>
   signal?: AbortSignal
   onProgress?(event: BisectProgress): void
 }
@@ -91,13 +98,20 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
 
   /** Runs `tests` then the victim; the victim's outcome. */
-  const run = async (tests: readonly RecordedTest[]): Promise<ProbeOutcome> => {
+  /** Runs `tests` then the victim (optionally diagnosing); the whole result. */
+  const probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
     finding.probes++
     // Ctrl-C stops at once: the probe's own workers got the signal too (a terminal signals the
     // whole foreground group), so its outcome would say nothing, and Vitest may wait a minute
     // for a worker killed mid-teardown.
-    const result = await untilAborted(input.execute(planOf([...tests, victimEntry])), signal)
+    const plan = planOf([...tests, victimEntry])
+    const result = await untilAborted(isolated && input.executeIsolated ? input.executeIsolated(plan) : input.execute(plan, diagnose), signal)
     if (signal?.aborted) throw new Interrupted()
+    return result
+  }
+  /** Runs `tests` then the victim; the victim's outcome. */
+  const run = async (tests: readonly RecordedTest[]): Promise<ProbeOutcome> => {
+    const result = await probe(tests)
     const state = result.states.get(victim)
     if (state !== 'passed' && state !== 'failed') {
       throw new FlakeseedError(`flakeseed: ${victim} did not run in the replayed order (removed or renamed since the recorded run?)`)
@@ -184,6 +198,34 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     return { search, nod: check.failures }
   }
 
+  /** Every other test that could share the victim's process: its file's, or every file's without isolation. */
+  const pool = failingOrder.filter((t) => t !== victimEntry && (!input.isolate || (t.project === victimEntry.project && t.file === victimEntry.file)))
+  /** What the culprits left behind (or set up), which of it is the cause, and the fix. */
+  const diagnoseCulprits = async (kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]) => {
+    const before = finding.probes
+    try {
+      const found = await diagnose({
+        kind,
+        culprits,
+        victim: victimEntry,
+        error: input.error,
+        pool,
+        cleaners: input.cleaners,
+        probe: (tests, request) => probe(tests, request),
+        probeIsolated: input.executeIsolated ? (tests) => probe(tests, undefined, true) : undefined,
+        phase,
+        onEvent,
+        signal,
+      })
+      finding.leaks = found.leaks
+      finding.cleaners = found.cleaners
+      if (found.noLeak) finding.noLeak = found.noLeak
+      if (found.fix) finding.fix = found.fix
+    } finally {
+      finding.diagnosisProbes = finding.probes - before
+    }
+  }
+
   if (!alone.failed) {
     // 3a. A victim: some earlier tests make it fail.
     phase(`searching ${candidates.length} earlier tests for what makes it fail`)
@@ -197,7 +239,8 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     if (nod) return { ...finding, kind: 'nod', polluters: [], failures: nod }
     finding.probesToFind = finding.probes
     if (search.minimal.length === 1) finding.describe = await sharedDescribe(search.minimal[0]!, candidates, run)
-    if (input.cleaners) finding.cleaners = await findCleaners(input, search.minimal, victimEntry, run, phase, onEvent)
+    if (input.diagnose !== false) await diagnoseCulprits('victim', search.minimal)
+    else if (input.cleaners) finding.cleaners = await findCleaners({ culprits: search.minimal, victim: victimEntry, pool, probe, phase, onEvent, signal })
     return finding
   }
 
@@ -218,6 +261,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     }
     if (nod) return { ...finding, kind: 'nod', stateSetters: [], failures: nod }
     finding.probesToFind = finding.probes
+    if (input.diagnose !== false) await diagnoseCulprits('brittle', search.minimal)
     return finding
   }
   finding.kind = 'independent'
@@ -239,31 +283,4 @@ async function sharedDescribe(
   const sibling = candidates.find((t) => t !== polluter && t.project === polluter.project && t.file === polluter.file && t.name.startsWith(`${describe} > `))
   if (!sibling) return undefined
   return (await run([sibling])) === 'fail' ? testId(polluter.project, polluter.file, describe) : undefined
-}
-
-/** Tests that ran between the polluters and the victim in a passing order and undo the pollution. */
-async function findCleaners(
-  input: BisectInput,
-  polluters: readonly RecordedTest[],
-  victim: RecordedTest,
-  run: (t: readonly RecordedTest[]) => Promise<ProbeOutcome>,
-  phase: (p: string) => void,
-  onEvent: (e: BisectEvent<RecordedTest>) => void,
-): Promise<string[]> {
-  const pollutionIds = new Set(polluters.map(idOf))
-  for (const passing of input.passing) {
-    const before = earlierTests(passing.results, idOf(victim), passing.isolate)
-    const positions = before.flatMap((t, i) => (pollutionIds.has(idOf(t)) ? [i] : []))
-    if (positions.length !== polluters.length) continue
-    const between = before.slice(Math.max(...positions) + 1).filter((t) => !pollutionIds.has(idOf(t)))
-    const pinned = before.filter((t) => pollutionIds.has(idOf(t)))
-    if (!between.length) continue
-    // Keep the passing run's order: polluters first (they all ran before `between`), then the subset.
-    const probe = (subset: readonly RecordedTest[]) => run([...pinned, ...subset])
-    phase(`searching ${between.length} tests between polluter and victim in a passing order for cleaners`)
-    if ((await probe(between)) !== 'pass') continue
-    const search = await minimize(between, probe, 'pass', { signal: input.signal, onEvent })
-    return search.minimal.map(idOf)
-  }
-  return []
 }

@@ -6,7 +6,7 @@
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import type { FlakyClass } from '../analysis/flakiness.js'
-import { percent, shortSha, unique } from '../format.js'
+import { fixText, leakText, percent, shortSha, unique } from '../format.js'
 import type { WindowRun } from '../store/flaky.js'
 import type { ReportData, ReportTest } from './data.js'
 
@@ -170,6 +170,8 @@ function detail(t: ReportTest, i: number): string {
         ...f.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
         ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
+        ...(f.leaks ?? []).map((l) => `<li>${l.verified ? 'leaked (verified cause)' : 'also left behind'} <code>${esc(leakText(l))}</code></li>`),
+        ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix))}</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : '<p class="hint">No bisect finding yet.</p>'
   // The most disruptive test opens with its details showing.

@@ -1,6 +1,6 @@
 // What replay and bisect established, and the recorded orders bisect draws on.
 import { PASSING_RUNS_SEARCHED } from '../defaults.js'
-import type { Finding, FindingKind } from '../model.js'
+import type { Finding, FindingKind, Fix, Leak } from '../model.js'
 import { testId } from '../names.js'
 import type { Store } from './index.js'
 import { STATE } from './schema.js'
@@ -8,8 +8,8 @@ import { STATE } from './schema.js'
 export function saveFinding(store: Store, runId: number, finding: Finding, command: string): void {
   store.db
     .prepare(
-      `INSERT INTO findings (run_id, victim, kind, polluters, state_setters, cleaners, probes, command, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO findings (run_id, victim, kind, polluters, state_setters, cleaners, probes, command, created_at, leaks, fix)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       runId,
@@ -21,6 +21,8 @@ export function saveFinding(store: Store, runId: number, finding: Finding, comma
       finding.probes,
       command,
       Date.now(),
+      finding.leaks ? JSON.stringify(finding.leaks) : null,
+      finding.fix ? JSON.stringify(finding.fix) : null,
     )
 }
 
@@ -28,6 +30,9 @@ export function saveFinding(store: Store, runId: number, finding: Finding, comma
 export interface StoredFinding extends Pick<Finding, 'victim' | 'kind' | 'polluters' | 'stateSetters' | 'cleaners' | 'probes'> {
   runId: number | null
   command: string | null
+  /** What the culprits left behind (schema 3; absent for older findings). */
+  leaks?: Leak[]
+  fix?: Fix
   createdAt: number
 }
 
@@ -41,7 +46,7 @@ export function latestFindings(store: Store): Map<string, StoredFinding> {
     .all() as Array<Record<string, unknown>>
   const map = new Map<string, StoredFinding>()
   for (const r of rows) {
-    map.set(r.victim as string, {
+    const finding: StoredFinding = {
       runId: r.run_id as number | null,
       victim: r.victim as string,
       kind: r.kind as FindingKind,
@@ -51,7 +56,11 @@ export function latestFindings(store: Store): Map<string, StoredFinding> {
       probes: r.probes as number,
       command: r.command as string | null,
       createdAt: r.created_at as number,
-    })
+    }
+    // Columns of schema 3: a read-only DB of an older schema has none.
+    if (typeof r.leaks === 'string') finding.leaks = JSON.parse(r.leaks)
+    if (typeof r.fix === 'string') finding.fix = JSON.parse(r.fix)
+    map.set(finding.victim, finding)
   }
   return map
 }

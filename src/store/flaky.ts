@@ -37,7 +37,7 @@ export interface WindowHistory {
   /** Oldest first. */
   outcomes: WindowOutcome[]
   /** The newest bisect/replay finding for the test. */
-  finding?: Pick<StoredFinding, 'kind' | 'polluters' | 'stateSetters' | 'command'>
+  finding?: Pick<StoredFinding, 'kind' | 'polluters' | 'stateSetters' | 'command' | 'leaks' | 'fix'>
 }
 
 export interface WindowOptions {
@@ -243,7 +243,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     const test = tests.get(id)
     if (test === undefined) continue
     const f = findings.get(test)
-    const finding: WindowHistory['finding'] = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command }
+    const finding: WindowHistory['finding'] = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command, leaks: f.leaks, fix: f.fix }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
   return { runs, histories }

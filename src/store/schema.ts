@@ -83,14 +83,20 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX results_failed ON results (run_id, test_id) WHERE state = ${STATE.failed};
   `,
+  // 3: what a finding's culprits left behind and the fix bisect verified (JSON).
+  `
+  ALTER TABLE findings ADD COLUMN leaks TEXT;
+  ALTER TABLE findings ADD COLUMN fix TEXT;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
 /**
  * The oldest schema this code reads correctly as it is: the migrations after it only add
- * indexes. A read-only copy of such a DB (a downloaded artifact, a read-only mount) is read
- * without migrating; an older one must be migrated first.
+ * indexes and columns the readers take as absent (findings' leaks and fix). A read-only copy of
+ * such a DB (a downloaded artifact, a read-only mount) is read without migrating; an older one
+ * must be migrated first.
  */
 export const READABLE_FROM = 1
 

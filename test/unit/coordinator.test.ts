@@ -4,7 +4,9 @@
 // over many simulated bisects.
 import { describe, expect, test } from 'vitest'
 import { bisect } from '../../src/bisect/coordinator.js'
-import type { Finding, RecordedTest } from '../../src/model.js'
+import type { DiagnosisReport } from '../../src/diagnose/worker.js'
+import type { DiagnoseRequest } from '../../src/execute.js'
+import type { Finding, Leak, RecordedTest } from '../../src/model.js'
 import type { Plan } from '../../src/order.js'
 import { prng } from '../helpers/files.js'
 
@@ -36,6 +38,7 @@ async function run(n: number, fails: (before: Set<string>) => boolean, repeat: n
     passing: passing.map((results) => ({ results, isolate: true })),
     repeat,
     cleaners: false,
+    diagnose: false,
     execute: async (plan: Plan) => {
       const names = plan.files.flatMap((f) => f.tests)
       const before = new Set(names.slice(0, -1))
@@ -132,7 +135,7 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
     ]
     // The describe's beforeAll pollutes: any of its tests brings it along.
     const vitest = fakeVitest(VICTIM, (before) => before.some((t) => t.startsWith(`${FILE} > d > `)))
-    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, diagnose: false, execute: vitest.execute })
     expect(finding).toMatchObject({ kind: 'victim', describe: `${FILE} > d` })
     expect(finding.polluters).toHaveLength(1)
     expect(finding.probes).toBe(finding.probesToFind! + 1)
@@ -143,45 +146,23 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
   test('one test alone is not a describe: no describe named when its sibling does not pollute', async () => {
     const failing = [at(FILE, 'd > a', 0, 0, null), at(FILE, 'd > b', 0, 1, null), at(FILE, 'victim', 0, 2, null, 'failed')]
     const vitest = fakeVitest(VICTIM, (before) => before.includes(id('d > b')))
-    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, diagnose: false, execute: vitest.execute })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [id('d > b')] })
     expect(finding.describe).toBeUndefined()
   })
 
-  test('--cleaners: the tests between polluter and victim in a passing order that undo the pollution', async () => {
-    const failing = [at(FILE, 'pollute', 0, 0, null), at(FILE, 'x', 0, 1, null), at(FILE, 'victim', 0, 2, null, 'failed')]
-    const passing = [
-      at(FILE, 'pollute', 0, 0, null),
-      at(FILE, 'y', 0, 1, null),
-      at(FILE, 'clean', 0, 2, null),
-      at(FILE, 'z', 0, 3, null),
-      at(FILE, 'victim', 0, 4, null),
-    ]
+  test('--cleaners: tests of the suite that undo the pollution when run between polluter and victim, found with only the failing run', async () => {
+    // The failing run: `clean` ran after the victim, so no recorded order had it in between.
+    const failing = [at(FILE, 'pollute', 0, 0, null), at(FILE, 'x', 0, 1, null), at(FILE, 'victim', 0, 2, null, 'failed'), at(FILE, 'y', 0, 3, null), at(FILE, 'clean', 0, 4, null)]
     // Fails when `pollute` ran and no `clean` ran after it.
     const vitest = fakeVitest(VICTIM, (before) => {
       const p = before.lastIndexOf(id('pollute'))
       return p >= 0 && !before.slice(p).includes(id('clean'))
     })
-    const finding = await bisect({
-      victim: VICTIM,
-      failing,
-      isolate: true,
-      passing: [{ results: passing, isolate: true }],
-      repeat: 1,
-      cleaners: true,
-      execute: vitest.execute,
-    })
+    const finding = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: true, diagnose: false, execute: vitest.execute })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [id('pollute')], cleaners: [id('clean')] })
     // Without --cleaners, none are searched for.
-    const without = await bisect({
-      victim: VICTIM,
-      failing,
-      isolate: true,
-      passing: [{ results: passing, isolate: true }],
-      repeat: 1,
-      cleaners: false,
-      execute: vitest.execute,
-    })
+    const without = await bisect({ victim: VICTIM, failing, isolate: true, passing: [], repeat: 1, cleaners: false, diagnose: false, execute: vitest.execute })
     expect(without.cleaners).toEqual([])
     expect(without.probes).toBeLessThan(finding.probes)
   })
@@ -198,7 +179,7 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
       at('test/v.test.ts', 'victim', 3, 1, 1, 'failed'),
     ]
     const vitest = fakeVitest(victim, (before) => before.includes('test/a.test.ts > pollute'))
-    const finding = await bisect({ victim, failing, isolate: false, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    const finding = await bisect({ victim, failing, isolate: false, passing: [], repeat: 1, cleaners: false, diagnose: false, execute: vitest.execute })
     expect(finding).toMatchObject({ kind: 'victim', polluters: ['test/a.test.ts > pollute'] })
     // The first probe confirmed the failure after worker 1's earlier tests, in their order.
     expect(vitest.plans[0]).toEqual(['test/a.test.ts > a0', 'test/a.test.ts > pollute', 'test/c.test.ts > c0', 'test/v.test.ts > v0', victim])
@@ -210,8 +191,101 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
     const failing = [at('test/a.test.ts', 'pollute', 0, 0, 1), at('test/v.test.ts', 'v0', 1, 0, 1), at('test/v.test.ts', 'victim', 1, 1, 1, 'failed')]
     // With isolation the other file cannot matter; a fake that says otherwise is never asked about it.
     const vitest = fakeVitest(victim, (before) => before.includes('test/v.test.ts > v0'))
-    const finding = await bisect({ victim, failing, isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    const finding = await bisect({ victim, failing, isolate: true, passing: [], repeat: 1, cleaners: false, diagnose: false, execute: vitest.execute })
     expect(finding).toMatchObject({ kind: 'victim', polluters: ['test/v.test.ts > v0'] })
     expect(vitest.plans.flat().some((t) => t.startsWith('test/a.test.ts'))).toBe(false)
+  })
+})
+
+/**
+ * A fake Vitest whose workers see leaks: `leaks` is what the polluter leaves, `breaks(undone,
+ * config)` says whether the victim still fails with those leak keys undone and that config set.
+ */
+function leakyVitest(
+  polluter: string,
+  leaks: DiagnosisReport['leaks'],
+  breaks: (undone: readonly string[], config: Record<string, unknown>) => boolean,
+  stubbed: DiagnosisReport['stubbed'] = { env: [], global: [] },
+) {
+  const requests: Array<DiagnoseRequest | undefined> = []
+  const execute = async (plan: Plan, diagnose?: DiagnoseRequest) => {
+    requests.push(diagnose)
+    const ran = plan.files.flatMap((f) => f.tests.map((name) => `${f.file} > ${name}`))
+    const polluted = ran.slice(0, -1).includes(polluter)
+    const undone = diagnose?.undo ?? []
+    const fails = polluted && breaks(undone, diagnose?.config ?? {})
+    const diagnosis: DiagnosisReport | undefined = diagnose && {
+      reached: true,
+      leaks: polluted ? leaks : [],
+      undone: Object.fromEntries(undone.map((k) => [k, true])),
+      stubbed,
+    }
+    return { states: new Map([[VICTIM, fails ? ('failed' as const) : ('passed' as const)]]), errors: new Map(), missing: [], unhandled: 0, diagnosis }
+  }
+  return { execute, requests }
+}
+
+const leak = (key: string, kind: Leak['kind'], what: string, before: string, after: string): DiagnosisReport['leaks'][number] => ({ key, kind, what, before, after, by: id('pollute') })
+const polluted = () => [at(FILE, 'a', 0, 0, null), at(FILE, 'pollute', 0, 1, null), at(FILE, 'b', 0, 2, null), at(FILE, 'victim', 0, 3, null, 'failed'), at(FILE, 'reset', 0, 4, null)]
+
+describe('bisect (coordinator): the diagnosis', () => {
+  test('names the leak the victim needs undone, verified by one undo, the one its error names first; the fix is the undo said as code', async () => {
+    const leaks = [leak('global:cache', 'global', 'globalThis.cache', '(absent)', 'a Map of 3'), leak('env:SHOP_CURRENCY', 'env', 'process.env.SHOP_CURRENCY', '(unset)', "'EUR'")]
+    const vitest = leakyVitest(id('pollute'), leaks, (undone) => !undone.includes('env:SHOP_CURRENCY'))
+    const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, error: "expected 'EUR' to be 'USD'", execute: vitest.execute })
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [id('pollute')] })
+    expect(finding.leaks).toEqual([
+      { kind: 'global', what: 'globalThis.cache', before: '(absent)', after: 'a Map of 3', verified: false, by: id('pollute') },
+      { kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: id('pollute') },
+    ])
+    expect(finding.fix).toEqual({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'pollute'", verified: true, how: 'undo-rerun' })
+    // One probe to see the leaks, one undo: within the target of 3 beyond the search.
+    expect(finding.diagnosisProbes).toBe(2)
+    expect(finding.probes).toBe(finding.probesToFind! + 2)
+    expect(vitest.requests.filter(Boolean).map((r) => r!.undo ?? [])).toEqual([[], ['env:SHOP_CURRENCY']])
+  })
+
+  test('a spy never restored: restoreMocks: true is the fix, verified by a rerun with it (3 probes)', async () => {
+    const leaks = [leak('fn:console.error', 'mock', 'console.error', 'function error', 'a vi.fn() mock')]
+    const vitest = leakyVitest(id('pollute'), leaks, (undone, config) => !undone.length && !config.restoreMocks)
+    const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    expect(finding.leaks?.[0]).toMatchObject({ kind: 'mock', verified: true })
+    expect(finding.fix).toEqual({ suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)', config: { restoreMocks: true }, verified: true, how: 'config-rerun' })
+    expect(finding.diagnosisProbes).toBe(3)
+  })
+
+  test('vi.stubEnv never unstubbed: unstubEnvs; a config switch that does not help falls back to the code fix', async () => {
+    const leaks = [leak('env:API', 'env', 'process.env.API', '(unset)', "'x'")]
+    const stubbed = leakyVitest(id('pollute'), leaks, (undone, config) => !undone.length && !config.unstubEnvs, { env: ['API'], global: [] })
+    const a = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: stubbed.execute })
+    expect(a.fix).toMatchObject({ config: { unstubEnvs: true }, how: 'config-rerun', verified: true })
+    // A spy that restoreMocks does not restore (assigned by hand): the undo is the fix.
+    const spy = [leak('fn:console.error', 'mock', 'console.error', 'function error', 'a vi.fn() mock')]
+    const byHand = leakyVitest(id('pollute'), spy, (undone) => !undone.length)
+    const b = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: byHand.execute })
+    expect(b.fix).toEqual({ suggestion: "restore console.error (mockRestore(), or vi.restoreAllMocks()) in an afterEach of 'pollute'", verified: true, how: 'undo-rerun' })
+  })
+
+  test('nothing visible (a module-private variable): says so, and a test of the suite that resets it becomes the fix', async () => {
+    const vitest = fakeVitest(VICTIM, (before) => {
+      const p = before.lastIndexOf(id('pollute'))
+      return p >= 0 && !before.slice(p).includes(id('reset'))
+    })
+    const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    expect(finding.leaks).toEqual([])
+    expect(finding.noLeak).toMatch(/^the victim was never reached|^no leak visible/)
+    expect(finding.cleaners).toEqual([id('reset')])
+    expect(finding.fix).toMatchObject({ how: 'cleaner', verified: true })
+    expect(finding.fix!.suggestion).toMatch(/^running 'reset' between them makes it pass/)
+  })
+
+  test('no leak is verified when undoing none of them flips the victim; the leaks are still listed, unverified', async () => {
+    const leaks = [leak('env:A', 'env', 'process.env.A', '(unset)', "'1'"), leak('env:B', 'env', 'process.env.B', '(unset)', "'2'")]
+    const vitest = leakyVitest(id('pollute'), leaks, () => true)
+    const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
+    expect(finding.leaks!.map((l) => l.verified)).toEqual([false, false])
+    expect(finding.fix).toBeUndefined()
+    // Two single undos, all at once, then the suite's tests as cleaners: bounded.
+    expect(finding.diagnosisProbes).toBeLessThanOrEqual(1 + 2 + 1 + 1)
   })
 })

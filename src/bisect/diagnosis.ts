@@ -1,0 +1,164 @@
+// After bisect has found the culprits of a victim: what they left behind, which of it is the cause,
+// and a fix, each checked by a rerun, never guessed (docs/ARCHITECTURE.md, Diagnosis).
+//  1. one probe runs the culprits and the victim with snapshots in the worker: the leaks;
+//  2. leaks are undone one at a time just before the victim, likeliest first, until the victim's
+//     outcome flips: that leak is verified (a few probes at most, then all of them at once);
+//  3. the fix: a Vitest config switch when one covers the leak (checked by a rerun with it), else
+//     the undo itself said as code (checked by step 2);
+//  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
+//     (cleaners), and for culprits in other files, `isolate: true`.
+import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
+import type { DiagnosisReport } from '../diagnose/worker.js'
+import type { DiagnoseRequest, PlanResult } from '../execute.js'
+import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
+import { idOf } from '../names.js'
+import { type BisectEvent, minimize } from './minimize.js'
+
+/** Undo probes before giving up on single leaks (then one probe undoes them all). */
+export const MAX_VERIFY = 4
+
+export interface DiagnosisInput {
+  /** `victim`: the culprits make it fail (polluters); `brittle`: they make it pass (state setters). */
+  kind: 'victim' | 'brittle'
+  culprits: readonly RecordedTest[]
+  victim: RecordedTest
+  /** The victim's error in the failing run: leaks it names are tried first. */
+  error?: string | null
+  /** Every other test that could share the victim's process: where cleaners are looked for. */
+  pool: readonly RecordedTest[]
+  /** Search `pool` for cleaners even when a leak was verified (`--cleaners`). */
+  cleaners: boolean
+  /** Runs `tests` then the victim as one probe (counted, cut short by Ctrl-C). */
+  probe(tests: readonly RecordedTest[], diagnose?: DiagnoseRequest): Promise<PlanResult>
+  /** The same with every file in its own process (`isolate: true`), when the culprits are in other files. */
+  probeIsolated?(tests: readonly RecordedTest[]): Promise<PlanResult>
+  phase(text: string): void
+  onEvent?(event: BisectEvent<RecordedTest>): void
+  signal?: AbortSignal
+}
+
+export interface Diagnosis {
+  leaks: Leak[]
+  /** Why no leak is listed, when none was seen. */
+  noLeak?: string
+  fix?: Fix
+  cleaners: string[]
+}
+
+/** The leak kinds, most often the cause first (JS-TOD, ICST'25: mostly shared mocks). */
+const KIND_ORDER: readonly LeakKind[] = ['mock', 'timers', 'env', 'global', 'module', 'dom', 'process', 'file']
+
+export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
+  const { culprits, victim } = input
+  const victimId = idOf(victim)
+  const request = { culprits: culprits.map(plain), victim: plain(victim) }
+  /** The outcome that says the leak (or fix) is the cause: the victim passes, or for a brittle test fails. */
+  const target = input.kind === 'victim' ? 'passed' : 'failed'
+  const flips = (result: PlanResult) => result.states.get(victimId) === target
+  const result: Diagnosis = { leaks: [], cleaners: [] }
+
+  input.phase('diagnosing: what the culprits left behind')
+  const seen = await input.probe(culprits, request)
+  const report: DiagnosisReport | undefined = seen.diagnosis
+  const found = (report?.leaks ?? []).map((l) => ({ ...l, leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by } as Leak }))
+  result.leaks = found.map((f) => f.leak)
+  if (!report?.reached) result.noLeak = 'the victim was never reached in the diagnosis probe (a culprit crashed its worker?)'
+  else if (!found.length) result.noLeak = NO_LEAK
+
+  // 2. Which leak is the cause: undo one at a time, likeliest first.
+  const ranked = rank(found, input.error ?? '')
+  let verified: (typeof found)[number] | undefined
+  for (const candidate of ranked.slice(0, MAX_VERIFY)) {
+    input.phase(`checking a leak: ${candidate.leak.what}`)
+    const undone = await input.probe(culprits, { ...request, undo: [candidate.key] })
+    if (undone.diagnosis?.undone[candidate.key] && flips(undone)) {
+      candidate.leak.verified = true
+      verified = candidate
+      break
+    }
+  }
+  if (!verified && found.length > 1) {
+    input.phase('checking the leaks together')
+    const undone = await input.probe(culprits, { ...request, undo: found.map((f) => f.key) })
+    if (flips(undone)) for (const f of found) if (undone.diagnosis?.undone[f.key]) f.leak.verified = true
+  }
+
+  // 3. The fix.
+  const cause = verified ?? found.find((f) => f.leak.verified)
+  if (cause && input.kind === 'brittle') {
+    result.fix = { ...setupFix(cause.leak, victimId, cause.by), verified: true }
+  } else if (cause) {
+    const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
+    const config = configFix(cause.leak, origin)
+    if (config?.config) {
+      input.phase(`checking the fix: ${config.suggestion}`)
+      const rerun = await input.probe(culprits, { ...request, config: config.config })
+      if (flips(rerun)) result.fix = { ...config, verified: true }
+    }
+    result.fix ??= { ...codeFix(cause.leak, cause.by), verified: true }
+  }
+
+  // 4. Nothing visible is the cause: a test that undoes it, or (other files) isolation.
+  if (input.kind === 'victim' && (!result.fix || input.cleaners)) {
+    result.cleaners = await findCleaners(input)
+    if (!result.fix && result.cleaners.length) result.fix = { ...cleanerFix(result.cleaners), verified: true }
+  }
+  if (!result.fix && input.kind === 'victim' && input.probeIsolated && culprits.some((c) => c.file !== victim.file || c.project !== victim.project)) {
+    input.phase('checking isolate: true')
+    const isolated = await input.probeIsolated(culprits)
+    if (flips(isolated)) result.fix = { suggestion: 'isolate: true in the Vitest config (each test file in its own module graph)', config: { isolate: true }, verified: true, how: 'config-rerun' }
+  }
+  return result
+}
+
+export const NO_LEAK =
+  'no leak visible: the culprits changed state nothing outside their module can see (a module-private variable, a closure, a pending timer or promise); read what they change'
+
+/** Leaks the victim's error names first, then by kind. */
+function rank<T extends { leak: Leak }>(leaks: readonly T[], error: string): T[] {
+  const named = (l: Leak) => {
+    const name = l.what.split(/[.:\s]/).filter(Boolean).at(-1) ?? ''
+    const value = l.after.replace(/^'|'$/g, '')
+    return (name.length > 2 && error.includes(name)) || (value.length > 1 && !value.startsWith('(') && error.includes(value))
+  }
+  return [...leaks].sort((a, b) => Number(named(b.leak)) - Number(named(a.leak)) || KIND_ORDER.indexOf(a.leak.kind) - KIND_ORDER.indexOf(b.leak.kind))
+}
+
+/**
+ * Tests that make the victim pass when run between the culprits and it. The whole pool is
+ * probed first; it is minimised only when it changes the outcome (group testing).
+ */
+export async function findCleaners(input: Pick<DiagnosisInput, 'culprits' | 'victim' | 'pool' | 'probe' | 'phase' | 'onEvent' | 'signal'>): Promise<string[]> {
+  const culpritIds = new Set(input.culprits.map(idOf))
+  const pool = input.pool.filter((t) => !culpritIds.has(idOf(t)) && idOf(t) !== idOf(input.victim))
+  if (!pool.length) return []
+  // One plan entry per file: the culprits' files first, then the others, the victim's file last.
+  const order = arrange(input.culprits, input.victim)
+  const probe = async (subset: readonly RecordedTest[]) => ((await input.probe(order(subset))).states.get(idOf(input.victim)) === 'passed' ? 'pass' : 'fail')
+  input.phase(`searching ${pool.length} tests of the suite for one that undoes the pollution`)
+  if ((await probe(pool)) !== 'pass') return []
+  const search = await minimize(pool, probe, 'pass', { signal: input.signal, onEvent: input.onEvent })
+  return search.minimal.map(idOf)
+}
+
+/**
+ * The culprits, then `subset`, each file in one block (a plan runs a file once): files of culprits
+ * first with their culprits first, other files next, the victim's file last.
+ */
+function arrange(culprits: readonly RecordedTest[], victim: RecordedTest): (subset: readonly RecordedTest[]) => RecordedTest[] {
+  const key = (t: RecordedTest) => `${t.project}\u0000${t.file}`
+  const victimFile = key(victim)
+  return (subset) => {
+    const blocks = new Map<string, RecordedTest[]>()
+    const add = (t: RecordedTest) => blocks.set(key(t), [...(blocks.get(key(t)) ?? []), t])
+    for (const t of culprits) if (key(t) !== victimFile) add(t)
+    for (const t of subset) if (key(t) !== victimFile) add(t)
+    for (const t of culprits) if (key(t) === victimFile) add(t)
+    for (const t of subset) if (key(t) === victimFile) add(t)
+    return [...blocks.values()].flat()
+  }
+}
+
+function plain(t: RecordedTest): { project: string; file: string; name: string } {
+  return { project: t.project, file: t.file, name: t.name }
+}

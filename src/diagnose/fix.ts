@@ -1,0 +1,82 @@
+// From a verified leak to the smallest remedy, in the user's terms: a Vitest config switch where
+// one exists for the way the state was changed (a spy: `restoreMocks`; `vi.stubEnv`:
+// `unstubEnvs`; `vi.stubGlobal`: `unstubGlobals`), else the line of code that undoes it and where
+// it goes. Pure: the coordinator verifies whichever it picks.
+import type { Fix, Leak } from '../model.js'
+import { NAME_SEPARATOR } from '../names.js'
+
+/** How the culprits changed the state, as the diagnosis probe saw it. */
+export interface LeakOrigin {
+  /** Names the culprits set through `vi.stubEnv`. */
+  stubbedEnv: readonly string[]
+  /** Names the culprits set through `vi.stubGlobal`. */
+  stubbedGlobal: readonly string[]
+}
+
+/** A config switch that removes this leak before every test, if Vitest has one for it. */
+export function configFix(leak: Leak, origin: LeakOrigin): Omit<Fix, 'verified'> | undefined {
+  // How it was changed decides the switch: a global stubbed with a vi.fn() is a stub first.
+  if (leak.what.startsWith('process.env.') && origin.stubbedEnv.includes(leak.what.slice('process.env.'.length))) {
+    return { suggestion: 'unstubEnvs: true in the Vitest config (or vi.unstubAllEnvs() in an afterEach)', config: { unstubEnvs: true }, how: 'config-rerun' }
+  }
+  if (leak.what.startsWith('globalThis.') && origin.stubbedGlobal.includes(leak.what.slice('globalThis.'.length))) {
+    return { suggestion: 'unstubGlobals: true in the Vitest config (or vi.unstubAllGlobals() in an afterEach)', config: { unstubGlobals: true }, how: 'config-rerun' }
+  }
+  if (leak.kind === 'mock') {
+    return { suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)', config: { restoreMocks: true }, how: 'config-rerun' }
+  }
+  return undefined
+}
+
+/** The code that undoes a leak, and where: what the undo probe did, said as a change to the test. */
+export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
+  const where = `in an afterEach of '${title(culprit)}'`
+  const unset = leak.before === '(unset)' || leak.before === '(absent)'
+  const was = leak.before === '(hidden)' ? '' : ` (to ${leak.before})`
+  let suggestion: string
+  switch (leak.kind) {
+    case 'env':
+      suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what}${was} ${where}`
+      break
+    case 'global':
+      suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what}${was} ${where}`
+      break
+    case 'mock':
+      suggestion = `restore ${leak.what} (mockRestore(), or vi.restoreAllMocks()) ${where}`
+      break
+    case 'timers':
+      suggestion = `vi.useRealTimers() ${where}`
+      break
+    case 'module':
+      suggestion = unset ? `delete ${leak.what.replace(/^[^:]*: /, '')} ${where}` : `restore ${leak.what.replace(/^[^:]*: /, '')}${was} after '${title(culprit)}'`
+      break
+    case 'process':
+      suggestion =
+        leak.what === 'process.cwd()' ? `process.chdir() back${was} ${where}` : leak.what === 'process.exitCode' ? `reset process.exitCode ${where}` : `remove the ${leak.what.replace(/ listeners$/, ' listener')} it added, ${where}`
+      break
+    case 'dom':
+      suggestion = leak.what === 'document.body' ? `clear document.body (testing-library's cleanup()) ${where}` : `remove ${leak.what} ${where}`
+      break
+    case 'file':
+      suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what} ${where}`
+      break
+  }
+  return { suggestion, how: 'undo-rerun' }
+}
+
+/** For a brittle test: it needs what its state setter leaves; it should set it up itself. */
+export function setupFix(leak: Leak, victim: string, setter: string): Omit<Fix, 'verified'> {
+  const what = leak.kind === 'module' ? leak.what.replace(/^[^:]*: /, '') : leak.what
+  return { suggestion: `set up ${what}${leak.after === '(hidden)' ? '' : ` (${leak.after})`} in '${title(victim)}' itself (a beforeEach): today only '${title(setter)}' does`, how: 'undo-rerun' }
+}
+
+/** A cleaner test as a fix hint. */
+export function cleanerFix(cleaners: readonly string[]): Omit<Fix, 'verified'> {
+  const names = cleaners.map((c) => `'${title(c)}'`).join(', ')
+  return { suggestion: `running ${names} between them makes it pass: ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution (do the same in an afterEach of the polluter)`, how: 'cleaner' }
+}
+
+/** A test's own title (or a describe's), from its id. */
+function title(id: string): string {
+  return id.slice(id.lastIndexOf(NAME_SEPARATOR) + NAME_SEPARATOR.length)
+}

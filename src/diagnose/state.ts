@@ -1,0 +1,356 @@
+// A snapshot of what tests can leave behind in a worker, taken in the worker during a diagnosis
+// probe: environment, globals, mocks and spies, fake timers, the exports of the project's modules,
+// process state, the DOM and storage (jsdom, happy-dom), and files. Each entry keeps a handle
+// that puts its value back, so a probe can undo exactly one leak between the polluters and the
+// victim. Loaded only by diagnosis probes (the runner imports it on demand).
+import { displayValue, HIDDEN, isSecretName, type StateEntry } from './diff.js'
+import { diffTrees, restoreFile, snapshotTree, type TreeSnapshot } from './files.js'
+
+/** Puts a location back to the value it had in its snapshot, or removes what was not there. */
+interface Slot {
+  putBack(): boolean
+  remove(): boolean
+}
+
+export interface LiveState {
+  entries: Map<string, StateEntry>
+  slots: Map<string, Slot>
+  tree: TreeSnapshot | undefined
+}
+
+/** The module graph node Vite's module runner keeps per evaluated module. */
+export interface ModuleNode {
+  id: string
+  file: string | null
+  exports?: unknown
+  imports: Set<string>
+}
+
+/** Vitest's `vi`, as far as a snapshot needs it. */
+export interface ViLike {
+  isFakeTimers(): boolean
+  getMockedSystemTime(): Date | null
+  useRealTimers(): unknown
+}
+
+export interface CaptureOptions {
+  root: string
+  /** Absolute paths the file snapshot leaves out (the history DB). */
+  skip: readonly string[]
+  vi: ViLike | undefined
+  /** Project modules whose exports are compared, with the names users know them by. */
+  modules: ReadonlyArray<{ name: string; node: ModuleNode }>
+}
+
+/** Functions tests commonly spy on or replace, beyond the globals themselves. */
+const WATCHED_FUNCTIONS: ReadonlyArray<[string, () => unknown, readonly string[]]> = [
+  ['console', () => console, ['log', 'info', 'warn', 'error', 'debug', 'trace']],
+  ['Date', () => Date, ['now']],
+  ['JSON', () => JSON, ['parse', 'stringify']],
+  ['process', () => process, ['exit', 'cwd', 'emitWarning', 'kill']],
+  ['process.stdout', () => process.stdout, ['write']],
+  ['process.stderr', () => process.stderr, ['write']],
+  ['crypto', () => (globalThis as { crypto?: unknown }).crypto, ['randomUUID', 'getRandomValues']],
+  ['performance', () => (globalThis as { performance?: unknown }).performance, ['now']],
+]
+
+/** Globals that belong to Vitest or to flakeseed itself, never a test's leak. */
+const IGNORED_GLOBAL = /^(__vitest|__VITEST|__vite|__vi_|__flakeseed|__coverage__|__TINYPOOL|__tinypool)/
+/** Process events whose listener counts are compared. */
+const PROCESS_EVENTS = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM', 'message']
+/** How deep and how wide the exports of one module are read. */
+const MODULE_DEPTH = 3
+const MODULE_ENTRIES = 300
+
+export function captureState(options: CaptureOptions): LiveState {
+  const entries = new Map<string, StateEntry>()
+  const slots = new Map<string, Slot>()
+  const add = (key: string, entry: StateEntry, slot: Slot) => {
+    entries.set(key, entry)
+    slots.set(key, slot)
+  }
+  const fakeTimers = safe(() => options.vi?.isFakeTimers() ?? false, false)
+  captureEnv(add)
+  captureGlobals(add)
+  captureFunctions(add)
+  captureTimers(add, options.vi, fakeTimers)
+  for (const { name, node } of options.modules) captureModule(add, name, node)
+  captureProcess(add)
+  captureDom(add)
+  const tree = snapshotTree(options.root, options.skip)
+  return { entries, slots, tree: tree.complete ? tree : undefined }
+}
+
+/** File entries of `after` compared with `before` (kept apart: a tree is compared, not listed). */
+export function fileEntries(before: LiveState, after: LiveState): { before: Map<string, StateEntry>; after: Map<string, StateEntry> } {
+  const a = new Map<string, StateEntry>()
+  const b = new Map<string, StateEntry>()
+  if (!before.tree || !after.tree) return { before: a, after: b }
+  for (const change of diffTrees(before.tree, after.tree)) {
+    const what = change.file
+    const key = `file:${what}`
+    if (change.before) a.set(key, { kind: 'file', what, identity: `${change.before.size}:${change.before.mtimeMs}`, display: bytes(change.before.size) })
+    if (change.after) b.set(key, { kind: 'file', what, identity: `${change.after.size}:${change.after.mtimeMs}`, display: bytes(change.after.size) })
+  }
+  return { before: a, after: b }
+}
+
+/** Undoes one leak: puts the value `before` had back, or removes what `before` did not have. */
+export function undo(key: string, before: LiveState, after: LiveState): boolean {
+  if (key.startsWith('file:')) return before.tree ? restoreFile(before.tree, key.slice('file:'.length)) : false
+  const had = before.slots.get(key)
+  if (had) return had.putBack()
+  return after.slots.get(key)?.remove() ?? false
+}
+
+type Add = (key: string, entry: StateEntry, slot: Slot) => void
+
+function captureEnv(add: Add): void {
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined) continue
+    add(
+      `env:${name}`,
+      { kind: 'env', what: `process.env.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : displayValue(value) },
+      {
+        putBack: () => ((process.env[name] = value), true),
+        remove: () => (delete process.env[name], true),
+      },
+    )
+  }
+}
+
+function captureGlobals(add: Add): void {
+  const g = globalThis as Record<string, unknown>
+  for (const name of Object.getOwnPropertyNames(g)) {
+    if (IGNORED_GLOBAL.test(name)) continue
+    const descriptor = Object.getOwnPropertyDescriptor(g, name)
+    if (!descriptor) continue
+    // Read through getters: Node defines some globals (fetch, crypto…) lazily, as getters that
+    // turn into values on first use, which is no leak.
+    const value = safe(() => g[name], undefined)
+    add(
+      `global:${name}`,
+      { kind: 'global', what: `globalThis.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : displayValue(value), mock: isMock(value) },
+      {
+        putBack: () => attempt(() => Object.defineProperty(g, name, descriptor)),
+        remove: () => attempt(() => delete g[name]),
+      },
+    )
+  }
+}
+
+function captureFunctions(add: Add): void {
+  for (const [ownerName, owner, keys] of WATCHED_FUNCTIONS) {
+    const target = safe(owner, undefined) as Record<string, unknown> | undefined
+    if (!target) continue
+    for (const key of keys) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, key)
+      const value = safe(() => target[key], undefined)
+      if (typeof value !== 'function') continue
+      const what = `${ownerName}.${key}`
+      add(
+        `fn:${what}`,
+        { kind: 'global', what, identity: value, display: displayValue(value), mock: isMock(value) },
+        {
+          putBack: () => attempt(() => (descriptor ? Object.defineProperty(target, key, descriptor) : (target[key] = value))),
+          remove: () => attempt(() => delete target[key]),
+        },
+      )
+    }
+  }
+}
+
+function captureTimers(add: Add, vi: ViLike | undefined, fake: boolean): void {
+  if (!vi) return
+  const real = { putBack: () => attempt(() => vi.useRealTimers()), remove: () => attempt(() => vi.useRealTimers()) }
+  const cannot = { putBack: () => false, remove: () => false }
+  add('timers:fake', { kind: 'timers', what: 'fake timers', identity: fake, display: fake ? 'installed' : 'real timers' }, fake ? cannot : real)
+  const time = safe(() => vi.getMockedSystemTime(), null)
+  const at = time ? time.getTime() : null
+  add(
+    'timers:time',
+    { kind: 'timers', what: 'system time', identity: at, display: time ? `faked at ${time.toISOString()}` : 'real' },
+    at === null ? real : cannot,
+  )
+}
+
+/**
+ * The exports of one module, read to a bounded depth: every primitive, array, Map and Set as a
+ * value; every plain object and class instance as a container of its own data properties.
+ */
+function captureModule(add: Add, moduleName: string, node: ModuleNode): void {
+  const exports = node.exports as Record<string, unknown> | undefined
+  if (!exports || typeof exports !== 'object') return
+  let count = 0
+  const visit = (owner: Record<string, unknown>, key: string, path: string, depth: number, seen: Set<unknown>, namespace: boolean) => {
+    if (count++ >= MODULE_ENTRIES) return
+    const descriptor = Object.getOwnPropertyDescriptor(owner, key)
+    // A getter is only read on the module's own namespace (live bindings); elsewhere it may do anything.
+    if (!descriptor || (!namespace && !('value' in descriptor))) return
+    const value = safe(() => owner[key], undefined)
+    const what = `${moduleName}: ${path}`
+    const secret = isSecretName(path)
+    const keyName = `module:${moduleName}:${path}`
+    const copy = shallowCopy(value)
+    // A module's own bindings cannot be assigned from outside; properties of exported objects can.
+    const slot: Slot = {
+      putBack: () => !namespace && attempt(() => (owner[key] = restoreValue(value, copy))),
+      remove: () => !namespace && attempt(() => delete owner[key]),
+    }
+    if (typeof value === 'function') {
+      add(keyName, { kind: 'module', what, identity: value, display: displayValue(value), mock: isMock(value) }, slot)
+      return
+    }
+    const container = isContainer(value)
+    const identity = container ? value : copy === undefined ? value : summary(value)
+    add(keyName, { kind: 'module', what, identity, display: secret ? HIDDEN : displayValue(value), container }, slot)
+    if (!container || depth >= MODULE_DEPTH || seen.has(value)) return
+    seen.add(value)
+    for (const child of Object.keys(value as object)) visit(value as Record<string, unknown>, child, `${path}.${child}`, depth + 1, seen, false)
+  }
+  for (const name of Object.keys(exports)) {
+    if (name === '__esModule' || name === 'Symbol(Symbol.toStringTag)') continue
+    visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true)
+  }
+}
+
+function captureProcess(add: Add): void {
+  const cwd = process.cwd()
+  add(
+    'process:cwd',
+    { kind: 'process', what: 'process.cwd()', identity: cwd, display: displayValue(cwd) },
+    { putBack: () => attempt(() => process.chdir(cwd)), remove: () => false },
+  )
+  const exitCode = process.exitCode
+  add(
+    'process:exitCode',
+    { kind: 'process', what: 'process.exitCode', identity: exitCode, display: displayValue(exitCode) },
+    { putBack: () => ((process.exitCode = exitCode), true), remove: () => ((process.exitCode = undefined), true) },
+  )
+  for (const event of PROCESS_EVENTS) {
+    const listeners = process.listeners(event as NodeJS.Signals)
+    if (!listeners.length) continue
+    add(
+      `process:listeners:${event}`,
+      { kind: 'process', what: `process '${event}' listeners`, identity: listeners.length, display: String(listeners.length) },
+      {
+        putBack: () => {
+          for (const l of process.listeners(event as NodeJS.Signals)) if (!listeners.includes(l)) process.off(event, l)
+          return true
+        },
+        remove: () => false,
+      },
+    )
+  }
+}
+
+/** The Web Storage API, as jsdom and happy-dom provide it. */
+interface Storage {
+  readonly length: number
+  key(index: number): string | null
+  getItem(key: string): string | null
+  setItem(key: string, value: string): void
+  removeItem(key: string): void
+}
+
+function captureDom(add: Add): void {
+  const g = globalThis as { document?: { body?: { innerHTML: string }; cookie?: string }; localStorage?: Storage; sessionStorage?: Storage }
+  const body = g.document?.body
+  if (body) {
+    const html = body.innerHTML
+    add(
+      'dom:body',
+      { kind: 'dom', what: 'document.body', identity: html, display: html ? displayValue(html) : 'empty' },
+      { putBack: () => attempt(() => (body.innerHTML = html)), remove: () => attempt(() => (body.innerHTML = '')) },
+    )
+  }
+  for (const name of ['localStorage', 'sessionStorage'] as const) {
+    const storage = safe(() => g[name], undefined)
+    if (!storage) continue
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i)
+      if (key === null) continue
+      const value = storage.getItem(key) ?? ''
+      add(
+        `dom:${name}:${key}`,
+        { kind: 'dom', what: `${name}['${key}']`, identity: value, display: isSecretName(key) ? HIDDEN : displayValue(value) },
+        { putBack: () => attempt(() => storage.setItem(key, value)), remove: () => attempt(() => storage.removeItem(key)) },
+      )
+    }
+  }
+  const cookie = safe(() => g.document?.cookie, undefined)
+  if (cookie) {
+    for (const pair of cookie.split(';')) {
+      const name = pair.split('=')[0]!.trim()
+      if (!name) continue
+      add(
+        `dom:cookie:${name}`,
+        { kind: 'dom', what: `document.cookie ${name}`, identity: pair.trim(), display: HIDDEN },
+        { putBack: () => attempt(() => (g.document!.cookie = pair.trim())), remove: () => attempt(() => (g.document!.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`)) },
+      )
+    }
+  }
+}
+
+function isMock(value: unknown): boolean {
+  return typeof value === 'function' && (value as { _isMockFunction?: unknown })._isMockFunction === true
+}
+
+function isContainer(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false
+  return !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set) && !(value instanceof Date) && !(value instanceof RegExp) && !ArrayBuffer.isView(value)
+}
+
+/** A copy of an array, Map or Set, to compare and put back in-place changes. */
+function shallowCopy(value: unknown): unknown[] | Map<unknown, unknown> | Set<unknown> | undefined {
+  if (Array.isArray(value)) return [...value]
+  if (value instanceof Map) return new Map(value)
+  if (value instanceof Set) return new Set(value)
+  return undefined
+}
+
+/** The same array, Map or Set, its content put back; any other value as it was. */
+function restoreValue(value: unknown, copy: ReturnType<typeof shallowCopy>): unknown {
+  if (Array.isArray(value) && Array.isArray(copy)) value.splice(0, value.length, ...copy)
+  else if (value instanceof Map && copy instanceof Map) {
+    value.clear()
+    for (const [k, v] of copy) value.set(k, v)
+  } else if (value instanceof Set && copy instanceof Set) {
+    value.clear()
+    for (const v of copy) value.add(v)
+  }
+  return value
+}
+
+/** An in-place change of an array, Map or Set changes this. */
+function summary(value: unknown): string {
+  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.entries()] : value instanceof Set ? [...value] : []
+  let text: string
+  try {
+    text = JSON.stringify(items) ?? ''
+  } catch {
+    text = items.map((i) => typeof i).join(',')
+  }
+  return `${items.length}:${text.slice(0, 500)}`
+}
+
+function bytes(n: number): string {
+  return `${n} byte${n === 1 ? '' : 's'}`
+}
+
+function safe<T, F>(read: () => T, fallback: F): T | F {
+  try {
+    return read()
+  } catch {
+    return fallback
+  }
+}
+
+function attempt(action: () => unknown): boolean {
+  try {
+    action()
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,216 @@
+// The worker's side of a diagnosis probe. The probe runs the culprits and then the victim; this
+// module takes a snapshot of the worker's state where the culprits start and where the victim
+// starts, and writes what differs (the leaks) to a report file for the bisect coordinator. It can
+// undo chosen leaks just before the victim, so the coordinator can check which one is the cause.
+//
+// "Where a culprit starts" is as close to it as the task tree allows without counting what the
+// victim also sees: the start of the child of their common describe that holds the culprit (so a
+// describe's beforeAll hooks count, the file's own hooks do not); for a culprit in another file
+// (isolate: false), that file's import and its start. The victim's point is the start of the child
+// of the common describe that holds the victim, or its file's import.
+import { writeFileSync } from 'node:fs'
+import { dirname, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { DiagnoseContext } from '../context.js'
+import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from './diff.js'
+import { captureState, fileEntries, type LiveState, type ModuleNode, undo, type ViLike } from './state.js'
+
+/** What the runner knows of a task: enough to find a common describe. */
+export interface TreeTask {
+  type: 'test' | 'suite'
+  suite?: TreeTask
+  file?: { filepath: string }
+  filepath?: string
+}
+
+export interface DiagnosisReport {
+  /** The victim's point was reached (the culprits did not crash the worker first). */
+  reached: boolean
+  leaks: Array<{ key: string; kind: StateEntry['kind']; what: string; before: string; after: string; by: string }>
+  /** Undo asked for, per key: whether the value could be put back. */
+  undone: Record<string, boolean>
+  /** Names the culprits changed through `vi.stubEnv` / `vi.stubGlobal` (fixed by `unstubEnvs`/`unstubGlobals`). */
+  stubbed: { env: string[]; global: string[] }
+}
+
+interface Point {
+  /** The culprit that starts here ('' for the victim's point). */
+  culprit: string
+  states: LiveState[]
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+
+export class DiagnosisProbe {
+  private readonly points: Point[] = []
+  private readonly triggers = new Map<unknown, Array<() => void>>()
+  private readonly importTriggers = new Map<string, () => void>()
+  private readonly startTriggers = new Map<string, () => void>()
+  private readonly stubbed = { env: new Set<string>(), global: new Set<string>() }
+  private done = false
+
+  constructor(
+    private readonly ctx: DiagnoseContext,
+    private readonly vi: ViLike & Record<string, unknown>,
+    private readonly modules: () => Iterable<ModuleNode>,
+  ) {
+    this.watchStubs()
+    // Culprits in other files: their file's import and start (the runner calls `onImport`/`onFileStart`).
+    const seen = new Set<string>()
+    for (const culprit of ctx.culprits) {
+      if (culprit.file === ctx.victim.file || seen.has(culprit.file)) continue
+      seen.add(culprit.file)
+      const point: Point = { culprit: culprit.id, states: [] }
+      this.points.push(point)
+      this.importTriggers.set(culprit.file, () => point.states.push(this.capture()))
+      this.startTriggers.set(culprit.file, () => point.states.push(this.capture()))
+    }
+    if (!ctx.culprits.some((c) => c.file === ctx.victim.file)) {
+      this.importTriggers.set(ctx.victim.file, () => this.atVictim())
+    }
+  }
+
+  /**
+   * The victim's file is collected: place the points of the culprits in it, and the victim's,
+   * on the tasks where they start. `taskOf` finds a test of the file by its flakeseed name.
+   */
+  onCollected(file: string, taskOf: (name: string) => TreeTask | undefined): void {
+    if (file !== this.ctx.victim.file) return
+    const victim = taskOf(this.ctx.victim.name)
+    if (!victim) return
+    let last: TreeTask | undefined
+    for (const culprit of this.ctx.culprits) {
+      if (culprit.file !== file) continue
+      const task = taskOf(culprit.name)
+      if (!task) continue
+      const point: Point = { culprit: culprit.id, states: [] }
+      this.points.push(point)
+      this.on(startOf(task, victim), () => point.states.push(this.capture()))
+      last = task
+    }
+    if (last) this.on(startOf(victim, last), () => this.atVictim())
+  }
+
+  onImport(file: string): void {
+    this.importTriggers.get(file)?.()
+    this.importTriggers.delete(file)
+  }
+
+  onFileStart(file: string): void {
+    this.startTriggers.get(file)?.()
+    this.startTriggers.delete(file)
+  }
+
+  /** A suite or test is about to start (before its hooks). */
+  onStart(task: unknown): void {
+    for (const action of this.triggers.get(task) ?? []) action()
+    this.triggers.delete(task)
+  }
+
+  private on(task: unknown, action: () => void): void {
+    this.triggers.set(task, [...(this.triggers.get(task) ?? []), action])
+  }
+
+  private capture(): LiveState {
+    const root = this.ctx.root
+    const modules: Array<{ name: string; node: ModuleNode }> = []
+    for (const node of this.modules()) {
+      const file = node.file
+      if (!file || !file.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
+      if (this.ctx.testFiles.includes(file)) continue
+      modules.push({ name: relative(root, file).split(sep).join('/'), node })
+      if (modules.length >= 50) break
+    }
+    return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules })
+  }
+
+  private atVictim(): void {
+    if (this.done) return
+    this.done = true
+    const victim = this.capture()
+    const points = this.points.filter((p) => p.states.length)
+    const report: DiagnosisReport = { reached: true, leaks: [], undone: {}, stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] } }
+    if (points.length) {
+      // The first culprit's point is the baseline; a file's import counts before its start.
+      const baseline = merged(points[0]!.states)
+      const files = fileEntries(points[0]!.states[0]!, victim)
+      const changes = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
+      const chain = [...points.map((p) => merged(p.states)), victim]
+      for (const change of changes) {
+        // Left by the culprit of the first interval in which it changed.
+        let by = points[0]!.culprit
+        for (let i = 0; i < chain.length - 1; i++) {
+          const a = chain[i]!.entries.get(change.key)
+          const b = chain[i + 1]!.entries.get(change.key)
+          if (change.key.startsWith('file:') || !a || !b ? a !== b : !Object.is(a.identity, b.identity)) {
+            by = points[i]!.culprit
+            break
+          }
+        }
+        report.leaks.push({ ...change, by })
+      }
+      for (const key of this.ctx.undo ?? []) report.undone[key] = undo(key, baseline.owner(key) ?? baseline.states[0]!, victim)
+    }
+    try {
+      writeFileSync(this.ctx.report, JSON.stringify(report))
+    } catch {
+      // The coordinator reads a missing report as "not observed".
+    }
+  }
+
+  /** Records the names culprits stub through Vitest, to suggest `unstubEnvs`/`unstubGlobals`. */
+  private watchStubs(): void {
+    const vi = this.vi
+    for (const [method, names] of [
+      ['stubEnv', this.stubbed.env],
+      ['stubGlobal', this.stubbed.global],
+    ] as const) {
+      const original = vi[method]
+      if (typeof original !== 'function') continue
+      vi[method] = function (this: unknown, name: unknown, ...rest: unknown[]) {
+        names.add(String(name))
+        return (original as (...args: unknown[]) => unknown).call(this, name, ...rest)
+      }
+    }
+  }
+}
+
+/**
+ * Where `task` starts as seen from `other`: the child of their deepest common describe (or file)
+ * that holds `task`.
+ */
+function startOf(task: TreeTask, other: TreeTask): TreeTask {
+  const ancestors = new Set<TreeTask>()
+  for (let t: TreeTask | undefined = other; t; t = t.suite) ancestors.add(t)
+  let child = task
+  for (let t: TreeTask | undefined = task.suite; t; t = t.suite) {
+    if (ancestors.has(t)) return child
+    child = t
+  }
+  return child
+}
+
+/** Several snapshots of one point (a file's import, then its start): the earliest value of each entry counts. */
+function merged(states: LiveState[]): { entries: Map<string, StateEntry>; states: LiveState[]; owner(key: string): LiveState | undefined } {
+  const entries = new Map<string, StateEntry>()
+  const owners = new Map<string, LiveState>()
+  for (const state of states) {
+    for (const [key, entry] of state.entries) {
+      if (entries.has(key)) continue
+      entries.set(key, entry)
+      owners.set(key, state)
+    }
+  }
+  return { entries, states, owner: (key) => owners.get(key) }
+}
+
+/** Fake timers replace the timer functions, Date and performance: with them, only the timers leak shows. */
+function withoutTimerNoise(changes: StateChange[]): StateChange[] {
+  if (!changes.some((c) => c.key === 'timers:fake')) return changes
+  return changes.filter((c) => !TIMER_KEYS.test(c.key))
+}
+const TIMER_KEYS = /^(global:(setTimeout|clearTimeout|setInterval|clearInterval|setImmediate|clearImmediate|queueMicrotask|requestAnimationFrame|cancelAnimationFrame|requestIdleCallback|cancelIdleCallback|Date|performance|Intl)|fn:(Date|performance)\.)/
+
+function withFiles(entries: StateSnapshot, files: StateSnapshot): Map<string, StateEntry> {
+  return new Map([...entries, ...files])
+}

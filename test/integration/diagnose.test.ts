@@ -1,0 +1,231 @@
+// Bisect says what leaked, end to end: one fixture per kind of state a polluter can leave behind.
+// Each records a real failing run (a seed that puts the polluter before the victim), runs
+// `flakeseed bisect last --json`, and checks the polluter, the leak (kind, what, before → after),
+// that it was verified, and the fix and how it was verified.
+import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import { describe, expect, test } from 'vitest'
+import type { Finding as BisectFinding, Fix, Leak } from '../../src/model.js'
+import { testId } from '../../src/names.js'
+import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
+
+const FILE = 'test/shop.test.ts'
+const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
+const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
+const OTHERS = ['lists products', 'adds to cart']
+
+/** A file with the polluter, the victim and two quiet tests in one describe. */
+function shopFile(pollute: string, check: string, imports = `import { describe, expect, test, vi } from 'vitest'`): string {
+  return [
+    imports,
+    `describe('shop', () => {`,
+    `  test('storefront in the euro zone', () => { ${pollute} })`,
+    ...OTHERS.map((t) => `  test('${t}', () => {})`),
+    `  test('prices in dollars by default', () => { ${check} })`,
+    `})`,
+    '',
+  ].join('\n')
+}
+
+/** Records one failing run (the polluter runs before the victim), then bisects it. */
+function bisectLeak(files: Files, args: string[] = [], ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]): { project: Project; finding: Finding; output: string } {
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const seed = seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM))
+  const run = project.vitest([], { FLAKESEED_SEED: seed })
+  expect(run.code, run.output).toBe(1)
+  const result = project.cli(['bisect', 'last', '--repeat', '1', '--json', ...args])
+  expect(result.code, result.output).toBe(1)
+  return { project, finding: JSON.parse(result.stdout) as Finding, output: result.output }
+}
+
+const verifiedLeak = (f: Finding) => f.leaks.find((l) => l.verified)
+
+describe('bisect names what leaked, and a fix it verified', () => {
+  test('env: a variable set directly; the fix deletes it after the polluter, verified by undoing it', () => {
+    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+    expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
+    expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
+    expect(finding.fix).toEqual({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    // The diagnosis stays within 3 probes beyond the search when the first leak tried is the cause.
+    expect(finding.diagnosisProbes).toBeLessThanOrEqual(3)
+  })
+
+  test('the leak and the fix show beside the polluter: in flaky, at the end of the next failing run, in the job summary and the HTML report', () => {
+    const { project } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+    const ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
+    // A passing order too, so the test has mixed outcomes (flaky lists only those).
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, VICTIM, POLLUTER)) }).code).toBe(0)
+    const summary = join(project.dir, 'summary.md')
+    const again = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM), 50), GITHUB_STEP_SUMMARY: summary })
+    expect(again.code).toBe(1)
+    const leaked = "leaked env process.env.SHOP_CURRENCY: (unset) → 'EUR'"
+    const fix = "fix: delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone' (verified: the victim passes when the leak is undone)"
+    expect(again.stdout).toContain(`known order-dependent  ${VICTIM}`)
+    expect(again.stdout).toContain(leaked)
+    expect(again.stdout).toContain(fix)
+    // Escaped for the markdown table (an underscore would start emphasis).
+    expect(readFileSync(summary, 'utf8')).toContain("leaked env process.env.SHOP&#95;CURRENCY: (unset) → 'EUR'")
+    const flaky = project.cli(['flaky'])
+    expect(flaky.stdout).toContain(`      ${leaked}`)
+    expect(flaky.stdout).toContain(`      ${fix}`)
+    expect(project.cliJson<Array<{ test: string; fix?: Fix }>>(['flaky']).find((r) => r.test === VICTIM)?.fix).toMatchObject({ how: 'undo-rerun' })
+    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    expect(project.read('report.html')).toContain('process.env.SHOP_CURRENCY: (unset) → &#39;EUR&#39;')
+  })
+
+  test('mock: a spy never restored; restoreMocks: true, verified by a rerun with it', () => {
+    const { finding } = bisectLeak({ [FILE]: shopFile(`vi.spyOn(Date, 'now').mockReturnValue(0)`, `expect(Date.now()).toBeGreaterThan(0)`) })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'Date.now', after: 'a vi.fn() mock' })
+    expect(finding.fix).toEqual({
+      suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
+      config: { restoreMocks: true },
+      verified: true,
+      how: 'config-rerun',
+    })
+  })
+
+  test('timers: fake timers left on; vi.useRealTimers() after the polluter', () => {
+    const { finding } = bisectLeak({
+      [FILE]: shopFile(`vi.useFakeTimers(); vi.setSystemTime(new Date('2001-02-03T00:00:00Z'))`, `expect(new Date().getFullYear()).toBeGreaterThan(2020)`),
+    })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'timers' })
+    expect(finding.leaks.map((l) => l.what).sort()).toEqual(['fake timers', 'system time'])
+    expect(finding.leaks.find((l) => l.what === 'system time')).toMatchObject({ before: 'real', after: 'faked at 2001-02-03T00:00:00.000Z' })
+    expect(finding.fix).toEqual({ suggestion: "vi.useRealTimers() in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+  })
+
+  test('global: vi.stubGlobal never unstubbed; unstubGlobals: true, verified by a rerun with it', () => {
+    const { finding } = bisectLeak({
+      [FILE]: shopFile(`vi.stubGlobal('fetch', vi.fn(async () => new Response('{}')))`, `expect(vi.isMockFunction(globalThis.fetch)).toBe(false)`),
+    })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'globalThis.fetch', after: 'a vi.fn() mock' })
+    expect(finding.fix).toMatchObject({ config: { unstubGlobals: true }, verified: true, how: 'config-rerun' })
+  })
+
+  test("module: an exported object mutated in place; the fix restores that property after the polluter", () => {
+    const { finding } = bisectLeak({
+      'src/settings.ts': `export const settings = { locale: 'en-US', currency: 'USD' }\nexport const price = (n: number) => new Intl.NumberFormat(settings.locale).format(n)\n`,
+      [FILE]: shopFile(`settings.locale = 'de-DE'`, `expect(price(1.5)).toBe('1.5')`, `import { describe, expect, test } from 'vitest'\nimport { price, settings } from '../src/settings'`),
+    })
+    expect(verifiedLeak(finding)).toEqual({ kind: 'module', what: 'src/settings.ts: settings.locale', before: "'en-US'", after: "'de-DE'", verified: true, by: POLLUTER })
+    expect(finding.fix).toEqual({ suggestion: "restore settings.locale (to 'en-US') after 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+  })
+
+  test('file: a file left on disk; and no probe leaves it behind', () => {
+    const { project, finding } = bisectLeak({
+      'vitest.config.ts': config('', `fileParallelism: false, setupFiles: ['./clean.ts']`),
+      // The suite cleans its output folder when each file starts, as suites do.
+      'clean.ts': `import { rmSync } from 'node:fs'\nrmSync('out', { recursive: true, force: true })\n`,
+      [FILE]: shopFile(
+        `mkdirSync('out', { recursive: true }); writeFileSync('out/cart.json', '[1]')`,
+        `expect(existsSync('out/cart.json')).toBe(false)`,
+        `import { describe, expect, test } from 'vitest'\nimport { existsSync, mkdirSync, writeFileSync } from 'node:fs'`,
+      ),
+    })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'file', what: 'out/cart.json', before: '(absent)', after: '3 bytes' })
+    expect(finding.fix).toMatchObject({ suggestion: "delete out/cart.json in an afterEach of 'storefront in the euro zone'", how: 'undo-rerun' })
+    // The recorded run left it (its setup file only cleans at the start); bisect's probes put back what they found.
+    expect(project.read('out/cart.json')).toBe('[1]')
+  })
+
+  test('dom: a localStorage key left in jsdom', () => {
+    const { finding } = bisectLeak({
+      'vitest.config.ts': config('', `fileParallelism: false, environment: 'jsdom'`),
+      [FILE]: shopFile(`localStorage.setItem('cart', '[3]')`, `expect(localStorage.getItem('cart')).toBeNull()`),
+    })
+    expect(verifiedLeak(finding)).toEqual({ kind: 'dom', what: "localStorage['cart']", before: '(absent)', after: "'[3]'", verified: true, by: POLLUTER })
+    expect(finding.fix).toMatchObject({ suggestion: "remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'", verified: true })
+  })
+
+  test('a secret-looking name: that it changed, never its value, in the output or the DB', () => {
+    const secret = 's3cr3t-0123456789'
+    const { project, finding, output } = bisectLeak({
+      [FILE]: shopFile(`process.env.API_TOKEN = '${secret}'`, `expect(process.env.API_TOKEN === undefined).toBe(true)`),
+    })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.API_TOKEN', before: '(unset)', after: '(hidden)' })
+    expect(output).not.toContain(secret)
+    const text = project.cli(['bisect', 'last', '--repeat', '1'])
+    expect(text.stdout).toContain('leaked   env process.env.API_TOKEN: (unset) → (hidden)')
+    expect(text.output).not.toContain(secret)
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const findings = JSON.stringify(db.prepare('SELECT * FROM findings').all())
+    db.close()
+    expect(findings).toContain('API_TOKEN')
+    expect(findings).not.toContain(secret)
+  })
+
+  test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', () => {
+    const { finding, project } = bisectLeak({
+      'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
+      [FILE]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `import { next, reset } from '../src/counter'`,
+        `describe('shop', () => {`,
+        `  test('storefront in the euro zone', () => { next() })`,
+        `  test('lists products', () => {})`,
+        `  test('adds to cart', () => {})`,
+        `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
+        `  test('resets the counter', () => { reset() })`,
+        `})`,
+      ].join('\n'),
+    }, [], [POLLUTER, VICTIM, ...[...OTHERS, 'resets the counter'].map((t) => testId('', FILE, `shop > ${t}`))])
+    expect(finding.leaks).toEqual([])
+    expect(finding.noLeak).toMatch(/^no leak visible: .*module-private variable/)
+    expect(finding.cleaners).toEqual([testId('', FILE, 'shop > resets the counter')])
+    expect(finding.fix).toMatchObject({ how: 'cleaner', verified: true })
+    const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+    expect(text).toContain('leaked   nothing visible: the culprits changed state nothing outside their module can see')
+    expect(text).toContain(`cleaner  ${testId('', FILE, 'shop > resets the counter')}`)
+    expect(text).toMatch(/^fix      running 'resets the counter' between them makes it pass/m)
+  })
+
+  test('--no-diagnose: the culprits only', () => {
+    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, ['--no-diagnose'])
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    expect(finding.leaks).toBeUndefined()
+    expect(finding.fix).toBeUndefined()
+    expect(finding.probes).toBe(finding.probesToFind ?? finding.probes)
+  })
+})
+
+describe('across files and for brittle tests', () => {
+  test('isolate: false: an env variable one file leaves for the next', () => {
+    const polluter = testId('', 'test/a.test.ts', 'sets the currency')
+    const victim = testId('', 'test/b.test.ts', 'prices in dollars')
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false, isolate: false'),
+      'test/a.test.ts': `import { test } from 'vitest'\ntest('sets the currency', () => { process.env.SHOP_CURRENCY = 'EUR' })\ntest('quiet', () => {})\n`,
+      'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('prices in dollars', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })\n`,
+    })
+    const seed = seedWhere(['test/a.test.ts', 'test/b.test.ts'], (o) => o[0] === 'test/a.test.ts')
+    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(1)
+    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const finding = JSON.parse(result.stdout) as Finding
+    expect(finding).toMatchObject({ victim, polluters: [polluter] })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", by: polluter })
+    expect(finding.fix).toMatchObject({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'sets the currency'", verified: true })
+  })
+
+  test('brittle: what the state setter sets that the brittle test needs', () => {
+    const setter = testId('', FILE, 'shop > storefront in the euro zone')
+    const brittle = testId('', FILE, 'shop > prices in dollars by default')
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      [FILE]: shopFile(`process.env.SHOP_LOCALE = 'de'`, `expect(process.env.SHOP_LOCALE).toBe('de')`),
+    })
+    const ids = [setter, brittle, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) }).code).toBe(0)
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) }).code).toBe(1)
+    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const finding = JSON.parse(result.stdout) as Finding
+    expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
+    expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_LOCALE', before: '(unset)', after: "'de'" })
+    expect(finding.fix?.suggestion).toBe("set up process.env.SHOP_LOCALE ('de') in 'prices in dollars by default' itself (a beforeEach): today only 'storefront in the euro zone' does")
+  })
+})

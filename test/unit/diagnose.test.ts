@@ -1,0 +1,114 @@
+// The diagnosis' pure parts: two snapshots in, the state changes out; a leak in, a fix out.
+import { describe, expect, test } from 'vitest'
+import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
+import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
+import type { Leak } from '../../src/model.js'
+
+const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
+  kind,
+  what,
+  identity,
+  display: displayValue(identity),
+  ...extra,
+})
+
+describe('diffStates', () => {
+  test('added, changed and removed entries, in key order; equal identities are no change', () => {
+    const before = new Map([
+      ['env:A', entry('env', 'process.env.A', '1')],
+      ['env:B', entry('env', 'process.env.B', '2')],
+      ['env:C', entry('env', 'process.env.C', '3')],
+    ])
+    const after = new Map([
+      ['env:A', entry('env', 'process.env.A', '1')],
+      ['env:B', entry('env', 'process.env.B', 'two')],
+      ['env:D', entry('env', 'process.env.D', '4')],
+    ])
+    expect(diffStates(before, after)).toEqual([
+      { key: 'env:B', kind: 'env', what: 'process.env.B', before: "'2'", after: "'two'" },
+      { key: 'env:C', kind: 'env', what: 'process.env.C', before: "'3'", after: '(unset)' },
+      { key: 'env:D', kind: 'env', what: 'process.env.D', before: '(unset)', after: "'4'" },
+    ])
+  })
+
+  test('an object replaced as a whole is one change, not one per property; one changed in place shows its property', () => {
+    const settings = { locale: 'en-US' }
+    const replaced = { locale: 'de-DE' }
+    const before = new Map([
+      ['module:s.ts:settings', entry('module', 's.ts: settings', settings, { container: true })],
+      ['module:s.ts:settings.locale', entry('module', 's.ts: settings.locale', 'en-US')],
+    ])
+    const swapped = new Map([
+      ['module:s.ts:settings', entry('module', 's.ts: settings', replaced, { container: true })],
+      ['module:s.ts:settings.locale', entry('module', 's.ts: settings.locale', 'de-DE')],
+    ])
+    expect(diffStates(before, swapped).map((c) => c.what)).toEqual(['s.ts: settings'])
+    const mutated = new Map([
+      ['module:s.ts:settings', entry('module', 's.ts: settings', settings, { container: true })],
+      ['module:s.ts:settings.locale', entry('module', 's.ts: settings.locale', 'de-DE')],
+    ])
+    expect(diffStates(before, mutated)).toEqual([{ key: 'module:s.ts:settings.locale', kind: 'module', what: 's.ts: settings.locale', before: "'en-US'", after: "'de-DE'" }])
+  })
+
+  test('a function that became a mock is a mock leak, whatever slot it sits in', () => {
+    const original = () => {}
+    const mock = Object.assign(() => {}, { _isMockFunction: true })
+    const before = new Map([['fn:console.error', entry('global', 'console.error', original)]])
+    const after = new Map([['fn:console.error', entry('global', 'console.error', mock, { mock: true })]])
+    expect(diffStates(before, after)).toEqual([{ key: 'fn:console.error', kind: 'mock', what: 'console.error', before: 'function original', after: 'a vi.fn() mock' }])
+  })
+})
+
+describe('values and secrets', () => {
+  test('values read as one short line', () => {
+    expect(displayValue('EUR')).toBe("'EUR'")
+    expect(displayValue(3)).toBe('3')
+    expect(displayValue(undefined)).toBe('undefined')
+    expect(displayValue('x'.repeat(100))).toHaveLength(60)
+    expect(displayValue('a\nb')).toBe("'a\\nb'")
+    expect(displayValue([1, 2])).toBe('[1,2]')
+    expect(displayValue(new Map([[1, 2]]))).toBe('a Map of 1')
+    expect(displayValue(function named() {})).toBe('function named')
+  })
+
+  test('names that look secret', () => {
+    for (const name of ['GITHUB_TOKEN', 'api_key', 'DB_PASSWORD', 'AUTH_HEADER', 'session_cookie', 'AWS_SECRET_ACCESS_KEY', 'GOOGLE_CREDENTIALS']) {
+      expect(isSecretName(name), name).toBe(true)
+    }
+    for (const name of ['SHOP_CURRENCY', 'NODE_ENV', 'TZ', 'locale']) expect(isSecretName(name), name).toBe(false)
+  })
+})
+
+describe('fixes', () => {
+  const leak = (kind: Leak['kind'], what: string, before: string, after: string): Leak => ({ kind, what, before, after, verified: true, by: 'test/a.test.ts > shop > storefront in the euro zone' })
+  const by = 'test/a.test.ts > shop > storefront in the euro zone'
+
+  test('the code that undoes each kind of leak, and where it goes', () => {
+    expect(codeFix(leak('env', 'process.env.SHOP_CURRENCY', '(unset)', "'EUR'"), by).suggestion).toBe(
+      "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('env', 'process.env.TZ', "'UTC'", "'CET'"), by).suggestion).toBe("restore process.env.TZ (to 'UTC') in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('env', 'process.env.TOKEN', '(hidden)', '(hidden)'), by).suggestion).toBe("restore process.env.TOKEN in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('timers', 'fake timers', 'real timers', 'installed'), by).suggestion).toBe("vi.useRealTimers() in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('module', 'src/settings.ts: settings.locale', "'en-US'", "'de-DE'"), by).suggestion).toBe(
+      "restore settings.locale (to 'en-US') after 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('file', 'out/cache.json', '(absent)', '12 bytes'), by).suggestion).toBe("delete out/cache.json in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('dom', "localStorage['cart']", '(absent)', "'[1]'"), by).suggestion).toBe("remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('env', 'process.env.X', '(unset)', "'1'"), by).how).toBe('undo-rerun')
+  })
+
+  test('config switches exist for spies and for vi.stubEnv / vi.stubGlobal only', () => {
+    expect(configFix(leak('mock', 'console.error', 'function error', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: [] })?.config).toEqual({ restoreMocks: true })
+    expect(configFix(leak('env', 'process.env.API', '(unset)', "'x'"), { stubbedEnv: ['API'], stubbedGlobal: [] })?.config).toEqual({ unstubEnvs: true })
+    expect(configFix(leak('env', 'process.env.API', '(unset)', "'x'"), { stubbedEnv: [], stubbedGlobal: [] })).toBeUndefined()
+    expect(configFix(leak('global', 'globalThis.fetch', 'function fetch', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: ['fetch'] })?.config).toEqual({ unstubGlobals: true })
+  })
+
+  test('a brittle test should set up what it needs itself; a cleaner is named as a hint', () => {
+    expect(setupFix(leak('env', 'process.env.LANG', '(unset)', "'de'"), 'a.test.ts > needs german', 'a.test.ts > sets german').suggestion).toBe(
+      "set up process.env.LANG ('de') in 'needs german' itself (a beforeEach): today only 'sets german' does",
+    )
+    expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(/^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/)
+  })
+})
