@@ -32,7 +32,8 @@ const POLLUTER = `${POLLUTER_FILE} > prices > warms the shared price cache`
 const VICTIM = `${VICTIM_FILE} > checkout > starts with an empty price cache`
 
 export async function run({ log = console.log } = {}) {
-  const { sortByKey, fileId, testId } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'order.js')).href)
+  const { sortByKey } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'order.js')).href)
+  const { fileId, testId } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'names.js')).href)
   const dir = join(WORK, 'bisect')
   installApp(dir)
   generateSuite(dir, SUITE)
@@ -90,10 +91,23 @@ export async function run({ log = console.log } = {}) {
   log(`  candidates n = ${n} (tests before the victim in its worker), polluter at position ${position}`)
   const toFind = finding.probesToFind ?? finding.probes
   log(`  probes to find it ${toFind} (confirm, victim alone, search) · target ⌈log₂ ${n}⌉ + 3 = ${log2} + 3 = ${target}`)
-  log(`  probes in all ${finding.probes} (+${finding.probes - toFind} after: does a sibling in its describe pollute too?)`)
+  const diagnosis = finding.diagnosisProbes ?? 0
+  log(
+    `  probes in all ${finding.probes} (+${finding.probes - toFind - diagnosis} after: does a sibling in its describe pollute too? +${diagnosis}: the diagnosis)`,
+  )
+  const cause = finding.leaks?.find((l) => l.verified)
+  log(
+    `  leaked ${cause ? `${cause.kind} ${cause.what}: ${cause.before} → ${cause.after} (verified)` : 'nothing verified'} · fix: ${finding.fix?.suggestion ?? '-'}`,
+  )
   log(`  wall time ${fmtMs(bisect.ms)} (the whole command; ${(bisect.ms / finding.probes / 1000).toFixed(2)} s per probe)`)
   log(`  one-by-one (each candidate alone before the victim, in recorded order): ${position} probes to reach the polluter, ${n} in the worst case`)
   log(`  reproduce: ${finding.command}`)
+  // What the diagnosis costs: the same bisect without it, in this run.
+  const bare = bisectLast(dir, env, db, ['--repeat', '1', '--no-diagnose'])
+  const diagnosisMs = bisect.ms - bare.result.ms
+  log(
+    `  without the diagnosis (--no-diagnose): ${bare.finding.probes} probes, ${fmtMs(bare.result.ms)}: the diagnosis adds ${finding.probes - bare.finding.probes} probes, ${fmtMs(diagnosisMs)}`,
+  )
   // What the plain command costs: the default --repeat 3 repeats the alone check and checks the result.
   const plain = bisectLast(dir, env, db, [])
   log(`flakeseed bisect last --json (default --repeat 3): ${plain.finding.probes} probes, ${fmtMs(plain.result.ms)}, same polluter`)
@@ -106,6 +120,13 @@ export async function run({ log = console.log } = {}) {
       detail: `⌈log₂ n⌉+3; ${finding.probes} with the describe check; one-by-one: ${position} (polluter's position), ${n} worst`,
     },
     { name: 'bisect wall time', value: bisect.ms, target: NaN, unit: 'ms', detail: `${finding.probes} probes, seed ${seed}, record ${fmtMs(recorded.ms)}` },
+    {
+      name: 'diagnosis probes beyond the search',
+      value: finding.probes - bare.finding.probes,
+      target: 3,
+      unit: 'probes',
+      detail: `${cause ? `${cause.kind} ${cause.what} verified` : 'no leak verified'}; +${fmtMs(diagnosisMs)} against --no-diagnose`,
+    },
     {
       name: 'bisect probes, default --repeat 3',
       value: plain.finding.probes,

@@ -35,7 +35,10 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       positiveInt,
       DEFAULT_BISECT_REPEAT,
     )
-    .option('--cleaners', 'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)')
+    .option(
+      '--cleaners',
+      'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)',
+    )
     .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
@@ -88,11 +91,23 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
   const protect = [dbPath(options)]
-  const executor = await PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect })
+  const executor = await PlanExecutor.create({
+    root,
+    config,
+    seed: run.seed,
+    kind: 'probe',
+    db: false,
+    isolate: run.isolate ?? undefined,
+    quiet: true,
+    protect,
+  })
   // For culprits in other files (isolate: false): the same probe with every file isolated.
   let isolated: Promise<PlanExecutor> | undefined
   const executeIsolated =
-    run.isolate === false ? async (plan: Plan) => (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan) : undefined
+    run.isolate === false
+      ? async (plan: Plan) =>
+          (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan)
+      : undefined
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   try {
     for (const { victim, run: part, order } of jobs) {
@@ -242,8 +257,11 @@ function diagnosisLines(f: Finding): string[] {
   const brittle = f.kind === 'brittle'
   const leaks = [...(f.leaks ?? [])].sort((a, b) => Number(b.verified) - Number(a.verified))
   for (const leak of leaks.slice(0, LEAKS_LISTED)) {
-    if (leak.verified) lines.push(`${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`)
-    else lines.push(`also     ${leakText(leak)}   (also left behind; restoring it alone does not help)`)
+    if (leak.verified)
+      lines.push(
+        `${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`,
+      )
+    else lines.push(`also     ${leakText(leak)}   (also left behind)`)
   }
   if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
   if (f.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${f.noLeak.replace(/^no leak visible: /, '')}`)

@@ -123,7 +123,10 @@ export default class FlakeseedRunner extends TestRunner {
     const holder = globalThis as Record<symbol, DiagnosisProbe | undefined>
     if (!holder[key]) {
       const { DiagnosisProbe } = await import('./diagnose/worker.js')
-      const graph = () => (this as unknown as { workerState?: { evaluatedModules?: { idToModuleMap?: Map<string, ModuleNode> } } }).workerState?.evaluatedModules?.idToModuleMap?.values() ?? []
+      const graph = () =>
+        (
+          this as unknown as { workerState?: { evaluatedModules?: { idToModuleMap?: Map<string, ModuleNode> } } }
+        ).workerState?.evaluatedModules?.idToModuleMap?.values() ?? []
       holder[key] = new DiagnosisProbe(this.flakeseed!.diagnose!, vi as unknown as ConstructorParameters<typeof DiagnosisProbe>[1], graph)
     }
     this.diagnosis = holder[key]

@@ -60,7 +60,10 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   input.phase('diagnosing: what the culprits left behind')
   const seen = await input.probe(culprits, request)
   const report: DiagnosisReport | undefined = seen.diagnosis
-  const found = (report?.leaks ?? []).map((l) => ({ ...l, leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by } as Leak }))
+  const found = (report?.leaks ?? []).map((l) => ({
+    ...l,
+    leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by } as Leak,
+  }))
   result.leaks = found.map((f) => f.leak)
   if (!report?.reached) result.noLeak = 'the victim was never reached in the diagnosis probe (a culprit crashed its worker?)'
   else if (!found.length) result.noLeak = NO_LEAK
@@ -106,7 +109,13 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   if (!result.fix && input.kind === 'victim' && input.probeIsolated && culprits.some((c) => c.file !== victim.file || c.project !== victim.project)) {
     input.phase('checking isolate: true')
     const isolated = await input.probeIsolated(culprits)
-    if (flips(isolated)) result.fix = { suggestion: 'isolate: true in the Vitest config (each test file in its own module graph)', config: { isolate: true }, verified: true, how: 'config-rerun' }
+    if (flips(isolated))
+      result.fix = {
+        suggestion: 'isolate: true in the Vitest config (each test file in its own module graph)',
+        config: { isolate: true },
+        verified: true,
+        how: 'config-rerun',
+      }
   }
   return result
 }
@@ -117,7 +126,11 @@ export const NO_LEAK =
 /** Leaks the victim's error names first, then by kind. */
 function rank<T extends { leak: Leak }>(leaks: readonly T[], error: string): T[] {
   const named = (l: Leak) => {
-    const name = l.what.split(/[.:\s]/).filter(Boolean).at(-1) ?? ''
+    const name =
+      l.what
+        .split(/[.:\s]/)
+        .filter(Boolean)
+        .at(-1) ?? ''
     const value = l.after.replace(/^'|'$/g, '')
     return (name.length > 2 && error.includes(name)) || (value.length > 1 && !value.startsWith('(') && error.includes(value))
   }

@@ -20,10 +20,18 @@ export function configFix(leak: Leak, origin: LeakOrigin): Omit<Fix, 'verified'>
     return { suggestion: 'unstubEnvs: true in the Vitest config (or vi.unstubAllEnvs() in an afterEach)', config: { unstubEnvs: true }, how: 'config-rerun' }
   }
   if (leak.what.startsWith('globalThis.') && origin.stubbedGlobal.includes(leak.what.slice('globalThis.'.length))) {
-    return { suggestion: 'unstubGlobals: true in the Vitest config (or vi.unstubAllGlobals() in an afterEach)', config: { unstubGlobals: true }, how: 'config-rerun' }
+    return {
+      suggestion: 'unstubGlobals: true in the Vitest config (or vi.unstubAllGlobals() in an afterEach)',
+      config: { unstubGlobals: true },
+      how: 'config-rerun',
+    }
   }
   if (leak.kind === 'mock') {
-    return { suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)', config: { restoreMocks: true }, how: 'config-rerun' }
+    return {
+      suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
+      config: { restoreMocks: true },
+      how: 'config-rerun',
+    }
   }
   return undefined
 }
@@ -47,12 +55,19 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
     case 'timers':
       suggestion = `vi.useRealTimers() ${where}`
       break
-    case 'module':
-      suggestion = unset ? `delete ${leak.what.replace(/^[^:]*: /, '')} ${where}` : `restore ${leak.what.replace(/^[^:]*: /, '')}${was} after '${title(culprit)}'`
+    case 'module': {
+      // `src/settings.ts: settings.locale` → `settings.locale of src/settings.ts`
+      const [file, path] = [leak.what.slice(0, leak.what.indexOf(': ')), leak.what.slice(leak.what.indexOf(': ') + 2)]
+      suggestion = unset ? `delete ${path} of ${file} ${where}` : `restore ${path} of ${file}${was} after '${title(culprit)}'`
       break
+    }
     case 'process':
       suggestion =
-        leak.what === 'process.cwd()' ? `process.chdir() back${was} ${where}` : leak.what === 'process.exitCode' ? `reset process.exitCode ${where}` : `remove the ${leak.what.replace(/ listeners$/, ' listener')} it added, ${where}`
+        leak.what === 'process.cwd()'
+          ? `process.chdir() back${was} ${where}`
+          : leak.what === 'process.exitCode'
+            ? `reset process.exitCode ${where}`
+            : `remove the ${leak.what.replace(/ listeners$/, ' listener')} it added, ${where}`
       break
     case 'dom':
       suggestion = leak.what === 'document.body' ? `clear document.body (testing-library's cleanup()) ${where}` : `remove ${leak.what} ${where}`
@@ -67,13 +82,19 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
 /** For a brittle test: it needs what its state setter leaves; it should set it up itself. */
 export function setupFix(leak: Leak, victim: string, setter: string): Omit<Fix, 'verified'> {
   const what = leak.kind === 'module' ? leak.what.replace(/^[^:]*: /, '') : leak.what
-  return { suggestion: `set up ${what}${leak.after === '(hidden)' ? '' : ` (${leak.after})`} in '${title(victim)}' itself (a beforeEach): today only '${title(setter)}' does`, how: 'undo-rerun' }
+  return {
+    suggestion: `set up ${what}${leak.after === '(hidden)' ? '' : ` (${leak.after})`} in '${title(victim)}' itself (a beforeEach): today only '${title(setter)}' does`,
+    how: 'undo-rerun',
+  }
 }
 
 /** A cleaner test as a fix hint. */
 export function cleanerFix(cleaners: readonly string[]): Omit<Fix, 'verified'> {
   const names = cleaners.map((c) => `'${title(c)}'`).join(', ')
-  return { suggestion: `running ${names} between them makes it pass: ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution (do the same in an afterEach of the polluter)`, how: 'cleaner' }
+  return {
+    suggestion: `running ${names} between them makes it pass: ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution (do the same in an afterEach of the polluter)`,
+    how: 'cleaner',
+  }
 }
 
 /** A test's own title (or a describe's), from its id. */

@@ -24,6 +24,7 @@ export interface ModuleNode {
   file: string | null
   exports?: unknown
   imports: Set<string>
+  importers?: Set<string>
 }
 
 /** Vitest's `vi`, as far as a snapshot needs it. */
@@ -74,7 +75,12 @@ export function captureState(options: CaptureOptions): LiveState {
   captureGlobals(add)
   captureFunctions(add)
   captureTimers(add, options.vi, fakeTimers)
-  for (const { name, node } of options.modules) captureModule(add, name, node)
+  // One object is often reachable from several modules (re-exported, a default export holding
+  // named ones): each property is listed once, under the first path that reaches it. Modules
+  // imported by more others come first (where a value is defined, not where it is re-exported).
+  const located = new WeakMap<object, Set<string>>()
+  const modules = [...options.modules].sort((a, b) => (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1))
+  for (const { name, node } of modules) captureModule(add, name, node, located)
   captureProcess(add)
   captureDom(add)
   const tree = snapshotTree(options.root, options.skip)
@@ -112,8 +118,8 @@ function captureEnv(add: Add): void {
       `env:${name}`,
       { kind: 'env', what: `process.env.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : displayValue(value) },
       {
-        putBack: () => ((process.env[name] = value), true),
-        remove: () => (delete process.env[name], true),
+        putBack: () => attempt(() => (process.env[name] = value)),
+        remove: () => attempt(() => delete process.env[name]),
       },
     )
   }
@@ -178,12 +184,16 @@ function captureTimers(add: Add, vi: ViLike | undefined, fake: boolean): void {
  * The exports of one module, read to a bounded depth: every primitive, array, Map and Set as a
  * value; every plain object and class instance as a container of its own data properties.
  */
-function captureModule(add: Add, moduleName: string, node: ModuleNode): void {
+function captureModule(add: Add, moduleName: string, node: ModuleNode, located: WeakMap<object, Set<string>>): void {
   const exports = node.exports as Record<string, unknown> | undefined
   if (!exports || typeof exports !== 'object') return
   let count = 0
   const visit = (owner: Record<string, unknown>, key: string, path: string, depth: number, seen: Set<unknown>, namespace: boolean) => {
     if (count++ >= MODULE_ENTRIES) return
+    const keys = located.get(owner) ?? new Set<string>()
+    if (keys.has(key)) return
+    keys.add(key)
+    located.set(owner, keys)
     const descriptor = Object.getOwnPropertyDescriptor(owner, key)
     // A getter is only read on the module's own namespace (live bindings); elsewhere it may do anything.
     if (!descriptor || (!namespace && !('value' in descriptor))) return
@@ -208,7 +218,9 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode): void {
     seen.add(value)
     for (const child of Object.keys(value as object)) visit(value as Record<string, unknown>, child, `${path}.${child}`, depth + 1, seen, false)
   }
-  for (const name of Object.keys(exports)) {
+  // Named exports before the default one: `string.email` reads better than `default.string.email`.
+  const names = Object.keys(exports).sort((a, b) => Number(a === 'default') - Number(b === 'default'))
+  for (const name of names) {
     if (name === '__esModule' || name === 'Symbol(Symbol.toStringTag)') continue
     visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true)
   }
@@ -225,7 +237,7 @@ function captureProcess(add: Add): void {
   add(
     'process:exitCode',
     { kind: 'process', what: 'process.exitCode', identity: exitCode, display: displayValue(exitCode) },
-    { putBack: () => ((process.exitCode = exitCode), true), remove: () => ((process.exitCode = undefined), true) },
+    { putBack: () => attempt(() => (process.exitCode = exitCode)), remove: () => attempt(() => (process.exitCode = undefined)) },
   )
   for (const event of PROCESS_EVENTS) {
     const listeners = process.listeners(event as NodeJS.Signals)
@@ -286,7 +298,10 @@ function captureDom(add: Add): void {
       add(
         `dom:cookie:${name}`,
         { kind: 'dom', what: `document.cookie ${name}`, identity: pair.trim(), display: HIDDEN },
-        { putBack: () => attempt(() => (g.document!.cookie = pair.trim())), remove: () => attempt(() => (g.document!.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`)) },
+        {
+          putBack: () => attempt(() => (g.document!.cookie = pair.trim())),
+          remove: () => attempt(() => (g.document!.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`)),
+        },
       )
     }
   }
@@ -298,7 +313,14 @@ function isMock(value: unknown): boolean {
 
 function isContainer(value: unknown): boolean {
   if (!value || typeof value !== 'object') return false
-  return !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set) && !(value instanceof Date) && !(value instanceof RegExp) && !ArrayBuffer.isView(value)
+  return (
+    !Array.isArray(value) &&
+    !(value instanceof Map) &&
+    !(value instanceof Set) &&
+    !(value instanceof Date) &&
+    !(value instanceof RegExp) &&
+    !ArrayBuffer.isView(value)
+  )
 }
 
 /** A copy of an array, Map or Set, to compare and put back in-place changes. */

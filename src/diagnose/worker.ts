@@ -116,7 +116,7 @@ export class DiagnosisProbe {
     const modules: Array<{ name: string; node: ModuleNode }> = []
     for (const node of this.modules()) {
       const file = node.file
-      if (!file || !file.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
+      if (!file?.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
       if (this.ctx.testFiles.includes(file)) continue
       modules.push({ name: relative(root, file).split(sep).join('/'), node })
       if (modules.length >= 50) break
@@ -209,7 +209,8 @@ function withoutTimerNoise(changes: StateChange[]): StateChange[] {
   if (!changes.some((c) => c.key === 'timers:fake')) return changes
   return changes.filter((c) => !TIMER_KEYS.test(c.key))
 }
-const TIMER_KEYS = /^(global:(setTimeout|clearTimeout|setInterval|clearInterval|setImmediate|clearImmediate|queueMicrotask|requestAnimationFrame|cancelAnimationFrame|requestIdleCallback|cancelIdleCallback|Date|performance|Intl)|fn:(Date|performance)\.)/
+const TIMER_KEYS =
+  /^(global:(setTimeout|clearTimeout|setInterval|clearInterval|setImmediate|clearImmediate|queueMicrotask|requestAnimationFrame|cancelAnimationFrame|requestIdleCallback|cancelIdleCallback|Date|performance|Intl)|fn:(Date|performance)\.)/
 
 function withFiles(entries: StateSnapshot, files: StateSnapshot): Map<string, StateEntry> {
   return new Map([...entries, ...files])

@@ -243,7 +243,14 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     const test = tests.get(id)
     if (test === undefined) continue
     const f = findings.get(test)
-    const finding: WindowHistory['finding'] = f && { kind: f.kind, polluters: f.polluters, stateSetters: f.stateSetters, command: f.command, leaks: f.leaks, fix: f.fix }
+    const finding: WindowHistory['finding'] = f && {
+      kind: f.kind,
+      polluters: f.polluters,
+      stateSetters: f.stateSetters,
+      command: f.command,
+      leaks: f.leaks,
+      fix: f.fix,
+    }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
   return { runs, histories }

@@ -9,7 +9,7 @@ import { testId } from '../names.js'
 import { asStoreError } from './errors.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
-import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME, type TestState } from './schema.js'
+import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
 
 export { asStoreError } from './errors.js'
 

@@ -1,7 +1,8 @@
 // Replay and bisect end to end: record a failing run with the plugin, then `flakeseed bisect
 // last --json` must name exactly the tests that cause it, and the reproduction command it
 // prints must fail again when pasted into a shell.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding } from '../../src/model.js'
@@ -79,7 +80,8 @@ describe('bisect', () => {
     })
     const seed = seedWhere([testId('', file, 'cache'), testId('', file, 'check')], (o) => o[0] === testId('', file, 'cache'))
     record(project, seed)
-    const finding = project.cliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1'])
+    // Without the diagnosis, whose probes come after (test/integration/diagnose.test.ts counts those).
+    const finding = project.cliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     const first = sortByKey(
       ['x', 'y'].map((n) => testId('', file, `cache > ${n}`)),
       seed,
@@ -95,7 +97,7 @@ describe('bisect', () => {
       probes: 4,
     })
     expect(paste(project, finding.command).code).toBe(1)
-    const text = project.cli(['bisect', 'last', '--repeat', '1'])
+    const text = project.cli(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     expect(text.stdout).toContain(`polluter ${testId('', file, 'cache')} (the describe block`)
     expect(text.stdout).toMatch(/\(4 probes \(3 to find it\), \d+\.\d s\)/)
   })
@@ -119,7 +121,8 @@ describe('bisect', () => {
     // The polluter in the first half of the tests before the victim: the first search probe (that half) fails.
     const seed = seedWhere(ids, (o) => o.indexOf(victim) >= 30 && o.indexOf(testId('', file, 't07')) < Math.floor(o.indexOf(victim) / 2))
     record(project, seed)
-    const probes = join(project.dir, 'probes.log')
+    // Outside the project: bisect puts the project's files back after every probe.
+    const probes = join(mkdtempSync(join(tmpdir(), 'flakeseed-probes-')), 'probes.log')
     const child = project.spawnCli(['bisect', 'last', '--repeat', '1', '--json'], { ORDER_LOG: probes })
     let stdout = ''
     let stderr = ''

@@ -32,7 +32,11 @@ function shopFile(pollute: string, check: string, imports = `import { describe, 
 }
 
 /** Records one failing run (the polluter runs before the victim), then bisects it. */
-function bisectLeak(files: Files, args: string[] = [], ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]): { project: Project; finding: Finding; output: string } {
+function bisectLeak(
+  files: Files,
+  args: string[] = [],
+  ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))],
+): { project: Project; finding: Finding; output: string } {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
   const seed = seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM))
   const run = project.vitest([], { FLAKESEED_SEED: seed })
@@ -49,7 +53,11 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
     expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
     expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
-    expect(finding.fix).toEqual({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    expect(finding.fix).toEqual({
+      suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
     // The diagnosis stays within 3 probes beyond the search when the first leak tried is the cause.
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(3)
   })
@@ -106,13 +114,28 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.fix).toMatchObject({ config: { unstubGlobals: true }, verified: true, how: 'config-rerun' })
   })
 
-  test("module: an exported object mutated in place; the fix restores that property after the polluter", () => {
+  test('module: an exported object mutated in place; the fix restores that property after the polluter', () => {
     const { finding } = bisectLeak({
       'src/settings.ts': `export const settings = { locale: 'en-US', currency: 'USD' }\nexport const price = (n: number) => new Intl.NumberFormat(settings.locale).format(n)\n`,
-      [FILE]: shopFile(`settings.locale = 'de-DE'`, `expect(price(1.5)).toBe('1.5')`, `import { describe, expect, test } from 'vitest'\nimport { price, settings } from '../src/settings'`),
+      [FILE]: shopFile(
+        `settings.locale = 'de-DE'`,
+        `expect(price(1.5)).toBe('1.5')`,
+        `import { describe, expect, test } from 'vitest'\nimport { price, settings } from '../src/settings'`,
+      ),
     })
-    expect(verifiedLeak(finding)).toEqual({ kind: 'module', what: 'src/settings.ts: settings.locale', before: "'en-US'", after: "'de-DE'", verified: true, by: POLLUTER })
-    expect(finding.fix).toEqual({ suggestion: "restore settings.locale (to 'en-US') after 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    expect(verifiedLeak(finding)).toEqual({
+      kind: 'module',
+      what: 'src/settings.ts: settings.locale',
+      before: "'en-US'",
+      after: "'de-DE'",
+      verified: true,
+      by: POLLUTER,
+    })
+    expect(finding.fix).toEqual({
+      suggestion: "restore settings.locale of src/settings.ts (to 'en-US') after 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
   })
 
   test('file: a file left on disk; and no probe leaves it behind', () => {
@@ -159,20 +182,24 @@ describe('bisect names what leaked, and a fix it verified', () => {
   })
 
   test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', () => {
-    const { finding, project } = bisectLeak({
-      'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
-      [FILE]: [
-        `import { describe, expect, test } from 'vitest'`,
-        `import { next, reset } from '../src/counter'`,
-        `describe('shop', () => {`,
-        `  test('storefront in the euro zone', () => { next() })`,
-        `  test('lists products', () => {})`,
-        `  test('adds to cart', () => {})`,
-        `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
-        `  test('resets the counter', () => { reset() })`,
-        `})`,
-      ].join('\n'),
-    }, [], [POLLUTER, VICTIM, ...[...OTHERS, 'resets the counter'].map((t) => testId('', FILE, `shop > ${t}`))])
+    const { finding, project } = bisectLeak(
+      {
+        'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
+        [FILE]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `import { next, reset } from '../src/counter'`,
+          `describe('shop', () => {`,
+          `  test('storefront in the euro zone', () => { next() })`,
+          `  test('lists products', () => {})`,
+          `  test('adds to cart', () => {})`,
+          `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
+          `  test('resets the counter', () => { reset() })`,
+          `})`,
+        ].join('\n'),
+      },
+      [],
+      [POLLUTER, VICTIM, ...[...OTHERS, 'resets the counter'].map((t) => testId('', FILE, `shop > ${t}`))],
+    )
     expect(finding.leaks).toEqual([])
     expect(finding.noLeak).toMatch(/^no leak visible: .*module-private variable/)
     expect(finding.cleaners).toEqual([testId('', FILE, 'shop > resets the counter')])
@@ -180,11 +207,13 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
     expect(text).toContain('leaked   nothing visible: the culprits changed state nothing outside their module can see')
     expect(text).toContain(`cleaner  ${testId('', FILE, 'shop > resets the counter')}`)
-    expect(text).toMatch(/^fix      running 'resets the counter' between them makes it pass/m)
+    expect(text).toMatch(/^fix {6}running 'resets the counter' between them makes it pass/m)
   })
 
   test('--no-diagnose: the culprits only', () => {
-    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, ['--no-diagnose'])
+    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, [
+      '--no-diagnose',
+    ])
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(finding.leaks).toBeUndefined()
     expect(finding.fix).toBeUndefined()
@@ -226,6 +255,8 @@ describe('across files and for brittle tests', () => {
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_LOCALE', before: '(unset)', after: "'de'" })
-    expect(finding.fix?.suggestion).toBe("set up process.env.SHOP_LOCALE ('de') in 'prices in dollars by default' itself (a beforeEach): today only 'storefront in the euro zone' does")
+    expect(finding.fix?.suggestion).toBe(
+      "set up process.env.SHOP_LOCALE ('de') in 'prices in dollars by default' itself (a beforeEach): today only 'storefront in the euro zone' does",
+    )
   })
 })

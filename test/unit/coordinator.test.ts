@@ -153,7 +153,13 @@ describe('bisect (coordinator): follow-up questions and processes', () => {
 
   test('--cleaners: tests of the suite that undo the pollution when run between polluter and victim, found with only the failing run', async () => {
     // The failing run: `clean` ran after the victim, so no recorded order had it in between.
-    const failing = [at(FILE, 'pollute', 0, 0, null), at(FILE, 'x', 0, 1, null), at(FILE, 'victim', 0, 2, null, 'failed'), at(FILE, 'y', 0, 3, null), at(FILE, 'clean', 0, 4, null)]
+    const failing = [
+      at(FILE, 'pollute', 0, 0, null),
+      at(FILE, 'x', 0, 1, null),
+      at(FILE, 'victim', 0, 2, null, 'failed'),
+      at(FILE, 'y', 0, 3, null),
+      at(FILE, 'clean', 0, 4, null),
+    ]
     // Fails when `pollute` ran and no `clean` ran after it.
     const vitest = fakeVitest(VICTIM, (before) => {
       const p = before.lastIndexOf(id('pollute'))
@@ -225,14 +231,39 @@ function leakyVitest(
   return { execute, requests }
 }
 
-const leak = (key: string, kind: Leak['kind'], what: string, before: string, after: string): DiagnosisReport['leaks'][number] => ({ key, kind, what, before, after, by: id('pollute') })
-const polluted = () => [at(FILE, 'a', 0, 0, null), at(FILE, 'pollute', 0, 1, null), at(FILE, 'b', 0, 2, null), at(FILE, 'victim', 0, 3, null, 'failed'), at(FILE, 'reset', 0, 4, null)]
+const leak = (key: string, kind: Leak['kind'], what: string, before: string, after: string): DiagnosisReport['leaks'][number] => ({
+  key,
+  kind,
+  what,
+  before,
+  after,
+  by: id('pollute'),
+})
+const polluted = () => [
+  at(FILE, 'a', 0, 0, null),
+  at(FILE, 'pollute', 0, 1, null),
+  at(FILE, 'b', 0, 2, null),
+  at(FILE, 'victim', 0, 3, null, 'failed'),
+  at(FILE, 'reset', 0, 4, null),
+]
 
 describe('bisect (coordinator): the diagnosis', () => {
   test('names the leak the victim needs undone, verified by one undo, the one its error names first; the fix is the undo said as code', async () => {
-    const leaks = [leak('global:cache', 'global', 'globalThis.cache', '(absent)', 'a Map of 3'), leak('env:SHOP_CURRENCY', 'env', 'process.env.SHOP_CURRENCY', '(unset)', "'EUR'")]
+    const leaks = [
+      leak('global:cache', 'global', 'globalThis.cache', '(absent)', 'a Map of 3'),
+      leak('env:SHOP_CURRENCY', 'env', 'process.env.SHOP_CURRENCY', '(unset)', "'EUR'"),
+    ]
     const vitest = leakyVitest(id('pollute'), leaks, (undone) => !undone.includes('env:SHOP_CURRENCY'))
-    const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, error: "expected 'EUR' to be 'USD'", execute: vitest.execute })
+    const finding = await bisect({
+      victim: VICTIM,
+      failing: polluted(),
+      isolate: true,
+      passing: [],
+      repeat: 1,
+      cleaners: false,
+      error: "expected 'EUR' to be 'USD'",
+      execute: vitest.execute,
+    })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [id('pollute')] })
     expect(finding.leaks).toEqual([
       { kind: 'global', what: 'globalThis.cache', before: '(absent)', after: 'a Map of 3', verified: false, by: id('pollute') },
@@ -250,7 +281,12 @@ describe('bisect (coordinator): the diagnosis', () => {
     const vitest = leakyVitest(id('pollute'), leaks, (undone, config) => !undone.length && !config.restoreMocks)
     const finding = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: vitest.execute })
     expect(finding.leaks?.[0]).toMatchObject({ kind: 'mock', verified: true })
-    expect(finding.fix).toEqual({ suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)', config: { restoreMocks: true }, verified: true, how: 'config-rerun' })
+    expect(finding.fix).toEqual({
+      suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
+      config: { restoreMocks: true },
+      verified: true,
+      how: 'config-rerun',
+    })
     expect(finding.diagnosisProbes).toBe(3)
   })
 
@@ -263,7 +299,11 @@ describe('bisect (coordinator): the diagnosis', () => {
     const spy = [leak('fn:console.error', 'mock', 'console.error', 'function error', 'a vi.fn() mock')]
     const byHand = leakyVitest(id('pollute'), spy, (undone) => !undone.length)
     const b = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: byHand.execute })
-    expect(b.fix).toEqual({ suggestion: "restore console.error (mockRestore(), or vi.restoreAllMocks()) in an afterEach of 'pollute'", verified: true, how: 'undo-rerun' })
+    expect(b.fix).toEqual({
+      suggestion: "restore console.error (mockRestore(), or vi.restoreAllMocks()) in an afterEach of 'pollute'",
+      verified: true,
+      how: 'undo-rerun',
+    })
   })
 
   test('nothing visible (a module-private variable): says so, and a test of the suite that resets it becomes the fix', async () => {

@@ -47,7 +47,9 @@ describe('diffStates', () => {
       ['module:s.ts:settings', entry('module', 's.ts: settings', settings, { container: true })],
       ['module:s.ts:settings.locale', entry('module', 's.ts: settings.locale', 'de-DE')],
     ])
-    expect(diffStates(before, mutated)).toEqual([{ key: 'module:s.ts:settings.locale', kind: 'module', what: 's.ts: settings.locale', before: "'en-US'", after: "'de-DE'" }])
+    expect(diffStates(before, mutated)).toEqual([
+      { key: 'module:s.ts:settings.locale', kind: 'module', what: 's.ts: settings.locale', before: "'en-US'", after: "'de-DE'" },
+    ])
   })
 
   test('a function that became a mock is a mock leak, whatever slot it sits in', () => {
@@ -55,7 +57,9 @@ describe('diffStates', () => {
     const mock = Object.assign(() => {}, { _isMockFunction: true })
     const before = new Map([['fn:console.error', entry('global', 'console.error', original)]])
     const after = new Map([['fn:console.error', entry('global', 'console.error', mock, { mock: true })]])
-    expect(diffStates(before, after)).toEqual([{ key: 'fn:console.error', kind: 'mock', what: 'console.error', before: 'function original', after: 'a vi.fn() mock' }])
+    expect(diffStates(before, after)).toEqual([
+      { key: 'fn:console.error', kind: 'mock', what: 'console.error', before: 'function original', after: 'a vi.fn() mock' },
+    ])
   })
 })
 
@@ -80,35 +84,58 @@ describe('values and secrets', () => {
 })
 
 describe('fixes', () => {
-  const leak = (kind: Leak['kind'], what: string, before: string, after: string): Leak => ({ kind, what, before, after, verified: true, by: 'test/a.test.ts > shop > storefront in the euro zone' })
+  const leak = (kind: Leak['kind'], what: string, before: string, after: string): Leak => ({
+    kind,
+    what,
+    before,
+    after,
+    verified: true,
+    by: 'test/a.test.ts > shop > storefront in the euro zone',
+  })
   const by = 'test/a.test.ts > shop > storefront in the euro zone'
 
   test('the code that undoes each kind of leak, and where it goes', () => {
     expect(codeFix(leak('env', 'process.env.SHOP_CURRENCY', '(unset)', "'EUR'"), by).suggestion).toBe(
       "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'",
     )
-    expect(codeFix(leak('env', 'process.env.TZ', "'UTC'", "'CET'"), by).suggestion).toBe("restore process.env.TZ (to 'UTC') in an afterEach of 'storefront in the euro zone'")
-    expect(codeFix(leak('env', 'process.env.TOKEN', '(hidden)', '(hidden)'), by).suggestion).toBe("restore process.env.TOKEN in an afterEach of 'storefront in the euro zone'")
-    expect(codeFix(leak('timers', 'fake timers', 'real timers', 'installed'), by).suggestion).toBe("vi.useRealTimers() in an afterEach of 'storefront in the euro zone'")
-    expect(codeFix(leak('module', 'src/settings.ts: settings.locale', "'en-US'", "'de-DE'"), by).suggestion).toBe(
-      "restore settings.locale (to 'en-US') after 'storefront in the euro zone'",
+    expect(codeFix(leak('env', 'process.env.TZ', "'UTC'", "'CET'"), by).suggestion).toBe(
+      "restore process.env.TZ (to 'UTC') in an afterEach of 'storefront in the euro zone'",
     )
-    expect(codeFix(leak('file', 'out/cache.json', '(absent)', '12 bytes'), by).suggestion).toBe("delete out/cache.json in an afterEach of 'storefront in the euro zone'")
-    expect(codeFix(leak('dom', "localStorage['cart']", '(absent)', "'[1]'"), by).suggestion).toBe("remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'")
+    expect(codeFix(leak('env', 'process.env.TOKEN', '(hidden)', '(hidden)'), by).suggestion).toBe(
+      "restore process.env.TOKEN in an afterEach of 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('timers', 'fake timers', 'real timers', 'installed'), by).suggestion).toBe(
+      "vi.useRealTimers() in an afterEach of 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('module', 'src/settings.ts: settings.locale', "'en-US'", "'de-DE'"), by).suggestion).toBe(
+      "restore settings.locale of src/settings.ts (to 'en-US') after 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('file', 'out/cache.json', '(absent)', '12 bytes'), by).suggestion).toBe(
+      "delete out/cache.json in an afterEach of 'storefront in the euro zone'",
+    )
+    expect(codeFix(leak('dom', "localStorage['cart']", '(absent)', "'[1]'"), by).suggestion).toBe(
+      "remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'",
+    )
     expect(codeFix(leak('env', 'process.env.X', '(unset)', "'1'"), by).how).toBe('undo-rerun')
   })
 
   test('config switches exist for spies and for vi.stubEnv / vi.stubGlobal only', () => {
-    expect(configFix(leak('mock', 'console.error', 'function error', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: [] })?.config).toEqual({ restoreMocks: true })
+    expect(configFix(leak('mock', 'console.error', 'function error', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: [] })?.config).toEqual({
+      restoreMocks: true,
+    })
     expect(configFix(leak('env', 'process.env.API', '(unset)', "'x'"), { stubbedEnv: ['API'], stubbedGlobal: [] })?.config).toEqual({ unstubEnvs: true })
     expect(configFix(leak('env', 'process.env.API', '(unset)', "'x'"), { stubbedEnv: [], stubbedGlobal: [] })).toBeUndefined()
-    expect(configFix(leak('global', 'globalThis.fetch', 'function fetch', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: ['fetch'] })?.config).toEqual({ unstubGlobals: true })
+    expect(configFix(leak('global', 'globalThis.fetch', 'function fetch', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: ['fetch'] })?.config).toEqual({
+      unstubGlobals: true,
+    })
   })
 
   test('a brittle test should set up what it needs itself; a cleaner is named as a hint', () => {
     expect(setupFix(leak('env', 'process.env.LANG', '(unset)', "'de'"), 'a.test.ts > needs german', 'a.test.ts > sets german').suggestion).toBe(
       "set up process.env.LANG ('de') in 'needs german' itself (a beforeEach): today only 'sets german' does",
     )
-    expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(/^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/)
+    expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(
+      /^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/,
+    )
   })
 })
