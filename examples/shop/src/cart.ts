@@ -4,21 +4,22 @@ export interface Item {
   price: number
 }
 
-const items: Item[] = []
+/** The one cart of the shop, shared by everything that imports it. */
+export const cart: { items: Item[] } = { items: [] }
 
 export function add(item: Item): void {
-  items.push(item)
+  cart.items.push(item)
 }
 
 export function remove(sku: string): void {
-  const i = items.findIndex((item) => item.sku === sku)
-  if (i >= 0) items.splice(i, 1)
+  const i = cart.items.findIndex((item) => item.sku === sku)
+  if (i >= 0) cart.items.splice(i, 1)
 }
 
 export function contents(): readonly Item[] {
-  return items
+  return cart.items
 }
 
 export function total(): number {
-  return items.reduce((sum, item) => sum + item.price, 0)
+  return cart.items.reduce((sum, item) => sum + item.price, 0)
 }
