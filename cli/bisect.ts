@@ -10,7 +10,7 @@ import { location, recordedOrder, selectTests } from '../src/selection.js'
 import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
@@ -160,7 +160,7 @@ function reproduce(runId: number, f: Finding, options: Options): string {
   return replayCommand(runId, {
     only: f.kind === 'victim' ? [...f.polluters, f.victim] : [f.victim],
     repeat: f.kind === 'nod' || f.kind === 'not-reproduced' ? NOD_REPEAT : undefined,
-    db: dbWords(options),
+    ...commandOptions(options),
     config: options.config,
   })
 }
