@@ -7,7 +7,8 @@ export default defineConfig({
   plugins: [flakeseed()],
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/fixtures/**', '**/node_modules/**'],
+    // test/pm installs with npm, pnpm and Yarn from the registry: its own CI leg (test/pm/vitest.config.ts).
+    exclude: ['test/fixtures/**', 'test/pm/**', '**/node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

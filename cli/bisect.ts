@@ -12,7 +12,7 @@ import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
 import { fixText, leakText } from '../src/format.js'
-import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
@@ -196,7 +196,7 @@ function reproduce(runId: number, f: Finding, options: Options): string {
   return replayCommand(runId, {
     only: f.kind === 'victim' ? [...f.polluters, f.victim] : [f.victim],
     repeat: f.kind === 'nod' || f.kind === 'not-reproduced' ? NOD_REPEAT : undefined,
-    db: dbWords(options),
+    ...commandOptions(options),
     config: options.config,
   })
 }

@@ -1,10 +1,11 @@
 // What every command shares: where the DB is, how errors and JSON leave the process.
 import { resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
-import { dbWords as commandDbWords } from '../src/commands.js'
+import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/commands.js'
 import { DEFAULT_DB } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
 import { Store } from '../src/store/index.js'
+import { detectPackageManager } from '../src/store/package-manager.js'
 
 export interface CommonOptions {
   db?: string
@@ -17,9 +18,15 @@ export function dbPath(options: CommonOptions): string {
   return resolve(options.db ?? (process.env.FLAKESEED_DB || DEFAULT_DB))
 }
 
-/** `--db PATH` for the commands a command prints: the DB it read, unless that is the default one. */
-export function dbWords(options: CommonOptions): string[] {
-  return commandDbWords(options.db)
+let launcher: Launcher | undefined
+
+/**
+ * What the commands a command prints share: `--db PATH` for the DB it read unless that is the
+ * default one, and how they run flakeseed (`yarn` under Yarn Plug'n'Play, found once, from here).
+ */
+export function commandOptions(options: CommonOptions): CommandOptions {
+  launcher ??= launcherFor(detectPackageManager(process.cwd()))
+  return { db: commandDbWords(options.db), launcher }
 }
 
 export function openStore(options: CommonOptions): Store {

@@ -3,7 +3,7 @@ import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness
 import { DEFAULT_WINDOW } from '../src/defaults.js'
 import { fixText, leakText, percent, plural, shortSha } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
-import { dbWords, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   window?: number
@@ -38,7 +38,7 @@ export function flaky(options: Options): number {
   } finally {
     store.close()
   }
-  const rows = analyse(window.histories, { db: dbWords(options) })
+  const rows = analyse(window.histories, commandOptions(options))
   if (options.json) {
     printJson(rows.map(toJson))
     return 0

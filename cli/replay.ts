@@ -8,7 +8,7 @@ import { location, planOf, recordedOrder, selectTests } from '../src/selection.j
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { dbPath, dbWords, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   seed?: string
@@ -133,7 +133,7 @@ function saveNod(options: Options, runId: number, tallies: readonly Tally[]): vo
     const store = Store.open(dbPath(options))
     try {
       for (const t of tallies) {
-        const command = replayCommand(runId, { only: [t.test], repeat: options.repeat, db: dbWords(options) })
+        const command = replayCommand(runId, { ...commandOptions(options), only: [t.test], repeat: options.repeat })
         const finding: Finding = {
           victim: t.test,
           kind: 'nod',

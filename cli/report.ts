@@ -6,7 +6,7 @@ import { FlakeseedError } from '../src/errors.js'
 import { plural } from '../src/format.js'
 import { reportData } from '../src/html-report/data.js'
 import { renderReport } from '../src/html-report/render.js'
-import { dbWords, openStore, parseSince, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, openStore, parseSince, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   html?: string
@@ -33,7 +33,7 @@ export function report(options: Options): number {
   const store = openStore(options)
   let data: ReturnType<typeof reportData>
   try {
-    data = reportData(store, { window: options.window, since, branch: options.branch, db: dbWords(options) })
+    data = reportData(store, { window: options.window, since, branch: options.branch, ...commandOptions(options) })
   } finally {
     store.close()
   }

@@ -4,9 +4,10 @@
 // only follows the events.
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/breadcrumbs.js'
-import { bisectCommand, dbWords, replayCommand, seedCommand } from '../src/commands.js'
+import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/commands.js'
 import { gitInfo, type GitInfo } from '../src/environment.js'
 import type { Session } from '../src/session.js'
+import { detectPackageManager } from '../src/store/package-manager.js'
 import { endLines, startLine } from './console.js'
 import { crashRows } from './crashes.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
@@ -28,6 +29,7 @@ export class FlakeseedReporter implements Reporter {
   private notes: FailureNote[] | undefined
   private watchNoted = false
   private gitAhead: Promise<GitInfo> | undefined
+  private launcher: Launcher = 'npx'
 
   constructor(
     private readonly session: Session,
@@ -38,6 +40,7 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
+    this.launcher = launcherFor(detectPackageManager(vitest.config.root))
     // Asked now, git answers while Vitest finds the test files.
     if (this.recorder && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root)
   }
@@ -67,7 +70,7 @@ export class FlakeseedReporter implements Reporter {
         projects: new Set(shuffled.map((s) => s.project.name)).size,
         files: shuffled.length,
         replaying: Boolean(this.session.plan),
-        replay: runId !== undefined && this.session.kind === 'run' ? replayCommand(runId, { db: this.db() }) : undefined,
+        replay: runId !== undefined && this.session.kind === 'run' ? replayCommand(runId, this.commands()) : undefined,
       }),
     )
     for (const warning of warnings) this.vitest.logger.warn(warning)
@@ -118,17 +121,17 @@ export class FlakeseedReporter implements Reporter {
     if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     this.recorder?.end(status, (store, runId) => {
-      if (this.failed && this.session.kind === 'run') this.notes = this.failureNotes(() => classifyFailures(store, runId, this.db()))
+      if (this.failed && this.session.kind === 'run') this.notes = this.failureNotes(() => classifyFailures(store, runId, this.commands()))
     })
     clearBreadcrumbs(this.session.breadcrumbs)
     const runId = this.recorder?.runId
     const commands = {
-      replay: runId !== undefined ? replayCommand(runId, { db: this.db() }) : seedCommand(this.session.seed, vitestArgs() ?? []),
-      bisect: this.failed && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, { db: this.db() }) : undefined,
+      replay: runId !== undefined ? replayCommand(runId, this.commands()) : seedCommand(this.session.seed, vitestArgs() ?? [], this.launcher),
+      bisect: this.failed && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
     }
     if (!this.session.quiet) {
       for (const line of endLines({ seed: this.session.seed, runId, failed: this.failed, status, ...commands })) this.vitest.logger.log(line)
-      for (const line of consoleSummary(this.notes ?? [], this.db())) this.vitest.logger.log(line)
+      for (const line of consoleSummary(this.notes ?? [], this.commands())) this.vitest.logger.log(line)
     }
     this.writeStepSummary({ runId, seed: this.session.seed, failed: this.failed, status, ...commands })
   }
@@ -154,9 +157,9 @@ export class FlakeseedReporter implements Reporter {
     }
   }
 
-  /** `--db` for the commands printed, unless the DB is the default one. */
-  private db(): string[] {
-    return this.dbPath === false ? [] : dbWords(this.dbPath)
+  /** What the commands printed share: `--db` unless the DB is the default one, and how they run flakeseed. */
+  private commands(): CommandOptions {
+    return { db: this.dbPath === false ? [] : dbWords(this.dbPath), launcher: this.launcher }
   }
 
   private indexOf(module: TestModule): number {

@@ -1,7 +1,7 @@
 // The end of a run with failures: which failures are known flakes (and why) and which are new,
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
-import { flakyCommand } from '../src/commands.js'
+import { type CommandOptions, flakyCommand } from '../src/commands.js'
 import { fixText, leakText } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
@@ -23,7 +23,7 @@ export interface FailureNote {
 const LISTED = 10
 
 /** Every failure of `runId`, classed by its history in the newest runs (this run included). */
-export function classifyFailures(store: Store, runId: number, db: readonly string[] = []): FailureNote[] {
+export function classifyFailures(store: Store, runId: number, commands: CommandOptions = {}): FailureNote[] {
   const ids = store.failedTestIds(runId)
   if (!ids.length) return []
   const { histories } = flakyWindow(store, { tests: ids, orderKeys: executionKeys })
@@ -34,7 +34,7 @@ export function classifyFailures(store: Store, runId: number, db: readonly strin
       if (!before.some((o) => o.state === 'failed')) {
         return { test: h.test, class: 'new', reason: 'first failure in the recorded runs', error: now?.error ?? null, command: null }
       }
-      const row = describeHistory(h, undefined, { db })
+      const row = describeHistory(h, undefined, commands)
       const note: FailureNote = { test: h.test, class: row.class, reason: row.reason, error: now?.error ?? null, command: row.command }
       const cause = h.finding?.leaks?.find((l) => l.verified)
       if (cause) note.leak = leakText(cause)
@@ -45,7 +45,7 @@ export function classifyFailures(store: Store, runId: number, db: readonly strin
 }
 
 /** `2 failed: 1 known order-dependent (polluted by …), 1 new`, then one line per failure. */
-export function consoleSummary(notes: readonly FailureNote[], db: readonly string[] = []): string[] {
+export function consoleSummary(notes: readonly FailureNote[], commands: CommandOptions = {}): string[] {
   if (!notes.length) return []
   const groups = new Map<string, FailureNote[]>()
   for (const n of notes) groups.set(n.class, [...(groups.get(n.class) ?? []), n])
@@ -62,7 +62,7 @@ export function consoleSummary(notes: readonly FailureNote[], db: readonly strin
     if (n.fix) lines.push(`  ${' '.repeat(width)}  fix: ${n.fix}`)
     if (n.command) lines.push(`  ${' '.repeat(width)}  next: ${n.command}`)
   }
-  if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand({ db })})`)
+  if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand(commands)})`)
   return lines
 }
 

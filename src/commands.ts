@@ -3,6 +3,7 @@
 // `--db` rule: a command names the DB unless it is the default one.
 import { isAbsolute, relative, resolve } from 'node:path'
 import { DEFAULT_DB, NOD_REPEAT } from './defaults.js'
+import type { PackageManager } from './model.js'
 import { toPosix } from './names.js'
 import { shellCommand, shellWords } from './quote.js'
 
@@ -19,14 +20,28 @@ export function dbWords(db: string | undefined, cwd = process.cwd()): string[] {
   return ['--db', isAbsolute(db) && rel.startsWith('..') ? db : rel]
 }
 
+/**
+ * How a printed command runs a bin of the project: `npx`, or `yarn` under Yarn Plug'n'Play, where
+ * there is no node_modules/.bin and `npx flakeseed` would look for flakeseed on the registry.
+ */
+export type Launcher = 'npx' | 'yarn'
+
+export function launcherFor(pm: Pick<PackageManager, 'pnp'>): Launcher {
+  return pm.pnp ? 'yarn' : 'npx'
+}
+
 export interface CommandOptions {
   /** `dbWords(…)`: which DB the command reads. */
   db?: readonly string[]
   /** `--config PATH`, when the user gave one. */
   config?: string
+  /** `launcherFor(…)`; `npx` when not given. */
+  launcher?: Launcher
 }
 
-const FLAKESEED = ['npx', 'flakeseed']
+function flakeseed(options: CommandOptions): string[] {
+  return [options.launcher ?? 'npx', 'flakeseed']
+}
 
 function tail(options: CommandOptions): string[] {
   return [...(options.db ?? []), ...(options.config ? ['--config', options.config] : [])]
@@ -34,7 +49,7 @@ function tail(options: CommandOptions): string[] {
 
 /** `npx flakeseed replay RUN [--only TEST…] [--repeat K]`. */
 export function replayCommand(run: number, options: CommandOptions & { only?: readonly string[]; repeat?: number } = {}): string {
-  const words = [...FLAKESEED, 'replay', String(run)]
+  const words = [...flakeseed(options), 'replay', String(run)]
   if (options.only?.length) words.push('--only', ...options.only)
   if (options.repeat !== undefined && options.repeat > 1) words.push('--repeat', String(options.repeat))
   return shellCommand([...words, ...tail(options)])
@@ -42,29 +57,29 @@ export function replayCommand(run: number, options: CommandOptions & { only?: re
 
 /** `npx flakeseed bisect RUN [--test TEST]`. */
 export function bisectCommand(run: number, options: CommandOptions & { test?: string } = {}): string {
-  const words = [...FLAKESEED, 'bisect', String(run)]
+  const words = [...flakeseed(options), 'bisect', String(run)]
   if (options.test !== undefined) words.push('--test', options.test)
   return shellCommand([...words, ...tail(options)])
 }
 
 /** `npx flakeseed show RUN`. */
 export function showCommand(run: number, options: CommandOptions = {}): string {
-  return shellCommand([...FLAKESEED, 'show', String(run), ...tail(options)])
+  return shellCommand([...flakeseed(options), 'show', String(run), ...tail(options)])
 }
 
 /** `npx flakeseed history TEST`. */
 export function historyCommand(test: string, options: CommandOptions = {}): string {
-  return shellCommand([...FLAKESEED, 'history', test, ...tail(options)])
+  return shellCommand([...flakeseed(options), 'history', test, ...tail(options)])
 }
 
 /** `npx flakeseed flaky`. */
 export function flakyCommand(options: CommandOptions = {}): string {
-  return shellCommand([...FLAKESEED, 'flaky', ...tail(options)])
+  return shellCommand([...flakeseed(options), 'flaky', ...tail(options)])
 }
 
 /** The same order without any DB: `FLAKESEED_SEED=S npx vitest run ARGS…`. */
-export function seedCommand(seed: string, vitestArgs: readonly string[] = []): string {
-  return `FLAKESEED_SEED=${shellCommand([seed])} ${shellCommand(['npx', 'vitest', 'run', ...vitestArgs])}`
+export function seedCommand(seed: string, vitestArgs: readonly string[] = [], launcher: Launcher = 'npx'): string {
+  return `FLAKESEED_SEED=${shellCommand([seed])} ${shellCommand([launcher, 'vitest', 'run', ...vitestArgs])}`
 }
 
 /**
@@ -73,9 +88,37 @@ export function seedCommand(seed: string, vitestArgs: readonly string[] = []): s
  */
 export function retargetCommand(command: string, run: number | null, db: readonly string[]): string {
   const words = shellWords(command)
-  if (words[0] !== 'npx' || words[1] !== 'flakeseed' || (words[2] !== 'replay' && words[2] !== 'bisect')) return command
+  if ((words[0] !== 'npx' && words[0] !== 'yarn') || words[1] !== 'flakeseed' || (words[2] !== 'replay' && words[2] !== 'bisect')) return command
   if (run !== null && /^\d+$/.test(words[3] ?? '')) words[3] = String(run)
   const at = words.indexOf('--db')
   if (at >= 0) words.splice(at, 2)
   return shellCommand([...words, ...db])
+}
+
+/** The native dependency the store loads, which the package manager builds at install time. */
+export const NATIVE_DEPENDENCY = 'better-sqlite3'
+
+/** Builds better-sqlite3's native binding again, with the package manager that installed it (npm's works in a Yarn 1 tree). */
+export function rebuildCommand(pm: Pick<PackageManager, 'name'>): string {
+  const tool = pm.name === 'pnpm' || pm.name === 'yarn' ? pm.name : 'npm'
+  return shellCommand([tool, 'rebuild', NATIVE_DEPENDENCY])
+}
+
+/**
+ * Lets better-sqlite3's build script run where the package manager asks for that: pnpm's
+ * `approve-builds` (interactive in pnpm 10, which builds what is picked), Yarn's
+ * `dependenciesMeta` (written by `npm pkg set`, as Yarn has no command for it), npm 11's
+ * `allowScripts`. Yarn 1 runs every build script.
+ */
+export function allowBuildCommand(pm: Pick<PackageManager, 'name'>): string | undefined {
+  switch (pm.name) {
+    case 'pnpm':
+      return shellCommand(['pnpm', 'approve-builds'])
+    case 'yarn':
+      return shellCommand(['npm', 'pkg', 'set', `dependenciesMeta.${NATIVE_DEPENDENCY}.built=true`, '--json'])
+    case 'npm':
+      return shellCommand(['npm', 'install-scripts', 'approve', NATIVE_DEPENDENCY])
+    case 'yarn-classic':
+      return undefined
+  }
 }

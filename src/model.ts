@@ -98,3 +98,19 @@ export interface Finding {
   /** Probes the diagnosis took (included in `probes`). */
   diagnosisProbes?: number
 }
+
+/**
+ * The package manager that installed the project: it built (or skipped) better-sqlite3's native
+ * binding, so it decides which command fixes a missing one, and under Yarn Plug'n'Play it decides
+ * how a printed command runs a bin (there is no node_modules/.bin for `npx` to find).
+ */
+export interface PackageManager {
+  /** `yarn`: Yarn 2+ (berry); `yarn-classic`: Yarn 1. */
+  name: 'npm' | 'pnpm' | 'yarn' | 'yarn-classic'
+  /** Yarn Plug'n'Play: bins run through `yarn`, never `npx`. */
+  pnp: boolean
+  /** The folder holding the lockfile it was detected from (undefined when detected otherwise). */
+  root?: string
+  /** Its major version, when the user agent told it. */
+  major?: number
+}

@@ -6,7 +6,7 @@
 // tree), the same seed (Math.random is seeded from it) and the same position in a process whose
 // earlier tests are fixed by those two. Two runs with equal keys ran the same tests before the
 // test, in the same order, on the same code: a different outcome there is non-determinism.
-import { bisectCommand, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
+import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
 import { shortSha, unique } from '../format.js'
 import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
 
@@ -193,28 +193,26 @@ function commitWithBoth(o: readonly RunOutcome[]): string | null | undefined {
   return undefined
 }
 
-export interface CommandOptions {
-  /** `--db PATH` words for every command (`dbWords`). */
-  db?: readonly string[]
-}
+/** What every command of a row shares: `--db PATH` words (`dbWords`) and how flakeseed runs (`launcherFor`). */
+export type CommandOptions = Pick<BaseCommandOptions, 'db' | 'launcher'>
 
 /** What to run next for a row: bisect an order-dependent failure, repeat a non-deterministic one. */
 export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'finding'>, options: CommandOptions = {}): string {
-  const { db } = options
+  const shared: CommandOptions = { db: options.db, launcher: options.launcher }
   switch (row.class) {
     case 'order-dependent':
       if (row.finding?.command) return row.finding.command
-      return bisectCommand(row.run, { test: row.test, db })
+      return bisectCommand(row.run, { ...shared, test: row.test })
     case 'suspected-order-dependent':
       // Bisect already found no earlier test involved: see it fail alone instead of bisecting again.
-      if (row.finding?.kind === 'independent') return replayCommand(row.run, { only: [row.test], db })
-      return bisectCommand(row.run, { test: row.test, db })
+      if (row.finding?.kind === 'independent') return replayCommand(row.run, { ...shared, only: [row.test] })
+      return bisectCommand(row.run, { ...shared, test: row.test })
     case 'non-deterministic':
-      return replayCommand(row.run, { only: [row.test], repeat: NOD_REPEAT, db })
+      return replayCommand(row.run, { ...shared, only: [row.test], repeat: NOD_REPEAT })
     case 'broken':
-      return showCommand(row.run, { db })
+      return showCommand(row.run, shared)
     case 'fixed':
-      return historyCommand(row.test, { db })
+      return historyCommand(row.test, shared)
   }
 }
 

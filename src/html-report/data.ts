@@ -1,6 +1,6 @@
 // What the HTML report shows, gathered from the store: the window's runs with their counts, the
 // flaky tests' rows and outcomes, and the findings bisect and replay left for them.
-import { analyse, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
+import { analyse, type CommandOptions, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
 import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'
@@ -18,9 +18,9 @@ export interface ReportData {
   tests: ReportTest[]
 }
 
-export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys'> & { db?: readonly string[] }): ReportData {
+export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys'> & CommandOptions): ReportData {
   const window = flakyWindow(store, { ...options, counts: true, orderKeys: executionKeys })
-  const rows = analyse(window.histories, { db: options.db })
+  const rows = analyse(window.histories, { db: options.db, launcher: options.launcher })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
   return {

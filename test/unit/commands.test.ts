@@ -1,7 +1,19 @@
 // Printed commands: one builder, one quoting rule, one --db rule, and the shell words they are
 // written in read back exactly (merging DBs rewrites stored commands).
 import { describe, expect, test } from 'vitest'
-import { bisectCommand, dbWords, historyCommand, replayCommand, retargetCommand, seedCommand, showCommand } from '../../src/commands.js'
+import {
+  allowBuildCommand,
+  bisectCommand,
+  dbWords,
+  flakyCommand,
+  historyCommand,
+  launcherFor,
+  rebuildCommand,
+  replayCommand,
+  retargetCommand,
+  seedCommand,
+  showCommand,
+} from '../../src/commands.js'
 import { shellCommand, shellWords } from '../../src/quote.js'
 
 describe('shell words', () => {
@@ -45,5 +57,29 @@ describe('builders', () => {
     )
     expect(retargetCommand('npx flakeseed replay 3 --only t', 7, dbWords('out/my db.db'))).toBe(`npx flakeseed replay 7 --only t --db 'out/my db.db'`)
     expect(retargetCommand('something else', 7, ['--db', 'all.db'])).toBe('something else')
+  })
+
+  test("under Yarn Plug'n'Play every command runs through yarn (npx finds no bin there); elsewhere through npx", () => {
+    const launcher = launcherFor({ pnp: true })
+    expect(launcher).toBe('yarn')
+    expect(launcherFor({ pnp: false })).toBe('npx')
+    expect(replayCommand(3, { only: ['a > b'], launcher })).toBe(`yarn flakeseed replay 3 --only 'a > b'`)
+    expect(bisectCommand(9, { launcher, db: ['--db', 'ci.db'] })).toBe('yarn flakeseed bisect 9 --db ci.db')
+    expect(showCommand(9, { launcher })).toBe('yarn flakeseed show 9')
+    expect(historyCommand('t', { launcher })).toBe('yarn flakeseed history t')
+    expect(flakyCommand({ launcher })).toBe('yarn flakeseed flaky')
+    expect(seedCommand('7', ['--project', 'web'], launcher)).toBe('FLAKESEED_SEED=7 yarn vitest run --project web')
+    expect(retargetCommand('yarn flakeseed replay 3 --only t --db a.db', 8, ['--db', 'all.db'])).toBe('yarn flakeseed replay 8 --only t --db all.db')
+  })
+
+  test('the rebuild and the approval of better-sqlite3, per package manager', () => {
+    expect(rebuildCommand({ name: 'npm' })).toBe('npm rebuild better-sqlite3')
+    expect(rebuildCommand({ name: 'pnpm' })).toBe('pnpm rebuild better-sqlite3')
+    expect(rebuildCommand({ name: 'yarn' })).toBe('yarn rebuild better-sqlite3')
+    expect(rebuildCommand({ name: 'yarn-classic' })).toBe('npm rebuild better-sqlite3')
+    expect(allowBuildCommand({ name: 'npm' })).toBe('npm install-scripts approve better-sqlite3')
+    expect(allowBuildCommand({ name: 'pnpm' })).toBe('pnpm approve-builds')
+    expect(allowBuildCommand({ name: 'yarn' })).toBe('npm pkg set dependenciesMeta.better-sqlite3.built=true --json')
+    expect(allowBuildCommand({ name: 'yarn-classic' })).toBeUndefined()
   })
 })
