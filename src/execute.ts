@@ -55,9 +55,17 @@ export interface PlanResult {
   diagnosis?: DiagnosisReport
   /** Files a probe left that could not be put back (too big to keep). */
   unrestored?: string[]
+  /** How many of the project's files the probe created, changed or deleted (put back since). */
+  filesChanged?: number
 }
 
 export class PlanExecutor {
+  /**
+   * A probe puts the project's files back when it ends. Off when probes run side by side in one
+   * folder (`bisect --jobs`): one probe's cleanup would undo another's files while it runs.
+   */
+  restoreFiles = true
+
   private constructor(
     private readonly vitest: Vitest,
     private readonly session: Session,
@@ -127,13 +135,14 @@ export class PlanExecutor {
   async run(plan?: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
     const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
     const specs = wanted ? this.specs.filter((s) => wanted.has(specId(s))) : this.specs
-    const probe = this.options.kind === 'probe'
+    const probe = this.options.kind === 'probe' && this.restoreFiles
     const tree = probe ? snapshotTree(this.options.root, this.options.protect ?? []) : undefined
     const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
     this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined)
     let result: Awaited<ReturnType<Vitest['runTestSpecifications']>>
     let diagnosis: DiagnosisReport | undefined
     let unrestored: string[] = []
+    let filesChanged = 0
     try {
       result = await this.vitest.runTestSpecifications(specs, false)
     } finally {
@@ -141,7 +150,7 @@ export class PlanExecutor {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
       }
-      if (tree) unrestored = restoreTree(tree)
+      if (tree) ({ changed: filesChanged, failed: unrestored } = restoreTree(tree))
     }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()
@@ -162,7 +171,7 @@ export class PlanExecutor {
       }
     }
     const missing = (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
-    return { states, errors, missing, unhandled, diagnosis, unrestored }
+    return { states, errors, missing, unhandled, diagnosis, unrestored, filesChanged }
   }
 
   /** The workers' instructions: absolute paths of the culprits' and the victim's files. */
