@@ -57,6 +57,8 @@ export interface PlanResult {
   unrestored?: string[]
   /** How many of the project's files the probe created, changed or deleted (put back since). */
   filesChanged?: number
+  /** How many it wrote at all, rewrites with the same bytes included. */
+  filesTouched?: number
 }
 
 export class PlanExecutor {
@@ -143,6 +145,7 @@ export class PlanExecutor {
     let diagnosis: DiagnosisReport | undefined
     let unrestored: string[] = []
     let filesChanged = 0
+    let filesTouched = 0
     try {
       result = await this.vitest.runTestSpecifications(specs, false)
     } finally {
@@ -150,7 +153,7 @@ export class PlanExecutor {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
       }
-      if (tree) ({ changed: filesChanged, failed: unrestored } = restoreTree(tree))
+      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = restoreTree(tree))
     }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()
@@ -171,7 +174,7 @@ export class PlanExecutor {
       }
     }
     const missing = (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
-    return { states, errors, missing, unhandled, diagnosis, unrestored, filesChanged }
+    return { states, errors, missing, unhandled, diagnosis, unrestored, filesChanged, filesTouched }
   }
 
   /** The workers' instructions: absolute paths of the culprits' and the victim's files. */

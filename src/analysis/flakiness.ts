@@ -111,10 +111,15 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
   return f.isolate === false ? (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}` : (_, testIndex) => `${prefix}${testIndex}`
 }
 
-/** The class of a test's history, and why. A history without any pass is `broken`. */
+/**
+ * The class of a test's history, and why. A history without any pass is `broken`, unless bisect
+ * saw the test pass alone (or after its state setter): then every recorded order failed it.
+ */
 export function classify(history: TestHistory): { class: FlakyClass; reason: string } {
   const o = history.outcomes
-  if (!o.some((x) => x.state === 'passed')) return { class: 'broken', reason: 'failed every recorded run' }
+  const f = history.finding
+  const known = fromFinding(f)
+  if (!o.some((x) => x.state === 'passed')) return known ?? { class: 'broken', reason: 'failed every recorded run' }
   if (!o.some((x) => x.state === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
   const broken = streak(o, 'failed')
@@ -122,10 +127,7 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
   const fixed = streak(o, 'passed')
   if (fixed) return { class: 'fixed', reason: `no failure since ${shortSha(fixed)}` }
 
-  const f = history.finding
-  if (f?.kind === 'victim')
-    return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
-  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  if (known) return known
   if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
   if (f?.kind === 'not-reproduced') return { class: 'non-deterministic', reason: 'bisect: the failing order passed when run again' }
 
@@ -160,6 +162,13 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
         ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass`
         : 'fails under some orders, passes under others',
   }
+}
+
+/** The class a victim or brittle finding gives. */
+function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
+  if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
+  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  return undefined
 }
 
 /**

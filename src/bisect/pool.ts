@@ -61,9 +61,10 @@ export class ProbePool {
   /** After the first probe: side by side only when probes leave the project's files alone. */
   private decide(result: PlanResult): void {
     this.decided = true
-    if (result.filesChanged) {
+    // Rewriting a file with the same bytes counts too: side by side, another probe could read it mid-write.
+    if (result.filesTouched) {
       this.jobs = 1
-      this.note = `probes change files in the project (${result.filesChanged}), so they run one at a time (--jobs 1)`
+      this.note = `probes write files in the project (${result.filesTouched}), so they run one at a time (--jobs 1)`
       this.tree = undefined
       return
     }
