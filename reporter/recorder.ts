@@ -43,8 +43,10 @@ export class Recorder {
   flush(): void {
     if (!this.store || this.runId === undefined || !this.pending.length) return
     this.guard(() => {
-      this.store!.writeResults(this.runId!, this.pending)
+      const clashes = this.store!.writeResults(this.runId!, this.pending)
       this.pending.length = 0
+      // Never expected (ids are unique within a file): said, so it gets reported, and the run goes on.
+      for (const id of clashes) this.warn(`flakeseed: bug: a second result for ${id} in run ${this.runId}; the first one is kept (please report this)`)
     })
   }
 
