@@ -2,6 +2,7 @@
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
 import { flakyCommand } from '../src/commands.js'
+import { visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
 
@@ -43,13 +44,13 @@ export function consoleSummary(notes: readonly FailureNote[], db: readonly strin
   for (const n of notes) groups.set(n.class, [...(groups.get(n.class) ?? []), n])
   const parts = [...groups].map(([cls, list]) => {
     if (cls === 'new') return `${list.length} new`
-    return `${list.length} known ${cls}${list.length === 1 ? ` (${list[0]!.reason})` : ''}`
+    return `${list.length} known ${cls}${list.length === 1 ? ` (${visible(list[0]!.reason)})` : ''}`
   })
   // Not `flakeseed:`, which starts warnings and errors: this is the run's own report, like the end line.
   const lines = [`flakeseed ${notes.length} failed: ${parts.join(', ')}`]
   const width = Math.max(...notes.map((n) => label(n).length))
   for (const n of notes.slice(0, LISTED)) {
-    lines.push(`  ${label(n).padEnd(width)}  ${n.test}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${n.reason})` : ''}`)
+    lines.push(`  ${label(n).padEnd(width)}  ${visible(n.test)}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${visible(n.reason)})` : ''}`)
     if (n.command) lines.push(`  ${' '.repeat(width)}  next: ${n.command}`)
   }
   if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand({ db })})`)

@@ -105,6 +105,10 @@ export class PlanExecutor {
     this.session.setPlan(plan)
     const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
     const specs = wanted ? this.specs.filter((s) => wanted.has(specId(s))) : this.specs
+    const missingIn = (states: ReadonlyMap<string, TestState>) =>
+      (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
+    // None of the plan's files exists any more: Vitest would run nothing, and record an empty run.
+    if (plan?.files.length && !specs.length) return { states: new Map(), errors: new Map(), missing: missingIn(new Map()), unhandled: 0 }
     const result = await this.vitest.runTestSpecifications(specs, false)
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()
@@ -124,8 +128,7 @@ export class PlanExecutor {
         if (state === 'failed') errors.set(id, (r.errors?.[0]?.message ?? '').split('\n')[0] ?? '')
       }
     }
-    const missing = (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
-    return { states, errors, missing, unhandled }
+    return { states, errors, missing: missingIn(states), unhandled }
   }
 
   async close(): Promise<void> {
