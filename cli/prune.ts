@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { FlakeseedError } from '../src/errors.js'
 import { pruneStore } from '../src/store/prune.js'
 import { dbPath, openHistory, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
 
@@ -19,6 +20,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 }
 
 export function prune(options: Options): number {
+  if (options.keep === undefined && options.olderThan === undefined) throw new FlakeseedError('flakeseed: prune needs --keep N or --older-than DAYS')
   const path = dbPath(options)
   // Opened read-only first: a missing file is an error here, not a new empty history.
   openHistory(path, { readonly: true }).close()

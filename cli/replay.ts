@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { replayCommand } from '../src/commands.js'
 import { FlakeseedError } from '../src/errors.js'
 import { plural, someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding } from '../src/model.js'
+import { testId } from '../src/names.js'
 import type { Plan } from '../src/order.js'
 import { location, planOf, recordedOrder, selectTests } from '../src/selection.js'
 import { saveFinding } from '../src/store/findings.js'
@@ -67,6 +70,12 @@ export async function replay(ref: string | undefined, options: Options): Promise
   } else if (options.only?.length) {
     throw new FlakeseedError('flakeseed: --only needs a recorded run to take the tests from (give a run id)')
   }
+  // Every recorded file (of the default project, whose root is known here) is gone: say so
+  // without starting Vitest, which would only find nothing to run.
+  const files = plans.flatMap((p) => p?.files ?? [])
+  if (files.length && files.every((f) => f.project === '' && !existsSync(resolve(root, f.file)))) {
+    throw nothingRan(`run ${runId}`, new Set(files.flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)))))
+  }
   const quiet = Boolean(options.json) || options.repeat > 1
   const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
   const progress = process.stderr.isTTY && !options.json && options.repeat > 1
@@ -97,14 +106,7 @@ export async function replay(ref: string | undefined, options: Options): Promise
   const tests = [...tallies.values()]
   // Vitest found nothing to run (every recorded file deleted, every test renamed): nothing was
   // replayed, which is no pass.
-  if (!tests.length && !unhandled) {
-    const what = runId === undefined ? `seed ${seed}` : `run ${runId}`
-    throw new FlakeseedError(
-      missing.size
-        ? `flakeseed: nothing ran: the ${plural(missing.size, 'test')} of ${what} no longer exist${missing.size === 1 ? 's' : ''} (${someOf([...missing].map(visible))})`
-        : `flakeseed: nothing ran: no test of ${what} was found`,
-    )
-  }
+  if (!tests.length && !unhandled) throw nothingRan(runId === undefined ? `seed ${seed}` : `run ${runId}`, missing)
   const failing = tests.filter((t) => t.failures > 0)
   // One order that both passed and failed is non-determinism, whatever else ran: say so in the
   // history, so `flaky` and the end-of-run summary stop suspecting the order.
@@ -162,4 +164,11 @@ function saveNod(options: Options, runId: number, tallies: readonly Tally[]): vo
   } catch (error) {
     process.stderr.write(`flakeseed: could not save the findings: ${(error as Error).message}\n`)
   }
+}
+
+/** Nothing was replayed, which is no pass: which tests are gone, or that none was found. */
+function nothingRan(what: string, missing: ReadonlySet<string>): FlakeseedError {
+  if (!missing.size) return new FlakeseedError(`flakeseed: nothing ran: no test of ${what} was found`)
+  const exist = missing.size === 1 ? 'exists' : 'exist'
+  return new FlakeseedError(`flakeseed: nothing ran: the ${plural(missing.size, 'test')} of ${what} no longer ${exist} (${someOf([...missing].map(visible))})`)
 }
