@@ -265,6 +265,8 @@ function openWritable(path: string, timeout: number): Database.Database {
     return db
   } catch (error) {
     db?.close()
+    // An existing history whose folder takes no new file (SQLite's -wal and -shm): read-only media.
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} is not writable`)
     throw asStoreError(error, path)
   }
 }

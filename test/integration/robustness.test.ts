@@ -154,6 +154,8 @@ describe('bad arguments', () => {
   let project: Project
   /** A second project whose test files were all deleted after its run was recorded. */
   let gone: Project
+  /** And one whose tests were all renamed: their files are there, none of the tests. */
+  let renamed: Project
   beforeAll(() => {
     project = createProject(FILES)
     expect(project.vitest([], { FLAKESEED_SEED: '1', FAIL: '1' }).code).toBe(1)
@@ -161,6 +163,9 @@ describe('bad arguments', () => {
     gone = createProject(FILES)
     expect(gone.vitest([], { FLAKESEED_SEED: '1' }).code).toBe(0)
     gone.remove('test/a.test.ts').remove('-dash.test.ts')
+    renamed = createProject(FILES)
+    expect(renamed.vitest([], { FLAKESEED_SEED: '1' }).code).toBe(0)
+    for (const file of ['test/a.test.ts', '-dash.test.ts']) renamed.write({ [file]: renamed.read(file).replace(/test\('/g, "test('renamed ") })
   })
 
   const cases: Array<[string, string[], RegExp]> = [
@@ -207,6 +212,15 @@ describe('bad arguments', () => {
     expectOneLineError(gone.cli(['replay', '1']), /nothing ran: the 3 tests of run 1 no longer exist \(.*victim.*\)$/)
     expectOneLineError(gone.cli(['replay', '1', '--json']), /nothing ran/)
     expectUntouched(gone, before, 'replay')
+  })
+
+  test('replay when every recorded test was renamed: Vitest ran, nothing of the run did, exit 2', () => {
+    expectOneLineError(renamed.cli(['replay', '1', '--json']), /nothing ran: the 3 tests of run 1 no longer exist/)
+    // Without --json Vitest's own report is on stdout (every test skipped); flakeseed's verdict is the one line on stderr.
+    const shown = renamed.cli(['replay', '1'])
+    expect(shown.code, shown.output).toBe(2)
+    expect(shown.stdout).toMatch(/Tests {2}3 skipped \(3\)/)
+    expect(shown.stderr.trim()).toMatch(/^flakeseed: nothing ran: the 3 tests of run 1 no longer exist \([^\n]*\)$/)
   })
 
   test('a test whose file starts with - is found as typed, after --, and with options after it', () => {
