@@ -3,6 +3,7 @@ import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
 import { idOf } from '../src/names.js'
@@ -57,8 +58,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
     const parts = logicalRun(store, run).map((part) => ({ run: part, order: recordedOrder(store.results(part.id)) }))
     if (options.test) {
-      const part = parts.find((p) => hasTest(p.order, options.test!)) ?? parts.find((p) => p.run.id === run!.id)!
-      for (const victim of selectTests(part.order, [options.test])) jobs.push({ victim, ...part })
+      const test = options.test
+      const failed = (p: (typeof parts)[number]) => hasTest(p.order, test) && selectTests(p.order, [test]).some((t) => t.state === 'failed')
+      const part = parts.find(failed) ?? parts.find((p) => hasTest(p.order, test)) ?? parts.find((p) => p.run.id === run!.id)!
+      const victims = selectTests(part.order, [test]).filter((t) => t.state === 'failed')
+      // A test that passed explains nothing: bisecting it would only store a wrong finding.
+      if (!victims.length) {
+        const failing = parts.flatMap((p) => p.order.filter((t) => t.state === 'failed').map((t) => visible(idOf(t))))
+        const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run)` : `run ${run.id}`
+        throw new FlakeseedError(
+          `flakeseed: "${visible(test)}" did not fail in ${which}; ${failing.length ? `its failing tests: ${someOf(failing)}` : 'no test failed in it'}`,
+        )
+      }
+      for (const victim of victims) jobs.push({ victim, ...part })
     } else {
       for (const part of parts) for (const victim of part.order.filter((t) => t.state === 'failed')) jobs.push({ victim, ...part })
     }
@@ -202,7 +214,7 @@ function reproduce(runId: number, f: Finding, options: Options): string {
 }
 
 function describeFinding(f: Finding & { command: string; seconds: number }): string {
-  const lines = [`victim   ${f.victim}`]
+  const lines = [`victim   ${visible(f.victim)}`]
   const found =
     f.probesToFind !== undefined && f.probesToFind < f.probes
       ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})`
@@ -217,12 +229,12 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
       lines.push(
         `class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`,
       )
-      if (f.describe) lines.push(`polluter ${f.describe} (the describe block: its hooks or shared state; every test of it pollutes)`)
-      for (const p of f.polluters) lines.push(`${f.describe ? '  via  ' : 'polluter'} ${p}`)
+      if (f.describe) lines.push(`polluter ${visible(f.describe)} (the describe block: its hooks or shared state; every test of it pollutes)`)
+      for (const p of f.polluters) lines.push(`${f.describe ? '  via  ' : 'polluter'} ${visible(p)}`)
       break
     case 'brittle':
       lines.push(`class    brittle: fails alone, passes after ${f.stateSetters.length === 1 ? 'this test' : 'these tests'} (${stats})`)
-      for (const s of f.stateSetters) lines.push(`setter   ${s}`)
+      for (const s of f.stateSetters) lines.push(`setter   ${visible(s)}`)
       break
     case 'independent':
       lines.push(
@@ -241,7 +253,7 @@ function describeFinding(f: Finding & { command: string; seconds: number }): str
       break
   }
   lines.push(...diagnosisLines(f))
-  for (const c of f.cleaners) lines.push(`cleaner  ${c}`)
+  for (const c of f.cleaners) lines.push(`cleaner  ${visible(c)}`)
   if (f.fix) lines.push(`fix      ${fixText(f.fix)}`)
   if (f.interrupted) lines.push('(interrupted: the smallest set found so far)')
   lines.push(`reproduce: ${f.command}`)
@@ -279,7 +291,7 @@ function makeProgress(json: boolean, started: number) {
   }
   return {
     start(victim: string) {
-      write(`bisecting ${victim}`)
+      write(`bisecting ${visible(victim)}`)
     },
     event(e: BisectProgress) {
       const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`
