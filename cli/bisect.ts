@@ -7,6 +7,7 @@ import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
 import { idOf } from '../src/names.js'
@@ -72,8 +73,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
     const parts = logicalRun(store, run).map((part) => ({ run: part, order: recordedOrder(store.results(part.id)) }))
     if (options.test) {
-      const part = parts.find((p) => hasTest(p.order, options.test!)) ?? parts.find((p) => p.run.id === run!.id)!
-      for (const victim of selectTests(part.order, [options.test])) jobs.push({ victim, ...part })
+      const test = options.test
+      const failed = (p: (typeof parts)[number]) => hasTest(p.order, test) && selectTests(p.order, [test]).some((t) => t.state === 'failed')
+      const part = parts.find(failed) ?? parts.find((p) => hasTest(p.order, test)) ?? parts.find((p) => p.run.id === run!.id)!
+      const victims = selectTests(part.order, [test]).filter((t) => t.state === 'failed')
+      // A test that passed explains nothing: bisecting it would only store a wrong finding.
+      if (!victims.length) {
+        const failing = parts.flatMap((p) => p.order.filter((t) => t.state === 'failed').map((t) => visible(idOf(t))))
+        const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run)` : `run ${run.id}`
+        throw new FlakeseedError(
+          `flakeseed: "${visible(test)}" did not fail in ${which}; ${failing.length ? `its failing tests: ${someOf(failing)}` : 'no test failed in it'}`,
+        )
+      }
+      for (const victim of victims) jobs.push({ victim, ...part })
     } else if (options.new) {
       for (const part of parts) {
         const order = unexplained(store, part.run.id)
@@ -279,7 +291,7 @@ function makeProgress(json: boolean, started: number) {
   }
   return {
     start(victim: string) {
-      write(`bisecting ${victim}`)
+      write(`bisecting ${visible(victim)}`)
     },
     event(e: BisectProgress) {
       const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/commands.js'
 import { DEFAULT_DB } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
-import { Store } from '../src/store/index.js'
+import { asStoreError, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 
 export interface CommonOptions {
@@ -29,8 +29,17 @@ export function commandOptions(options: CommonOptions): CommandOptions {
   return { db: commandDbWords(options.db), launcher }
 }
 
+/** The history the command opened last: a SQLite error while reading it names this file. */
+let opened: string | undefined
+
 export function openStore(options: CommonOptions): Store {
-  return Store.open(dbPath(options), { readonly: true })
+  return openHistory(dbPath(options), { readonly: true })
+}
+
+/** `Store.open`, remembering the file for `reportError`. */
+export function openHistory(path: string, options: Parameters<typeof Store.open>[1] = {}): Store {
+  opened = path
+  return Store.open(path, options)
 }
 
 export function printJson(value: unknown): void {
@@ -54,10 +63,42 @@ export function oneLineErrors(command: Command): Command {
   })
 }
 
+/**
+ * The arguments of `command` with a lone word that starts with `-` and is none of its options
+ * moved after `--`, so commander reads it as the argument it is: `history '-x.test.ts > t'`
+ * names a test whose file starts with `-`. Only when the command got no other argument, so that
+ * a mistyped option next to one is still reported as unknown.
+ */
+export function dashedArgument(command: Command, args: readonly string[]): string[] {
+  const valued = new Set<string>()
+  const flags = new Set<string>(['-h', '--help'])
+  for (const option of command.options) {
+    for (const name of [option.long, option.short]) if (name) (option.required || option.optional ? valued : flags).add(name)
+  }
+  const dashed: number[] = []
+  let operands = 0
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i]!
+    if (word === '--') return [...args]
+    if (valued.has(word)) i++
+    else if (flags.has(word) || valued.has(word.split('=')[0]!)) continue
+    else if (word.startsWith('-') && word.length > 1) dashed.push(i)
+    else operands++
+  }
+  if (operands || dashed.length !== 1) return [...args]
+  return [...args.filter((_, i) => i !== dashed[0]), '--', args[dashed[0]!]!]
+}
+
 /** A number of days above 0, fractions allowed (`0.5` is twelve hours). */
 export function positiveDays(value: string): number {
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of days above 0')
   return Number(value)
+}
+
+/** commander argument parser for a value that must not be empty (a seed). */
+export function nonEmpty(value: string): string {
+  if (!value.trim()) throw new InvalidArgumentError('must not be empty')
+  return value
 }
 
 /** commander argument parser for a positive whole number. */
@@ -68,13 +109,26 @@ export function positiveInt(value: string): number {
 
 /** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */
 export function parseSince(value: string): number {
+  const bad = () => new FlakeseedError(`flakeseed: --since "${value}" is not a date (use YYYY-MM-DD or an ISO date-time)`)
+  const date = /^(\d{4})-(\d{2})-(\d{2})(?=$|T)/.exec(value)
+  // Date.parse rolls 2024-02-30 over into March: the calendar date must exist as written.
+  if (date) {
+    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])]
+    const utc = new Date(Date.UTC(year, month - 1, day))
+    if (utc.getUTCFullYear() !== year || utc.getUTCMonth() !== month - 1 || utc.getUTCDate() !== day) throw bad()
+  }
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
-  if (Number.isNaN(ms)) throw new FlakeseedError(`flakeseed: --since "${value}" is not a date (use YYYY-MM-DD or an ISO date-time)`)
+  if (Number.isNaN(ms)) throw bad()
   return ms
 }
 
-/** Errors the user can act on print as one line; anything else is a bug and keeps its stack. */
+/**
+ * Errors the user can act on print as one line: flakeseed's own, and SQLite's about the history
+ * (a damaged file, one that is not a history), named by file. Anything else is a bug and keeps
+ * its stack.
+ */
 export function reportError(error: unknown): number {
+  if (!(error instanceof FlakeseedError) && isStoreError(error)) error = asStoreError(error, opened ?? 'the history database', 'cannot read')
   if (error instanceof FlakeseedError) {
     process.stderr.write(`${error.message}\n`)
     return EXIT.usage

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
 import { DEFAULT_WINDOW } from '../src/defaults.js'
-import { fixText, leakText, percent, plural, shortSha } from '../src/format.js'
+import { fixText, leakText, percent, plural, shortSha, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import { commandOptions, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
@@ -91,7 +91,7 @@ function toJson(r: FlakyRow) {
 export function formatTable(rows: readonly FlakyRow[]): string {
   const cells = [['fails', 'rate', 'flip', 'entropy', 'class', 'test']]
   for (const r of rows) {
-    cells.push([`${r.failures}/${r.runs}`, percent(r.failRate), percent(r.flipRate), r.entropy.toFixed(2), r.class, r.test])
+    cells.push([`${r.failures}/${r.runs}`, percent(r.failRate), percent(r.flipRate), r.entropy.toFixed(2), r.class, visible(r.test)])
   }
   const lines = table(cells).split('\n')
   const testColumn = lines[0]!.indexOf('test')
@@ -99,17 +99,18 @@ export function formatTable(rows: readonly FlakyRow[]): string {
   rows.forEach((r, i) => {
     const row = clip(lines[i + 1]!, testColumn)
     out.push(row)
-    // A cut test id is given whole below its row.
-    if (row !== lines[i + 1]) out.push(`      ${r.test}`)
+    // A cut test id is given whole below its row. Control characters are shown, not obeyed:
+    // a newline in a title would start a line that belongs to no row.
+    if (row !== lines[i + 1]) out.push(`      ${visible(r.test)}`)
     const last = r.lastFailure
-    out.push(clip(`      ${r.reason}`))
+    out.push(clip(`      ${visible(r.reason)}`))
     // The cause and the cure bisect verified, whole: they say what to change.
     const cause = r.finding?.leaks?.find((l) => l.verified)
-    if (cause) out.push(`      leaked ${leakText(cause)}`)
-    if (r.finding?.fix) out.push(`      fix: ${fixText(r.finding.fix)}`)
-    if (last) out.push(clip(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
-    const failed = seeds('failed under', r.failingSeeds, 44)
-    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)
+    if (cause) out.push(`      leaked ${visible(leakText(cause))}`)
+    if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix))}`)
+    if (last) out.push(clip(`      last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
+    const failed = seeds('failed under', r.failingSeeds.map(visible), 44)
+    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), WIDTH - 6 - failed.length - 3)}`)
     // The command stays whole, whatever its length: it is there to be copied.
     out.push(`      next: ${r.command}`)
   })

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { FlakeseedError } from '../src/errors.js'
-import { shortSha } from '../src/format.js'
+import { shortSha, visible } from '../src/format.js'
 import { testId } from '../src/names.js'
 import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
@@ -23,7 +23,7 @@ export function history(query: string, options: Options): number {
   const store = openStore(options)
   try {
     const tests = store.findTests(query)
-    if (!tests.length) throw new FlakeseedError(`flakeseed: no recorded test matches "${query}"`)
+    if (!tests.length) throw new FlakeseedError(`flakeseed: no recorded test matches "${visible(query)}"`)
     const rows = store.history(
       tests.map((t) => t.id),
       options.limit,
@@ -54,14 +54,14 @@ export function history(query: string, options: Options): number {
         r.kind === 'run' ? String(r.run) : `${r.run} (${r.kind})`,
         localTime(r.startedAt),
         shortSha(r.commit),
-        r.seed,
+        visible(r.seed),
         r.state,
         `file ${r.fileIndex + 1}, test ${r.testIndex + 1}`,
-        ...(several ? [testId(r.project, r.file, r.name)] : []),
+        ...(several ? [visible(testId(r.project, r.file, r.name))] : []),
       ])
     }
-    if (!several) console.log(testId(tests[0]!.project, tests[0]!.file, tests[0]!.name))
-    else console.log(`${tests.length} tests match "${query}"`)
+    if (!several) console.log(visible(testId(tests[0]!.project, tests[0]!.file, tests[0]!.name)))
+    else console.log(`${tests.length} tests match "${visible(query)}"`)
     console.log(table(out))
     return 0
   } finally {

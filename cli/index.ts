@@ -3,7 +3,7 @@
 // formats. Exit codes: 0 success, 1 the command found failures, 2 bad input or unusable DB.
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { EXIT, oneLineErrors, reportError } from './common.js'
+import { dashedArgument, EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
@@ -35,8 +35,13 @@ for (const command of [runsCommand, showCommand, historyCommand, replayCommand, 
 // Every usage mistake, on any command, is one line on stderr.
 for (const command of [program, ...program.commands]) oneLineErrors(command)
 
+// `history -x.test.ts…`: a test whose file starts with `-` is still the argument.
+const [name, ...rest] = process.argv.slice(2)
+const history = program.commands.find((c) => c.name() === 'history')!
+const args = name === 'history' ? [name, ...dashedArgument(history, rest)] : process.argv.slice(2)
+
 try {
-  await program.parseAsync(process.argv)
+  await program.parseAsync(args, { from: 'user' })
 } catch (error) {
   if (error instanceof CommanderError) {
     // --help and --version exit 0; a usage mistake has already been printed in one line.

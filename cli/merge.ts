@@ -1,10 +1,12 @@
 import type { Command } from 'commander'
 import { mergeDatabases } from '../src/store/merge.js'
+import { FlakeseedError } from '../src/errors.js'
 import { plural } from '../src/format.js'
 import { printJson } from './common.js'
 
 interface Options {
-  into: string
+  into?: string
+  db?: string
   json?: boolean
 }
 
@@ -13,21 +15,34 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .command('merge')
     .description('merge history DBs (CI shards, parallel jobs) into one; runs already there are skipped (by uuid)')
     .argument('<dbs...>', 'history databases to merge (read only)')
-    .requiredOption('--into <path>', 'the database to merge into (created when missing)')
+    .option('--into <path>', 'the database to merge into (created when missing)')
+    .option('--db <path>', 'the same as --into: the history database this command works on')
     .option('--json', 'print JSON')
     .action((dbs: string[], options: Options) => action(() => merge(dbs, options)))
 }
 
 export function merge(dbs: string[], options: Options): number {
-  const summary = mergeDatabases(dbs, options.into)
+  const into = target(options)
+  const summary = mergeDatabases(dbs, into)
   if (options.json) {
     printJson(summary)
     return 0
   }
   console.log(
-    `merged ${plural(summary.sources, 'database')} into ${options.into}: ${plural(summary.runsAdded, 'run')} added, ` +
+    `merged ${plural(summary.sources, 'database')} into ${into}: ${plural(summary.runsAdded, 'run')} added, ` +
       `${summary.runsSkipped} already there, ${plural(summary.resultsAdded, 'result')} added` +
       (summary.findingsAdded ? `, ${plural(summary.findingsAdded, 'finding')} added` : ''),
   )
   return 0
+}
+
+/** `--into`, or `--db` as every other command names its history; never two different ones. */
+function target(options: Options): string {
+  const { into, db } = options
+  if (into !== undefined && db !== undefined && into !== db) {
+    throw new FlakeseedError(`flakeseed: merge got --into ${into} and --db ${db}: give the database to merge into once`)
+  }
+  const path = into ?? db
+  if (path === undefined) throw new FlakeseedError('flakeseed: merge needs the database to merge into: --into PATH (or --db PATH)')
+  return path
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { Store } from '../src/store/index.js'
+import { FlakeseedError } from '../src/errors.js'
 import { pruneStore } from '../src/store/prune.js'
-import { dbPath, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
+import { dbPath, openHistory, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   keep?: number
@@ -20,10 +20,11 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 }
 
 export function prune(options: Options): number {
+  if (options.keep === undefined && options.olderThan === undefined) throw new FlakeseedError('flakeseed: prune needs --keep N or --older-than DAYS')
   const path = dbPath(options)
   // Opened read-only first: a missing file is an error here, not a new empty history.
-  Store.open(path, { readonly: true }).close()
-  const store = Store.open(path)
+  openHistory(path, { readonly: true }).close()
+  const store = openHistory(path)
   try {
     const summary = pruneStore(store, { keep: options.keep, olderThanDays: options.olderThan })
     if (options.json) {

@@ -1,14 +1,18 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { replayCommand } from '../src/commands.js'
 import { FlakeseedError } from '../src/errors.js'
+import { plural, someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding } from '../src/model.js'
+import { testId } from '../src/names.js'
 import type { Plan } from '../src/order.js'
 import { location, planOf, recordedOrder, selectTests } from '../src/selection.js'
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   seed?: string
@@ -22,7 +26,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .command('replay')
     .description('run a recorded order again (or the order a seed gives); --repeat tells order-dependent from random failures')
     .argument('[run]', 'run id, or last (default: last)')
-    .option('--seed <seed>', 'run the order this seed gives for the current tests instead of a recorded one')
+    .option('--seed <seed>', 'run the order this seed gives for the current tests instead of a recorded one', nonEmpty)
     .option('--only <tests...>', 'only these tests (ids or parts of ids), in their recorded relative order')
     .option('--repeat <k>', 'run the same order k times and count failures per test', positiveInt, 1)
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
@@ -66,6 +70,12 @@ export async function replay(ref: string | undefined, options: Options): Promise
   } else if (options.only?.length) {
     throw new FlakeseedError('flakeseed: --only needs a recorded run to take the tests from (give a run id)')
   }
+  // Every recorded file (of the default project, whose root is known here) is gone: say so
+  // without starting Vitest, which would only find nothing to run.
+  const files = plans.flatMap((p) => p?.files ?? [])
+  if (files.length && files.every((f) => f.project === '' && !existsSync(resolve(root, f.file)))) {
+    throw nothingRan(`run ${runId}`, new Set(files.flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)))))
+  }
   const quiet = Boolean(options.json) || options.repeat > 1
   const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
   const progress = process.stderr.isTTY && !options.json && options.repeat > 1
@@ -94,6 +104,9 @@ export async function replay(ref: string | undefined, options: Options): Promise
   if (progress) process.stderr.write('\n')
 
   const tests = [...tallies.values()]
+  // Vitest found nothing to run (every recorded file deleted, every test renamed): nothing was
+  // replayed, which is no pass.
+  if (!tests.length && !unhandled) throw nothingRan(runId === undefined ? `seed ${seed}` : `run ${runId}`, missing)
   const failing = tests.filter((t) => t.failures > 0)
   // One order that both passed and failed is non-determinism, whatever else ran: say so in the
   // history, so `flaky` and the end-of-run summary stop suspecting the order.
@@ -114,13 +127,13 @@ export async function replay(ref: string | undefined, options: Options): Promise
   } else {
     if (missing.size) {
       console.log(`${missing.size} recorded test${missing.size === 1 ? '' : 's'} no longer exist${missing.size === 1 ? 's' : ''} and did not run:`)
-      for (const id of missing) console.log(`  ${id}`)
+      for (const id of missing) console.log(`  ${visible(id)}`)
     }
     if (options.repeat > 1) {
       console.log(
         `replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`,
       )
-      if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, t.test, verdict(t)])]))
+      if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, visible(t.test), verdict(t)])]))
     } else {
       console.log(`flakeseed replay of ${runId === undefined ? `seed ${seed}` : `run ${runId}`}: ${failing.length ? `${failing.length} failed` : 'all passed'}`)
     }
@@ -151,4 +164,11 @@ function saveNod(options: Options, runId: number, tallies: readonly Tally[]): vo
   } catch (error) {
     process.stderr.write(`flakeseed: could not save the findings: ${(error as Error).message}\n`)
   }
+}
+
+/** Nothing was replayed, which is no pass: which tests are gone, or that none was found. */
+function nothingRan(what: string, missing: ReadonlySet<string>): FlakeseedError {
+  if (!missing.size) return new FlakeseedError(`flakeseed: nothing ran: no test of ${what} was found`)
+  const exist = missing.size === 1 ? 'exists' : 'exist'
+  return new FlakeseedError(`flakeseed: nothing ran: the ${plural(missing.size, 'test')} of ${what} no longer ${exist} (${someOf([...missing].map(visible))})`)
 }

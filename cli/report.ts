@@ -1,12 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, relative, resolve } from 'node:path'
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_WINDOW } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
 import { plural } from '../src/format.js'
 import { reportData } from '../src/html-report/data.js'
 import { renderReport } from '../src/html-report/render.js'
-import { commandOptions, openStore, parseSince, positiveInt, printJson, type CommonOptions } from './common.js'
+import { hasSqliteHeader, isDatabaseFile, makeParentDirs } from '../src/store/files.js'
+import { commandOptions, dbPath, openStore, parseSince, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   html?: string
@@ -30,6 +31,9 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 
 export function report(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
+  const file = resolve(options.html!)
+  // Checked before anything is read or written: a report must never replace a history.
+  refuseOutput(options.html!, file, dbPath(options))
   const store = openStore(options)
   let data: ReturnType<typeof reportData>
   try {
@@ -39,17 +43,33 @@ export function report(options: Options): number {
   }
   const db = relative(process.cwd(), data.db)
   if (!db.startsWith('..')) data.db = db
-  const file = resolve(options.html!)
-  try {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, renderReport(data))
-  } catch (error) {
-    throw new FlakeseedError(`flakeseed: cannot write ${options.html}: ${(error as Error).message.split('\n')[0]}`)
-  }
+  writeReport(options.html!, file, renderReport(data))
   if (options.json) printJson({ file, runs: data.runs.length, tests: data.tests.length })
   else {
     const shown = relative(process.cwd(), file)
     console.log(`flakeseed report: ${plural(data.runs.length, 'run')}, ${plural(data.tests.length, 'flaky test')} → ${shown.startsWith('..') ? file : shown}`)
   }
   return 0
+}
+
+/** The output is not the history (or its companions), nor any other SQLite database, nor a folder. */
+function refuseOutput(given: string, file: string, db: string): void {
+  if (isDatabaseFile(file, db)) throw new FlakeseedError(`flakeseed: --html ${given} is the history database ${db}: give the report another name`)
+  if (!existsSync(file)) return
+  if (statSync(file).isDirectory()) throw new FlakeseedError(`flakeseed: --html ${given} is a folder: give a file name`)
+  if (hasSqliteHeader(file)) throw new FlakeseedError(`flakeseed: --html ${given} is a SQLite database: not overwriting it, give the report another name`)
+}
+
+/** Written beside the target and renamed into place: a report cut short never leaves half a file. */
+function writeReport(given: string, file: string, html: string): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`)
+  try {
+    makeParentDirs(file)
+    writeFileSync(temp, html)
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    if (error instanceof FlakeseedError) throw error
+    throw new FlakeseedError(`flakeseed: cannot write ${given}: ${(error as Error).message.split('\n')[0]}`)
+  }
 }

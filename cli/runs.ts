@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { shortSha } from '../src/format.js'
+import { shortSha, visible } from '../src/format.js'
 import { listLogicalRuns } from '../src/store/shards.js'
 import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
@@ -36,8 +36,8 @@ export function runs(options: Options): number {
         String(r.id),
         localTime(r.startedAt),
         shortSha(r.commit),
-        r.branch ?? '-',
-        r.seed,
+        visible(r.branch ?? '-'),
+        visible(r.seed),
         r.shard ?? '-',
         String(r.passed),
         String(r.failed),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { shortSha } from '../src/format.js'
+import { shortSha, visible } from '../src/format.js'
 import { fileId, testId } from '../src/names.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
@@ -81,9 +81,9 @@ export function show(ref: string, options: CommonOptions): number {
     }
     const counts = { passed: 0, failed: 0, skipped: 0 } as Record<string, number>
     for (const f of files) for (const t of f.tests) counts[t.state] = (counts[t.state] ?? 0) + 1
-    console.log(`run ${run.id} (${run.kind}) · ${run.status} · seed ${run.seed} (${run.seedSource})`)
+    console.log(`run ${run.id} (${run.kind}) · ${run.status} · seed ${visible(run.seed)} (${run.seedSource})`)
     console.log(
-      `started ${localTime(new Date(run.startedAt).toISOString())} · commit ${shortSha(run.commitSha)}${run.dirty ? ' (dirty)' : ''} · branch ${run.branch ?? '-'}`,
+      `started ${localTime(new Date(run.startedAt).toISOString())} · commit ${shortSha(run.commitSha)}${run.dirty ? ' (dirty)' : ''} · branch ${visible(run.branch ?? '-')}`,
     )
     const where = [run.ciProvider && `ci ${run.ciProvider}${run.ciUrl ? ` ${run.ciUrl}` : ''}`, run.shard && `shard ${run.shard}`]
     const setup = `vitest ${run.vitestVersion ?? '?'} · node ${run.nodeVersion} · pool ${run.pool ?? '?'} · isolate ${run.isolate} · ${run.platform}`
@@ -95,15 +95,15 @@ export function show(ref: string, options: CommonOptions): number {
     let shard: string | null | undefined
     for (const f of files) {
       if (f.shard !== shard && f.shard) console.log(`  shard ${(shard = f.shard)} (run ${f.run}):`)
-      console.log(`  ${f.index + 1}. ${fileId(f.project, f.file)}`)
-      for (const t of f.tests) console.log(`       ${mark(t.state)} ${t.name}`)
+      console.log(`  ${f.index + 1}. ${visible(fileId(f.project, f.file))}`)
+      for (const t of f.tests) console.log(`       ${mark(t.state)} ${visible(t.name)}`)
     }
     const failures = files.flatMap((f) => f.tests.filter((t) => t.state === 'failed').map((t) => ({ f, t })))
     if (failures.length) {
       console.log('')
       console.log('failures:')
       for (const { f, t } of failures) {
-        console.log(`  ✗ ${testId(f.project, f.file, t.name)}`)
+        console.log(`  ✗ ${visible(testId(f.project, f.file, t.name))}`)
         for (const line of (t.error ?? '').split('\n')) console.log(`      ${line}`)
       }
     }

@@ -2,6 +2,7 @@
 // one transaction (so a killed run keeps what finished), the final status last, or `interrupted`
 // on Ctrl-C. Recording must never change the test run's outcome: the first store failure becomes
 // one warning and the rest of the run goes unrecorded (what was written stays).
+import { visible } from '../src/format.js'
 import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
 import { onInterrupt } from './signals.js'
 
@@ -43,8 +44,10 @@ export class Recorder {
   flush(): void {
     if (!this.store || this.runId === undefined || !this.pending.length) return
     this.guard(() => {
-      this.store!.writeResults(this.runId!, this.pending)
+      const clashes = this.store!.writeResults(this.runId!, this.pending)
       this.pending.length = 0
+      // Never expected (ids are unique within a file): said, so it gets reported, and the run goes on.
+      for (const id of clashes) this.warn(`flakeseed: bug: a second result for ${visible(id)} in run ${this.runId}; the first one is kept (please report this)`)
     })
   }
 

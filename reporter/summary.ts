@@ -2,7 +2,7 @@
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
 import { type CommandOptions, flakyCommand } from '../src/commands.js'
-import { fixText, leakText } from '../src/format.js'
+import { fixText, leakText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
 
@@ -51,15 +51,15 @@ export function consoleSummary(notes: readonly FailureNote[], commands: CommandO
   for (const n of notes) groups.set(n.class, [...(groups.get(n.class) ?? []), n])
   const parts = [...groups].map(([cls, list]) => {
     if (cls === 'new') return `${list.length} new`
-    return `${list.length} known ${cls}${list.length === 1 ? ` (${list[0]!.reason})` : ''}`
+    return `${list.length} known ${cls}${list.length === 1 ? ` (${visible(list[0]!.reason)})` : ''}`
   })
   // Not `flakeseed:`, which starts warnings and errors: this is the run's own report, like the end line.
   const lines = [`flakeseed ${notes.length} failed: ${parts.join(', ')}`]
   const width = Math.max(...notes.map((n) => label(n).length))
   for (const n of notes.slice(0, LISTED)) {
-    lines.push(`  ${label(n).padEnd(width)}  ${n.test}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${n.reason})` : ''}`)
-    if (n.leak) lines.push(`  ${' '.repeat(width)}  leaked ${n.leak}`)
-    if (n.fix) lines.push(`  ${' '.repeat(width)}  fix: ${n.fix}`)
+    lines.push(`  ${label(n).padEnd(width)}  ${visible(n.test)}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${visible(n.reason)})` : ''}`)
+    if (n.leak) lines.push(`  ${' '.repeat(width)}  leaked ${visible(n.leak)}`)
+    if (n.fix) lines.push(`  ${' '.repeat(width)}  fix: ${visible(n.fix)}`)
     if (n.command) lines.push(`  ${' '.repeat(width)}  next: ${n.command}`)
   }
   if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand(commands)})`)

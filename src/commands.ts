@@ -1,6 +1,10 @@
 // Every command flakeseed prints for a user to copy (the end-of-run lines, bisect's reproduction,
-// `flaky`'s next step, the stored findings) is built here, so they share one quoting rule and one
-// `--db` rule: a command names the DB unless it is the default one.
+// `flaky`'s next step, the stored findings) is built here, so they share one quoting rule, one
+// `--db` rule (a command names the DB unless it is the default one) and one rule for test ids:
+// they run as printed whatever a file path or title holds. Each id is the value of its own
+// option (`--only ID --only ID`, `--test ID`): commander takes an option's value whatever it looks
+// like, but stops a list of values at the first word that starts with `-`. An id given as an
+// argument comes after `--` when it starts with `-`.
 import { isAbsolute, relative, resolve } from 'node:path'
 import { DEFAULT_DB, NOD_REPEAT } from './defaults.js'
 import type { PackageManager } from './model.js'
@@ -47,10 +51,10 @@ function tail(options: CommandOptions): string[] {
   return [...(options.db ?? []), ...(options.config ? ['--config', options.config] : [])]
 }
 
-/** `npx flakeseed replay RUN [--only TEST…] [--repeat K]`. */
+/** `npx flakeseed replay RUN [--only TEST]… [--repeat K]`. */
 export function replayCommand(run: number, options: CommandOptions & { only?: readonly string[]; repeat?: number } = {}): string {
   const words = [...flakeseed(options), 'replay', String(run)]
-  if (options.only?.length) words.push('--only', ...options.only)
+  for (const test of options.only ?? []) words.push('--only', test)
   if (options.repeat !== undefined && options.repeat > 1) words.push('--repeat', String(options.repeat))
   return shellCommand([...words, ...tail(options)])
 }
@@ -67,9 +71,9 @@ export function showCommand(run: number, options: CommandOptions = {}): string {
   return shellCommand([...flakeseed(options), 'show', String(run), ...tail(options)])
 }
 
-/** `npx flakeseed history TEST`. */
+/** `npx flakeseed history TEST` (`history … -- -TEST` for an id that starts with `-`). */
 export function historyCommand(test: string, options: CommandOptions = {}): string {
-  return shellCommand([...flakeseed(options), 'history', test, ...tail(options)])
+  return shellCommand([...flakeseed(options), 'history', ...tail(options), ...(test.startsWith('-') ? ['--'] : []), test])
 }
 
 /** `npx flakeseed flaky`. */
@@ -82,6 +86,9 @@ export function seedCommand(seed: string, vitestArgs: readonly string[] = [], la
   return `FLAKESEED_SEED=${shellCommand([seed])} ${shellCommand([launcher, 'vitest', 'run', ...vitestArgs])}`
 }
 
+/** The options of `replay` and `bisect` that take a value: the word after one is never an option. */
+const VALUED = new Set(['--only', '--test', '--repeat', '--config', '--db', '--seed'])
+
 /**
  * A stored `replay`/`bisect` command as it must read in another DB (merging): the run's id there,
  * and that DB's `--db` words instead of the ones it was stored with.
@@ -90,8 +97,11 @@ export function retargetCommand(command: string, run: number | null, db: readonl
   const words = shellWords(command)
   if ((words[0] !== 'npx' && words[0] !== 'yarn') || words[1] !== 'flakeseed' || (words[2] !== 'replay' && words[2] !== 'bisect')) return command
   if (run !== null && /^\d+$/.test(words[3] ?? '')) words[3] = String(run)
-  const at = words.indexOf('--db')
-  if (at >= 0) words.splice(at, 2)
+  // Only an option named `--db` goes, not a test id that reads `--db`.
+  for (let i = 4; i < words.length && words[i] !== '--'; i++) {
+    if (words[i] === '--db') words.splice(i--, 2)
+    else if (VALUED.has(words[i]!)) i++
+  }
   return shellCommand([...words, ...db])
 }
 

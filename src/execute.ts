@@ -137,6 +137,10 @@ export class PlanExecutor {
   async run(plan?: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
     const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
     const specs = wanted ? this.specs.filter((s) => wanted.has(specId(s))) : this.specs
+    const missingIn = (states: ReadonlyMap<string, TestState>) =>
+      (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
+    // None of the plan's files exists any more: Vitest would run nothing, and record an empty run.
+    if (plan?.files.length && !specs.length) return { states: new Map(), errors: new Map(), missing: missingIn(new Map()), unhandled: 0 }
     const probe = this.options.kind === 'probe' && this.restoreFiles
     const tree = probe ? snapshotTree(this.options.root, this.options.protect ?? []) : undefined
     const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
@@ -173,8 +177,7 @@ export class PlanExecutor {
         if (state === 'failed') errors.set(id, (r.errors?.[0]?.message ?? '').split('\n')[0] ?? '')
       }
     }
-    const missing = (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
-    return { states, errors, missing, unhandled, diagnosis, unrestored, filesChanged, filesTouched }
+    return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored, filesChanged, filesTouched }
   }
 
   /** The workers' instructions: absolute paths of the culprits' and the victim's files. */

@@ -35,3 +35,20 @@ const CHECKED: Record<string, string> = {
 export function fixText(fix: { suggestion: string; verified: boolean; how: string }): string {
   return `${fix.suggestion} (${fix.verified ? (CHECKED[fix.how] ?? 'verified') : 'not verified'})`
 }
+
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Control characters written as escapes (`\n`, `\t`, `\x1b`), so that a test id holding one
+ * stays on its own line of a table and cannot move the cursor. For display only: JSON and
+ * printed commands keep the exact id.
+ */
+export function visible(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/** At most `max` items, then `and N more`: a list that fits one line of a message. */
+export function someOf(items: readonly string[], max = 3): string {
+  const shown = items.slice(0, max).join(', ')
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown
+}

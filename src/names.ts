@@ -1,7 +1,7 @@
 // A test's identity, the one rule everything that names a test follows: the runner in every
 // worker, the reporter, the plan executor and the store. A test is `(project, file, name)`:
 // `file` relative to its project's root with `/` separators, `name` the describe chain and title
-// joined by ` > `, and a name repeated in one file gets ` (2)`, ` (3)`… in declaration order.
+// joined by ` > `, and a name repeated in one file gets the next free ` (k)` in declaration order.
 // Pure (type imports only): the runner loads it in every worker.
 import type { TestCase, TestModule } from 'vitest/node'
 import type { TestState } from './model.js'
@@ -30,16 +30,40 @@ export function toPosix(path: string): string {
 }
 
 /**
- * Gives repeated names in one file the suffixes ` (2)`, ` (3)`… in declaration order, so
- * every test of a file has its own id.
+ * Gives repeated names in one file the suffixes ` (2)`, ` (3)`… in declaration order, so every
+ * test of a file has its own id. A suffix that a real name of the file already has is passed
+ * over: `dup`, `dup`, `dup (2)` are `dup`, `dup (3)`, `dup (2)`. The ids are unique whatever the
+ * titles are: a generated `name (k)` is never a real name, and two generated names are equal
+ * only when their names and k are.
  */
 export function disambiguate(names: readonly string[]): string[] {
-  const seen = new Map<string, number>()
+  const real = new Set(names)
+  const seen = new Set<string>()
+  const next = new Map<string, number>()
   return names.map((name) => {
-    const count = (seen.get(name) ?? 0) + 1
-    seen.set(name, count)
-    return count === 1 ? name : `${name} (${count})`
+    if (!seen.has(name)) {
+      seen.add(name)
+      return name
+    }
+    let k = next.get(name) ?? 2
+    while (real.has(suffixed(name, k))) k++
+    next.set(name, k + 1)
+    return suffixed(name, k)
   })
+}
+
+function suffixed(name: string, k: number): string {
+  return `${name} (${k})`
+}
+
+/**
+ * The names a test named `name` may have been declared with: `name` itself, and, when it ends in
+ * ` (k)`, the repeated name that `disambiguate` suffixed. Which of them it is only the whole
+ * file tells.
+ */
+export function declaredNames(name: string): string[] {
+  const bare = / \(\d+\)$/.exec(name) ? name.slice(0, name.lastIndexOf(' (')) : undefined
+  return bare === undefined ? [name] : [name, bare]
 }
 
 /** The describe chain and title of a test case, as flakeseed names it (without the file). */

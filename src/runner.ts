@@ -10,7 +10,7 @@ import { BreadcrumbWriter } from './breadcrumbs.js'
 import type { WorkerContext } from './context.js'
 import type { ModuleNode } from './diagnose/state.js'
 import type { DiagnosisProbe } from './diagnose/worker.js'
-import { disambiguate, NAME_SEPARATOR, testId } from './names.js'
+import { declaredNames, disambiguate, NAME_SEPARATOR, testId } from './names.js'
 import { orderKey, randomFor } from './order.js'
 
 // Structural views of Vitest's task tree: the fields this runner reads, in both Vitest 4 and 5.
@@ -191,7 +191,7 @@ function orderFile(file: FileTask, ctx: WorkerContext): Map<Task, string> {
     }
   }
   walk(file, '')
-  // Repeated names get ` (2)`, ` (3)`… in declaration order (tests and suites apart, as the
+  // Repeated names get the next free ` (k)` in declaration order (tests and suites apart, as the
   // reporter names them), so each test has its own id.
   for (const type of ['test', 'suite']) {
     const same = chains.filter((t) => t.type === type)
@@ -243,14 +243,15 @@ function sortSuites(suite: Task, arrange: (children: Task[], suite: Task) => Tas
 
 /**
  * A pattern for these tests' full names, which Vitest 4 joins with spaces and Vitest 5 with
- * ` > `. It may also admit a test whose title itself holds ` > `; `orderFile` skips any test the
- * plan does not list, so the pattern only has to let every listed test through.
+ * ` > `. A name ending in ` (k)` may be a real title or a repeated one that was suffixed, so both
+ * are let through. The pattern may also admit a test whose title itself holds ` > `, or the
+ * other tests of a repeated name; `orderFile` skips any test the plan does not list by its exact
+ * name, so the pattern only has to let every listed test through.
  */
 function exactNames(names: readonly string[]): RegExp {
   const alternatives = new Set<string>()
   for (const name of names) {
-    const bare = name.replace(/ \(\d+\)$/, '')
-    alternatives.add(bare.split(NAME_SEPARATOR).map(escapeRegExp).join('(?: > | )'))
+    for (const declared of declaredNames(name)) alternatives.add(declared.split(NAME_SEPARATOR).map(escapeRegExp).join('(?: > | )'))
   }
   return new RegExp(`^(?:${[...alternatives].join('|')})$`)
 }

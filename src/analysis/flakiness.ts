@@ -166,7 +166,8 @@ export function classify(history: TestHistory): { class: FlakyClass; reason: str
 
 /** The class a victim or brittle finding gives. */
 function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
-  if (f?.kind === 'victim') return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
+  if (f?.kind === 'victim')
+    return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
   if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
   return undefined
 }

@@ -1,6 +1,6 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
-import { fixText, leakText } from '../format.js'
+import { fixText, leakText, visible } from '../format.js'
 import type { Finding, Fix, FindingKind, Leak } from '../model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
@@ -52,7 +52,7 @@ const LEAKS_LISTED = 6
 
 /** The text `bisect` prints for one victim. */
 export function describeReport(r: BisectReport): string {
-  const lines = [`victim   ${r.victim}`]
+  const lines = [`victim   ${visible(r.victim)}`]
   const culprits = r.pollutingTests ?? r.polluters
   const found = r.probesToFind !== undefined ? ` (${r.probesToFind} to find ${culprits.length + r.stateSetters.length === 1 ? 'it' : 'them'})` : ''
   const stats = `${r.probes} probes${found}, ${r.seconds.toFixed(1)} s`
@@ -66,13 +66,13 @@ export function describeReport(r: BisectReport): string {
       lines.push(
         `class    order-dependent: fails after ${culprits.length === 1 ? 'this test' : `these ${culprits.length} tests together`}, passes alone (${stats})`,
       )
-      if (describe) lines.push(`polluter ${describe} (the describe block: its hooks or shared state; every test of it pollutes)`)
-      for (const p of culprits) lines.push(`${describe ? '  via  ' : 'polluter'} ${p}`)
+      if (describe) lines.push(`polluter ${visible(describe)} (the describe block: its hooks or shared state; every test of it pollutes)`)
+      for (const p of culprits) lines.push(`${describe ? '  via  ' : 'polluter'} ${visible(p)}`)
       break
     }
     case 'brittle':
       lines.push(`class    brittle: fails alone, passes after ${r.stateSetters.length === 1 ? 'this test' : 'these tests'} (${stats})`)
-      for (const s of r.stateSetters) lines.push(`setter   ${s}`)
+      for (const s of r.stateSetters) lines.push(`setter   ${visible(s)}`)
       break
     case 'independent':
       lines.push(
@@ -91,7 +91,7 @@ export function describeReport(r: BisectReport): string {
       break
   }
   lines.push(...diagnosisLines(r))
-  for (const c of r.cleaners) lines.push(`cleaner  ${c}`)
+  for (const c of r.cleaners) lines.push(`cleaner  ${visible(c)}`)
   if (r.fix) lines.push(`fix      ${fixText(r.fix)}`)
   if (r.interrupted) lines.push('(interrupted: the smallest set found so far)')
   lines.push(`reproduce: ${r.command}`)

@@ -1,17 +1,18 @@
-// The history store: one SQLite file (WAL, busy timeout), written by the reporter one finished
-// test file per transaction, read by the CLI.
-import { existsSync, mkdirSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { dirname } from 'node:path'
+// The history store: one SQLite file (WAL, busy timeout, marked with flakeseed's application id),
+// written by the reporter one finished test file per transaction, read by the CLI.
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { FlakeseedError } from '../errors.js'
 import { testId } from '../names.js'
-import { asStoreError } from './errors.js'
+import { asStoreError, damaged } from './errors.js'
+import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
-import { migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
+import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
 
-export { asStoreError } from './errors.js'
+export { asStoreError, isStoreError } from './errors.js'
 
 export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
@@ -30,47 +31,25 @@ export class Store {
   private constructor(
     readonly db: Database.Database,
     readonly path: string,
+    /** A temp folder holding the copy this store reads (see `openCopy`), removed on close. */
+    private readonly temp?: string,
   ) {}
 
+  /**
+   * Opens a history, checking what the file is before anything writes to it: another
+   * application's database, a newer schema or a damaged file is refused untouched. A writable
+   * open creates the file (and its folders) when missing, switches it to WAL and migrates it.
+   */
   static open(path: string, options: OpenOptions = {}): Store {
-    if (options.readonly && !existsSync(path)) {
-      throw new FlakeseedError(`flakeseed: no history at ${path} (run vitest with the flakeseed plugin first, or pass --db)`)
-    }
     const timeout = options.timeout ?? busyTimeout()
-    let db: Database.Database | undefined
-    try {
-      if (!options.readonly) mkdirSync(dirname(path), { recursive: true })
-      db = new Database(path, { readonly: options.readonly ?? false, timeout })
-      if (!options.readonly) {
-        db.pragma('journal_mode = WAL')
-        db.pragma('synchronous = NORMAL')
-        migrate(db, path)
-      } else {
-        const version = db.pragma('user_version', { simple: true }) as number
-        if (version === 0) throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
-        if (version !== SCHEMA_VERSION) {
-          // A read-only open cannot migrate; migrate with a writable handle first. A file that
-          // cannot be written is read as it is when this code still reads its schema.
-          db.close()
-          db = undefined
-          try {
-            Store.open(path, { timeout }).close()
-          } catch (error) {
-            const notWritable = asStoreError(error, path).message.endsWith('is not writable')
-            if (!notWritable || version > SCHEMA_VERSION || version < READABLE_FROM) throw error
-          }
-          db = new Database(path, { readonly: true, timeout })
-        }
-      }
-      return new Store(db, path)
-    } catch (error) {
-      db?.close()
-      throw asStoreError(error, path)
-    }
+    if (!options.readonly) return new Store(openWritable(path, timeout), path)
+    const { db, temp } = openReadonly(path, timeout, options.untouched ?? false)
+    return new Store(db, path, temp)
   }
 
   close(): void {
     this.db.close()
+    if (this.temp) rmSync(this.temp, { recursive: true, force: true })
   }
 
   // ---- writes (reporter) ----
@@ -96,10 +75,16 @@ export class Store {
     return Number(info.lastInsertRowid)
   }
 
-  /** One finished test file (or any batch) in one transaction: a killed run keeps what finished. */
-  writeResults(runId: number, rows: readonly ResultRow[]): void {
-    if (!rows.length) return
+  /**
+   * One finished test file (or any batch) in one transaction: a killed run keeps what finished.
+   * A result is never overwritten: a second result for a test the run already has is a bug
+   * (test ids are unique within a file), kept out and returned by id so the caller can say so;
+   * the batch's other results are written.
+   */
+  writeResults(runId: number, rows: readonly ResultRow[]): string[] {
+    if (!rows.length) return []
     const sql = this.writeStatements()
+    const clashes: string[] = []
     this.db
       .transaction(() => {
         for (const r of rows) {
@@ -111,10 +96,16 @@ export class Store {
             id = (sql.findTest.get(r.project, r.file, r.name) as number | undefined) ?? Number(sql.insertTest.run(r.project, r.file, r.name).lastInsertRowid)
             this.testIds.set(key, id)
           }
-          sql.insertResult.run(runId, id, r.fileIndex, r.testIndex, r.worker, STATE[r.state], r.durationMs, r.retries, r.flaky ? 1 : 0, r.error)
+          try {
+            sql.insertResult.run(runId, id, r.fileIndex, r.testIndex, r.worker, STATE[r.state], r.durationMs, r.retries, r.flaky ? 1 : 0, r.error)
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error
+            clashes.push(key)
+          }
         }
       })
       .immediate()
+    return clashes
   }
 
   private statements: ReturnType<Store['prepareWrites']> | undefined
@@ -129,7 +120,7 @@ export class Store {
       findTest: this.db.prepare('SELECT id FROM tests WHERE project = ? AND file = ? AND name = ?').pluck(),
       insertTest: this.db.prepare('INSERT INTO tests (project, file, name) VALUES (?, ?, ?)'),
       insertResult: this.db.prepare(
-        `INSERT OR REPLACE INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
+        `INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     }
@@ -246,6 +237,119 @@ export class Store {
       startedAt: new Date(r.startedAt as number).toISOString(),
     }))
   }
+}
+
+/** A file at `path` that SQLite may open: a regular file holding SQLite's header, or an empty one. */
+function checkFile(path: string): void {
+  const stat = statSync(path)
+  if (!stat.isFile()) throw new FlakeseedError(`flakeseed: ${path} is not a file`)
+  if (stat.size > 0 && !hasSqliteHeader(path)) throw new FlakeseedError(`flakeseed: ${path} is not a SQLite database`)
+}
+
+function openWritable(path: string, timeout: number): Database.Database {
+  let db: Database.Database | undefined
+  try {
+    if (existsSync(path)) checkFile(path)
+    else makeParentDirs(path)
+    db = new Database(path, { timeout })
+    // Everything up to here only read: a file that is refused is left as it was.
+    const identity = identify(db)
+    checkIdentity(identity, path)
+    const wal = db.pragma('journal_mode', { simple: true }) === 'wal'
+    // Switching to WAL and migrating are the first writes to a file flakeseed had not written
+    // yet in this form; a damaged one is named now, not half converted.
+    if (identity.kind === 'flakeseed' && (!wal || identity.version < SCHEMA_VERSION)) quickCheck(db, path)
+    if (!wal) db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    migrate(db, path)
+    return db
+  } catch (error) {
+    db?.close()
+    // An existing history whose folder takes no new file (SQLite's -wal and -shm): read-only media.
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} is not writable`)
+    throw asStoreError(error, path)
+  }
+}
+
+/** A read-only handle on the history, or on a copy of it in `temp`. */
+function openReadonly(path: string, timeout: number, untouched: boolean): { db: Database.Database; temp?: string } {
+  if (!existsSync(path)) throw new FlakeseedError(`flakeseed: no history at ${path} (run vitest with the flakeseed plugin first, or pass --db)`)
+  let db: Database.Database | undefined
+  try {
+    checkFile(path)
+    let identity: Identity
+    try {
+      db = new Database(path, { readonly: true, timeout })
+      identity = identify(db)
+    } catch (error) {
+      // A WAL history in a folder that cannot be written (read-only media, a read-only mount):
+      // SQLite cannot create the shared-memory file it needs to read one. Read a copy.
+      if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN') throw error
+      db?.close()
+      db = undefined
+      return openCopy(path, timeout)
+    }
+    if (identity.kind === 'empty') throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
+    checkIdentity(identity, path)
+    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION) {
+      if (untouched) return openCopy(path, timeout, db)
+      // A read-only open cannot migrate; migrate with a writable handle first. A file that
+      // cannot be written is read as it is when this code still reads its schema.
+      db.close()
+      db = undefined
+      try {
+        openWritable(path, timeout).close()
+      } catch (error) {
+        const notWritable = asStoreError(error, path).message.endsWith('is not writable')
+        if (!notWritable || identity.version < READABLE_FROM) throw error
+      }
+      db = new Database(path, { readonly: true, timeout })
+    }
+    return { db }
+  } catch (error) {
+    db?.close()
+    throw asStoreError(error, path)
+  }
+}
+
+/**
+ * Reads a copy of the history in a temp folder, migrated there when it is older: the original
+ * is only read. Through `source` (a read-only handle, closed here) the copy is a consistent
+ * snapshot (`VACUUM INTO`); without one, the file and its write-ahead log are copied as they are.
+ */
+function openCopy(path: string, timeout: number, source?: Database.Database): { db: Database.Database; temp: string } {
+  const temp = mkdtempSync(join(tmpdir(), 'flakeseed-copy-'))
+  try {
+    const copy = join(temp, 'history.db')
+    if (source) source.prepare('VACUUM INTO ?').run(copy)
+    else {
+      copyFileSync(path, copy)
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`)
+    }
+    source?.close()
+    const probe = new Database(copy, { readonly: true, timeout })
+    let identity: Identity
+    try {
+      identity = identify(probe)
+    } finally {
+      probe.close()
+    }
+    if (identity.kind === 'empty') throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
+    checkIdentity(identity, path)
+    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION) openWritable(copy, timeout).close()
+    return { db: new Database(copy, { readonly: true, timeout }), temp }
+  } catch (error) {
+    source?.close()
+    rmSync(temp, { recursive: true, force: true })
+    throw asStoreError(error, path)
+  }
+}
+
+/** SQLite's quick integrity check; a damaged file is refused with how to recover it. */
+export function quickCheck(db: Database.Database, path: string): void {
+  const rows = (db.pragma('quick_check(4)') as Array<Record<string, string>>).map((row) => Object.values(row)[0]!)
+  // The first row of a failed check only says which database (`*** in database main ***`).
+  if (rows[0] !== 'ok') throw damaged(path, rows.find((row) => !row.startsWith('***')) ?? 'failed the integrity check')
 }
 
 function bool(value: boolean | null): number | null {

@@ -2,14 +2,12 @@
 // a run is identified by its uuid, so merging the same DB twice (or a DB that already holds some
 // of the runs) adds only what is new. Test ids are local to a DB and are remapped by
 // (project, file, name).
-import { existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type Database from 'better-sqlite3'
 import { dbWords, retargetCommand } from '../commands.js'
 import { FlakeseedError } from '../errors.js'
-import { asStoreError, Store } from './index.js'
-import { SCHEMA_VERSION } from './schema.js'
+import { asStoreError, quickCheck, Store } from './index.js'
 
 export interface MergeSummary {
   sources: number
@@ -19,24 +17,23 @@ export interface MergeSummary {
   findingsAdded: number
 }
 
-const SQLITE_HEADER = 'SQLite format 3\u0000'
-
 /**
  * Merges every source into `target` (created when missing). Sources are only read; one older
- * than this flakeseed's schema is migrated in a temp copy first. All sources are checked before
- * anything is written, so bad input leaves the target untouched.
+ * than this flakeseed's schema is migrated in a temp copy first. Every source is read whole
+ * (a flakeseed history, not damaged) and the target identified before anything is written, so
+ * bad input leaves every file untouched.
  */
 export function mergeDatabases(sources: readonly string[], target: string): MergeSummary {
   if (!sources.length) throw new FlakeseedError('flakeseed: merge needs at least one database to merge')
   const targetPath = resolve(target)
-  const opened: Array<{ path: string; db: Database.Database; temp?: string }> = []
+  const opened: Store[] = []
   const summary: MergeSummary = { sources: sources.length, runsAdded: 0, runsSkipped: 0, resultsAdded: 0, findingsAdded: 0 }
   try {
     for (const source of sources) {
       if (resolve(source) === targetPath) throw new FlakeseedError(`flakeseed: ${source} is the merge target itself`)
       opened.push(openSource(source))
     }
-    const store = Store.open(targetPath)
+    const store = Store.open(target)
     try {
       for (const source of opened) {
         const added = store.db.transaction(() => mergeOne(store.db, source.db, target)).immediate()
@@ -46,54 +43,28 @@ export function mergeDatabases(sources: readonly string[], target: string): Merg
         summary.findingsAdded += added.findingsAdded
       }
     } catch (error) {
-      throw asStoreError(error, targetPath, 'cannot merge into')
+      // The sources were read whole before: what fails now is the target.
+      throw asStoreError(error, target, 'cannot merge into')
     } finally {
       store.close()
     }
     return summary
   } finally {
-    for (const source of opened) {
-      source.db.close()
-      if (source.temp) rmSync(source.temp, { recursive: true, force: true })
-    }
+    for (const source of opened) source.close()
   }
 }
 
-/** A source DB, read-only at the current schema: the file itself, or a migrated temp copy. */
-function openSource(path: string): { path: string; db: Database.Database; temp?: string } {
+/** A source, read-only at the current schema (the file itself, or a migrated temp copy), checked whole. */
+function openSource(path: string): Store {
   if (!existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} does not exist`)
-  if (!statSync(path).isFile()) throw new FlakeseedError(`flakeseed: ${path} is not a file`)
-  if (!hasSqliteHeader(path)) throw new FlakeseedError(`flakeseed: ${path} is not a SQLite database`)
-  let db: Database.Database | undefined
+  const store = Store.open(path, { readonly: true, untouched: true })
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
-    const version = db.pragma('user_version', { simple: true }) as number
-    if (version === 0) throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
-    if (version > SCHEMA_VERSION) {
-      throw new FlakeseedError(`flakeseed: ${path} was written by a newer flakeseed (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade flakeseed`)
-    }
-    if (version === SCHEMA_VERSION) return { path, db }
-    // An older schema: migrate a copy, never the source (it may be a downloaded artifact, or
-    // still in use by an older flakeseed).
-    const temp = mkdtempSync(join(tmpdir(), 'flakeseed-merge-'))
-    const copy = join(temp, 'source.db')
-    db.prepare('VACUUM INTO ?').run(copy)
-    db.close()
-    Store.open(copy).close()
-    return { path, db: new Database(copy, { readonly: true }), temp }
+    // Read whole now, so that a damaged source is named as such, not the target it is merged into.
+    quickCheck(store.db, path)
+    return store
   } catch (error) {
-    db?.close()
+    store.close()
     throw asStoreError(error, path)
-  }
-}
-
-function hasSqliteHeader(path: string): boolean {
-  const fd = openSync(path, 'r')
-  try {
-    const buffer = Buffer.alloc(16)
-    return readSync(fd, buffer, 0, 16, 0) === 16 && buffer.toString('latin1') === SQLITE_HEADER
-  } finally {
-    closeSync(fd)
   }
 }
 

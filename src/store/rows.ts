@@ -83,4 +83,10 @@ export interface OpenOptions {
   readonly?: boolean
   /** Milliseconds to wait for another writer's lock. */
   timeout?: number
+  /**
+   * With `readonly`: never write the file, not even to migrate it (merge sources, which may be
+   * downloaded artifacts or still in use by an older flakeseed): an older schema is read from a
+   * migrated temp copy.
+   */
+  untouched?: boolean
 }

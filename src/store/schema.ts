@@ -1,6 +1,8 @@
 // The history schema and its migrations. `PRAGMA user_version` is the schema version: each
 // migration moves the DB one version up inside a transaction, so an old DB is upgraded in place
-// and a DB written by a newer flakeseed is refused instead of misread.
+// and a DB written by a newer flakeseed is refused instead of misread. `PRAGMA application_id`
+// marks the file as flakeseed's, so another application's SQLite file is recognised (and left
+// alone) before anything writes to it.
 import type Database from 'better-sqlite3'
 import { FlakeseedError } from '../errors.js'
 import type { TestState } from '../model.js'
@@ -100,17 +102,69 @@ export const SCHEMA_VERSION = MIGRATIONS.length
  */
 export const READABLE_FROM = 1
 
+/** `flks`: what `PRAGMA application_id` (bytes 68–71 of the header) holds in a flakeseed history. */
+export const APPLICATION_ID = 0x666c6b73
+
+/**
+ * What a history written before the application id existed holds: these tables with at least
+ * these columns. Another application's file rarely has all four.
+ */
+const FLAKESEED_TABLES: Readonly<Record<string, readonly string[]>> = {
+  runs: ['id', 'uuid', 'kind', 'status', 'started_at', 'seed'],
+  tests: ['id', 'project', 'file', 'name'],
+  results: ['run_id', 'test_id', 'file_index', 'test_index', 'state'],
+  findings: ['id', 'run_id', 'victim', 'kind'],
+}
+
+/** What a SQLite file is, as far as flakeseed is concerned. */
+export type Identity =
+  /** No tables and no version: a new file, flakeseed may make it a history. */
+  | { kind: 'empty' }
+  /** A history; `marked` when it carries the application id (earlier versions did not). */
+  | { kind: 'flakeseed'; version: number; marked: boolean }
+  /** Another application's database. */
+  | { kind: 'foreign' }
+
+/** Reads (and never writes) what the file is. */
+export function identify(db: Database.Database): Identity {
+  const applicationId = db.pragma('application_id', { simple: true }) as number
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (applicationId === APPLICATION_ID) return { kind: 'flakeseed', version, marked: true }
+  if (applicationId !== 0) return { kind: 'foreign' }
+  const tables = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[])
+  if (!tables.size && version === 0) return { kind: 'empty' }
+  const isHistory = Object.entries(FLAKESEED_TABLES).every(([table, required]) => {
+    if (!tables.has(table)) return false
+    const columns = new Set((db.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name))
+    return required.every((c) => columns.has(c))
+  })
+  return version >= 1 && isHistory ? { kind: 'flakeseed', version, marked: false } : { kind: 'foreign' }
+}
+
+/** Refuses what flakeseed must not read or write: another application's file, a newer schema. */
+export function checkIdentity(identity: Identity, path: string): void {
+  if (identity.kind === 'foreign') throw new FlakeseedError(`flakeseed: ${path} is not a flakeseed history (it is another application's SQLite database)`)
+  if (identity.kind === 'flakeseed' && identity.version > SCHEMA_VERSION) {
+    throw new FlakeseedError(
+      `flakeseed: ${path} was written by a newer flakeseed (schema ${identity.version}, this one knows ${SCHEMA_VERSION}); upgrade flakeseed`,
+    )
+  }
+}
+
+/** Brings a history (or an empty file) to the current schema and marks it as flakeseed's. */
 export function migrate(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) {
-    throw new FlakeseedError(`flakeseed: ${path} was written by a newer flakeseed (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade flakeseed`)
-  }
+  if (version > SCHEMA_VERSION) checkIdentity({ kind: 'flakeseed', version, marked: true }, path)
   for (let v = version; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
       // Another process may have migrated while we waited for the write lock.
       if ((db.pragma('user_version', { simple: true }) as number) > v) return
       db.exec(MIGRATIONS[v]!)
       db.pragma(`user_version = ${v + 1}`)
+      db.pragma(`application_id = ${APPLICATION_ID}`)
     }).immediate()
+  }
+  if ((db.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID) {
+    db.transaction(() => db.pragma(`application_id = ${APPLICATION_ID}`)).immediate()
   }
 }

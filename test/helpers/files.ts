@@ -1,10 +1,16 @@
-// Small helpers shared by tests: an unwritable file (also as root), a seeded PRNG.
+// Small helpers shared by tests: an unwritable file or folder (also as root), a seeded PRNG.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, openSync } from 'node:fs'
+import { chmodSync, closeSync, openSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
+/** A file can be opened for writing; a folder can take a new file. */
 function writable(path: string): boolean {
   try {
-    closeSync(openSync(path, 'r+'))
+    if (statSync(path).isDirectory()) {
+      const probe = join(path, `.writable-${process.pid}`)
+      closeSync(openSync(probe, 'w'))
+      rmSync(probe)
+    } else closeSync(openSync(path, 'r+'))
     return true
   } catch {
     return false
@@ -12,18 +18,22 @@ function writable(path: string): boolean {
 }
 
 /**
- * Runs `fn` while `path` cannot be written: chmod 444, and (root ignores file modes) chattr +i,
- * undone afterwards, since an immutable file would outlive the sandbox's removal. Throws when the
- * file stays writable, so a test never passes without having tried.
+ * Runs `fn` while `path` (a file, or a folder: nothing can be created in it, as on read-only
+ * media) cannot be written: chmod 444 (555 for a folder), and (root ignores modes) chattr +i,
+ * undone afterwards, since an immutable file would outlive the sandbox's removal. Throws when it
+ * stays writable, so a test never passes without having tried.
  */
 export function whileUnwritable<T>(path: string, fn: () => T): T {
-  chmodSync(path, 0o444)
+  const mode = statSync(path).mode & 0o777
+  const folder = statSync(path).isDirectory()
+  chmodSync(path, folder ? 0o555 : 0o444)
   const immutable = writable(path) && spawnSync('chattr', ['+i', path]).status === 0
   try {
-    if (writable(path)) throw new Error(`could not make ${path} unwritable (chmod 444, chattr +i)`)
+    if (writable(path)) throw new Error(`could not make ${path} unwritable (chmod, chattr +i)`)
     return fn()
   } finally {
     if (immutable) spawnSync('chattr', ['-i', path])
+    if (folder) chmodSync(path, mode)
   }
 }
 

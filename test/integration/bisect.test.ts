@@ -51,7 +51,7 @@ describe('bisect', () => {
     expect(result.code, result.output).toBe(1)
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [polluter], stateSetters: [], cleaners: [] })
-    expect(finding.command).toBe(`npx flakeseed replay 1 --only '${polluter}' '${victim}'`)
+    expect(finding.command).toBe(`npx flakeseed replay 1 --only '${polluter}' --only '${victim}'`)
     const again = paste(project, finding.command)
     expect(again.code).toBe(1)
     expect(again.out).toContain('1 failed')

@@ -2,7 +2,7 @@
 // assert what a user sees: the rows in the DB, `flakeseed runs|show|history` output and exit codes,
 // and Vitest's own exit code, including when the DB cannot be used or Vitest is killed.
 import { spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -437,6 +437,25 @@ describe('a DB that cannot be used never changes the run', () => {
     })
   })
 
+  test('a WAL history on read-only media (nothing can be created beside it): every read command reads it', () => {
+    const media = join(project.dir, 'media')
+    mkdirSync(media)
+    const path = join(media, 'history.db')
+    copyFileSync(join(project.dir, base), path)
+    whileUnwritable(media, () => {
+      const env = { FLAKESEED_DB: 'media/history.db' }
+      expect(project.cliJson<RunJson[]>(['runs'], env)).toHaveLength(1)
+      for (const args of [['show', 'last'], ['history', 'd0 > t0'], ['flaky'], ['report', '--html', 'media-report.html']]) {
+        const result = project.cli(args, env)
+        expect(result.code, `${args.join(' ')}\n${result.output}`).toBe(0)
+        expect(result.stderr).toBe('')
+      }
+      // A run cannot record there: one warning, the run as ever.
+      expectUnchangedRuns('media/history.db', /media\/history\.db is not writable/)
+    })
+    expect(readdirSync(media)).toEqual(['history.db'])
+  })
+
   test('a DB locked by another writer for longer than the busy timeout', async () => {
     const path = copyOfBase('locked.db')
     // Another process holds the write lock until its stdin closes (or this test process dies).
@@ -477,6 +496,21 @@ describe('a DB that cannot be used never changes the run', () => {
     expect(filtered.code, filtered.output).toBe(0)
     expect(filtered.stdout).toContain('replay: FLAKESEED_SEED=7 npx vitest run test/ --maxWorkers 1\n')
     expectOneLineError(project.cli(['runs', '--db', 'notes.db']), /notes\.db is not a SQLite database/)
+  })
+
+  test("another application's SQLite file: one warning, and not a byte of it changed (not even switched to WAL)", () => {
+    const path = join(project.dir, 'other-app.db')
+    const db = new Database(path)
+    db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine'); PRAGMA user_version = 2`)
+    db.close()
+    const bytes = readFileSync(path)
+    expectUnchangedRuns('other-app.db', /other-app\.db is not a flakeseed history/)
+    expect(readFileSync(path).equals(bytes)).toBe(true)
+    expect(existsSync(`${path}-wal`) || existsSync(`${path}-journal`)).toBe(false)
+  })
+
+  test('a DB in a folder that cannot be created (under /proc, where Node 20 loops on mkdir -p): one warning, no hang', () => {
+    expectUnchangedRuns('/proc/flakeseed-none/h.db', /not recording this run: cannot create the folder \/proc\/flakeseed-none: ENOENT/)
   })
 
   test('a DB from a newer flakeseed schema: runs warn once, the CLI refuses in one line', () => {

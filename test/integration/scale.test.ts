@@ -146,6 +146,8 @@ describe('shards merged into one DB', () => {
     const merged = project.cli(['merge', 'a.db', 'b.db', '--into', 'out/all.db'])
     expect(merged.stdout).toMatch(/: 2 runs added, 1 already there, 68 results added$/m)
     expect(project.cliJson<RunJson[]>(['runs', '--db', 'out/all.db']).map((r) => r.failed)).toEqual([1, 1])
+    // --db names the database to merge into, as it names every other command's.
+    expect(project.cli(['merge', 'a.db', '--db', 'c.db']).stdout).toMatch(/^merged 1 database into c\.db: 1 run added, 0 already there/m)
 
     project.write({ 'junk.db': 'this is not a database, just text that is long enough' })
     for (const [args, message] of [

@@ -38,7 +38,7 @@ describe('builders', () => {
   test('every command is quoted and carries the DB and config it was given', () => {
     const db = ['--db', 'ci db.db']
     expect(replayCommand(3, { only: ['a > b', "it's"], repeat: 20, db, config: 'vitest.ci.ts' })).toBe(
-      `npx flakeseed replay 3 --only 'a > b' 'it'\\''s' --repeat 20 --db 'ci db.db' --config vitest.ci.ts`,
+      `npx flakeseed replay 3 --only 'a > b' --only 'it'\\''s' --repeat 20 --db 'ci db.db' --config vitest.ci.ts`,
     )
     expect(replayCommand(3, { repeat: 1 })).toBe('npx flakeseed replay 3')
     expect(bisectCommand(9, { test: 'a > b', db })).toBe(`npx flakeseed bisect 9 --test 'a > b' --db 'ci db.db'`)
@@ -47,16 +47,29 @@ describe('builders', () => {
     expect(seedCommand('12 3', ['--project', 'web'])).toBe(`FLAKESEED_SEED='12 3' npx vitest run --project web`)
   })
 
+  test('an id that starts with `-` is never read as an option', () => {
+    // Each --only takes exactly one value, so a value that looks like an option is still a test.
+    expect(replayCommand(3, { only: ['-dash.test.ts > p', '--db'] })).toBe(`npx flakeseed replay 3 --only '-dash.test.ts > p' --only --db`)
+    expect(bisectCommand(3, { test: '-dash.test.ts > v' })).toBe(`npx flakeseed bisect 3 --test '-dash.test.ts > v'`)
+    // An argument comes after `--`, and the options before it.
+    expect(historyCommand('-dash.test.ts > v', { db: ['--db', 'ci.db'] })).toBe(`npx flakeseed history --db ci.db -- '-dash.test.ts > v'`)
+    expect(historyCommand('a', { db: ['--db', 'ci.db'] })).toBe(`npx flakeseed history --db ci.db a`)
+  })
+
   test("a stored command gets the run's id in the merged DB and the merged DB's path", () => {
-    const cmd = `npx flakeseed replay 3 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --db shard-2.db --config vitest.ci.ts`
+    const cmd = `npx flakeseed replay 3 --only 'a.test.ts > it'\\''s --db x' --only 'a.test.ts > victim' --db shard-2.db --config vitest.ci.ts`
     expect(retargetCommand(cmd, 41, dbWords('all.db'))).toBe(
-      `npx flakeseed replay 41 --only 'a.test.ts > it'\\''s --db x' 'a.test.ts > victim' --config vitest.ci.ts --db all.db`,
+      `npx flakeseed replay 41 --only 'a.test.ts > it'\\''s --db x' --only 'a.test.ts > victim' --config vitest.ci.ts --db all.db`,
     )
     expect(retargetCommand('npx flakeseed replay 3 --only t --repeat 20', 7, dbWords('.flakeseed/history.db'))).toBe(
       'npx flakeseed replay 7 --only t --repeat 20',
     )
     expect(retargetCommand('npx flakeseed replay 3 --only t', 7, dbWords('out/my db.db'))).toBe(`npx flakeseed replay 7 --only t --db 'out/my db.db'`)
     expect(retargetCommand('something else', 7, ['--db', 'all.db'])).toBe('something else')
+    // A test whose id reads `--db` is a test, not the DB option.
+    expect(retargetCommand('npx flakeseed replay 3 --only --db --db old.db', 7, ['--db', 'all.db'])).toBe('npx flakeseed replay 7 --only --db --db all.db')
+    // Commands stored before each id had its own --only still read right.
+    expect(retargetCommand(`npx flakeseed replay 3 --only a 'b c' --db old.db`, 7, [])).toBe(`npx flakeseed replay 7 --only a 'b c'`)
   })
 
   test("under Yarn Plug'n'Play every command runs through yarn (npx finds no bin there); elsewhere through npx", () => {
