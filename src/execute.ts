@@ -61,6 +61,8 @@ export interface PlanResult {
   filesTouched?: number
 }
 
+let creating: Promise<void> = Promise.resolve()
+
 export class PlanExecutor {
   /**
    * A probe puts the project's files back when it ends. Off when probes run side by side in one
@@ -75,7 +77,20 @@ export class PlanExecutor {
     private readonly options: ExecuteOptions,
   ) {}
 
-  static async create(options: ExecuteOptions): Promise<PlanExecutor> {
+  /**
+   * One at a time: the plan reaches the plugin through a global set while Vitest loads the config
+   * (`setControl`), so two instances starting together would take each other's.
+   */
+  static create(options: ExecuteOptions): Promise<PlanExecutor> {
+    const created = creating.then(() => PlanExecutor.start(options))
+    creating = created.then(
+      () => undefined,
+      () => undefined,
+    )
+    return created
+  }
+
+  private static async start(options: ExecuteOptions): Promise<PlanExecutor> {
     // Loaded here, not at the top: the CLI's other commands start without Vitest.
     const { createVitest } = await import('vitest/node')
     const { startInstalled } = await import('./reach.js')

@@ -13,6 +13,8 @@ export class ProbePool {
   private readonly idle: PlanExecutor[] = []
   private readonly waiting: Array<() => void> = []
   private starting = 0
+  /** Instances running a probe now. */
+  private busy = 0
   private first: Promise<void> | undefined
   private tree: TreeSnapshot | undefined
   /** The first probe has shown whether probes may run side by side. */
@@ -38,6 +40,8 @@ export class ProbePool {
       try {
         if (this.jobs > 1) this.tree = snapshotTree(this.project.root, this.project.protect)
         const executor = await this.acquire()
+        // The other instances start while the first probe runs: starting Vitest takes a while.
+        if (this.jobs > 1) void this.prestart(this.jobs - 1)
         try {
           const result = await executor.run(plan, diagnose)
           if (this.jobs > 1) this.decide(result)
@@ -58,6 +62,26 @@ export class ProbePool {
     }
   }
 
+  /** Starts `count` more instances now, idle until wanted. */
+  private prestart(count: number): Promise<void> {
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        this.starting++
+        try {
+          const executor = await this.create()
+          if (this.decided && this.jobs > 1) executor.restoreFiles = false
+          this.executors.push(executor)
+          this.idle.push(executor)
+          this.waiting.shift()?.()
+        } catch {
+          // Started again on demand; an error then is the caller's.
+        } finally {
+          this.starting--
+        }
+      }),
+    ).then(() => undefined)
+  }
+
   /** After the first probe: side by side only when probes leave the project's files alone. */
   private decide(result: PlanResult): void {
     this.decided = true
@@ -73,18 +97,27 @@ export class ProbePool {
 
   private async acquire(): Promise<PlanExecutor> {
     for (;;) {
-      const free = this.idle.pop()
-      if (free) return free
-      if (this.executors.length + this.starting < this.jobs) {
-        this.starting++
-        try {
-          const executor = await this.create()
-          // Created after the first probe showed files are left alone: no per-probe cleanup.
-          if (this.decided && this.jobs > 1) executor.restoreFiles = false
-          this.executors.push(executor)
-          return executor
-        } finally {
-          this.starting--
+      if (this.busy < this.jobs) {
+        const free = this.idle.pop()
+        if (free) {
+          this.busy++
+          return free
+        }
+        if (this.executors.length + this.starting < this.jobs) {
+          this.busy++
+          this.starting++
+          try {
+            const executor = await this.create()
+            // Created after the first probe showed files are left alone: no per-probe cleanup.
+            if (this.decided && this.jobs > 1) executor.restoreFiles = false
+            this.executors.push(executor)
+            return executor
+          } catch (error) {
+            this.busy--
+            throw error
+          } finally {
+            this.starting--
+          }
         }
       }
       await new Promise<void>((wake) => this.waiting.push(wake))
@@ -92,6 +125,7 @@ export class ProbePool {
   }
 
   private release(executor: PlanExecutor): void {
+    this.busy--
     this.idle.push(executor)
     this.waiting.shift()?.()
   }
