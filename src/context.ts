@@ -1,4 +1,5 @@
 // What the main process hands to the runner in every worker (through `project.provide`).
+import type { QuarantineRule } from './quarantine.js'
 
 export interface WorkerContext {
   seed: string
@@ -9,6 +10,8 @@ export interface WorkerContext {
   plan?: Record<string, string[]>
   /** Folder where workers leave a synchronous breadcrumb of the running test. */
   breadcrumbs?: string
+  /** Tests whose failure must not fail the run (entries in effect, and `auto` matches). Runs only. */
+  quarantine?: QuarantineRule[]
 }
 
 declare module 'vitest' {

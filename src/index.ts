@@ -10,11 +10,12 @@ import { FlakeseedReporter } from '../reporter/index.js'
 import type { WorkerContext } from './context.js'
 import { fileId } from './names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
+import { runQuarantine } from './quarantine-run.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
 import { getControl, type Session } from './session.js'
 
-export type { FlakeseedOptions, SeedOption } from './options.js'
+export type { AutoClass, FlakeseedOptions, QuarantineOption, SeedOption } from './options.js'
 export { FlakeseedError } from './errors.js'
 export type { Plan, PlanFile } from './order.js'
 
@@ -133,7 +134,9 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
-  vitest.config.reporters.push(new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)))
+  const dbPath = db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)
+  if (session.kind === 'run') session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath)
+  vitest.config.reporters.push(new FlakeseedReporter(session, dbPath))
   control?.onSession?.(session)
   return session
 }
@@ -166,6 +169,7 @@ function provideContext(session: Session, project: TestProject): void {
   }
   if (session.breadcrumbs) context.breadcrumbs = session.breadcrumbs
   if (session.plan) context.plan = workerPlan(session, project)
+  else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   project.provide('flakeseed', context)
 }
 
