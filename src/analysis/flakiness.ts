@@ -294,7 +294,8 @@ export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map(cou
     passingSeeds: unique(h.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
     commits: unique(h.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
     lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
-    run: (last ?? h.outcomes.at(-1))?.run ?? 0,
+    // A pass after a retry failed in its run too: the next command acts on that run.
+    run: (h.outcomes.findLast((o) => counted(o) === 'failed') ?? h.outcomes.at(-1))?.run ?? 0,
     command: '',
     finding: h.finding ?? null,
   }
