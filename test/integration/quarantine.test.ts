@@ -106,6 +106,19 @@ describe('a quarantined test', () => {
     expect(shown.files[0]!.tests.find((t) => t.name === 'flaky')).toMatchObject({ state: 'failed', quarantined: REASON })
   })
 
+  test('flaky and the HTML report count its failures as failures, and mark them as quarantined', () => {
+    const project = base.copy()
+    expect(project.vitest([], { FLAKY_FAIL: '1' }).code).toBe(0)
+    expect(project.vitest().code).toBe(0)
+    const [row] = project.cliJson<Array<{ test: string; failures: number; runs: number; quarantinedFailures: number }>>(['flaky', '--min-runs', '1'])
+    expect(row).toMatchObject({ test: FLAKY, failures: 1, runs: 2, quarantinedFailures: 1 })
+    expect(project.cli(['flaky', '--min-runs', '1']).stdout).toContain('      1 failure while quarantined (did not fail the run)\n')
+    expect(project.cli(['report', '--html', 'out/report.html', '--min-runs', '1']).code).toBe(0)
+    const html = project.read('out/report.html')
+    expect([...html.matchAll(/<rect class="(\w+)" x="\d+" y="0"/g)].map((m) => m[1])).toEqual(['quarantined', 'pass'])
+    expect(html).toContain('1 of its failures came while it was quarantined and did not fail their run.')
+  })
+
   test('replay ignores the quarantine: it is there to see the failure', () => {
     const project = base.copy()
     expect(project.vitest([], { FLAKY_FAIL: '1' }).code).toBe(0)
