@@ -41,7 +41,8 @@ export interface EndFacts {
  */
 export function endLines(f: EndFacts): string[] {
   const parts = [f.runId !== undefined ? `flakeseed run ${f.runId}` : 'flakeseed', `seed ${f.seed}`]
-  parts.push(f.failed ? `${f.failed} failed` : f.status === 'interrupted' ? 'interrupted' : 'passed')
+  // `failed` with no failed test: an error outside tests (a hook, a file that did not load).
+  parts.push(f.failed ? `${f.failed} failed` : f.status === 'passed' ? 'passed' : f.status)
   if (f.quarantinedFailed) parts.push(`${f.quarantinedFailed} quarantined failed`)
   parts.push(`replay: ${f.replay}`)
   const lines = [parts.join(' · ')]

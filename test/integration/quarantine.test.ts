@@ -140,6 +140,9 @@ describe('a quarantined test', () => {
     })
     const result = copy.vitest()
     expect(result.code, result.output).toBe(1)
+    // Its test never ran: nothing to release, and the run is not said to have passed.
+    expect(result.output).toMatch(/flakeseed run 1 · seed \d+ · failed · replay: /)
+    expect(result.output).not.toContain('quarantined')
   })
 })
 
