@@ -74,7 +74,7 @@ export function percentage(value: string): number {
 export function leftOutLine(runs: ReadonlyArray<{ id: number; passed: number; failed: number }>, rate: number): string | undefined {
   if (!runs.length) return undefined
   const ids = runs.map((r) => `${r.id} (${percent(r.failed / (r.passed + r.failed))})`).join(', ')
-  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out: more than ${percent(rate)} of their tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids}; --max-run-failure-rate 100 keeps them)`
+  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids}; --max-run-failure-rate 100 keeps them)`
 }
 
 /** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */

@@ -58,6 +58,18 @@ export function register(program: Command, action: Action): void {
     .action((tests: string[], options: FileOptions) => action(() => remove(tests, options)))
 }
 
+/** `--by`, else git's user.name, else the login name; none when nothing says. */
+function by(options: AddOptions): { by?: string } {
+  if (options.by !== undefined) return { by: options.by }
+  let name = gitUser(process.cwd())
+  try {
+    name ??= userInfo().username
+  } catch {
+    // A container user without a passwd entry has no name.
+  }
+  return name ? { by: name } : {}
+}
+
 function shown(path: string): string {
   const rel = relative(process.cwd(), path)
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
@@ -110,7 +122,7 @@ async function add(queries: string[], options: AddOptions): Promise<number> {
       ...pattern,
       reason,
       added: day,
-      by: options.by ?? gitUser(process.cwd()) ?? userInfo().username,
+      ...by(options),
       ...(options.until ? { until: options.until } : {}),
     }
     const at = entries.findIndex((e) => e.test === entry.test && e.contains === entry.contains)

@@ -81,7 +81,7 @@ function card(value: string, label: string, kind = ''): string {
 /** `2 runs left out of rates and classes: more than 50% of their tests failed (runs 4, 7)`. */
 export function leftOutText(runs: readonly WindowRun[], rate: number): string {
   const ids = runs.map((r) => `${runName(r).replace(/^runs? /, '')} (${percent(r.failed / (r.passed + r.failed))})`)
-  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out of rates and classes: more than ${percent(rate)} of their tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})`
+  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out of rates and classes: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})`
 }
 
 function healthChart(runs: readonly WindowRun[], rate: number): string {

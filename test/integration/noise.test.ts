@@ -59,7 +59,7 @@ describe('noise', () => {
     expect(text.code, text.output).toBe(0)
     const lines = text.stdout.split('\n')
     expect(lines[0]).toBe('1 flaky test in the last 6 runs (runs 1–6), most disruptive first')
-    expect(lines[1]).toBe('1 run left out: more than 50% of their tests failed (run 2 (80%); --max-run-failure-rate 100 keeps them)')
+    expect(lines[1]).toBe('1 run left out: more than 50% of its tests failed (run 2 (80%); --max-run-failure-rate 100 keeps them)')
     // The outage's failures are not the tests' own: none of them is listed, and the retried test has 5 outcomes, not 6.
     const rows = project.cliJson<Row[]>(['flaky'])
     expect(rows.map((r) => r.test)).toEqual([RETRIED])
@@ -70,7 +70,7 @@ describe('noise', () => {
     expect(kept.map((r) => r.test).sort()).toEqual([...OUTAGE, RETRIED].sort())
     expect(kept.find((r) => r.test === OUTAGE[0])).toMatchObject({ runs: 6, failures: 1 })
     expect(project.cli(['flaky', '--max-run-failure-rate', '80']).stdout).not.toContain('left out')
-    expect(project.cli(['flaky', '--max-run-failure-rate', '79']).stdout).toContain('1 run left out: more than 79% of their tests failed (run 2 (80%);')
+    expect(project.cli(['flaky', '--max-run-failure-rate', '79']).stdout).toContain('1 run left out: more than 79% of its tests failed (run 2 (80%);')
     const bad = project.cli(['flaky', '--max-run-failure-rate', '0'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toBe(
@@ -80,9 +80,9 @@ describe('noise', () => {
     // The HTML report leaves the same run out, and says so too.
     const report = project.cli(['report', '--html', 'out/report.html'])
     expect(report.stdout).toBe(
-      'flakeseed report: 6 runs, 1 flaky test → out/report.html\n1 run left out: more than 50% of their tests failed (run 2 (80%); --max-run-failure-rate 100 keeps them)\n',
+      'flakeseed report: 6 runs, 1 flaky test → out/report.html\n1 run left out: more than 50% of its tests failed (run 2 (80%); --max-run-failure-rate 100 keeps them)\n',
     )
-    expect(project.read('out/report.html')).toContain('1 run left out of rates and classes: more than 50% of their tests failed (run 2 (80%))')
+    expect(project.read('out/report.html')).toContain('1 run left out of rates and classes: more than 50% of its tests failed (run 2 (80%))')
   })
 
   test('a test that failed, then passed on a retry in one run, is counted flaky and classed non-deterministic', () => {

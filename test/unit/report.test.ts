@@ -76,7 +76,7 @@ describe('the HTML report', () => {
     })
     const cells = [...html.matchAll(/<rect class="(\w+)" x="\d+" y="0"/g)].map((m) => m[1])
     expect(cells).toEqual(['retry', 'quarantined', 'out', 'pass'])
-    expect(html).toContain('1 run left out of rates and classes: more than 50% of their tests failed (run 3 (80%))')
+    expect(html).toContain('1 run left out of rates and classes: more than 50% of its tests failed (run 3 (80%))')
     expect(html).toContain('Passed only on a retry in 1 of them (1 retries in all).')
     expect(html).toContain('1 of its failures came while it was quarantined and did not fail their run.')
     // Three outcomes, fewer than 5: no rate shown, in the table or the details.
