@@ -64,7 +64,7 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
 
   // In process, without start-up: the query and the analysis against a count of the same rows.
   const { flakyWindow } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'store', 'flaky.js')).href)
-  const { analyse } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'analysis', 'flakiness.js')).href)
+  const { analyse, executionKeys } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'analysis', 'flakiness.js')).href)
   const store = Store.open(db, { readonly: true })
   const inProcess = {}
   try {
@@ -74,7 +74,7 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
       let outcomes = 0
       for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) {
         let t = performance.now()
-        const w = flakyWindow(store, { window })
+        const w = flakyWindow(store, { window, orderKeys: executionKeys })
         analyse(w.histories)
         flakyTimes.push(performance.now() - t)
         outcomes = w.histories.reduce((n, h) => n + h.outcomes.length, 0)
