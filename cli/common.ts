@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/commands.js'
 import { DEFAULT_DB } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { percent } from '../src/format.js'
 import { asStoreError, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 
@@ -51,7 +52,9 @@ export function printJson(value: unknown): void {
  * stderr, like every other error: commander's message plus where to look, and no help dump.
  */
 export function oneLineErrors(command: Command): Command {
-  const help = command.parent ? `flakeseed ${command.name()} --help` : 'flakeseed --help'
+  const names: string[] = []
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name())
+  const help = ['flakeseed', ...names, '--help'].join(' ')
   return command.showHelpAfterError(false).configureOutput({
     outputError: (message, write) => {
       const line = message
@@ -105,6 +108,21 @@ export function nonEmpty(value: string): string {
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
   return Number(value)
+}
+
+/** A share given in per cent (`50`, `50%`, `12.5`), above 0 and at most 100, as a fraction. */
+export function percentage(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
+  const n = m ? Number(m[1]) : Number.NaN
+  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError('must be a percentage above 0 and at most 100 (e.g. 50 or 50%)')
+  return n / 100
+}
+
+/** `2 runs left out: more than 50% of their tests failed (runs 4 (80%), 7 (100%))`, for `flaky` and `report`. */
+export function leftOutLine(runs: ReadonlyArray<{ id: number; passed: number; failed: number }>, rate: number): string | undefined {
+  if (!runs.length) return undefined
+  const ids = runs.map((r) => `${r.id} (${percent(r.failed / (r.passed + r.failed))})`).join(', ')
+  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids}; --max-run-failure-rate 100 keeps them)`
 }
 
 /** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */

@@ -1,14 +1,17 @@
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
-import { DEFAULT_WINDOW } from '../src/defaults.js'
+import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
 import { fixText, leakText, percent, plural, shortSha, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
-import { commandOptions, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   window?: number
   since?: string
   branch?: string
+  maxRunFailureRate: number
+  minRuns: number
+  includeRetries?: boolean
 }
 
 const WIDTH = 80
@@ -24,6 +27,14 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     )
     .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
     .option('--branch <name>', 'only runs on this branch')
+    .option(
+      '--max-run-failure-rate <percent>',
+      `leave out runs in which more than this share of the tests failed (an outage, a broken install; default ${percent(DEFAULT_MAX_RUN_FAILURE_RATE)})`,
+      percentage,
+      DEFAULT_MAX_RUN_FAILURE_RATE,
+    )
+    .option('--min-runs <n>', `outcomes a test needs for a rate and a class other than suspected (default ${DEFAULT_MIN_RUNS})`, positiveInt, DEFAULT_MIN_RUNS)
+    .option('--include-retries', 'show how often each test passed only on a retry, and its retries')
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
     .action((options: Options) => action(() => flaky(options)))
@@ -34,11 +45,17 @@ export function flaky(options: Options): number {
   const store = openStore(options)
   let window: ReturnType<typeof flakyWindow>
   try {
-    window = flakyWindow(store, { window: options.window, since, branch: options.branch, orderKeys: executionKeys })
+    window = flakyWindow(store, {
+      window: options.window,
+      since,
+      branch: options.branch,
+      maxRunFailureRate: options.maxRunFailureRate,
+      orderKeys: executionKeys,
+    })
   } finally {
     store.close()
   }
-  const rows = analyse(window.histories, commandOptions(options))
+  const rows = analyse(window.histories, { ...commandOptions(options), minRuns: options.minRuns })
   if (options.json) {
     printJson(rows.map(toJson))
     return 0
@@ -51,12 +68,18 @@ export function flaky(options: Options): number {
   const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
   const span = runs.length === 1 ? `run ${runs[0]!.id}` : `runs ${runs[0]!.id}–${runs.at(-1)!.id}`
   const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
+  const leftOut = leftOutLine(
+    runs.filter((r) => r.leftOut),
+    window.maxRunFailureRate,
+  )
   if (!rows.length) {
     console.log(`no flaky tests in the last ${scope}`)
+    if (leftOut) console.log(leftOut)
     return 0
   }
-  console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first\n`)
-  console.log(formatTable(rows))
+  console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first`)
+  if (leftOut) console.log(leftOut)
+  console.log(`\n${formatTable(rows, { retries: options.includeRetries })}`)
   return 0
 }
 
@@ -66,9 +89,13 @@ function toJson(r: FlakyRow) {
     test: r.test,
     runs: r.runs,
     failures: r.failures,
-    failRate: r.failRate,
-    flipRate: r.flipRate,
-    entropy: r.entropy,
+    // Fewer outcomes than --min-runs: no rate.
+    failRate: r.rated ? r.failRate : null,
+    flipRate: r.rated ? r.flipRate : null,
+    entropy: r.rated ? r.entropy : null,
+    retriedRuns: r.retriedRuns,
+    retries: r.retries,
+    quarantinedFailures: r.quarantinedFailures,
     failingSeeds: r.failingSeeds,
     passingSeeds: r.passingSeeds,
     class: r.class,
@@ -87,11 +114,23 @@ function toJson(r: FlakyRow) {
   }
 }
 
-/** One table row per test, then why it has its class, its last failure and seeds, then the command to run next. */
-export function formatTable(rows: readonly FlakyRow[]): string {
-  const cells = [['fails', 'rate', 'flip', 'entropy', 'class', 'test']]
+/**
+ * One table row per test, then why it has its class, its last failure and seeds, then the command
+ * to run next. `retries` adds two columns: runs that passed only on a retry, and retries in all.
+ */
+export function formatTable(rows: readonly FlakyRow[], options: { retries?: boolean } = {}): string {
+  const cells = [['fails', 'rate', 'flip', 'entropy', ...(options.retries ? ['retried', 'retries'] : []), 'class', 'test']]
   for (const r of rows) {
-    cells.push([`${r.failures}/${r.runs}`, percent(r.failRate), percent(r.flipRate), r.entropy.toFixed(2), r.class, visible(r.test)])
+    const rate = (text: string) => (r.rated ? text : '-')
+    cells.push([
+      `${r.failures}/${r.runs}`,
+      rate(percent(r.failRate)),
+      rate(percent(r.flipRate)),
+      rate(r.entropy.toFixed(2)),
+      ...(options.retries ? [String(r.retriedRuns), String(r.retries)] : []),
+      r.class,
+      visible(r.test),
+    ])
   }
   const lines = table(cells).split('\n')
   const testColumn = lines[0]!.indexOf('test')
@@ -108,6 +147,7 @@ export function formatTable(rows: readonly FlakyRow[]): string {
     const cause = r.finding?.leaks?.find((l) => l.verified)
     if (cause) out.push(`      leaked ${visible(leakText(cause))}`)
     if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix))}`)
+    if (r.quarantinedFailures) out.push(clip(`      ${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`))
     if (last) out.push(clip(`      last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
     const failed = seeds('failed under', r.failingSeeds.map(visible), 44)
     out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), WIDTH - 6 - failed.length - 3)}`)

@@ -9,6 +9,7 @@ import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
 import * as mergeCommand from './merge.js'
 import * as pruneCommand from './prune.js'
+import * as quarantineCommand from './quarantine.js'
 import * as replayCommand from './replay.js'
 import * as reportCommand from './report.js'
 import * as runsCommand from './runs.js'
@@ -30,10 +31,22 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand, mergeCommand, pruneCommand])
+for (const command of [
+  runsCommand,
+  showCommand,
+  historyCommand,
+  replayCommand,
+  bisectCommand,
+  flakyCommand,
+  reportCommand,
+  quarantineCommand,
+  mergeCommand,
+  pruneCommand,
+])
   command.register(program, action)
-// Every usage mistake, on any command, is one line on stderr.
-for (const command of [program, ...program.commands]) oneLineErrors(command)
+// Every usage mistake, on any command and subcommand, is one line on stderr.
+const everyCommand = (command: Command): Command[] => [command, ...command.commands.flatMap(everyCommand)]
+for (const command of everyCommand(program)) oneLineErrors(command)
 
 // `history -x.test.ts…`: a test whose file starts with `-` is still the argument.
 const [name, ...rest] = process.argv.slice(2)

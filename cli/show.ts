@@ -22,17 +22,35 @@ export interface ShownFile {
   project: string
   file: string
   index: number
-  tests: Array<{ name: string; state: string; index: number; durationMs: number | null; error: string | null; worker: number | null }>
+  tests: Array<{
+    name: string
+    state: string
+    index: number
+    durationMs: number | null
+    error: string | null
+    worker: number | null
+    /** The quarantine's reason, when the run had the test quarantined (its failure did not fail the run). */
+    quarantined?: string
+  }>
 }
 
-/** Results grouped by file, files and tests in executed order. */
-export function groupByFile(results: readonly StoredResult[]): ShownFile[] {
+/** Results grouped by file, files and tests in executed order; `quarantine` marks the run's quarantined tests. */
+export function groupByFile(results: readonly StoredResult[], quarantine: Readonly<Record<string, string>> | null = null): ShownFile[] {
   const files = new Map<string, ShownFile>()
   for (const r of results) {
     const key = `${r.fileIndex}\u0000${fileId(r.project, r.file)}`
     let entry = files.get(key)
     if (!entry) files.set(key, (entry = { project: r.project, file: r.file, index: r.fileIndex, tests: [] }))
-    entry.tests.push({ name: r.name, state: r.state, index: r.testIndex, durationMs: r.durationMs, error: r.error, worker: r.worker })
+    const quarantined = quarantine?.[testId(r.project, r.file, r.name)]
+    entry.tests.push({
+      name: r.name,
+      state: r.state,
+      index: r.testIndex,
+      durationMs: r.durationMs,
+      error: r.error,
+      worker: r.worker,
+      ...(quarantined !== undefined ? { quarantined } : {}),
+    })
   }
   return [...files.values()]
 }
@@ -72,7 +90,9 @@ export function show(ref: string, options: CommonOptions): number {
     const run = store.resolveRun(ref, ref === 'last' ? ['run', 'replay'] : undefined)
     // A shard shows its whole logical run: every shard's files, shard by shard.
     const shards = logicalRun(store, run)
-    const files = shards.flatMap((part) => groupByFile(store.results(part.id)).map((f) => (shards.length > 1 ? { run: part.id, shard: part.shard, ...f } : f)))
+    const files = shards.flatMap((part) =>
+      groupByFile(store.results(part.id), part.quarantine).map((f) => (shards.length > 1 ? { run: part.id, shard: part.shard, ...f } : f)),
+    )
     if (options.json) {
       const json = { run: runJson(run), files }
       if (shards.length > 1) Object.assign(json, { shards: shards.map((p) => ({ id: p.id, shard: p.shard, status: p.status })) })
@@ -96,14 +116,15 @@ export function show(ref: string, options: CommonOptions): number {
     for (const f of files) {
       if (f.shard !== shard && f.shard) console.log(`  shard ${(shard = f.shard)} (run ${f.run}):`)
       console.log(`  ${f.index + 1}. ${visible(fileId(f.project, f.file))}`)
-      for (const t of f.tests) console.log(`       ${mark(t.state)} ${visible(t.name)}`)
+      for (const t of f.tests) console.log(`       ${mark(t.state)} ${visible(t.name)}${t.quarantined !== undefined ? ' (quarantined)' : ''}`)
     }
     const failures = files.flatMap((f) => f.tests.filter((t) => t.state === 'failed').map((t) => ({ f, t })))
     if (failures.length) {
       console.log('')
       console.log('failures:')
       for (const { f, t } of failures) {
-        console.log(`  ✗ ${visible(testId(f.project, f.file, t.name))}`)
+        const quarantined = t.quarantined !== undefined ? `  (quarantined: ${visible(t.quarantined)}; did not fail the run)` : ''
+        console.log(`  ✗ ${visible(testId(f.project, f.file, t.name))}${quarantined}`)
         for (const line of (t.error ?? '').split('\n')) console.log(`      ${line}`)
       }
     }

@@ -26,16 +26,24 @@ export function startLine(f: StartFacts): string {
 export interface EndFacts {
   seed: string
   runId: number | undefined
+  /** Failures that fail the run. */
   failed: number
+  /** Quarantined tests that failed (they do not fail the run). */
+  quarantinedFailed: number
   status: string
   replay: string
   bisect: string | undefined
 }
 
-/** `flakeseed run 57 · seed 1183 · 2 failed · replay: …`, and the bisect command when tests failed. */
+/**
+ * `flakeseed run 57 · seed 1183 · 2 failed · 1 quarantined failed · replay: …`, and the bisect
+ * command when tests failed.
+ */
 export function endLines(f: EndFacts): string[] {
   const parts = [f.runId !== undefined ? `flakeseed run ${f.runId}` : 'flakeseed', `seed ${f.seed}`]
-  parts.push(f.failed ? `${f.failed} failed` : f.status === 'interrupted' ? 'interrupted' : 'passed')
+  // `failed` with no failed test: an error outside tests (a hook, a file that did not load).
+  parts.push(f.failed ? `${f.failed} failed` : f.status === 'passed' ? 'passed' : f.status)
+  if (f.quarantinedFailed) parts.push(`${f.quarantinedFailed} quarantined failed`)
   parts.push(`replay: ${f.replay}`)
   const lines = [parts.join(' · ')]
   if (f.bisect) lines.push(`flakeseed bisect: ${f.bisect}`)

@@ -8,12 +8,14 @@ import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor
 import { gitInfo, type GitInfo } from '../src/environment.js'
 import { describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/options.js'
+import { idOf } from '../src/names.js'
 import type { Session } from '../src/session.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 import { endLines, startLine } from './console.js'
 import { crashRows } from './crashes.js'
 import { type AutoBisect, autoBisect } from './auto-bisect.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
+import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
@@ -28,7 +30,9 @@ export class FlakeseedReporter implements Reporter {
   private readonly caseOrder = new WeakMap<TestCase, number>()
   private readonly written = new Set<string>()
   private workers = new WorkerNumbers()
+  /** Failures that fail the run (quarantined ones are in `quarantined`). */
   private failed = 0
+  private quarantined: QuarantinedOutcome[] = []
   private notes: FailureNote[] | undefined
   private watchNoted = false
   private gitAhead: Promise<GitInfo> | undefined
@@ -77,6 +81,8 @@ export class FlakeseedReporter implements Reporter {
       }),
     )
     for (const warning of warnings) this.vitest.logger.warn(warning)
+    for (const warning of this.session.quarantine?.warnings ?? []) this.vitest.logger.warn(warning)
+    for (const note of this.session.quarantine?.notes ?? []) this.vitest.logger.log(note)
   }
 
   /**
@@ -98,6 +104,7 @@ export class FlakeseedReporter implements Reporter {
     this.written.clear()
     this.workers = new WorkerNumbers()
     this.failed = 0
+    this.quarantined = []
     this.notes = undefined
     clearBreadcrumbs(this.session.breadcrumbs)
   }
@@ -123,21 +130,26 @@ export class FlakeseedReporter implements Reporter {
     for (const module of modules) if (!this.written.has(module.moduleId)) this.collect(module)
     if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
+    const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     this.recorder?.end(status, (store, runId) => {
-      if (this.failed && this.session.kind === 'run') this.notes = this.failureNotes(() => classifyFailures(store, runId, this.commands()))
+      if (this.failed && this.session.kind === 'run') this.notes = this.failureNotes(() => classifyFailures(store, runId, this.commands(), quarantinedTests))
     })
     clearBreadcrumbs(this.session.breadcrumbs)
     const runId = this.recorder?.runId
+    const quarantinedFailed = this.quarantined.filter((q) => q.state === 'failed').length
     const commands = {
       replay: runId !== undefined ? replayCommand(runId, this.commands()) : seedCommand(this.session.seed, vitestArgs() ?? [], this.launcher),
-      bisect: this.failed && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
+      // A quarantined failure is worth bisecting too: quarantine is for tests being fixed.
+      bisect: (this.failed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
     }
+    const facts = { seed: this.session.seed, runId, failed: this.failed, quarantinedFailed, status, ...commands }
     if (!this.session.quiet) {
-      for (const line of endLines({ seed: this.session.seed, runId, failed: this.failed, status, ...commands })) this.vitest.logger.log(line)
+      for (const line of endLines(facts)) this.vitest.logger.log(line)
       for (const line of consoleSummary(this.notes ?? [], this.commands())) this.vitest.logger.log(line)
+      for (const line of quarantineLines(this.quarantined)) this.vitest.logger.log(line)
     }
     const bisected = await this.bisectInJob(runId, status)
-    this.writeStepSummary({ runId, seed: this.session.seed, failed: this.failed, status, ...commands }, bisected)
+    this.writeStepSummary(facts, bisected)
   }
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
@@ -174,7 +186,7 @@ export class FlakeseedReporter implements Reporter {
     const path = process.env.GITHUB_STEP_SUMMARY
     if (!path || this.session.kind !== 'run') return
     try {
-      appendStepSummary(path, markdownSummary(facts, this.notes, bisected))
+      appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
     } catch (error) {
       this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${(error as Error)?.message?.split('\n')[0]}`)
     }
@@ -191,11 +203,19 @@ export class FlakeseedReporter implements Reporter {
 
   private collect(module: TestModule): void {
     this.written.add(module.moduleId)
-    this.add(resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test)))
+    const quarantined = quarantinedOutcomes(module)
+    this.quarantined.push(...quarantined)
+    this.recorder?.quarantine(quarantined)
+    const released = new Set(quarantined.filter((q) => q.state === 'failed').map((q) => q.test))
+    this.add(
+      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test)),
+      released,
+    )
   }
 
-  private add(rows: ReturnType<typeof resultRows>): void {
-    for (const row of rows) if (row.state === 'failed') this.failed++
+  /** `released`: the quarantined failures among the rows, which do not fail the run. */
+  private add(rows: ReturnType<typeof resultRows>, released: ReadonlySet<string> = new Set()): void {
+    for (const row of rows) if (row.state === 'failed' && !released.has(idOf(row))) this.failed++
     this.recorder?.add(rows)
   }
 }

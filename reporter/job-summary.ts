@@ -2,14 +2,17 @@
 // its class and error, and the commands. Every test name and error is escaped: nothing in them
 // can end a table cell or a code block.
 import { appendFileSync } from 'node:fs'
-import { fixText, leakText } from '../src/format.js'
+import { fixText, leakText, plural } from '../src/format.js'
 import type { AutoBisect } from './auto-bisect.js'
+import type { QuarantinedOutcome } from './quarantine.js'
 import { consoleSummary, type FailureNote } from './summary.js'
 
 export interface RunFacts {
   runId: number | undefined
   seed: string
+  /** Failures that fail the run. */
   failed: number
+  quarantinedFailed: number
   status: string
   replay: string
   bisect: string | undefined
@@ -18,11 +21,20 @@ export interface RunFacts {
 /** Error lines are cut to this many characters in the table. */
 const ERROR_WIDTH = 200
 
-export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] | undefined, bisected?: AutoBisect): string {
+export function markdownSummary(
+  facts: RunFacts,
+  notes: readonly FailureNote[] | undefined,
+  quarantined: readonly QuarantinedOutcome[] = [],
+  bisected?: AutoBisect,
+): string {
   const title = ['flakeseed', facts.runId !== undefined ? `run ${facts.runId}` : undefined, `seed ${facts.seed}`].filter(Boolean).join(' · ')
   const lines = [`### ${escapeCell(title)}`, '']
-  if (!facts.failed) lines.push(facts.status === 'interrupted' ? 'Interrupted.' : 'All tests passed.')
-  else if (notes?.length) lines.push(`${escapeCell(consoleSummary(notes)[0]!.replace(/^flakeseed /, ''))}.`)
+  const released = quarantined.filter((q) => q.state === 'failed')
+  if (!facts.failed) {
+    if (facts.status === 'interrupted') lines.push('Interrupted.')
+    else if (released.length) lines.push(`No failure fails the run; ${plural(released.length, 'quarantined test')} failed (below).`)
+    else lines.push('All tests passed.')
+  } else if (notes?.length) lines.push(`${escapeCell(consoleSummary(notes)[0]!.replace(/^flakeseed /, ''))}.`)
   else lines.push(`${facts.failed} failed.`)
   if (notes?.length) {
     lines.push('', '| test | class | why | error |', '|---|---|---|---|')
@@ -30,6 +42,20 @@ export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] |
       const error = n.error ? n.error.split('\n')[0]!.slice(0, ERROR_WIDTH) : ''
       const why = [n.reason, n.leak && `leaked ${n.leak}`, n.fix && `fix: ${n.fix}`].filter(Boolean).join('; ')
       lines.push(`| <code>${escapeCell(n.test)}</code> | ${n.class} | ${escapeCell(why)} | ${escapeCell(error)} |`)
+    }
+  }
+  if (released.length) {
+    lines.push(
+      '',
+      `Quarantined: ${plural(released.length, 'failure')} that did not fail the run.`,
+      '',
+      '| test | outcome | reason | error |',
+      '|---|---|---|---|',
+    )
+    for (const q of released) {
+      lines.push(
+        `| <code>${escapeCell(q.test)}</code> | quarantined, failed | ${escapeCell(q.reason)} | ${escapeCell((q.error ?? '').slice(0, ERROR_WIDTH))} |`,
+      )
     }
   }
   lines.push('', 'Replay this run:', fence(facts.replay))

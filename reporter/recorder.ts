@@ -9,6 +9,9 @@ import { onInterrupt } from './signals.js'
 export class Recorder {
   private store: Store | undefined
   private readonly pending: ResultRow[] = []
+  /** The run's quarantined tests (id → reason), written with the results they came with. */
+  private readonly quarantined: Record<string, string> = {}
+  private quarantineChanged = false
   /** Set by the first store failure: later runs of this process (replay --repeat) skip the store too. */
   private broken = false
   private stopListening: (() => void) | undefined
@@ -24,6 +27,8 @@ export class Recorder {
   begin(meta: RunMeta, onInterrupted: () => void): void {
     this.runId = undefined
     this.pending.length = 0
+    for (const key of Object.keys(this.quarantined)) delete this.quarantined[key]
+    this.quarantineChanged = false
     if (this.broken) return
     this.guard(() => {
       this.store = Store.open(this.path)
@@ -40,15 +45,33 @@ export class Recorder {
     if (this.store) this.pending.push(...rows)
   }
 
+  /** Marks tests of this run as quarantined, with their reason. */
+  quarantine(tests: ReadonlyArray<{ test: string; reason: string }>): void {
+    for (const { test, reason } of tests) {
+      if (this.quarantined[test] === reason) continue
+      this.quarantined[test] = reason
+      this.quarantineChanged = true
+    }
+  }
+
   /** Writes what was added since the last flush (one test file, usually) in one transaction. */
   flush(): void {
-    if (!this.store || this.runId === undefined || !this.pending.length) return
-    this.guard(() => {
-      const clashes = this.store!.writeResults(this.runId!, this.pending)
-      this.pending.length = 0
-      // Never expected (ids are unique within a file): said, so it gets reported, and the run goes on.
-      for (const id of clashes) this.warn(`flakeseed: bug: a second result for ${visible(id)} in run ${this.runId}; the first one is kept (please report this)`)
-    })
+    if (!this.store || this.runId === undefined) return
+    if (this.pending.length) {
+      this.guard(() => {
+        const clashes = this.store!.writeResults(this.runId!, this.pending)
+        this.pending.length = 0
+        // Never expected (ids are unique within a file): said, so it gets reported, and the run goes on.
+        for (const id of clashes)
+          this.warn(`flakeseed: bug: a second result for ${visible(id)} in run ${this.runId}; the first one is kept (please report this)`)
+      })
+    }
+    if (this.store && this.quarantineChanged) {
+      this.guard(() => {
+        this.store!.setQuarantine(this.runId!, this.quarantined)
+        this.quarantineChanged = false
+      })
+    }
   }
 
   /** Writes what is left and the final status; `read` may still query the store before it closes. */

@@ -4,6 +4,7 @@ import type { TestCase, TestModule } from 'vitest/node'
 import { moduleTests, toPosix, toState } from '../src/names.js'
 import type { TestMeta } from '../src/runner.js'
 import type { ResultRow } from '../src/store/index.js'
+import { quarantineOf } from './quarantine.js'
 
 const ERROR_LIMIT = 2000
 const STACK_FRAMES = 5
@@ -28,10 +29,13 @@ export function resultRows(module: TestModule, fileIndex: number, workers: Worke
   const file = toPosix(module.relativeModuleId)
   moduleTests(module).forEach(({ name, test }, i) => {
     const result = test.result()
-    const state = toState(result.state)
+    let state = toState(result.state)
     if (!state) return // never ran: its worker died before reaching it
     const meta = (test.meta() as { flakeseed?: TestMeta }).flakeseed
     const diagnostic = test.diagnostic()
+    // A quarantined failure, which Vitest was told passed: recorded as the failure it was.
+    const released = quarantineOf(test)?.errors
+    if (released?.length) state = 'failed'
     rows.push({
       project: module.project.name,
       file,
@@ -42,15 +46,17 @@ export function resultRows(module: TestModule, fileIndex: number, workers: Worke
       state,
       durationMs: diagnostic ? Math.round(diagnostic.duration) : null,
       retries: diagnostic?.retryCount ?? 0,
-      flaky: diagnostic?.flaky ?? false,
-      error: state === 'failed' ? formatError((result as { errors?: ReadonlyArray<{ message?: string; stack?: string }> }).errors) : null,
+      flaky: state === 'passed' && (diagnostic?.flaky ?? false),
+      error: state === 'failed' ? formatError((released ?? (result as { errors?: ReadonlyArray<unknown> }).errors) as ErrorLike[] | undefined) : null,
     })
   })
   return rows
 }
 
+type ErrorLike = { message?: string; stack?: string }
+
 /** The first error: its message and the test's own stack frames (Vitest's internals do not locate the failure). */
-export function formatError(errors: ReadonlyArray<{ message?: string; stack?: string }> | undefined): string | null {
+export function formatError(errors: ReadonlyArray<ErrorLike> | undefined): string | null {
   const error = errors?.[0]
   if (!error) return null
   const message = error.message ?? ''

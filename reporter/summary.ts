@@ -22,12 +22,16 @@ export interface FailureNote {
 /** Failures listed one per line; the rest are counted. */
 const LISTED = 10
 
-/** Every failure of `runId`, classed by its history in the newest runs (this run included). */
-export function classifyFailures(store: Store, runId: number, commands: CommandOptions = {}): FailureNote[] {
+/**
+ * Every failure of `runId` but the quarantined ones (`except`, listed on their own), classed by
+ * its history in the newest runs (this run included; earlier runs where most tests failed left out).
+ */
+export function classifyFailures(store: Store, runId: number, commands: CommandOptions = {}, except: ReadonlySet<string> = new Set()): FailureNote[] {
   const ids = store.failedTestIds(runId)
   if (!ids.length) return []
-  const { histories } = flakyWindow(store, { tests: ids, orderKeys: executionKeys })
+  const { histories } = flakyWindow(store, { tests: ids, orderKeys: executionKeys, keepRun: runId })
   return histories
+    .filter((h) => !except.has(h.test))
     .map((h): FailureNote => {
       const now = h.outcomes.find((o) => o.run === runId)
       const before = h.outcomes.filter((o) => o.run !== runId)

@@ -1,4 +1,5 @@
 // What the main process hands to the runner in every worker (through `project.provide`).
+import type { QuarantineRule } from './quarantine.js'
 
 export interface WorkerContext {
   seed: string
@@ -11,6 +12,8 @@ export interface WorkerContext {
   breadcrumbs?: string
   /** A bisect diagnosis probe: where to take snapshots, what to undo, where to report. */
   diagnose?: DiagnoseContext
+  /** Tests whose failure must not fail the run (entries in effect, and `auto` matches). Runs only. */
+  quarantine?: QuarantineRule[]
 }
 
 /** A test of a diagnosis probe: its id, absolute file path and name in the file. */

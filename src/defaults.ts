@@ -3,8 +3,20 @@
 /** The history file, relative to the Vitest root (the `db` option, `--db`). */
 export const DEFAULT_DB = '.flakeseed/history.db'
 
+/** The quarantine list, relative to the Vitest root (the `quarantine` option, `quarantine --file`). */
+export const DEFAULT_QUARANTINE = '.flakeseed/quarantine.json'
+
 /** Newest logical runs `flaky` and the HTML report analyse (`--window`). */
 export const DEFAULT_WINDOW = 100
+
+/**
+ * A run in which more than this share of its tests failed (an outage, a broken install) is left
+ * out of flakiness rates and classes (`--max-run-failure-rate`).
+ */
+export const DEFAULT_MAX_RUN_FAILURE_RATE = 0.5
+
+/** Outcomes a test needs before it gets a rate, or a class other than `suspected` (`--min-runs`). */
+export const DEFAULT_MIN_RUNS = 5
 
 /** Runs suggested to tell a non-deterministic test from one that fails on its order (`replay --repeat`). */
 export const NOD_REPEAT = 20

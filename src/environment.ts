@@ -82,6 +82,11 @@ export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env)
   }
 }
 
+/** git's user.name, for who added a quarantine entry. */
+export function gitUser(cwd: string): string | undefined {
+  return git(cwd, ['config', 'user.name']) || undefined
+}
+
 function git(cwd: string, args: string[]): string | undefined {
   try {
     return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()

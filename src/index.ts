@@ -10,11 +10,12 @@ import { FlakeseedReporter } from '../reporter/index.js'
 import type { WorkerContext } from './context.js'
 import { fileId, toPosix } from './names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
+import { runQuarantine } from './quarantine-run.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
 import { getControl, type Session } from './session.js'
 
-export type { FlakeseedOptions, SeedOption } from './options.js'
+export type { AutoClass, FlakeseedOptions, QuarantineOption, SeedOption } from './options.js'
 export { FlakeseedError } from './errors.js'
 export type { Plan, PlanFile } from './order.js'
 
@@ -136,7 +137,9 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
-  vitest.config.reporters.push(new FlakeseedReporter(session, db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)))
+  const dbPath = db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)
+  if (session.kind === 'run') session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath)
+  vitest.config.reporters.push(new FlakeseedReporter(session, dbPath))
   control?.onSession?.(session)
   return session
 }
@@ -179,7 +182,9 @@ function provideContext(session: Session, project: TestProject): void {
     project: project.name,
   }
   if (session.breadcrumbs) context.breadcrumbs = session.breadcrumbs
+  // A quarantine applies to runs, never to replays and bisect probes: they must see the failure.
   if (session.plan) context.plan = workerPlan(session, project)
+  else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   if (session.diagnose) context.diagnose = session.diagnose
   project.provide('flakeseed', context)
 }

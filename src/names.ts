@@ -24,6 +24,18 @@ export function idOf(t: { project: string; file: string; name: string }): string
   return testId(t.project, t.file, t.name)
 }
 
+/** What names tests in a quarantine entry: an exact id, or a part of ids (every id containing it). */
+export interface TestPattern {
+  test?: string
+  contains?: string
+}
+
+/** Whether the pattern names the test with this id. */
+export function matchesPattern(pattern: TestPattern, id: string): boolean {
+  if (pattern.test !== undefined) return pattern.test === id
+  return pattern.contains !== undefined && pattern.contains !== '' && id.includes(pattern.contains)
+}
+
 /** Windows and POSIX paths give one file id. */
 export function toPosix(path: string): string {
   return path.replace(/\\/g, '/')

@@ -1,7 +1,8 @@
 // Plugin options: defaults, environment overrides and validation. A mistake in the config is a
 // FlakeseedError whose message names the option, thrown while Vitest loads the config.
 import { randomInt } from 'node:crypto'
-import { DEFAULT_DB } from './defaults.js'
+import type { FlakyClass } from './analysis/flakiness.js'
+import { DEFAULT_DB, DEFAULT_QUARANTINE } from './defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from './errors.js'
 
@@ -22,6 +23,12 @@ export interface FlakeseedOptions {
    */
   db?: string | false
   /**
+   * The quarantine list, relative to the Vitest root (default `.flakeseed/quarantine.json`;
+   * `false`: none), or `{ file, auto }`, where `auto` quarantines without listing them the tests
+   * whose class in the history is one of these.
+   */
+  quarantine?: string | false | QuarantineOption
+  /**
    * Bisect in the failing job itself: after a recorded `vitest run` with failures the history
    * does not explain yet, find their causes within `budget` seconds for all of them (default
    * 120). Off by default; `FLAKESEED_BISECT=new|off` and `FLAKESEED_BISECT_BUDGET` override.
@@ -30,11 +37,21 @@ export interface FlakeseedOptions {
   bisect?: { onFailure?: 'new' | 'off'; budget?: number }
 }
 
+export interface QuarantineOption {
+  file?: string | false
+  auto?: AutoClass[]
+}
+
+/** The classes an `auto` policy may name: flaky ones. A broken test is not flaky, it is broken. */
+export const AUTO_CLASSES = ['order-dependent', 'suspected-order-dependent', 'non-deterministic'] as const satisfies readonly FlakyClass[]
+export type AutoClass = (typeof AUTO_CLASSES)[number]
+
 export interface ResolvedOptions {
   seed: SeedOption
   reseedRandom: boolean
   db: string | false
   bisect: { onFailure: 'new' | 'off'; budget: number }
+  quarantine: { file: string | false; auto: AutoClass[] }
 }
 
 /** Seconds the end-of-run bisect may take when no budget is given. */
@@ -42,7 +59,7 @@ export const DEFAULT_BISECT_BUDGET = 120
 
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
-const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'bisect']
+const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect']
 
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {}
@@ -55,7 +72,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       throw new FlakeseedError(`flakeseed: unknown option "${key}" (known options: ${KNOWN.join(', ')})`)
     }
   }
-  const { seed = 'random', reseedRandom = true, db = DEFAULT_DB, bisect = {} } = options
+  const { seed = 'random', reseedRandom = true, db = DEFAULT_DB, quarantine = DEFAULT_QUARANTINE, bisect = {} } = options
   checkSeed(seed, 'seed')
   if (typeof reseedRandom !== 'boolean') {
     throw new FlakeseedError(`flakeseed: option "reseedRandom" must be true or false, got ${describe(reseedRandom)}`)
@@ -63,7 +80,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (db !== false && (typeof db !== 'string' || db === '')) {
     throw new FlakeseedError(`flakeseed: option "db" must be a file path or false, got ${describe(db)}`)
   }
-  return { seed: seed as SeedOption, reseedRandom, db: db as string | false, bisect: checkBisect(bisect) }
+  return {
+    seed: seed as SeedOption,
+    reseedRandom,
+    db: db as string | false,
+    quarantine: resolveQuarantine(quarantine),
+    bisect: checkBisect(bisect),
+  }
 }
 
 function checkBisect(value: unknown): ResolvedOptions['bisect'] {
@@ -100,6 +123,27 @@ export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.Pr
   }
   const warning = warnings.length ? `flakeseed: ${warnings.join('; ')}: ignored` : undefined
   return { budget: on ? budget : undefined, ...(warning ? { warning } : {}) }
+}
+
+function resolveQuarantine(value: unknown): ResolvedOptions['quarantine'] {
+  const file = (v: unknown, name: string): string | false => {
+    if (v === false || (typeof v === 'string' && v !== '')) return v
+    throw new FlakeseedError(`flakeseed: option "${name}" must be a file path or false, got ${describe(v)}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { file: file(value, 'quarantine'), auto: [] }
+  const option = value as Record<string, unknown>
+  for (const key of Object.keys(option)) {
+    if (key !== 'file' && key !== 'auto') throw new FlakeseedError(`flakeseed: unknown option "quarantine.${key}" (known: file, auto)`)
+  }
+  const auto = option.auto ?? []
+  const known = AUTO_CLASSES.join(', ')
+  if (!Array.isArray(auto)) throw new FlakeseedError(`flakeseed: option "quarantine.auto" must be a list of classes (${known}), got ${describe(auto)}`)
+  for (const cls of auto) {
+    if (!(AUTO_CLASSES as readonly unknown[]).includes(cls)) {
+      throw new FlakeseedError(`flakeseed: option "quarantine.auto" cannot hold ${describe(cls)} (it takes flaky classes: ${known})`)
+    }
+  }
+  return { file: file(option.file ?? DEFAULT_QUARANTINE, 'quarantine.file'), auto: [...new Set(auto as AutoClass[])] }
 }
 
 function checkSeed(seed: unknown, name: string): void {

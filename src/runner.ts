@@ -1,6 +1,7 @@
 // The Vitest test runner flakeseed installs in every worker of a project that carries the plugin.
 // It orders the children of every suite by the seeded key (or by a plan), reseeds Math.random
-// per test, and leaves each test's execution position in `task.meta` for the reporter.
+// per test, leaves each test's execution position in `task.meta` for the reporter, and keeps a
+// quarantined test's failure from failing the run (docs/ARCHITECTURE.md, Quarantine).
 //
 // Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
 // and the breadcrumb writer.
@@ -10,7 +11,7 @@ import { BreadcrumbWriter } from './breadcrumbs.js'
 import type { WorkerContext } from './context.js'
 import type { ModuleNode } from './diagnose/state.js'
 import type { DiagnosisProbe } from './diagnose/worker.js'
-import { declaredNames, disambiguate, NAME_SEPARATOR, testId } from './names.js'
+import { declaredNames, disambiguate, matchesPattern, NAME_SEPARATOR, testId } from './names.js'
 import { orderKey, randomFor } from './order.js'
 
 // Structural views of Vitest's task tree: the fields this runner reads, in both Vitest 4 and 5.
@@ -22,6 +23,7 @@ interface Task {
   shuffle?: boolean
   tasks?: Task[]
   file?: { filepath: string; name: string }
+  result?: { state?: string; errors?: unknown[] }
 }
 interface FileTask extends Task {
   filepath: string
@@ -38,6 +40,11 @@ export interface TestMeta {
   worker: string
   /** The seed of the run (any reporter can print or record it). */
   seed: string
+  /**
+   * Set when the test is quarantined. When it failed, Vitest was told it passed (so the run does
+   * not fail on it) and its errors, every attempt's, are here for the reporter.
+   */
+  quarantine?: { reason: string; errors?: unknown[] }
 }
 
 const META_KEY = 'flakeseed'
@@ -63,6 +70,8 @@ function withProbeSignals(ctx: WorkerContext | undefined): WorkerContext | undef
   return ctx
 }
 
+type AfterRunTask = (test: Parameters<TestRunner['onAfterRunTask']>[0]) => unknown
+
 export default class FlakeseedRunner extends TestRunner {
   private readonly flakeseed: WorkerContext | undefined = withProbeSignals(readContext())
   private readonly ownPattern = (this.config as { testNamePattern?: RegExp }).testNamePattern
@@ -76,6 +85,32 @@ export default class FlakeseedRunner extends TestRunner {
     // A diagnosis probe may run with config changed as the config file would change it.
     const config = this.flakeseed?.diagnose?.config
     if (config) Object.assign(this.config, config)
+    if (this.flakeseed?.quarantine?.length) this.releaseBeforeBail()
+  }
+
+  /**
+   * Vitest replaces `onAfterRunTask` on the runner instance with a wrapper that counts a failed
+   * test towards `--bail` before it calls ours (resolveTestRunner; docs/ARCHITECTURE.md). Taking
+   * that assignment through an accessor puts the quarantine's switch in front of the wrapper, so
+   * a quarantined failure never counts towards bail either.
+   */
+  private releaseBeforeBail(): void {
+    const own = this.onAfterRunTask
+    let outer: AfterRunTask | undefined
+    Object.defineProperty(this, 'onAfterRunTask', {
+      configurable: true,
+      enumerable: true,
+      get: (): AfterRunTask =>
+        outer
+          ? (test) => {
+              releaseQuarantined(test as unknown as Task)
+              return outer!.call(this, test)
+            }
+          : own,
+      set: (fn: AfterRunTask) => {
+        outer = fn
+      },
+    })
   }
 
   override async importFile(filepath: string, source: 'collect' | 'setup'): Promise<unknown> {
@@ -158,12 +193,29 @@ export default class FlakeseedRunner extends TestRunner {
     return BASE_AFTER_RETRY?.call(this, test, ...rest)
   }
 
+  // Called after the retries and the `fails` inversion, before the test's result is reported
+  // and before its suite and file work out their own state from their tests.
   override onAfterRunTask(test: Parameters<TestRunner['onAfterRunTask']>[0]): void {
+    releaseQuarantined(test as unknown as Task)
     super.onAfterRunTask(test)
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
-    const state = (test as unknown as { result?: { state?: string } }).result?.state
+    const state = meta?.quarantine?.errors ? 'fail' : (test as unknown as Task).result?.state
     if (meta) this.breadcrumbs?.ended(meta.index, state)
   }
+}
+
+/**
+ * A quarantined test that failed: its errors move to `task.meta` (the reporter records and
+ * prints the failure from there) and Vitest sees it pass, so neither the file nor the run fails
+ * on it. Runs at most once per test: afterwards its state is `pass`.
+ */
+function releaseQuarantined(test: Task): void {
+  const quarantine = (test.meta[META_KEY] as TestMeta | undefined)?.quarantine
+  const result = test.result
+  if (!quarantine || result?.state !== 'fail') return
+  quarantine.errors = [...(quarantine.errors ?? []), ...(result.errors ?? [])]
+  result.state = 'pass'
+  result.errors = undefined
 }
 
 function readContext(): WorkerContext | undefined {
@@ -219,12 +271,16 @@ function orderFile(file: FileTask, ctx: WorkerContext): Map<Task, string> {
     sortSuites(file, (children, suite) => (suite.shuffle === false ? children : [...children].sort((a, b) => key.get(a)! - key.get(b)!)))
   }
 
+  const rules = ctx.quarantine ?? []
   let index = 0
   const number = (suite: Task): void => {
     for (const child of suite.tasks ?? []) {
       if (child.type === 'suite') number(child)
       else {
-        const meta: TestMeta = { index: index++, name: names.get(child)!, worker: WORKER, seed: ctx.seed }
+        const name = names.get(child)!
+        const meta: TestMeta = { index: index++, name, worker: WORKER, seed: ctx.seed }
+        const rule = rules.length ? rules.find((r) => matchesPattern(r, prefix + name)) : undefined
+        if (rule) meta.quarantine = { reason: rule.reason }
         child.meta[META_KEY] = meta
       }
     }

@@ -5,6 +5,7 @@ import type { TestSpecification } from 'vitest/node'
 import type { DiagnoseContext } from './context.js'
 import type { Plan } from './order.js'
 import type { ResolvedOptions, SeedSource } from './options.js'
+import type { RunQuarantine } from './quarantine-run.js'
 
 export type RunKind = 'run' | 'replay' | 'probe'
 
@@ -19,6 +20,8 @@ export interface Session {
   plan?: Plan
   /** Folder where workers leave a breadcrumb of their running test (only when recording). */
   breadcrumbs?: string
+  /** What is quarantined (runs of kind `run` only: replay and bisect are there to see failures). */
+  quarantine?: RunQuarantine
   /** Names of the projects whose workers run the flakeseed runner. */
   projects: Set<string>
   /**

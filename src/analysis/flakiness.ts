@@ -7,10 +7,11 @@
 // earlier tests are fixed by those two. Two runs with equal keys ran the same tests before the
 // test, in the same order, on the same code: a different outcome there is non-determinism.
 import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
-import { shortSha, unique } from '../format.js'
+import { DEFAULT_MIN_RUNS } from '../defaults.js'
+import { plural, shortSha, unique } from '../format.js'
 import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
 
-export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed'
+export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed' | 'suspected'
 
 /** One recorded outcome of a test in a run of kind `run` (skips left out). */
 export interface RunOutcome {
@@ -20,6 +21,12 @@ export interface RunOutcome {
   /** Execution key: equal keys mean the same tests ran before it in the same order on the same code. */
   order: string
   state: 'passed' | 'failed'
+  /** Passed only on a retry (Vitest's `retry`): it also failed in this run, under this one order. */
+  retried?: boolean
+  /** Vitest retries it took in this run. */
+  retries?: number
+  /** Quarantined in this run: its failure did not fail the run. */
+  quarantined?: boolean
   error?: string | null
   startedAt?: number | null
 }
@@ -52,6 +59,14 @@ export interface Metrics {
 
 export interface FlakyRow extends Metrics {
   test: string
+  /** At least `minRuns` outcomes: the rates mean something. */
+  rated: boolean
+  /** Runs in which it failed and then passed on a retry (counted among `failures`). */
+  retriedRuns: number
+  /** Vitest retries over all its runs. */
+  retries: number
+  /** Failures in runs that had it quarantined. */
+  quarantinedFailures: number
   class: FlakyClass
   /** Why it got its class, in a few words. */
   reason: string
@@ -67,6 +82,11 @@ export interface FlakyRow extends Metrics {
 
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
 export const STREAK_CHANCE = 0.01
+
+/** The outcome the metrics count: a pass that took a retry failed first, so it counts as a failure. */
+export function counted(o: RunOutcome): 'passed' | 'failed' {
+  return o.state === 'failed' || o.retried ? 'failed' : 'passed'
+}
 
 /** p, flip rate and binary entropy of a sequence of outcomes (docs/ARCHITECTURE.md, Metrics). */
 export function metrics(states: ReadonlyArray<'passed' | 'failed'>): Metrics {
@@ -112,24 +132,39 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
 }
 
 /**
- * The class of a test's history, and why. A history without any pass is `broken`, unless bisect
- * saw the test pass alone (or after its state setter): then every recorded order failed it.
+ * The class of a test's history, and why. A history without any pass is `broken` (unless bisect
+ * saw it pass alone). With fewer
+ * than `minRuns` outcomes it is `suspected`, unless something established more than a rate can:
+ * a bisect or replay finding, or a failure and a pass of one order in one run (a retry).
  */
-export function classify(history: TestHistory): { class: FlakyClass; reason: string } {
+export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass; reason: string } {
   const o = history.outcomes
   const f = history.finding
   const known = fromFinding(f)
+  const retried = o.filter((x) => x.retried)
+  if (o.length < minRuns && !retried.length && !(f && f.kind !== 'independent')) {
+    return { class: 'suspected', reason: `${plural(o.length, 'outcome')} so far, fewer than ${minRuns} to tell (--min-runs)` }
+  }
+  // Bisect saw it pass alone (or after its state setter): every recorded order failed it.
   if (!o.some((x) => x.state === 'passed')) return known ?? { class: 'broken', reason: 'failed every recorded run' }
-  if (!o.some((x) => x.state === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
+  if (!o.some((x) => counted(x) === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
-  const broken = streak(o, 'failed')
+  // A pass after a retry ends a streak of failures (it passed), and breaks one of passes (it failed first).
+  const broken = streak(o, (x) => x.state === 'failed')
   if (broken) return { class: 'broken', reason: `fails every run since ${shortSha(broken)}` }
-  const fixed = streak(o, 'passed')
+  const fixed = streak(o, (x) => counted(x) === 'passed')
   if (fixed) return { class: 'fixed', reason: `no failure since ${shortSha(fixed)}` }
 
   if (known) return known
   if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
   if (f?.kind === 'not-reproduced') return { class: 'non-deterministic', reason: 'bisect: the failing order passed when run again' }
+  if (retried.length) {
+    const runs = retried.map((x) => x.run)
+    return {
+      class: 'non-deterministic',
+      reason: `failed, then passed on a retry in ${runs.length === 1 ? `run ${runs[0]}` : `${runs.length} runs (last ${runs.at(-1)})`}`,
+    }
+  }
 
   const byKey = new Map<string, { passed: number; failed: number }>()
   for (const x of o) {
@@ -177,9 +212,9 @@ function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: s
  * that is on another commit than that outcome. It counts when it spans at least two seeds and the
  * test's behaviour before that commit would give such a streak with at most STREAK_CHANCE.
  */
-function streak(o: readonly RunOutcome[], state: 'passed' | 'failed'): string | undefined {
+function streak(o: readonly RunOutcome[], is: (x: RunOutcome) => boolean): string | undefined {
   let last = o.length - 1
-  while (last >= 0 && o[last]!.state === state) last--
+  while (last >= 0 && is(o[last]!)) last--
   if (last < 0 || last === o.length - 1) return undefined
   const changed = o[last]!.commit
   let start = last + 1
@@ -187,7 +222,7 @@ function streak(o: readonly RunOutcome[], state: 'passed' | 'failed'): string | 
   const tail = o.slice(start)
   if (!tail.length || !changed || tail.some((x) => x.commit === null)) return undefined
   if (new Set(tail.map((x) => x.seed)).size < 2) return undefined
-  const q = o.slice(0, start).filter((x) => x.state === state).length / start
+  const q = o.slice(0, start).filter(is).length / start
   return q ** tail.length <= STREAK_CHANCE ? tail[0]!.commit! : undefined
 }
 
@@ -206,6 +241,11 @@ function commitWithBoth(o: readonly RunOutcome[]): string | null | undefined {
 /** What every command of a row shares: `--db PATH` words (`dbWords`) and how flakeseed runs (`launcherFor`). */
 export type CommandOptions = Pick<BaseCommandOptions, 'db' | 'launcher'>
 
+export interface AnalysisOptions extends CommandOptions {
+  /** Outcomes a test needs for a rate, and for a class other than `suspected` (default 5 in `analyse`, none in `describe`). */
+  minRuns?: number
+}
+
 /** What to run next for a row: bisect an order-dependent failure, repeat a non-deterministic one. */
 export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'finding'>, options: CommandOptions = {}): string {
   const shared: CommandOptions = { db: options.db, launcher: options.launcher }
@@ -222,36 +262,50 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
     case 'broken':
       return showCommand(row.run, shared)
     case 'fixed':
+    case 'suspected':
       return historyCommand(row.test, shared)
   }
 }
 
-/** One row per test with mixed outcomes, most disruptive first (flip rate, then fail rate). */
-export function analyse(histories: readonly TestHistory[], options: CommandOptions = {}): FlakyRow[] {
+/**
+ * One row per test with mixed outcomes (a pass after a retry is mixed by itself), most
+ * disruptive first (flip rate, then fail rate); tests with too few outcomes for a rate last.
+ */
+export function analyse(histories: readonly TestHistory[], options: AnalysisOptions = {}): FlakyRow[] {
+  const settings = { ...options, minRuns: options.minRuns ?? DEFAULT_MIN_RUNS }
   const rows: FlakyRow[] = []
   for (const h of histories) {
-    const m = metrics(h.outcomes.map((o) => o.state))
-    if (!m.failures || m.failures === m.runs) continue
-    rows.push(describe(h, m, options))
+    const m = metrics(h.outcomes.map(counted))
+    if (!m.failures || !h.outcomes.some((o) => o.state === 'passed')) continue
+    rows.push(describe(h, m, settings))
   }
-  return rows.sort((a, b) => b.flipRate - a.flipRate || b.failRate - a.failRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0))
+  return rows.sort(
+    (a, b) => Number(b.rated) - Number(a.rated) || b.flipRate - a.flipRate || b.failRate - a.failRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
+  )
 }
 
 /** The row for one history, whatever its outcomes (the end-of-run summary also asks about tests that never passed). */
-export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map((o) => o.state)), options: CommandOptions = {}): FlakyRow {
-  const { class: cls, reason } = classify(h)
+export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map(counted)), options: AnalysisOptions = {}): FlakyRow {
+  const minRuns = options.minRuns ?? 1
+  const { class: cls, reason } = classify(h, minRuns)
   const failing = h.outcomes.filter((o) => o.state === 'failed')
   const last = failing.at(-1) ?? null
   const row: FlakyRow = {
     test: h.test,
     ...m,
+    rated: m.runs >= minRuns,
+    retriedRuns: h.outcomes.filter((o) => o.retried).length,
+    retries: h.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
+    quarantinedFailures: failing.filter((o) => o.quarantined).length,
     class: cls,
     reason,
-    failingSeeds: unique(failing.map((o) => o.seed)),
+    // A pass after a retry failed under its seed too.
+    failingSeeds: unique(h.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
     passingSeeds: unique(h.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
     commits: unique(h.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
     lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
-    run: (last ?? h.outcomes.at(-1))?.run ?? 0,
+    // A pass after a retry failed in its run too: the next command acts on that run.
+    run: (h.outcomes.findLast((o) => counted(o) === 'failed') ?? h.outcomes.at(-1))?.run ?? 0,
     command: '',
     finding: h.finding ?? null,
   }

@@ -14,19 +14,23 @@ export interface ReportTest {
 export interface ReportData {
   db: string
   generatedAt: number
+  /** Every run of the window, left-out ones marked. */
   runs: WindowRun[]
+  /** The failure share above which a run was left out of rates and classes. */
+  maxRunFailureRate: number
   tests: ReportTest[]
 }
 
-export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys'> & CommandOptions): ReportData {
-  const window = flakyWindow(store, { ...options, counts: true, orderKeys: executionKeys })
-  const rows = analyse(window.histories, { db: options.db, launcher: options.launcher })
+export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys'> & CommandOptions & { minRuns?: number }): ReportData {
+  const window = flakyWindow(store, { ...options, orderKeys: executionKeys })
+  const rows = analyse(window.histories, { db: options.db, launcher: options.launcher, minRuns: options.minRuns })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
   return {
     db: store.path,
     generatedAt: Date.now(),
     runs: window.runs,
+    maxRunFailureRate: window.maxRunFailureRate,
     tests: rows.map((row) => ({ row, outcomes: byTest.get(row.test)?.outcomes ?? [], finding: findings.get(row.test) ?? null })),
   }
 }

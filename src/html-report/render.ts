@@ -16,6 +16,7 @@ const CLASS_LABEL: Record<FlakyClass, string> = {
   'non-deterministic': 'non-deterministic',
   broken: 'broken',
   fixed: 'fixed',
+  suspected: 'suspected (too few runs)',
 }
 
 export function esc(text: unknown): string {
@@ -31,6 +32,7 @@ export function renderReport(data: ReportData): string {
   const byClass = new Map<string, number>()
   for (const t of tests) byClass.set(t.row.class, (byClass.get(t.row.class) ?? 0) + 1)
   const scope = first && last ? `runs ${first.id}–${last.id} · ${fmtTime(first.startedAt)} to ${fmtTime(last.startedAt)}` : 'no runs'
+  const leftOut = runs.filter((r) => r.leftOut)
 
   return `<!doctype html>
 <html lang="en">
@@ -55,11 +57,12 @@ export function renderReport(data: ReportData): string {
 <section>
   <h2>Suite health</h2>
   <p class="hint">One bar per run, oldest left: failed tests (red, scale left) over the run's outcome. Hover a bar for seed, commit and counts.</p>
-  ${healthChart(runs)}
+  ${healthChart(runs, data.maxRunFailureRate)}
+  ${leftOut.length ? `<p class="left-out">${esc(leftOutText(leftOut, data.maxRunFailureRate))}</p>` : ''}
 </section>
 <section>
   <h2>Flakiest tests</h2>
-  <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw fail"></i> failed, <i class="sw skip"></i> skipped or not run; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
+  <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
   ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
   ${tests.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
 </section>
@@ -75,7 +78,13 @@ function card(value: string, label: string, kind = ''): string {
   return `<div class="card ${esc(kind)}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`
 }
 
-function healthChart(runs: readonly WindowRun[]): string {
+/** `2 runs left out of rates and classes: more than 50% of their tests failed (runs 4, 7)`. */
+export function leftOutText(runs: readonly WindowRun[], rate: number): string {
+  const ids = runs.map((r) => `${runName(r).replace(/^runs? /, '')} (${percent(r.failed / (r.passed + r.failed))})`)
+  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out of rates and classes: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})`
+}
+
+function healthChart(runs: readonly WindowRun[], rate: number): string {
   if (!runs.length) return '<p class="empty">No runs recorded in this window.</p>'
   const w = 900
   const h = 180
@@ -95,10 +104,11 @@ function healthChart(runs: readonly WindowRun[]): string {
   }
   runs.forEach((r, i) => {
     const x = left + i * step + (step - bar) / 2
-    const tip = `${runName(r)} · seed ${r.seed} · ${shortSha(r.commit, 'no commit')}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}`
-    const status = r.failed ? 'fail' : r.status === 'passed' ? 'pass' : 'skip'
+    const out = r.leftOut ? `\nleft out of rates and classes: more than ${percent(rate)} of its tests failed` : ''
+    const tip = `${runName(r)} · seed ${r.seed} · ${shortSha(r.commit, 'no commit')}${r.branch ? ` (${r.branch})` : ''} · ${fmtTime(r.startedAt)}\n${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped · ${r.status}${out}`
+    const status = r.leftOut ? 'out' : r.failed ? 'fail' : r.status === 'passed' ? 'pass' : 'skip'
     parts.push(
-      `<g class="run"><title>${esc(tip)}</title>` +
+      `<g class="run${r.leftOut ? ' left-out' : ''}"><title>${esc(tip)}</title>` +
         `<rect class="hit" x="${(left + i * step).toFixed(1)}" y="${top}" width="${step.toFixed(1)}" height="${h - top}"/>` +
         (r.failed
           ? `<rect class="fail" x="${x.toFixed(1)}" y="${y(r.failed).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(r.failed)).toFixed(1)}"/>`
@@ -120,7 +130,9 @@ function flakyTable(tests: readonly ReportTest[], runs: readonly WindowRun[]): s
   const body = tests
     .map((t, i) => {
       const r = t.row
-      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${percent(r.failRate)}</td><td class="num">${percent(r.flipRate)}</td><td class="num">${r.entropy.toFixed(2)}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
+      const rate = (x: string) => (r.rated ? x : '–')
+      const quarantined = r.quarantinedFailures ? ` <span class="badge quarantined">quarantined</span>` : ''
+      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}${quarantined}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${rate(percent(r.failRate))}</td><td class="num">${rate(percent(r.flipRate))}</td><td class="num">${rate(r.entropy.toFixed(2))}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
     })
     .join('\n')
   return `<table id="flaky"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`
@@ -132,8 +144,17 @@ function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
   const cells = runs.map((run, i) => {
     // A sharded run's test ran in one of its shards.
     const o = run.runs.map((id) => byRun.get(id)).find(Boolean)
-    const state = o ? (o.state === 'failed' ? 'fail' : 'pass') : 'skip'
-    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit, 'no commit')} · ${o ? o.state : 'skipped or not run'}`
+    const state = run.leftOut ? 'out' : !o ? 'skip' : o.state === 'failed' ? (o.quarantined ? 'quarantined' : 'fail') : o.retried ? 'retry' : 'pass'
+    const outcome = run.leftOut
+      ? 'run left out (most of its tests failed)'
+      : !o
+        ? 'skipped or not run'
+        : o.state === 'failed'
+          ? `failed${o.quarantined ? ' while quarantined (did not fail the run)' : ''}`
+          : o.retried
+            ? `passed on a retry (${o.retries} ${o.retries === 1 ? 'retry' : 'retries'})`
+            : 'passed'
+    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit, 'no commit')} · ${outcome}`
     const x = i * cell
     return `<g><title>${esc(tip)}</title><rect class="${state}" x="${x}" y="0" width="${Math.max(1, cell - 1)}" height="12"/><rect x="${x}" y="13" width="${Math.max(1, cell - 1)}" height="3" fill="${seedColour(run.seed)}"/></g>`
   })
@@ -177,7 +198,7 @@ function detail(t: ReportTest, i: number): string {
   // The most disruptive test opens with its details showing.
   return `<details id="d${i}"${i === 0 ? ' open' : ''}>
   <summary><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span> <span class="test">${esc(r.test)}</span></summary>
-  <p>${esc(r.reason)}. Failed ${r.failures} of ${r.runs} runs (${percent(r.failRate)}), flip rate ${percent(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.</p>
+  <p>${esc(r.reason)}. ${esc(rates(r))}</p>
   <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
   <div class="cols">
     <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p></div>
@@ -187,6 +208,18 @@ function detail(t: ReportTest, i: number): string {
   ${[...errors].map(([first, e]) => `<details class="err"><summary>${e.count}× <code>${esc(first)}</code> (last in run ${e.last})</summary><pre>${esc(e.full)}</pre></details>`).join('\n  ')}
   ${finding}
 </details>`
+}
+
+/** The numbers of a row in words, and what they include. */
+function rates(r: ReportTest['row']): string {
+  const parts = [
+    r.rated
+      ? `Failed ${r.failures} of ${r.runs} runs (${percent(r.failRate)}), flip rate ${percent(r.flipRate)}, entropy ${r.entropy.toFixed(2)}.`
+      : `Failed ${r.failures} of ${r.runs} runs: too few runs for a rate.`,
+  ]
+  if (r.retriedRuns) parts.push(`Passed only on a retry in ${r.retriedRuns} of them (${r.retries} retries in all).`)
+  if (r.quarantinedFailures) parts.push(`${r.quarantinedFailures} of its failures came while it was quarantined and did not fail their run.`)
+  return parts.join(' ')
 }
 
 function seedList(seeds: readonly string[]): string {
@@ -211,7 +244,8 @@ function fmtTime(ms: number): string {
 
 const STYLE = `
 :root { --bg:#fff; --fg:#1d2330; --muted:#667085; --line:#e4e7ec; --pass:#2e9e5b; --fail:#d92d20; --skip:#d0d5dd; --card:#f8f9fb;
-  --od:#b54708; --sod:#dc6803; --nod:#7a5af8; --broken:#b42318; --fixed:#067647; }
+  --od:#b54708; --sod:#dc6803; --nod:#7a5af8; --broken:#b42318; --fixed:#067647;
+  --retry:#f5b000; --quarantined:#9e3f8f; --out:#98a2b3; --suspected:#667085; }
 @media (prefers-color-scheme: dark) { :root { --bg:#11151c; --fg:#e6e9ef; --muted:#98a2b3; --line:#2b313c; --card:#181d26; --skip:#3a414d; } }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
@@ -228,7 +262,11 @@ pre { background: var(--card); padding: 8px; overflow-x: auto; white-space: pre-
 .chart .grid { stroke: var(--line); } .chart .axis { fill: var(--muted); font-size: 10px; }
 .chart .hit { fill: transparent; } .chart .run:hover .hit { fill: var(--line); }
 rect.pass { fill: var(--pass); } rect.fail { fill: var(--fail); } rect.skip { fill: var(--skip); }
+rect.retry { fill: var(--retry); } rect.quarantined { fill: var(--quarantined); } rect.out { fill: var(--out); }
 .sw { display: inline-block; width: 10px; height: 10px; vertical-align: -1px; } .sw.pass { background: var(--pass); } .sw.fail { background: var(--fail); } .sw.skip { background: var(--skip); }
+.sw.retry { background: var(--retry); } .sw.quarantined { background: var(--quarantined); } .sw.out { background: var(--out); }
+.left-out { color: var(--muted); border-left: 3px solid var(--out); padding-left: 8px; }
+.badge.quarantined { background: var(--quarantined); }
 table { border-collapse: collapse; width: 100%; margin-top: 8px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: middle; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
@@ -237,8 +275,8 @@ td.test, .test { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, mon
 tbody tr { cursor: pointer; } tbody tr:hover { background: var(--card); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; color: #fff; white-space: nowrap; background: var(--muted); }
 .c-order-dependent { background: var(--od); } .c-suspected-order-dependent { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
-.c-broken { background: var(--broken); } .c-fixed { background: var(--fixed); }
-.card.c-order-dependent, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-fixed { color: #fff; }
+.c-broken { background: var(--broken); } .c-fixed { background: var(--fixed); } .c-suspected { background: var(--suspected); }
+.card.c-order-dependent, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-fixed, .card.c-suspected { color: #fff; }
 .card[class*="c-"] span { color: #fff; opacity: .85; }
 #filter { margin-top: 8px; padding: 6px 10px; width: 280px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
 details { border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }

@@ -6,14 +6,19 @@
 // order, no sort) keeps only tests that failed at least once; only those tests' rows are then
 // read, through the (test_id, run_id) index.
 //
+// Noise: a logical run in which more than `maxRunFailureRate` of its tests failed (an outage, a
+// broken install) says nothing about any one test; its outcomes are left out, and the caller is
+// told which runs and why. Counting every run's outcomes takes one more pass over the window's
+// rows, in primary-key order.
+//
 // What makes two outcomes "the same order" is the analysis' business (src/analysis/flakiness.ts,
 // `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
 // facts.
-import { DEFAULT_WINDOW } from '../defaults.js'
+import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_WINDOW } from '../defaults.js'
 import type { RunFacts } from '../model.js'
 import { testId } from '../names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
-import type { Store } from './index.js'
+import { parseQuarantine, type Store } from './index.js'
 import { STATE } from './schema.js'
 import { groupShards, shardInfos, worstStatus } from './shards.js'
 
@@ -28,6 +33,12 @@ export interface WindowOutcome {
   /** `orderKeys` of the run at the result's position: equal keys, same tests before it in the same order. */
   order: string
   state: 'passed' | 'failed'
+  /** Passed only on a retry: it failed in this run first. */
+  retried: boolean
+  /** Vitest retries it took in this run. */
+  retries: number
+  /** The run had it quarantined: its failure did not fail the run. */
+  quarantined: boolean
   error: string | null
   startedAt: number
 }
@@ -49,8 +60,13 @@ export interface WindowOptions {
   branch?: string
   /** Only this run's failing tests (the end-of-run summary). */
   tests?: readonly number[]
-  /** Count passed/failed/skipped per run (the HTML report's health chart): one more pass over the rows. */
-  counts?: boolean
+  /**
+   * Leave out runs in which more than this share of the tests that ran (passed or failed)
+   * failed; default 0.5, 1 keeps every run.
+   */
+  maxRunFailureRate?: number
+  /** A run never left out (the end-of-run summary describes the run that just ended). */
+  keepRun?: number
 }
 
 /** A logical run: one run, or the shards of one build (then `id` is the first shard's). */
@@ -63,16 +79,22 @@ export interface WindowRun {
   branch: string | null
   status: string
   startedAt: number
-  /** Counts are 0 unless asked for (`counts`). */
   passed: number
   failed: number
   skipped: number
+  /** Left out of the histories: more than `maxRunFailureRate` of its tests failed. */
+  leftOut: boolean
 }
 
 export interface FlakyWindow {
-  /** Oldest first. */
+  /** Oldest first, left-out runs included (marked). */
   runs: WindowRun[]
-  /** Tests that failed at least once in the window, with every non-skipped outcome in it. */
+  /** The share of failures above which a run was left out. */
+  maxRunFailureRate: number
+  /**
+   * Tests that failed (or passed only on a retry) at least once in the runs kept, with every
+   * non-skipped outcome in those runs.
+   */
   histories: WindowHistory[]
 }
 
@@ -86,6 +108,7 @@ interface RunRecord {
   dirty: number | null
   isolate: number | null
   file_parallelism: number | null
+  quarantine?: string | null
 }
 
 export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
@@ -104,9 +127,11 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   // The runs table is small (one row per run): group all of it, then keep the newest groups.
   const infos = shardInfos(store, `WHERE ${where.join(' AND ')}`, ...params)
   const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
-  if (!groups.length) return { runs: [], histories: [] }
+  const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
+  if (!groups.length) return { runs: [], maxRunFailureRate, histories: [] }
   const byId = new Map<number, RunRecord>()
-  const runStmt = db.prepare('SELECT id, seed, commit_sha, branch, status, started_at, dirty, isolate, file_parallelism FROM runs WHERE id = ?')
+  // `*`: a DB of schema 1 or 2, read as it is, has no quarantine column.
+  const runStmt = db.prepare('SELECT * FROM runs WHERE id = ?')
   for (const group of groups) for (const r of group) byId.set(r.id, runStmt.get(r.id) as RunRecord)
 
   // A temp table of the window keeps every later statement a plain join, whatever its size.
@@ -117,21 +142,21 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     for (const id of byId.keys()) insert.run(id)
   })()
 
-  const counts = !options.counts
-    ? []
-    : (db
-        .prepare(
-          `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
+  const counts = db
+    .prepare(
+      `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
          sum(state = ${STATE.skipped}) AS skipped
        FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) GROUP BY run_id`,
-        )
-        .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>)
+    )
+    .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>
   const countOf = new Map(counts.map((c) => [c.run, c]))
   const total = (ids: number[], key: 'passed' | 'failed' | 'skipped') => ids.reduce((n, id) => n + (countOf.get(id)?.[key] ?? 0), 0)
   const runs: WindowRun[] = groups.map((group) => {
     const parts = group.map((g) => byId.get(g.id)!)
     const first = parts[0]!
     const ids = parts.map((p) => p.id)
+    const passed = total(ids, 'passed')
+    const failed = total(ids, 'failed')
     return {
       id: first.id,
       runs: ids,
@@ -140,23 +165,36 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       branch: first.branch,
       status: worstStatus(parts.map((p) => p.status)),
       startedAt: Math.min(...parts.map((p) => p.started_at)),
-      passed: total(ids, 'passed'),
-      failed: total(ids, 'failed'),
+      passed,
+      failed,
       skipped: total(ids, 'skipped'),
+      leftOut: !ids.includes(options.keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
     }
   })
+  // The histories hold the runs kept: left-out runs' rows leave the window table.
+  const leftOut = runs.filter((r) => r.leftOut).flatMap((r) => r.runs)
+  if (leftOut.length) {
+    const drop = db.prepare('DELETE FROM temp.flaky_window WHERE id = ?')
+    db.transaction(() => {
+      for (const id of leftOut) drop.run(id)
+    })()
+  }
 
   let candidates: number[]
   if (options.tests) {
     candidates = [...options.tests]
   } else {
-    candidates = (
-      db.prepare(`SELECT DISTINCT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`).all() as Array<{
-        test_id: number
-      }>
-    ).map((r) => r.test_id)
+    // Two partial indexes, one of the failures and one of the passes after a retry: the passes
+    // themselves are never read here.
+    candidates = db
+      .prepare(
+        `SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}
+         UNION SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND flaky = 1`,
+      )
+      .pluck()
+      .all() as number[]
   }
-  if (!candidates.length) return { runs, histories: [] }
+  if (!candidates.length) return { runs, maxRunFailureRate, histories: [] }
 
   db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_tests (id INTEGER PRIMARY KEY)')
   db.exec('DELETE FROM temp.flaky_tests')
@@ -177,7 +215,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   // from SQLite into JavaScript per row is what costs on a long history, not reading the rows.
   const packed = db
     .prepare(
-      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ';')
+      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index || ',' || flaky || ',' || retries, ';')
        FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
          AND state != ${STATE.skipped}
        GROUP BY test_id`,
@@ -205,10 +243,17 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       }),
     ]),
   )
+  // The tests each run quarantined, by test row id.
+  const quarantinedIn = new Map<number, Set<number>>()
+  const rowIdOf = new Map([...tests].map(([id, name]) => [name, id]))
+  for (const run of byId.values()) {
+    const names = Object.keys(parseQuarantine(run.quarantine) ?? {})
+    if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
+  }
   const outcomes = new Map<number, WindowOutcome[]>()
   for (const [test, list] of packed) {
     const parsed: WindowOutcome[] = []
-    // `run,state,file,test;…`, parsed by hand: a hundred thousand outcomes are common.
+    // `run,state,file,test,flaky,retries;…`, parsed by hand: a hundred thousand outcomes are common.
     let at = 0
     while (at < list.length) {
       let end = list.indexOf(';', at)
@@ -216,6 +261,8 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       const c1 = list.indexOf(',', at)
       const c2 = list.indexOf(',', c1 + 1)
       const c3 = list.indexOf(',', c2 + 1)
+      const c4 = list.indexOf(',', c3 + 1)
+      const c5 = list.indexOf(',', c4 + 1)
       const runId = Number(list.slice(at, c1))
       const failed = Number(list.slice(c1 + 1, c2)) === STATE.failed
       const run = byId.get(runId)!
@@ -223,8 +270,11 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
         run: runId,
         seed: run.seed,
         commit: run.commit_sha,
-        order: keyOf.get(runId)!(Number(list.slice(c2 + 1, c3)), Number(list.slice(c3 + 1, end))),
+        order: keyOf.get(runId)!(Number(list.slice(c2 + 1, c3)), Number(list.slice(c3 + 1, c4))),
         state: failed ? 'failed' : 'passed',
+        retried: !failed && list.slice(c4 + 1, c5) === '1',
+        retries: Number(list.slice(c5 + 1, end)),
+        quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
         error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
         startedAt: run.started_at,
       })
@@ -253,5 +303,5 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
-  return { runs, histories }
+  return { runs, maxRunFailureRate, histories }
 }

@@ -126,6 +126,12 @@ export class Store {
     }
   }
 
+  /** The tests a run quarantined so far (test id → reason): `show`, `flaky` and the report mark their failures. */
+  setQuarantine(runId: number, tests: Readonly<Record<string, string>>): void {
+    const json = Object.keys(tests).length ? JSON.stringify(tests) : null
+    this.db.prepare('UPDATE runs SET quarantine = ? WHERE id = ?').run(json, runId)
+  }
+
   finishRun(runId: number, status: Exclude<RunStatus, 'running' | 'crashed'>, finishedAt = Date.now()): void {
     this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, finishedAt, runId)
   }
@@ -224,16 +230,17 @@ export class Store {
     const rows = this.db
       .prepare(
         `SELECT r.run_id AS run, runs.seed, runs.commit_sha AS "commit", runs.branch, runs.kind, r.state,
-           t.file, t.name, t.project, r.file_index AS fileIndex, r.test_index AS testIndex, r.error,
+           t.file, t.name, t.project, r.file_index AS fileIndex, r.test_index AS testIndex, r.error, r.flaky,
            runs.started_at AS startedAt
          FROM results r JOIN runs ON runs.id = r.run_id JOIN tests t ON t.id = r.test_id
          WHERE r.test_id IN (${testIds.map(() => '?').join(',')})
          ORDER BY r.run_id DESC, t.file, t.name LIMIT ?`,
       )
       .all(...testIds, limit) as Array<Record<string, unknown>>
-    return rows.map((r) => ({
+    return rows.map(({ flaky, ...r }) => ({
       ...(r as unknown as HistoryRow),
       state: STATE_NAME[r.state as number]!,
+      retried: flaky === 1,
       startedAt: new Date(r.startedAt as number).toISOString(),
     }))
   }
@@ -352,6 +359,17 @@ export function quickCheck(db: Database.Database, path: string): void {
   if (rows[0] !== 'ok') throw damaged(path, rows.find((row) => !row.startsWith('***')) ?? 'failed the integrity check')
 }
 
+/** `runs.quarantine` (absent before schema 4); a value this code cannot read counts as none. */
+export function parseQuarantine(value: unknown): Record<string, string> | null {
+  if (typeof value !== 'string') return null
+  try {
+    const parsed = JSON.parse(value) as unknown
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, string>) : null
+  } catch {
+    return null
+  }
+}
+
 function bool(value: boolean | null): number | null {
   return value === null ? null : value ? 1 : 0
 }
@@ -384,6 +402,7 @@ function toRun(row: Record<string, unknown>): RunRow {
     config: row.config as string | null,
     host: row.host as string | null,
     pid: row.pid as number | null,
+    quarantine: parseQuarantine(row.quarantine),
   }
   if (run.status === 'running' && !isAlive(run)) run.status = 'crashed'
   return run

@@ -41,6 +41,8 @@ export interface RunRow extends RunMeta {
   finishedAt: number | null
   host: string | null
   pid: number | null
+  /** The tests the run quarantined (test id → reason), null when none (or recorded before schema 4). */
+  quarantine: Record<string, string> | null
 }
 
 export interface RunSummary {
@@ -75,6 +77,8 @@ export interface HistoryRow {
   fileIndex: number
   testIndex: number
   error: string | null
+  /** Passed only on a retry. */
+  retried: boolean
   startedAt: string
 }
 

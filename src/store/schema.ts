@@ -90,15 +90,21 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE findings ADD COLUMN leaks TEXT;
   ALTER TABLE findings ADD COLUMN fix TEXT;
   `,
+  // 4: the tests a run quarantined (JSON: test id → reason; null when none), and the results that
+  // passed only on a retry, which `flaky` looks for beside the failures (an index of the few).
+  `
+  ALTER TABLE runs ADD COLUMN quarantine TEXT;
+  CREATE INDEX results_retried ON results (run_id, test_id) WHERE flaky = 1;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
 /**
  * The oldest schema this code reads correctly as it is: the migrations after it only add
- * indexes and columns the readers take as absent (findings' leaks and fix). A read-only copy of
- * such a DB (a downloaded artifact, a read-only mount) is read without migrating; an older one
- * must be migrated first.
+ * indexes and nullable columns that every reader takes as absent (findings' leaks and fix;
+ * `runs.quarantine`, read through `SELECT *`). A read-only copy of such a DB (a downloaded
+ * artifact, a read-only mount) is read without migrating; an older one must be migrated first.
  */
 export const READABLE_FROM = 1
 

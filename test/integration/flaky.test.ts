@@ -170,7 +170,15 @@ describe('flaky', () => {
     // The last 4 runs are all on commit B: the victim flips F P F P there; broken fails throughout (not mixed).
     const last4 = project.cliJson<Row[]>(['flaky', '--window', '4'])
     expect(last4.map((r) => r.test)).toEqual([VICTIM])
-    expect(last4[0]).toMatchObject({ runs: 4, failures: 2, failRate: 0.5, flipRate: 1 })
+    // Four outcomes, fewer than --min-runs (default 5): counted, but no rate and no class yet.
+    expect(last4[0]).toMatchObject({ runs: 4, failures: 2, failRate: null, flipRate: null, entropy: null, class: 'suspected' })
+    expect(project.cliJson<Row[]>(['flaky', '--window', '4', '--min-runs', '4'])[0]).toMatchObject({
+      runs: 4,
+      failures: 2,
+      failRate: 0.5,
+      flipRate: 1,
+      class: 'order-dependent',
+    })
     expect(project.cliJson<Row[]>(['flaky', '--branch', 'other'])).toEqual([])
     expect(project.cliJson<Row[]>(['flaky', '--since', '2999-01-01'])).toEqual([])
     expect(project.cliJson<Row[]>(['flaky', '--since', '2000-01-01'])).toHaveLength(4)
@@ -300,12 +308,14 @@ describe('replay --repeat feeds the classes', () => {
       if (result.code === 1) failedRun = seed
     }
     expect([...outcomes].sort()).toEqual([0, 1])
-    const before = project.cliJson<Row[]>(['flaky']).find((r) => r.test === coin)!
+    // A handful of runs: --min-runs 1 gives them a class.
+    const before = project.cliJson<Row[]>(['flaky', '--min-runs', '1']).find((r) => r.test === coin)!
     expect(before.class).toBe('suspected-order-dependent')
 
     // 20 replays of the failing order: all alike has a chance of 0.6^20 + 0.4^20 < 1e-4.
     const replay = project.cliJson<{ tests: Array<{ test: string; verdict: string }> }>(['replay', String(failedRun), '--only', coin, '--repeat', '20'])
     expect(replay.tests.find((t) => t.test === coin)?.verdict).toBe('nod')
+    // The finding is evidence enough: no --min-runs needed.
     const after = project.cliJson<Array<Row & { reason: string }>>(['flaky']).find((r) => r.test === coin)!
     expect(after).toMatchObject({ class: 'non-deterministic', reason: 'replay: the same order passed and failed' })
     expect(after.command).toBe(`npx flakeseed replay ${failedRun} --only 'test/coin.test.ts > coin' --repeat 20`)

@@ -192,52 +192,55 @@ describe('nextCommand and analyse', () => {
   })
 
   test('analyse keeps mixed tests only, sorted by flip rate then fail rate, and acts on the last failing run', () => {
-    const rows = analyse([
-      {
-        test: 'stable',
-        outcomes: outcomes([
-          [P, 's1', 'c'],
-          [P, 's2', 'c'],
-        ]),
-      },
-      {
-        test: 'always',
-        outcomes: outcomes([
-          [F, 's1', 'c'],
-          [F, 's2', 'c'],
-        ]),
-      },
-      // flip 1/3, fail 1/4
-      {
-        test: 'once',
-        outcomes: outcomes([
-          [P, 's1', 'c'],
-          [P, 's2', 'c'],
-          [P, 's3', 'c'],
-          [F, 's4', 'c'],
-        ]).map((o) => ({ ...o, run: o.run + 10 })),
-      },
-      // flip 3/3, fail 2/4
-      {
-        test: 'flips',
-        outcomes: outcomes([
-          [P, 's1', 'c'],
-          [F, 's1', 'c'],
-          [P, 's1', 'c'],
-          [F, 's1', 'c'],
-        ]),
-      },
-      // flip 1/3, fail 2/4
-      {
-        test: 'more',
-        outcomes: outcomes([
-          [P, 's1', 'c'],
-          [P, 's2', 'c'],
-          [F, 's3', 'c'],
-          [F, 's4', 'c'],
-        ]),
-      },
-    ])
+    const rows = analyse(
+      [
+        {
+          test: 'stable',
+          outcomes: outcomes([
+            [P, 's1', 'c'],
+            [P, 's2', 'c'],
+          ]),
+        },
+        {
+          test: 'always',
+          outcomes: outcomes([
+            [F, 's1', 'c'],
+            [F, 's2', 'c'],
+          ]),
+        },
+        // flip 1/3, fail 1/4
+        {
+          test: 'once',
+          outcomes: outcomes([
+            [P, 's1', 'c'],
+            [P, 's2', 'c'],
+            [P, 's3', 'c'],
+            [F, 's4', 'c'],
+          ]).map((o) => ({ ...o, run: o.run + 10 })),
+        },
+        // flip 3/3, fail 2/4
+        {
+          test: 'flips',
+          outcomes: outcomes([
+            [P, 's1', 'c'],
+            [F, 's1', 'c'],
+            [P, 's1', 'c'],
+            [F, 's1', 'c'],
+          ]),
+        },
+        // flip 1/3, fail 2/4
+        {
+          test: 'more',
+          outcomes: outcomes([
+            [P, 's1', 'c'],
+            [P, 's2', 'c'],
+            [F, 's3', 'c'],
+            [F, 's4', 'c'],
+          ]),
+        },
+      ],
+      { minRuns: 1 },
+    )
     expect(rows.map((r) => [r.test, r.failRate, r.flipRate])).toEqual([
       ['flips', 0.5, 1],
       ['more', 0.5, 1 / 3],
@@ -249,5 +252,81 @@ describe('nextCommand and analyse', () => {
     expect(once.passingSeeds).toEqual(['s1', 's2', 's3'])
     expect(once.command).toBe('npx flakeseed bisect 14 --test once')
     expect(rows[0]!.class).toBe('non-deterministic')
+  })
+})
+
+describe('too few outcomes, and passes after a retry', () => {
+  test('fewer than minRuns outcomes: class suspected and no rate; from minRuns on, the class the outcomes give', () => {
+    const spec: Parameters<typeof outcomes>[0] = [
+      [P, 's1', 'c'],
+      [F, 's2', 'c'],
+      [P, 's3', 'c'],
+      [F, 's2', 'c'],
+    ]
+    const [few] = analyse([history(spec)], { minRuns: 5 })
+    expect(few).toMatchObject({ class: 'suspected', rated: false, runs: 4, failures: 2 })
+    expect(few!.reason).toBe('4 outcomes so far, fewer than 5 to tell (--min-runs)')
+    expect(few!.command).toBe("npx flakeseed history 'test/a.test.ts > t'")
+    const [enough] = analyse([history(spec)], { minRuns: 4 })
+    expect(enough).toMatchObject({ class: 'order-dependent', rated: true })
+    // The default is 5.
+    expect(analyse([history(spec)])[0]!.class).toBe('suspected')
+  })
+
+  test('a bisect finding is evidence enough below minRuns; rates still wait for minRuns', () => {
+    const finding = { kind: 'victim' as const, polluters: ['p'], stateSetters: [], command: null }
+    const [row] = analyse(
+      [
+        history(
+          [
+            [F, 's1', 'c'],
+            [P, 's2', 'c'],
+          ],
+          { finding },
+        ),
+      ],
+      { minRuns: 5 },
+    )
+    expect(row).toMatchObject({ class: 'order-dependent', reason: 'polluted by p', rated: false })
+  })
+
+  test('a pass after a retry counts as a failure of its run, makes the test flaky and non-deterministic', () => {
+    const o: RunOutcome[] = [
+      { run: 1, seed: 's1', commit: 'c', order: 'a', state: 'passed' },
+      { run: 2, seed: 's2', commit: 'c', order: 'b', state: 'passed', retried: true, retries: 2 },
+      { run: 3, seed: 's3', commit: 'c', order: 'c', state: 'passed' },
+    ]
+    const [row] = analyse([{ test: 't', outcomes: o }], { minRuns: 3 })
+    expect(row).toMatchObject({ class: 'non-deterministic', reason: 'failed, then passed on a retry in run 2', failures: 1, runs: 3 })
+    expect(row).toMatchObject({ retriedRuns: 1, retries: 2, failingSeeds: ['s2'], passingSeeds: ['s1', 's2', 's3'] })
+    expect(row!.flipRate).toBe(1)
+    // Retried in every run: no plain pass, still flaky (never broken), evidence enough below minRuns.
+    const always = o.map((x) => ({ ...x, retried: true }))
+    expect(analyse([{ test: 't', outcomes: always }], { minRuns: 5 })[0]).toMatchObject({ class: 'non-deterministic', failures: 3 })
+    // Without the retry flag the same history has no failure at all.
+    expect(analyse([{ test: 't', outcomes: o.map((x) => ({ ...x, retried: false })) }])).toEqual([])
+  })
+
+  test('a pass after a retry breaks a streak of passes: no "fixed since" past it', () => {
+    const o: RunOutcome[] = [
+      ...outcomes([
+        [F, 's1', 'a'],
+        [F, 's2', 'a'],
+        [P, 's3', 'b'],
+        [P, 's4', 'b'],
+      ]),
+      { run: 5, seed: 's5', commit: 'b', order: 'x', state: 'passed', retried: true },
+    ]
+    expect(classify({ test: 't', outcomes: o })).toMatchObject({ class: 'non-deterministic' })
+    expect(classify({ test: 't', outcomes: o.slice(0, 4) }).class).not.toBe('non-deterministic')
+  })
+
+  test('quarantined failures are counted as failures, and said to be quarantined', () => {
+    const o: RunOutcome[] = [
+      { run: 1, seed: 's1', commit: 'c', order: 'a', state: 'passed' },
+      { run: 2, seed: 's2', commit: 'c', order: 'b', state: 'failed', quarantined: true },
+      { run: 3, seed: 's3', commit: 'c', order: 'c', state: 'failed' },
+    ]
+    expect(analyse([{ test: 't', outcomes: o }], { minRuns: 1 })[0]).toMatchObject({ failures: 2, quarantinedFailures: 1 })
   })
 })

@@ -8,7 +8,7 @@ import { REPO } from '../helpers/project.js'
 /** The foundation every layer may use: shapes, names, errors, printed commands. */
 const FOUNDATION = ['src/model.ts', 'src/names.ts', 'src/order.ts', 'src/errors.ts', 'src/defaults.ts', 'src/format.ts', 'src/quote.ts', 'src/commands.ts']
 /** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
-const PURE = [...FOUNDATION, 'src/bisect/minimize.ts', 'src/analysis/', 'src/diagnose/diff.ts', 'src/diagnose/fix.ts']
+const PURE = [...FOUNDATION, 'src/located-json.ts', 'src/bisect/minimize.ts', 'src/analysis/', 'src/diagnose/diff.ts', 'src/diagnose/fix.ts']
 /** What the pure core may load at runtime besides itself. */
 const PURE_PACKAGES = ['seedrandom/lib/tychei.js', 'node:path']
 

@@ -9,12 +9,12 @@ function data() {
     { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed' },
     { run: 2, seed: '<img src=x onerror=alert(1)>', commit: 'c', order: 'b', state: 'failed', error: 'Error: <b>bold</b>\n    at x' },
   ]
-  const rows = analyse([{ test: NAME, outcomes }])
+  const rows = analyse([{ test: NAME, outcomes }], { minRuns: 1 })
   return {
     db: '/tmp/<db>.db',
     generatedAt: 0,
     runs: [
-      { id: 1, runs: [1], seed: '1', commit: 'c', branch: null, status: 'passed', startedAt: 0, passed: 3, failed: 0, skipped: 0 },
+      { id: 1, runs: [1], seed: '1', commit: 'c', branch: null, status: 'passed', startedAt: 0, passed: 3, failed: 0, skipped: 0, leftOut: false },
       {
         id: 2,
         runs: [2],
@@ -26,8 +26,10 @@ function data() {
         passed: 2,
         failed: 1,
         skipped: 0,
+        leftOut: false,
       },
     ],
+    maxRunFailureRate: 0.5,
     tests: rows.map((row) => ({ row, outcomes, finding: null })),
   }
 }
@@ -52,5 +54,33 @@ describe('the HTML report', () => {
     expect(html.match(/<svg class="strip"/g)).toHaveLength(1)
     expect(html.match(/<rect class="(pass|fail|skip)" x="\d+" y="0"/g)).toHaveLength(2)
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/) // nothing to fetch: it opens offline
+  })
+
+  test('marks a pass after a retry, a quarantined failure and a run left out, in the timeline and the text', () => {
+    const outcomes: RunOutcome[] = [
+      { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed', retried: true, retries: 1 },
+      { run: 2, seed: '2', commit: 'c', order: 'b', state: 'failed', quarantined: true, error: 'Error: flaky' },
+      { run: 4, seed: '4', commit: 'c', order: 'd', state: 'passed' },
+    ]
+    const run = (id: number, passed: number, failed: number, leftOut = false) => ({
+      ...{ id, runs: [id], seed: String(id), commit: 'c', branch: null, status: failed ? 'failed' : 'passed', startedAt: id },
+      ...{ passed, failed, skipped: 0, leftOut },
+    })
+    const rows = analyse([{ test: 'test/q.test.ts > q', outcomes }], { minRuns: 5 })
+    const html = renderReport({
+      db: 'h.db',
+      generatedAt: 0,
+      runs: [run(1, 3, 0), run(2, 2, 1), run(3, 1, 4, true), run(4, 3, 0)],
+      maxRunFailureRate: 0.5,
+      tests: rows.map((row) => ({ row, outcomes, finding: null })),
+    })
+    const cells = [...html.matchAll(/<rect class="(\w+)" x="\d+" y="0"/g)].map((m) => m[1])
+    expect(cells).toEqual(['retry', 'quarantined', 'out', 'pass'])
+    expect(html).toContain('1 run left out of rates and classes: more than 50% of its tests failed (run 3 (80%))')
+    expect(html).toContain('Passed only on a retry in 1 of them (1 retries in all).')
+    expect(html).toContain('1 of its failures came while it was quarantined and did not fail their run.')
+    // Three outcomes, fewer than 5: no rate shown, in the table or the details.
+    expect(html).toContain('Failed 2 of 3 runs: too few runs for a rate.')
+    expect(html).toMatch(/<td class="num">–<\/td><td class="num">–<\/td><td class="num">–<\/td><td class="num">2\/3<\/td>/)
   })
 })

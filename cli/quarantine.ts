@@ -1,0 +1,297 @@
+import { existsSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import { isAbsolute, relative, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { currentTests } from '../src/current-tests.js'
+import { DEFAULT_MIN_RUNS, DEFAULT_QUARANTINE } from '../src/defaults.js'
+import { gitUser } from '../src/environment.js'
+import { FlakeseedError } from '../src/errors.js'
+import { plural } from '../src/format.js'
+import { matchesPattern, testId } from '../src/names.js'
+import { isDate, isExpired, type ListedEntry, patternText, type QuarantineEntry, readQuarantine, today, writeQuarantine } from '../src/quarantine.js'
+import { latestFindings, type StoredFinding } from '../src/store/findings.js'
+import { Store } from '../src/store/index.js'
+import { dbPath, printJson, type CommonOptions } from './common.js'
+
+interface FileOptions extends CommonOptions {
+  file: string
+}
+
+interface AddOptions extends FileOptions {
+  reason: string
+  until?: string
+  by?: string
+  config?: string
+}
+
+type Action = (fn: () => number | Promise<number>) => Promise<void>
+
+export function register(program: Command, action: Action): void {
+  const quarantine = program
+    .command('quarantine')
+    .description('tests whose failures do not fail the run: they still run and are recorded (the list is a file you commit)')
+  const file = (c: Command) => c.option('--file <path>', `the quarantine list (default ${DEFAULT_QUARANTINE})`, DEFAULT_QUARANTINE)
+  file(
+    quarantine
+      .command('add')
+      .description('quarantine tests (exact ids, or parts of ids: every test containing it); each must match a recorded or current test')
+      .argument('<tests...>', 'test ids ("file > describe > test") or parts of them')
+      .requiredOption('--reason <text>', 'why (a ticket, a finding): shown wherever its failure is')
+      .option('--until <date>', 'the last day it applies (YYYY-MM-DD); after it, its failures fail the run again')
+      .option('--by <name>', 'who quarantines it (default: git user.name)')
+      .option('--config <path>', 'Vitest config to collect current tests with, for tests never recorded'),
+  )
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((tests: string[], options: AddOptions) => action(() => add(tests, options)))
+  file(quarantine.command('list').description('every entry: reason, expiry, what it matches, its outcomes since added, the finding'))
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((options: FileOptions) => action(() => list(options)))
+  file(
+    quarantine
+      .command('remove')
+      .description('take entries off the list (as written in it: the id, or the part of ids)')
+      .argument('<tests...>', 'entries to remove'),
+  )
+    .option('--json', 'print JSON')
+    .action((tests: string[], options: FileOptions) => action(() => remove(tests, options)))
+}
+
+/** `--by`, else git's user.name, else the login name; none when nothing says. */
+function by(options: AddOptions): { by?: string } {
+  if (options.by !== undefined) return { by: options.by }
+  let name = gitUser(process.cwd())
+  try {
+    name ??= userInfo().username
+  } catch {
+    // A container user without a passwd entry has no name.
+  }
+  return name ? { by: name } : {}
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}
+
+/** Recorded test ids (none without a DB). */
+function recordedTests(options: CommonOptions): string[] {
+  const path = dbPath(options)
+  if (!existsSync(path)) return []
+  const store = Store.open(path, { readonly: true })
+  try {
+    return store.findTests('').map((t) => testId(t.project, t.file, t.name))
+  } finally {
+    store.close()
+  }
+}
+
+/** What a query selects, by the rule every command follows: its exact id, else every id containing it. */
+function select(ids: readonly string[], query: string): string[] {
+  return ids.includes(query) ? [query] : ids.filter((id) => id.includes(query))
+}
+
+async function add(queries: string[], options: AddOptions): Promise<number> {
+  const path = resolve(options.file)
+  const reason = options.reason.trim()
+  if (!reason) throw new FlakeseedError('flakeseed: --reason must say why the test is quarantined')
+  const day = today()
+  if (options.until !== undefined) {
+    if (!isDate(options.until)) throw new FlakeseedError(`flakeseed: --until "${options.until}" is not a date (use YYYY-MM-DD)`)
+    if (options.until < day) throw new FlakeseedError(`flakeseed: --until ${options.until} is already past (today is ${day})`)
+  }
+  const entries: QuarantineEntry[] = readQuarantine(path, shown(path)).map(({ line: _, ...e }) => e)
+  const recorded = recordedTests(options)
+  let current: string[] | undefined
+  const added: Array<{ entry: QuarantineEntry; matches: string[]; updated: boolean }> = []
+  // Every query is checked before the file is written: one that matches nothing changes nothing.
+  for (const query of queries) {
+    let matches = select(recorded, query)
+    if (!matches.length) {
+      current ??= await currentTests(process.cwd(), options.config)
+      matches = select(current, query)
+    }
+    if (!matches.length) {
+      throw new FlakeseedError(
+        `flakeseed: "${query}" matches no recorded or current test (give a test id as \`flakeseed history\` or Vitest names it, or a part of one)`,
+      )
+    }
+    const pattern = matches.length === 1 && matches[0] === query ? { test: query } : { contains: query }
+    const entry: QuarantineEntry = {
+      ...pattern,
+      reason,
+      added: day,
+      ...by(options),
+      ...(options.until ? { until: options.until } : {}),
+    }
+    const at = entries.findIndex((e) => e.test === entry.test && e.contains === entry.contains)
+    if (at >= 0) entries[at] = entry
+    else entries.push(entry)
+    added.push({ entry, matches, updated: at >= 0 })
+  }
+  try {
+    writeQuarantine(path, entries)
+  } catch (error) {
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+  }
+  if (options.json) {
+    printJson({ file: path, entries: added.map((a) => ({ ...a.entry, matches: a.matches, updated: a.updated })) })
+    return 0
+  }
+  for (const { entry, matches, updated } of added) {
+    const until = entry.until ? `, until ${entry.until}` : ''
+    if (entry.test !== undefined) console.log(`${updated ? 'updated' : 'quarantined'} ${entry.test} (${entry.reason}${until}) in ${shown(path)}`)
+    else {
+      console.log(
+        `${updated ? 'updated' : 'quarantined'} every test containing "${entry.contains}" (${entry.reason}${until}) in ${shown(path)}; it matches ${plural(matches.length, 'test')} now:`,
+      )
+      for (const id of matches) console.log(`  ${id}`)
+    }
+  }
+  return 0
+}
+
+function remove(queries: string[], options: FileOptions): number {
+  const path = resolve(options.file)
+  const entries = readQuarantine(path, shown(path))
+  const gone: ListedEntry[] = []
+  for (const query of queries) {
+    const found = entries.filter((e) => (e.test ?? e.contains) === query && !gone.includes(e))
+    if (!found.length) {
+      throw new FlakeseedError(`flakeseed: no entry of ${shown(path)} is "${query}" (see flakeseed quarantine list; give the id or part as written there)`)
+    }
+    gone.push(...found)
+  }
+  const kept = entries.filter((e) => !gone.includes(e)).map(({ line: _, ...e }) => e)
+  try {
+    writeQuarantine(path, kept)
+  } catch (error) {
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+  }
+  if (options.json) printJson({ file: path, removed: gone.map(({ line: _, ...e }) => e), left: kept.length })
+  else for (const e of gone) console.log(`removed ${patternText(e)} from ${shown(path)} (${plural(kept.length, 'entry', 'entries')} left)`)
+  return 0
+}
+
+/** One entry's record since it was added: per run, whether any test it names failed. */
+interface Since {
+  runs: number
+  failed: number
+  retried: number
+  /** Runs since the last failure (or retry), newest first. */
+  streak: number
+  lastFailure: number | null
+  advice: string
+}
+
+function since(store: Store | undefined, ids: readonly number[], added: string | undefined): Since {
+  const empty = { runs: 0, failed: 0, retried: 0, streak: 0, lastFailure: null }
+  const from = added ? ` since ${added}` : ''
+  if (!store || !ids.length) return { ...empty, advice: `no recorded run${from}` }
+  const start = added ? new Date(`${added}T00:00:00`).getTime() : 0
+  const byRun = new Map<number, 'passed' | 'retried' | 'failed'>()
+  const rank = { passed: 0, retried: 1, failed: 2 }
+  for (const row of store.history(ids, 1_000_000)) {
+    if (row.kind !== 'run' || row.state === 'skipped' || Date.parse(row.startedAt) < start) continue
+    const state = row.state === 'failed' ? 'failed' : row.retried ? 'retried' : 'passed'
+    const before = byRun.get(row.run)
+    if (!before || rank[state] > rank[before]) byRun.set(row.run, state)
+  }
+  const runs = [...byRun].sort((a, b) => b[0] - a[0])
+  if (!runs.length) return { ...empty, advice: `no recorded run${from}` }
+  let streak = 0
+  while (streak < runs.length && runs[streak]![1] === 'passed') streak++
+  const failed = runs.filter(([, s]) => s === 'failed').length
+  const retried = runs.filter(([, s]) => s === 'retried').length
+  const lastFailure = runs.find(([, s]) => s !== 'passed')?.[0] ?? null
+  let advice: string
+  const recorded = plural(runs.length, added ? 'run' : 'recorded run')
+  if (streak === runs.length) advice = `passed ${recorded} in a row${from}${runs.length >= DEFAULT_MIN_RUNS ? ': remove?' : ''}`
+  else {
+    const parts = [failed ? `failed in ${failed}` : '', retried ? `passed only on a retry in ${retried}` : ''].filter(Boolean).join(', ')
+    advice = `${parts} of ${recorded}${from} (last in run ${lastFailure})${streak ? `, passed the ${plural(streak, 'run')} since` : ''}`
+  }
+  return { runs: runs.length, failed, retried, streak, lastFailure, advice }
+}
+
+function findingText(f: StoredFinding): string {
+  const parts: string[] = []
+  if (f.kind === 'victim') parts.push(`polluted by ${f.polluters.join(', ') || 'an earlier test'}`)
+  if (f.kind === 'brittle') parts.push(`passes only after ${f.stateSetters.join(', ') || 'a state setter'}`)
+  if (f.kind === 'nod') parts.push('non-deterministic: the same order passed and failed')
+  if (f.kind === 'not-reproduced') parts.push('non-deterministic: the failing order passed when run again')
+  if (f.kind === 'independent') parts.push('fails alone: no earlier test involved')
+  if (f.cleaners.length) parts.push(`cleaned up by ${f.cleaners.join(', ')}`)
+  return parts.join('; ')
+}
+
+function list(options: FileOptions): number {
+  const path = resolve(options.file)
+  const entries = readQuarantine(path, shown(path))
+  const db = dbPath(options)
+  const store = existsSync(db) ? Store.open(db, { readonly: true }) : undefined
+  const day = today()
+  try {
+    const tests = store ? store.findTests('').map((t) => ({ id: t.id, name: testId(t.project, t.file, t.name) })) : []
+    const findings = store ? latestFindings(store) : new Map<string, StoredFinding>()
+    const rows = entries.map((e) => {
+      const matched = tests.filter((t) => matchesPattern(e, t.name))
+      const finding = matched.map((t) => findings.get(t.name)).find(Boolean) ?? null
+      return {
+        entry: e,
+        expired: isExpired(e, day),
+        matches: matched.map((t) => t.name),
+        since: since(
+          store,
+          matched.map((t) => t.id),
+          e.added,
+        ),
+        finding,
+      }
+    })
+    if (options.json) {
+      printJson(
+        rows.map(({ entry: { line, ...entry }, expired, matches, since: s, finding }) => ({
+          ...entry,
+          line,
+          expired,
+          matches,
+          since: s,
+          finding: finding && {
+            kind: finding.kind,
+            polluters: finding.polluters,
+            stateSetters: finding.stateSetters,
+            cleaners: finding.cleaners,
+            command: finding.command,
+          },
+        })),
+      )
+      return 0
+    }
+    if (!rows.length) {
+      console.log(`no quarantined tests (${shown(path)}${existsSync(path) ? ' is empty' : ' does not exist'})`)
+      return 0
+    }
+    console.log(`${plural(rows.length, 'entry', 'entries')} in ${shown(path)}`)
+    for (const { entry: e, expired, matches, since: s, finding } of rows) {
+      console.log('')
+      console.log(patternText(e))
+      console.log(`  reason   ${e.reason}`)
+      const who = [
+        e.added ? `added ${e.added}` : '',
+        e.by ? `by ${e.by}` : '',
+        e.until ? `until ${e.until}${expired ? ' (expired: its failures fail the run again)' : ''}` : '',
+      ].filter(Boolean)
+      if (who.length) console.log(`  ${who.join(' · ')}`)
+      if (e.contains !== undefined)
+        console.log(`  matches  ${matches.length ? `${plural(matches.length, 'recorded test')}: ${matches.join(', ')}` : 'no recorded test'}`)
+      else if (!matches.length) console.log('  matches  no recorded test')
+      console.log(`  outcome  ${s.advice}`)
+      if (finding) console.log(`  finding  ${findingText(finding)}${finding.command ? `\n           reproduce: ${finding.command}` : ''}`)
+    }
+    return 0
+  } finally {
+    store?.close()
+  }
+}
