@@ -49,7 +49,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)',
     )
     .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
-    .option('--jobs <n>', `probes run side by side on up to n Vitest instances (default: the cores, at most ${MAX_JOBS})`, positiveInt, defaultJobs())
+    .option('--jobs <n>', `probes run side by side on up to n Vitest instances (default: one fewer than the cores, at most ${MAX_JOBS})`, positiveInt, defaultJobs())
     .option('--new', 'only the failing tests the history does not explain yet (no finding, not known broken), the newest failures first')
     .option(
       '--budget <seconds>',
@@ -226,8 +226,13 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
 /** Probes side by side at most, whatever the cores. */
 const MAX_JOBS = 4
 
+/**
+ * One probe keeps more than one core busy (its worker, and Vitest's main thread serving it), so
+ * probes side by side only pay where cores are left over: one fewer than the cores, 1 on 2 cores
+ * (measured on the bisect bench, bench/README.md).
+ */
 function defaultJobs(): number {
-  return Math.max(1, Math.min(MAX_JOBS, availableParallelism()))
+  return Math.max(1, Math.min(MAX_JOBS, availableParallelism() - 1))
 }
 
 function positiveSeconds(value: string): number {

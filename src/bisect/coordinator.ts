@@ -108,6 +108,12 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
   /** Probes that may run at once (`--jobs`): independent probes go side by side. */
   const jobs = Math.max(1, Math.floor(input.jobs ?? 1))
+  /**
+   * The search cut into jobs + 1 parts per round costs more probes than halving (2 prefixes a
+   * round where halving needs 1 for log₂3 ≈ 1.6 of the narrowing): with 2 jobs that is more
+   * work than it saves, so 2 jobs only run the checks side by side.
+   */
+  const searchJobs = jobs >= 3 ? jobs : 1
 
   /** Runs `tests` then the victim (optionally diagnosing); the whole result. */
   const probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
@@ -174,11 +180,11 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * repeating every probe that misses the target, before calling the victim non-deterministic.
    */
   const searchFor = async (pool: readonly RecordedTest[], target: ProbeOutcome) => {
-    let search = await minimize(pool, run, target, { signal, onEvent, parallel: jobs })
+    let search = await minimize(pool, run, target, { signal, onEvent, parallel: searchJobs })
     if (search.aborted || repeat === 1) return { search, nod: undefined }
     // Several culprits may be one culprit plus a test pinned because a probe missed once:
     // each must still be needed when every miss is repeated.
-    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat, parallel: jobs }) : s)
+    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat, parallel: searchJobs }) : s)
     search = await trim(search)
     if (search.aborted) return { search, nod: undefined }
     phase(target === 'fail' ? 'checking that the polluters hold up' : 'checking that the state setters hold up')
@@ -186,7 +192,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     if (check.held || signal?.aborted) return { search, nod: undefined }
     if (!check.aloneFlipped) {
       phase(`searching again, repeating each probe that misses up to ${repeat} times`)
-      search = await minimize(pool, run, target, { signal, onEvent, repeat, parallel: jobs })
+      search = await minimize(pool, run, target, { signal, onEvent, repeat, parallel: searchJobs })
       if (!search.aborted) search = await trim(search)
       if (search.aborted) return { search, nod: undefined }
       check = await holdsUp(search.minimal, target)
@@ -247,7 +253,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     alone ??= await tally([], repeat)
     if (target === 'fail' ? alone.failed !== 0 : alone.failed !== alone.runs) return undefined
     if (suspects.length === 1) return done(target === 'fail' ? 'victim' : 'brittle', suspects)
-    const search = await minimize(suspects, run, target, { signal, onEvent, repeat, parallel: jobs })
+    const search = await minimize(suspects, run, target, { signal, onEvent, repeat, parallel: searchJobs })
     if (search.aborted || signal?.aborted) return undefined
     return done(target === 'fail' ? 'victim' : 'brittle', search.minimal)
   }
