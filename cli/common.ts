@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/commands.js'
 import { DEFAULT_DB } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { idOf } from '../src/names.js'
 import { Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 
@@ -52,6 +53,24 @@ export function oneLineErrors(command: Command): Command {
       write(`flakeseed: ${line} (see ${help})\n`)
     },
   })
+}
+
+/** Matches named in the error for an ambiguous test argument. */
+const SHOWN_MATCHES = 3
+
+/**
+ * The one recorded test a `<test>` argument names: its exact id, or the only test whose id
+ * contains it. None, or several, is a user error naming a few of them.
+ */
+export function resolveTest(store: Store, query: string): string {
+  const matches = store.findTests(query).map(idOf)
+  if (matches.length === 1) return matches[0]!
+  if (!matches.length) throw new FlakeseedError(`flakeseed: no recorded test matches "${query}"`)
+  const shown = matches.sort().slice(0, SHOWN_MATCHES)
+  const more = matches.length > shown.length ? `, and ${matches.length - shown.length} more` : ''
+  throw new FlakeseedError(
+    `flakeseed: "${query}" matches ${matches.length} recorded tests (${shown.map((m) => `"${m}"`).join(', ')}${more}): give one exact id`,
+  )
 }
 
 /** A number of days above 0, fractions allowed (`0.5` is twelve hours). */

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
+import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_WINDOW } from '../src/defaults.js'
-import { fixText, leakText, percent, plural, shortSha } from '../src/format.js'
+import { fixText, leakText, percent, plural, shortSha, suspectText } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
+import { suspectTallies } from '../src/store/suspects.js'
 import { commandOptions, openStore, parseSince, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -33,14 +35,24 @@ export function flaky(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
   const store = openStore(options)
   let window: ReturnType<typeof flakyWindow>
+  let rows: FlakyRow[]
+  const suspects = new Map<string, Suspect[]>()
   try {
     window = flakyWindow(store, { window: options.window, since, branch: options.branch, orderKeys: executionKeys })
+    rows = analyse(window.histories, commandOptions(options))
+    // Only for the rows shown, and of those only where statistics can add something.
+    const wanted = rows.filter(wantsSuspects).map((r) => r.test)
+    const tallies = suspectTallies(
+      store,
+      wanted,
+      window.runs.map((r) => r.runs),
+    )
+    for (const [test, tally] of tallies) suspects.set(test, shownSuspects(tally))
   } finally {
     store.close()
   }
-  const rows = analyse(window.histories, commandOptions(options))
   if (options.json) {
-    printJson(rows.map(toJson))
+    printJson(rows.map((r) => toJson(r, r.finding ? undefined : (suspects.get(r.test) ?? []))))
     return 0
   }
   const runs = window.runs
@@ -56,12 +68,12 @@ export function flaky(options: Options): number {
     return 0
   }
   console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first\n`)
-  console.log(formatTable(rows))
+  console.log(formatTable(rows, suspects))
   return 0
 }
 
 /** The JSON docs/ARCHITECTURE.md gives, plus what the table shows. */
-function toJson(r: FlakyRow) {
+function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
   return {
     test: r.test,
     runs: r.runs,
@@ -84,11 +96,15 @@ function toJson(r: FlakyRow) {
     command: r.command,
     ...(r.finding?.leaks?.length ? { leaks: r.finding.leaks } : {}),
     ...(r.finding?.fix ? { fix: r.finding.fix } : {}),
+    ...(suspects ? { suspects } : {}),
   }
 }
 
-/** One table row per test, then why it has its class, its last failure and seeds, then the command to run next. */
-export function formatTable(rows: readonly FlakyRow[]): string {
+/**
+ * One table row per test, then why it has its class (with bisect's finding, or else the suspects
+ * from the history), its last failure and seeds, then the command to run next.
+ */
+export function formatTable(rows: readonly FlakyRow[], suspects: ReadonlyMap<string, readonly Suspect[]> = new Map()): string {
   const cells = [['fails', 'rate', 'flip', 'entropy', 'class', 'test']]
   for (const r of rows) {
     cells.push([`${r.failures}/${r.runs}`, percent(r.failRate), percent(r.flipRate), r.entropy.toFixed(2), r.class, r.test])
@@ -107,6 +123,8 @@ export function formatTable(rows: readonly FlakyRow[]): string {
     const cause = r.finding?.leaks?.find((l) => l.verified)
     if (cause) out.push(`      leaked ${leakText(cause)}`)
     if (r.finding?.fix) out.push(`      fix: ${fixText(r.finding.fix)}`)
+    // Whole, like the command: a suspect's id is there to be read and bisected.
+    for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${suspectText(s)} (statistical)`)
     if (last) out.push(clip(`      last failure: run ${last.run} · seed ${last.seed}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
     const failed = seeds('failed under', r.failingSeeds, 44)
     out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, WIDTH - 6 - failed.length - 3)}`)

@@ -13,6 +13,7 @@ import * as replayCommand from './replay.js'
 import * as reportCommand from './report.js'
 import * as runsCommand from './runs.js'
 import * as showCommand from './show.js'
+import * as suspectsCommand from './suspects.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -30,7 +31,18 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [runsCommand, showCommand, historyCommand, replayCommand, bisectCommand, flakyCommand, reportCommand, mergeCommand, pruneCommand])
+for (const command of [
+  runsCommand,
+  showCommand,
+  historyCommand,
+  replayCommand,
+  bisectCommand,
+  flakyCommand,
+  suspectsCommand,
+  reportCommand,
+  mergeCommand,
+  pruneCommand,
+])
   command.register(program, action)
 // Every usage mistake, on any command, is one line on stderr.
 for (const command of [program, ...program.commands]) oneLineErrors(command)

@@ -35,3 +35,25 @@ const CHECKED: Record<string, string> = {
 export function fixText(fix: { suggestion: string; verified: boolean; how: string }): string {
   return `${fix.suggestion} (${fix.verified ? (CHECKED[fix.how] ?? 'verified') : 'not verified'})`
 }
+
+/** A suspect from the history, as `suspectText` and the HTML report show it. */
+export interface SuspectCounts {
+  test: string
+  role: 'polluter' | 'state-setter'
+  before: { failing: number; passing: number }
+  runs: { failing: number; passing: number }
+}
+
+/** `before it in 5/5 failing runs, 1/9 passing`: the count that makes it a suspect first (a state setter's passing runs). */
+export function suspectCounts(s: SuspectCounts): string {
+  const failing = `${s.before.failing}/${s.runs.failing}`
+  const passing = `${s.before.passing}/${s.runs.passing}`
+  return s.role === 'polluter'
+    ? `before it in ${failing} failing runs, ${passing} passing`
+    : `state setter: before it in ${passing} passing runs, ${failing} failing`
+}
+
+/** `test/a.test.ts > polluter — before it in 5/5 failing runs, 1/9 passing`. */
+export function suspectText(s: SuspectCounts): string {
+  return `${s.test} — ${suspectCounts(s)}`
+}
