@@ -46,6 +46,7 @@ export function flaky(options: Options): number {
       store,
       wanted,
       window.runs.map((r) => r.runs),
+      window.rows,
     )
     for (const [test, tally] of tallies) suspects.set(test, shownSuspects(tally))
   } finally {

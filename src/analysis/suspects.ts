@@ -125,12 +125,18 @@ export function wantsSuspects(row: Pick<FlakyRow, 'finding' | 'class' | 'failure
 /** The suspects shown beside a flaky test: the best few that neither chance nor its positions explain. */
 export function shownSuspects(tally: SuspectTally): Suspect[] {
   if (!maySuspect(tally.runs)) return []
+  const { failing, passing } = tally.runs
+  // Only those with the score to be shown are ranked (most tests of a long history have not).
+  const least = SHOWN_SCORE * failing * passing
+  const strong: SuspectTally['before'] = new Map()
+  for (const [test, c] of tally.before) if (Math.abs(c.failing * passing - c.passing * failing) >= least) strong.set(test, c)
+  if (!strong.size) return []
   const tests = tally.before.size
   const alone = positionsAlone(tally)
   const shown: Suspect[] = []
-  for (const s of rankTally(tally)) {
+  for (const s of rankTally({ ...tally, before: strong })) {
     if (shown.length === SHOWN_SUSPECTS) break
-    if (s.score >= SHOWN_SCORE && tests * coincidence(s, alone) <= SHOWN_CHANCE) shown.push(s)
+    if (tests * coincidence(s, alone) <= SHOWN_CHANCE) shown.push(s)
   }
   return shown
 }
@@ -139,19 +145,20 @@ export function shownSuspects(tally: SuspectTally): Suspect[] {
  * Where the test ran, as chances: in each run, any one of the tests seen before it preceded it
  * with chance b/m (b tests preceded it there, m were seen before it in some run), whatever the
  * outcome. The distributions of how many failing and how many passing runs one such test
- * precedes it in.
+ * precedes it in, and their cumulative sums.
  */
 export interface Positions {
-  failing: number[]
-  passing: number[]
+  failing: Float64Array
+  passing: Float64Array
+  failingAtMost: Float64Array
+  passingAtMost: Float64Array
 }
 
 export function positionsAlone(tally: SuspectTally): Positions {
   const m = Math.max(1, tally.before.size)
-  return {
-    failing: poissonBinomial(tally.preceding.failing.map((b) => Math.min(1, b / m))),
-    passing: poissonBinomial(tally.preceding.passing.map((b) => Math.min(1, b / m))),
-  }
+  const failing = poissonBinomial(tally.preceding.failing.map((b) => Math.min(1, b / m)))
+  const passing = poissonBinomial(tally.preceding.passing.map((b) => Math.min(1, b / m)))
+  return { failing, passing, failingAtMost: cumulative(failing), passingAtMost: cumulative(passing) }
 }
 
 /**
@@ -161,33 +168,38 @@ export function positionsAlone(tally: SuspectTally): Positions {
  */
 export function coincidence(s: Pick<Suspect, 'role' | 'before' | 'runs'>, positions: Positions): number {
   const { failing: f, passing: p } = s.runs
-  // In the role's direction, as integers: (hits of the role's side)·other − (the rest)·own.
   const polluter = s.role === 'polluter'
-  const [own, other] = polluter ? [positions.failing, positions.passing] : [positions.passing, positions.failing]
+  // In the role's direction, as integers: own hits · other runs − other hits · own runs ≥ margin.
+  const own = polluter ? positions.failing : positions.passing
+  const otherAtMost = polluter ? positions.passingAtMost : positions.failingAtMost
   const [ownRuns, otherRuns] = polluter ? [f, p] : [p, f]
   const margin = polluter ? s.before.failing * p - s.before.passing * f : s.before.passing * f - s.before.failing * p
-  // P(other ≤ x), cumulative.
-  const below: number[] = []
-  other.reduce((sum, q, i) => (below[i] = sum + q), 0)
   let chance = 0
   for (let a = 0; a < own.length; a++) {
     // a·otherRuns − b·ownRuns ≥ margin  ⇔  b ≤ (a·otherRuns − margin) / ownRuns
     const most = Math.floor((a * otherRuns - margin) / ownRuns)
-    if (most >= 0) chance += own[a]! * below[Math.min(most, other.length - 1)]!
+    if (most >= 0) chance += own[a]! * otherAtMost[Math.min(most, otherAtMost.length - 1)]!
   }
   return Math.min(1, chance)
 }
 
 /** The distribution of the number of successes among independent trials with these chances. */
-function poissonBinomial(chances: readonly number[]): number[] {
-  let dist = [1]
-  for (const q of chances) {
-    const next = new Array<number>(dist.length + 1).fill(0)
-    for (let k = 0; k < dist.length; k++) {
-      next[k]! += dist[k]! * (1 - q)
-      next[k + 1]! += dist[k]! * q
-    }
-    dist = next
-  }
+function poissonBinomial(chances: readonly number[]): Float64Array {
+  const dist = new Float64Array(chances.length + 1)
+  dist[0] = 1
+  chances.forEach((q, n) => {
+    // In place, from the top: each count takes its share of the one below.
+    for (let k = n + 1; k > 0; k--) dist[k] = dist[k]! * (1 - q) + dist[k - 1]! * q
+    dist[0]! *= 1 - q
+  })
   return dist
+}
+
+function cumulative(dist: Float64Array): Float64Array {
+  const out = new Float64Array(dist.length)
+  let sum = 0
+  dist.forEach((x, i) => {
+    out[i] = sum += x
+  })
+  return out
 }

@@ -32,6 +32,7 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
     store,
     rows.filter(wantsSuspects).map((row) => row.test),
     window.runs.map((r) => r.runs),
+    window.rows,
   )
   const shown = (test: string): Suspect[] => {
     const tally = tallies.get(test)

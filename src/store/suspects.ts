@@ -9,33 +9,20 @@
 //   rows of those files (or of those runs, without isolation) are read;
 // - for tests spread over much of the suite, every row of the window is read once instead, in
 //   primary-key order, and where they ran is found among them;
-// - each run's rows cross from SQLite into JavaScript as one packed string (per-row crossings
-//   are what costs), sorted into executed order in typed arrays;
+// - each run's rows are read in bulk (src/store/run-rows.ts), or taken from `flaky`'s own read of
+//   the window when it made one;
 // - many tests get counts (`suspectTallies`), not lists: how often each earlier test preceded
 //   them, summed where they are read, without a list per run.
 import { DEFAULT_WINDOW } from '../defaults.js'
 import type { SuspectRun, SuspectTally } from '../model.js'
 import { fileId, testId } from '../names.js'
 import type { Store } from './index.js'
+import { type RunRows, readRunRows, UNKNOWN } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, shardInfos } from './shards.js'
 
-/** No worker recorded (workers are numbered from 1). */
-const UNKNOWN = -1
-
 /** Above this share of the suite's files, reading the whole window beats the index. */
 const WHOLE_WINDOW_SHARE = 0.25
-
-/**
- * The rows of one run that were read, in executed order (by file, then position in the file):
- * `tests[k]` ran in file `files[k]` of the run, in worker `workers[k]`, and failed when `failed[k]`.
- */
-interface RunRows {
-  files: Int32Array
-  tests: Int32Array
-  workers: Int32Array
-  failed: Uint8Array
-}
 
 /** What was read for a set of tests over a window. */
 interface WindowRows {
@@ -52,7 +39,7 @@ interface WindowRows {
   /** Multi-shard logical runs, where one test could show up twice. */
   sharded: Set<number>
   isolated: Map<number, boolean>
-  rows: Map<number, RunRows>
+  rows: ReadonlyMap<number, RunRows>
 }
 
 /** For one test (exact id), every recorded run of kind `run` in the window where it passed or failed, with the tests that shared its process before it: same file (and project) when files were isolated (runs.isolate true or null), the same worker's earlier tests otherwise. Shards of one build are one logical run, but a test runs in one shard: keep each shard's own order/process boundaries. */
@@ -109,9 +96,15 @@ export function suspectRunsOf(store: Store, tests: readonly string[], runs: Read
  * What `tallySuspects(suspectRunsOf(…))` gives for each test, counted as the rows are read: for
  * `flaky` and the HTML report, which want the suspects of every row they show.
  */
-export function suspectTallies(store: Store, tests: readonly string[], runs: ReadonlyArray<readonly number[]>): Map<string, SuspectTally> {
+export function suspectTallies(
+  store: Store,
+  tests: readonly string[],
+  runs: ReadonlyArray<readonly number[]>,
+  /** Every row of those runs, when already read (`flakyWindow`'s `rows`). */
+  rows?: ReadonlyMap<number, RunRows>,
+): Map<string, SuspectTally> {
   const out = new Map<string, SuspectTally>()
-  const w = readWindow(store, tests, runs)
+  const w = readWindow(store, tests, runs, rows)
   if (!w) return out
   interface Counts {
     failing: number
@@ -203,7 +196,12 @@ function eachPlace(w: WindowRows, visit: (test: number, run: number, rows: RunRo
   }
 }
 
-function readWindow(store: Store, tests: readonly string[], runs: ReadonlyArray<readonly number[]>): WindowRows | undefined {
+function readWindow(
+  store: Store,
+  tests: readonly string[],
+  runs: ReadonlyArray<readonly number[]>,
+  read?: ReadonlyMap<number, RunRows>,
+): WindowRows | undefined {
   if (!tests.length || !runs.length) return undefined
   const db = store.db
   const all = db.prepare('SELECT id, project, file, name FROM tests').raw().all() as Array<[number, string, string, string]>
@@ -254,23 +252,10 @@ function readWindow(store: Store, tests: readonly string[], runs: ReadonlyArray<
     isolated.set(id, isolate !== 0)
   }
   const shared = [...isolated].filter(([, isolate]) => !isolate).map(([id]) => id)
-  const rows = wantedFiles.size > WHOLE_WINDOW_SHARE * files.length ? wholeWindow(store, shared) : windowRowsOf(store, wantedIds, new Set(shared))
+  let rows: ReadonlyMap<number, RunRows>
+  if (wantedFiles.size <= WHOLE_WINDOW_SHARE * files.length) rows = windowRowsOf(store, wantedIds, new Set(shared))
+  else rows = read && [...logical.keys()].every((run) => read.has(run)) ? read : readRunRows(store, 'SELECT id FROM temp.suspect_window')
   return { names, fileOf, local, files, wanted, logical, sharded, isolated, rows }
-}
-
-/** Where a row ran, packed in one number: its file's index in the run, then its position in the file. */
-const PLACE = '(file_index * 1048576 + test_index)'
-const POSITIONS = 1048576
-
-/** A row as read: its place, then its test and outcome packed (`test_id * 2 + failed`), and its worker when files were not isolated. */
-function row(worker: boolean): string {
-  return `${PLACE} || ',' || (test_id * 2 + (state = ${STATE.failed}))${worker ? ` || ',' || ifnull(worker, ${UNKNOWN})` : ''}`
-}
-
-/** Every row of the window's runs. */
-function wholeWindow(store: Store, shared: readonly number[]): Map<number, RunRows> {
-  fill(store, 'suspect_shared', shared)
-  return read(store, 'SELECT id FROM temp.suspect_window WHERE id NOT IN (SELECT id FROM temp.suspect_shared)', '1', 'SELECT id FROM temp.suspect_shared')
 }
 
 /** The rows the wanted tests' runs need: their files in isolated runs, the whole run otherwise. */
@@ -295,89 +280,11 @@ function windowRowsOf(store: Store, wanted: readonly number[], shared: ReadonlyS
     }
   })()
   fill(store, 'suspect_shared', [...whole])
-  return read(
+  return readRunRows(
     store,
-    'SELECT DISTINCT run_id FROM temp.suspect_files',
-    '(run_id, file_index) IN (SELECT run_id, file_index FROM temp.suspect_files)',
-    'SELECT id FROM temp.suspect_shared',
+    'SELECT run_id FROM temp.suspect_files UNION SELECT id FROM temp.suspect_shared',
+    '((run_id, file_index) IN (SELECT run_id, file_index FROM temp.suspect_files) OR run_id IN (SELECT id FROM temp.suspect_shared))',
   )
-}
-
-/**
- * The rows of the `isolated` runs that `keep` keeps, and every row of the `shared` runs (with
- * their workers), by run, in executed order. One packed string per run, read in key order.
- */
-function read(store: Store, isolated: string, keep: string, shared: string): Map<number, RunRows> {
-  const rows = new Map<number, RunRows>()
-  for (const worker of [false, true]) {
-    const packed = store.db
-      .prepare(
-        `SELECT run_id, group_concat(${row(worker)}, ',') FROM results
-         WHERE run_id IN (${worker ? shared : isolated}) AND state != ${STATE.skipped}${worker ? '' : ` AND ${keep}`}
-         GROUP BY run_id`,
-      )
-      .raw()
-      .all() as Array<[number, string]>
-    for (const [run, list] of packed) rows.set(run, executedOrder(numbers(list), worker ? 3 : 2))
-  }
-  return rows
-}
-
-/** Flat rows of (place, test * 2 + failed[, worker]) in executed order: by file, then position in it. */
-function executedOrder(v: Float64Array, width: number): RunRows {
-  const count = v.length / width
-  const fileOf = (k: number) => Math.floor(v[width * k]! / POSITIONS)
-  // A counting sort by file (a run has many rows, a file few), then each file's rows by position.
-  let last = 0
-  for (let k = 0; k < count; k++) last = Math.max(last, fileOf(k))
-  const next = new Int32Array(last + 2)
-  for (let k = 0; k < count; k++) next[fileOf(k) + 1]!++
-  for (let f = 1; f < next.length; f++) next[f]! += next[f - 1]!
-  const order = new Int32Array(count)
-  for (let k = 0; k < count; k++) order[next[fileOf(k)]!++] = k
-  const rows: RunRows = { files: new Int32Array(count), tests: new Int32Array(count), workers: new Int32Array(count), failed: new Uint8Array(count) }
-  const places = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const k = order[i]!
-    const place = v[width * k]!
-    // Insertion into the sorted part of its own file (a place orders by file, then position).
-    let j = i
-    while (j > 0 && places[j - 1]! > place && rows.files[j - 1] === Math.floor(place / POSITIONS)) {
-      places[j] = places[j - 1]!
-      rows.files[j] = rows.files[j - 1]!
-      rows.tests[j] = rows.tests[j - 1]!
-      rows.workers[j] = rows.workers[j - 1]!
-      rows.failed[j] = rows.failed[j - 1]!
-      j--
-    }
-    const entry = v[width * k + 1]!
-    places[j] = place
-    rows.files[j] = Math.floor(place / POSITIONS)
-    rows.tests[j] = Math.floor(entry / 2)
-    rows.failed[j] = entry % 2
-    rows.workers[j] = width > 2 ? v[width * k + 2]! : UNKNOWN
-  }
-  return rows
-}
-
-/** `1,2,-1,4,…` as numbers, parsed by hand: a window holds hundreds of thousands. */
-function numbers(list: string): Float64Array {
-  let count = 1
-  for (let i = 0; i < list.length; i++) if (list.charCodeAt(i) === 44) count++
-  const out = new Float64Array(count)
-  let at = 0
-  let n = 0
-  let negative = false
-  for (let i = 0; i <= list.length; i++) {
-    const c = i < list.length ? list.charCodeAt(i) : 44
-    if (c === 44) {
-      out[at++] = negative ? -n : n
-      n = 0
-      negative = false
-    } else if (c === 45) negative = true
-    else n = n * 10 + c - 48
-  }
-  return out
 }
 
 /** A temp table `name (id)` holding exactly `ids`: later statements join it, whatever its size. */

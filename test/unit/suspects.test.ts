@@ -198,8 +198,8 @@ describe('the suspects flaky shows', () => {
       { run: 5, state: P, before: ['y'] },
     ])
     const alone = positionsAlone(tally)
-    expect(alone.failing).toEqual([1 / 8, 3 / 8, 3 / 8, 1 / 8])
-    expect(alone.passing).toEqual([1 / 4, 1 / 2, 1 / 4])
+    expect([...alone.failing]).toEqual([1 / 8, 3 / 8, 3 / 8, 1 / 8])
+    expect([...alone.passing]).toEqual([1 / 4, 1 / 2, 1 / 4])
     const [x, y] = rankTally(tally)
     expect(x).toMatchObject({ test: 'x', role: 'polluter', score: 0.5 })
     // A/3 − B/2 ≥ 1/2: A = 3 and B ≤ 1 (1/8 · 3/4), or A = 2 and B = 0 (3/8 · 1/4).
