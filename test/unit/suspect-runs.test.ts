@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
+import { executionKeys } from '../../src/analysis/flakiness.js'
 import { tallySuspects } from '../../src/analysis/suspects.js'
 import type { RecordedTest, TestState } from '../../src/model.js'
 import { testId } from '../../src/names.js'
+import { flakyWindow } from '../../src/store/flaky.js'
 import { Store } from '../../src/store/index.js'
 import { suspectRuns, suspectRunsOf, suspectTallies, windowRuns } from '../../src/store/suspects.js'
 import { prng } from '../helpers/files.js'
@@ -164,7 +166,7 @@ describe('suspectRuns', () => {
 })
 
 describe('suspectTallies', () => {
-  test('count what the lists say, for few tests and for most of the suite, across isolation, workers and shards', () => {
+  test('count what the lists say, for few tests and for most of the suite, across isolation, workers and shards, and from the rows flaky read', () => {
     const s = store()
     const random = prng(9)
     const files = ['a.test.ts', 'b.test.ts', 'c.test.ts', 'd.test.ts']
@@ -213,6 +215,17 @@ describe('suspectTallies', () => {
       expect(crossing.length).toBeGreaterThan(0)
       expect(crossing.every((r) => shared.has(r.run))).toBe(true)
     }
+    // flaky reads so flaky a history in key order (every test failed somewhere) and hands its rows on.
+    const window = flakyWindow(s, { orderKeys: executionKeys })
+    expect(window.histories.length).toBe(all.length)
+    expect(window.rows?.size).toBe(runs.flat().length)
+    const fromWindow = suspectTallies(s, all, runs, window.rows)
+    expect(fromWindow).toEqual(suspectTallies(s, all, runs))
+    // The same outcomes as one test's, read through the index.
+    const one = s.db.prepare('SELECT id FROM tests WHERE file = ? AND name = ?').pluck().get('b.test.ts', 't2') as number
+    const alone = flakyWindow(s, { orderKeys: executionKeys, tests: [one] })
+    expect(alone.rows).toBeUndefined()
+    expect(alone.histories).toEqual(window.histories.filter((h) => h.test === B('t2')))
     s.close()
   })
 })
