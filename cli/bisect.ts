@@ -49,7 +49,12 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)',
     )
     .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
-    .option('--jobs <n>', `probes run side by side on up to n Vitest instances (default: one fewer than the cores, at most ${MAX_JOBS})`, positiveInt, defaultJobs())
+    .option(
+      '--jobs <n>',
+      `probes run side by side on up to n Vitest instances (default: one fewer than the cores, at most ${MAX_JOBS})`,
+      positiveInt,
+      defaultJobs(),
+    )
     .option('--new', 'only the failing tests the history does not explain yet (no finding, not known broken), the newest failures first')
     .option(
       '--budget <seconds>',
