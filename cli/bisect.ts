@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError } from 'commander'
-import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
+import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
+import { bisect, type BisectProgress, MAX_SUSPECTS } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
 import { classifyFailures } from '../reporter/summary.js'
@@ -16,6 +17,7 @@ import { location, recordedOrder, selectTests } from '../src/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
+import { suspectRuns } from '../src/store/suspects.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -73,6 +75,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   /** Each victim with the recorded order it failed in: its own shard's, for a sharded run. */
   const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
   const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()
+  const suspectsOf = new Map<string, { polluters?: string[]; setters?: string[] } | undefined>()
   try {
     run = store.resolveRun(ref)
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
@@ -111,6 +114,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run) have` : `run ${run.id} has`
       throw new FlakeseedError(`flakeseed: ${which} no failing test (pick one with --test)`)
     }
+    for (const { victim } of jobs) suspectsOf.set(idOf(victim), historySuspects(store, idOf(victim)))
     for (const { victim, run: part } of jobs) {
       const runs = runsWhereTestPassed(store, idOf(victim), part.id).map((id) => {
         const other = store.resolveRun(String(id))
@@ -179,6 +183,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         execute: (plan, diagnose) => executors.run(plan, diagnose),
         executeIsolated,
         jobs: executors.size,
+        suspects: suspectsOf.get(idOf(victim)),
         signal: controller.signal,
         onProgress: progress.event,
       })
@@ -226,6 +231,21 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   // Interrupted: what Vitest left running (a probe, its pool's timers) must not keep us.
   if (controller.signal.aborted) process.exit(code)
   return code
+}
+
+/**
+ * The suspects the history gives for a test, for bisect to try first: those with the best score
+ * (at least SHOWN_SCORE), of the best suspect's role, at most MAX_SUSPECTS. Wrong ones cost one probe.
+ */
+function historySuspects(store: Store, test: string): { polluters?: string[]; setters?: string[] } | undefined {
+  const ranked = rankSuspects(suspectRuns(store, test))
+  const top = ranked[0]
+  if (!top || top.score < SHOWN_SCORE) return undefined
+  const best = ranked
+    .filter((s) => s.role === top.role && s.score === top.score)
+    .slice(0, MAX_SUSPECTS)
+    .map((s) => s.test)
+  return top.role === 'polluter' ? { polluters: best } : { setters: best }
 }
 
 /** Probes side by side at most, whatever the cores. */

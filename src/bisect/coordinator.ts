@@ -261,15 +261,25 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     const wanted = new Set((ids ?? []).slice(0, MAX_SUSPECTS))
     return pool.filter((t) => wanted.has(idOf(t)))
   }
+  /** The best suspect alone first (the likeliest single culprit), then all of them together. */
+  const trySuspectsInTurn = async (suspects: readonly RecordedTest[], target: ProbeOutcome) => {
+    const best = input.suspects && (target === 'fail' ? input.suspects.polluters : input.suspects.setters)?.[0]
+    const first = suspects.find((t) => idOf(t) === best)
+    if (first && suspects.length > 1) {
+      const found = await trySuspects([first], target)
+      if (found || signal?.aborted) return found
+    }
+    return trySuspects(suspects, target)
+  }
   const polluterSuspects = fromHistory(input.suspects?.polluters, candidates)
   if (polluterSuspects.length) {
-    const found = await trySuspects(polluterSuspects, 'fail')
+    const found = await trySuspectsInTurn(polluterSuspects, 'fail')
     if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
   }
   for (const passing of input.passing) {
     const setterSuspects = fromHistory(input.suspects?.setters, earlierTests(passing.results, victim, passing.isolate))
     if (!setterSuspects.length) continue
-    const found = await trySuspects(setterSuspects, 'pass')
+    const found = await trySuspectsInTurn(setterSuspects, 'pass')
     if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
     break
   }

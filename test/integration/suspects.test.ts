@@ -5,6 +5,7 @@
 // first, the HTML report must show it, and once bisect has a finding, the suspect makes way.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { testId } from '../../src/names.js'
 import { bisectCommand } from '../../src/commands.js'
@@ -152,5 +153,32 @@ describe('suspects from the history', () => {
     expect(result.stdout).not.toContain('suspect:')
     const row = copy.cliJson<Array<{ test: string; suspects?: unknown }>>(['flaky']).find((r) => r.test === VICTIM)!
     expect(row).not.toHaveProperty('suspects')
+  }, 300_000)
+
+  test('bisect tries the suspect first: the default --repeat 3 settles it in 6 probes, against the search without the history', () => {
+    const run = String(FAILS.lastIndexOf(true) + 1)
+    const fromHistory = project
+      .copy()
+      .cliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>(['bisect', run, '--test', VICTIM, '--jobs', '1', '--no-diagnose'])
+    expect(fromHistory).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    expect(fromHistory.probesToFind ?? fromHistory.probes).toBe(6)
+    // The same failing run with no other run recorded: no suspects, the whole search.
+    const alone = project.copy()
+    const db = join(alone.dir, '.flakeseed/history.db')
+    const sqlite = new Database(db)
+    sqlite.prepare('DELETE FROM results WHERE run_id != ?').run(Number(run))
+    sqlite.prepare('DELETE FROM runs WHERE id != ?').run(Number(run))
+    sqlite.close()
+    const searched = alone.cliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
+      'bisect',
+      run,
+      '--test',
+      VICTIM,
+      '--jobs',
+      '1',
+      '--no-diagnose',
+    ])
+    expect(searched).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    expect(searched.probesToFind ?? searched.probes).toBeGreaterThan(6)
   }, 300_000)
 })
