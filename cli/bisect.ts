@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError } from 'commander'
 import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
-import { bisect, type BisectProgress, MAX_SUSPECTS } from '../src/bisect/coordinator.js'
+import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
 import { classifyFailures } from '../reporter/summary.js'
@@ -235,16 +235,14 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
 
 /**
  * The suspects the history gives for a test, for bisect to try first: those with the best score
- * (at least SHOWN_SCORE), of the best suspect's role, at most MAX_SUSPECTS. Wrong ones cost one probe.
+ * (at least SHOWN_SCORE), of the best suspect's role, all of them when tied (bisect decides whether
+ * so many are worth trying). A wrong suspect costs one probe.
  */
 function historySuspects(store: Store, test: string): { polluters?: string[]; setters?: string[] } | undefined {
   const ranked = rankSuspects(suspectRuns(store, test))
   const top = ranked[0]
   if (!top || top.score < SHOWN_SCORE) return undefined
-  const best = ranked
-    .filter((s) => s.role === top.role && s.score === top.score)
-    .slice(0, MAX_SUSPECTS)
-    .map((s) => s.test)
+  const best = ranked.filter((s) => s.role === top.role && s.score === top.score).map((s) => s.test)
   return top.role === 'polluter' ? { polluters: best } : { setters: best }
 }
 

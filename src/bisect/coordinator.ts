@@ -59,8 +59,10 @@ export function earlierTests(results: readonly RecordedTest[], victim: string, i
   })
 }
 
-/** Suspects from the history tried at most before the search. */
+/** Suspects from the history tried before the search: at least this many, when tied. */
 export const MAX_SUSPECTS = 3
+/** ... and at most this share of the candidates (more than that tell the search little). */
+export const SUSPECT_SHARE = 1 / 8
 
 /** Thrown out of a probe that Ctrl-C cut short; `bisect` returns what it has. */
 class Interrupted {}
@@ -247,19 +249,27 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const trySuspects = async (suspects: readonly RecordedTest[], target: ProbeOutcome): Promise<Finding | undefined> => {
     if (!suspects.length) return undefined
     phase(`trying ${suspects.length === 1 ? 'the suspect' : `${suspects.length} suspects`} from the history`)
-    const withSuspects = await tally(suspects, repeat, target === 'fail' ? 'pass' : 'fail')
+    // One suspect is the result if it holds up `repeat` times; a group is searched, then checked.
+    const times = suspects.length === 1 ? repeat : 1
+    const withSuspects = await tally(suspects, times, target === 'fail' ? 'pass' : 'fail')
     const held = target === 'fail' ? withSuspects.failed === withSuspects.runs : withSuspects.failed === 0
-    if (!held || withSuspects.runs < repeat || signal?.aborted) return undefined
+    if (!held || withSuspects.runs < times || signal?.aborted) return undefined
     alone ??= await tally([], repeat)
     if (target === 'fail' ? alone.failed !== 0 : alone.failed !== alone.runs) return undefined
     if (suspects.length === 1) return done(target === 'fail' ? 'victim' : 'brittle', suspects)
-    const search = await minimize(suspects, run, target, { signal, onEvent, repeat, parallel: searchJobs })
+    // Several (tests the history cannot tell apart, e.g. a whole file before the victim): the
+    // search runs inside them, with the check that its result holds up.
+    phase(`searching the ${suspects.length} suspects for what makes it ${target}`)
+    const { search, nod } = await searchFor(suspects, target)
     if (search.aborted || signal?.aborted) return undefined
+    if (nod) return { ...finding, kind: 'nod', failures: nod }
     return done(target === 'fail' ? 'victim' : 'brittle', search.minimal)
   }
+  /** Suspects from the history among `pool`, unless so many tie that they say little. */
   const fromHistory = (ids: readonly string[] | undefined, pool: readonly RecordedTest[]) => {
-    const wanted = new Set((ids ?? []).slice(0, MAX_SUSPECTS))
-    return pool.filter((t) => wanted.has(idOf(t)))
+    const wanted = new Set(ids ?? [])
+    const found = pool.filter((t) => wanted.has(idOf(t)))
+    return found.length <= Math.max(MAX_SUSPECTS, pool.length * SUSPECT_SHARE) ? found : []
   }
   /** The best suspect alone first (the likeliest single culprit), then all of them together. */
   const trySuspectsInTurn = async (suspects: readonly RecordedTest[], target: ProbeOutcome) => {
