@@ -85,7 +85,7 @@ export async function run({ log = console.log } = {}) {
   if (position < 1) throw new Error('bisect: the polluter did not run before the victim')
   const target = Math.ceil(Math.log2(n)) + 3
 
-  const { result: bisect, finding } = bisectLast(dir, env, db, ['--repeat', '1'])
+  const { result: bisect, finding } = bisectLast(dir, env, db, ['--repeat', '1', '--jobs', '1'])
   const log2 = Math.ceil(Math.log2(n))
   log(`flakeseed bisect named exactly the polluter: ${POLLUTER}`)
   log(`  candidates n = ${n} (tests before the victim in its worker), polluter at position ${position}`)
@@ -103,15 +103,57 @@ export async function run({ log = console.log } = {}) {
   log(`  one-by-one (each candidate alone before the victim, in recorded order): ${position} probes to reach the polluter, ${n} in the worst case`)
   log(`  reproduce: ${finding.command}`)
   // What the diagnosis costs: the same bisect without it, in this run.
-  const bare = bisectLast(dir, env, db, ['--repeat', '1', '--no-diagnose'])
+  const bare = bisectLast(dir, env, db, ['--repeat', '1', '--jobs', '1', '--no-diagnose'])
   const diagnosisMs = bisect.ms - bare.result.ms
   log(
     `  without the diagnosis (--no-diagnose): ${bare.finding.probes} probes, ${fmtMs(bare.result.ms)}: the diagnosis adds ${finding.probes - bare.finding.probes} probes, ${fmtMs(diagnosisMs)}`,
   )
-  // What the plain command costs: the default --repeat 3 repeats the alone check and checks the result.
-  const plain = bisectLast(dir, env, db, [])
-  log(`flakeseed bisect last --json (default --repeat 3): ${plain.finding.probes} probes, ${fmtMs(plain.result.ms)}, same polluter`)
+  // What the plain command costs: the default --repeat 3 repeats the alone check and checks the
+  // result. One job against two (`--jobs`), alternated, the faster of two runs each.
+  const timings = { 1: [], 2: [] }
+  let plain
+  for (const round of [0, 1]) {
+    for (const jobs of round ? [2, 1] : [1, 2]) {
+      const r = bisectLast(dir, env, db, ['--jobs', String(jobs), '--no-diagnose'])
+      timings[jobs].push(r.result.ms)
+      if (jobs === 1) plain = r
+    }
+  }
+  const one = Math.min(...timings[1])
+  const two = Math.min(...timings[2])
+  log(`flakeseed bisect last --json (default --repeat 3, --no-diagnose): ${plain.finding.probes} probes, same polluter`)
+  log(`  --jobs 1: ${timings[1].map(fmtMs).join(', ')} · --jobs 2: ${timings[2].map(fmtMs).join(', ')} · speed-up ${(one / two).toFixed(2)}× (target ≥ 1.5)`)
+  // With a history: 9 more shuffled runs (10 in all), whose orders give bisect its suspects.
+  for (let s = 1, recordedRuns = 1; recordedRuns < 10; s++) {
+    if (String(s) === seed) continue
+    runCommand(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config], {
+      cwd: dir,
+      env: { ...env, FLAKESEED_SEED: String(s) },
+      allowFail: true,
+    })
+    recordedRuns++
+  }
+  const historyRuns = JSON.parse(runCommand(process.execPath, [cli(dir), 'runs', '--json', '--db', db], { cwd: dir, env }).stdout).filter(
+    (r) => r.kind === 'run',
+  )
+  const suspects = JSON.parse(
+    runCommand(process.execPath, [cli(dir), 'suspects', VICTIM, '--json', '--db', db], { cwd: dir, env, allowFail: true }).stdout || '{}',
+  )
+  const tied = (suspects.suspects ?? []).filter((s) => s.score === suspects.suspects?.[0]?.score).length
+  const rank = (suspects.suspects ?? []).findIndex((s) => s.test === POLLUTER) + 1
+  const withHistory = bisectLast(dir, env, db, ['--run-ref', String(firstFailingRun(dir, env, db)), '--jobs', '1', '--no-diagnose'])
+  const historyProbes = withHistory.finding.probesToFind ?? withHistory.finding.probes
+  log(
+    `with ${historyRuns.length} recorded runs (${historyRuns.filter((r) => r.failed).length} failing): the polluter ranks ${rank || '-'} among the suspects (${tied} tied at the top score); bisect at the default --repeat 3 took ${historyProbes} probes to find it (${fmtMs(withHistory.result.ms)})`,
+  )
   return [
+    {
+      name: 'bisect probes with 10 recorded runs (suspects first, --repeat 3)',
+      value: historyProbes,
+      target: 6,
+      unit: 'probes',
+      detail: `polluter ranked ${rank || '-'}, ${tied} tied at the top; without history: ${plain.finding.probes}`,
+    },
     {
       name: `bisect probes to find 1 polluter among ${n}`,
       value: toFind,
@@ -132,14 +174,31 @@ export async function run({ log = console.log } = {}) {
       value: plain.finding.probes,
       target: NaN,
       unit: 'probes',
-      detail: `${fmtMs(plain.result.ms)}; repeats guard against flaky victims`,
+      detail: `${fmtMs(one)} with --jobs 1; repeats guard against flaky victims`,
+    },
+    {
+      name: 'bisect speed-up, --jobs 2 over --jobs 1',
+      value: one / two,
+      target: 1.5,
+      unit: 'ratio',
+      pass: one / two >= 1.5,
+      detail: `default --repeat 3; ${fmtMs(two)} against ${fmtMs(one)}, faster of 2 runs each, alternated`,
     },
   ]
 }
 
-/** `flakeseed bisect last --json` (+ `extra`); it must name exactly the polluter. */
+/** The first recorded run (the failing one the bench bisects). */
+function firstFailingRun(dir, env, db) {
+  const runs = JSON.parse(runCommand(process.execPath, [cli(dir), 'runs', '--json', '--limit', '100', '--db', db], { cwd: dir, env }).stdout)
+  return Math.min(...runs.filter((r) => r.kind === 'run').map((r) => r.id))
+}
+
+/** `flakeseed bisect last --json` (+ `extra`; `--run-ref N` bisects run N instead); it must name exactly the polluter. */
 function bisectLast(dir, env, db, extra) {
-  const result = runCommand(process.execPath, [cli(dir), 'bisect', 'last', '--json', ...extra, '--db', db], { cwd: dir, env, allowFail: true })
+  const at = extra.indexOf('--run-ref')
+  const ref = at >= 0 ? extra[at + 1] : 'last'
+  if (at >= 0) extra = [...extra.slice(0, at), ...extra.slice(at + 2), '--test', VICTIM]
+  const result = runCommand(process.execPath, [cli(dir), 'bisect', ref, '--json', ...extra, '--db', db], { cwd: dir, env, allowFail: true })
   let finding
   try {
     finding = JSON.parse(result.stdout)

@@ -1,5 +1,10 @@
-import type { Command } from 'commander'
+import { availableParallelism } from 'node:os'
+import { type Command, InvalidArgumentError } from 'commander'
+import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
+import { ProbePool } from '../src/bisect/pool.js'
+import { describeReport, reportOf } from '../src/bisect/report.js'
+import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
@@ -9,10 +14,10 @@ import type { Finding, RecordedTest } from '../src/model.js'
 import { idOf } from '../src/names.js'
 import type { Plan } from '../src/order.js'
 import { location, recordedOrder, selectTests } from '../src/selection.js'
-import { runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
+import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { fixText, leakText } from '../src/format.js'
+import { suspectRuns } from '../src/store/suspects.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -22,6 +27,11 @@ interface Options extends CommonOptions {
   /** `--no-diagnose` sets it false. */
   diagnose: boolean
   config?: string
+  jobs: number
+  /** Only failures the history does not explain yet. */
+  new?: boolean
+  /** Seconds for all the bisecting together. */
+  budget?: number
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
@@ -41,6 +51,18 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)',
     )
     .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
+    .option(
+      '--jobs <n>',
+      `probes run side by side on up to n Vitest instances (default: one fewer than the cores, at most ${MAX_JOBS})`,
+      positiveInt,
+      defaultJobs(),
+    )
+    .option('--new', 'only the failing tests the history does not explain yet (no finding, not known broken), the newest failures first')
+    .option(
+      '--budget <seconds>',
+      'stop after this many seconds for all of them together; a bisect cut short reports the smallest set found so far',
+      positiveSeconds,
+    )
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
@@ -53,6 +75,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   /** Each victim with the recorded order it failed in: its own shard's, for a sharded run. */
   const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
   const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()
+  const suspectsOf = new Map<string, { polluters?: string[]; setters?: string[] } | undefined>()
   try {
     run = store.resolveRun(ref)
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
@@ -71,6 +94,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         )
       }
       for (const victim of victims) jobs.push({ victim, ...part })
+    } else if (options.new) {
+      for (const part of parts) {
+        const order = unexplained(store, part.run.id)
+        for (const id of order) {
+          const victim = part.order.find((t) => idOf(t) === id)
+          if (victim) jobs.push({ victim, ...part })
+        }
+      }
+      if (!jobs.length) {
+        if (options.json) printJson({ findings: [], left: [] })
+        else console.log('flakeseed: every failure of the run is explained by the history already (a finding, or known broken)')
+        return EXIT.ok
+      }
     } else {
       for (const part of parts) for (const victim of part.order.filter((t) => t.state === 'failed')) jobs.push({ victim, ...part })
     }
@@ -78,6 +114,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run) have` : `run ${run.id} has`
       throw new FlakeseedError(`flakeseed: ${which} no failing test (pick one with --test)`)
     }
+    for (const { victim } of jobs) suspectsOf.set(idOf(victim), historySuspects(store, idOf(victim)))
     for (const { victim, run: part } of jobs) {
       const runs = runsWhereTestPassed(store, idOf(victim), part.id).map((id) => {
         const other = store.resolveRun(String(id))
@@ -103,16 +140,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
   const protect = [dbPath(options)]
-  const executor = await PlanExecutor.create({
-    root,
-    config,
-    seed: run.seed,
-    kind: 'probe',
-    db: false,
-    isolate: run.isolate ?? undefined,
-    quiet: true,
-    protect,
-  })
+  const executors = new ProbePool(
+    () => PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect }),
+    options.jobs,
+    { root, protect },
+  )
+  // The budget: all bisecting together stops when it runs out, as Ctrl-C does.
+  let budgetUsed = false
+  const budget = options.budget
+    ? setTimeout(() => {
+        budgetUsed = true
+        controller.abort()
+      }, options.budget * 1000)
+    : undefined
   // For culprits in other files (isolate: false): the same probe with every file isolated.
   let isolated: Promise<PlanExecutor> | undefined
   const executeIsolated =
@@ -121,9 +161,14 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
           (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan)
       : undefined
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
+  /** Failing tests left without a cause, and why (`--new`, `--budget`). */
+  const left: Array<{ test: string; why: string }> = []
   try {
     for (const { victim, run: part, order } of jobs) {
-      if (controller.signal.aborted) break
+      if (controller.signal.aborted) {
+        left.push({ test: idOf(victim), why: budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
+        continue
+      }
       const victimStarted = Date.now()
       progress.start(idOf(victim))
       const finding = await bisect({
@@ -135,18 +180,24 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         cleaners: Boolean(options.cleaners),
         diagnose: options.diagnose !== false,
         error: (victim as RecordedTest & { error?: string | null }).error ?? null,
-        execute: (plan, diagnose) => executor.run(plan, diagnose),
+        execute: (plan, diagnose) => executors.run(plan, diagnose),
         executeIsolated,
+        jobs: executors.size,
+        suspects: suspectsOf.get(idOf(victim)),
         signal: controller.signal,
         onProgress: progress.event,
       })
       progress.done()
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
+      const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
+      if (why) left.push({ test: finding.victim, why })
     }
   } finally {
+    clearTimeout(budget)
+    if (executors.note && !options.json) process.stderr.write(`flakeseed: ${executors.note}\n`)
     // After Ctrl-C, Vitest may wait a minute for workers the signal killed: not for that.
     const all = async () => {
-      await executor.close()
+      await executors.close()
       if (isolated) await (await isolated).close()
     }
     if (controller.signal.aborted) await Promise.race([all().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
@@ -167,32 +218,76 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   }
 
   if (options.json) {
-    const shaped = findings.map((f) => ({
-      victim: f.victim,
-      kind: f.kind,
-      polluters: f.describe ? [f.describe] : f.polluters,
-      stateSetters: f.stateSetters,
-      cleaners: f.cleaners,
-      probes: f.probes,
-      ...(f.probesToFind !== undefined && f.probesToFind < f.probes ? { probesToFind: f.probesToFind } : {}),
-      command: f.command,
-      ...(f.describe ? { pollutingTests: f.polluters } : {}),
-      ...(f.failures ? { failures: f.failures } : {}),
-      ...(f.interrupted ? { interrupted: true } : {}),
-      ...(f.leaks ? { leaks: f.leaks } : {}),
-      ...(f.noLeak ? { noLeak: f.noLeak } : {}),
-      ...(f.fix ? { fix: f.fix } : {}),
-      ...(f.diagnosisProbes !== undefined ? { diagnosisProbes: f.diagnosisProbes } : {}),
-      seconds: f.seconds,
-    }))
-    printJson(shaped.length === 1 ? shaped[0] : shaped)
+    const shaped = findings.map(reportOf)
+    // --new and --budget say what was left: one document with both.
+    if (options.new || options.budget) printJson({ findings: shaped, left })
+    else printJson(shaped.length === 1 ? shaped[0] : shaped)
   } else {
-    for (const f of findings) console.log(describeFinding(f))
+    for (const f of findings) console.log(describeReport(reportOf(f)))
+    if ((options.new || options.budget) && left.length)
+      console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
   }
   const code = findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
   // Interrupted: what Vitest left running (a probe, its pool's timers) must not keep us.
   if (controller.signal.aborted) process.exit(code)
   return code
+}
+
+/**
+ * The suspects the history gives for a test, for bisect to try first: those with the best score
+ * (at least SHOWN_SCORE), of the best suspect's role, all of them when tied (bisect decides whether
+ * so many are worth trying). A wrong suspect costs one probe.
+ */
+function historySuspects(store: Store, test: string): { polluters?: string[]; setters?: string[] } | undefined {
+  const ranked = rankSuspects(suspectRuns(store, test))
+  const top = ranked[0]
+  if (!top || top.score < SHOWN_SCORE) return undefined
+  const best = ranked.filter((s) => s.role === top.role && s.score === top.score).map((s) => s.test)
+  return top.role === 'polluter' ? { polluters: best } : { setters: best }
+}
+
+/** Probes side by side at most, whatever the cores. */
+const MAX_JOBS = 4
+
+/**
+ * One probe keeps more than one core busy (its worker, and Vitest's main thread serving it), so
+ * probes side by side only pay where cores are left over: one fewer than the cores, 1 on 2 cores
+ * (measured on the bisect bench, bench/README.md).
+ */
+function defaultJobs(): number {
+  return Math.max(1, Math.min(MAX_JOBS, availableParallelism() - 1))
+}
+
+function positiveSeconds(value: string): number {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of seconds above 0')
+  return Number(value)
+}
+
+/**
+ * The run's failing tests the history does not explain yet: no finding, not known broken, not
+ * non-deterministic. New failures first (those never seen failing before), then the rest.
+ */
+function unexplained(store: Store, runId: number): string[] {
+  const findings = latestFindings(store)
+  return classifyFailures(store, runId)
+    .filter((n) => !findings.has(n.test) && (n.class === 'new' || n.class === 'suspected-order-dependent' || n.class === 'order-dependent'))
+    .map((n) => n.test)
+}
+
+/** Why a finding leaves its test without a cause; undefined when it found one. */
+function unexplainedWhy(f: Finding, budget: number | undefined): string | undefined {
+  if (f.interrupted) {
+    const partial = f.polluters.length + f.stateSetters.length > 0
+    return budget ? `budget of ${budget} s used up${partial ? ' (the smallest set found so far is above)' : ' before a culprit was found'}` : 'interrupted'
+  }
+  if (f.kind === 'independent') return 'independent: fails alone, no earlier test involved'
+  if (f.kind === 'nod' || f.kind === 'not-reproduced') return 'non-deterministic: the same order passed and failed'
+  return undefined
+}
+
+/** `flakeseed: 1 of 3 failures explained; left: a > b (budget of 120 s used up), …` */
+function leftLine(total: number, left: ReadonlyArray<{ test: string; why: string }>): string {
+  return `flakeseed: ${total - left.length} of ${total} failure${total === 1 ? '' : 's'} explained; left: ${left.map((l) => `${l.test} (${l.why})`).join(', ')}`
 }
 
 function hasTest(order: RecordedTest[], test: string): boolean {
@@ -211,73 +306,6 @@ function reproduce(runId: number, f: Finding, options: Options): string {
     ...commandOptions(options),
     config: options.config,
   })
-}
-
-function describeFinding(f: Finding & { command: string; seconds: number }): string {
-  const lines = [`victim   ${visible(f.victim)}`]
-  const found =
-    f.probesToFind !== undefined && f.probesToFind < f.probes
-      ? ` (${f.probesToFind} to find ${f.polluters.length + f.stateSetters.length === 1 ? 'it' : 'them'})`
-      : ''
-  const stats = `${f.probes} probes${found}, ${f.seconds.toFixed(1)} s`
-  if (f.interrupted && f.kind !== 'victim' && f.kind !== 'brittle') {
-    lines.push(`class    unknown: interrupted before the search began (${stats})`)
-    return lines.join('\n')
-  }
-  switch (f.kind) {
-    case 'victim':
-      lines.push(
-        `class    order-dependent: fails after ${f.polluters.length === 1 ? 'this test' : `these ${f.polluters.length} tests together`}, passes alone (${stats})`,
-      )
-      if (f.describe) lines.push(`polluter ${visible(f.describe)} (the describe block: its hooks or shared state; every test of it pollutes)`)
-      for (const p of f.polluters) lines.push(`${f.describe ? '  via  ' : 'polluter'} ${visible(p)}`)
-      break
-    case 'brittle':
-      lines.push(`class    brittle: fails alone, passes after ${f.stateSetters.length === 1 ? 'this test' : 'these tests'} (${stats})`)
-      for (const s of f.stateSetters) lines.push(`setter   ${visible(s)}`)
-      break
-    case 'independent':
-      lines.push(
-        f.passingOrders
-          ? `class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`
-          : `class    independent: fails alone; no recorded run where it passed had earlier tests to try; not order-dependent as far as the history shows (${stats})`,
-      )
-      break
-    case 'nod':
-      lines.push(
-        `class    non-deterministic: the same order both passed and failed${f.failures ? ` (${f.failures.failed}/${f.failures.runs} failed)` : ''}; no test is to blame (${stats})`,
-      )
-      break
-    case 'not-reproduced':
-      lines.push(`class    not reproduced: the recorded order passed ${f.failures?.runs ?? 0} times; likely non-deterministic (${stats})`)
-      break
-  }
-  lines.push(...diagnosisLines(f))
-  for (const c of f.cleaners) lines.push(`cleaner  ${visible(c)}`)
-  if (f.fix) lines.push(`fix      ${fixText(f.fix)}`)
-  if (f.interrupted) lines.push('(interrupted: the smallest set found so far)')
-  lines.push(`reproduce: ${f.command}`)
-  return `${lines.join('\n')}\n`
-}
-
-/** Leaks listed at most, the rest counted. */
-const LEAKS_LISTED = 6
-
-/** What the culprits left behind: the cause first, then what else they left. */
-function diagnosisLines(f: Finding): string[] {
-  const lines: string[] = []
-  const brittle = f.kind === 'brittle'
-  const leaks = [...(f.leaks ?? [])].sort((a, b) => Number(b.verified) - Number(a.verified))
-  for (const leak of leaks.slice(0, LEAKS_LISTED)) {
-    if (leak.verified)
-      lines.push(
-        `${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`,
-      )
-    else lines.push(`also     ${leakText(leak)}   (also left behind)`)
-  }
-  if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
-  if (f.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${f.noLeak.replace(/^no leak visible: /, '')}`)
-  return lines
 }
 
 /** Progress on a terminal: probe k, candidates left, best set so far, elapsed time; nothing under --json. */

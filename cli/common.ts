@@ -5,6 +5,7 @@ import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcher
 import { DEFAULT_DB } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
 import { percent } from '../src/format.js'
+import { idOf } from '../src/names.js'
 import { asStoreError, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 
@@ -90,6 +91,24 @@ export function dashedArgument(command: Command, args: readonly string[]): strin
   }
   if (operands || dashed.length !== 1) return [...args]
   return [...args.filter((_, i) => i !== dashed[0]), '--', args[dashed[0]!]!]
+}
+
+/** Matches named in the error for an ambiguous test argument. */
+const SHOWN_MATCHES = 3
+
+/**
+ * The one recorded test a `<test>` argument names: its exact id, or the only test whose id
+ * contains it. None, or several, is a user error naming a few of them.
+ */
+export function resolveTest(store: Store, query: string): string {
+  const matches = store.findTests(query).map(idOf)
+  if (matches.length === 1) return matches[0]!
+  if (!matches.length) throw new FlakeseedError(`flakeseed: no recorded test matches "${query}"`)
+  const shown = matches.sort().slice(0, SHOWN_MATCHES)
+  const more = matches.length > shown.length ? `, and ${matches.length - shown.length} more` : ''
+  throw new FlakeseedError(
+    `flakeseed: "${query}" matches ${matches.length} recorded tests (${shown.map((m) => `"${m}"`).join(', ')}${more}): give one exact id`,
+  )
 }
 
 /** A number of days above 0, fractions allowed (`0.5` is twelve hours). */

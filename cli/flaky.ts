@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
+import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
-import { fixText, leakText, percent, plural, shortSha, visible } from '../src/format.js'
+import { fixText, leakText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
+import { suspectTallies } from '../src/store/suspects.js'
 import { commandOptions, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -44,6 +46,8 @@ export function flaky(options: Options): number {
   const since = options.since === undefined ? undefined : parseSince(options.since)
   const store = openStore(options)
   let window: ReturnType<typeof flakyWindow>
+  let rows: FlakyRow[]
+  const suspects = new Map<string, Suspect[]>()
   try {
     window = flakyWindow(store, {
       window: options.window,
@@ -52,12 +56,21 @@ export function flaky(options: Options): number {
       maxRunFailureRate: options.maxRunFailureRate,
       orderKeys: executionKeys,
     })
+    rows = analyse(window.histories, { ...commandOptions(options), minRuns: options.minRuns })
+    // Only for the rows shown, and of those only where statistics can add something.
+    const wanted = rows.filter(wantsSuspects).map((r) => r.test)
+    const tallies = suspectTallies(
+      store,
+      wanted,
+      window.runs.filter((r) => !r.leftOut).map((r) => r.runs),
+      window.rows,
+    )
+    for (const [test, tally] of tallies) suspects.set(test, shownSuspects(tally))
   } finally {
     store.close()
   }
-  const rows = analyse(window.histories, { ...commandOptions(options), minRuns: options.minRuns })
   if (options.json) {
-    printJson(rows.map(toJson))
+    printJson(rows.map((r) => toJson(r, r.finding ? undefined : (suspects.get(r.test) ?? []))))
     return 0
   }
   const runs = window.runs
@@ -79,12 +92,12 @@ export function flaky(options: Options): number {
   }
   console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first`)
   if (leftOut) console.log(leftOut)
-  console.log(`\n${formatTable(rows, { retries: options.includeRetries })}`)
+  console.log(`\n${formatTable(rows, { retries: options.includeRetries, suspects })}`)
   return 0
 }
 
 /** The JSON docs/ARCHITECTURE.md gives, plus what the table shows. */
-function toJson(r: FlakyRow) {
+function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
   return {
     test: r.test,
     runs: r.runs,
@@ -111,14 +124,17 @@ function toJson(r: FlakyRow) {
     command: r.command,
     ...(r.finding?.leaks?.length ? { leaks: r.finding.leaks } : {}),
     ...(r.finding?.fix ? { fix: r.finding.fix } : {}),
+    ...(suspects ? { suspects } : {}),
   }
 }
 
 /**
- * One table row per test, then why it has its class, its last failure and seeds, then the command
- * to run next. `retries` adds two columns: runs that passed only on a retry, and retries in all.
+ * One table row per test, then why it has its class (with bisect's finding, or else the suspects
+ * from the history), its last failure and seeds, then the command to run next. `retries` adds
+ * two columns: runs that passed only on a retry, and retries in all.
  */
-export function formatTable(rows: readonly FlakyRow[], options: { retries?: boolean } = {}): string {
+export function formatTable(rows: readonly FlakyRow[], options: { retries?: boolean; suspects?: ReadonlyMap<string, readonly Suspect[]> } = {}): string {
+  const suspects = options.suspects ?? new Map<string, readonly Suspect[]>()
   const cells = [['fails', 'rate', 'flip', 'entropy', ...(options.retries ? ['retried', 'retries'] : []), 'class', 'test']]
   for (const r of rows) {
     const rate = (text: string) => (r.rated ? text : '-')
@@ -147,6 +163,8 @@ export function formatTable(rows: readonly FlakyRow[], options: { retries?: bool
     const cause = r.finding?.leaks?.find((l) => l.verified)
     if (cause) out.push(`      leaked ${visible(leakText(cause))}`)
     if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix))}`)
+    // Whole, like the command: a suspect's id is there to be read and bisected.
+    for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)
     if (r.quarantinedFailures) out.push(clip(`      ${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`))
     if (last) out.push(clip(`      last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
     const failed = seeds('failed under', r.failingSeeds.map(visible), 44)

@@ -14,6 +14,7 @@ import * as replayCommand from './replay.js'
 import * as reportCommand from './report.js'
 import * as runsCommand from './runs.js'
 import * as showCommand from './show.js'
+import * as suspectsCommand from './suspects.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -38,6 +39,7 @@ for (const command of [
   replayCommand,
   bisectCommand,
   flakyCommand,
+  suspectsCommand,
   reportCommand,
   quarantineCommand,
   mergeCommand,

@@ -6,11 +6,14 @@ import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from '
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/commands.js'
 import { gitInfo, type GitInfo } from '../src/environment.js'
+import { describeReport } from '../src/bisect/report.js'
+import { endOfRunBisect } from '../src/options.js'
 import { idOf } from '../src/names.js'
 import type { Session } from '../src/session.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
 import { endLines, startLine } from './console.js'
 import { crashRows } from './crashes.js'
+import { type AutoBisect, autoBisect } from './auto-bisect.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
@@ -122,7 +125,7 @@ export class FlakeseedReporter implements Reporter {
     this.recorder?.flush()
   }
 
-  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): void {
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     // A module whose worker died never ends: record what it reported, and the test it was running.
     for (const module of modules) if (!this.written.has(module.moduleId)) this.collect(module)
     if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
@@ -145,7 +148,27 @@ export class FlakeseedReporter implements Reporter {
       for (const line of consoleSummary(this.notes ?? [], this.commands())) this.vitest.logger.log(line)
       for (const line of quarantineLines(this.quarantined)) this.vitest.logger.log(line)
     }
-    this.writeStepSummary(facts)
+    const bisected = await this.bisectInJob(runId, status)
+    this.writeStepSummary(facts, bisected)
+  }
+
+  /** The `bisect` option: the failures the history does not explain, bisected in this job. */
+  private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
+    if (!this.failed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
+      return undefined
+    const { budget, warning } = endOfRunBisect(this.session.options.bisect)
+    if (warning) this.vitest.logger.warn(warning)
+    if (budget === undefined) return undefined
+    this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
+    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
+    if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
+    for (const report of result.findings) this.vitest.logger.log(describeReport(report))
+    if (!result.error && !result.findings.length && !result.left.length)
+      this.vitest.logger.log('flakeseed: nothing to bisect: every failure is explained by the history already')
+    if (result.left.length) {
+      this.vitest.logger.log(`flakeseed: left unexplained: ${result.left.map((l) => `${l.test} (${l.why})`).join(', ')}`)
+    }
+    return result
   }
 
   /** Known flakes and new failures of this run, from history; a store error is a warning, never a failure. */
@@ -159,11 +182,11 @@ export class FlakeseedReporter implements Reporter {
   }
 
   /** On GitHub Actions, the run's seed, failures and commands as a job summary. */
-  private writeStepSummary(facts: Parameters<typeof markdownSummary>[0]): void {
+  private writeStepSummary(facts: Parameters<typeof markdownSummary>[0], bisected?: AutoBisect): void {
     const path = process.env.GITHUB_STEP_SUMMARY
     if (!path || this.session.kind !== 'run') return
     try {
-      appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined))
+      appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
     } catch (error) {
       this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${(error as Error)?.message?.split('\n')[0]}`)
     }

@@ -2,7 +2,8 @@
 // its class and error, and the commands. Every test name and error is escaped: nothing in them
 // can end a table cell or a code block.
 import { appendFileSync } from 'node:fs'
-import { plural } from '../src/format.js'
+import { fixText, leakText, plural } from '../src/format.js'
+import type { AutoBisect } from './auto-bisect.js'
 import type { QuarantinedOutcome } from './quarantine.js'
 import { consoleSummary, type FailureNote } from './summary.js'
 
@@ -20,7 +21,12 @@ export interface RunFacts {
 /** Error lines are cut to this many characters in the table. */
 const ERROR_WIDTH = 200
 
-export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] | undefined, quarantined: readonly QuarantinedOutcome[] = []): string {
+export function markdownSummary(
+  facts: RunFacts,
+  notes: readonly FailureNote[] | undefined,
+  quarantined: readonly QuarantinedOutcome[] = [],
+  bisected?: AutoBisect,
+): string {
   const title = ['flakeseed', facts.runId !== undefined ? `run ${facts.runId}` : undefined, `seed ${facts.seed}`].filter(Boolean).join(' · ')
   const lines = [`### ${escapeCell(title)}`, '']
   const released = quarantined.filter((q) => q.state === 'failed')
@@ -56,10 +62,30 @@ export function markdownSummary(facts: RunFacts, notes: readonly FailureNote[] |
   if (facts.bisect) lines.push('Find what makes the failures fail:', fence(facts.bisect))
   const own = notes?.filter((n) => n.command) ?? []
   if (own.length) lines.push('Next step for each known flaky test:', fence(own.map((n) => n.command).join('\n')))
+  if (bisected && (bisected.findings.length || bisected.left.length)) lines.push('', ...bisectedSection(bisected))
   return `${lines.join('\n')}\n`
 }
 
 /** Appends to the file GitHub gives in `GITHUB_STEP_SUMMARY`. */
+/** What the bisect in this job found: class, culprits, leak and fix, the command; and what it left. */
+function bisectedSection(bisected: AutoBisect): string[] {
+  const lines = ['#### Bisected in this job', '']
+  for (const f of bisected.findings) {
+    const culprits = f.kind === 'brittle' ? f.stateSetters : f.polluters
+    const what = f.kind === 'victim' ? 'polluted by' : f.kind === 'brittle' ? 'passes only after' : f.kind
+    const cause = f.leaks?.find((l) => l.verified)
+    const parts = [
+      `<code>${escapeCell(f.victim)}</code>: ${escapeCell(what)}${culprits.length ? ` ${culprits.map((c) => `<code>${escapeCell(c)}</code>`).join(', ')}` : ''}`,
+    ]
+    if (cause) parts.push(`leaked ${escapeCell(leakText(cause))}`)
+    if (f.fix) parts.push(`fix: ${escapeCell(fixText(f.fix))}`)
+    if (f.interrupted) parts.push('cut by the budget: the smallest set found so far')
+    lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
+  }
+  for (const l of bisected.left) lines.push(`- left unexplained: <code>${escapeCell(l.test)}</code> (${escapeCell(l.why)})`)
+  return lines
+}
+
 export function appendStepSummary(path: string, markdown: string): void {
   appendFileSync(path, markdown)
 }

@@ -55,9 +55,21 @@ export interface PlanResult {
   diagnosis?: DiagnosisReport
   /** Files a probe left that could not be put back (too big to keep). */
   unrestored?: string[]
+  /** How many of the project's files the probe created, changed or deleted (put back since). */
+  filesChanged?: number
+  /** How many it wrote at all, rewrites with the same bytes included. */
+  filesTouched?: number
 }
 
+let creating: Promise<void> = Promise.resolve()
+
 export class PlanExecutor {
+  /**
+   * A probe puts the project's files back when it ends. Off when probes run side by side in one
+   * folder (`bisect --jobs`): one probe's cleanup would undo another's files while it runs.
+   */
+  restoreFiles = true
+
   private constructor(
     private readonly vitest: Vitest,
     private readonly session: Session,
@@ -65,7 +77,20 @@ export class PlanExecutor {
     private readonly options: ExecuteOptions,
   ) {}
 
-  static async create(options: ExecuteOptions): Promise<PlanExecutor> {
+  /**
+   * One at a time: the plan reaches the plugin through a global set while Vitest loads the config
+   * (`setControl`), so two instances starting together would take each other's.
+   */
+  static create(options: ExecuteOptions): Promise<PlanExecutor> {
+    const created = creating.then(() => PlanExecutor.start(options))
+    creating = created.then(
+      () => undefined,
+      () => undefined,
+    )
+    return created
+  }
+
+  private static async start(options: ExecuteOptions): Promise<PlanExecutor> {
     // Loaded here, not at the top: the CLI's other commands start without Vitest.
     const { createVitest } = await import('vitest/node')
     const { startInstalled } = await import('./reach.js')
@@ -131,13 +156,15 @@ export class PlanExecutor {
       (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
     // None of the plan's files exists any more: Vitest would run nothing, and record an empty run.
     if (plan?.files.length && !specs.length) return { states: new Map(), errors: new Map(), missing: missingIn(new Map()), unhandled: 0 }
-    const probe = this.options.kind === 'probe'
+    const probe = this.options.kind === 'probe' && this.restoreFiles
     const tree = probe ? snapshotTree(this.options.root, this.options.protect ?? []) : undefined
     const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
     this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined)
     let result: Awaited<ReturnType<Vitest['runTestSpecifications']>>
     let diagnosis: DiagnosisReport | undefined
     let unrestored: string[] = []
+    let filesChanged = 0
+    let filesTouched = 0
     try {
       result = await this.vitest.runTestSpecifications(specs, false)
     } finally {
@@ -145,7 +172,7 @@ export class PlanExecutor {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
       }
-      if (tree) unrestored = restoreTree(tree)
+      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = restoreTree(tree))
     }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()
@@ -165,7 +192,7 @@ export class PlanExecutor {
         if (state === 'failed') errors.set(id, (r.errors?.[0]?.message ?? '').split('\n')[0] ?? '')
       }
     }
-    return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored }
+    return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored, filesChanged, filesTouched }
   }
 
   /** The workers' instructions: absolute paths of the culprits' and the victim's files. */

@@ -52,3 +52,25 @@ export function someOf(items: readonly string[], max = 3): string {
   const shown = items.slice(0, max).join(', ')
   return items.length > max ? `${shown} and ${items.length - max} more` : shown
 }
+
+/** A suspect from the history, as `suspectText` and the HTML report show it. */
+export interface SuspectCounts {
+  test: string
+  role: 'polluter' | 'state-setter'
+  before: { failing: number; passing: number }
+  runs: { failing: number; passing: number }
+}
+
+/** `before it in 5/5 failing runs, 1/9 passing`: the count that makes it a suspect first (a state setter's passing runs). */
+export function suspectCounts(s: SuspectCounts): string {
+  const failing = `${s.before.failing}/${s.runs.failing}`
+  const passing = `${s.before.passing}/${s.runs.passing}`
+  return s.role === 'polluter'
+    ? `before it in ${failing} failing runs, ${passing} passing`
+    : `state setter: before it in ${passing} passing runs, ${failing} failing`
+}
+
+/** `test/a.test.ts > polluter — before it in 5/5 failing runs, 1/9 passing`. */
+export function suspectText(s: SuspectCounts): string {
+  return `${s.test} — ${suspectCounts(s)}`
+}

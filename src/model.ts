@@ -60,6 +60,33 @@ export interface RunFacts {
 }
 
 /**
+ * One recorded run of a test, as the suspects ranking reads it: how it ended and which tests
+ * shared its process before it. The store gathers these from the history; the analysis ranks
+ * the earlier tests by how much more often they preceded a failure than a pass.
+ */
+export interface SuspectRun {
+  run: number
+  /** The test's outcome in that run. */
+  state: 'passed' | 'failed'
+  /** Ids (`[project:]file > name`) of the tests that shared its process before it, in executed order. */
+  before: string[]
+}
+
+/**
+ * How often each test ran before one test in its process, counted over that test's runs by its
+ * outcome: what `tallySuspects` makes of `SuspectRun`s, and what the store counts directly when
+ * `flaky` wants the suspects of many tests at once.
+ */
+export interface SuspectTally {
+  /** The test's runs counted, failing and passing. */
+  runs: { failing: number; passing: number }
+  /** How many tests preceded it in each of those runs (any order), failing and passing: where it ran. */
+  preceding: { failing: number[]; passing: number[] }
+  /** Per earlier test (`[project:]file > name`), the failing and passing runs it preceded the test in. */
+  before: Map<string, { failing: number; passing: number }>
+}
+
+/**
  * What bisect (or replay --repeat) concluded about a failing test:
  * - `victim`: passes alone, fails after its polluters;
  * - `brittle`: fails alone, passes after its state setters;

@@ -28,6 +28,13 @@ export interface FlakeseedOptions {
    * whose class in the history is one of these.
    */
   quarantine?: string | false | QuarantineOption
+  /**
+   * Bisect in the failing job itself: after a recorded `vitest run` with failures the history
+   * does not explain yet, find their causes within `budget` seconds for all of them (default
+   * 120). Off by default; `FLAKESEED_BISECT=new|off` and `FLAKESEED_BISECT_BUDGET` override.
+   * Never changes the run's exit code.
+   */
+  bisect?: { onFailure?: 'new' | 'off'; budget?: number }
 }
 
 export interface QuarantineOption {
@@ -43,12 +50,16 @@ export interface ResolvedOptions {
   seed: SeedOption
   reseedRandom: boolean
   db: string | false
+  bisect: { onFailure: 'new' | 'off'; budget: number }
   quarantine: { file: string | false; auto: AutoClass[] }
 }
 
+/** Seconds the end-of-run bisect may take when no budget is given. */
+export const DEFAULT_BISECT_BUDGET = 120
+
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
-const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine']
+const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect']
 
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {}
@@ -61,7 +72,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       throw new FlakeseedError(`flakeseed: unknown option "${key}" (known options: ${KNOWN.join(', ')})`)
     }
   }
-  const { seed = 'random', reseedRandom = true, db = DEFAULT_DB, quarantine = DEFAULT_QUARANTINE } = options
+  const { seed = 'random', reseedRandom = true, db = DEFAULT_DB, quarantine = DEFAULT_QUARANTINE, bisect = {} } = options
   checkSeed(seed, 'seed')
   if (typeof reseedRandom !== 'boolean') {
     throw new FlakeseedError(`flakeseed: option "reseedRandom" must be true or false, got ${describe(reseedRandom)}`)
@@ -69,7 +80,49 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (db !== false && (typeof db !== 'string' || db === '')) {
     throw new FlakeseedError(`flakeseed: option "db" must be a file path or false, got ${describe(db)}`)
   }
-  return { seed: seed as SeedOption, reseedRandom, db: db as string | false, quarantine: resolveQuarantine(quarantine) }
+  return {
+    seed: seed as SeedOption,
+    reseedRandom,
+    db: db as string | false,
+    quarantine: resolveQuarantine(quarantine),
+    bisect: checkBisect(bisect),
+  }
+}
+
+function checkBisect(value: unknown): ResolvedOptions['bisect'] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FlakeseedError(`flakeseed: option "bisect" must be an object like { onFailure: 'new', budget: 120 }, got ${describe(value)}`)
+  }
+  const { onFailure = 'off', budget = DEFAULT_BISECT_BUDGET, ...rest } = value as Record<string, unknown>
+  const unknown = Object.keys(rest)[0]
+  if (unknown) throw new FlakeseedError(`flakeseed: unknown option "bisect.${unknown}" (known: onFailure, budget)`)
+  if (onFailure !== 'new' && onFailure !== 'off')
+    throw new FlakeseedError(`flakeseed: option "bisect.onFailure" must be 'new' or 'off', got ${describe(onFailure)}`)
+  if (typeof budget !== 'number' || !(budget > 0) || !Number.isFinite(budget)) {
+    throw new FlakeseedError(`flakeseed: option "bisect.budget" must be a number of seconds above 0, got ${describe(budget)}`)
+  }
+  return { onFailure, budget }
+}
+
+/**
+ * The end-of-run bisect for this run: the option, or `FLAKESEED_BISECT` / `FLAKESEED_BISECT_BUDGET`.
+ * An unusable variable is a warning, and the option stands.
+ */
+export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.ProcessEnv = process.env): { budget: number | undefined; warning?: string } {
+  let on = option.onFailure === 'new'
+  let budget = option.budget
+  const warnings: string[] = []
+  const mode = env.FLAKESEED_BISECT?.trim()
+  if (mode === 'new') on = true
+  else if (mode === 'off' || mode === '0' || mode === 'false') on = false
+  else if (mode) warnings.push(`FLAKESEED_BISECT=${JSON.stringify(mode)} is not 'new' or 'off'`)
+  const seconds = env.FLAKESEED_BISECT_BUDGET?.trim()
+  if (seconds) {
+    if (/^(\d+(\.\d*)?|\.\d+)$/.test(seconds) && Number(seconds) > 0) budget = Number(seconds)
+    else warnings.push(`FLAKESEED_BISECT_BUDGET=${JSON.stringify(seconds)} is not a number of seconds above 0`)
+  }
+  const warning = warnings.length ? `flakeseed: ${warnings.join('; ')}: ignored` : undefined
+  return { budget: on ? budget : undefined, ...(warning ? { warning } : {}) }
 }
 
 function resolveQuarantine(value: unknown): ResolvedOptions['quarantine'] {

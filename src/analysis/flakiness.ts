@@ -132,18 +132,21 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
 }
 
 /**
- * The class of a test's history, and why. A history without any pass is `broken`. With fewer
+ * The class of a test's history, and why. A history without any pass is `broken` (unless bisect
+ * saw it pass alone). With fewer
  * than `minRuns` outcomes it is `suspected`, unless something established more than a rate can:
  * a bisect or replay finding, or a failure and a pass of one order in one run (a retry).
  */
 export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass; reason: string } {
   const o = history.outcomes
   const f = history.finding
+  const known = fromFinding(f)
   const retried = o.filter((x) => x.retried)
   if (o.length < minRuns && !retried.length && !(f && f.kind !== 'independent')) {
     return { class: 'suspected', reason: `${plural(o.length, 'outcome')} so far, fewer than ${minRuns} to tell (--min-runs)` }
   }
-  if (!o.some((x) => x.state === 'passed')) return { class: 'broken', reason: 'failed every recorded run' }
+  // Bisect saw it pass alone (or after its state setter): every recorded order failed it.
+  if (!o.some((x) => x.state === 'passed')) return known ?? { class: 'broken', reason: 'failed every recorded run' }
   if (!o.some((x) => counted(x) === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
   // A pass after a retry ends a streak of failures (it passed), and breaks one of passes (it failed first).
@@ -152,9 +155,7 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
   const fixed = streak(o, (x) => counted(x) === 'passed')
   if (fixed) return { class: 'fixed', reason: `no failure since ${shortSha(fixed)}` }
 
-  if (f?.kind === 'victim')
-    return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
-  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  if (known) return known
   if (f?.kind === 'nod') return { class: 'non-deterministic', reason: 'replay: the same order passed and failed' }
   if (f?.kind === 'not-reproduced') return { class: 'non-deterministic', reason: 'bisect: the failing order passed when run again' }
   if (retried.length) {
@@ -196,6 +197,14 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
         ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass`
         : 'fails under some orders, passes under others',
   }
+}
+
+/** The class a victim or brittle finding gives. */
+function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
+  if (f?.kind === 'victim')
+    return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
+  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  return undefined
 }
 
 /**

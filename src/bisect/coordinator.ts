@@ -32,6 +32,13 @@ export interface BisectInput {
   execute(plan: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult>
   /** Runs a plan with every file isolated (`isolate: true`): for culprits in other files. */
   executeIsolated?(plan: Plan): Promise<PlanResult>
+  /** Probes `execute` may run at once (default 1): independent ones are then issued together. */
+  jobs?: number
+  /**
+   * What the history suggests, best first (test ids): tried before any search. Polluters must be
+   * among the tests that ran before the victim; state setters among those of a passing order.
+   */
+  suspects?: { polluters?: readonly string[]; setters?: readonly string[] }
   signal?: AbortSignal
   onProgress?(event: BisectProgress): void
 }
@@ -51,6 +58,11 @@ export function earlierTests(results: readonly RecordedTest[], victim: string, i
     return v.worker === null || t.worker === null || t.worker === v.worker
   })
 }
+
+/** Suspects from the history tried before the search: at least this many, when tied. */
+export const MAX_SUSPECTS = 3
+/** ... and at most this share of the candidates (more than that tell the search little). */
+export const SUSPECT_SHARE = 1 / 8
 
 /** Thrown out of a probe that Ctrl-C cut short; `bisect` returns what it has. */
 class Interrupted {}
@@ -96,8 +108,15 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   const victimEntry = failingOrder.find((t) => idOf(t) === victim)
   if (!victimEntry) throw new Error(`victim ${victim} is not in the run`)
   const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
+  /** Probes that may run at once (`--jobs`): independent probes go side by side. */
+  const jobs = Math.max(1, Math.floor(input.jobs ?? 1))
+  /**
+   * The search cut into jobs + 1 parts per round costs more probes than halving (2 prefixes a
+   * round where halving needs 1 for log₂3 ≈ 1.6 of the narrowing): with 2 jobs that is more
+   * work than it saves, so 2 jobs only run the checks side by side.
+   */
+  const searchJobs = jobs >= 3 ? jobs : 1
 
-  /** Runs `tests` then the victim; the victim's outcome. */
   /** Runs `tests` then the victim (optionally diagnosing); the whole result. */
   const probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
     finding.probes++
@@ -120,16 +139,20 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     input.onProgress?.({ type: 'probe', probe: finding.probes, candidates: tests.length, outcome })
     return outcome
   }
-  /** Up to `times` runs, stopping at the first `stopAt`; how many failed. */
+  /**
+   * Up to `times` runs, stopping at the first `stopAt`; how many failed. With several jobs the
+   * runs go in rounds of that many at once, and the stop is checked after each round.
+   */
   const tally = async (tests: readonly RecordedTest[], times: number, stopAt?: ProbeOutcome) => {
     let failed = 0
     let runs = 0
     while (runs < times) {
       if (signal?.aborted) break
-      runs++
-      const outcome = await run(tests)
-      if (outcome === 'fail') failed++
-      if (outcome === stopAt) break
+      const round = Math.min(jobs, times - runs)
+      runs += round
+      const outcomes = await Promise.all(Array.from({ length: round }, () => run(tests)))
+      failed += outcomes.filter((o) => o === 'fail').length
+      if (stopAt && outcomes.includes(stopAt)) break
     }
     return { failed, runs }
   }
@@ -137,25 +160,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     if (e.type === 'progress') input.onProgress?.({ type: 'search', remaining: e.remaining.length, best: e.best.length })
   }
 
-  // 1. Does the recorded order still fail?
   const candidates = earlierTests(failingOrder, victim, input.isolate)
-  phase(`confirming the failure: the victim after the ${candidates.length} tests that ran before it`)
-  const confirm = await tally(candidates, repeat, 'fail')
-  if (signal?.aborted) return { ...finding, interrupted: true }
-  if (!confirm.failed) {
-    finding.failures = confirm
-    return finding
-  }
-
-  // 2. Alone. Mixed results on one fixed order are non-determinism, not order.
-  phase('running the victim alone')
-  const alone = await tally([], repeat)
-  if (signal?.aborted) return { ...finding, interrupted: true }
-  if (alone.failed && alone.failed < alone.runs) {
-    finding.kind = 'nod'
-    finding.failures = alone
-    return finding
-  }
 
   /**
    * With `repeat` > 1, a result is only taken once it holds up: the culprits with the victim
@@ -164,8 +169,8 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * `failures` when it does not.
    */
   const holdsUp = async (culprits: readonly RecordedTest[], target: ProbeOutcome) => {
-    const withCulprits = await tally(culprits, repeat)
-    const alone = await tally([], repeat)
+    const [withCulprits, alone] =
+      jobs > 1 ? await Promise.all([tally(culprits, repeat), tally([], repeat)]) : [await tally(culprits, repeat), await tally([], repeat)]
     const held = target === 'fail' ? withCulprits.failed === withCulprits.runs && alone.failed === 0 : withCulprits.failed === 0 && alone.failed === alone.runs
     const failures = { failed: withCulprits.failed + alone.failed, runs: withCulprits.runs + alone.runs }
     return { held, failures, aloneFlipped: alone.failed > 0 && alone.failed < alone.runs }
@@ -177,11 +182,11 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * repeating every probe that misses the target, before calling the victim non-deterministic.
    */
   const searchFor = async (pool: readonly RecordedTest[], target: ProbeOutcome) => {
-    let search = await minimize(pool, run, target, { signal, onEvent })
+    let search = await minimize(pool, run, target, { signal, onEvent, parallel: searchJobs })
     if (search.aborted || repeat === 1) return { search, nod: undefined }
     // Several culprits may be one culprit plus a test pinned because a probe missed once:
     // each must still be needed when every miss is repeated.
-    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat }) : s)
+    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat, parallel: searchJobs }) : s)
     search = await trim(search)
     if (search.aborted) return { search, nod: undefined }
     phase(target === 'fail' ? 'checking that the polluters hold up' : 'checking that the state setters hold up')
@@ -189,7 +194,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     if (check.held || signal?.aborted) return { search, nod: undefined }
     if (!check.aloneFlipped) {
       phase(`searching again, repeating each probe that misses up to ${repeat} times`)
-      search = await minimize(pool, run, target, { signal, onEvent, repeat })
+      search = await minimize(pool, run, target, { signal, onEvent, repeat, parallel: searchJobs })
       if (!search.aborted) search = await trim(search)
       if (search.aborted) return { search, nod: undefined }
       check = await holdsUp(search.minimal, target)
@@ -226,6 +231,88 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     }
   }
 
+  /** Culprits found: the follow-up questions, then the finding. */
+  const done = async (kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]): Promise<Finding> => {
+    finding.kind = kind
+    if (kind === 'victim') finding.polluters = culprits.map(idOf)
+    else finding.stateSetters = culprits.map(idOf)
+    finding.probesToFind = finding.probes
+    if (kind === 'victim' && culprits.length === 1) finding.describe = await sharedDescribe(culprits[0]!, candidates, run)
+    if (input.diagnose !== false) await diagnoseCulprits(kind, culprits)
+    else if (kind === 'victim' && input.cleaners) finding.cleaners = await findCleaners({ culprits, victim: victimEntry, pool, probe, phase, onEvent, signal })
+    return finding
+  }
+
+  // 0. The history's suspects first: when they hold up (the victim fails with them `repeat`
+  // times and passes alone as often, or the reverse for state setters), no search is needed.
+  let alone: { failed: number; runs: number } | undefined
+  const trySuspects = async (suspects: readonly RecordedTest[], target: ProbeOutcome): Promise<Finding | undefined> => {
+    if (!suspects.length) return undefined
+    phase(`trying ${suspects.length === 1 ? 'the suspect' : `${suspects.length} suspects`} from the history`)
+    // One suspect is the result if it holds up `repeat` times; a group is searched, then checked.
+    const times = suspects.length === 1 ? repeat : 1
+    const withSuspects = await tally(suspects, times, target === 'fail' ? 'pass' : 'fail')
+    const held = target === 'fail' ? withSuspects.failed === withSuspects.runs : withSuspects.failed === 0
+    if (!held || withSuspects.runs < times || signal?.aborted) return undefined
+    alone ??= await tally([], repeat)
+    if (target === 'fail' ? alone.failed !== 0 : alone.failed !== alone.runs) return undefined
+    if (suspects.length === 1) return done(target === 'fail' ? 'victim' : 'brittle', suspects)
+    // Several (tests the history cannot tell apart, e.g. a whole file before the victim): the
+    // search runs inside them, with the check that its result holds up.
+    phase(`searching the ${suspects.length} suspects for what makes it ${target}`)
+    const { search, nod } = await searchFor(suspects, target)
+    if (search.aborted || signal?.aborted) return undefined
+    if (nod) return { ...finding, kind: 'nod', failures: nod }
+    return done(target === 'fail' ? 'victim' : 'brittle', search.minimal)
+  }
+  /** Suspects from the history among `pool`, unless so many tie that they say little. */
+  const fromHistory = (ids: readonly string[] | undefined, pool: readonly RecordedTest[]) => {
+    const wanted = new Set(ids ?? [])
+    const found = pool.filter((t) => wanted.has(idOf(t)))
+    return found.length <= Math.max(MAX_SUSPECTS, pool.length * SUSPECT_SHARE) ? found : []
+  }
+  /** The best suspect alone first (the likeliest single culprit), then all of them together. */
+  const trySuspectsInTurn = async (suspects: readonly RecordedTest[], target: ProbeOutcome) => {
+    const best = input.suspects && (target === 'fail' ? input.suspects.polluters : input.suspects.setters)?.[0]
+    const first = suspects.find((t) => idOf(t) === best)
+    if (first && suspects.length > 1) {
+      const found = await trySuspects([first], target)
+      if (found || signal?.aborted) return found
+    }
+    return trySuspects(suspects, target)
+  }
+  const polluterSuspects = fromHistory(input.suspects?.polluters, candidates)
+  if (polluterSuspects.length) {
+    const found = await trySuspectsInTurn(polluterSuspects, 'fail')
+    if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
+  }
+  for (const passing of input.passing) {
+    const setterSuspects = fromHistory(input.suspects?.setters, earlierTests(passing.results, victim, passing.isolate))
+    if (!setterSuspects.length) continue
+    const found = await trySuspectsInTurn(setterSuspects, 'pass')
+    if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
+    break
+  }
+
+  // 1. Does the recorded order still fail?
+  phase(`confirming the failure: the victim after the ${candidates.length} tests that ran before it`)
+  const confirm = await tally(candidates, repeat, 'fail')
+  if (signal?.aborted) return { ...finding, interrupted: true }
+  if (!confirm.failed) {
+    finding.failures = confirm
+    return finding
+  }
+
+  // 2. Alone. Mixed results on one fixed order are non-determinism, not order.
+  phase('running the victim alone')
+  alone ??= await tally([], repeat)
+  if (signal?.aborted) return { ...finding, interrupted: true }
+  if (alone.failed && alone.failed < alone.runs) {
+    finding.kind = 'nod'
+    finding.failures = alone
+    return finding
+  }
+
   if (!alone.failed) {
     // 3a. A victim: some earlier tests make it fail.
     phase(`searching ${candidates.length} earlier tests for what makes it fail`)
@@ -237,11 +324,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
       return finding
     }
     if (nod) return { ...finding, kind: 'nod', polluters: [], failures: nod }
-    finding.probesToFind = finding.probes
-    if (search.minimal.length === 1) finding.describe = await sharedDescribe(search.minimal[0]!, candidates, run)
-    if (input.diagnose !== false) await diagnoseCulprits('victim', search.minimal)
-    else if (input.cleaners) finding.cleaners = await findCleaners({ culprits: search.minimal, victim: victimEntry, pool, probe, phase, onEvent, signal })
-    return finding
+    return done('victim', search.minimal)
   }
 
   // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass.
@@ -260,9 +343,7 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
       return finding
     }
     if (nod) return { ...finding, kind: 'nod', stateSetters: [], failures: nod }
-    finding.probesToFind = finding.probes
-    if (input.diagnose !== false) await diagnoseCulprits('brittle', search.minimal)
-    return finding
+    return done('brittle', search.minimal)
   }
   finding.kind = 'independent'
   return finding

@@ -57,6 +57,12 @@ export interface MinimizeOptions<T> {
    * is swallowed.
    */
   signal?: AbortSignal
+  /**
+   * Probes that may run at once (default 1): each halving then becomes one round of `parallel`
+   * probes that cut the remaining range into `parallel + 1` parts, so a culprit among n is found
+   * in ⌈log_(parallel+1) n⌉ rounds instead of ⌈log₂ n⌉ probes one after another.
+   */
+  parallel?: number
 }
 
 export interface MinimizeResult<T> {
@@ -87,6 +93,7 @@ export async function minimize<T>(
     throw new RangeError(`repeat must be a positive integer, got ${repeat}`)
   }
   const { onEvent, signal } = options
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1))
   let probes = 0
   let best: readonly T[] = candidates
 
@@ -122,9 +129,20 @@ export async function minimize<T>(
     let hi = candidates.length
     while (hi > 0) {
       while (hi - lo > 1) {
-        const mid = lo + Math.floor((hi - lo) / 2)
-        if (await reproduces([...candidates.slice(0, mid), ...found])) hi = mid
-        else lo = mid
+        if (parallel > 1) {
+          // Probes side by side: `parallel` prefixes that cut [lo, hi) into equal parts, all at
+          // once. The shortest that reproduces is the new hi, the longest below it that does
+          // not the new lo: fewer rounds of probes for the same invariants.
+          const cuts = cutPoints(lo, hi, parallel)
+          const results = await Promise.all(cuts.map((cut) => reproduces([...candidates.slice(0, cut), ...found])))
+          const first = results.indexOf(true)
+          if (first >= 0) hi = cuts[first]!
+          lo = Math.max(lo, ...cuts.filter((cut, i) => !results[i] && cut < hi))
+        } else {
+          const mid = lo + Math.floor((hi - lo) / 2)
+          if (await reproduces([...candidates.slice(0, mid), ...found])) hi = mid
+          else lo = mid
+        }
         progress(candidates.slice(lo, hi))
       }
       found = [candidates[lo] as T, ...found]
@@ -155,4 +173,14 @@ export async function minimize<T>(
     if (error instanceof Aborted) return { minimal: [...best], probes, aborted: true }
     throw error
   }
+}
+
+/** Up to `parts` distinct positions strictly inside (lo, hi) that cut it into equal parts. */
+export function cutPoints(lo: number, hi: number, parts: number): number[] {
+  const cuts = new Set<number>()
+  for (let i = 1; i <= parts; i++) {
+    const cut = lo + Math.round(((hi - lo) * i) / (parts + 1))
+    if (cut > lo && cut < hi) cuts.add(cut)
+  }
+  return [...cuts].sort((a, b) => a - b)
 }

@@ -109,20 +109,30 @@ export function restoreFile(snapshot: TreeSnapshot, file: string): boolean {
   }
 }
 
-/** Puts the whole tree back as it was in `before`; the files it could not put back. */
-export function restoreTree(before: TreeSnapshot): string[] {
-  if (!before.complete) return []
+/**
+ * Puts the whole tree back as it was in `before`: how many files had changed, how many were
+ * written at all (rewritten with the same bytes too), and those it could not put back.
+ */
+export function restoreTree(before: TreeSnapshot): { changed: number; touched: number; failed: string[] } {
+  if (!before.complete) return { changed: 0, touched: 0, failed: [] }
   const now = snapshotTree(before.root, before.skip)
-  if (!now.complete) return []
+  if (!now.complete) return { changed: 0, touched: 0, failed: [] }
+  let touched = 0
+  for (const [file, state] of now.files) {
+    const was = before.files.get(file)
+    if (!was || was.size !== state.size || was.mtimeMs !== state.mtimeMs) touched++
+  }
+  for (const file of before.files.keys()) if (!now.files.has(file)) touched++
   // A folder that did not exist before holds only what was created since: it goes whole.
   const created = newTopFolders(before.dirs, now.dirs)
   for (const dir of created) rmSync(join(before.root, dir), { recursive: true, force: true })
   const failed: string[] = []
-  for (const change of diffTrees(before, now)) {
+  const changes = diffTrees(before, now)
+  for (const change of changes) {
     if (isInside(change.file, created)) continue
     if (!restoreFile(before, change.file)) failed.push(change.file)
   }
-  return failed
+  return { changed: changes.length + created.length, touched, failed }
 }
 
 /** Folders in `now` but not in `before` whose parent existed before (the tops of what was created). */

@@ -1,14 +1,19 @@
 // What the HTML report shows, gathered from the store: the window's runs with their counts, the
-// flaky tests' rows and outcomes, and the findings bisect and replay left for them.
+// flaky tests' rows and outcomes, the findings bisect and replay left for them, and for a test
+// without one, its suspects from the history.
 import { analyse, type CommandOptions, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
+import { type Suspect, shownSuspects, wantsSuspects } from '../analysis/suspects.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
 import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'
+import { suspectTallies } from '../store/suspects.js'
 
 export interface ReportTest {
   row: FlakyRow
   outcomes: RunOutcome[]
   finding: StoredFinding | null
+  /** The best few suspects from the history (statistical), for a test without a finding. */
+  suspects: Suspect[]
 }
 
 export interface ReportData {
@@ -26,11 +31,26 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
   const rows = analyse(window.histories, { db: options.db, launcher: options.launcher, minRuns: options.minRuns })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
+  const tallies = suspectTallies(
+    store,
+    rows.filter(wantsSuspects).map((row) => row.test),
+    window.runs.map((r) => r.runs),
+    window.rows,
+  )
+  const shown = (test: string): Suspect[] => {
+    const tally = tallies.get(test)
+    return tally ? shownSuspects(tally) : []
+  }
   return {
     db: store.path,
     generatedAt: Date.now(),
     runs: window.runs,
     maxRunFailureRate: window.maxRunFailureRate,
-    tests: rows.map((row) => ({ row, outcomes: byTest.get(row.test)?.outcomes ?? [], finding: findings.get(row.test) ?? null })),
+    tests: rows.map((row) => ({
+      row,
+      outcomes: byTest.get(row.test)?.outcomes ?? [],
+      finding: findings.get(row.test) ?? null,
+      suspects: shown(row.test),
+    })),
   }
 }

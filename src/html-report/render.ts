@@ -6,7 +6,8 @@
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import type { FlakyClass } from '../analysis/flakiness.js'
-import { fixText, leakText, percent, shortSha, unique } from '../format.js'
+import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
+import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import type { ReportData, ReportTest } from './data.js'
 
@@ -194,7 +195,7 @@ function detail(t: ReportTest, i: number): string {
         ...(f.leaks ?? []).map((l) => `<li>${l.verified ? 'leaked (verified cause)' : 'also left behind'} <code>${esc(leakText(l))}</code></li>`),
         ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix))}</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
-    : '<p class="hint">No bisect finding yet.</p>'
+    : `<p class="hint">No bisect finding yet.</p>${t.suspects.length ? suspectList(t.suspects) : ''}`
   // The most disruptive test opens with its details showing.
   return `<details id="d${i}"${i === 0 ? ' open' : ''}>
   <summary><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span> <span class="test">${esc(r.test)}</span></summary>
@@ -220,6 +221,12 @@ function rates(r: ReportTest['row']): string {
   if (r.retriedRuns) parts.push(`Passed only on a retry in ${r.retriedRuns} of them (${r.retries} retries in all).`)
   if (r.quarantinedFailures) parts.push(`${r.quarantinedFailures} of its failures came while it was quarantined and did not fail their run.`)
   return parts.join(' ')
+}
+
+/** Suspects from the history, marked as what they are: statistics, not a verified cause. */
+function suspectList(suspects: readonly Suspect[]): string {
+  const items = suspects.map((s) => `<li>suspect: <code>${esc(s.test)}</code>&nbsp;— ${esc(suspectCounts(s))}</li>`)
+  return `<h4>Suspects (statistical, from the recorded orders; bisect verifies)</h4><ul class="suspects">${items.join('')}</ul>`
 }
 
 function seedList(seeds: readonly string[]): string {

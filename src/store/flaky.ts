@@ -19,8 +19,16 @@ import type { RunFacts } from '../model.js'
 import { testId } from '../names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
+import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, shardInfos, worstStatus } from './shards.js'
+
+/**
+ * Above this share of the suite's tests among the candidates, their outcomes are read by scanning
+ * the window's rows rather than through the index (measured on the bench's history: an index
+ * lookup costs about three rows scanned).
+ */
+const SCAN_SHARE = 1 / 3
 
 /** For one run: the order key of the result at (file position, test position). */
 export type OrderKeys = (run: RunFacts) => (fileIndex: number, testIndex: number) => string
@@ -96,6 +104,8 @@ export interface FlakyWindow {
    * non-skipped outcome in those runs.
    */
   histories: WindowHistory[]
+  /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
+  rows?: Map<number, RunRows>
 }
 
 interface RunRecord {
@@ -211,17 +221,6 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   }>) {
     tests.set(t.id, testId(t.project, t.file, t.name))
   }
-  // Every outcome of every candidate in one statement, one packed string per test: crossing
-  // from SQLite into JavaScript per row is what costs on a long history, not reading the rows.
-  const packed = db
-    .prepare(
-      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index || ',' || flaky || ',' || retries, ';')
-       FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
-         AND state != ${STATE.skipped}
-       GROUP BY test_id`,
-    )
-    .raw()
-    .all() as Array<[number, string]>
   const errors = new Map<string, string | null>()
   for (const [test, run, error] of db
     .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
@@ -251,41 +250,69 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
   }
   const outcomes = new Map<number, WindowOutcome[]>()
-  for (const [test, list] of packed) {
-    const parsed: WindowOutcome[] = []
-    // `run,state,file,test,flaky,retries;…`, parsed by hand: a hundred thousand outcomes are common.
-    let at = 0
-    while (at < list.length) {
-      let end = list.indexOf(';', at)
-      if (end < 0) end = list.length
-      const c1 = list.indexOf(',', at)
-      const c2 = list.indexOf(',', c1 + 1)
-      const c3 = list.indexOf(',', c2 + 1)
-      const c4 = list.indexOf(',', c3 + 1)
-      const c5 = list.indexOf(',', c4 + 1)
-      const runId = Number(list.slice(at, c1))
-      const failed = Number(list.slice(c1 + 1, c2)) === STATE.failed
-      const run = byId.get(runId)!
-      parsed.push({
-        run: runId,
-        seed: run.seed,
-        commit: run.commit_sha,
-        order: keyOf.get(runId)!(Number(list.slice(c2 + 1, c3)), Number(list.slice(c3 + 1, c4))),
-        state: failed ? 'failed' : 'passed',
-        retried: !failed && list.slice(c4 + 1, c5) === '1',
-        retries: Number(list.slice(c5 + 1, end)),
-        quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
-        error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
-        startedAt: run.started_at,
-      })
-      at = end + 1
-    }
-    // group_concat has no defined order: oldest first, as the metrics need.
-    outcomes.set(
-      test,
-      parsed.sort((a, b) => a.run - b.run),
-    )
+  /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
+  const retriedIn = new Map<string, { retried: boolean; retries: number }>()
+  const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
+    const run = byId.get(runId)!
+    const retry = retriedIn.get(`${test} ${runId}`)
+    let list = outcomes.get(test)
+    if (!list) outcomes.set(test, (list = []))
+    list.push({
+      run: runId,
+      seed: run.seed,
+      commit: run.commit_sha,
+      order: keyOf.get(runId)!(fileIndex, testIndex),
+      state: failed ? 'failed' : 'passed',
+      retried: !failed && (retry?.retried ?? false),
+      retries: retry?.retries ?? 0,
+      quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
+      error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
+      startedAt: run.started_at,
+    })
   }
+  // Every outcome of every candidate, read in bulk: crossing from SQLite into JavaScript per row
+  // is what costs on a long history, not reading the rows. Each outcome found through the
+  // (test_id, run_id) index is a lookup in the table; when the candidates are a large share of
+  // the suite (a very flaky history), reading all the window's rows in key order costs less, and
+  // those rows are what the suspects of so many tests need too (`rows`).
+  // The few results that needed retries (the partial index of those that passed on one, and the
+  // failures, already read for their errors): kept apart from the bulk reads below.
+  for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
+    for (const [test, run, flaky, retries] of db
+      .prepare(`SELECT test_id, run_id, flaky, retries FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND ${where}`)
+      .raw()
+      .iterate() as Iterable<[number, number, number, number]>) {
+      retriedIn.set(`${test} ${run}`, { retried: flaky === 1, retries })
+    }
+  }
+  const suite = db.prepare('SELECT count(*) FROM tests').pluck().get() as number
+  let rows: Map<number, RunRows> | undefined
+  if (candidates.length > SCAN_SHARE * suite) {
+    rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
+    // Gathered per test first, so that each test's outcomes are made (and lie in memory) together.
+    const found = new Map<number, number[]>(candidates.map((id) => [id, []]))
+    for (const [runId, r] of rows) {
+      for (let k = 0; k < r.tests.length; k++) found.get(r.tests[k]!)?.push(runId, r.failed[k]!, r.files[k]!, r.positions[k]!)
+    }
+    for (const [test, v] of found) for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!)
+  } else {
+    const packed = db
+      .prepare(
+        `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ',')
+         FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
+           AND state != ${STATE.skipped}
+         GROUP BY test_id`,
+      )
+      .raw()
+      .all() as Array<[number, string]>
+    for (const [test, list] of packed) {
+      // `run,state,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
+      const v = JSON.parse(`[${list}]`) as number[]
+      for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
+    }
+  }
+  // group_concat has no defined order: oldest first, as the metrics need.
+  for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
 
   const findings = latestFindings(store)
   const histories: WindowHistory[] = []
@@ -303,5 +330,5 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
-  return { runs, maxRunFailureRate, histories }
+  return { runs, maxRunFailureRate, histories, ...(rows ? { rows } : {}) }
 }

@@ -1,9 +1,9 @@
 // The package as a user gets it: `npm pack`, installed from the tarball with npm into a fresh
-// folder next to the example shop (so better-sqlite3 builds the way it does for a user), then the
+// folder next to the example shop (better-sqlite3's install script runs as it does for a user), then the
 // whole story through the installed bins: shuffled runs until the order-dependent test fails,
 // `flakeseed runs`, `flakeseed bisect last`, and the printed reproduction command failing again.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -26,8 +26,21 @@ beforeAll(() => {
   app = join(work, 'shop')
   cpSync(join(REPO, 'examples/shop'), app, { recursive: true, filter: (src) => !src.includes('node_modules') })
   const vitestVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version
-  // better-sqlite3 may compile from source here: minutes, not seconds.
-  const installed = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball, `vitest@${vitestVersion}`], app, {}, 900_000)
+  // better-sqlite3's install script runs as for a user, but takes the binding this checkout
+  // already compiled (prebuild-install's local prebuilds, as test/pm/setup.ts does) instead of
+  // compiling it again for minutes; CI's own installs compile it from source.
+  const prebuilds = join(work, 'prebuilds')
+  mkdirSync(prebuilds)
+  const sqlite = (JSON.parse(readFileSync(join(REPO, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string }).version
+  const name = `better-sqlite3-v${sqlite}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`
+  expect(sh('tar', ['-czf', join(prebuilds, name), '-C', join(REPO, 'node_modules/better-sqlite3'), 'build/Release/better_sqlite3.node'], REPO).code).toBe(0)
+  const installed = sh(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball, `vitest@${vitestVersion}`, `better-sqlite3@${sqlite}`],
+    app,
+    { npm_config_better_sqlite3_local_prebuilds: prebuilds },
+    900_000,
+  )
   expect(installed.code, installed.output).toBe(0)
 }, 960_000)
 

@@ -329,3 +329,143 @@ describe('bisect (coordinator): the diagnosis', () => {
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(1 + 2 + 1 + 1)
   })
 })
+
+describe('bisect (coordinator): suspects from the history first', () => {
+  test('a right suspect is settled in 2 × repeat probes: with it the victim fails, alone it passes', async () => {
+    const finding = await bisect({
+      victim: VICTIM,
+      failing: order(1000),
+      isolate: true,
+      passing: [],
+      repeat: 3,
+      cleaners: false,
+      diagnose: false,
+      suspects: { polluters: [id('t421')] },
+      execute: async (plan: Plan) => {
+        const before = new Set(plan.files.flatMap((f) => f.tests).slice(0, -1))
+        return { states: new Map([[VICTIM, before.has('t421') ? 'failed' : 'passed']]), errors: new Map(), missing: [], unhandled: 0 }
+      },
+    })
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [id('t421')], probes: 6, probesToFind: 6 })
+    // Without the suspect: the whole search.
+    const searched = await run(1000, (b) => b.has('t421'), 3)
+    expect(searched).toMatchObject({ kind: 'victim', polluters: [id('t421')] })
+    expect(searched.probes).toBeGreaterThan(15)
+  })
+
+  test('a wrong suspect costs one probe, then the search finds the polluter all the same', async () => {
+    const with_ = await bisect({
+      victim: VICTIM,
+      failing: order(64),
+      isolate: true,
+      passing: [],
+      repeat: 1,
+      cleaners: false,
+      diagnose: false,
+      suspects: { polluters: [id('t3')] },
+      execute: async (plan: Plan) => ({
+        states: new Map([[VICTIM, plan.files.flatMap((f) => f.tests).includes('t40') ? 'failed' : 'passed']]),
+        errors: new Map(),
+        missing: [],
+        unhandled: 0,
+      }),
+    })
+    const without = await run(64, (b) => b.has('t40'), 1)
+    expect(with_).toMatchObject({ kind: 'victim', polluters: [id('t40')] })
+    expect(with_.probes).toBe(without.probes + 1)
+  })
+
+  test('several suspects: the one needed among them is kept', async () => {
+    const finding = await bisect({
+      victim: VICTIM,
+      failing: order(100),
+      isolate: true,
+      passing: [],
+      repeat: 1,
+      cleaners: false,
+      diagnose: false,
+      suspects: { polluters: [id('t10'), id('t70'), id('t55')] },
+      execute: async (plan: Plan) => ({
+        states: new Map([[VICTIM, plan.files.flatMap((f) => f.tests).includes('t55') ? 'failed' : 'passed']]),
+        errors: new Map(),
+        missing: [],
+        unhandled: 0,
+      }),
+    })
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [id('t55')] })
+    // The best suspect alone (1, it passes), then all three (1 and alone 1), then the one of three.
+    expect(finding.probes).toBeLessThanOrEqual(6)
+  })
+
+  test('a state setter suspect for a brittle test', async () => {
+    const setup: RecordedTest = { project: '', file: FILE, name: 'setup', fileIndex: 0, testIndex: 0, worker: null, state: 'passed' }
+    const passingOrder = [setup, ...order(20).map((t) => ({ ...t, testIndex: t.testIndex + 1, state: 'passed' as const }))]
+    const finding = await bisect({
+      victim: VICTIM,
+      failing: order(20),
+      isolate: true,
+      passing: [{ results: passingOrder, isolate: true }],
+      repeat: 3,
+      cleaners: false,
+      diagnose: false,
+      suspects: { setters: [id('setup')] },
+      execute: async (plan: Plan) => ({
+        states: new Map([[VICTIM, plan.files.flatMap((f) => f.tests).includes('setup') ? 'passed' : 'failed']]),
+        errors: new Map(),
+        missing: [],
+        unhandled: 0,
+      }),
+    })
+    expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [id('setup')], probes: 6 })
+  })
+})
+
+describe('bisect (coordinator): --jobs', () => {
+  /** A fake Vitest that counts how many probes run at once, at most. */
+  function concurrent(fails: (before: Set<string>) => boolean) {
+    let running = 0
+    let most = 0
+    const execute = async (plan: Plan) => {
+      most = Math.max(most, ++running)
+      await new Promise((r) => setTimeout(r, 1))
+      running--
+      const before = new Set(plan.files.flatMap((f) => f.tests).slice(0, -1))
+      return { states: new Map([[VICTIM, fails(before) ? ('failed' as const) : ('passed' as const)]]), errors: new Map(), missing: [], unhandled: 0 }
+    }
+    return { execute, most: () => most }
+  }
+
+  test('two jobs find the same polluters as one, running probes two at a time', async () => {
+    const random = prng(77)
+    for (let i = 0; i < 30; i++) {
+      const n = 2 + Math.floor(random() * 200)
+      const culprit = `t${Math.floor(random() * n)}`
+      const fails = (b: Set<string>) => b.has(culprit)
+      const one = await bisect({
+        victim: VICTIM,
+        failing: order(n),
+        isolate: true,
+        passing: [],
+        repeat: 3,
+        cleaners: false,
+        diagnose: false,
+        execute: concurrent(fails).execute,
+      })
+      const fake = concurrent(fails)
+      const two = await bisect({
+        victim: VICTIM,
+        failing: order(n),
+        isolate: true,
+        passing: [],
+        repeat: 3,
+        cleaners: false,
+        diagnose: false,
+        jobs: 2,
+        execute: fake.execute,
+      })
+      expect(two.polluters, `n=${n} ${culprit}`).toEqual(one.polluters)
+      expect(two.kind).toBe(one.kind)
+      expect(fake.most()).toBeGreaterThan(1)
+    }
+  })
+})

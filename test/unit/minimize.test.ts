@@ -252,3 +252,51 @@ describe('minimize: events', () => {
     expect(await search(1, [0])).toEqual({ minimal: [0], probes: 0, aborted: false })
   })
 })
+
+describe('minimize: probes side by side (--jobs)', () => {
+  /** A fake probe that counts rounds: probes started while another is running share a round. */
+  function roundProbe(culprits: readonly number[]) {
+    let running = 0
+    let rounds = 0
+    const probe: Probe<number> = async (candidates) => {
+      if (running++ === 0) rounds++
+      await new Promise((r) => setTimeout(r, 1))
+      running--
+      return culprits.every((c) => candidates.includes(c)) ? 'fail' : 'pass'
+    }
+    return { probe, rounds: () => rounds }
+  }
+
+  test('the same culprits as one by one, for random culprit sets (200 seeded cases)', async () => {
+    const random = prng(1202)
+    for (let i = 0; i < 200; i++) {
+      const n = 1 + Math.floor(random() * 300)
+      const count = Math.min(n, 1 + Math.floor(random() * 3))
+      const culprits = new Set<number>()
+      while (culprits.size < count) culprits.add(Math.floor(random() * n))
+      const expected = [...culprits].sort((a, b) => a - b)
+      const result = await minimize(range(n), fakeProbe(expected).probe, 'fail', { parallel: 2 })
+      expect(result.minimal, `n=${n} culprits=${expected}`).toEqual(expected)
+    }
+  })
+
+  test('one culprit among n in about ⌈log₃ n⌉ rounds with 2 at once, against ⌈log₂ n⌉ one by one', async () => {
+    for (const n of [9, 100, 1883]) {
+      for (const culprit of [0, Math.floor(n / 3), n - 1]) {
+        const two = roundProbe([culprit])
+        expect((await minimize(range(n), two.probe, 'fail', { parallel: 2 })).minimal).toEqual([culprit])
+        const one = roundProbe([culprit])
+        await minimize(range(n), one.probe, 'fail')
+        expect(two.rounds(), `n=${n} culprit=${culprit}`).toBeLessThanOrEqual(Math.ceil(Math.log(n) / Math.log(3)) + 1)
+        expect(two.rounds()).toBeLessThan(one.rounds() + (n < 10 ? 1 : 0))
+      }
+    }
+  })
+
+  test('cut points split a range into equal parts, distinct and inside it', async () => {
+    const { cutPoints } = await import('../../src/bisect/minimize.js')
+    expect(cutPoints(0, 9, 2)).toEqual([3, 6])
+    expect(cutPoints(0, 2, 2)).toEqual([1])
+    expect(cutPoints(5, 6, 2)).toEqual([])
+  })
+})

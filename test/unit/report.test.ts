@@ -1,8 +1,16 @@
 import { describe, expect, test } from 'vitest'
 import { analyse, type RunOutcome } from '../../src/analysis/flakiness.js'
+import type { Suspect } from '../../src/analysis/suspects.js'
 import { esc, renderReport } from '../../src/html-report/render.js'
 
 const NAME = `test/x.test.ts > <script>alert('x')</script> & "quoted"`
+const SUSPECT: Suspect = {
+  test: 'test/x.test.ts > <i>polluter</i>',
+  role: 'polluter',
+  before: { failing: 1, passing: 0 },
+  runs: { failing: 1, passing: 1 },
+  score: 1,
+}
 
 function data() {
   const outcomes: RunOutcome[] = [
@@ -30,7 +38,7 @@ function data() {
       },
     ],
     maxRunFailureRate: 0.5,
-    tests: rows.map((row) => ({ row, outcomes, finding: null })),
+    tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [SUSPECT] })),
   }
 }
 
@@ -46,6 +54,15 @@ describe('the HTML report', () => {
     expect(html).toContain('/tmp/&#60;db&#62;.db')
     // The copy button carries the shell-quoted command in an attribute: quotes escaped too.
     expect(html).toContain(`data-copy="npx flakeseed bisect 2 --test &#39;test/x.test.ts &#62; &#60;script&#62;alert(&#39;\\&#39;&#39;x&#39;\\&#39;&#39;)`)
+  })
+
+  test('a test without a finding shows its suspects, escaped and marked statistical', () => {
+    const html = renderReport(data())
+    expect(html).toContain('<h4>Suspects (statistical, from the recorded orders; bisect verifies)</h4>')
+    expect(html).toContain(
+      '<li>suspect: <code>test/x.test.ts &#62; &#60;i&#62;polluter&#60;/i&#62;</code>&nbsp;— before it in 1/1 failing runs, 0/1 passing</li>',
+    )
+    expect(renderReport({ ...data(), tests: data().tests.map((t) => ({ ...t, suspects: [] })) })).not.toContain('Suspects')
   })
 
   test('draws one bar group per run and one timeline cell per run per test', () => {
@@ -72,7 +89,7 @@ describe('the HTML report', () => {
       generatedAt: 0,
       runs: [run(1, 3, 0), run(2, 2, 1), run(3, 1, 4, true), run(4, 3, 0)],
       maxRunFailureRate: 0.5,
-      tests: rows.map((row) => ({ row, outcomes, finding: null })),
+      tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [] })),
     })
     const cells = [...html.matchAll(/<rect class="(\w+)" x="\d+" y="0"/g)].map((m) => m[1])
     expect(cells).toEqual(['retry', 'quarantined', 'out', 'pass'])

@@ -1,0 +1,205 @@
+// Suspects from the history, with no rerun: which earlier tests ran before a test more often when
+// it failed than when it passed. Pure: the store gathers each run's outcome and the tests that
+// shared the process before it (src/store/suspects.ts); `flaky`, `suspects`, the HTML report and
+// bisect read the ranking.
+//
+// One polluter P of a victim V: V fails exactly when P ran before it, so P preceded it in every
+// failing run and in no passing one (score 1). A state setter S of a brittle test B: the reverse.
+// Any other test T precedes V in a failing run about as often as in a passing one, except that a
+// victim placed late has more tests before it: with random orders T precedes V in 2/3 of the runs
+// where P does and in 1/3 of those where it does not. So innocent tests score about 1/3 on
+// average, and one matches P's pattern over k runs with chance (2/3)^k: the ranking needs more
+// runs as the suite grows (README, "Which tests are flaky"). It is evidence, never a verdict:
+// bisect verifies.
+//
+// What `flaky` shows beside a test is stricter (`shownSuspects`): a suspect must precede it
+// unevenly beyond what chance and the test's own positions explain. A test that ran late had
+// many tests before it; an innocent test then preceded it for that reason alone. So the chance
+// of a coincidence is taken over the runs as they were: in a run where b of the m tests seen
+// before it preceded it, any one of them did with chance b/m, independently of the outcome.
+import type { SuspectRun, SuspectTally } from '../model.js'
+import type { FlakyRow } from './flakiness.js'
+
+export type { SuspectRun, SuspectTally }
+
+export interface Suspect {
+  test: string
+  /** 'polluter': before it in failing runs more than in passing ones; 'state-setter': the reverse (a brittle test needs it). */
+  role: 'polluter' | 'state-setter'
+  /** Runs in which it ran before the test, failing and passing, and the totals those rest on. */
+  before: { failing: number; passing: number }
+  runs: { failing: number; passing: number }
+  /** Share of failing runs it preceded minus share of passing runs (the reverse for a state setter), in (0, 1]. */
+  score: number
+}
+
+/** Suspects `flaky` and the HTML report show for a test without a finding. */
+export const SHOWN_SUSPECTS = 3
+
+/** Failing runs and passing runs a test needs before `flaky` shows a suspect: one order is one coincidence. */
+export const SHOWN_RUNS = 2
+
+/** The score a shown suspect needs: innocent tests score about 1/3 on average (see above). */
+export const SHOWN_SCORE = 0.5
+
+/**
+ * The chance a shown suspect may have of being a coincidence: of any one of the tests before it
+ * preceding the test that unevenly, given its positions, though its outcome did not depend on
+ * them (`coincidence`, times the number of such tests).
+ */
+export const SHOWN_CHANCE = 0.01
+
+/** The ranking, best first; empty when the evidence is too thin to claim anything (e.g. one run, or no passing / no failing run). */
+export function rankSuspects(runs: readonly SuspectRun[]): Suspect[] {
+  return rankTally(tallySuspects(runs))
+}
+
+/** How often each earlier test preceded the test in its failing and its passing runs (a test listed twice in one run counts once). */
+export function tallySuspects(runs: readonly SuspectRun[]): SuspectTally {
+  const tally: SuspectTally = { runs: { failing: 0, passing: 0 }, preceding: { failing: [], passing: [] }, before: new Map() }
+  const seen = new Map<string, number>()
+  runs.forEach((r, i) => {
+    const failed = r.state === 'failed'
+    let preceding = 0
+    for (const test of r.before) {
+      if (seen.get(test) === i) continue
+      seen.set(test, i)
+      preceding++
+      let c = tally.before.get(test)
+      if (!c) tally.before.set(test, (c = { failing: 0, passing: 0 }))
+      if (failed) c.failing++
+      else c.passing++
+    }
+    if (failed) tally.runs.failing++
+    else tally.runs.passing++
+    tally.preceding[failed ? 'failing' : 'passing'].push(preceding)
+  })
+  return tally
+}
+
+/** `rankSuspects` from the counts. */
+export function rankTally(tally: SuspectTally): Suspect[] {
+  const { failing, passing } = tally.runs
+  // One failing run and one passing run at least: a difference needs both sides.
+  if (!failing || !passing) return []
+  const ranked: Array<{ suspect: Suspect; margin: number; support: number }> = []
+  for (const [test, c] of tally.before) {
+    // The score times failing × passing, an integer: ties are exact, whatever the floats say.
+    const margin = c.failing * passing - c.passing * failing
+    if (margin === 0) continue
+    const role = margin > 0 ? 'polluter' : 'state-setter'
+    ranked.push({
+      suspect: { test, role, before: { failing: c.failing, passing: c.passing }, runs: { failing, passing }, score: Math.abs(margin) / (failing * passing) },
+      margin: Math.abs(margin),
+      support: role === 'polluter' ? c.failing : c.passing,
+    })
+  }
+  // Best score; on a tie, polluters first, then the one more runs speak for, then by id: the
+  // same history ranks the same whatever order its runs were read in.
+  ranked.sort(
+    (a, b) =>
+      b.margin - a.margin ||
+      (a.suspect.role === b.suspect.role ? 0 : a.suspect.role === 'polluter' ? -1 : 1) ||
+      b.support - a.support ||
+      (a.suspect.test < b.suspect.test ? -1 : a.suspect.test > b.suspect.test ? 1 : 0),
+  )
+  return ranked.map((r) => r.suspect)
+}
+
+/** Whether a test with these runs can have a shown suspect at all (`flaky` reads no orders for one that cannot). */
+export function maySuspect(runs: { failing: number; passing: number }): boolean {
+  return runs.failing >= SHOWN_RUNS && runs.passing >= SHOWN_RUNS
+}
+
+/**
+ * Whether `flaky` and the HTML report look for suspects of a row: bisect has not explained it
+ * (a finding says more than statistics), its class leaves the order as a cause (not broken or
+ * fixed since a commit, not non-deterministic on one order), and its runs are enough to show one.
+ */
+export function wantsSuspects(row: Pick<FlakyRow, 'finding' | 'class' | 'failures' | 'runs'>): boolean {
+  if (row.finding) return false
+  if (row.class !== 'order-dependent' && row.class !== 'suspected-order-dependent') return false
+  return maySuspect({ failing: row.failures, passing: row.runs - row.failures })
+}
+
+/** The suspects shown beside a flaky test: the best few that neither chance nor its positions explain. */
+export function shownSuspects(tally: SuspectTally): Suspect[] {
+  if (!maySuspect(tally.runs)) return []
+  const { failing, passing } = tally.runs
+  // Only those with the score to be shown are ranked (most tests of a long history have not).
+  const least = SHOWN_SCORE * failing * passing
+  const strong: SuspectTally['before'] = new Map()
+  for (const [test, c] of tally.before) if (Math.abs(c.failing * passing - c.passing * failing) >= least) strong.set(test, c)
+  if (!strong.size) return []
+  const tests = tally.before.size
+  const alone = positionsAlone(tally)
+  const shown: Suspect[] = []
+  for (const s of rankTally({ ...tally, before: strong })) {
+    if (shown.length === SHOWN_SUSPECTS) break
+    if (tests * coincidence(s, alone) <= SHOWN_CHANCE) shown.push(s)
+  }
+  return shown
+}
+
+/**
+ * Where the test ran, as chances: in each run, any one of the tests seen before it preceded it
+ * with chance b/m (b tests preceded it there, m were seen before it in some run), whatever the
+ * outcome. The distributions of how many failing and how many passing runs one such test
+ * precedes it in, and their cumulative sums.
+ */
+export interface Positions {
+  failing: Float64Array
+  passing: Float64Array
+  failingAtMost: Float64Array
+  passingAtMost: Float64Array
+}
+
+export function positionsAlone(tally: SuspectTally): Positions {
+  const m = Math.max(1, tally.before.size)
+  const failing = poissonBinomial(tally.preceding.failing.map((b) => Math.min(1, b / m)))
+  const passing = poissonBinomial(tally.preceding.passing.map((b) => Math.min(1, b / m)))
+  return { failing, passing, failingAtMost: cumulative(failing), passingAtMost: cumulative(passing) }
+}
+
+/**
+ * The chance that a test whose preceding has nothing to do with the outcome, placed as the
+ * positions say, scores at least as high in the suspect's role: P(A/F − B/P ≥ score) for a
+ * polluter, where A and B are the failing and passing runs it precedes the test in.
+ */
+export function coincidence(s: Pick<Suspect, 'role' | 'before' | 'runs'>, positions: Positions): number {
+  const { failing: f, passing: p } = s.runs
+  const polluter = s.role === 'polluter'
+  // In the role's direction, as integers: own hits · other runs − other hits · own runs ≥ margin.
+  const own = polluter ? positions.failing : positions.passing
+  const otherAtMost = polluter ? positions.passingAtMost : positions.failingAtMost
+  const [ownRuns, otherRuns] = polluter ? [f, p] : [p, f]
+  const margin = polluter ? s.before.failing * p - s.before.passing * f : s.before.passing * f - s.before.failing * p
+  let chance = 0
+  for (let a = 0; a < own.length; a++) {
+    // a·otherRuns − b·ownRuns ≥ margin  ⇔  b ≤ (a·otherRuns − margin) / ownRuns
+    const most = Math.floor((a * otherRuns - margin) / ownRuns)
+    if (most >= 0) chance += own[a]! * otherAtMost[Math.min(most, otherAtMost.length - 1)]!
+  }
+  return Math.min(1, chance)
+}
+
+/** The distribution of the number of successes among independent trials with these chances. */
+function poissonBinomial(chances: readonly number[]): Float64Array {
+  const dist = new Float64Array(chances.length + 1)
+  dist[0] = 1
+  chances.forEach((q, n) => {
+    // In place, from the top: each count takes its share of the one below.
+    for (let k = n + 1; k > 0; k--) dist[k] = dist[k]! * (1 - q) + dist[k - 1]! * q
+    dist[0]! *= 1 - q
+  })
+  return dist
+}
+
+function cumulative(dist: Float64Array): Float64Array {
+  const out = new Float64Array(dist.length)
+  let sum = 0
+  dist.forEach((x, i) => {
+    out[i] = sum += x
+  })
+  return out
+}

@@ -1,0 +1,138 @@
+// Probes on several Vitest instances at once (`bisect --jobs N`). Every probe starts fresh
+// workers of its own, so probes of one plan never share a process; what they can share is the
+// project folder. The first probe runs alone, with the project's files put back after it: when it
+// created, changed or deleted files there, probes could see each other's, so the pool stays at one
+// job (and says so). Otherwise the others run side by side, and the files are put back once, when
+// the pool closes.
+import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../execute.js'
+import { restoreTree, snapshotTree, type TreeSnapshot } from '../diagnose/files.js'
+import type { Plan } from '../order.js'
+
+export class ProbePool {
+  private readonly executors: PlanExecutor[] = []
+  private readonly idle: PlanExecutor[] = []
+  private readonly waiting: Array<() => void> = []
+  private starting = 0
+  /** Instances running a probe now. */
+  private busy = 0
+  private first: Promise<void> | undefined
+  private tree: TreeSnapshot | undefined
+  /** The first probe has shown whether probes may run side by side. */
+  private decided = false
+  /** Why the pool runs fewer jobs than asked, for one line of output. */
+  note: string | undefined
+
+  constructor(
+    private readonly create: () => Promise<PlanExecutor>,
+    private jobs: number,
+    private readonly project: { root: string; protect: readonly string[] },
+  ) {}
+
+  /** Probes that may run at once now. */
+  get size(): number {
+    return this.jobs
+  }
+
+  async run(plan: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
+    if (!this.first) {
+      let settle!: () => void
+      this.first = new Promise((done) => (settle = done))
+      try {
+        if (this.jobs > 1) this.tree = snapshotTree(this.project.root, this.project.protect)
+        const executor = await this.acquire()
+        // The other instances start while the first probe runs: starting Vitest takes a while.
+        if (this.jobs > 1) void this.prestart(this.jobs - 1)
+        try {
+          const result = await executor.run(plan, diagnose)
+          if (this.jobs > 1) this.decide(result)
+          return result
+        } finally {
+          this.release(executor)
+        }
+      } finally {
+        settle()
+      }
+    }
+    await this.first
+    const executor = await this.acquire()
+    try {
+      return await executor.run(plan, diagnose)
+    } finally {
+      this.release(executor)
+    }
+  }
+
+  /** Starts `count` more instances now, idle until wanted. */
+  private prestart(count: number): Promise<void> {
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        this.starting++
+        try {
+          const executor = await this.create()
+          if (this.decided && this.jobs > 1) executor.restoreFiles = false
+          this.executors.push(executor)
+          this.idle.push(executor)
+          this.waiting.shift()?.()
+        } catch {
+          // Started again on demand; an error then is the caller's.
+        } finally {
+          this.starting--
+        }
+      }),
+    ).then(() => undefined)
+  }
+
+  /** After the first probe: side by side only when probes leave the project's files alone. */
+  private decide(result: PlanResult): void {
+    this.decided = true
+    // Rewriting a file with the same bytes counts too: side by side, another probe could read it mid-write.
+    if (result.filesTouched) {
+      this.jobs = 1
+      this.note = `probes write files in the project (${result.filesTouched}), so they run one at a time (--jobs 1)`
+      this.tree = undefined
+      return
+    }
+    for (const executor of this.executors) executor.restoreFiles = false
+  }
+
+  private async acquire(): Promise<PlanExecutor> {
+    for (;;) {
+      if (this.busy < this.jobs) {
+        const free = this.idle.pop()
+        if (free) {
+          this.busy++
+          return free
+        }
+        if (this.executors.length + this.starting < this.jobs) {
+          this.busy++
+          this.starting++
+          try {
+            const executor = await this.create()
+            // Created after the first probe showed files are left alone: no per-probe cleanup.
+            if (this.decided && this.jobs > 1) executor.restoreFiles = false
+            this.executors.push(executor)
+            return executor
+          } catch (error) {
+            this.busy--
+            throw error
+          } finally {
+            this.starting--
+          }
+        }
+      }
+      await new Promise<void>((wake) => this.waiting.push(wake))
+    }
+  }
+
+  private release(executor: PlanExecutor): void {
+    this.busy--
+    this.idle.push(executor)
+    this.waiting.shift()?.()
+  }
+
+  /** Closes every Vitest instance and puts back the project's files (side by side mode). */
+  async close(): Promise<void> {
+    await Promise.all(this.executors.map((e) => e.close()))
+    if (this.tree) restoreTree(this.tree)
+  }
+}

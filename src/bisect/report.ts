@@ -1,0 +1,116 @@
+// A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
+// end-of-run auto-bisect reads back from it), and the text both print from that document.
+import { fixText, leakText, visible } from '../format.js'
+import type { Finding, Fix, FindingKind, Leak } from '../model.js'
+
+/** One victim's result, as `bisect --json` prints it. */
+export interface BisectReport {
+  victim: string
+  kind: FindingKind
+  /** The describe block when its hooks are the cause (`pollutingTests` then names the tests). */
+  polluters: string[]
+  stateSetters: string[]
+  cleaners: string[]
+  probes: number
+  probesToFind?: number
+  command: string
+  pollutingTests?: string[]
+  failures?: { failed: number; runs: number }
+  passingOrders?: number
+  interrupted?: boolean
+  leaks?: Leak[]
+  noLeak?: string
+  fix?: Fix
+  diagnosisProbes?: number
+  seconds: number
+}
+
+export function reportOf(f: Finding & { command: string; seconds: number }): BisectReport {
+  return {
+    victim: f.victim,
+    kind: f.kind,
+    polluters: f.describe ? [f.describe] : f.polluters,
+    stateSetters: f.stateSetters,
+    cleaners: f.cleaners,
+    probes: f.probes,
+    ...(f.probesToFind !== undefined && f.probesToFind < f.probes ? { probesToFind: f.probesToFind } : {}),
+    command: f.command,
+    ...(f.describe ? { pollutingTests: f.polluters } : {}),
+    ...(f.failures ? { failures: f.failures } : {}),
+    ...(f.passingOrders !== undefined ? { passingOrders: f.passingOrders } : {}),
+    ...(f.interrupted ? { interrupted: true } : {}),
+    ...(f.leaks ? { leaks: f.leaks } : {}),
+    ...(f.noLeak ? { noLeak: f.noLeak } : {}),
+    ...(f.fix ? { fix: f.fix } : {}),
+    ...(f.diagnosisProbes !== undefined ? { diagnosisProbes: f.diagnosisProbes } : {}),
+    seconds: f.seconds,
+  }
+}
+
+/** Leaks listed at most, the rest counted. */
+const LEAKS_LISTED = 6
+
+/** The text `bisect` prints for one victim. */
+export function describeReport(r: BisectReport): string {
+  const lines = [`victim   ${visible(r.victim)}`]
+  const culprits = r.pollutingTests ?? r.polluters
+  const found = r.probesToFind !== undefined ? ` (${r.probesToFind} to find ${culprits.length + r.stateSetters.length === 1 ? 'it' : 'them'})` : ''
+  const stats = `${r.probes} probes${found}, ${r.seconds.toFixed(1)} s`
+  if (r.interrupted && r.kind !== 'victim' && r.kind !== 'brittle') {
+    lines.push(`class    unknown: interrupted before the search began (${stats})`)
+    return lines.join('\n')
+  }
+  switch (r.kind) {
+    case 'victim': {
+      const describe = r.pollutingTests ? r.polluters[0] : undefined
+      lines.push(
+        `class    order-dependent: fails after ${culprits.length === 1 ? 'this test' : `these ${culprits.length} tests together`}, passes alone (${stats})`,
+      )
+      if (describe) lines.push(`polluter ${visible(describe)} (the describe block: its hooks or shared state; every test of it pollutes)`)
+      for (const p of culprits) lines.push(`${describe ? '  via  ' : 'polluter'} ${visible(p)}`)
+      break
+    }
+    case 'brittle':
+      lines.push(`class    brittle: fails alone, passes after ${r.stateSetters.length === 1 ? 'this test' : 'these tests'} (${stats})`)
+      for (const s of r.stateSetters) lines.push(`setter   ${visible(s)}`)
+      break
+    case 'independent':
+      lines.push(
+        r.passingOrders
+          ? `class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`
+          : `class    independent: fails alone; no recorded run where it passed had earlier tests to try; not order-dependent as far as the history shows (${stats})`,
+      )
+      break
+    case 'nod':
+      lines.push(
+        `class    non-deterministic: the same order both passed and failed${r.failures ? ` (${r.failures.failed}/${r.failures.runs} failed)` : ''}; no test is to blame (${stats})`,
+      )
+      break
+    case 'not-reproduced':
+      lines.push(`class    not reproduced: the recorded order passed ${r.failures?.runs ?? 0} times; likely non-deterministic (${stats})`)
+      break
+  }
+  lines.push(...diagnosisLines(r))
+  for (const c of r.cleaners) lines.push(`cleaner  ${visible(c)}`)
+  if (r.fix) lines.push(`fix      ${fixText(r.fix)}`)
+  if (r.interrupted) lines.push('(interrupted: the smallest set found so far)')
+  lines.push(`reproduce: ${r.command}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** What the culprits left behind: the cause first, then what else they left. */
+function diagnosisLines(r: BisectReport): string[] {
+  const lines: string[] = []
+  const brittle = r.kind === 'brittle'
+  const leaks = [...(r.leaks ?? [])].sort((a, b) => Number(b.verified) - Number(a.verified))
+  for (const leak of leaks.slice(0, LEAKS_LISTED)) {
+    if (leak.verified) {
+      lines.push(
+        `${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`,
+      )
+    } else lines.push(`also     ${leakText(leak)}   (also left behind)`)
+  }
+  if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
+  if (r.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${r.noLeak.replace(/^no leak visible: /, '')}`)
+  return lines
+}

@@ -1,0 +1,93 @@
+// The results of many runs read in bulk, as `flaky` (on a very flaky history) and the suspects
+// query need them: one packed string per run crosses from SQLite into JavaScript (per-row
+// crossings are what costs), read in primary-key order, then put back in executed order (by
+// file, then position in the file) in typed arrays.
+import type { Store } from './index.js'
+import { STATE } from './schema.js'
+
+/** No worker recorded (workers are numbered from 1). */
+export const UNKNOWN = -1
+
+/**
+ * One run's results that ran (skips left out), in executed order: `tests[k]` (row id) ran at
+ * position `positions[k]` of the run's file `files[k]` (its file_index), in worker `workers[k]`,
+ * and failed when `failed[k]` is 1.
+ */
+export interface RunRows {
+  files: Int32Array
+  positions: Int32Array
+  tests: Int32Array
+  workers: Int32Array
+  failed: Uint8Array
+}
+
+/** Where a row ran, packed in one number: its file's index in the run, then its position in the file. */
+const POSITIONS = 1048576
+const ROW = `(file_index * ${POSITIONS} + test_index) || ',' || (test_id * 2 + (state = ${STATE.failed})) || ',' || ifnull(worker, ${UNKNOWN})`
+
+/** The rows of the runs `runs` (a SELECT of run ids) that `keep` (an SQL condition) keeps, by run. */
+export function readRunRows(store: Store, runs: string, keep = '1'): Map<number, RunRows> {
+  const packed = store.db
+    .prepare(
+      `SELECT run_id, group_concat(${ROW}, ',') FROM results
+       WHERE run_id IN (${runs}) AND state != ${STATE.skipped} AND ${keep}
+       GROUP BY run_id`,
+    )
+    .raw()
+    .all() as Array<[number, string]>
+  const rows = new Map<number, RunRows>()
+  // JSON's parser reads hundreds of thousands of numbers faster than a loop by hand.
+  for (const [run, list] of packed) rows.set(run, executedOrder(JSON.parse(`[${list}]`) as number[]))
+  return rows
+}
+
+/** Flat rows of (place, test * 2 + failed, worker) in executed order. */
+function executedOrder(v: readonly number[]): RunRows {
+  const count = v.length / 3
+  const files = new Int32Array(count)
+  const positions = new Int32Array(count)
+  let lastFile = 0
+  let lastPosition = 0
+  for (let k = 0; k < count; k++) {
+    const place = v[3 * k]!
+    files[k] = Math.floor(place / POSITIONS)
+    positions[k] = place % POSITIONS
+    if (files[k]! > lastFile) lastFile = files[k]!
+    if (positions[k]! > lastPosition) lastPosition = positions[k]!
+  }
+  // Two counting sorts, by position, then (stable) by file: no comparisons, a few passes.
+  const order = countingSort(files, lastFile, countingSort(positions, lastPosition, identity(count)))
+  const rows: RunRows = {
+    files: new Int32Array(count),
+    positions: new Int32Array(count),
+    tests: new Int32Array(count),
+    workers: new Int32Array(count),
+    failed: new Uint8Array(count),
+  }
+  for (let i = 0; i < count; i++) {
+    const k = order[i]!
+    const entry = v[3 * k + 1]!
+    rows.files[i] = files[k]!
+    rows.positions[i] = positions[k]!
+    rows.tests[i] = Math.floor(entry / 2)
+    rows.failed[i] = entry % 2
+    rows.workers[i] = v[3 * k + 2]!
+  }
+  return rows
+}
+
+function identity(count: number): Int32Array {
+  const out = new Int32Array(count)
+  for (let k = 0; k < count; k++) out[k] = k
+  return out
+}
+
+/** The rows `order` lists, stably reordered by `keys` (whole numbers from 0 to `last`). */
+function countingSort(keys: Int32Array, last: number, order: Int32Array): Int32Array {
+  const next = new Int32Array(last + 2)
+  for (let k = 0; k < keys.length; k++) next[keys[k]! + 1]!++
+  for (let key = 1; key < next.length; key++) next[key]! += next[key - 1]!
+  const out = new Int32Array(order.length)
+  for (const k of order) out[next[keys[k]!]!++] = k
+  return out
+}
