@@ -1,27 +1,30 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
 import { fixText, leakText, visible } from '../format.js'
-import type { Finding, Fix, FindingKind, Leak } from '../model.js'
+import type { Finding } from '../model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
-export interface BisectReport {
-  victim: string
-  kind: FindingKind
+export interface BisectReport
+  extends Pick<
+    Finding,
+    | 'victim'
+    | 'kind'
+    | 'stateSetters'
+    | 'cleaners'
+    | 'probes'
+    | 'probesToFind'
+    | 'failures'
+    | 'passingOrders'
+    | 'interrupted'
+    | 'leaks'
+    | 'noLeak'
+    | 'fix'
+    | 'diagnosisProbes'
+  > {
   /** The describe block when its hooks are the cause (`pollutingTests` then names the tests). */
   polluters: string[]
-  stateSetters: string[]
-  cleaners: string[]
-  probes: number
-  probesToFind?: number
-  command: string
   pollutingTests?: string[]
-  failures?: { failed: number; runs: number }
-  passingOrders?: number
-  interrupted?: boolean
-  leaks?: Leak[]
-  noLeak?: string
-  fix?: Fix
-  diagnosisProbes?: number
+  command: string
   seconds: number
 }
 

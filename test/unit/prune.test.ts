@@ -1,46 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, test } from 'vitest'
-import { Store } from '../../src/store/index.js'
+import { describe, expect, test } from 'vitest'
+import type { Store } from '../../src/store/index.js'
 import { pruneStore } from '../../src/store/prune.js'
-
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function store(): Store {
-  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-prune-'))
-  dirs.push(dir)
-  return Store.open(join(dir, 'history.db'))
-}
+import { runMeta, tempStore as store } from '../helpers/store.js'
 
 /** Adds a finished run with one result; returns its id. */
 function add(s: Store, kind: string, startedAt: number, shard: string | null = null): number {
-  const id = s.beginRun({
-    uuid: `${kind}-${startedAt}-${shard}`,
-    kind,
-    startedAt,
-    seed: '1',
-    seedSource: 'env',
-    commitSha: 'c',
-    branch: null,
-    dirty: null,
-    ciProvider: null,
-    ciUrl: null,
-    shard,
-    pool: null,
-    isolate: null,
-    fileParallelism: null,
-    vitestVersion: null,
-    nodeVersion: 'v20',
-    flakeseedVersion: '0',
-    platform: 'linux',
-    argv: '[]',
-    root: '/',
-    config: null,
-  })
+  const id = s.beginRun(runMeta({ uuid: `${kind}-${startedAt}-${shard}`, kind, startedAt, commitSha: 'c', shard }))
   s.writeResults(id, [
     {
       project: '',
@@ -87,29 +52,7 @@ describe('pruneStore --keep', () => {
 
 describe('a run still marked running', () => {
   function begin(s: Store, startedAt: number): number {
-    return s.beginRun({
-      uuid: `running-${startedAt}`,
-      kind: 'run',
-      startedAt,
-      seed: '1',
-      seedSource: 'env',
-      commitSha: 'c',
-      branch: null,
-      dirty: null,
-      ciProvider: null,
-      ciUrl: null,
-      shard: null,
-      pool: null,
-      isolate: null,
-      fileParallelism: null,
-      vitestVersion: null,
-      nodeVersion: 'v20',
-      flakeseedVersion: '0',
-      platform: 'linux',
-      argv: '[]',
-      root: '/',
-      config: null,
-    })
+    return s.beginRun(runMeta({ uuid: `running-${startedAt}`, kind: 'run', startedAt, commitSha: 'c', shard: null }))
   }
 
   test('is running while its process lives, and crashed once its pid belongs to a later process', () => {

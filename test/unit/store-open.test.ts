@@ -3,26 +3,17 @@
 // flakeseed's own files are marked; a WAL history on read-only media is still read; a result is
 // never overwritten.
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { makeParentDirs } from '../../src/store/files.js'
 import { type ResultRow, Store } from '../../src/store/index.js'
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.js'
 import { whileUnwritable } from '../helpers/files.js'
+import { runMeta, tempFolder } from '../helpers/store.js'
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-open-'))
-  dirs.push(dir)
-  return dir
-}
+const folder = () => tempFolder('flakeseed-open-')
 
 /** Every file of the folder with its content's hash: what a refused open must leave as it was. */
 function snapshot(dir: string): Record<string, string> {
@@ -57,29 +48,7 @@ const row = (name: string, state: ResultRow['state'] = 'passed'): ResultRow => (
 
 function history(path: string, results = 1): string {
   const store = Store.open(path)
-  const run = store.beginRun({
-    uuid: `u-${Math.random()}`,
-    kind: 'run',
-    startedAt: 1,
-    seed: '1',
-    seedSource: 'env',
-    commitSha: null,
-    branch: null,
-    dirty: null,
-    ciProvider: null,
-    ciUrl: null,
-    shard: null,
-    pool: null,
-    isolate: null,
-    fileParallelism: null,
-    vitestVersion: null,
-    nodeVersion: 'v20',
-    flakeseedVersion: '0',
-    platform: 'linux',
-    argv: '[]',
-    root: '/',
-    config: null,
-  })
+  const run = store.beginRun(runMeta({ uuid: `u-${Math.random()}`, startedAt: 1 }))
   store.writeResults(
     run,
     Array.from({ length: results }, (_, i) => ({ ...row(`t${i} ${'x'.repeat(200)}`), error: 'e'.repeat(300) })),

@@ -2,29 +2,16 @@
 // real SQLite file: the tests that shared a test's process before it, run by run, under isolated
 // files, shared workers, shards, skips and replays; and the counts `flaky` reads for many tests
 // at once agreeing with the lists, on both of the store's read paths.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { executionKeys } from '../../src/analysis/flakiness.js'
 import { tallySuspects } from '../../src/analysis/suspects.js'
 import type { RecordedTest, TestState } from '../../src/model.js'
 import { testId } from '../../src/names.js'
 import { flakyWindow } from '../../src/store/flaky.js'
-import { Store } from '../../src/store/index.js'
+import type { Store } from '../../src/store/index.js'
 import { suspectRuns, suspectRunsOf, suspectTallies, windowRuns } from '../../src/store/suspects.js'
 import { prng } from '../helpers/files.js'
-
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function store(): Store {
-  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-suspects-'))
-  dirs.push(dir)
-  return Store.open(join(dir, 'history.db'))
-}
+import { runMeta, tempStore as store } from '../helpers/store.js'
 
 let started = 1_000_000
 
@@ -40,29 +27,20 @@ interface RunSpec {
 /** Writes one finished run; its id. Each test's position counts within its file, in the order given. */
 function add(s: Store, spec: RunSpec): number {
   started += 1000
-  const id = s.beginRun({
-    uuid: `run-${started}`,
-    kind: spec.kind ?? 'run',
-    startedAt: started,
-    seed: spec.seed ?? String(started),
-    seedSource: 'env',
-    commitSha: 'c',
-    branch: null,
-    dirty: false,
-    ciProvider: null,
-    ciUrl: null,
-    shard: spec.shard ?? null,
-    pool: 'forks',
-    isolate: spec.isolate === undefined ? true : spec.isolate,
-    fileParallelism: false,
-    vitestVersion: null,
-    nodeVersion: 'v20',
-    flakeseedVersion: '0',
-    platform: 'linux',
-    argv: '[]',
-    root: '/',
-    config: null,
-  })
+  const id = s.beginRun(
+    runMeta({
+      uuid: `run-${started}`,
+      kind: spec.kind ?? 'run',
+      startedAt: started,
+      seed: spec.seed ?? String(started),
+      commitSha: 'c',
+      dirty: false,
+      shard: spec.shard ?? null,
+      pool: 'forks',
+      isolate: spec.isolate === undefined ? true : spec.isolate,
+      fileParallelism: false,
+    }),
+  )
   const files: string[] = []
   const positions = new Map<string, number>()
   const rows = spec.tests.map(([file, name, worker, state]): RecordedTest & { durationMs: number; retries: number; flaky: boolean; error: null } => {
