@@ -162,7 +162,7 @@ export function formatTable(rows: readonly FlakyRow[], options: { retries?: bool
     // The cause and the cure bisect verified, whole: they say what to change.
     const cause = r.finding?.leaks?.find((l) => l.verified)
     if (cause) out.push(`      leaked ${visible(leakText(cause))}`)
-    if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix))}`)
+    if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix, r.finding.kind))}`)
     // Whole, like the command: a suspect's id is there to be read and bisected.
     for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)
     if (r.quarantinedFailures) out.push(clip(`      ${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`))

@@ -78,7 +78,7 @@ function bisectedSection(bisected: AutoBisect): string[] {
       `<code>${escapeCell(f.victim)}</code>: ${escapeCell(what)}${culprits.length ? ` ${culprits.map((c) => `<code>${escapeCell(c)}</code>`).join(', ')}` : ''}`,
     ]
     if (cause) parts.push(`leaked ${escapeCell(leakText(cause))}`)
-    if (f.fix) parts.push(`fix: ${escapeCell(fixText(f.fix))}`)
+    if (f.fix) parts.push(`fix: ${escapeCell(fixText(f.fix, f.kind))}`)
     if (f.interrupted) parts.push('cut by the budget: the smallest set found so far')
     lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
   }

@@ -42,7 +42,7 @@ export function classifyFailures(store: Store, runId: number, commands: CommandO
       const note: FailureNote = { test: h.test, class: row.class, reason: row.reason, error: now?.error ?? null, command: row.command }
       const cause = h.finding?.leaks?.find((l) => l.verified)
       if (cause) note.leak = leakText(cause)
-      if (h.finding?.fix) note.fix = fixText(h.finding.fix)
+      if (h.finding?.fix) note.fix = fixText(h.finding.fix, h.finding.kind)
       return note
     })
     .sort((a, b) => (a.class === 'new' ? 0 : 1) - (b.class === 'new' ? 0 : 1) || (a.test < b.test ? -1 : 1))

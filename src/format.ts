@@ -31,9 +31,13 @@ const CHECKED: Record<string, string> = {
   cleaner: 'verified: the victim passes with it run in between',
 }
 
-/** The fix and how it was checked: `delete process.env.X in an afterEach of 'y' (verified: …)`. */
-export function fixText(fix: { suggestion: string; verified: boolean; how: string }): string {
-  return `${fix.suggestion} (${fix.verified ? (CHECKED[fix.how] ?? 'verified') : 'not verified'})`
+/**
+ * The fix and how it was checked: `delete process.env.X in an afterEach of 'y' (verified: …)`.
+ * For a brittle test (`kind`), undoing what its state setter set made it fail.
+ */
+export function fixText(fix: { suggestion: string; verified: boolean; how: string }, kind?: string): string {
+  const checked = kind === 'brittle' && fix.how === 'undo-rerun' ? 'verified: it fails when that is undone' : (CHECKED[fix.how] ?? 'verified')
+  return `${fix.suggestion} (${fix.verified ? checked : 'not verified'})`
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }

@@ -95,7 +95,7 @@ export function describeReport(r: BisectReport): string {
   }
   lines.push(...diagnosisLines(r))
   for (const c of r.cleaners) lines.push(`cleaner  ${visible(c)}`)
-  if (r.fix) lines.push(`fix      ${fixText(r.fix)}`)
+  if (r.fix) lines.push(`fix      ${fixText(r.fix, r.kind)}`)
   if (r.interrupted) lines.push('(interrupted: the smallest set found so far)')
   lines.push(`reproduce: ${r.command}`)
   return `${lines.join('\n')}\n`

@@ -193,7 +193,7 @@ function detail(t: ReportTest, i: number): string {
         ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
         ...(f.leaks ?? []).map((l) => `<li>${l.verified ? 'leaked (verified cause)' : 'also left behind'} <code>${esc(leakText(l))}</code></li>`),
-        ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix))}</li>`] : []),
+        ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix, f.kind))}</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : `<p class="hint">No bisect finding yet.</p>${t.suspects.length ? suspectList(t.suspects) : ''}`
   // The most disruptive test opens with its details showing.

@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
+import { fixText } from '../../src/format.js'
 import type { Leak } from '../../src/model.js'
 
 const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
@@ -128,6 +129,14 @@ describe('fixes', () => {
     expect(configFix(leak('global', 'globalThis.fetch', 'function fetch', 'a vi.fn() mock'), { stubbedEnv: [], stubbedGlobal: ['fetch'] })?.config).toEqual({
       unstubGlobals: true,
     })
+  })
+
+  test('how a fix was checked, in words: for a brittle test the undo made it fail', () => {
+    const fix = { suggestion: 'x', verified: true, how: 'undo-rerun' as const }
+    expect(fixText(fix)).toBe('x (verified: the victim passes when the leak is undone)')
+    expect(fixText(fix, 'brittle')).toBe('x (verified: it fails when that is undone)')
+    expect(fixText({ ...fix, how: 'config-rerun' }, 'brittle')).toBe('x (verified: the victim passes in a rerun with it)')
+    expect(fixText({ ...fix, verified: false })).toBe('x (not verified)')
   })
 
   test('a brittle test should set up what it needs itself; a cleaner is named as a hint', () => {
