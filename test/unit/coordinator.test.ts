@@ -30,7 +30,13 @@ function order(n: number): RecordedTest[] {
 }
 
 /** Runs `bisect` with the victim failing when `fails(names before it)` says so. */
-async function run(n: number, fails: (before: Set<string>) => boolean, repeat: number, passing: RecordedTest[][] = []): Promise<Finding> {
+async function run(
+  n: number,
+  fails: (before: Set<string>) => boolean,
+  repeat: number,
+  passing: RecordedTest[][] = [],
+  suspects?: { polluters?: string[]; setters?: string[] },
+): Promise<Finding> {
   return bisect({
     victim: VICTIM,
     failing: order(n),
@@ -39,6 +45,7 @@ async function run(n: number, fails: (before: Set<string>) => boolean, repeat: n
     repeat,
     cleaners: false,
     diagnose: false,
+    suspects,
     execute: async (plan: Plan) => {
       const names = plan.files.flatMap((f) => f.tests)
       const before = new Set(names.slice(0, -1))
@@ -354,44 +361,14 @@ describe('bisect (coordinator): suspects from the history first', () => {
   })
 
   test('a wrong suspect costs one probe, then the search finds the polluter all the same', async () => {
-    const with_ = await bisect({
-      victim: VICTIM,
-      failing: order(64),
-      isolate: true,
-      passing: [],
-      repeat: 1,
-      cleaners: false,
-      diagnose: false,
-      suspects: { polluters: [id('t3')] },
-      execute: async (plan: Plan) => ({
-        states: new Map([[VICTIM, plan.files.flatMap((f) => f.tests).includes('t40') ? 'failed' : 'passed']]),
-        errors: new Map(),
-        missing: [],
-        unhandled: 0,
-      }),
-    })
+    const with_ = await run(64, (b) => b.has('t40'), 1, [], { polluters: [id('t3')] })
     const without = await run(64, (b) => b.has('t40'), 1)
     expect(with_).toMatchObject({ kind: 'victim', polluters: [id('t40')] })
     expect(with_.probes).toBe(without.probes + 1)
   })
 
   test('several suspects: the one needed among them is kept', async () => {
-    const finding = await bisect({
-      victim: VICTIM,
-      failing: order(100),
-      isolate: true,
-      passing: [],
-      repeat: 1,
-      cleaners: false,
-      diagnose: false,
-      suspects: { polluters: [id('t10'), id('t70'), id('t55')] },
-      execute: async (plan: Plan) => ({
-        states: new Map([[VICTIM, plan.files.flatMap((f) => f.tests).includes('t55') ? 'failed' : 'passed']]),
-        errors: new Map(),
-        missing: [],
-        unhandled: 0,
-      }),
-    })
+    const finding = await run(100, (b) => b.has('t55'), 1, [], { polluters: [id('t10'), id('t70'), id('t55')] })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [id('t55')] })
     // The best suspect alone (1, it passes), then all three (1 and alone 1), then the one of three.
     expect(finding.probes).toBeLessThanOrEqual(6)
