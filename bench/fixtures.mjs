@@ -83,11 +83,17 @@ export function realisticSuite({ files, testsPerFile }, random = prng(7)) {
   return suite
 }
 
+/**
+ * The root the synthetic history says it ran in: a GitHub Actions runner's checkout, as a real
+ * CI history records it. Data only: nothing here reads or writes this path.
+ */
+const RECORDED_ROOT = '/home/runner/work/app/app'
+
 /** An error as the reporter stores it: the message and the test's own stack frames. */
 function errorText(random, file, testNo, flavour) {
   const line = 20 + ((testNo * 7) % 180)
-  const at = `    at /home/runner/work/app/app/${file}:${line}:${11 + (testNo % 20)}`
-  const frames = [at, `    at /home/runner/work/app/app/${file}:${line - 9}:5`]
+  const at = `    at ${RECORDED_ROOT}/${file}:${line}:${11 + (testNo % 20)}`
+  const frames = [at, `    at ${RECORDED_ROOT}/${file}:${line - 9}:5`]
   switch (flavour) {
     case 0:
       return `AssertionError: expected ${testNo % 5} to be ${(testNo % 5) + 1} // Object.is equality\n${frames.join('\n')}`
@@ -96,7 +102,7 @@ function errorText(random, file, testNo, flavour) {
     case 2:
       return `AssertionError: expected ${Math.floor(random() * 2000)} to be less than 1000\n${frames.join('\n')}`
     default:
-      return `TypeError: Cannot read properties of undefined (reading 'items')\n    at /home/runner/work/app/app/src/store/orders.ts:${line}:18\n${frames.join('\n')}`
+      return `TypeError: Cannot read properties of undefined (reading 'items')\n    at ${RECORDED_ROOT}/src/store/orders.ts:${line}:18\n${frames.join('\n')}`
   }
 }
 
@@ -145,7 +151,7 @@ export async function generateHistory(path, { runs, files, testsPerFile, seed = 
         flakeseedVersion: '0.1.0',
         platform: 'linux-x64',
         argv: '["run"]',
-        root: '/home/runner/work/app/app',
+        root: RECORDED_ROOT,
         config: 'vitest.config.ts',
       })
       // This run's failures: 1–5 % of the suite, three in four from the flaky pool.
