@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest'
 import { bisect } from '../../src/bisect/coordinator.js'
 import type { DiagnosisReport } from '../../src/diagnose/worker.js'
-import type { DiagnoseRequest } from '../../src/execute.js'
+import type { DiagnoseRequest, PlanResult } from '../../src/execute.js'
 import type { Finding, Leak, RecordedTest } from '../../src/model.js'
 import type { Plan } from '../../src/order.js'
 import { prng } from '../helpers/files.js'
@@ -418,28 +418,11 @@ describe('bisect (coordinator): --jobs', () => {
       const n = 2 + Math.floor(random() * 200)
       const culprit = `t${Math.floor(random() * n)}`
       const fails = (b: Set<string>) => b.has(culprit)
-      const one = await bisect({
-        victim: VICTIM,
-        failing: order(n),
-        isolate: true,
-        passing: [],
-        repeat: 3,
-        cleaners: false,
-        diagnose: false,
-        execute: concurrent(fails).execute,
-      })
+      const search = (execute: (plan: Plan) => Promise<PlanResult>, jobs?: number) =>
+        bisect({ victim: VICTIM, failing: order(n), isolate: true, passing: [], repeat: 3, cleaners: false, diagnose: false, jobs, execute })
+      const one = await search(concurrent(fails).execute)
       const fake = concurrent(fails)
-      const two = await bisect({
-        victim: VICTIM,
-        failing: order(n),
-        isolate: true,
-        passing: [],
-        repeat: 3,
-        cleaners: false,
-        diagnose: false,
-        jobs: 2,
-        execute: fake.execute,
-      })
+      const two = await search(fake.execute, 2)
       expect(two.polluters, `n=${n} ${culprit}`).toEqual(one.polluters)
       expect(two.kind).toBe(one.kind)
       expect(fake.most()).toBeGreaterThan(1)
