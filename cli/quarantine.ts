@@ -6,7 +6,7 @@ import { currentTests } from '../src/current-tests.js'
 import { DEFAULT_MIN_RUNS, DEFAULT_QUARANTINE } from '../src/defaults.js'
 import { gitUser } from '../src/environment.js'
 import { FlakeseedError } from '../src/errors.js'
-import { plural } from '../src/format.js'
+import { plural, visible } from '../src/format.js'
 import { matchesPattern, testId } from '../src/names.js'
 import { isDate, isExpired, type ListedEntry, patternText, type QuarantineEntry, readQuarantine, today, writeQuarantine } from '../src/quarantine.js'
 import { latestFindings, type StoredFinding } from '../src/store/findings.js'
@@ -141,12 +141,13 @@ async function add(queries: string[], options: AddOptions): Promise<number> {
   }
   for (const { entry, matches, updated } of added) {
     const until = entry.until ? `, until ${entry.until}` : ''
-    if (entry.test !== undefined) console.log(`${updated ? 'updated' : 'quarantined'} ${entry.test} (${entry.reason}${until}) in ${shown(path)}`)
+    const why = `(${visible(entry.reason)}${until}) in ${shown(path)}`
+    if (entry.test !== undefined) console.log(`${updated ? 'updated' : 'quarantined'} ${visible(entry.test)} ${why}`)
     else {
       console.log(
-        `${updated ? 'updated' : 'quarantined'} every test containing "${entry.contains}" (${entry.reason}${until}) in ${shown(path)}; it matches ${plural(matches.length, 'test')} now:`,
+        `${updated ? 'updated' : 'quarantined'} every test containing "${visible(entry.contains!)}" ${why}; it matches ${plural(matches.length, 'test')} now:`,
       )
-      for (const id of matches) console.log(`  ${id}`)
+      for (const id of matches) console.log(`  ${visible(id)}`)
     }
   }
   return 0
@@ -156,12 +157,21 @@ function remove(queries: string[], options: FileOptions): number {
   const path = resolve(options.file)
   const entries = readQuarantine(path, shown(path))
   const gone: ListedEntry[] = []
+  // Per entry as written: every copy of a duplicated one goes, and is said once with its count.
+  const said: Array<{ entry: ListedEntry; copies: number }> = []
   for (const query of queries) {
     const found = entries.filter((e) => (e.test ?? e.contains) === query && !gone.includes(e))
-    if (!found.length) {
-      throw new FlakeseedError(`flakeseed: no entry of ${shown(path)} is "${query}" (see flakeseed quarantine list; give the id or part as written there)`)
+    if (!found.length && !gone.some((e) => (e.test ?? e.contains) === query)) {
+      throw new FlakeseedError(
+        `flakeseed: no entry of ${shown(path)} is "${visible(query)}" (see flakeseed quarantine list; give the id or part as written there)`,
+      )
     }
     gone.push(...found)
+    for (const e of found) {
+      const same = said.find((s) => patternText(s.entry) === patternText(e))
+      if (same) same.copies++
+      else said.push({ entry: e, copies: 1 })
+    }
   }
   const kept = entries.filter((e) => !gone.includes(e)).map(({ line: _, ...e }) => e)
   try {
@@ -170,7 +180,11 @@ function remove(queries: string[], options: FileOptions): number {
     throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
   }
   if (options.json) printJson({ file: path, removed: gone.map(({ line: _, ...e }) => e), left: kept.length })
-  else for (const e of gone) console.log(`removed ${patternText(e)} from ${shown(path)} (${plural(kept.length, 'entry', 'entries')} left)`)
+  else
+    for (const { entry, copies } of said) {
+      const all = copies > 1 ? ` (all ${copies} copies of it)` : ''
+      console.log(`removed ${visible(patternText(entry))}${all} from ${shown(path)} (${plural(kept.length, 'entry', 'entries')} left)`)
+    }
   return 0
 }
 
@@ -276,19 +290,19 @@ function list(options: FileOptions): number {
     console.log(`${plural(rows.length, 'entry', 'entries')} in ${shown(path)}`)
     for (const { entry: e, expired, matches, since: s, finding } of rows) {
       console.log('')
-      console.log(patternText(e))
-      console.log(`  reason   ${e.reason}`)
+      console.log(visible(patternText(e)))
+      console.log(`  reason   ${visible(e.reason)}`)
       const who = [
         e.added ? `added ${e.added}` : '',
-        e.by ? `by ${e.by}` : '',
+        e.by ? `by ${visible(e.by)}` : '',
         e.until ? `until ${e.until}${expired ? ' (expired: its failures fail the run again)' : ''}` : '',
       ].filter(Boolean)
       if (who.length) console.log(`  ${who.join(' · ')}`)
       if (e.contains !== undefined)
-        console.log(`  matches  ${matches.length ? `${plural(matches.length, 'recorded test')}: ${matches.join(', ')}` : 'no recorded test'}`)
+        console.log(`  matches  ${matches.length ? `${plural(matches.length, 'recorded test')}: ${matches.map(visible).join(', ')}` : 'no recorded test'}`)
       else if (!matches.length) console.log('  matches  no recorded test')
       console.log(`  outcome  ${s.advice}`)
-      if (finding) console.log(`  finding  ${findingText(finding)}${finding.command ? `\n           reproduce: ${finding.command}` : ''}`)
+      if (finding) console.log(`  finding  ${visible(findingText(finding))}${finding.command ? `\n           reproduce: ${finding.command}` : ''}`)
     }
     return 0
   } finally {

@@ -2,7 +2,7 @@
 // (with the errors, when it failed and Vitest was told it passed). Every quarantined failure is
 // recorded as the failure it is and printed as quarantined; none goes unseen.
 import type { TestCase, TestModule } from 'vitest/node'
-import { plural } from '../src/format.js'
+import { plural, visible } from '../src/format.js'
 import { moduleTests, testId, toPosix } from '../src/names.js'
 import type { TestMeta } from '../src/runner.js'
 
@@ -58,8 +58,8 @@ export function quarantineLines(outcomes: readonly QuarantinedOutcome[]): string
     `flakeseed quarantine: ${plural(outcomes.length, 'quarantined test')} ran, ${counts}${failed.length ? ' (a quarantined failure does not fail the run)' : ''}`,
   ]
   for (const o of failed.slice(0, LISTED)) {
-    lines.push(`  quarantined  ${o.test}  failed (${o.reason})`)
-    if (o.error) lines.push(`               ${o.error}`)
+    lines.push(`  quarantined  ${visible(o.test)}  failed (${visible(o.reason)})`)
+    if (o.error) lines.push(`               ${visible(o.error)}`)
   }
   if (failed.length > LISTED) lines.push(`  … and ${failed.length - LISTED} more quarantined failures`)
   return lines

@@ -116,14 +116,16 @@ export function rebuildCommand(pm: Pick<PackageManager, 'name'>): string {
 
 /**
  * Lets better-sqlite3's build script run where the package manager asks for that: pnpm's
- * `approve-builds` (interactive in pnpm 10, which builds what is picked), Yarn's
+ * `approve-builds` (interactive in pnpm 10, which builds what is picked; given the package in
+ * pnpm 11 and 12), Yarn's
  * `dependenciesMeta` (written by `npm pkg set`, as Yarn has no command for it), npm 11's
  * `allowScripts`. Yarn 1 runs every build script.
  */
-export function allowBuildCommand(pm: Pick<PackageManager, 'name'>): string | undefined {
+export function allowBuildCommand(pm: Pick<PackageManager, 'name' | 'major'>): string | undefined {
   switch (pm.name) {
     case 'pnpm':
-      return shellCommand(['pnpm', 'approve-builds'])
+      // pnpm 11+ takes the package (approves it in allowBuilds and builds it, no prompt); 10 only asks.
+      return shellCommand(pm.major !== undefined && pm.major >= 11 ? ['pnpm', 'approve-builds', NATIVE_DEPENDENCY] : ['pnpm', 'approve-builds'])
     case 'yarn':
       return shellCommand(['npm', 'pkg', 'set', `dependenciesMeta.${NATIVE_DEPENDENCY}.built=true`, '--json'])
     case 'npm':

@@ -18,6 +18,12 @@ export interface LocatedJson {
   lineOf(container: object, key?: string | number): number
 }
 
+/**
+ * How deep arrays and objects may nest. The parser recurses once per level: without a bound a
+ * file nested 200,000 deep ends in a RangeError instead of a line naming the file.
+ */
+export const MAX_DEPTH = 256
+
 const WHITESPACE = new Set([' ', '\t', '\n', '\r'])
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
@@ -38,6 +44,7 @@ export function parseLocated(source: string): LocatedJson {
   const lines = new WeakMap<object, Map<string | number, number>>()
   const own = new WeakMap<object, number>()
   let at = 0
+  let depth = 0
 
   const fail = (message: string, pos = at): never => {
     throw new JsonSyntaxError(message, lineAt(Math.min(pos, text.length)))
@@ -45,7 +52,12 @@ export function parseLocated(source: string): LocatedJson {
   const skip = (): void => {
     while (at < text.length && WHITESPACE.has(text[at]!)) at++
   }
-  const describe = (): string => (at >= text.length ? 'the end of the file' : `'${text[at]}'`)
+  const describe = (): string => {
+    if (at >= text.length) return 'the end of the file'
+    const code = text.charCodeAt(at)
+    // A control character would break the one line the message is.
+    return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : `'${text[at]}'`
+  }
   const expect = (char: string, what: string): void => {
     skip()
     if (text[at] !== char) fail(`expected ${what}, found ${describe()}`)
@@ -71,69 +83,81 @@ export function parseLocated(source: string): LocatedJson {
   const value = (): unknown => {
     skip()
     const c = text[at]
+    if (c !== '{' && c !== '[') return scalar()
+    if (++depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`)
+    const container = c === '{' ? parseObject() : parseArray()
+    depth--
+    return container
+  }
+
+  const parseObject = (): Record<string, unknown> => {
     let comma = at
-    if (c === '{') {
-      const object: Record<string, unknown> = {}
-      const members = new Map<string | number, number>()
-      own.set(object, lineAt(at))
-      lines.set(object, members)
+    // No prototype: a key "__proto__" is an own property like any other, never the prototype.
+    const object: Record<string, unknown> = Object.create(null)
+    const members = new Map<string | number, number>()
+    own.set(object, lineAt(at))
+    lines.set(object, members)
+    at++
+    skip()
+    if (text[at] === '}') {
       at++
+      return object
+    }
+    for (;;) {
       skip()
+      if (text[at] === '}' && members.size) fail('a comma before "}" (JSON allows no trailing comma)', comma)
+      if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describe()}`)
+      const keyAt = at
+      const key = string()
+      expect(':', `":" after ${JSON.stringify(key)}`)
+      if (members.has(key)) fail(`${JSON.stringify(key)} appears twice`, keyAt)
+      members.set(key, lineAt(keyAt))
+      Object.defineProperty(object, key, { value: value(), enumerable: true, writable: true, configurable: true })
+      skip()
+      if (text[at] === ',') {
+        comma = at++
+        continue
+      }
       if (text[at] === '}') {
         at++
         return object
       }
-      for (;;) {
-        skip()
-        if (text[at] === '}' && members.size) fail('a comma before "}" (JSON allows no trailing comma)', comma)
-        if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describe()}`)
-        const keyAt = at
-        const key = string()
-        expect(':', `":" after "${key}"`)
-        if (members.has(key)) fail(`"${key}" appears twice`, keyAt)
-        members.set(key, lineAt(keyAt))
-        object[key] = value()
-        skip()
-        if (text[at] === ',') {
-          comma = at++
-          continue
-        }
-        if (text[at] === '}') {
-          at++
-          return object
-        }
-        fail(`expected "," or "}" after the value of "${key}", found ${describe()}`)
-      }
+      fail(`expected "," or "}" after the value of ${JSON.stringify(key)}, found ${describe()}`)
     }
-    if (c === '[') {
-      const array: unknown[] = []
-      const members = new Map<string | number, number>()
-      own.set(array, lineAt(at))
-      lines.set(array, members)
+  }
+
+  const parseArray = (): unknown[] => {
+    let comma = at
+    const array: unknown[] = []
+    const members = new Map<string | number, number>()
+    own.set(array, lineAt(at))
+    lines.set(array, members)
+    at++
+    skip()
+    if (text[at] === ']') {
       at++
+      return array
+    }
+    for (;;) {
       skip()
+      if (text[at] === ']' && array.length) fail('a comma before "]" (JSON allows no trailing comma)', comma)
+      members.set(array.length, lineAt(at))
+      array.push(value())
+      skip()
+      if (text[at] === ',') {
+        comma = at++
+        continue
+      }
       if (text[at] === ']') {
         at++
         return array
       }
-      for (;;) {
-        skip()
-        if (text[at] === ']' && array.length) fail('a comma before "]" (JSON allows no trailing comma)', comma)
-        members.set(array.length, lineAt(at))
-        array.push(value())
-        skip()
-        if (text[at] === ',') {
-          comma = at++
-          continue
-        }
-        if (text[at] === ']') {
-          at++
-          return array
-        }
-        fail(`expected "," or "]" after an item, found ${describe()}`)
-      }
+      fail(`expected "," or "]" after an item, found ${describe()}`)
     }
-    if (c === '"') return string()
+  }
+
+  const scalar = (): unknown => {
+    if (text[at] === '"') return string()
     for (const [word, v] of [
       ['true', true],
       ['false', false],

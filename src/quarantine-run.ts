@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { analyse, executionKeys } from './analysis/flakiness.js'
+import { visible } from './format.js'
 import { matchesPattern } from './names.js'
 import type { AutoClass, ResolvedOptions } from './options.js'
-import { isExpired, patternText, type QuarantineRule, readQuarantine, today } from './quarantine.js'
+import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './quarantine.js'
 import { flakyWindow } from './store/flaky.js'
 import { Store } from './store/index.js'
 
@@ -34,13 +35,15 @@ export function runQuarantine(options: ResolvedOptions['quarantine'], root: stri
       const expired = entries.filter((e) => isExpired(e, day))
       for (const e of entries) if (!isExpired(e, day)) result.rules.push({ ...pattern(e), reason: e.reason })
       if (expired.length) {
-        const names = expired.map((e) => `${patternText(e)} (until ${e.until})`)
+        const names = expired.map((e) => `${visible(patternText(e))} (until ${e.until})`)
         result.warnings.push(
           `flakeseed: quarantine expired for ${expired.length === 1 ? '1 entry' : `${expired.length} entries`}, their failures fail the run again: ${cut(names)} (${shown}: remove them, or extend "until")`,
         )
       }
     } catch (error) {
-      result.warnings.push(`${(error as Error).message}; the run goes on without the quarantine (its tests fail the run as any other)`)
+      // A QuarantineFileError names the file and line; anything else still names the file.
+      const message = error instanceof QuarantineFileError ? error.message : `flakeseed: ${shown}: cannot be read: ${firstLine(error)}`
+      result.warnings.push(`${message}; the run goes on without the quarantine (its tests fail the run as any other)`)
     }
   }
   if (options.auto.length && db !== false) addAuto(result, options.auto, db)
@@ -68,8 +71,12 @@ function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: strin
   if (!added.length) return
   for (const r of added) result.rules.push({ test: r.test, reason: `auto: ${r.class}, ${r.reason}` })
   result.notes.push(
-    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${cut(added.map((r) => `${r.test} (${r.class})`))}`,
+    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${cut(added.map((r) => `${visible(r.test)} (${r.class})`))}`,
   )
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!
 }
 
 function pattern(e: { test?: string; contains?: string }): { test: string } | { contains: string } {

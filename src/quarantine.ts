@@ -89,7 +89,7 @@ export function parseQuarantine(text: string, file: string): ListedEntry[] {
     throw new QuarantineFileError(file, line, problem)
   }
   if (typeof root !== 'object' || root === null || Array.isArray(root)) return bad(1, 'must hold an object: { "tests": [ … ] }')
-  for (const key of Object.keys(root)) if (key !== 'tests') bad(json.lineOf(root, key), `unknown field "${key}" (the file holds only "tests")`)
+  for (const key of Object.keys(root)) if (key !== 'tests') bad(json.lineOf(root, key), `unknown field ${JSON.stringify(key)} (the file holds only "tests")`)
   const tests = (root as { tests?: unknown }).tests
   if (!Array.isArray(tests)) return bad(json.lineOf(root, 'tests'), '"tests" must be a list of entries: [ { "test": …, "reason": … } ]')
   return tests.map((item, i): ListedEntry => {
@@ -99,7 +99,8 @@ export function parseQuarantine(text: string, file: string): ListedEntry[] {
     const record = item as Record<string, unknown>
     const at = (key: string) => json.lineOf(item, key)
     for (const key of Object.keys(record)) {
-      if (!(FIELDS as readonly string[]).includes(key)) bad(at(key), `unknown field "${key}" (an entry has ${FIELDS.map((f) => `"${f}"`).join(', ')})`)
+      if (!(FIELDS as readonly string[]).includes(key))
+        bad(at(key), `unknown field ${JSON.stringify(key)} (an entry has ${FIELDS.map((f) => `"${f}"`).join(', ')})`)
       if (typeof record[key] !== 'string') bad(at(key), `"${key}" must be a string, got ${JSON.stringify(record[key])}`)
     }
     const entry = record as unknown as QuarantineEntry

@@ -12,11 +12,17 @@
 // runs as the suite grows (README, "Which tests are flaky"). It is evidence, never a verdict:
 // bisect verifies.
 //
-// What `flaky` shows beside a test is stricter (`shownSuspects`): a suspect must precede it
-// unevenly beyond what chance and the test's own positions explain. A test that ran late had
-// many tests before it; an innocent test then preceded it for that reason alone. So the chance
-// of a coincidence is taken over the runs as they were: in a run where b of the m tests seen
-// before it preceded it, any one of them did with chance b/m, independently of the outcome.
+// What `flaky` shows beside a test is stricter (`shownSuspects`): a suspect must stand out from
+// chance by an exact test. For one earlier test, the runs form a 2×2 table (preceded it or not ×
+// failed or passed); if its preceding had nothing to do with the outcome, the runs it preceded
+// the test in would be a random draw of that many among the runs, and the number of failing ones
+// among them hypergeometric (Fisher's exact test, one-sided in the suspect's role). Each earlier
+// test is two hypotheses (polluter, state setter), so the family is twice the tests seen before
+// it, and Holm's step-down keeps the chance that any innocent test is shown at most SHOWN_CHANCE.
+// Fisher's test asks whether a test's preceding goes with the outcome, and beside a real polluter
+// every test's does a little (the victim ran late when it failed). So a second and third suspect
+// must also stand out from the victim's positions: in a run where b of the m tests seen before it
+// preceded it, any one of them did with chance b/m, independently of the outcome (`coincidence`).
 import type { SuspectRun, SuspectTally } from '../model.js'
 import type { FlakyRow } from './flakiness.js'
 
@@ -43,9 +49,8 @@ export const SHOWN_RUNS = 2
 export const SHOWN_SCORE = 0.5
 
 /**
- * The chance a shown suspect may have of being a coincidence: of any one of the tests before it
- * preceding the test that unevenly, given its positions, though its outcome did not depend on
- * them (`coincidence`, times the number of such tests).
+ * The chance that `flaky` shows any test as a suspect of a test whose outcome did not depend on
+ * which tests ran before it (the family-wise false-positive rate, per test, Holm-corrected).
  */
 export const SHOWN_CHANCE = 0.01
 
@@ -122,23 +127,68 @@ export function wantsSuspects(row: Pick<FlakyRow, 'finding' | 'class' | 'failure
   return maySuspect({ failing: row.failures, passing: row.runs - row.failures })
 }
 
-/** The suspects shown beside a flaky test: the best few that neither chance nor its positions explain. */
+/** The suspects shown beside a flaky test: the best few that stand out from chance (see the top). */
 export function shownSuspects(tally: SuspectTally): Suspect[] {
   if (!maySuspect(tally.runs)) return []
   const { failing, passing } = tally.runs
-  // Only those with the score to be shown are ranked (most tests of a long history have not).
+  // Only those with the score to be shown are tested (most tests of a long history have not).
+  // Leaving the others out of Holm's sequence only makes its thresholds stricter.
   const least = SHOWN_SCORE * failing * passing
   const strong: SuspectTally['before'] = new Map()
   for (const [test, c] of tally.before) if (Math.abs(c.failing * passing - c.passing * failing) >= least) strong.set(test, c)
   if (!strong.size) return []
-  const tests = tally.before.size
-  const alone = positionsAlone(tally)
+  const hypotheses = 2 * tally.before.size
+  const tested = rankTally({ ...tally, before: strong }).map((suspect) => ({ suspect, p: fisherTail(suspect) }))
+  const byChance = [...tested].sort((a, b) => a.p - b.p)
+  const standing = new Set<Suspect>()
+  for (const [i, t] of byChance.entries()) {
+    if (t.p > SHOWN_CHANCE / (hypotheses - i)) break
+    standing.add(t.suspect)
+  }
   const shown: Suspect[] = []
-  for (const s of rankTally({ ...tally, before: strong })) {
+  let alone: Positions | undefined
+  for (const { suspect } of tested) {
     if (shown.length === SHOWN_SUSPECTS) break
-    if (tests * coincidence(s, alone) <= SHOWN_CHANCE) shown.push(s)
+    if (!standing.has(suspect)) continue
+    // Beside a real polluter every test precedes the test more often when it fails (it failed
+    // when it ran late): a second suspect must also stand out from what its positions explain.
+    if (shown.length && tally.before.size * coincidence(suspect, (alone ??= positionsAlone(tally))) > SHOWN_CHANCE) continue
+    shown.push(suspect)
   }
   return shown
+}
+
+/**
+ * Fisher's exact test, one-sided in the suspect's role: the chance that, of the runs the suspect
+ * preceded the test in, a random draw of as many among all the runs has at least as many failing
+ * ones (at least as many passing ones, for a state setter).
+ */
+export function fisherTail(s: Pick<Suspect, 'role' | 'before' | 'runs'>): number {
+  const polluter = s.role === 'polluter'
+  const own = polluter ? s.runs.failing : s.runs.passing
+  const other = polluter ? s.runs.passing : s.runs.failing
+  const hits = polluter ? s.before.failing : s.before.passing
+  const drawn = s.before.failing + s.before.passing
+  const lf = logFactorials(own + other)
+  const logChoose = (n: number, k: number) => lf[n]! - lf[k]! - lf[n - k]!
+  const total = logChoose(own + other, drawn)
+  let chance = 0
+  for (let x = hits; x <= Math.min(drawn, own); x++) {
+    if (drawn - x > other) continue
+    chance += Math.exp(logChoose(own, x) + logChoose(other, drawn - x) - total)
+  }
+  return Math.min(1, chance)
+}
+
+/** ln k! for k = 0…n, grown and kept across calls (a window has a few hundred runs). */
+let lnFactorial = new Float64Array([0])
+function logFactorials(n: number): Float64Array {
+  if (lnFactorial.length > n) return lnFactorial
+  const grown = new Float64Array(Math.max(n + 1, 2 * lnFactorial.length))
+  grown.set(lnFactorial)
+  for (let k = lnFactorial.length; k < grown.length; k++) grown[k] = grown[k - 1]! + Math.log(k)
+  lnFactorial = grown
+  return grown
 }
 
 /**

@@ -52,6 +52,9 @@ export function bindingAdvice(problem: BindingProblem, pm: PackageManager, allow
   if (allowed || allow === undefined) return `${missing} (its build script did not run, or failed): ${rebuild}`
   switch (pm.name) {
     case 'pnpm':
+      if (pm.major !== undefined && pm.major >= 11) {
+        return `${missing} (pnpm ${pm.major} runs no dependency's build script until it is approved in pnpm-workspace.yaml's allowBuilds, and stops the install with ERR_PNPM_IGNORED_BUILDS): run \`${allow}\``
+      }
       return `${missing} (pnpm runs no dependency's build script until it is approved): run \`${allow}\` and pick ${NATIVE_DEPENDENCY}`
     case 'yarn':
       return `${missing} (Yarn runs no dependency's build script until it is allowed): run \`${allow}\`, then \`${rebuildCommand(pm)}\``

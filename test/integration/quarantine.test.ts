@@ -181,6 +181,27 @@ describe('a list that no longer applies, or cannot be read', () => {
     expectOneLineError(project.cli(['quarantine', 'list']), /^flakeseed: \.flakeseed\/quarantine\.json:6: "until" must be a date YYYY-MM-DD, got "someday"$/)
   })
 
+  test('a file nested 200,000 deep, or an entry whose "__proto__" holds a pattern: one line naming file and line, nothing quarantined', () => {
+    const project = base.copy()
+    const after = '; the run goes on without the quarantine (its tests fail the run as any other)'
+    project.write({ '.flakeseed/quarantine.json': `{\n  "tests": ${'['.repeat(200_000)}${']'.repeat(200_000)}\n}\n` })
+    const deep = 'flakeseed: .flakeseed/quarantine.json:2: not valid JSON: nested deeper than 256 levels'
+    const run = project.vitest([], { FLAKY_FAIL: '1' })
+    expect(run.code, run.output).toBe(1)
+    expect(run.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([deep + after])
+    expectOneLineError(project.cli(['quarantine', 'list']), deep)
+    expectOneLineError(project.cli(['quarantine', 'add', FLAKY, '--reason', 'x']), deep)
+
+    // Read by assigning object[key], this entry's prototype would hold "contains": "q", which
+    // every id here contains: the whole file would quarantine them all.
+    project.write({ '.flakeseed/quarantine.json': '{\n  "tests": [\n    { "__proto__": { "contains": "q" }, "reason": "r" }\n  ]\n}\n' })
+    const proto = 'flakeseed: .flakeseed/quarantine.json:3: unknown field "__proto__" (an entry has "test", "contains", "reason", "added", "by", "until")'
+    const refused = project.vitest([], { FLAKY_FAIL: '1' })
+    expect(refused.code, refused.output).toBe(1)
+    expect(refused.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([proto + after])
+    expectOneLineError(project.cli(['quarantine', 'list']), proto)
+  })
+
   test('quarantine: false, or another path, is what the plugin reads', () => {
     const project = base.copy()
     project.write({
@@ -246,6 +267,26 @@ describe('flakeseed quarantine add, list, remove', () => {
       project.cli(['quarantine', 'add', USERS, '--reason', 'x', '--until', '2027-02-30']),
       '--until "2027-02-30" is not a date (use YYYY-MM-DD)',
     )
+  })
+
+  test('add shows a reason with a newline escaped, on one line; remove of a duplicated entry says so once and removes every copy', () => {
+    project = base.copy()
+    const added = project.cli(['quarantine', 'add', USERS, '--reason', 'see\n#12\x1b[2J'])
+    expect(added.code, added.output).toBe(0)
+    expect(added.stdout).toBe(`quarantined ${USERS} (see\\n#12\\x1b[2J) in .flakeseed/quarantine.json\n`)
+    expect(read().tests).toMatchObject([{ test: USERS, reason: 'see\n#12\x1b[2J' }]) // the file keeps it exact
+
+    project.write({
+      '.flakeseed/quarantine.json': list([
+        { test: USERS, reason: 'a' },
+        { contains: 'util', reason: 'b' },
+        { test: USERS, reason: 'c' },
+      ]),
+    })
+    const removed = project.cli(['quarantine', 'remove', USERS])
+    expect(removed.code, removed.output).toBe(0)
+    expect(removed.stdout).toBe(`removed ${USERS} (all 2 copies of it) from .flakeseed/quarantine.json (1 entry left)\n`)
+    expect(read().tests).toEqual([{ contains: 'util', reason: 'b' }])
   })
 
   test('add accepts a test that exists but was never recorded (collected by Vitest)', () => {

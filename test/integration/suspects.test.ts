@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { fisherTail, SHOWN_CHANCE } from '../../src/analysis/suspects.js'
 import { testId } from '../../src/names.js'
 import { bisectCommand } from '../../src/commands.js'
 import { sortByKey } from '../../src/order.js'
@@ -24,8 +25,10 @@ const orderOf = (seed: string) => sortByKey(IDS, seed, (x) => x)
 
 /**
  * The first seeds (1, 2, …) until the history can name the polluter: at least 12 runs, 4 failing
- * and 4 passing, and no other test that preceded the victim in exactly the same runs as it (such
- * a test would tie with it, whatever the ranking).
+ * and 4 passing, enough for Fisher's exact test to single it out among the 7 tests before the
+ * victim (each a polluter or a state setter: 14 hypotheses at 1 %), and no other test that
+ * preceded the victim in exactly the same runs as it (such a test would tie with it, whatever the
+ * ranking).
  */
 function chooseSeeds(): string[] {
   const orders: string[][] = []
@@ -36,7 +39,16 @@ function chooseSeeds(): string[] {
     orders.push(order.slice(0, order.indexOf(VICTIM)))
     const pattern = (id: string) => orders.map((before) => before.includes(id)).join()
     const failing = orders.filter((before) => before.includes(POLLUTER)).length
-    if (seeds.length >= 12 && failing >= 4 && seeds.length - failing >= 4 && OTHERS.every((o) => pattern(o) !== pattern(POLLUTER))) return seeds
+    const runs = { failing, passing: seeds.length - failing }
+    const p = fisherTail({ role: 'polluter', before: { failing, passing: 0 }, runs })
+    if (
+      seeds.length >= 12 &&
+      failing >= 4 &&
+      runs.passing >= 4 &&
+      p * 2 * (IDS.length - 1) <= SHOWN_CHANCE &&
+      OTHERS.every((o) => pattern(o) !== pattern(POLLUTER))
+    )
+      return seeds
   }
 }
 

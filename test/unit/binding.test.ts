@@ -140,6 +140,34 @@ describe('the line and its fix', () => {
     expect(bindingError(new Error('database is locked'), root)).toBeUndefined()
   })
 
+  test("pnpm 11 and 12 take the package: approve-builds better-sqlite3, the project's pnpm found from packageManager", () => {
+    expect(bindingAdvice({ kind: 'missing' }, { ...pnpm, major: 11 }, false)).toBe(
+      "better-sqlite3's native binding was never built (pnpm 11 runs no dependency's build script until it is approved in pnpm-workspace.yaml's allowBuilds, and stops the install with ERR_PNPM_IGNORED_BUILDS): run `pnpm approve-builds better-sqlite3`",
+    )
+    expect(bindingAdvice({ kind: 'missing' }, { ...pnpm, major: 10 }, false)).toContain('run `pnpm approve-builds` and pick better-sqlite3')
+    // zustand's layout, run through npx (npm's user agent): packageManager pnpm@11.3.0, pnpm-lock.yaml, a stale package-lock.json.
+    const root = tempDir()
+    writeFileSync(join(root, 'package.json'), '{"name":"zustand","packageManager":"pnpm@11.3.0"}')
+    writeFileSync(join(root, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n")
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion":3}')
+    const agent = process.env.npm_config_user_agent
+    process.env.npm_config_user_agent = 'npm/11.19.1 node/v20.20.2 linux x64 workspaces/false'
+    try {
+      expect(bindingError(missingBindingError(), root)!.message).toBe(
+        "flakeseed: better-sqlite3's native binding was never built (pnpm 11 runs no dependency's build script until it is approved in pnpm-workspace.yaml's allowBuilds, and stops the install with ERR_PNPM_IGNORED_BUILDS): run `pnpm approve-builds better-sqlite3`",
+      )
+      // Approved as pnpm 11 reads it: the rebuild. Listed as pnpm 10 read it: still the approval.
+      writeFileSync(join(root, 'pnpm-workspace.yaml'), 'onlyBuiltDependencies:\n  - better-sqlite3\n')
+      expect(bindingError(missingBindingError(), root)!.message).toContain('run `pnpm approve-builds better-sqlite3`')
+      writeFileSync(join(root, 'pnpm-workspace.yaml'), 'allowBuilds:\n  better-sqlite3: true\n')
+      expect(bindingError(abiError, root)!.message).toMatch(/: run `pnpm rebuild better-sqlite3`$/)
+      expect(bindingError(missingBindingError(), root)!.message).toContain('run `pnpm rebuild better-sqlite3`')
+    } finally {
+      if (agent === undefined) delete process.env.npm_config_user_agent
+      else process.env.npm_config_user_agent = agent
+    }
+  })
+
   test('asStoreError gives the binding line instead of the first line of the loader message', () => {
     const message = asStoreError(abiError, '/app/.flakeseed/history.db').message
     expect(message).toMatch(

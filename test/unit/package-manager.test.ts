@@ -1,10 +1,10 @@
 // Which package manager installed a project (lockfiles first, the user agent second) and whether it
 // lets better-sqlite3's build script run, on folders laid out as each tool leaves them.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { buildAllowed, detectPackageManager, userAgentTool } from '../../src/store/package-manager.js'
+import { buildAllowed, detectPackageManager, pinnedTool, userAgentTool } from '../../src/store/package-manager.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -68,6 +68,46 @@ describe('detecting the package manager', () => {
     expect(detectPackageManager(bare, NO_AGENT, NOT_PNP)).toEqual({ name: 'npm', pnp: false })
   })
 
+  test("package.json's packageManager first: a pnpm project with a stale package-lock.json, run through npx", () => {
+    // zustand's layout: packageManager pnpm@11.3.0, pnpm-lock.yaml, and a package-lock.json nobody updates.
+    const root = project({
+      'package.json': '{"name":"zustand","packageManager":"pnpm@11.3.0+sha512.abc"}',
+      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+      'package-lock.json': '{"lockfileVersion":3}',
+    })
+    const npx = { npm_config_user_agent: 'npm/11.19.1 node/v20.20.2 linux x64 workspaces/false' }
+    expect(detectPackageManager(root, npx, NOT_PNP)).toEqual({ name: 'pnpm', pnp: false, root, major: 11 })
+    // From a folder inside it, and from a package of a monorepo whose package.json pins nothing.
+    const mono = project({ 'package.json': '{"packageManager":"pnpm@12.26.0"}', 'package-lock.json': '{}', 'packages/web/package.json': '{"name":"web"}' })
+    expect(detectPackageManager(join(mono, 'packages/web'), npx, NOT_PNP)).toEqual({ name: 'pnpm', pnp: false, root: mono, major: 12 })
+    expect(pinnedTool('yarn@1.22.22')).toEqual({ name: 'yarn-classic', major: 1 })
+    expect(pinnedTool('yarn@4.18.1')).toEqual({ name: 'yarn', major: 4 })
+    expect(pinnedTool('bun@1.1.0')).toBeUndefined()
+    expect(pinnedTool(7)).toBeUndefined()
+  })
+
+  test("then the marker the installer left in node_modules, the newest when several did; pnpm's names its version", () => {
+    const npx = { npm_config_user_agent: 'npm/11.19.1 node/v20.20.2' }
+    const pnpm = project({
+      'package-lock.json': '{}',
+      'pnpm-lock.yaml': '',
+      'node_modules/.modules.yaml': 'hoistPattern:\n  - "*"\npackageManager: pnpm@10.34.9\n',
+    })
+    expect(detectPackageManager(pnpm, npx, NOT_PNP)).toEqual({ name: 'pnpm', pnp: false, root: pnpm, major: 10 })
+    const npm = project({ 'pnpm-lock.yaml': '', 'node_modules/.package-lock.json': '{}' })
+    expect(detectPackageManager(npm, NO_AGENT, NOT_PNP)).toMatchObject({ name: 'npm', root: npm })
+    expect(detectPackageManager(project({ 'package-lock.json': '{}', 'node_modules/.yarn-state.yml': '' }), NO_AGENT, NOT_PNP)).toMatchObject({ name: 'yarn' })
+    expect(detectPackageManager(project({ 'package-lock.json': '{}', 'node_modules/.yarn-integrity': '{}' }), NO_AGENT, NOT_PNP)).toMatchObject({
+      name: 'yarn-classic',
+    })
+    // Installed with pnpm, then again with npm: npm's marker is the newer one.
+    const both = project({ 'node_modules/.pnpm/lock.yaml': '', 'node_modules/.package-lock.json': '{}' })
+    utimesSync(join(both, 'node_modules/.pnpm'), new Date(2026, 0, 1), new Date(2026, 0, 1))
+    expect(detectPackageManager(both, NO_AGENT, NOT_PNP).name).toBe('npm')
+    utimesSync(join(both, 'node_modules/.package-lock.json'), new Date(2025, 0, 1), new Date(2025, 0, 1))
+    expect(detectPackageManager(both, NO_AGENT, NOT_PNP).name).toBe('pnpm')
+  })
+
   test('user agents of each tool', () => {
     expect(userAgentTool('yarn/1.22.22 npm/? node/v20.20.2 linux x64')).toEqual({ name: 'yarn-classic', major: 1 })
     expect(userAgentTool('yarn/4.18.1 npm/? node/v20.20.2 linux x64')).toEqual({ name: 'yarn', major: 4 })
@@ -96,6 +136,20 @@ describe("whether better-sqlite3's build may run", () => {
     expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'allowBuilds:\n  better-sqlite3: false\n  esbuild: true\n' })).toBe(false)
     expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'dangerouslyAllowAllBuilds: true\n' })).toBe(true)
     expect(allowed(lock, 9)).toBe(true)
+  })
+
+  test('pnpm 11 and 12: only allowBuilds in pnpm-workspace.yaml (the "pnpm" field and onlyBuiltDependencies are no longer read)', () => {
+    const lock = { 'pnpm-lock.yaml': '' }
+    for (const major of [11, 12]) {
+      expect(allowed({ ...lock, 'package.json': '{"pnpm":{"onlyBuiltDependencies":["better-sqlite3"]}}' }, major)).toBe(false)
+      expect(allowed({ ...lock, 'package.json': '{"pnpm":{"allowBuilds":{"better-sqlite3":true}}}' }, major)).toBe(false)
+      expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'onlyBuiltDependencies:\n  - better-sqlite3\n' }, major)).toBe(false)
+      expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'allowBuilds:\n  better-sqlite3: true\n' }, major)).toBe(true)
+      // What pnpm 11 writes when it stops with ERR_PNPM_IGNORED_BUILDS: a question, not a yes.
+      expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'allowBuilds:\n  better-sqlite3: set this to true or false\n' }, major)).toBe(false)
+      expect(allowed({ ...lock, 'pnpm-workspace.yaml': 'dangerouslyAllowAllBuilds: true\n' }, major)).toBe(true)
+    }
+    expect(allowed({ ...lock, 'package.json': '{"pnpm":{"onlyBuiltDependencies":["better-sqlite3"]}}' }, 10)).toBe(true)
   })
 
   test('Yarn berry: dependenciesMeta built, else enableScripts; Yarn 1 builds everything', () => {

@@ -1,6 +1,8 @@
 // The quarantine file: what it accepts, the one line (with file and line) for what it does not,
 // expiry, and the plugin's `quarantine` option.
 import { describe, expect, test } from 'vitest'
+import { quarantineLines } from '../../reporter/quarantine.js'
+import { MAX_DEPTH, parseLocated } from '../../src/located-json.js'
 import { matchesPattern } from '../../src/names.js'
 import { resolveOptions } from '../../src/options.js'
 import { formatQuarantine, isDate, isExpired, parseQuarantine, QuarantineFileError, today } from '../../src/quarantine.js'
@@ -73,6 +75,34 @@ describe('the quarantine file', () => {
     expect(problem('\ufeff{ "tests": [ { "test": "a", "reason": "r" } ] }')).toBe('no error') // a BOM from an editor
   })
 
+  test('a file nested 200,000 deep is one line naming the file and the line where it goes too deep', () => {
+    const deep = `{\n  "tests":\n    ${'['.repeat(200_000)}${']'.repeat(200_000)}\n}`
+    expect(problem(deep)).toBe(`flakeseed: ${FILE}:3: not valid JSON: nested deeper than ${MAX_DEPTH} levels`)
+    // As deep as the bound allows still parses.
+    const most = `${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}`
+    expect(() => parseLocated(most)).not.toThrow()
+    expect(() => parseLocated(`[${most}]`)).toThrow(`nested deeper than ${MAX_DEPTH} levels`)
+  })
+
+  test('"__proto__" is a key like any other: refused as an unknown field, never the prototype of an entry', () => {
+    const parsed = parseLocated('{ "__proto__": { "contains": "q" }, "a": 1 }').value as Record<string, unknown>
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'a'])
+    expect(Object.getPrototypeOf(parsed)).toBe(null)
+    expect((parsed as { contains?: string }).contains).toBeUndefined()
+    expect(({} as { contains?: string }).contains).toBeUndefined() // Object.prototype untouched
+    expect(problem('{"tests":[{"__proto__":{"contains":"q"},"reason":"r"}]}')).toBe(
+      `flakeseed: ${FILE}:1: unknown field "__proto__" (an entry has "test", "contains", "reason", "added", "by", "until")`,
+    )
+    expect(problem('{\n  "tests": [],\n  "__proto__": { "tests": [] }\n}')).toBe(
+      `flakeseed: ${FILE}:3: unknown field "__proto__" (the file holds only "tests")`,
+    )
+    // A key holding a newline or an escape stays on the one line.
+    expect(problem('{ "tests": [ { "test": "a", "reason": "r", "x\\ny\\u001b": "z" } ] }')).toBe(
+      `flakeseed: ${FILE}:1: unknown field "x\\ny\\u001b" (an entry has "test", "contains", "reason", "added", "by", "until")`,
+    )
+    expect(problem('{ "tests": \u0007 }')).toBe(`flakeseed: ${FILE}:1: not valid JSON: expected a value, found \\x07`)
+  })
+
   test('dates: real days only; an entry applies through its until day and expires after it', () => {
     expect(isDate('2028-02-29')).toBe(true)
     expect(isDate('2027-02-29')).toBe(false)
@@ -107,5 +137,19 @@ describe('the quarantine option', () => {
     expect(() => resolveOptions({ quarantine: { auto: 'order-dependent' } })).toThrow('option "quarantine.auto" must be a list of classes')
     expect(() => resolveOptions({ quarantine: { files: 'q.json' } })).toThrow('flakeseed: unknown option "quarantine.files" (known: file, auto)')
     expect(() => resolveOptions({ quarantine: 3 })).toThrow('flakeseed: option "quarantine" must be a file path or false, got number 3')
+  })
+})
+
+describe("the run's quarantine block", () => {
+  test('newlines and control characters in ids, reasons and errors are shown escaped, one line each', () => {
+    const lines = quarantineLines([
+      { test: 'test/a.test.ts > two\nlines', reason: 'see\n#12\x1b[2J', state: 'failed', error: 'boom\r' },
+      { test: 'test/a.test.ts > fine', reason: 'r', state: 'passed', error: null },
+    ])
+    expect(lines).toEqual([
+      'flakeseed quarantine: 2 quarantined tests ran, 1 failed, 1 passed (a quarantined failure does not fail the run)',
+      '  quarantined  test/a.test.ts > two\\nlines  failed (see\\n#12\\x1b[2J)',
+      '               boom\\r',
+    ])
   })
 })
