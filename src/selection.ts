@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { FlakeseedError } from './errors.js'
 import type { RecordedTest } from './model.js'
-import { idOf } from './names.js'
+import { idOf, isTypecheckProject } from './names.js'
 import type { Plan } from './order.js'
 import type { RunRow } from './store/index.js'
 
-/** The tests that ran (passed or failed), in executed order. Skipped tests did not run. */
+/**
+ * The tests that ran (passed or failed), in executed order. Skipped tests did not run; type checks
+ * (tsc's, see `typecheckProject`) have no order to replay or bisect.
+ */
 export function recordedOrder<T extends RecordedTest>(results: readonly T[]): T[] {
-  return results.filter((r) => r.state === 'passed' || r.state === 'failed')
+  return results.filter((r) => (r.state === 'passed' || r.state === 'failed') && !isTypecheckProject(r.project))
 }
 
 /**
