@@ -152,7 +152,10 @@ export class FlakeseedReporter implements Reporter {
     const commands = {
       replay: runId !== undefined ? replayCommand(runId, this.commands()) : seedCommand(this.session.seed, vitestArgs() ?? [], this.launcher),
       // A quarantined failure is worth bisecting too: quarantine is for tests being fixed.
-      bisect: (this.failed > this.typeFailed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
+      bisect:
+        (this.failed > this.typeFailed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run'
+          ? bisectCommand(runId, this.commands())
+          : undefined,
     }
     const facts = { seed: this.session.seed, runId, failed: this.failed, quarantinedFailed, status, ...commands }
     if (!this.session.quiet) {
@@ -166,7 +169,14 @@ export class FlakeseedReporter implements Reporter {
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
   private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
-    if (this.failed === this.typeFailed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
+    if (
+      this.failed === this.typeFailed ||
+      runId === undefined ||
+      this.dbPath === false ||
+      this.session.kind !== 'run' ||
+      this.vitest.config.watch ||
+      status === 'interrupted'
+    )
       return undefined
     const { budget, warning } = endOfRunBisect(this.session.options.bisect)
     if (warning) this.vitest.logger.warn(warning)

@@ -36,7 +36,8 @@ function vitestCounts(run: RunResult): { passed: number; failed: number } {
   return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) }
 }
 
-const states = (show: ShowJson) => show.files.map((f) => ({ project: f.project, file: f.file, tests: Object.fromEntries(f.tests.map((t) => [t.name, t.state])) }))
+const states = (show: ShowJson) =>
+  show.files.map((f) => ({ project: f.project, file: f.file, tests: Object.fromEntries(f.tests.map((t) => [t.name, t.state])) }))
 
 describe('typecheck mode', () => {
   test('type checks are recorded as their own tests, their failures counted, never shuffled, replayed or bisected', () => {
