@@ -9,9 +9,12 @@ import { config, createProject, type Project, type RunResult } from '../helpers/
 /** Vitest's warning when the typecheck pool starts. */
 const TYPECHECK_WARNING = /Testing types with tsc/
 
-function typecheckProject(): Project {
+const TYPECHECK = `typecheck: { enabled: true, include: ['*.test.ts'] }`
+
+/** `test` options: the root's by default. */
+function typecheckProject(test = `isolate: false, fileParallelism: false, ${TYPECHECK}`): Project {
   return createProject({
-    'vitest.config.ts': config('', `isolate: false, fileParallelism: false, typecheck: { enabled: true, include: ['*.test.ts'] }`),
+    'vitest.config.ts': config('', test),
     'tsconfig.json': JSON.stringify({
       compilerOptions: { strict: true, module: 'esnext', moduleResolution: 'bundler', target: 'es2022', noEmit: true, skipLibCheck: true },
       include: ['*.ts'],
@@ -85,5 +88,25 @@ describe('typecheck mode', () => {
     expect(bisect.code, bisect.output).toBe(1)
     expect(bisect.output).not.toMatch(TYPECHECK_WARNING)
     expect(JSON.parse(bisect.stdout)).toMatchObject({ victim: 'b.test.ts > victim', kind: 'victim', polluters: ['a.test.ts > polluter'] })
+  })
+
+  test('a project of its own with typecheck enabled: its type checks are its own, and a replay starts no typecheck pool', () => {
+    const project = typecheckProject(`isolate: false, fileParallelism: false, projects: [{ extends: true, test: { name: 'lib', ${TYPECHECK} } }]`)
+    const ids = ['lib:a.test.ts', 'lib:b.test.ts']
+    const run = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'lib:a.test.ts', 'lib:b.test.ts')) })
+    expect(run.code, run.output).toBe(1)
+    expect(run.output).not.toMatch(/flakeseed: bug/)
+    const [recorded] = project.cliJson<RunJson[]>(['runs'])
+    expect({ passed: recorded!.passed, failed: recorded!.failed }).toEqual(vitestCounts(run))
+    const failed = project
+      .cliJson<ShowJson>(['show', '1'])
+      .files.flatMap((f) => f.tests.filter((t) => t.state === 'failed').map((t) => `${f.project}:${f.file} > ${t.name}`))
+    expect(failed.sort()).toEqual(['lib (typecheck):b.test.ts > victim', 'lib:b.test.ts > victim'])
+
+    // The project's own config enables typecheck; the plugin turns it off for the replay.
+    const replay = project.cli(['replay', '1'])
+    expect(replay.code, replay.output).toBe(1)
+    expect(replay.output).not.toMatch(TYPECHECK_WARNING)
+    expect(states(project.cliJson<ShowJson>(['show', 'last'])).map((f) => f.project)).toEqual(['lib', 'lib'])
   })
 })
