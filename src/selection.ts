@@ -16,6 +16,16 @@ export function recordedOrder<T extends RecordedTest>(results: readonly T[]): T[
   return results.filter((r) => (r.state === 'passed' || r.state === 'failed') && !isTypecheckProject(r.project))
 }
 
+/** The failed type checks among a run's results: tsc's verdicts, which no order changes. */
+export function failedTypeChecks(results: readonly RecordedTest[]): number {
+  return results.filter((r) => r.state === 'failed' && isTypecheckProject(r.project)).length
+}
+
+/** What to say of a run's failed type checks beside what bisect did ('' when none failed). */
+export function typeChecksNote(failed: number): string {
+  return failed ? `${failed} failed type check${failed === 1 ? '' : 's'} (tsc's: no order to bisect)` : ''
+}
+
 /**
  * `--only`/`--test` arguments to tests of the order: an exact id wins, else every test whose id
  * contains the argument. An argument that matches nothing is an error, not a silent no-op.

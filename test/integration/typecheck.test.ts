@@ -66,6 +66,11 @@ describe('typecheck mode', () => {
     ])
     const shown = project.cli(['show', '1']).stdout
     expect(shown).toMatch(/\(typecheck\):b\.test\.ts\n\s+✗ victim/)
+    // Nothing but a type check failed: no bisect command printed, and bisect says why it has nothing to do.
+    expect(clean.stdout).not.toMatch(/flakeseed bisect:/)
+    const nothing = project.cli(['bisect', '1'])
+    expect(nothing.code).toBe(2)
+    expect(nothing.stderr.trim()).toBe("flakeseed: run 1 has no failing test to bisect, only 1 failed type check (tsc's: no order to bisect)")
 
     // The polluter first: the victim fails at run time too.
     const polluted = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'a.test.ts', 'b.test.ts')) })
