@@ -152,10 +152,7 @@ export class FlakeseedReporter implements Reporter {
     const commands = {
       replay: runId !== undefined ? replayCommand(runId, this.commands()) : seedCommand(this.session.seed, vitestArgs() ?? [], this.launcher),
       // A quarantined failure is worth bisecting too: quarantine is for tests being fixed.
-      bisect:
-        (this.failed > this.typeFailed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run'
-          ? bisectCommand(runId, this.commands())
-          : undefined,
+      bisect: (this.runFailed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
     }
     const facts = { seed: this.session.seed, runId, failed: this.failed, quarantinedFailed, status, ...commands }
     if (!this.session.quiet) {
@@ -169,14 +166,7 @@ export class FlakeseedReporter implements Reporter {
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
   private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
-    if (
-      this.failed === this.typeFailed ||
-      runId === undefined ||
-      this.dbPath === false ||
-      this.session.kind !== 'run' ||
-      this.vitest.config.watch ||
-      status === 'interrupted'
-    )
+    if (!this.runFailed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
       return undefined
     const { budget, warning } = endOfRunBisect(this.session.options.bisect)
     if (warning) this.vitest.logger.warn(warning)
@@ -217,6 +207,11 @@ export class FlakeseedReporter implements Reporter {
   /** What the commands printed share: `--db` unless the DB is the default one, and how they run flakeseed. */
   private commands(): CommandOptions {
     return { db: this.dbPath === false ? [] : dbWords(this.dbPath), launcher: this.launcher }
+  }
+
+  /** Failures a replay or bisect can look into: all but the type checks'. */
+  private get runFailed(): number {
+    return this.failed - this.typeFailed
   }
 
   private indexOf(module: TestModule): number {
