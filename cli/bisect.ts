@@ -13,7 +13,7 @@ import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
 import { idOf } from '../src/names.js'
 import type { Plan } from '../src/order.js'
-import { location, recordedOrder, selectTests } from '../src/selection.js'
+import { failedTypeChecks, location, recordedOrder, selectTests, typeChecksNote } from '../src/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
@@ -103,7 +103,9 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         }
       }
       if (!jobs.length) {
+        const checks = typeChecksNote(parts.reduce((n, p) => n + failedTypeChecks(store.results(p.run.id)), 0))
         if (options.json) printJson({ findings: [], left: [] })
+        else if (checks) console.log(`flakeseed: every other failure of the run is explained by the history already; ${checks}`)
         else console.log('flakeseed: every failure of the run is explained by the history already (a finding, or known broken)')
         return EXIT.ok
       }
@@ -112,7 +114,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     }
     if (!jobs.length) {
       const which = parts.length > 1 ? `runs ${parts.map((p) => p.run.id).join(', ')} (shards of one run) have` : `run ${run.id} has`
-      throw new FlakeseedError(`flakeseed: ${which} no failing test (pick one with --test)`)
+      const checks = typeChecksNote(parts.reduce((n, p) => n + failedTypeChecks(store.results(p.run.id)), 0))
+      throw new FlakeseedError(`flakeseed: ${which} no failing test${checks ? ` to bisect, only ${checks}` : ' (pick one with --test)'}`)
     }
     for (const { victim } of jobs) suspectsOf.set(idOf(victim), historySuspects(store, idOf(victim)))
     for (const { victim, run: part } of jobs) {

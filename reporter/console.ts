@@ -23,6 +23,11 @@ export function startLine(f: StartFacts): string {
   return parts.join(' · ')
 }
 
+/** Says what becomes of Vitest's typecheck pool: `flakeseed: 2 files type-checked by tsc: …`. */
+export function typecheckLine(files: number): string {
+  return `flakeseed: ${plural(files, 'file')} type-checked by tsc: recorded as (typecheck) tests, not shuffled`
+}
+
 export interface EndFacts {
   seed: string
   runId: number | undefined

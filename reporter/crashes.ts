@@ -3,7 +3,7 @@
 // still tell which of its tests finished, with their outcome, and which one was running.
 import type { TestModule } from 'vitest/node'
 import type { BreadcrumbLog } from '../src/breadcrumbs.js'
-import { moduleTests, toPosix, toState } from '../src/names.js'
+import { isTypecheckModule, moduleTests, toPosix, toState } from '../src/names.js'
 import type { ResultRow } from '../src/store/index.js'
 import type { WorkerNumbers } from './results.js'
 
@@ -19,7 +19,7 @@ export function crashRows(
 ): ResultRow[] {
   const rows: ResultRow[] = []
   for (const log of logs) {
-    const module = modules.find((m) => m.moduleId === log.file)
+    const module = modules.find((m) => m.moduleId === log.file && !isTypecheckModule(m))
     if (!module) continue
     const tests = moduleTests(module)
     const hasResult = (name: string) => {

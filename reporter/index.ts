@@ -8,10 +8,11 @@ import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor
 import { gitInfo, type GitInfo } from '../src/environment.js'
 import { describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/options.js'
-import { idOf } from '../src/names.js'
+import { idOf, isTypecheckModule, isTypecheckProject } from '../src/names.js'
 import type { Session } from '../src/session.js'
+import { isTypecheckSpec } from '../src/spec.js'
 import { detectPackageManager } from '../src/store/package-manager.js'
-import { endLines, startLine } from './console.js'
+import { endLines, startLine, typecheckLine } from './console.js'
 import { crashRows } from './crashes.js'
 import { type AutoBisect, autoBisect } from './auto-bisect.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
@@ -25,13 +26,18 @@ export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
   private readonly recorder: Recorder | undefined
   private fileIndex = 0
+  /** Type-checked files are numbered after the run's files (`runFiles`), apart from them: tsc's pace is not the run's order. */
+  private typecheckIndex = 0
+  private runFiles = 0
   private readonly fileIndexes = new Map<string, number>()
   private readonly resultOrder = new Map<string, number>()
   private readonly caseOrder = new WeakMap<TestCase, number>()
   private readonly written = new Set<string>()
   private workers = new WorkerNumbers()
-  /** Failures that fail the run (quarantined ones are in `quarantined`). */
+  /** Failures that fail the run (quarantined ones are in `quarantined`), type checks included. */
   private failed = 0
+  /** Of those, the type checks' (nothing to replay or bisect). */
+  private typeFailed = 0
   private quarantined: QuarantinedOutcome[] = []
   private notes: FailureNote[] | undefined
   private watchNoted = false
@@ -67,8 +73,10 @@ export class FlakeseedReporter implements Reporter {
       this.recorder.begin(runMeta(this.vitest, this.session, git), () => clearBreadcrumbs(this.session.breadcrumbs))
     }
     const warnings = this.session.reachProjects(specifications)
+    const specs = await this.shardOf(specifications)
+    this.runFiles = specs.filter((s) => !isTypecheckSpec(s)).length
     if (this.session.quiet) return
-    const shuffled = (await this.shardOf(specifications)).filter((s) => this.session.projects.has(s.project.name))
+    const shuffled = specs.filter((s) => this.session.projects.has(s.project.name) && !isTypecheckSpec(s))
     const runId = this.recorder?.runId
     this.vitest.logger.log(
       startLine({
@@ -80,6 +88,8 @@ export class FlakeseedReporter implements Reporter {
         replay: runId !== undefined && this.session.kind === 'run' ? replayCommand(runId, this.commands()) : undefined,
       }),
     )
+    const checked = specs.length - this.runFiles
+    if (checked) this.vitest.logger.log(typecheckLine(checked))
     for (const warning of warnings) this.vitest.logger.warn(warning)
     for (const warning of this.session.quarantine?.warnings ?? []) this.vitest.logger.warn(warning)
     for (const note of this.session.quarantine?.notes ?? []) this.vitest.logger.log(note)
@@ -99,24 +109,26 @@ export class FlakeseedReporter implements Reporter {
 
   private reset(): void {
     this.fileIndex = 0
+    this.typecheckIndex = 0
     this.fileIndexes.clear()
     this.resultOrder.clear()
     this.written.clear()
     this.workers = new WorkerNumbers()
     this.failed = 0
+    this.typeFailed = 0
     this.quarantined = []
     this.notes = undefined
     clearBreadcrumbs(this.session.breadcrumbs)
   }
 
   onTestModuleStart(module: TestModule): void {
-    this.fileIndexes.set(module.moduleId, this.fileIndex++)
+    this.fileIndexes.set(moduleKey(module), isTypecheckModule(module) ? this.runFiles + this.typecheckIndex++ : this.fileIndex++)
   }
 
   onTestCaseResult(test: TestCase): void {
     // Execution order for projects whose workers do not run the flakeseed runner.
-    const order = this.resultOrder.get(test.module.moduleId) ?? 0
-    this.resultOrder.set(test.module.moduleId, order + 1)
+    const order = this.resultOrder.get(moduleKey(test.module)) ?? 0
+    this.resultOrder.set(moduleKey(test.module), order + 1)
     this.caseOrder.set(test, order)
   }
 
@@ -127,7 +139,7 @@ export class FlakeseedReporter implements Reporter {
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     // A module whose worker died never ends: record what it reported, and the test it was running.
-    for (const module of modules) if (!this.written.has(module.moduleId)) this.collect(module)
+    for (const module of modules) if (!this.written.has(moduleKey(module))) this.collect(module)
     if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
@@ -140,7 +152,7 @@ export class FlakeseedReporter implements Reporter {
     const commands = {
       replay: runId !== undefined ? replayCommand(runId, this.commands()) : seedCommand(this.session.seed, vitestArgs() ?? [], this.launcher),
       // A quarantined failure is worth bisecting too: quarantine is for tests being fixed.
-      bisect: (this.failed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
+      bisect: (this.runFailed || quarantinedFailed) && runId !== undefined && this.session.kind === 'run' ? bisectCommand(runId, this.commands()) : undefined,
     }
     const facts = { seed: this.session.seed, runId, failed: this.failed, quarantinedFailed, status, ...commands }
     if (!this.session.quiet) {
@@ -154,7 +166,7 @@ export class FlakeseedReporter implements Reporter {
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
   private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
-    if (!this.failed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
+    if (!this.runFailed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
       return undefined
     const { budget, warning } = endOfRunBisect(this.session.options.bisect)
     if (warning) this.vitest.logger.warn(warning)
@@ -197,12 +209,17 @@ export class FlakeseedReporter implements Reporter {
     return { db: this.dbPath === false ? [] : dbWords(this.dbPath), launcher: this.launcher }
   }
 
+  /** Failures a replay or bisect can look into: all but the type checks'. */
+  private get runFailed(): number {
+    return this.failed - this.typeFailed
+  }
+
   private indexOf(module: TestModule): number {
-    return this.fileIndexes.get(module.moduleId) ?? this.fileIndexes.size
+    return this.fileIndexes.get(moduleKey(module)) ?? this.fileIndexes.size
   }
 
   private collect(module: TestModule): void {
-    this.written.add(module.moduleId)
+    this.written.add(moduleKey(module))
     const quarantined = quarantinedOutcomes(module)
     this.quarantined.push(...quarantined)
     this.recorder?.quarantine(quarantined)
@@ -215,7 +232,16 @@ export class FlakeseedReporter implements Reporter {
 
   /** `released`: the quarantined failures among the rows, which do not fail the run. */
   private add(rows: ReturnType<typeof resultRows>, released: ReadonlySet<string> = new Set()): void {
-    for (const row of rows) if (row.state === 'failed' && !released.has(idOf(row))) this.failed++
+    for (const row of rows) {
+      if (row.state !== 'failed' || released.has(idOf(row))) continue
+      this.failed++
+      if (isTypecheckProject(row.project)) this.typeFailed++
+    }
     this.recorder?.add(rows)
   }
+}
+
+/** A module's key: the typecheck pool reports each file under the same module id as the run. */
+function moduleKey(module: TestModule): string {
+  return isTypecheckModule(module) ? `typecheck\u0000${module.moduleId}` : module.moduleId
 }

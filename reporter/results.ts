@@ -1,7 +1,7 @@
 // What a finished test file records: one row per test that ran, in the order it ran, with its
 // outcome and a bounded error (message and the test's own stack frames).
 import type { TestCase, TestModule } from 'vitest/node'
-import { moduleTests, toPosix, toState } from '../src/names.js'
+import { moduleTests, recordedProject, toPosix, toState } from '../src/names.js'
 import type { TestMeta } from '../src/runner.js'
 import type { ResultRow } from '../src/store/index.js'
 import { quarantineOf } from './quarantine.js'
@@ -27,6 +27,7 @@ export class WorkerNumbers {
 export function resultRows(module: TestModule, fileIndex: number, workers: WorkerNumbers, order: (test: TestCase) => number | undefined): ResultRow[] {
   const rows: ResultRow[] = []
   const file = toPosix(module.relativeModuleId)
+  const project = recordedProject(module)
   moduleTests(module).forEach(({ name, test }, i) => {
     const result = test.result()
     let state = toState(result.state)
@@ -37,7 +38,7 @@ export function resultRows(module: TestModule, fileIndex: number, workers: Worke
     const released = quarantineOf(test)?.errors
     if (released?.length) state = 'failed'
     rows.push({
-      project: module.project.name,
+      project,
       file,
       name,
       fileIndex,

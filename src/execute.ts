@@ -10,10 +10,10 @@ import { restoreTree, snapshotTree } from './diagnose/files.js'
 import type { DiagnosisReport } from './diagnose/worker.js'
 import { FlakeseedError } from './errors.js'
 import type { TestState } from './model.js'
-import { fileId, moduleTests, testId, toPosix, toState } from './names.js'
+import { fileId, isTypecheckModule, moduleTests, testId, toPosix, toState } from './names.js'
 import type { Plan } from './order.js'
 import { setControl, type RunKind, type Session } from './session.js'
-import { specId } from './spec.js'
+import { isTypecheckSpec, specId } from './spec.js'
 
 export interface ExecuteOptions {
   /** Project root (where the recorded run ran). */
@@ -122,6 +122,8 @@ export class PlanExecutor {
           fileParallelism: false,
           ...(options.isolate === undefined ? {} : { isolate: options.isolate }),
           passWithNoTests: true,
+          // A plan orders tests at run time: tsc's checks have no order (and a type failure would read as the victim's).
+          typecheck: { enabled: false },
           reporters: options.quiet ? [{}] : ['default'],
         },
         {},
@@ -140,7 +142,7 @@ export class PlanExecutor {
       )
     }
     await vitest.standalone()
-    const specs = await vitest.globTestSpecifications()
+    const specs = (await vitest.globTestSpecifications()).filter((s) => !isTypecheckSpec(s))
     return new PlanExecutor(vitest, session, specs, options)
   }
 
@@ -179,7 +181,7 @@ export class PlanExecutor {
     const errors = new Map<string, string>()
     let unhandled = result.unhandledErrors.length
     for (const module of result.testModules) {
-      if (!ran.has(module.moduleId)) continue
+      if (!ran.has(module.moduleId) || isTypecheckModule(module)) continue
       const moduleErrors = module.errors()
       if (moduleErrors.length && ![...module.children.allTests()].length) unhandled += moduleErrors.length
       const file = toPosix(module.relativeModuleId)

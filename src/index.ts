@@ -36,6 +36,8 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
     name: PLUGIN_NAME,
     config(config) {
       carryIntoInlineProjects(config, plugin)
+      // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
+      if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {

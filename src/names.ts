@@ -24,6 +24,33 @@ export function idOf(t: { project: string; file: string; name: string }): string
   return testId(t.project, t.file, t.name)
 }
 
+/**
+ * Type checks (Vitest's `typecheck` pool: tsc over the same files, under the same test names) are
+ * tests of their own: their project is the test's project marked `(typecheck)`, so a type failure
+ * is recorded beside the run's outcome of the same test, never in its place.
+ */
+const TYPECHECK = '(typecheck)'
+
+/** The project type checks of `project` are recorded under: `(typecheck)`, `zod (typecheck)`. */
+export function typecheckProject(project: string): string {
+  return project ? `${project} ${TYPECHECK}` : TYPECHECK
+}
+
+/** Whether a recorded project holds type checks (only tsc checks them: nothing to reorder). */
+export function isTypecheckProject(project: string): boolean {
+  return project === TYPECHECK || project.endsWith(` ${TYPECHECK}`)
+}
+
+/** A module of the typecheck pool: Vitest marks its file task `meta.typecheck` (v4.1.12 `chunks/index.UpGiHP7g.js:1199`). */
+export function isTypecheckModule(module: TestModule): boolean {
+  return module.meta().typecheck === true
+}
+
+/** The project a module's tests are recorded under. */
+export function recordedProject(module: TestModule): string {
+  return isTypecheckModule(module) ? typecheckProject(module.project.name) : module.project.name
+}
+
 /** What names tests in a quarantine entry: an exact id, or a part of ids (every id containing it). */
 export interface TestPattern {
   test?: string

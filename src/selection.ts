@@ -4,13 +4,26 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { FlakeseedError } from './errors.js'
 import type { RecordedTest } from './model.js'
-import { idOf } from './names.js'
+import { idOf, isTypecheckProject, NAME_SEPARATOR } from './names.js'
 import type { Plan } from './order.js'
 import type { RunRow } from './store/index.js'
 
-/** The tests that ran (passed or failed), in executed order. Skipped tests did not run. */
+/**
+ * The tests that ran (passed or failed), in executed order. Skipped tests did not run; type checks
+ * (tsc's, see `typecheckProject`) have no order to replay or bisect.
+ */
 export function recordedOrder<T extends RecordedTest>(results: readonly T[]): T[] {
-  return results.filter((r) => r.state === 'passed' || r.state === 'failed')
+  return results.filter((r) => (r.state === 'passed' || r.state === 'failed') && !isTypecheckProject(r.project))
+}
+
+/** The failed type checks among a run's results: tsc's verdicts, which no order changes. */
+export function failedTypeChecks(results: readonly RecordedTest[]): number {
+  return results.filter((r) => r.state === 'failed' && isTypecheckProject(r.project)).length
+}
+
+/** What to say of a run's failed type checks beside what bisect did ('' when none failed). */
+export function typeChecksNote(failed: number): string {
+  return failed ? `${failed} failed type check${failed === 1 ? '' : 's'} (tsc's: no order to bisect)` : ''
 }
 
 /**
@@ -22,10 +35,17 @@ export function selectTests<T extends RecordedTest>(order: readonly T[], args: r
   for (const arg of args) {
     const exact = order.filter((t) => idOf(t) === arg)
     const matches = exact.length ? exact : order.filter((t) => idOf(t).includes(arg))
+    if (!matches.length && namesTypeCheck(arg)) throw new FlakeseedError(`flakeseed: "${arg}" is a type check (tsc's): no order to replay or bisect`)
     if (!matches.length) throw new FlakeseedError(`flakeseed: no test of the run matches "${arg}"`)
     for (const t of matches) keep.add(t)
   }
   return order.filter((t) => keep.has(t))
+}
+
+/** Whether an argument is a type check's id: `(typecheck):file > name`, `zod (typecheck):…`. */
+function namesTypeCheck(arg: string): boolean {
+  const file = arg.split(NAME_SEPARATOR)[0]!
+  return file.includes(':') && isTypecheckProject(file.slice(0, file.lastIndexOf(':')))
 }
 
 /** A plan running `tests` in the given order (consecutive tests of one file form one entry). */

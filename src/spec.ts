@@ -13,3 +13,13 @@ export function specFile(spec: TestSpecification): string {
 export function specId(spec: TestSpecification): string {
   return fileId(spec.project.name, specFile(spec))
 }
+
+/**
+ * A spec of the typecheck pool: tsc checks its file, nothing runs it. Vitest 4.1.12 names the
+ * pool `typescript` when it globs (`chunks/cli-api.B0Pz1_R7.js:11524`) and `typecheck` in a
+ * reported module's `toTestSpecification()` (`:11927`): both are taken.
+ */
+export function isTypecheckSpec(spec: TestSpecification): boolean {
+  const pool: string = spec.pool
+  return pool === 'typescript' || pool === 'typecheck'
+}

@@ -1,7 +1,7 @@
 // Test identity: ids are unique within a file whatever the titles are, and a recorded name maps
 // back to the names it may have been declared with.
 import { describe, expect, test } from 'vitest'
-import { declaredNames, disambiguate } from '../../src/names.js'
+import { declaredNames, disambiguate, isTypecheckProject, testId, typecheckProject } from '../../src/names.js'
 import { prng } from '../helpers/files.js'
 
 describe('disambiguate', () => {
@@ -35,5 +35,16 @@ describe('declaredNames', () => {
     expect(declaredNames('a > b (2) (3)')).toEqual(['a > b (2) (3)', 'a > b (2)'])
     expect(declaredNames('x')).toEqual(['x'])
     expect(declaredNames('x (a)')).toEqual(['x (a)'])
+  })
+})
+
+describe('type checks', () => {
+  test("a type check is recorded under its project marked (typecheck), an id apart from the run's test", () => {
+    expect(typecheckProject('')).toBe('(typecheck)')
+    expect(typecheckProject('zod')).toBe('zod (typecheck)')
+    expect(testId(typecheckProject(''), 'a.test.ts', 't')).toBe('(typecheck):a.test.ts > t')
+    expect(testId(typecheckProject('zod'), 'a.test.ts', 't')).not.toBe(testId('zod', 'a.test.ts', 't'))
+    expect([typecheckProject(''), typecheckProject('zod')].every(isTypecheckProject)).toBe(true)
+    expect(['', 'zod', 'typecheck', 'zod(typecheck)'].some(isTypecheckProject)).toBe(false)
   })
 })
