@@ -4,6 +4,7 @@ import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
+import { explainedVictims } from '../src/bisect/victims.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
@@ -163,8 +164,12 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   /** Failing tests left without a cause, and why (`--new`, `--budget`). */
   const left: Array<{ test: string; why: string }> = []
+  /** Failing tests a finding's polluters explained (checked, not bisected); what each did alone. */
+  const explained = new Set<RecordedTest>()
+  const alone = new Map<string, boolean>()
   try {
-    for (const { victim, run: part, order } of jobs) {
+    for (const [index, { victim, run: part, order }] of jobs.entries()) {
+      if (explained.has(victim)) continue
       if (controller.signal.aborted) {
         left.push({ test: idOf(victim), why: budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
         continue
@@ -191,6 +196,31 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
       const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
       if (why) left.push({ test: finding.victim, why })
+      if (finding.kind !== 'victim' || finding.interrupted) continue
+      // One cause, many victims: the run's other failures are checked against these polluters
+      // (two probes each at most) before any of them is bisected.
+      const others = jobs
+        .slice(index + 1)
+        .filter((j) => j.run.id === part.id && !explained.has(j.victim))
+        .map((j) => j.victim)
+      if (!others.length) continue
+      progress.event({ type: 'phase', phase: `checking ${others.length} other failing tests against these polluters` })
+      const execute = (plan: Plan) => executors.run(plan)
+      const found = await explainedVictims({
+        cause: finding,
+        failing: order,
+        isolate: part.isolate ?? true,
+        others,
+        execute,
+        jobs: executors.size,
+        alone,
+        signal: controller.signal,
+      })
+      progress.done()
+      for (const f of found) {
+        explained.add(others.find((t) => idOf(t) === f.victim)!)
+        findings.push({ ...f, run: part.id, command: reproduce(part.id, f, options) })
+      }
     }
   } finally {
     clearTimeout(budget)

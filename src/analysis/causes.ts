@@ -1,0 +1,30 @@
+// One cause, many victims: tests whose findings name the same polluters are one thing to fix, not
+// several. `flaky`, the HTML report and `bisect` group them under their cause.
+
+/** The polluters several victims share, and those victims. */
+export interface CauseGroup {
+  polluters: string[]
+  victims: string[]
+}
+
+/**
+ * Victims grouped by their exact set of polluters (a group needs two victims at least), in the
+ * order their first victim comes in `items`; the victims keep that order too.
+ */
+export function causeGroups(items: ReadonlyArray<{ test: string; finding?: { kind: string; polluters: readonly string[] } | null }>): CauseGroup[] {
+  const groups = new Map<string, CauseGroup>()
+  for (const { test, finding } of items) {
+    if (finding?.kind !== 'victim' || !finding.polluters.length) continue
+    const key = JSON.stringify([...finding.polluters].sort())
+    const group = groups.get(key) ?? { polluters: [...finding.polluters], victims: [] }
+    if (!group.victims.includes(test)) group.victims.push(test)
+    groups.set(key, group)
+  }
+  return [...groups.values()].filter((g) => g.victims.length > 1)
+}
+
+/** `1 polluter, 3 victims: fix once`; several polluters fail the victims only together. */
+export function causeHeader(group: CauseGroup): string {
+  const polluters = group.polluters.length === 1 ? '1 polluter' : `${group.polluters.length} polluters together`
+  return `${polluters}, ${group.victims.length} victims: fix once`
+}
