@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
-import { describeReport, reportOf } from '../src/bisect/report.js'
+import { causeSummary, describeReport, reportOf } from '../src/bisect/report.js'
 import { explainedVictims } from '../src/bisect/victims.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
@@ -254,6 +254,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     else printJson(shaped.length === 1 ? shaped[0] : shaped)
   } else {
     for (const f of findings) console.log(describeReport(reportOf(f)))
+    for (const block of causeSummary(findings.map(reportOf))) console.log(block)
     if ((options.new || options.budget) && left.length)
       console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { causeGroups, causeHeader } from '../src/analysis/causes.js'
+import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
@@ -134,11 +134,7 @@ function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
 /** Victims that share their polluters, under their cause: one fix, not one bisect each. Ids whole. */
 export function causeLines(rows: readonly FlakyRow[]): string[] {
   const lines: string[] = []
-  for (const group of causeGroups(rows)) {
-    lines.push('', causeHeader(group))
-    for (const p of group.polluters) lines.push(`  polluter ${visible(p)}`)
-    for (const v of group.victims) lines.push(`  victim   ${visible(v)}`)
-  }
+  for (const group of causeGroups(rows)) lines.push('', ...causeBlock(group))
   return lines
 }
 

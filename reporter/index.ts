@@ -6,7 +6,7 @@ import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from '
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/commands.js'
 import { gitInfo, type GitInfo } from '../src/environment.js'
-import { describeReport } from '../src/bisect/report.js'
+import { causeSummary, describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/options.js'
 import { idOf } from '../src/names.js'
 import type { Session } from '../src/session.js'
@@ -163,6 +163,7 @@ export class FlakeseedReporter implements Reporter {
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
+    for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
     if (!result.error && !result.findings.length && !result.left.length)
       this.vitest.logger.log('flakeseed: nothing to bisect: every failure is explained by the history already')
     if (result.left.length) {

@@ -1,5 +1,6 @@
 // One cause, many victims: tests whose findings name the same polluters are one thing to fix, not
 // several. `flaky`, the HTML report and `bisect` group them under their cause.
+import { visible } from '../format.js'
 
 /** The polluters several victims share, and those victims. */
 export interface CauseGroup {
@@ -27,4 +28,9 @@ export function causeGroups(items: ReadonlyArray<{ test: string; finding?: { kin
 export function causeHeader(group: CauseGroup): string {
   const polluters = group.polluters.length === 1 ? '1 polluter' : `${group.polluters.length} polluters together`
   return `${polluters}, ${group.victims.length} victims: fix once`
+}
+
+/** The group as text: its header, then the polluters and the victims, ids whole (they are there to be read). */
+export function causeBlock(group: CauseGroup): string[] {
+  return [causeHeader(group), ...group.polluters.map((p) => `  polluter ${visible(p)}`), ...group.victims.map((v) => `  victim   ${visible(v)}`)]
 }

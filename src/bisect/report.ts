@@ -1,5 +1,6 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
+import { causeBlock, causeGroups } from '../analysis/causes.js'
 import { fixText, leakText, visible } from '../format.js'
 import type { Finding } from '../model.js'
 
@@ -133,4 +134,9 @@ function describeExplained(r: BisectReport): string {
     `reproduce: ${r.command}`,
   ]
   return `${lines.join('\n')}\n`
+}
+
+/** After the findings: victims of the same polluters under their cause (`1 polluter, 3 victims: fix once`). */
+export function causeSummary(reports: readonly BisectReport[]): string[] {
+  return causeGroups(reports.map((r) => ({ test: r.victim, finding: r }))).map((g) => `${causeBlock(g).join('\n')}\n`)
 }

@@ -91,6 +91,7 @@ describe('one cause, many victims', () => {
     const run = project.vitest([], { FLAKESEED_SEED: FAILING })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout.match(/checked, not bisected \(2 probes/g)).toHaveLength(2)
+    expect(run.stdout).toContain(`1 polluter, 3 victims: fix once\n  polluter ${POLLUTER}\n`)
     const text = project.cli(['flaky'])
     expect(text.stdout).toContain('1 polluter, 3 victims: fix once')
   })
