@@ -5,7 +5,7 @@
 //
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
-import { causeGroups, causeHeader } from '../analysis/causes.js'
+import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
 import type { FlakyClass } from '../analysis/flakiness.js'
 import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
@@ -85,6 +85,7 @@ function causeSection(tests: readonly ReportTest[]): string {
     `<div class="cause"><h3>${esc(causeHeader(g))}</h3><ul>${[
       ...g.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
       ...g.victims.map((v) => `<li>victim <a href="#d${index.get(v)}"><code>${esc(v)}</code></a></li>`),
+      ...(g.fix ? [`<li>fix: ${esc(fixLine(g.fix))}</li>`] : []),
     ].join('')}</ul></div>`
   return `<section>
   <h2>One cause, many victims</h2>

@@ -10,17 +10,18 @@ const victim = (test: string, polluters: string[]) => ({ test, finding: { kind: 
 describe('causeGroups', () => {
   test('victims of the same polluters (in any order) are one group, in the order given; a lone victim is no group', () => {
     const groups = causeGroups([
-      victim('v1', ['p']),
+      { test: 'v1', finding: { kind: 'victim', polluters: ['p'], fix: { suggestion: 'guessed', verified: false } } },
       { test: 'b', finding: { kind: 'brittle', polluters: [] } },
       victim('w1', ['q', 'r']),
       { test: 'none', finding: null },
-      victim('v2', ['p']),
+      { test: 'v2', finding: { kind: 'victim', polluters: ['p'], fix: { suggestion: 'vi.useRealTimers()', verified: true } } },
       victim('w2', ['r', 'q']),
       victim('alone', ['s']),
       { test: 'indep', finding: { kind: 'independent', polluters: ['p'] } },
     ])
     expect(groups).toEqual([
-      { polluters: ['p'], victims: ['v1', 'v2'] },
+      // Only a verified fix is shown, with the victim it was verified on.
+      { polluters: ['p'], victims: ['v1', 'v2'], fix: { suggestion: 'vi.useRealTimers()', victim: 'v2' } },
       { polluters: ['q', 'r'], victims: ['w1', 'w2'] },
     ])
   })
