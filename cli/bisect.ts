@@ -4,7 +4,7 @@ import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { causeSummary, describeReport, reportOf } from '../src/bisect/report.js'
-import { explainedVictims } from '../src/bisect/victims.js'
+import { type ExplainedFinding, explainedVictims, type VictimCheckInput } from '../src/bisect/victims.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
@@ -77,6 +77,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
   const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()
   const suspectsOf = new Map<string, { polluters?: string[]; setters?: string[] } | undefined>()
+  /** What failing tests did alone in the checks against a finding's polluters. */
+  const alone = new Map<string, boolean>()
   try {
     run = store.resolveRun(ref)
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
@@ -164,12 +166,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   /** Failing tests left without a cause, and why (`--new`, `--budget`). */
   const left: Array<{ test: string; why: string }> = []
-  /** Failing tests a finding's polluters explained (checked, not bisected); what each did alone. */
-  const explained = new Set<RecordedTest>()
-  const alone = new Map<string, boolean>()
   try {
-    for (const [index, { victim, run: part, order }] of jobs.entries()) {
-      if (explained.has(victim)) continue
+    for (const { victim, run: part, order } of jobs) {
       if (controller.signal.aborted) {
         left.push({ test: idOf(victim), why: budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
         continue
@@ -196,30 +194,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
       const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
       if (why) left.push({ test: finding.victim, why })
-      if (finding.kind !== 'victim' || finding.interrupted) continue
-      // One cause, many victims: the run's other failures are checked against these polluters
-      // (two probes each at most) before any of them is bisected.
-      const others = jobs
-        .slice(index + 1)
-        .filter((j) => j.run.id === part.id && !explained.has(j.victim))
-        .map((j) => j.victim)
-      if (!others.length) continue
-      progress.event({ type: 'phase', phase: `checking ${others.length} other failing tests against these polluters` })
-      const execute = (plan: Plan) => executors.run(plan)
-      const found = await explainedVictims({
-        cause: finding,
-        failing: order,
-        isolate: part.isolate ?? true,
-        others,
-        execute,
-        jobs: executors.size,
-        alone,
-        signal: controller.signal,
-      })
-      progress.done()
-      for (const f of found) {
-        explained.add(others.find((t) => idOf(t) === f.victim)!)
-        findings.push({ ...f, run: part.id, command: reproduce(part.id, f, options) })
+      // One cause, many victims: the run's later failures are checked against these polluters.
+      if (finding.kind === 'victim' && !finding.interrupted) {
+        const checks = { execute: (plan: Plan) => executors.run(plan), jobs: executors.size, alone, signal: controller.signal, progress }
+        for (const f of await checkOthers(jobs, victim, finding, checks)) findings.push({ ...f, run: part.id, command: reproduce(part.id, f, options) })
       }
     }
   } finally {
@@ -275,6 +253,29 @@ function historySuspects(store: Store, test: string): { polluters?: string[]; se
   if (!top || top.score < SHOWN_SCORE) return undefined
   const best = ranked.filter((s) => s.role === top.role && s.score === top.score).map((s) => s.test)
   return top.role === 'polluter' ? { polluters: best } : { setters: best }
+}
+
+/**
+ * The failing tests after `victim` in its run's part checked against its finding's polluters; the
+ * explained ones are taken out of `jobs` (only jobs after the one being run: the loop over `jobs`
+ * then never reaches them) and returned as findings.
+ */
+async function checkOthers(
+  jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }>,
+  victim: RecordedTest,
+  cause: Finding,
+  checks: Pick<VictimCheckInput, 'execute' | 'jobs' | 'alone' | 'signal'> & { progress: ReturnType<typeof makeProgress> },
+): Promise<ExplainedFinding[]> {
+  const at = jobs.findIndex((j) => j.victim === victim)
+  const { run, order } = jobs[at]!
+  const others = jobs.slice(at + 1).filter((j) => j.run.id === run.id)
+  if (!others.length) return []
+  checks.progress.event({ type: 'phase', phase: `checking ${others.length} other failing tests against these polluters` })
+  const found = await explainedVictims({ ...checks, cause, failing: order, isolate: run.isolate ?? true, others: others.map((j) => j.victim) })
+  checks.progress.done()
+  const explained = new Set(found.map((f) => f.victim))
+  for (let k = jobs.length - 1; k > at; k--) if (explained.has(idOf(jobs[k]!.victim))) jobs.splice(k, 1)
+  return found
 }
 
 /** Probes side by side at most, whatever the cores. */
