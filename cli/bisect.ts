@@ -3,8 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
-import { causeSummary, describeReport, reportOf } from '../src/bisect/report.js'
-import { type ExplainedFinding, explainedVictims, type VictimCheckInput } from '../src/bisect/victims.js'
+import { describeReport, reportOf } from '../src/bisect/report.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
@@ -19,6 +18,8 @@ import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/f
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
 import { suspectRuns } from '../src/store/suspects.js'
+import { causeSummary } from '../src/analysis/causes.js'
+import { type ExplainedFinding, explainedVictims, type VictimCheckInput } from '../src/bisect/victims.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {

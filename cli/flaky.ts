@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
 import { fixText, leakText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
+import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { suspectTallies } from '../src/store/suspects.js'
 import { commandOptions, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, table, type CommonOptions } from './common.js'
 

@@ -3,10 +3,11 @@
 // known-flake summary, and the GitHub job summary. Each job is in its own module here; this one
 // only follows the events.
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
+import { causeSummary } from '../src/analysis/causes.js'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/commands.js'
 import { gitInfo, type GitInfo } from '../src/environment.js'
-import { causeSummary, describeReport } from '../src/bisect/report.js'
+import { describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/options.js'
 import { idOf } from '../src/names.js'
 import type { Session } from '../src/session.js'

@@ -49,3 +49,10 @@ export function causeBlock(group: CauseGroup): string[] {
 export function fixLine(fix: NonNullable<CauseGroup['fix']>): string {
   return `${visible(fix.suggestion)} (verified on ${visible(fix.victim)})`
 }
+
+/** After bisect's findings (`--json`'s shape): victims of the same polluters under their cause, one block each. */
+export function causeSummary(
+  reports: ReadonlyArray<{ victim: string; kind: string; polluters: readonly string[]; fix?: { suggestion: string; verified: boolean } }>,
+): string[] {
+  return causeGroups(reports.map((r) => ({ test: r.victim, finding: r }))).map((g) => `${causeBlock(g).join('\n')}\n`)
+}

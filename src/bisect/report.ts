@@ -1,7 +1,6 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
-import { causeBlock, causeGroups } from '../analysis/causes.js'
-import { fixText, leakText, plural, visible } from '../format.js'
+import { fixText, leakText, visible } from '../format.js'
 import type { Finding } from '../model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
@@ -129,14 +128,9 @@ function describeExplained(r: BisectReport): string {
   const culprits = r.polluters
   const lines = [
     `victim   ${visible(r.victim)}`,
-    `class    order-dependent: fails after the ${culprits.length === 1 ? 'polluter' : 'polluters'} of ${visible(r.explainedBy ?? '')}, passes alone; checked, not bisected (${plural(r.probes, 'probe')}, ${r.seconds.toFixed(1)} s)`,
+    `class    order-dependent: fails after the ${culprits.length === 1 ? 'polluter' : 'polluters'} of ${visible(r.explainedBy ?? '')}, passes alone; checked, not bisected (${r.probes} probe${r.probes === 1 ? '' : 's'}, ${r.seconds.toFixed(1)} s)`,
     ...culprits.map((p) => `polluter ${visible(p)}`),
     `reproduce: ${r.command}`,
   ]
   return `${lines.join('\n')}\n`
-}
-
-/** After the findings: victims of the same polluters under their cause (`1 polluter, 3 victims: fix once`). */
-export function causeSummary(reports: readonly BisectReport[]): string[] {
-  return causeGroups(reports.map((r) => ({ test: r.victim, finding: r }))).map((g) => `${causeBlock(g).join('\n')}\n`)
 }

@@ -5,11 +5,11 @@
 //
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
-import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
 import type { FlakyClass } from '../analysis/flakiness.js'
 import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
+import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
 import type { ReportData, ReportTest } from './data.js'
 
 const CLASS_LABEL: Record<FlakyClass, string> = {

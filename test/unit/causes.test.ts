@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { causeGroups, causeHeader } from '../../src/analysis/causes.js'
+import { causeGroups, causeHeader, causeSummary } from '../../src/analysis/causes.js'
 import { analyse, type RunOutcome } from '../../src/analysis/flakiness.js'
-import { type BisectReport, causeSummary, describeReport } from '../../src/bisect/report.js'
+import { type BisectReport, describeReport } from '../../src/bisect/report.js'
 import { esc, renderReport } from '../../src/html-report/render.js'
 import type { StoredFinding } from '../../src/store/findings.js'
 
