@@ -1,6 +1,7 @@
 // One cause, many victims: after a bisect names a test's polluters, the run's other failing tests
 // are checked against the same polluters before anyone bisects them. One polluter that leaves
 // fake timers on can fail a dozen tests of other files; one bisect and two probes each say so.
+import { FlakeseedError } from '../errors.js'
 import type { PlanResult } from '../execute.js'
 import type { Finding, RecordedTest } from '../model.js'
 import { idOf } from '../names.js'
@@ -52,7 +53,15 @@ export async function explainedVictims(input: VictimCheckInput): Promise<Explain
     const started = Date.now()
     const before = earlierTests(input.failing, id, input.isolate).filter((t) => polluters.has(idOf(t)))
     if (!polluters.size || before.length !== polluters.size) continue
-    const outcome = await check(input, test, before, alone)
+    let outcome: Awaited<ReturnType<typeof check>>
+    try {
+      outcome = await check(input, test, before, alone)
+    } catch (error) {
+      // A condition a probe stops on (the project changed under the bisect): what was confirmed
+      // stands, the rest stay for their own bisects, which meet the condition and say so.
+      if (error instanceof FlakeseedError) break
+      throw error
+    }
     if (input.signal?.aborted) break
     if (!outcome.explained) continue
     explained.push({

@@ -2,6 +2,7 @@
 // the plan (or always, for a plain failure); the checks' probes are counted exactly.
 import { describe, expect, test } from 'vitest'
 import { explainedVictims } from '../../src/bisect/victims.js'
+import { FlakeseedError } from '../../src/errors.js'
 import type { PlanResult } from '../../src/execute.js'
 import type { Finding, RecordedTest } from '../../src/model.js'
 import type { Plan } from '../../src/order.js'
@@ -114,6 +115,22 @@ describe('explainedVictims', () => {
     const found = await explainedVictims({ cause: CAUSE, failing, isolate: false, others: failing.slice(2), execute: slow, jobs: 2 })
     expect(found.map((f) => f.probes)).toEqual([2])
     expect(most).toBe(2)
+  })
+
+  test('a probe that stops on a condition (the project changed): what was confirmed stands, nothing more is claimed', async () => {
+    const failing = order(['p', 'a', 'b', 'c'], ['a', 'b', 'c'])
+    const { plans, execute } = fake()
+    const stopping = async (plan: Plan) => {
+      if (plans.length === 3) throw new FlakeseedError('flakeseed: src/app.ts changed while bisect ran')
+      return execute(plan)
+    }
+    const found = await explainedVictims({ cause: CAUSE, failing, isolate: false, others: failing.slice(2), execute: stopping })
+    expect(found.map((f) => f.victim)).toEqual([id('b')])
+    // Anything else is a bug: it is not swallowed.
+    const broken = async () => {
+      throw new TypeError('bug')
+    }
+    await expect(explainedVictims({ cause: CAUSE, failing, isolate: false, others: failing.slice(2), execute: broken })).rejects.toThrow('bug')
   })
 
   test('stopped (Ctrl-C, budget): nothing more is checked or claimed', async () => {
