@@ -3,6 +3,8 @@
 // victims are each checked with at most two probes and stored as explained by it, a plain failure
 // is checked and then bisected on its own; `flaky` and the HTML report group the victims under
 // their cause. The same happens in the failing job itself (the `bisect` option).
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
@@ -68,6 +70,17 @@ describe('one cause, many victims', () => {
     // The plain failure was checked (it fails alone too), then bisected on its own.
     expect(reports.find((r) => r.victim === PLAIN)).toMatchObject({ kind: 'independent', polluters: [] })
     expect(reports).toHaveLength(4)
+    // Stored as findings: each victim with the same polluters and its own probes and command.
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const stored = db.prepare('SELECT victim, kind, polluters, probes, command FROM findings WHERE kind = ? ORDER BY victim').all('victim') as Array<
+      Omit<Report, 'polluters'> & { polluters: string }
+    >
+    db.close()
+    expect(stored.map((r) => ({ ...r, polluters: JSON.parse(r.polluters) }))).toEqual(
+      [...bisected, ...explained]
+        .map((r) => ({ victim: r.victim, kind: 'victim', polluters: [POLLUTER], probes: r.probes, command: r.command }))
+        .sort((a, b) => a.victim.localeCompare(b.victim)),
+    )
 
     const text = project.cli(['flaky'])
     expect(text.stdout).toContain(['1 polluter, 3 victims: fix once', `  polluter ${POLLUTER}`].join('\n'))
