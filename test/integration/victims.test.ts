@@ -3,6 +3,7 @@
 // victims are each checked with at most two probes and stored as explained by it, a plain failure
 // is checked and then bisected on its own; `flaky` and the HTML report group the victims under
 // their cause. The same happens in the failing job itself (the `bisect` option).
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
@@ -103,11 +104,17 @@ describe('one cause, many victims', () => {
   test('the bisect in the failing job checks the other victims the same way and prints each as checked', () => {
     const project = fixture(`{ bisect: { onFailure: 'new', budget: 300 } }`)
     expect(project.vitest([], { FLAKESEED_SEED: PASSING, FLAKESEED_BISECT: 'off' }).code).toBe(1)
-    const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+    const summary = join(project.dir, 'summary.md')
+    const run = project.vitest([], { FLAKESEED_SEED: FAILING, GITHUB_STEP_SUMMARY: summary })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout.match(/checked, not bisected \(2 probes/g)).toHaveLength(2)
     expect(run.stdout).toContain(`1 polluter, 3 victims: fix once\n  polluter ${POLLUTER}\n`)
     const text = project.cli(['flaky'])
     expect(text.stdout).toContain('1 polluter, 3 victims: fix once')
+    // The job summary says the same: each checked victim as checked, then the group.
+    const md = readFileSync(summary, 'utf8')
+    expect(md.match(/checked against the polluters of <code>test\/[abc]\.test\.ts &gt; uses real timers<\/code> \(2 probes\), not bisected/g)).toHaveLength(2)
+    expect(md).toContain('**1 polluter, 3 victims: fix once**: <code>test/polluter.test.ts &gt; leaves fake timers on</code>')
+    for (const v of ['a', 'b', 'c']) expect(md).toContain(`- <code>test/${v}.test.ts &gt; uses real timers</code>`)
   })
 })
