@@ -18,6 +18,8 @@ import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/f
 import { Store, type RunRow } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
 import { suspectRuns } from '../src/store/suspects.js'
+import { causeSummary } from '../src/analysis/causes.js'
+import { type ExplainedFinding, explainedVictims, type VictimCheckInput } from '../src/bisect/victims.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -76,6 +78,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }> = []
   const passingRuns = new Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>()
   const suspectsOf = new Map<string, { polluters?: string[]; setters?: string[] } | undefined>()
+  /** What failing tests did alone in the checks against a finding's polluters. */
+  const alone = new Map<string, boolean>()
   try {
     run = store.resolveRun(ref)
     // The shards of one build are one run: `last` is its last shard, and a failure may be in any.
@@ -194,6 +198,11 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
       const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
       if (why) left.push({ test: finding.victim, why })
+      // One cause, many victims: the run's later failures are checked against these polluters.
+      if (finding.kind === 'victim' && !finding.interrupted) {
+        const checks = { execute: (plan: Plan) => executors.run(plan), jobs: executors.size, alone, signal: controller.signal, progress }
+        for (const f of await checkOthers(jobs, victim, finding, checks)) findings.push({ ...f, run: part.id, command: reproduce(part.id, f, options) })
+      }
     }
   } finally {
     clearTimeout(budget)
@@ -227,6 +236,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     else printJson(shaped.length === 1 ? shaped[0] : shaped)
   } else {
     for (const f of findings) console.log(describeReport(reportOf(f)))
+    for (const block of causeSummary(findings.map(reportOf))) console.log(block)
     if ((options.new || options.budget) && left.length)
       console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
   }
@@ -247,6 +257,29 @@ function historySuspects(store: Store, test: string): { polluters?: string[]; se
   if (!top || top.score < SHOWN_SCORE) return undefined
   const best = ranked.filter((s) => s.role === top.role && s.score === top.score).map((s) => s.test)
   return top.role === 'polluter' ? { polluters: best } : { setters: best }
+}
+
+/**
+ * The failing tests after `victim` in its run's part checked against its finding's polluters; the
+ * explained ones are taken out of `jobs` (only jobs after the one being run: the loop over `jobs`
+ * then never reaches them) and returned as findings.
+ */
+async function checkOthers(
+  jobs: Array<{ victim: RecordedTest; run: RunRow; order: RecordedTest[] }>,
+  victim: RecordedTest,
+  cause: Finding,
+  checks: Pick<VictimCheckInput, 'execute' | 'jobs' | 'alone' | 'signal'> & { progress: ReturnType<typeof makeProgress> },
+): Promise<ExplainedFinding[]> {
+  const at = jobs.findIndex((j) => j.victim === victim)
+  const { run, order } = jobs[at]!
+  const others = jobs.slice(at + 1).filter((j) => j.run.id === run.id)
+  if (!others.length) return []
+  checks.progress.event({ type: 'phase', phase: `checking ${others.length} other failing tests against these polluters` })
+  const found = await explainedVictims({ ...checks, cause, failing: order, isolate: run.isolate ?? true, others: others.map((j) => j.victim) })
+  checks.progress.done()
+  const explained = new Set(found.map((f) => f.victim))
+  for (let k = jobs.length - 1; k > at; k--) if (explained.has(idOf(jobs[k]!.victim))) jobs.splice(k, 1)
+  return found
 }
 
 /** Probes side by side at most, whatever the cores. */

@@ -4,6 +4,7 @@ import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/susp
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
 import { fixText, leakText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
+import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { suspectTallies } from '../src/store/suspects.js'
 import { commandOptions, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
@@ -92,6 +93,7 @@ export function flaky(options: Options): number {
   }
   console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first`)
   if (leftOut) console.log(leftOut)
+  for (const line of causeLines(rows)) console.log(line)
   console.log(`\n${formatTable(rows, { retries: options.includeRetries, suspects })}`)
   return 0
 }
@@ -122,10 +124,18 @@ function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
       error: r.lastFailure.error,
     },
     command: r.command,
+    ...(r.finding?.kind === 'victim' ? { polluters: r.finding.polluters } : {}),
     ...(r.finding?.leaks?.length ? { leaks: r.finding.leaks } : {}),
     ...(r.finding?.fix ? { fix: r.finding.fix } : {}),
     ...(suspects ? { suspects } : {}),
   }
+}
+
+/** Victims that share their polluters, under their cause: one fix, not one bisect each. Ids whole. */
+export function causeLines(rows: readonly FlakyRow[]): string[] {
+  const lines: string[] = []
+  for (const group of causeGroups(rows)) lines.push('', ...causeBlock(group))
+  return lines
 }
 
 /**

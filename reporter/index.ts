@@ -3,6 +3,7 @@
 // known-flake summary, and the GitHub job summary. Each job is in its own module here; this one
 // only follows the events.
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
+import { causeSummary } from '../src/analysis/causes.js'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/commands.js'
 import { gitInfo, type GitInfo } from '../src/environment.js'
@@ -175,6 +176,7 @@ export class FlakeseedReporter implements Reporter {
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
+    for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
     if (!result.error && !result.findings.length && !result.left.length)
       this.vitest.logger.log('flakeseed: nothing to bisect: every failure is explained by the history already')
     if (result.left.length) {

@@ -5,6 +5,7 @@ import { appendFileSync } from 'node:fs'
 import { fixText, leakText, plural } from '../src/format.js'
 import type { AutoBisect } from './auto-bisect.js'
 import type { QuarantinedOutcome } from './quarantine.js'
+import { causeGroups, causeHeader } from '../src/analysis/causes.js'
 import { consoleSummary, type FailureNote } from './summary.js'
 
 export interface RunFacts {
@@ -80,9 +81,16 @@ function bisectedSection(bisected: AutoBisect): string[] {
     if (cause) parts.push(`leaked ${escapeCell(leakText(cause))}`)
     if (f.fix) parts.push(`fix: ${escapeCell(fixText(f.fix, f.kind))}`)
     if (f.interrupted) parts.push('cut by the budget: the smallest set found so far')
+    if (f.explainedBy)
+      parts.push(`checked against the polluters of <code>${escapeCell(f.explainedBy)}</code> (${f.probes} probe${f.probes === 1 ? '' : 's'}), not bisected`)
     lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
   }
   for (const l of bisected.left) lines.push(`- left unexplained: <code>${escapeCell(l.test)}</code> (${escapeCell(l.why)})`)
+  // One cause, many victims: the console's grouping, as a list.
+  for (const g of causeGroups(bisected.findings.map((f) => ({ test: f.victim, finding: f })))) {
+    lines.push('', `**${escapeCell(causeHeader(g))}**: ${g.polluters.map((p) => `<code>${escapeCell(p)}</code>`).join(', ')}`, '')
+    for (const v of g.victims) lines.push(`- <code>${escapeCell(v)}</code>`)
+  }
   return lines
 }
 

@@ -24,11 +24,13 @@ export interface BisectReport
   /** The describe block when its hooks are the cause (`pollutingTests` then names the tests). */
   polluters: string[]
   pollutingTests?: string[]
+  /** Set when the polluters another victim's bisect found were checked on this one (no bisect of its own). */
+  explainedBy?: string
   command: string
   seconds: number
 }
 
-export function reportOf(f: Finding & { command: string; seconds: number }): BisectReport {
+export function reportOf(f: Finding & { command: string; seconds: number; explainedBy?: string }): BisectReport {
   return {
     victim: f.victim,
     kind: f.kind,
@@ -46,6 +48,7 @@ export function reportOf(f: Finding & { command: string; seconds: number }): Bis
     ...(f.noLeak ? { noLeak: f.noLeak } : {}),
     ...(f.fix ? { fix: f.fix } : {}),
     ...(f.diagnosisProbes !== undefined ? { diagnosisProbes: f.diagnosisProbes } : {}),
+    ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
     seconds: f.seconds,
   }
 }
@@ -55,6 +58,7 @@ const LEAKS_LISTED = 6
 
 /** The text `bisect` prints for one victim. */
 export function describeReport(r: BisectReport): string {
+  if (r.explainedBy) return describeExplained(r)
   const lines = [`victim   ${visible(r.victim)}`]
   const culprits = r.pollutingTests ?? r.polluters
   const found = r.probesToFind !== undefined ? ` (${r.probesToFind} to find ${culprits.length + r.stateSetters.length === 1 ? 'it' : 'them'})` : ''
@@ -116,4 +120,17 @@ function diagnosisLines(r: BisectReport): string[] {
   if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
   if (r.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${r.noLeak.replace(/^no leak visible: /, '')}`)
   return lines
+}
+
+/** A victim checked against the polluters another victim's bisect found: what its probes showed. */
+function describeExplained(r: BisectReport): string {
+  // The describe block, when its hooks are the cause: what was checked is the same polluters.
+  const culprits = r.polluters
+  const lines = [
+    `victim   ${visible(r.victim)}`,
+    `class    order-dependent: fails after the ${culprits.length === 1 ? 'polluter' : 'polluters'} of ${visible(r.explainedBy ?? '')}, passes alone; checked, not bisected (${r.probes} probe${r.probes === 1 ? '' : 's'}, ${r.seconds.toFixed(1)} s)`,
+    ...culprits.map((p) => `polluter ${visible(p)}`),
+    `reproduce: ${r.command}`,
+  ]
+  return `${lines.join('\n')}\n`
 }

@@ -9,6 +9,7 @@ import type { FlakyClass } from '../analysis/flakiness.js'
 import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
+import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
 import type { ReportData, ReportTest } from './data.js'
 
 const CLASS_LABEL: Record<FlakyClass, string> = {
@@ -61,7 +62,7 @@ export function renderReport(data: ReportData): string {
   ${healthChart(runs, data.maxRunFailureRate)}
   ${leftOut.length ? `<p class="left-out">${esc(leftOutText(leftOut, data.maxRunFailureRate))}</p>` : ''}
 </section>
-<section>
+${causeSection(tests)}<section>
   <h2>Flakiest tests</h2>
   <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
   ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
@@ -72,6 +73,25 @@ ${tests.length ? `<section>\n  <h2>Details</h2>\n  ${tests.map((t, i) => detail(
 <script>${SCRIPT}</script>
 </body>
 </html>
+`
+}
+
+/** Victims that share their polluters, under their cause (each victim links to its details); empty when none do. */
+function causeSection(tests: readonly ReportTest[]): string {
+  const groups = causeGroups(tests.map((t) => ({ test: t.row.test, finding: t.finding })))
+  if (!groups.length) return ''
+  const index = new Map(tests.map((t, i) => [t.row.test, i]))
+  const group = (g: (typeof groups)[number]) =>
+    `<div class="cause"><h3>${esc(causeHeader(g))}</h3><ul>${[
+      ...g.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
+      ...g.victims.map((v) => `<li>victim <a href="#d${index.get(v)}"><code>${esc(v)}</code></a></li>`),
+      ...(g.fix ? [`<li>fix: ${esc(fixLine(g.fix))}</li>`] : []),
+    ].join('')}</ul></div>`
+  return `<section>
+  <h2>One cause, many victims</h2>
+  <p class="hint">Tests that fail after the same polluters and pass alone (each checked by a probe): one cause to fix, not one bisect each.</p>
+  ${groups.map(group).join('\n  ')}
+</section>
 `
 }
 
