@@ -70,6 +70,8 @@ const PROCESS_EVENTS = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRej
 const MODULE_DEPTH = 3
 const VALUE_ENTRIES = 300
 const MODULE_ENTRIES = 5_000
+/** Keys of localStorage / sessionStorage compared. */
+const STORAGE_KEYS = 1_000
 
 export function captureState(options: CaptureOptions): LiveState {
   const entries = new Map<string, StateEntry>()
@@ -304,7 +306,7 @@ interface Storage {
 
 function captureDom(add: Add): void {
   const g = globalThis as { document?: { body?: { innerHTML: string }; cookie?: string }; localStorage?: Storage; sessionStorage?: Storage }
-  const body = g.document?.body
+  const body = safe(() => g.document?.body, undefined)
   if (body) {
     const html = body.innerHTML
     add(
@@ -316,16 +318,19 @@ function captureDom(add: Add): void {
   for (const name of ['localStorage', 'sessionStorage'] as const) {
     const storage = safe(() => g[name], undefined)
     if (!storage) continue
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i)
-      if (key === null) continue
-      const value = storage.getItem(key) ?? ''
-      add(
-        `dom:${name}:${key}`,
-        { kind: 'dom', what: `${name}['${key}']`, identity: value, display: isSecretName(key) ? HIDDEN : show(value) },
-        { putBack: () => attempt(() => storage.setItem(key, value)), remove: () => attempt(() => storage.removeItem(key)) },
-      )
-    }
+    // A storage a test replaced with something hostile costs only itself.
+    attempt(() => {
+      for (let i = 0; i < storage.length && i < STORAGE_KEYS; i++) {
+        const key = storage.key(i)
+        if (typeof key !== 'string') continue
+        const value = storage.getItem(key) ?? ''
+        add(
+          `dom:${name}:${key}`,
+          { kind: 'dom', what: `${name}['${maskPath(key)}']`, identity: value, display: isSecretName(key) ? HIDDEN : show(value) },
+          { putBack: () => attempt(() => storage.setItem(key, value)), remove: () => attempt(() => storage.removeItem(key)) },
+        )
+      }
+    })
   }
   const cookie = safe(() => g.document?.cookie, undefined)
   if (cookie) {

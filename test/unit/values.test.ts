@@ -209,6 +209,19 @@ describe('a snapshot of hostile state', () => {
     }
   })
 
+  test('a hostile localStorage costs only itself: sessionStorage is still read', () => {
+    const g = globalThis as Record<string, unknown>
+    const items = new Map([['cart', '[1]']])
+    g.localStorage = throwing()
+    g.sessionStorage = { length: 1, key: (i: number) => [...items.keys()][i] ?? null, getItem: (k: string) => items.get(k) ?? null }
+    try {
+      expect(snapshot({}).entries.get('dom:sessionStorage:cart')?.display).toBe("'[1]'")
+    } finally {
+      delete g.localStorage
+      delete g.sessionStorage
+    }
+  })
+
   test('a getter a test put on globalThis is not invoked', () => {
     let touched = 0
     Object.defineProperty(globalThis, 'getterForTest', {
