@@ -8,8 +8,8 @@ import { diffTrees, restoreFile, snapshotTree, type TreeSnapshot } from './files
 import { identityOf, intrinsics, isMock, keysOf, maskPath, ownData, restoreValue, shallowCopy, shapeOf, show } from './values.js'
 
 const { getOwnPropertyDescriptor, getOwnPropertyNames, objectKeys, defineProperty } = intrinsics
-/** Globals defined by getters before any test ran: the environment's own (Node's lazy ones, jsdom's), read through. */
-const ENVIRONMENT_GETTERS = new Set(getOwnPropertyNames(globalThis).filter((name) => getOwnPropertyDescriptor(globalThis, name)?.get))
+/** The getters of globals before any test ran: the environment's own (Node's lazy ones, jsdom's), read through. */
+const ENVIRONMENT_GETTERS = new Map(getOwnPropertyNames(globalThis).map((name) => [name, getOwnPropertyDescriptor(globalThis, name)?.get]))
 
 /** Puts a location back to the value it had in its snapshot, or removes what was not there. */
 interface Slot {
@@ -147,7 +147,7 @@ function captureGlobals(add: Add): void {
     // The environment's getters are read through: Node defines some globals (fetch, crypto…)
     // lazily, as getters that turn into values on first use, which is no leak. A getter a test
     // defined is never invoked: the getter itself is what is compared.
-    const through = 'value' in descriptor || ENVIRONMENT_GETTERS.has(name)
+    const through = 'value' in descriptor || (descriptor.get !== undefined && ENVIRONMENT_GETTERS.get(name) === descriptor.get)
     const value = 'value' in descriptor ? descriptor.value : through ? safe(() => g[name], undefined) : descriptor.get
     const display = isSecretName(name) ? HIDDEN : through ? show(value) : 'a getter'
     add(
