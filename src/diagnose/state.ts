@@ -3,8 +3,13 @@
 // process state, the DOM and storage (jsdom, happy-dom), and files. Each entry keeps a handle
 // that puts its value back, so a probe can undo exactly one leak between the polluters and the
 // victim. Loaded only by diagnosis probes (the runner imports it on demand).
-import { displayValue, HIDDEN, isSecretName, type StateEntry } from './diff.js'
+import { HIDDEN, isSecretName, type StateEntry } from './diff.js'
 import { diffTrees, restoreFile, snapshotTree, type TreeSnapshot } from './files.js'
+import { identityOf, intrinsics, isMock, keysOf, maskPath, ownData, restoreValue, shallowCopy, shapeOf, show } from './values.js'
+
+const { getOwnPropertyDescriptor, getOwnPropertyNames, objectKeys, defineProperty } = intrinsics
+/** The getters of globals before any test ran: the environment's own (Node's lazy ones, jsdom's), read through. */
+const ENVIRONMENT_GETTERS = new Map(getOwnPropertyNames(globalThis).map((name) => [name, getOwnPropertyDescriptor(globalThis, name)?.get]))
 
 /** Puts a location back to the value it had in its snapshot, or removes what was not there. */
 interface Slot {
@@ -41,6 +46,8 @@ export interface CaptureOptions {
   vi: ViLike | undefined
   /** Project modules whose exports are compared, with the names users know them by. */
   modules: ReadonlyArray<{ name: string; node: ModuleNode }>
+  /** Names the victim mentions (its source): read first, before a budget runs out. */
+  mentions?: ReadonlySet<string>
 }
 
 /** Functions tests commonly spy on or replace, beyond the globals themselves. */
@@ -59,9 +66,12 @@ const WATCHED_FUNCTIONS: ReadonlyArray<[string, () => unknown, readonly string[]
 const IGNORED_GLOBAL = /^(__vitest|__VITEST|__vite|__vi_|__flakeseed|__coverage__|__TINYPOOL|__tinypool)/
 /** Process events whose listener counts are compared. */
 const PROCESS_EVENTS = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM', 'message']
-/** How deep and how wide the exports of one module are read. */
+/** How deep each export is read, how many entries of one exported value, and of one module in all. */
 const MODULE_DEPTH = 3
-const MODULE_ENTRIES = 300
+const VALUE_ENTRIES = 300
+const MODULE_ENTRIES = 5_000
+/** Keys of localStorage / sessionStorage compared. */
+const STORAGE_KEYS = 1_000
 
 export function captureState(options: CaptureOptions): LiveState {
   const entries = new Map<string, StateEntry>()
@@ -71,18 +81,19 @@ export function captureState(options: CaptureOptions): LiveState {
     slots.set(key, slot)
   }
   const fakeTimers = safe(() => options.vi?.isFakeTimers() ?? false, false)
-  captureEnv(add)
-  captureGlobals(add)
-  captureFunctions(add)
-  captureTimers(add, options.vi, fakeTimers)
+  // A part that cannot be read (a test replaced process.env with a hostile object…) costs only itself.
+  attempt(() => captureEnv(add))
+  attempt(() => captureGlobals(add))
+  attempt(() => captureFunctions(add))
+  attempt(() => captureTimers(add, options.vi, fakeTimers))
   // One object is often reachable from several modules (re-exported, a default export holding
   // named ones): each property is listed once, under the first path that reaches it. Modules
   // imported by more others come first (where a value is defined, not where it is re-exported).
   const located = new WeakMap<object, Set<string>>()
   const modules = [...options.modules].sort((a, b) => (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1))
-  for (const { name, node } of modules) captureModule(add, name, node, located)
-  captureProcess(add)
-  captureDom(add)
+  for (const { name, node } of modules) attempt(() => captureModule(add, name, node, located, options.mentions ?? new Set()))
+  attempt(() => captureProcess(add))
+  attempt(() => captureDom(add))
   const tree = snapshotTree(options.root, options.skip)
   return { entries, slots, tree: tree.complete ? tree : undefined }
 }
@@ -112,11 +123,13 @@ export function undo(key: string, before: LiveState, after: LiveState): boolean 
 type Add = (key: string, entry: StateEntry, slot: Slot) => void
 
 function captureEnv(add: Add): void {
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue
+  const env = process.env
+  for (const name of keysOf(env)) {
+    const value = ownData(env, name)?.value
+    if (typeof value !== 'string') continue
     add(
       `env:${name}`,
-      { kind: 'env', what: `process.env.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : displayValue(value) },
+      { kind: 'env', what: `process.env.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : show(value) },
       {
         putBack: () => attempt(() => (process.env[name] = value)),
         remove: () => attempt(() => delete process.env[name]),
@@ -127,18 +140,21 @@ function captureEnv(add: Add): void {
 
 function captureGlobals(add: Add): void {
   const g = globalThis as Record<string, unknown>
-  for (const name of Object.getOwnPropertyNames(g)) {
+  for (const name of getOwnPropertyNames(g)) {
     if (IGNORED_GLOBAL.test(name)) continue
-    const descriptor = Object.getOwnPropertyDescriptor(g, name)
+    const descriptor = getOwnPropertyDescriptor(g, name)
     if (!descriptor) continue
-    // Read through getters: Node defines some globals (fetch, crypto…) lazily, as getters that
-    // turn into values on first use, which is no leak.
-    const value = safe(() => g[name], undefined)
+    // The environment's getters are read through: Node defines some globals (fetch, crypto…)
+    // lazily, as getters that turn into values on first use, which is no leak. A getter a test
+    // defined is never invoked: the getter itself is what is compared.
+    const through = 'value' in descriptor || (descriptor.get !== undefined && ENVIRONMENT_GETTERS.get(name) === descriptor.get)
+    const value = 'value' in descriptor ? descriptor.value : through ? safe(() => g[name], undefined) : descriptor.get
+    const display = isSecretName(name) ? HIDDEN : through ? show(value) : 'a getter'
     add(
       `global:${name}`,
-      { kind: 'global', what: `globalThis.${name}`, identity: value, display: isSecretName(name) ? HIDDEN : displayValue(value), mock: isMock(value) },
+      { kind: 'global', what: `globalThis.${maskPath(name)}`, identity: value, display, mock: isMock(value) },
       {
-        putBack: () => attempt(() => Object.defineProperty(g, name, descriptor)),
+        putBack: () => attempt(() => defineProperty(g, name, descriptor)),
         remove: () => attempt(() => delete g[name]),
       },
     )
@@ -148,17 +164,20 @@ function captureGlobals(add: Add): void {
 function captureFunctions(add: Add): void {
   for (const [ownerName, owner, keys] of WATCHED_FUNCTIONS) {
     const target = safe(owner, undefined) as Record<string, unknown> | undefined
-    if (!target) continue
+    // A builtin a test replaced with a Proxy (or anything not an object) is compared as a global.
+    if (!target || (typeof target !== 'object' && typeof target !== 'function') || shapeOf(target) === 'proxy') continue
     for (const key of keys) {
-      const descriptor = Object.getOwnPropertyDescriptor(target, key)
+      const descriptor = getOwnPropertyDescriptor(target, key)
+      // Read as the test sees them: inherited (process.stdout.write), or through the accessor a
+      // spy may install on the builtin.
       const value = safe(() => target[key], undefined)
       if (typeof value !== 'function') continue
       const what = `${ownerName}.${key}`
       add(
         `fn:${what}`,
-        { kind: 'global', what, identity: value, display: displayValue(value), mock: isMock(value) },
+        { kind: 'global', what, identity: value, display: show(value), mock: isMock(value) },
         {
-          putBack: () => attempt(() => (descriptor ? Object.defineProperty(target, key, descriptor) : (target[key] = value))),
+          putBack: () => attempt(() => (descriptor ? defineProperty(target, key, descriptor) : (target[key] = value))),
           remove: () => attempt(() => delete target[key]),
         },
       )
@@ -182,61 +201,81 @@ function captureTimers(add: Add, vi: ViLike | undefined, fake: boolean): void {
 
 /**
  * The exports of one module, read to a bounded depth: every primitive, array, Map and Set as a
- * value; every plain object and class instance as a container of its own data properties.
+ * value; every plain object and class instance as a container of its own data properties. Each
+ * export has its own budget of entries (a big one cannot hide a small one), names the victim
+ * mentions come first, and nothing of the user's runs: no getter, no Proxy trap.
  */
-function captureModule(add: Add, moduleName: string, node: ModuleNode, located: WeakMap<object, Set<string>>): void {
+function captureModule(add: Add, moduleName: string, node: ModuleNode, located: WeakMap<object, Set<string>>, mentions: ReadonlySet<string>): void {
   const exports = node.exports as Record<string, unknown> | undefined
-  if (!exports || typeof exports !== 'object') return
+  if (!exports || typeof exports !== 'object' || shapeOf(exports) === 'proxy') return
+  let total = 0
   let count = 0
   const visit = (owner: Record<string, unknown>, key: string, path: string, depth: number, seen: Set<unknown>, namespace: boolean) => {
-    if (count++ >= MODULE_ENTRIES) return
+    // Past the module's budget, every export is still compared itself, just not read into.
+    if (count++ >= VALUE_ENTRIES || (depth > 1 && total >= MODULE_ENTRIES)) return
+    total++
     const keys = located.get(owner) ?? new Set<string>()
     if (keys.has(key)) return
     keys.add(key)
     located.set(owner, keys)
-    const descriptor = Object.getOwnPropertyDescriptor(owner, key)
+    const descriptor = getOwnPropertyDescriptor(owner, key)
     // A getter is only read on the module's own namespace (live bindings); elsewhere it may do anything.
     if (!descriptor || (!namespace && !('value' in descriptor))) return
-    const value = safe(() => owner[key], undefined)
-    const what = `${moduleName}: ${path}`
+    const value = 'value' in descriptor ? descriptor.value : safe(() => owner[key], undefined)
+    const what = `${moduleName}: ${maskPath(path)}`
     const secret = isSecretName(path)
     const keyName = `module:${moduleName}:${path}`
-    const copy = shallowCopy(value)
+    const copy = safe(() => shallowCopy(value), undefined)
     // A module's own bindings cannot be assigned from outside; properties of exported objects can.
     const slot: Slot = {
       putBack: () => !namespace && attempt(() => (owner[key] = restoreValue(value, copy))),
       remove: () => !namespace && attempt(() => delete owner[key]),
     }
-    if (typeof value === 'function') {
-      add(keyName, { kind: 'module', what, identity: value, display: displayValue(value), mock: isMock(value) }, slot)
+    const shape = shapeOf(value)
+    if (shape === 'function') {
+      add(keyName, { kind: 'module', what, identity: value, display: show(value), mock: isMock(value) }, slot)
       return
     }
-    const container = isContainer(value)
-    const identity = container ? value : copy === undefined ? value : summary(value)
-    add(keyName, { kind: 'module', what, identity, display: secret ? HIDDEN : displayValue(value), container }, slot)
+    const container = shape === 'object'
+    const collection = shape === 'array' || shape === 'map' || shape === 'set'
+    const identity = collection ? safe(() => identityOf(value), value) : value
+    add(keyName, { kind: 'module', what, identity, display: secret ? HIDDEN : show(value), container }, slot)
     if (!container || depth >= MODULE_DEPTH || seen.has(value)) return
     seen.add(value)
-    for (const child of Object.keys(value as object)) visit(value as Record<string, unknown>, child, `${path}.${child}`, depth + 1, seen, false)
+    for (const child of mentionedFirst(keysOf(value), mentions)) {
+      if (count >= VALUE_ENTRIES) break
+      visit(value as Record<string, unknown>, child, `${path}.${child}`, depth + 1, seen, false)
+    }
   }
   // Named exports before the default one: `string.email` reads better than `default.string.email`.
-  const names = Object.keys(exports).sort((a, b) => Number(a === 'default') - Number(b === 'default'))
+  const names = mentionedFirst(
+    objectKeys(exports).sort((a, b) => Number(a === 'default') - Number(b === 'default')),
+    mentions,
+  )
   for (const name of names) {
     if (name === '__esModule' || name === 'Symbol(Symbol.toStringTag)') continue
-    visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true)
+    count = 0
+    attempt(() => visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true))
   }
+}
+
+/** `names` with those in `mentions` first, each group in its own order. */
+function mentionedFirst(names: readonly string[], mentions: ReadonlySet<string>): string[] {
+  if (!mentions.size) return [...names]
+  return [...names.filter((n) => mentions.has(n)), ...names.filter((n) => !mentions.has(n))]
 }
 
 function captureProcess(add: Add): void {
   const cwd = process.cwd()
   add(
     'process:cwd',
-    { kind: 'process', what: 'process.cwd()', identity: cwd, display: displayValue(cwd) },
+    { kind: 'process', what: 'process.cwd()', identity: cwd, display: show(cwd) },
     { putBack: () => attempt(() => process.chdir(cwd)), remove: () => false },
   )
   const exitCode = process.exitCode
   add(
     'process:exitCode',
-    { kind: 'process', what: 'process.exitCode', identity: exitCode, display: displayValue(exitCode) },
+    { kind: 'process', what: 'process.exitCode', identity: exitCode, display: show(exitCode) },
     { putBack: () => attempt(() => (process.exitCode = exitCode)), remove: () => attempt(() => (process.exitCode = undefined)) },
   )
   for (const event of PROCESS_EVENTS) {
@@ -267,28 +306,31 @@ interface Storage {
 
 function captureDom(add: Add): void {
   const g = globalThis as { document?: { body?: { innerHTML: string }; cookie?: string }; localStorage?: Storage; sessionStorage?: Storage }
-  const body = g.document?.body
+  const body = safe(() => g.document?.body, undefined)
   if (body) {
     const html = body.innerHTML
     add(
       'dom:body',
-      { kind: 'dom', what: 'document.body', identity: html, display: html ? displayValue(html) : 'empty' },
+      { kind: 'dom', what: 'document.body', identity: html, display: html ? show(html) : 'empty' },
       { putBack: () => attempt(() => (body.innerHTML = html)), remove: () => attempt(() => (body.innerHTML = '')) },
     )
   }
   for (const name of ['localStorage', 'sessionStorage'] as const) {
     const storage = safe(() => g[name], undefined)
     if (!storage) continue
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i)
-      if (key === null) continue
-      const value = storage.getItem(key) ?? ''
-      add(
-        `dom:${name}:${key}`,
-        { kind: 'dom', what: `${name}['${key}']`, identity: value, display: isSecretName(key) ? HIDDEN : displayValue(value) },
-        { putBack: () => attempt(() => storage.setItem(key, value)), remove: () => attempt(() => storage.removeItem(key)) },
-      )
-    }
+    // A storage a test replaced with something hostile costs only itself.
+    attempt(() => {
+      for (let i = 0; i < storage.length && i < STORAGE_KEYS; i++) {
+        const key = storage.key(i)
+        if (typeof key !== 'string') continue
+        const value = storage.getItem(key) ?? ''
+        add(
+          `dom:${name}:${key}`,
+          { kind: 'dom', what: `${name}['${maskPath(key)}']`, identity: value, display: isSecretName(key) ? HIDDEN : show(value) },
+          { putBack: () => attempt(() => storage.setItem(key, value)), remove: () => attempt(() => storage.removeItem(key)) },
+        )
+      }
+    })
   }
   const cookie = safe(() => g.document?.cookie, undefined)
   if (cookie) {
@@ -305,55 +347,6 @@ function captureDom(add: Add): void {
       )
     }
   }
-}
-
-function isMock(value: unknown): boolean {
-  return typeof value === 'function' && (value as { _isMockFunction?: unknown })._isMockFunction === true
-}
-
-function isContainer(value: unknown): boolean {
-  if (!value || typeof value !== 'object') return false
-  return (
-    !Array.isArray(value) &&
-    !(value instanceof Map) &&
-    !(value instanceof Set) &&
-    !(value instanceof Date) &&
-    !(value instanceof RegExp) &&
-    !ArrayBuffer.isView(value)
-  )
-}
-
-/** A copy of an array, Map or Set, to compare and put back in-place changes. */
-function shallowCopy(value: unknown): unknown[] | Map<unknown, unknown> | Set<unknown> | undefined {
-  if (Array.isArray(value)) return [...value]
-  if (value instanceof Map) return new Map(value)
-  if (value instanceof Set) return new Set(value)
-  return undefined
-}
-
-/** The same array, Map or Set, its content put back; any other value as it was. */
-function restoreValue(value: unknown, copy: ReturnType<typeof shallowCopy>): unknown {
-  if (Array.isArray(value) && Array.isArray(copy)) value.splice(0, value.length, ...copy)
-  else if (value instanceof Map && copy instanceof Map) {
-    value.clear()
-    for (const [k, v] of copy) value.set(k, v)
-  } else if (value instanceof Set && copy instanceof Set) {
-    value.clear()
-    for (const v of copy) value.add(v)
-  }
-  return value
-}
-
-/** An in-place change of an array, Map or Set changes this. */
-function summary(value: unknown): string {
-  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.entries()] : value instanceof Set ? [...value] : []
-  let text: string
-  try {
-    text = JSON.stringify(items) ?? ''
-  } catch {
-    text = items.map((i) => typeof i).join(',')
-  }
-  return `${items.length}:${text.slice(0, 500)}`
 }
 
 function bytes(n: number): string {

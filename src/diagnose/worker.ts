@@ -8,12 +8,16 @@
 // describe's beforeAll hooks count, the file's own hooks do not); for a culprit in another file
 // (isolate: false), that file's import and its start. The victim's point is the start of the child
 // of the common describe that holds the victim, or its file's import.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DiagnoseContext } from '../context.js'
 import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from './diff.js'
 import { captureState, fileEntries, type LiveState, type ModuleNode, undo, type ViLike } from './state.js'
+import { intrinsics } from './values.js'
+
+// Taken when this module loads, before any test runs: a test may leave `JSON.stringify` mocked.
+const { stringify } = intrinsics
 
 /** What the runner knows of a task: enough to find a common describe. */
 export interface TreeTask {
@@ -47,6 +51,8 @@ export class DiagnosisProbe {
   private readonly importTriggers = new Map<string, () => void>()
   private readonly startTriggers = new Map<string, () => void>()
   private readonly stubbed = { env: new Set<string>(), global: new Set<string>() }
+  /** Names the victim's source mentions: their state is read first. */
+  private readonly mentions: ReadonlySet<string>
   private done = false
 
   constructor(
@@ -55,6 +61,7 @@ export class DiagnosisProbe {
     private readonly modules: () => Iterable<ModuleNode>,
   ) {
     this.watchStubs()
+    this.mentions = mentionsOf(ctx.victim.file)
     // Culprits in other files: their file's import and start (the runner calls `onImport`/`onFileStart`).
     const seen = new Set<string>()
     for (const culprit of ctx.culprits) {
@@ -111,25 +118,44 @@ export class DiagnosisProbe {
     this.triggers.set(task, [...(this.triggers.get(task) ?? []), action])
   }
 
+  /** A snapshot; never throws (a throw here would fail the test about to start). */
   private capture(): LiveState {
-    const root = this.ctx.root
-    const modules: Array<{ name: string; node: ModuleNode }> = []
-    for (const node of this.modules()) {
-      const file = node.file
-      if (!file?.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
-      if (this.ctx.testFiles.includes(file)) continue
-      modules.push({ name: relative(root, file).split(sep).join('/'), node })
-      if (modules.length >= 50) break
+    try {
+      const root = this.ctx.root
+      const modules: Array<{ name: string; node: ModuleNode }> = []
+      for (const node of this.modules()) {
+        const file = node.file
+        if (!file?.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
+        if (this.ctx.testFiles.includes(file)) continue
+        modules.push({ name: relative(root, file).split(sep).join('/'), node })
+        if (modules.length >= 50) break
+      }
+      return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mentions: this.mentions })
+    } catch {
+      return { entries: new Map(), slots: new Map(), tree: undefined }
     }
-    return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules })
   }
 
   private atVictim(): void {
     if (this.done) return
     this.done = true
+    let report: DiagnosisReport = { reached: true, leaks: [], undone: {}, stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] } }
+    try {
+      report = this.compare(report)
+    } catch {
+      // The victim was reached: what was compared before the failure is still reported.
+    }
+    try {
+      writeFileSync(this.ctx.report, stringify(report))
+    } catch {
+      // The coordinator reads a missing report as "not observed".
+    }
+  }
+
+  /** The leaks between the first culprit's point and the victim's, and the undo asked for. */
+  private compare(report: DiagnosisReport): DiagnosisReport {
     const victim = this.capture()
     const points = this.points.filter((p) => p.states.length)
-    const report: DiagnosisReport = { reached: true, leaks: [], undone: {}, stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] } }
     if (points.length) {
       // The first culprit's point is the baseline; a file's import counts before its start.
       const baseline = merged(points[0]!.states)
@@ -151,11 +177,7 @@ export class DiagnosisProbe {
       }
       for (const key of this.ctx.undo ?? []) report.undone[key] = undo(key, baseline.owner(key) ?? baseline.states[0]!, victim)
     }
-    try {
-      writeFileSync(this.ctx.report, JSON.stringify(report))
-    } catch {
-      // The coordinator reads a missing report as "not observed".
-    }
+    return report
   }
 
   /** Records the names culprits stub through Vitest, to suggest `unstubEnvs`/`unstubGlobals`. */
@@ -172,6 +194,15 @@ export class DiagnosisProbe {
         return (original as (...args: unknown[]) => unknown).call(this, name, ...rest)
       }
     }
+  }
+}
+
+/** The identifiers a test file's source mentions (none when it cannot be read). */
+function mentionsOf(file: string): Set<string> {
+  try {
+    return new Set(readFileSync(file, 'utf8').match(/[A-Za-z_$][\w$]*/g) ?? [])
+  } catch {
+    return new Set()
   }
 }
 
