@@ -1,10 +1,12 @@
 // After bisect has found the culprits of a victim: what they left behind, which of it is the cause,
 // and a fix, each checked by a rerun, never guessed (docs/ARCHITECTURE.md, Diagnosis).
 //  1. one probe runs the culprits and the victim with snapshots in the worker: the leaks;
-//  2. leaks are undone one at a time just before the victim, likeliest first, until the victim's
-//     outcome flips: that leak is verified (a few probes at most, then all of them at once);
-//  3. the fix: a Vitest config switch when one covers the leak (checked by a rerun with it), else
-//     the undo itself said as code (checked by step 2);
+//  2. the likeliest leak is undone alone just before the victim; if the victim's outcome does not
+//     flip, all of them together, and when that flips the group is narrowed by halving (as the
+//     search for culprits is) to the leaks whose undo is needed: one is `verified`, several are
+//     `together`; a leak is never called verified by a probe that undid more than it;
+//  3. the fix: a Vitest config switch when one covers the cause (checked by a rerun with it), else
+//     the undo of exactly the cause said as code (checked by the probe of step 2 that undid it);
 //  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
@@ -14,8 +16,8 @@ import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
 import { idOf } from '../names.js'
 import { type BisectEvent, minimize } from './minimize.js'
 
-/** Undo probes before giving up on single leaks (then one probe undoes them all). */
-export const MAX_VERIFY = 4
+/** A leak the diagnosis probe saw, with the key the worker undoes it by. */
+type Found = { key: string; by: string; leak: Leak }
 
 export interface DiagnosisInput {
   /** `victim`: the culprits make it fail (polluters); `brittle`: they make it pass (state setters). */
@@ -60,46 +62,23 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   input.phase('diagnosing: what the culprits left behind')
   const seen = await input.probe(culprits, request)
   const report: DiagnosisReport | undefined = seen.diagnosis
-  const found = (report?.leaks ?? []).map((l) => ({
+  const found: Found[] = (report?.leaks ?? []).map((l) => ({
     ...l,
-    leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by } as Leak,
+    leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by },
   }))
   result.leaks = found.map((f) => f.leak)
   if (!report?.reached) result.noLeak = 'the victim was never reached in the diagnosis probe (a culprit crashed its worker?)'
   else if (!found.length) result.noLeak = NO_LEAK
 
-  // 2. Which leak is the cause: undo one at a time, likeliest first.
-  const ranked = rank(found, input.error ?? '')
-  let verified: (typeof found)[number] | undefined
-  for (const candidate of ranked.slice(0, MAX_VERIFY)) {
-    input.phase(`checking a leak: ${candidate.leak.what}`)
-    const undone = await input.probe(culprits, { ...request, undo: [candidate.key] })
-    if (undone.diagnosis?.undone[candidate.key] && flips(undone)) {
-      candidate.leak.verified = true
-      verified = candidate
-      break
-    }
+  // 2. Which leak is the cause, each claim backed by a probe that undid exactly what it names.
+  const check = async (group: readonly Found[]) => {
+    const undone = await input.probe(culprits, { ...request, undo: group.map((f) => f.key) })
+    return { flipped: flips(undone), undone: group.filter((f) => undone.diagnosis?.undone[f.key]) }
   }
-  if (!verified && found.length > 1) {
-    input.phase('checking the leaks together')
-    const undone = await input.probe(culprits, { ...request, undo: found.map((f) => f.key) })
-    if (flips(undone)) for (const f of found) if (undone.diagnosis?.undone[f.key]) f.leak.verified = true
-  }
+  const cause = await findCause(rank(found, input.error ?? ''), check, input)
 
-  // 3. The fix.
-  const cause = verified ?? found.find((f) => f.leak.verified)
-  if (cause && input.kind === 'brittle') {
-    result.fix = { ...setupFix(cause.leak, victimId, cause.by), verified: true }
-  } else if (cause) {
-    const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
-    const config = configFix(cause.leak, origin)
-    if (config?.config) {
-      input.phase(`checking the fix: ${config.suggestion}`)
-      const rerun = await input.probe(culprits, { ...request, config: config.config })
-      if (flips(rerun)) result.fix = { ...config, verified: true }
-    }
-    result.fix ??= { ...codeFix(cause.leak, cause.by), verified: true }
-  }
+  // 3. The fix, named only for a cause narrowed down to what a probe undid.
+  if (cause && !cause.partial) result.fix = await fixOf(cause.leaks, input, async (config) => flips(await input.probe(culprits, { ...request, config })), report)
 
   // 4. Nothing visible is the cause: a test that undoes it, or (other files) isolation.
   if (input.kind === 'victim' && (!result.fix || input.cleaners)) {
@@ -118,6 +97,73 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
       }
   }
   return result
+}
+
+/** The cause: the leaks whose undo flipped the outcome; `partial` when the narrowing was cut short. */
+interface Cause {
+  leaks: Found[]
+  partial: boolean
+}
+
+/**
+ * The likeliest leak alone (the common case: one probe); else every leak at once, and when that
+ * flips, the group narrowed by halving. Marks each leak with what the probes showed of it.
+ */
+async function findCause(
+  ranked: readonly Found[],
+  check: (group: readonly Found[]) => Promise<{ flipped: boolean; undone: Found[] }>,
+  input: Pick<DiagnosisInput, 'phase' | 'signal'>,
+): Promise<Cause | undefined> {
+  const first = ranked[0]
+  if (!first) return undefined
+  input.phase(`checking a leak: ${first.leak.what}`)
+  let cause: Cause | undefined
+  const alone = await check([first])
+  if (alone.flipped && alone.undone.length === 1) cause = { leaks: [first], partial: false }
+  else if (ranked.length === 1) {
+    if (alone.undone.length) first.leak.ruledOut = 'no-change'
+  } else {
+    input.phase(`checking the ${ranked.length} leaks together`)
+    const all = await check(ranked)
+    if (!all.flipped) {
+      for (const f of all.undone) f.leak.ruledOut = 'no-change'
+      return undefined
+    }
+    const outcome = async (group: readonly Found[]) => {
+      const result = await check(group)
+      return result.flipped && result.undone.length === group.length ? 'pass' : 'fail'
+    }
+    // Leaks that could not be put back were not part of what the group probe undid.
+    const search = await minimize(all.undone, outcome, 'pass', { signal: input.signal })
+    cause = { leaks: search.minimal, partial: search.aborted }
+  }
+  if (!cause) return undefined
+  if (cause.leaks.length === 1 && !cause.partial) cause.leaks[0]!.leak.verified = true
+  else for (const f of cause.leaks) f.leak.together = true
+  if (!cause.partial) for (const f of ranked) if (!cause.leaks.includes(f)) f.leak.ruledOut = 'cause-alone'
+  return cause
+}
+
+/**
+ * The fix for a cause: for a brittle test, set it up itself; else a config switch that covers every
+ * leak of the cause when a rerun with it flips the outcome, or the undo of exactly the cause as code.
+ */
+async function fixOf(
+  cause: readonly Found[],
+  input: Pick<DiagnosisInput, 'kind' | 'victim' | 'phase'>,
+  rerunWith: (config: Record<string, unknown>) => Promise<boolean>,
+  report: DiagnosisReport | undefined,
+): Promise<Fix> {
+  const join = (fixes: Array<Omit<Fix, 'verified'>>) => ({ ...fixes[0]!, suggestion: fixes.map((f) => f.suggestion).join('; and ') })
+  if (input.kind === 'brittle') return { ...join(cause.map((f) => setupFix(f.leak, idOf(input.victim), f.by))), verified: true }
+  const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
+  const configs = cause.map((f) => configFix(f.leak, origin))
+  const config = configs[0]
+  if (config?.config && configs.every((c) => c?.suggestion === config.suggestion)) {
+    input.phase(`checking the fix: ${config.suggestion}`)
+    if (await rerunWith(config.config)) return { ...config, verified: true }
+  }
+  return { ...join(cause.map((f) => codeFix(f.leak, f.by))), verified: true }
 }
 
 export const NO_LEAK =

@@ -1,0 +1,105 @@
+// Every "verified" claim true (issue 20): a leak is verified only by a probe that undid it alone,
+// a group undone together says so, and the fix named is the one a probe checked. Each case
+// records a real failing run, bisects it, and where a fix is named applies it by hand to the
+// fixture's test file and runs the failing order again: it must pass.
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, test } from 'vitest'
+import type { Finding as BisectFinding, Fix, Leak } from '../../src/model.js'
+import { testId } from '../../src/names.js'
+import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
+
+const FILE = 'test/shop.test.ts'
+const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
+const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
+const QUIET = ['lists products', 'adds to cart']
+const IDS = [POLLUTER, VICTIM, ...QUIET.map((t) => testId('', FILE, `shop > ${t}`))]
+const IMPORTS = `import { afterEach, describe, expect, test, vi } from 'vitest'`
+
+/** The polluter, two quiet tests and the victim in one describe, with `hooks` in it. */
+function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '', head = '' } = {}): string {
+  return [
+    imports,
+    head,
+    `describe('shop', () => {`,
+    hooks,
+    `  test('storefront in the euro zone', () => { ${pollute} })`,
+    ...QUIET.map((t) => `  test('${t}', () => {})`),
+    `  test('prices in dollars by default', () => { ${check} })`,
+    `})`,
+    '',
+  ].join('\n')
+}
+
+/** The seed of the recorded failing run: the polluter before the victim. */
+const FAILING = seedWhere(IDS, (o) => runsBefore(o, POLLUTER, VICTIM))
+
+/** Records one failing run, then bisects it (JSON and text). */
+function bisect(files: Files): { project: Project; finding: Finding; text: string } {
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  expect(run.code, run.output).toBe(1)
+  const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+  expect(result.code, result.output).toBe(1)
+  const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+  return { project, finding: JSON.parse(result.stdout) as Finding, text }
+}
+
+/** The failing order, rerun after the fix was applied by hand: 0 when the victim now passes. */
+function rerunFailingOrder(project: Project, files: Files): number | null {
+  project.write(files)
+  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  return run.code
+}
+
+const ENVS = `process.env.A1 = '1'; process.env.A2 = '2'; process.env.A3 = '3'; process.env.A4 = '4'`
+
+describe('verified means a probe undid exactly what the claim names', () => {
+  test('five leaks, the victim reads one: only that one is verified, the fix names it and works when applied', () => {
+    // The error names nothing the leaks do: the env leaks rank first and are not the cause.
+    const check = `if ((globalThis as any).flag !== undefined) throw new Error('wrong state')`
+    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    const flag = finding.leaks.find((l) => l.what === 'globalThis.flag')
+    expect(flag).toMatchObject({ kind: 'global', before: '(absent)', after: '42', verified: true })
+    expect(flag?.together).toBeUndefined()
+    const others = finding.leaks.filter((l) => l.what !== 'globalThis.flag')
+    expect(others.map((l) => l.what).sort()).toEqual(['process.env.A1', 'process.env.A2', 'process.env.A3', 'process.env.A4'])
+    for (const l of others) expect(l).toMatchObject({ verified: false, ruledOut: 'cause-alone' })
+    expect(finding.fix).toEqual({ suggestion: "delete globalThis.flag in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    // Halving keeps it logarithmic: the snapshot, the likeliest alone, all together, then ⌈log₂ 5⌉ + 1.
+    expect(finding.diagnosisProbes).toBeLessThanOrEqual(7)
+    // The text says the same, and says the env leaks were not needed.
+    expect(text).toContain("leaked   global globalThis.flag: (absent) → 42   verified: the victim passes when it is restored")
+    expect(text).toContain("also     env process.env.A1: (unset) → '1'   (also left behind, not needed: undoing the cause alone was enough)")
+    // The DB keeps the same claims.
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const stored = db.prepare('SELECT leaks FROM findings ORDER BY id DESC LIMIT 1').get() as { leaks: string }
+    db.close()
+    const leaks = JSON.parse(stored.leaks) as Leak[]
+    expect(leaks.filter((l) => l.verified).map((l) => l.what)).toEqual(['globalThis.flag'])
+    // The fix, applied as it reads: the failing order passes.
+    const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, { hooks: '  afterEach(() => { delete (globalThis as any).flag })' })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+
+  test('a victim that needs two leaks undone: verified together, never each alone; the fix undoes both and works when applied', () => {
+    const check = `if (process.env.A2 || (globalThis as any).flag) throw new Error('wrong state')`
+    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    expect(finding.leaks.filter((l) => l.verified)).toEqual([])
+    expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
+    expect(finding.fix).toEqual({
+      suggestion: "delete process.env.A2 in an afterEach of 'storefront in the euro zone'; and delete globalThis.flag in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
+    expect(text).toMatch(/^leaked {3}env process\.env\.A2: \(unset\) → '2' {3}verified together: one or more of these/m)
+    const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, {
+      hooks: '  afterEach(() => { delete (globalThis as any).flag; delete process.env.A2 })',
+    })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
