@@ -78,7 +78,8 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   const cause = await findCause(rank(found, input.error ?? ''), check, input)
 
   // 3. The fix, named only for a cause narrowed down to what a probe undid.
-  if (cause && !cause.partial) result.fix = await fixOf(cause.leaks, input, async (config) => flips(await input.probe(culprits, { ...request, config })), report)
+  if (cause && !cause.partial)
+    result.fix = await fixOf(cause.leaks, input, async (config) => flips(await input.probe(culprits, { ...request, config })), report)
 
   // 4. Nothing visible is the cause: a test that undoes it, or (other files) isolation.
   if (input.kind === 'victim' && (!result.fix || input.cleaners)) {

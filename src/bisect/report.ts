@@ -110,7 +110,9 @@ function diagnosisLines(r: BisectReport): string[] {
   const leaks = [...(r.leaks ?? [])].sort((a, b) => rankOf(a) - rankOf(b))
   for (const leak of leaks.slice(0, LEAKS_LISTED)) {
     const cause = leak.verified || leak.together
-    lines.push(`${cause ? (brittle ? 'needs   ' : 'leaked  ') : 'also    '} ${leakText(leak)}   ${cause ? leakClaim(leak, r.kind) : `(${leakClaim(leak, r.kind)})`}`)
+    lines.push(
+      `${cause ? (brittle ? 'needs   ' : 'leaked  ') : 'also    '} ${leakText(leak)}   ${cause ? leakClaim(leak, r.kind) : `(${leakClaim(leak, r.kind)})`}`,
+    )
   }
   if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
   if (r.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${r.noLeak.replace(/^no leak visible: /, '')}`)

@@ -81,7 +81,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'undefined'
   if (value === null) return 'null'
   if (typeof value === 'string') return JSON.stringify(value).replace(/^"|"$/g, "'")
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   if (typeof value === 'symbol') return value.toString()
   if (typeof value === 'function') {
     const fn = value as { name?: string; _isMockFunction?: boolean; getMockName?: () => string }

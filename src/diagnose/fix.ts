@@ -58,7 +58,9 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
     case 'module': {
       // `src/settings.ts: settings.locale` → `settings.locale of src/settings.ts`
       const [file, path] = [leak.what.slice(0, leak.what.indexOf(': ')), leak.what.slice(leak.what.indexOf(': ') + 2)]
-      suggestion = unset ? `delete ${path} of ${file} ${where}` : `restore ${path} of ${file}${was} after '${title(culprit)}'`
+      suggestion =
+        collectionFix(path, file, leak.before, where) ??
+        (unset ? `delete ${path} of ${file} ${where}` : `restore ${path} of ${file}${was} after '${title(culprit)}'`)
       break
     }
     case 'process':
@@ -77,6 +79,20 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
       break
   }
   return { suggestion, how: 'undo-rerun' }
+}
+
+/**
+ * A Map, Set or array is put back in place (the undo probe did so: a top-level export's binding
+ * cannot be assigned, and other modules hold the same object).
+ */
+function collectionFix(path: string, file: string, before: string, where: string): string | undefined {
+  const kind = /^a (Map|Set) of (\d+)$/.exec(before)
+  const array = before.startsWith('[') || /^an array of \d+$/.test(before)
+  if (!kind && !array) return undefined
+  const empty = kind ? kind[2] === '0' : before === '[]'
+  const name = path.slice(path.lastIndexOf('.') + 1)
+  if (empty) return `empty ${path} of ${file} in place (${kind ? `${name}.clear()` : `${name}.length = 0`}) ${where}`
+  return `put back the entries of ${path} of ${file} in place (to ${before}) ${where}`
 }
 
 /** For a brittle test: it needs what its state setter leaves; it should set it up itself. */

@@ -203,8 +203,9 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode, located: 
     const keyName = `module:${moduleName}:${path}`
     const copy = shallowCopy(value)
     // A module's own bindings cannot be assigned from outside; properties of exported objects can.
+    // An exported Map, Set or array still bound to the same object is put back in place.
     const slot: Slot = {
-      putBack: () => !namespace && attempt(() => (owner[key] = restoreValue(value, copy))),
+      putBack: () => (namespace ? refill(owner, key, value, copy) : attempt(() => (owner[key] = restoreValue(value, copy)))),
       remove: () => !namespace && attempt(() => delete owner[key]),
     }
     if (typeof value === 'function') {
@@ -342,6 +343,11 @@ function restoreValue(value: unknown, copy: ReturnType<typeof shallowCopy>): unk
     for (const v of copy) value.add(v)
   }
   return value
+}
+
+/** A top-level export's array, Map or Set, its content put back in place (its binding cannot be assigned). */
+function refill(owner: Record<string, unknown>, key: string, value: unknown, copy: ReturnType<typeof shallowCopy>): boolean {
+  return copy !== undefined && safe(() => Object.is(owner[key], value), false) && attempt(() => restoreValue(value, copy))
 }
 
 /** An in-place change of an array, Map or Set changes this. */

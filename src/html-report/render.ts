@@ -192,7 +192,9 @@ function detail(t: ReportTest, i: number): string {
         ...f.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
         ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
-        ...(f.leaks ?? []).map((l) => `<li>${l.verified || l.together ? 'leaked' : 'also'} <code>${esc(leakText(l))}</code> (${esc(leakClaim(l, f.kind))})</li>`),
+        ...(f.leaks ?? []).map(
+          (l) => `<li>${l.verified || l.together ? 'leaked' : 'also'} <code>${esc(leakText(l))}</code> (${esc(leakClaim(l, f.kind))})</li>`,
+        ),
         ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix, f.kind))}</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : `<p class="hint">No bisect finding yet.</p>${t.suspects.length ? suspectList(t.suspects) : ''}`

@@ -73,7 +73,7 @@ describe('verified means a probe undid exactly what the claim names', () => {
     // Halving keeps it logarithmic: the snapshot, the likeliest alone, all together, then ⌈log₂ 5⌉ + 1.
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(7)
     // The text says the same, and says the env leaks were not needed.
-    expect(text).toContain("leaked   global globalThis.flag: (absent) → 42   verified: the victim passes when it is restored")
+    expect(text).toContain('leaked   global globalThis.flag: (absent) → 42   verified: the victim passes when it is restored')
     expect(text).toContain("also     env process.env.A1: (unset) → '1'   (also left behind, not needed: undoing the cause alone was enough)")
     // The DB keeps the same claims.
     const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
@@ -92,13 +92,37 @@ describe('verified means a probe undid exactly what the claim names', () => {
     expect(finding.leaks.filter((l) => l.verified)).toEqual([])
     expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
     expect(finding.fix).toEqual({
-      suggestion: "delete process.env.A2 in an afterEach of 'storefront in the euro zone'; and delete globalThis.flag in an afterEach of 'storefront in the euro zone'",
+      suggestion:
+        "delete process.env.A2 in an afterEach of 'storefront in the euro zone'; and delete globalThis.flag in an afterEach of 'storefront in the euro zone'",
       verified: true,
       how: 'undo-rerun',
     })
     expect(text).toMatch(/^leaked {3}env process\.env\.A2: \(unset\) → '2' {3}verified together: one or more of these/m)
     const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, {
       hooks: '  afterEach(() => { delete (globalThis as any).flag; delete process.env.A2 })',
+    })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
+
+describe('top-level exports are state (item 4)', () => {
+  test('an exported Map gaining an entry is verified by refilling it in place; the fix works when applied; an exported BigInt shows its n', () => {
+    const imports = `${IMPORTS}\nimport { bump, cache } from '../src/cache'`
+    const files = {
+      'src/cache.ts': `export const cache = new Map<string, number>()\nexport let counter = 10n\nexport const bump = () => { counter++ }\n`,
+      [FILE]: shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, { imports }),
+    }
+    const { project, finding } = bisect(files)
+    expect(finding.leaks.find((l) => l.verified)).toMatchObject({ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' })
+    expect(finding.leaks.find((l) => l.what === 'src/cache.ts: counter')).toMatchObject({ before: '10n', after: '11n', verified: false })
+    expect(finding.fix).toEqual({
+      suggestion: "empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
+    const fixed = shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, {
+      imports,
+      hooks: '  afterEach(() => { cache.clear() })',
     })
     expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
-import { fixText } from '../../src/format.js'
+import { causeText, fixText, leakClaim } from '../../src/format.js'
 import type { Leak } from '../../src/model.js'
 
 const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
@@ -145,6 +145,43 @@ describe('fixes', () => {
     )
     expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(
       /^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/,
+    )
+  })
+})
+
+describe('claims (issue 20)', () => {
+  const leak = (extra: Partial<Leak>): Leak => ({
+    kind: 'env',
+    what: 'process.env.A',
+    before: '(unset)',
+    after: "'1'",
+    verified: false,
+    by: 'a.test.ts > p',
+    ...extra,
+  })
+
+  test('each leak says what the probes showed of it, the same way everywhere', () => {
+    expect(leakClaim(leak({ verified: true }))).toBe('verified: the victim passes when it is restored')
+    expect(leakClaim(leak({ together: true }))).toMatch(/^verified together: one or more of these/)
+    expect(leakClaim(leak({ ruledOut: 'cause-alone' }))).toBe('also left behind, not needed: undoing the cause alone was enough')
+    expect(leakClaim(leak({ ruledOut: 'no-change' }))).toBe('also left behind, not the cause: undoing every leak together changed nothing')
+    expect(leakClaim(leak({}))).toBe('also left behind, not checked')
+    // The cause in one line: the verified leak; else the group, said to be a group; else none.
+    expect(causeText([leak({ ruledOut: 'cause-alone' }), leak({ what: 'process.env.B', verified: true })])).toBe("env process.env.B: (unset) → '1'")
+    expect(causeText([leak({ together: true }), leak({ what: 'process.env.B', together: true })])).toBe(
+      "env process.env.A: (unset) → '1'; env process.env.B: (unset) → '1' (verified together: one or more of these)",
+    )
+    expect(causeText([leak({ ruledOut: 'no-change' })])).toBeUndefined()
+  })
+
+  test('a BigInt reads as one; an exported Map, Set or array is put back in place', () => {
+    expect(displayValue(10n)).toBe('10n')
+    const by = 'test/a.test.ts > shop > fills the cache'
+    const module = (what: string, before: string) => codeFix(leak({ kind: 'module', what, before, after: 'x' }), by).suggestion
+    expect(module('src/cache.ts: cache', 'a Map of 0')).toBe("empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'fills the cache'")
+    expect(module('src/cache.ts: store.items', '[]')).toBe("empty store.items of src/cache.ts in place (items.length = 0) in an afterEach of 'fills the cache'")
+    expect(module('src/cache.ts: seen', 'a Set of 2')).toBe(
+      "put back the entries of seen of src/cache.ts in place (to a Set of 2) in an afterEach of 'fills the cache'",
     )
   })
 })
