@@ -16,6 +16,8 @@ export interface StateEntry {
   container?: boolean
   /** A Vitest mock or spy. */
   mock?: boolean
+  /** Compared only when the first snapshot has it: one made in between is no leak (a mock a culprit made). */
+  baselineOnly?: boolean
 }
 
 /** Snapshot entries by key (`env:NAME`, `global:NAME`, `module:FILE:path`, …). */
@@ -51,6 +53,7 @@ export function diffStates(before: StateSnapshot, after: StateSnapshot): StateCh
     const a = before.get(key)
     const b = after.get(key)
     if (a && b && Object.is(a.identity, b.identity)) continue
+    if (!a && b?.baselineOnly) continue
     const entry = (b ?? a)!
     if (a?.container || b?.container) hidden.push(key)
     // A function that became a mock is a mock leak, whatever slot it sits in.

@@ -26,6 +26,13 @@ export function configFix(leak: Leak, origin: LeakOrigin): Omit<Fix, 'verified'>
       how: 'config-rerun',
     }
   }
+  if (leak.kind === 'mock' && leak.what.endsWith(' calls')) {
+    return {
+      suggestion: 'clearMocks: true in the Vitest config (or vi.clearAllMocks() in a beforeEach)',
+      config: { clearMocks: true },
+      how: 'config-rerun',
+    }
+  }
   if (leak.kind === 'mock') {
     return {
       suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
@@ -50,7 +57,9 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
       suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what}${was} ${where}`
       break
     case 'mock':
-      suggestion = `restore ${leak.what} (mockRestore(), or vi.restoreAllMocks()) ${where}`
+      suggestion = leak.what.endsWith(' calls')
+        ? `clear the ${leak.what.slice(0, -' calls'.length)} (mockClear()) ${where}`
+        : `restore ${leak.what} (mockRestore(), or vi.restoreAllMocks()) ${where}`
       break
     case 'timers':
       suggestion = `vi.useRealTimers() ${where}`

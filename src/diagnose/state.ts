@@ -41,6 +41,14 @@ export interface CaptureOptions {
   vi: ViLike | undefined
   /** Project modules whose exports are compared, with the names users know them by. */
   modules: ReadonlyArray<{ name: string; node: ModuleNode }>
+  /** The `vi.fn()` mocks made so far: their call counts are compared. */
+  mocks?: readonly TrackedMock[]
+}
+
+/** A `vi.fn()` and the project file line that made it (`test/a.test.ts:3`, or ''). */
+export interface TrackedMock {
+  mock: unknown
+  where: string
 }
 
 /** Functions tests commonly spy on or replace, beyond the globals themselves. */
@@ -81,6 +89,7 @@ export function captureState(options: CaptureOptions): LiveState {
   const located = new WeakMap<object, Set<string>>()
   const modules = [...options.modules].sort((a, b) => (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1))
   for (const { name, node } of modules) captureModule(add, name, node, located)
+  captureMockCalls(add, options.mocks ?? [])
   captureProcess(add)
   captureDom(add)
   const tree = snapshotTree(options.root, options.skip)
@@ -225,6 +234,25 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode, located: 
     if (name === '__esModule' || name === 'Symbol(Symbol.toStringTag)') continue
     visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true)
   }
+}
+
+/**
+ * How many times each `vi.fn()` was called: a module-level mock's history carries over into the
+ * next test unless something clears it. Undone by `mockClear()` when it had no calls before.
+ */
+function captureMockCalls(add: Add, mocks: readonly TrackedMock[]): void {
+  mocks.forEach(({ mock, where }, i) => {
+    const fn = mock as { mock?: { calls?: unknown[] }; mockClear?: () => unknown; getMockName?: () => string }
+    const calls = safe(() => fn.mock?.calls?.length, undefined)
+    if (typeof calls !== 'number') return
+    const name = safe(() => fn.getMockName?.(), undefined)
+    const what = `${name && name !== 'vi.fn()' && name !== 'spy' ? `vi.fn() '${name}'` : 'vi.fn()'}${where ? ` at ${where}` : ''} calls`
+    add(
+      `mock:calls:${i}`,
+      { kind: 'mock', what, identity: calls, display: String(calls), baselineOnly: true },
+      { putBack: () => calls === 0 && attempt(() => fn.mockClear?.()), remove: () => false },
+    )
+  })
 }
 
 function captureProcess(add: Add): void {

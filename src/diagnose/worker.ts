@@ -13,7 +13,7 @@ import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DiagnoseContext } from '../context.js'
 import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from './diff.js'
-import { captureState, fileEntries, type LiveState, type ModuleNode, undo, type ViLike } from './state.js'
+import { captureState, fileEntries, type LiveState, type ModuleNode, type TrackedMock, undo, type ViLike } from './state.js'
 
 /** What the runner knows of a task: enough to find a common describe. */
 export interface TreeTask {
@@ -47,6 +47,8 @@ export class DiagnosisProbe {
   private readonly importTriggers = new Map<string, () => void>()
   private readonly startTriggers = new Map<string, () => void>()
   private readonly stubbed = { env: new Set<string>(), global: new Set<string>() }
+  /** Every `vi.fn()` made since the probe started, with where: their call counts are state. */
+  private readonly mocks: TrackedMock[] = []
   private done = false
 
   constructor(
@@ -55,6 +57,7 @@ export class DiagnosisProbe {
     private readonly modules: () => Iterable<ModuleNode>,
   ) {
     this.watchStubs()
+    this.watchMocks()
     // Culprits in other files: their file's import and start (the runner calls `onImport`/`onFileStart`).
     const seen = new Set<string>()
     for (const culprit of ctx.culprits) {
@@ -121,7 +124,7 @@ export class DiagnosisProbe {
       modules.push({ name: relative(root, file).split(sep).join('/'), node })
       if (modules.length >= 50) break
     }
-    return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules })
+    return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mocks: this.mocks })
   }
 
   private atVictim(): void {
@@ -158,6 +161,23 @@ export class DiagnosisProbe {
     }
   }
 
+  /**
+   * Records each `vi.fn()` and the project file line that made it: a module-level mock's call
+   * history carries over from test to test (fixed by `clearMocks`), and Vitest lists no mocks.
+   */
+  private watchMocks(): void {
+    const vi = this.vi
+    const original = vi.fn
+    if (typeof original !== 'function') return
+    const root = this.ctx.root
+    const mocks = this.mocks
+    vi.fn = function (this: unknown, ...args: unknown[]) {
+      const mock = (original as (...a: unknown[]) => unknown).apply(this, args)
+      mocks.push({ mock, where: creationSite(new Error().stack ?? '', root) })
+      return mock
+    }
+  }
+
   /** Records the names culprits stub through Vitest, to suggest `unstubEnvs`/`unstubGlobals`. */
   private watchStubs(): void {
     const vi = this.vi
@@ -188,6 +208,18 @@ function startOf(task: TreeTask, other: TreeTask): TreeTask {
     child = t
   }
   return child
+}
+
+/** `test/shop.test.ts:3`: the first frame of `stack` in a project file (not a dependency), or ''. */
+export function creationSite(stack: string, root: string): string {
+  for (const line of stack.split('\n').slice(1)) {
+    const at = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?\s*$/.exec(line)
+    if (!at) continue
+    const file = at[1]!.replace(/^file:\/\//, '')
+    if (!file.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
+    return `${relative(root, file).split(sep).join('/')}:${at[2]}`
+  }
+  return ''
 }
 
 /** Several snapshots of one point (a file's import, then its start): the earliest value of each entry counts. */

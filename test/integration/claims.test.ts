@@ -127,3 +127,18 @@ describe('top-level exports are state (item 4)', () => {
     expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })
 })
+
+describe('real suites, in miniature (item 7)', () => {
+  test("redux-toolkit: a module-level vi.fn()'s call count carries over; clearMocks: true, verified by a rerun with it", () => {
+    const check = 'onTick(); expect(onTick).toHaveBeenCalledTimes(1)'
+    const { finding, text } = bisect({ [FILE]: shopFile('onTick()', check, { head: 'const onTick = vi.fn()' }) })
+    expect(finding.leaks).toEqual([{ kind: 'mock', what: 'vi.fn() at test/shop.test.ts:2 calls', before: '0', after: '1', verified: true, by: POLLUTER }])
+    expect(finding.fix).toEqual({
+      suggestion: 'clearMocks: true in the Vitest config (or vi.clearAllMocks() in a beforeEach)',
+      config: { clearMocks: true },
+      verified: true,
+      how: 'config-rerun',
+    })
+    expect(text).toContain('leaked   mock vi.fn() at test/shop.test.ts:2 calls: 0 → 1   verified: the victim passes when it is restored')
+  })
+})

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
 import { causeText, fixText, leakClaim } from '../../src/format.js'
+import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
 const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
@@ -183,5 +184,23 @@ describe('claims (issue 20)', () => {
     expect(module('src/cache.ts: seen', 'a Set of 2')).toBe(
       "put back the entries of seen of src/cache.ts in place (to a Set of 2) in an afterEach of 'fills the cache'",
     )
+  })
+})
+
+describe('mock call counts (issue 20, item 7)', () => {
+  test('a mock made in between is no leak; one whose calls grew is; its fixes clear it', () => {
+    const calls = (n: number) => entry('mock', 'vi.fn() at t.test.ts:2 calls', n, { baselineOnly: true })
+    expect(diffStates(new Map(), new Map([['mock:calls:0', calls(1)]]))).toEqual([])
+    expect(diffStates(new Map([['mock:calls:0', calls(0)]]), new Map([['mock:calls:0', calls(1)]]))).toMatchObject([{ kind: 'mock', before: '0', after: '1' }])
+    const leak: Leak = { kind: 'mock', what: 'vi.fn() at t.test.ts:2 calls', before: '0', after: '1', verified: true, by: 't.test.ts > p' }
+    expect(configFix(leak, { stubbedEnv: [], stubbedGlobal: [] })?.config).toEqual({ clearMocks: true })
+    expect(codeFix(leak, 't.test.ts > p').suggestion).toBe("clear the vi.fn() at t.test.ts:2 (mockClear()) in an afterEach of 'p'")
+  })
+
+  test('where a mock was made: the first stack frame in a project file', () => {
+    const stack = ['Error', '    at Object.fn (/p/node_modules/vitest/dist/x.js:1:1)', '    at /p/test/a.test.ts:3:16', '    at /p/src/b.ts:9:1'].join('\n')
+    expect(creationSite(stack, '/p')).toBe('test/a.test.ts:3')
+    expect(creationSite('Error\n    at file:///p/test/c.test.ts:7:2', '/p')).toBe('test/c.test.ts:7')
+    expect(creationSite('Error\n    at node:internal/x:1:1', '/p')).toBe('')
   })
 })
