@@ -89,6 +89,7 @@ export function captureState(options: CaptureOptions): LiveState {
   const located = new WeakMap<object, Set<string>>()
   const modules = [...options.modules].sort((a, b) => (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1))
   for (const { name, node } of modules) captureModule(add, name, node, located)
+  capturePrototypes(add, modules)
   captureMockCalls(add, options.mocks ?? [])
   captureProcess(add)
   captureDom(add)
@@ -233,6 +234,70 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode, located: 
   for (const name of names) {
     if (name === '__esModule' || name === 'Symbol(Symbol.toStringTag)') continue
     visit(exports, name, name === 'default' ? 'default' : name, 1, new Set(), true)
+  }
+}
+
+/**
+ * Built-in classes whose prototypes tests extend (and forget to clean up), taken when this module
+ * loads, before any test runs: fake timers replace `globalThis.Date` with a class of their own.
+ */
+const BUILTIN_CLASSES: ReadonlyArray<[string, unknown]> = Object.entries({
+  Object,
+  Array,
+  String,
+  Number,
+  Boolean,
+  Function,
+  Promise,
+  Map,
+  Set,
+  Date,
+  RegExp,
+  Error,
+})
+
+/**
+ * The own properties of the prototypes of built-in classes and of classes the project's modules
+ * export: a test that adds `Klass.prototype.x` (or changes a method) changes every instance.
+ * Undone by putting the property back as it was, or deleting one that was not there.
+ */
+function capturePrototypes(add: Add, modules: ReadonlyArray<{ name: string; node: ModuleNode }>): void {
+  const seen = new WeakSet<object>()
+  for (const [name, klass] of BUILTIN_CLASSES) capturePrototype(add, klass, `${name}.prototype`, 'global', seen)
+  for (const { name: file, node } of modules) {
+    const exports = node.exports as Record<string, unknown> | undefined
+    if (!exports || typeof exports !== 'object') continue
+    for (const name of safe(() => Object.keys(exports), [] as string[])) {
+      capturePrototype(
+        add,
+        safe(() => exports[name], undefined),
+        `${file}: ${name}.prototype`,
+        'module',
+        seen,
+      )
+    }
+  }
+}
+
+function capturePrototype(add: Add, klass: unknown, path: string, kind: 'global' | 'module', seen: WeakSet<object>): void {
+  if (typeof klass !== 'function') return
+  const proto = safe(() => (klass as { prototype?: unknown }).prototype, undefined)
+  if (!proto || typeof proto !== 'object' || seen.has(proto)) return
+  seen.add(proto)
+  for (const key of safe(() => Object.getOwnPropertyNames(proto), [] as string[])) {
+    if (key === 'constructor') continue
+    const descriptor = safe(() => Object.getOwnPropertyDescriptor(proto, key), undefined)
+    if (!descriptor) continue
+    const value = 'value' in descriptor ? descriptor.value : (descriptor.get ?? descriptor.set)
+    const what = `${path}.${key}`
+    add(
+      `proto:${what}`,
+      { kind, what, identity: value, display: isSecretName(key) ? HIDDEN : 'value' in descriptor ? displayValue(value) : 'an accessor', mock: isMock(value) },
+      {
+        putBack: () => attempt(() => Object.defineProperty(proto, key, descriptor)),
+        remove: () => attempt(() => delete (proto as Record<string, unknown>)[key]),
+      },
+    )
   }
 }
 

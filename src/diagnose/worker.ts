@@ -49,6 +49,8 @@ export class DiagnosisProbe {
   private readonly stubbed = { env: new Set<string>(), global: new Set<string>() }
   /** Every `vi.fn()` made since the probe started, with where: their call counts are state. */
   private readonly mocks: TrackedMock[] = []
+  /** The exports object of each project module at each snapshot: which module instance it read. */
+  private readonly instances = new WeakMap<LiveState, Map<string, unknown>>()
   private done = false
 
   constructor(
@@ -124,7 +126,9 @@ export class DiagnosisProbe {
       modules.push({ name: relative(root, file).split(sep).join('/'), node })
       if (modules.length >= 50) break
     }
-    return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mocks: this.mocks })
+    const state = captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mocks: this.mocks })
+    this.instances.set(state, new Map(modules.map((m) => [m.name, m.node.exports])))
+    return state
   }
 
   private atVictim(): void {
@@ -137,7 +141,8 @@ export class DiagnosisProbe {
       // The first culprit's point is the baseline; a file's import counts before its start.
       const baseline = merged(points[0]!.states)
       const files = fileEntries(points[0]!.states[0]!, victim)
-      const changes = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
+      const diff = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
+      const changes = this.sameInstances(diff, baseline.states, victim)
       const chain = [...points.map((p) => merged(p.states)), victim]
       for (const change of changes) {
         // Left by the culprit of the first interval in which it changed.
@@ -178,6 +183,20 @@ export class DiagnosisProbe {
     }
   }
 
+  /**
+   * Without the changes of modules the registry dropped or evaluated anew in between
+   * (`vi.resetModules()`): an old instance's values are not what the victim reads.
+   */
+  private sameInstances(changes: StateChange[], baseline: readonly LiveState[], victim: LiveState): StateChange[] {
+    const then = (name: string) => baseline.map((s) => this.instances.get(s)?.get(name)).find((e) => e !== undefined)
+    const now = this.instances.get(victim)
+    return changes.filter((c) => {
+      const name = moduleOf(c.key)
+      const before = name === undefined ? undefined : then(name)
+      return before === undefined || now?.get(name!) === before
+    })
+  }
+
   /** Records the names culprits stub through Vitest, to suggest `unstubEnvs`/`unstubGlobals`. */
   private watchStubs(): void {
     const vi = this.vi
@@ -208,6 +227,13 @@ function startOf(task: TreeTask, other: TreeTask): TreeTask {
     child = t
   }
   return child
+}
+
+/** The module a snapshot key belongs to (`module:src/a.ts:x`, `proto:src/a.ts: K.prototype.y`), if any. */
+function moduleOf(key: string): string | undefined {
+  if (key.startsWith('module:')) return key.slice('module:'.length, key.indexOf(':', 'module:'.length))
+  if (key.startsWith('proto:') && key.includes(': ')) return key.slice('proto:'.length, key.indexOf(': '))
+  return undefined
 }
 
 /** `test/shop.test.ts:3`: the first frame of `stack` in a project file (not a dependency), or ''. */

@@ -142,3 +142,38 @@ describe('real suites, in miniature (item 7)', () => {
     expect(text).toContain('leaked   mock vi.fn() at test/shop.test.ts:2 calls: 0 → 1   verified: the victim passes when it is restored')
   })
 })
+
+describe('prototypes are state (item 7, zod)', () => {
+  test("an own property added to an exported class's prototype: named, verified by deleting it; the fix works when applied", () => {
+    const imports = `${IMPORTS}\nimport { ZodMiniType } from '../src/klass'`
+    const pollute = '(ZodMiniType.prototype as any)._mini = undefined'
+    const check = `if ('_mini' in new ZodMiniType()) throw new Error('wrong state')`
+    const files = { 'src/klass.ts': 'export class ZodMiniType {\n  parse(x: unknown) { return x }\n}\n', [FILE]: shopFile(pollute, check, { imports }) }
+    const { project, finding } = bisect(files)
+    expect(finding.leaks).toEqual([
+      { kind: 'module', what: 'src/klass.ts: ZodMiniType.prototype._mini', before: '(absent)', after: 'undefined', verified: true, by: POLLUTER },
+    ])
+    expect(finding.fix).toMatchObject({
+      suggestion: "delete ZodMiniType.prototype._mini of src/klass.ts in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+    })
+    const fixed = shopFile(pollute, check, { imports, hooks: '  afterEach(() => { delete (ZodMiniType.prototype as any)._mini })' })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
+
+describe('modules the registry dropped are no state left behind (item 7, zustand)', () => {
+  test("a file whose beforeEach calls vi.resetModules(): no 'combine → (absent)' lines, the describe-scoped variable is said to be invisible", () => {
+    const imports = `import { beforeEach, describe, expect, test, vi } from 'vitest'\nimport { combine } from '../src/middleware'`
+    const files = {
+      'src/middleware.ts': 'export const combine = (a: unknown) => a\nexport const devtools = (a: unknown) => a\n',
+      // The shared variable lives in the describe: nothing outside the file can see it.
+      [FILE]: shopFile('api = combine(1)', 'expect(api).toBeUndefined()', { imports, hooks: '  let api: unknown\n  beforeEach(() => { vi.resetModules() })' }),
+    }
+    const { finding, text } = bisect(files)
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    expect(finding.leaks).toEqual([])
+    expect(finding.noLeak).toMatch(/^no leak visible/)
+    expect(text).not.toContain('src/middleware.ts')
+  })
+})

@@ -1,8 +1,12 @@
 // The diagnosis' pure parts: two snapshots in, the state changes out; a leak in, a fix out.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
 import { causeText, fixText, leakClaim } from '../../src/format.js'
+import { captureState, undo } from '../../src/diagnose/state.js'
 import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
@@ -202,5 +206,25 @@ describe('mock call counts (issue 20, item 7)', () => {
     expect(creationSite(stack, '/p')).toBe('test/a.test.ts:3')
     expect(creationSite('Error\n    at file:///p/test/c.test.ts:7:2', '/p')).toBe('test/c.test.ts:7')
     expect(creationSite('Error\n    at node:internal/x:1:1', '/p')).toBe('')
+  })
+})
+
+describe('prototypes in a snapshot (issue 20, item 7)', () => {
+  test("a built-in's prototype gaining a property is a change, and undoing it deletes the property", () => {
+    const root = mkdtempSync(join(tmpdir(), 'flakeseed-proto-'))
+    const snapshot = () => captureState({ root, skip: [], vi: undefined, modules: [] })
+    try {
+      const before = snapshot()
+      Object.defineProperty(Array.prototype, 'lastOne', { value: 1, configurable: true, writable: true })
+      const after = snapshot()
+      expect(diffStates(before.entries, after.entries)).toEqual([
+        { key: 'proto:Array.prototype.lastOne', kind: 'global', what: 'Array.prototype.lastOne', before: '(absent)', after: '1' },
+      ])
+      expect(undo('proto:Array.prototype.lastOne', before, after)).toBe(true)
+      expect(Object.hasOwn(Array.prototype, 'lastOne')).toBe(false)
+    } finally {
+      delete (Array.prototype as unknown as Record<string, unknown>).lastOne
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
