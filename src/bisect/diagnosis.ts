@@ -10,6 +10,7 @@
 //  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
+import { loadParser, readTestStatements } from '../diagnose/source.js'
 import type { DiagnosisReport } from '../diagnose/worker.js'
 import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
@@ -84,7 +85,7 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   // 4. Nothing visible is the cause: a test that undoes it, or (other files) isolation.
   if (input.kind === 'victim' && (!result.fix || input.cleaners)) {
     result.cleaners = await findCleaners(input)
-    if (!result.fix && result.cleaners.length) result.fix = { ...cleanerFix(result.cleaners), verified: true }
+    if (!result.fix && result.cleaners.length) result.fix = { ...(await cleanerFixOf(result.cleaners, input, report?.root)), verified: true }
   }
   if (!result.fix && input.kind === 'victim' && input.probeIsolated && culprits.some((c) => c.file !== victim.file || c.project !== victim.project)) {
     input.phase('checking isolate: true')
@@ -165,6 +166,16 @@ async function fixOf(
     if (await rerunWith(config.config)) return { ...config, verified: true }
   }
   return { ...join(cause.map((f) => codeFix(f.leak, f.by))), verified: true }
+}
+
+/** The cleaners' statements, read from their source, as a fix. */
+async function cleanerFixOf(cleaners: readonly string[], input: Pick<DiagnosisInput, 'pool' | 'culprits'>, root: string | undefined) {
+  const parse = root ? await loadParser(root) : undefined
+  const statements = cleaners.map((id) => {
+    const test = input.pool.find((t) => idOf(t) === id)
+    return parse && root && test ? readTestStatements(parse, root, test.file, test.name) : undefined
+  })
+  return cleanerFix(cleaners, statements, idOf(input.culprits.at(-1)!))
 }
 
 export const NO_LEAK =

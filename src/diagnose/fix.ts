@@ -113,13 +113,25 @@ export function setupFix(leak: Leak, victim: string, setter: string): Omit<Fix, 
   }
 }
 
-/** A cleaner test as a fix hint. */
-export function cleanerFix(cleaners: readonly string[]): Omit<Fix, 'verified'> {
+/** Statements of a cleaner that check rather than change: not what undoes the pollution. */
+const CHECK = /^(expect|assert)\b|^await expect\b/
+
+/**
+ * A cleaner test as a fix: the statements its body runs (from its source), to run in an
+ * afterEach of the polluter; or, when they cannot be read, that no fix was found.
+ */
+export function cleanerFix(cleaners: readonly string[], statements: ReadonlyArray<readonly string[] | undefined>, polluter: string): Omit<Fix, 'verified'> {
   const names = cleaners.map((c) => `'${title(c)}'`).join(', ')
-  return {
-    suggestion: `running ${names} between them makes it pass: ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution (do the same in an afterEach of the polluter)`,
-    how: 'cleaner',
-  }
+  const ran = `running ${names} between them makes it pass`
+  const code = statements.every((s) => s !== undefined) ? statements.flatMap((s) => s!.filter((line) => !CHECK.test(line))) : []
+  if (!code.length)
+    return {
+      suggestion: `${ran}; no fix found: what in ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution could not be read`,
+      how: 'cleaner',
+    }
+  const shown = code.slice(0, 4).map((line) => `\`${line.length > 80 ? `${line.slice(0, 79)}…` : line}\``)
+  const more = code.length > 4 ? ` and ${code.length - 4} more statements` : ''
+  return { suggestion: `${ran}; it runs ${shown.join('; ')}${more}: run that in an afterEach of '${title(polluter)}'`, how: 'cleaner' }
 }
 
 /** A test's own title (or a describe's), from its id. */

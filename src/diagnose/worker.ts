@@ -31,6 +31,8 @@ export interface DiagnosisReport {
   undone: Record<string, boolean>
   /** Names the culprits changed through `vi.stubEnv` / `vi.stubGlobal` (fixed by `unstubEnvs`/`unstubGlobals`). */
   stubbed: { env: string[]; global: string[] }
+  /** The project root the files are relative to (to read a test's source). */
+  root?: string
 }
 
 interface Point {
@@ -136,7 +138,13 @@ export class DiagnosisProbe {
     this.done = true
     const victim = this.capture()
     const points = this.points.filter((p) => p.states.length)
-    const report: DiagnosisReport = { reached: true, leaks: [], undone: {}, stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] } }
+    const report: DiagnosisReport = {
+      reached: true,
+      leaks: [],
+      undone: {},
+      stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] },
+      root: this.ctx.root,
+    }
     if (points.length) {
       // The first culprit's point is the baseline; a file's import counts before its start.
       const baseline = merged(points[0]!.states)

@@ -177,3 +177,43 @@ describe('modules the registry dropped are no state left behind (item 7, zustand
     expect(text).not.toContain('src/middleware.ts')
   })
 })
+
+describe('a cleaner says what it runs; an unrelated leak says it is not the cause (item 7, redux-toolkit)', () => {
+  test("the fix quotes the cleaner's statements and works when applied; the env leak beside it is not the cause", () => {
+    const imports = `${IMPORTS}\nimport { next, reset } from '../src/counter'`
+    const cleaner = testId('', FILE, 'shop > resets the counter')
+    const file = (hooks = '') =>
+      [
+        imports,
+        `describe('shop', () => {`,
+        hooks,
+        `  test('storefront in the euro zone', () => { process.env.SHOP_BANNER = '{}'; next() })`,
+        ...QUIET.map((t) => `  test('${t}', () => {})`),
+        `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
+        `  test('resets the counter', () => {\n    reset()\n    expect(next()).toBe(1)\n    reset()\n  })`,
+        `})`,
+        '',
+      ].join('\n')
+    const files = { 'src/counter.ts': 'let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n', [FILE]: file() }
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+    const seed = seedWhere([...IDS, cleaner], (o) => runsBefore(o, POLLUTER, VICTIM) && runsBefore(o, VICTIM, cleaner))
+    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(1)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect(finding.leaks).toEqual([
+      { kind: 'env', what: 'process.env.SHOP_BANNER', before: '(unset)', after: "'{}'", verified: false, ruledOut: 'no-change', by: POLLUTER },
+    ])
+    expect(finding.cleaners).toEqual([cleaner])
+    expect(finding.fix).toEqual({
+      suggestion:
+        "running 'resets the counter' between them makes it pass; it runs `reset()`; `reset()`: run that in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'cleaner',
+    })
+    const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+    expect(text).toContain(
+      "also     env process.env.SHOP_BANNER: (unset) → '{}'   (also left behind, not the cause: undoing every leak together changed nothing)",
+    )
+    project.write({ [FILE]: file('  afterEach(() => { reset() })') })
+    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
+  })
+})

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { REPO } from '../../scripts/sandbox.mjs'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
 import { causeText, fixText, leakClaim } from '../../src/format.js'
 import { captureState, undo } from '../../src/diagnose/state.js'
+import { loadParser, testStatements } from '../../src/diagnose/source.js'
 import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
@@ -144,13 +146,21 @@ describe('fixes', () => {
     expect(fixText({ ...fix, verified: false })).toBe('x (not verified)')
   })
 
-  test('a brittle test should set up what it needs itself; a cleaner is named as a hint', () => {
+  test('a brittle test should set up what it needs itself; a cleaner says what it runs, or that no fix was found', () => {
     expect(setupFix(leak('env', 'process.env.LANG', '(unset)', "'de'"), 'a.test.ts > needs german', 'a.test.ts > sets german').suggestion).toBe(
       "set up process.env.LANG ('de') in 'needs german' itself (a beforeEach): today only 'sets german' does",
     )
-    expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(
-      /^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/,
+    const cleaner = ['a.test.ts > cache > clearCache empties the shared cache']
+    expect(cleanerFix(cleaner, [['clearCache()', 'expect(cache.size).toBe(0)']], by).suggestion).toBe(
+      "running 'clearCache empties the shared cache' between them makes it pass; it runs `clearCache()`: run that in an afterEach of 'storefront in the euro zone'",
     )
+    for (const unread of [[undefined], [['expect(cache.size).toBe(0)']]]) {
+      const text = cleanerFix(cleaner, unread, by).suggestion
+      expect(text).toBe(
+        "running 'clearCache empties the shared cache' between them makes it pass; no fix found: what in its code undoes the pollution could not be read",
+      )
+      expect(text).not.toMatch(/do the same/)
+    }
   })
 })
 
@@ -226,5 +236,28 @@ describe('prototypes in a snapshot (issue 20, item 7)', () => {
       delete (Array.prototype as unknown as Record<string, unknown>).lastOne
       rmSync(root, { recursive: true, force: true })
     }
+  })
+})
+
+describe("a test's statements, read from its source (Vite's parser)", () => {
+  test('found by describe chain and title, one line each; a repeated title reads the first', async () => {
+    const parse = await loadParser(REPO)
+    expect(parse).toBeTypeOf('function')
+    const code = [
+      "import { describe, test } from 'vitest'",
+      "describe('shop', () => {",
+      '  let api: { n: number } | undefined',
+      "  test('resets the counter', () => {",
+      '    reset(1 as number)',
+      '    api = {',
+      '      n: 2 }',
+      '  })',
+      "  test.skip('other', async () => { await other() })",
+      '})',
+    ].join('\n')
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > resets the counter')).toEqual(['reset(1 as number)', 'api = { n: 2 }'])
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > other')).toEqual(['await other()'])
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > missing')).toBeUndefined()
+    expect(testStatements(parse!, 'a.test.ts', 'test((', 'x')).toBeUndefined()
   })
 })
