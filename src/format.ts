@@ -22,11 +22,12 @@ export function unique<T>(items: readonly T[]): T[] {
 
 /** `env process.env.SHOP_CURRENCY: (unset) → 'EUR'` */
 export function leakText(leak: { kind: string; what: string; before: string; after: string }): string {
+  if (leak.kind === 'scope') return `scope ${leak.what}`
   return `${leak.kind} ${leak.what}: ${leak.before} → ${leak.after}`
 }
 
 /** A leak as the probes left it: verified alone, verified with others, ruled out, or not checked. */
-type Claimed = { verified: boolean; together?: boolean; ruledOut?: string }
+type Claimed = { kind?: string; verified: boolean; together?: boolean; ruledOut?: string }
 
 /**
  * What the probes showed of one leak, worded the same in every output (DESIGN.md, Claims):
@@ -34,6 +35,7 @@ type Claimed = { verified: boolean; together?: boolean; ruledOut?: string }
  */
 export function leakClaim(leak: Claimed, kind?: string): string {
   const brittle = kind === 'brittle'
+  if (leak.kind === 'scope') return 'read from the test file, not checked by a probe: no probe can undo a variable of the file'
   if (leak.verified) return brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'
   if (leak.together)
     return `verified together: one or more of these (${brittle ? 'it fails when they are undone together' : 'the victim passes when they are restored together'})`

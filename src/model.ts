@@ -22,7 +22,8 @@ export interface RecordedTest {
 }
 
 /** The classes of state a polluter can leave behind that flakeseed can see. */
-export type LeakKind = 'env' | 'global' | 'mock' | 'timers' | 'module' | 'process' | 'dom' | 'file'
+/** `scope`: a variable of the test file (a describe's `let`) read from its source, never undone by a probe. */
+export type LeakKind = 'env' | 'global' | 'mock' | 'timers' | 'module' | 'process' | 'dom' | 'file' | 'scope'
 
 /** One piece of state a polluter left behind, as bisect's diagnosis found it. */
 export interface Leak {

@@ -10,11 +10,11 @@
 //  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
-import { loadParser, readTestStatements } from '../diagnose/source.js'
+import { loadParser, readScopeNeeds, readTestStatements } from '../diagnose/source.js'
 import type { DiagnosisReport } from '../diagnose/worker.js'
 import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
-import { idOf } from '../names.js'
+import { idOf, NAME_SEPARATOR } from '../names.js'
 import { type BisectEvent, minimize } from './minimize.js'
 
 /** A leak the diagnosis probe saw, with the key the worker undoes it by. */
@@ -49,7 +49,7 @@ export interface Diagnosis {
 }
 
 /** The leak kinds, most often the cause first (JS-TOD, ICST'25: mostly shared mocks). */
-const KIND_ORDER: readonly LeakKind[] = ['mock', 'timers', 'env', 'global', 'module', 'dom', 'process', 'file']
+const KIND_ORDER: readonly LeakKind[] = ['mock', 'timers', 'env', 'global', 'module', 'dom', 'process', 'file', 'scope']
 
 export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   const { culprits, victim } = input
@@ -77,6 +77,9 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
     return { flipped: flips(undone), undone: group.filter((f) => undone.diagnosis?.undone[f.key]) }
   }
   const cause = await findCause(rank(found, input.error ?? ''), check, input)
+
+  // Nothing undone was the cause: a variable of the test file the culprits assign, read from its source.
+  if (!cause && report?.root) result.leaks.push(...(await scopeLeaks(input, report.root)))
 
   // 3. The fix, named only for a cause narrowed down to what a probe undid.
   if (cause && !cause.partial)
@@ -166,6 +169,25 @@ async function fixOf(
     if (await rerunWith(config.config)) return { ...config, verified: true }
   }
   return { ...join(cause.map((f) => codeFix(f.leak, f.by))), verified: true }
+}
+
+/**
+ * The `let`s of the victim's describes (or file) that it reads and that culprits in its file assign:
+ * state shared through the test file, which no snapshot sees. Read from the source, so not verified.
+ */
+async function scopeLeaks(input: Pick<DiagnosisInput, 'victim' | 'culprits'>, root: string): Promise<Leak[]> {
+  const { victim } = input
+  const inFile = input.culprits.filter((c) => c.file === victim.file && c.project === victim.project)
+  const parse = inFile.length ? await loadParser(root) : undefined
+  const needs = parse ? (readScopeNeeds(parse, root, victim.file, victim.name) ?? []) : []
+  const bare = (name: string) => name.replace(/ \(\d+\)$/, '')
+  return needs.flatMap((need) => {
+    const by = inFile.filter((c) => need.assignedBy.includes(bare(c.name)))
+    if (!by.length) return []
+    const where = need.describe ? `describe '${need.describe}'` : 'the file'
+    const what = `${need.variable} of ${where}, assigned by ${by.map((c) => `'${bare(c.name).split(NAME_SEPARATOR).at(-1)}'`).join(', ')}`
+    return [{ kind: 'scope' as const, what, before: '', after: '', verified: false, by: idOf(by[0]!) }]
+  })
 }
 
 /** The cleaners' statements, read from their source, as a fix. */

@@ -106,10 +106,10 @@ function diagnosisLines(r: BisectReport): string[] {
   const lines: string[] = []
   const brittle = r.kind === 'brittle'
   // The cause first (alone, then a group verified together), then what else was left behind.
-  const rankOf = (l: Leak) => (l.verified ? 0 : l.together ? 1 : 2)
+  const rankOf = (l: Leak) => (l.verified ? 0 : l.together ? 1 : l.kind === 'scope' ? 2 : 3)
   const leaks = [...(r.leaks ?? [])].sort((a, b) => rankOf(a) - rankOf(b))
   for (const leak of leaks.slice(0, LEAKS_LISTED)) {
-    const cause = leak.verified || leak.together
+    const cause = leak.verified || leak.together || leak.kind === 'scope'
     lines.push(
       `${cause ? (brittle ? 'needs   ' : 'leaked  ') : 'also    '} ${leakText(leak)}   ${cause ? leakClaim(leak, r.kind) : `(${leakClaim(leak, r.kind)})`}`,
     )

@@ -40,6 +40,7 @@ const ABSENT: Record<LeakKind, string> = {
   process: '(none)',
   dom: '(absent)',
   file: '(absent)',
+  scope: '',
 }
 
 /** What changed from `before` to `after`: added, changed and removed entries, in key order. */

@@ -86,6 +86,9 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
     case 'file':
       suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what} ${where}`
       break
+    case 'scope':
+      suggestion = `give the test its own ${leak.what.split(' ')[0]} instead of one shared through the describe`
+      break
   }
   return { suggestion, how: 'undo-rerun' }
 }

@@ -32,10 +32,25 @@ export async function loadParser(root: string): Promise<Parse | undefined> {
 const TEST = /^(test|it)$/
 const DESCRIBE = /^(describe|suite)$/
 
-/** A test call found in a file: its flakeseed name (without a repeat suffix) and its callback. */
+/** Variables a describe's body (or the file) declares with `let`/`var`: shared by its tests. */
+interface Scope {
+  /** The describe's title; '' for the file. */
+  describe: string
+  names: Set<string>
+}
+
+/** A test call found in a file: its flakeseed name (without a repeat suffix), its callback, the scopes it sees. */
 interface TestCall {
   name: string
   body: AstNode | undefined
+  scopes: readonly Scope[]
+}
+
+/** A shared variable a test reads, declared in a describe (or the file), and the tests that assign it. */
+export interface ScopeNeed {
+  variable: string
+  describe: string
+  assignedBy: string[]
 }
 
 /** The statements a test's body runs, as one-line source text; undefined when it cannot be read. */
@@ -55,6 +70,39 @@ export function readTestStatements(parse: Parse, root: string, file: string, nam
   }
 }
 
+/**
+ * The `let`/`var` variables of an enclosing describe (or the file) that the test `name` reads and
+ * that other tests of that scope assign: state shared through the file, which no probe can undo.
+ */
+export function scopeNeeds(parse: Parse, file: string, code: string, name: string): ScopeNeed[] | undefined {
+  const tests = findTests(parse, file, code)
+  const test = tests?.find((t) => t.name === name.replace(/ \(\d+\)$/, ''))
+  if (!tests || !test?.body) return undefined
+  const read = identifiers(test.body)
+  const needs: ScopeNeed[] = []
+  for (const variable of read) {
+    const scope = nearest(test.scopes, variable)
+    if (!scope) continue
+    const assignedBy = tests.filter((t) => t !== test && nearest(t.scopes, variable) === scope && t.body && assigns(t.body, variable)).map((t) => t.name)
+    if (assignedBy.length) needs.push({ variable, describe: scope.describe, assignedBy })
+  }
+  return needs
+}
+
+/** The innermost scope that declares `variable` (what the name means there). */
+function nearest(scopes: readonly Scope[], variable: string): Scope | undefined {
+  return [...scopes].reverse().find((s) => s.names.has(variable))
+}
+
+/** `scopeNeeds` for a file on disk (relative to `root`). */
+export function readScopeNeeds(parse: Parse, root: string, file: string, name: string): ScopeNeed[] | undefined {
+  try {
+    return scopeNeeds(parse, file, readFileSync(join(root, file), 'utf8'), name)
+  } catch {
+    return undefined
+  }
+}
+
 function findTests(parse: Parse, file: string, code: string): TestCall[] | undefined {
   const lang = /\.tsx$/.test(file) ? 'tsx' : /\.[cm]?ts$/.test(file) ? 'ts' : /\.jsx$/.test(file) ? 'jsx' : 'js'
   let program: AstNode
@@ -64,16 +112,64 @@ function findTests(parse: Parse, file: string, code: string): TestCall[] | undef
     return undefined
   }
   const found: TestCall[] = []
-  const visit = (node: unknown, chain: readonly string[]): void => {
-    if (Array.isArray(node)) return node.forEach((n) => visit(n, chain))
+  const visit = (node: unknown, chain: readonly string[], scopes: readonly Scope[]): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n, chain, scopes)
+      return
+    }
     if (!node || typeof node !== 'object' || typeof (node as AstNode).type !== 'string') return
     const call = callOf(node as AstNode)
-    if (call && TEST.test(call.callee)) found.push({ name: [...chain, call.title].join(NAME_SEPARATOR), body: call.body })
-    else if (call && DESCRIBE.test(call.callee)) return visit(call.body, [...chain, call.title])
-    for (const [key, value] of Object.entries(node)) if (key !== 'type' && typeof value === 'object') visit(value, chain)
+    if (call && TEST.test(call.callee)) found.push({ name: [...chain, call.title].join(NAME_SEPARATOR), body: call.body, scopes })
+    else if (call && DESCRIBE.test(call.callee)) {
+      visit(call.body, [...chain, call.title], [...scopes, { describe: call.title, names: declared(call.body) }])
+      return
+    }
+    for (const [key, value] of Object.entries(node)) if (key !== 'type' && typeof value === 'object') visit(value, chain, scopes)
   }
-  visit(program, [])
+  visit(program, [], [{ describe: '', names: declared(program) }])
   return found
+}
+
+/** Names a block declares with `let` or `var` at its own level. */
+function declared(block: AstNode | undefined): Set<string> {
+  const names = new Set<string>()
+  for (const statement of (block?.body as AstNode[] | undefined) ?? []) {
+    if (statement.type !== 'VariableDeclaration' || statement.kind === 'const') continue
+    for (const d of statement.declarations as AstNode[]) if ((d.id as AstNode).type === 'Identifier') names.add((d.id as AstNode).name as string)
+  }
+  return names
+}
+
+/** Every name a body refers to (not property names). */
+function identifiers(body: AstNode): Set<string> {
+  const names = new Set<string>()
+  walk(body, (node, parent) => {
+    if (node.type !== 'Identifier') return
+    if (parent?.type === 'MemberExpression' && parent.property === node && !parent.computed) return
+    if (parent?.type === 'Property' && parent.key === node && !parent.computed) return
+    names.add(node.name as string)
+  })
+  return names
+}
+
+/** The body assigns `name` (`name = …`, `name += …`, `name++`). */
+function assigns(body: AstNode, name: string): boolean {
+  let found = false
+  walk(body, (node) => {
+    const target = node.type === 'AssignmentExpression' ? node.left : node.type === 'UpdateExpression' ? node.argument : undefined
+    if ((target as AstNode | undefined)?.type === 'Identifier' && (target as AstNode).name === name) found = true
+  })
+  return found
+}
+
+function walk(node: unknown, visit: (node: AstNode, parent: AstNode | undefined) => void, parent?: AstNode): void {
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, visit, parent)
+    return
+  }
+  if (!node || typeof node !== 'object' || typeof (node as AstNode).type !== 'string') return
+  visit(node as AstNode, parent)
+  for (const [key, value] of Object.entries(node)) if (key !== 'type' && typeof value === 'object') walk(value, visit, node as AstNode)
 }
 
 /** `test('title', () => { … })`, `it.only(…)`, `describe.each`-less forms: callee, title and the callback's body. */

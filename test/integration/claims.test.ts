@@ -172,9 +172,49 @@ describe('modules the registry dropped are no state left behind (item 7, zustand
     }
     const { finding, text } = bisect(files)
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
-    expect(finding.leaks).toEqual([])
-    expect(finding.noLeak).toMatch(/^no leak visible/)
+    // Nothing a snapshot sees; the describe's variable the polluter assigns, read from the source.
+    expect(finding.leaks).toEqual([
+      { kind: 'scope', what: "api of describe 'shop', assigned by 'storefront in the euro zone'", before: '', after: '', verified: false, by: POLLUTER },
+    ])
+    expect(finding.fix).toBeUndefined()
     expect(text).not.toContain('src/middleware.ts')
+    expect(text).toContain("leaked   scope api of describe 'shop', assigned by 'storefront in the euro zone'   read from the test file, not checked by a probe")
+  })
+
+  test("a brittle test that reads a describe's let only another test assigns: named from the file's source", () => {
+    const file = 'tests/devtools.test.ts'
+    const setter = testId('', file, 'with redux middleware > works as expected')
+    const brittle = testId('', file, 'with redux middleware > can jump to an action')
+    const other = testId('', file, 'with redux middleware > keeps its name')
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/middleware.ts': 'export const combine = (a: unknown) => ({ state: a })\n',
+      [file]: [
+        `import { beforeEach, describe, expect, test, vi } from 'vitest'`,
+        `import { combine } from '../src/middleware'`,
+        `describe('with redux middleware', () => {`,
+        `  let api: { state: unknown } | undefined`,
+        `  beforeEach(() => { vi.resetModules() })`,
+        `  test('works as expected', () => { api = combine(1); expect(api.state).toBe(1) })`,
+        `  test('keeps its name', () => { expect(combine(2).state).toBe(2) })`,
+        `  test('can jump to an action', () => { expect(api?.state).toBe(1) })`,
+        `})`,
+        '',
+      ].join('\n'),
+    })
+    const ids = [setter, brittle, other]
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) }).code).toBe(0)
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) }).code).toBe(1)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
+    expect(finding.leaks.filter((l) => l.what.startsWith('src/middleware.ts'))).toEqual([])
+    expect(finding.leaks.find((l) => l.kind === 'scope')).toMatchObject({
+      what: "api of describe 'with redux middleware', assigned by 'works as expected'",
+      verified: false,
+    })
+    expect(project.cli(['bisect', 'last', '--repeat', '1']).stdout).toContain(
+      "needs    scope api of describe 'with redux middleware', assigned by 'works as expected'",
+    )
   })
 })
 

@@ -8,7 +8,7 @@ import { diffStates, displayValue, isSecretName, type StateEntry } from '../../s
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
 import { causeText, fixText, leakClaim } from '../../src/format.js'
 import { captureState, undo } from '../../src/diagnose/state.js'
-import { loadParser, testStatements } from '../../src/diagnose/source.js'
+import { loadParser, scopeNeeds, testStatements } from '../../src/diagnose/source.js'
 import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
@@ -259,5 +259,26 @@ describe("a test's statements, read from its source (Vite's parser)", () => {
     expect(testStatements(parse!, 'a.test.ts', code, 'shop > other')).toEqual(['await other()'])
     expect(testStatements(parse!, 'a.test.ts', code, 'shop > missing')).toBeUndefined()
     expect(testStatements(parse!, 'a.test.ts', 'test((', 'x')).toBeUndefined()
+  })
+})
+
+describe("a describe's variable, shared between tests (issue 20, item 7: zustand)", () => {
+  test('the let a test reads, the describe that declares it, and the tests that assign it', async () => {
+    const parse = (await loadParser(REPO))!
+    const code = [
+      'let top = 0',
+      "describe('with redux middleware', () => {",
+      '  let api: any',
+      '  const fixed = 1',
+      "  test('works as expected', () => { api = make(); top++ })",
+      "  test('reads', () => { expect(api.state).toBe(fixed); expect(top).toBe(1); other.api = 2 })",
+      "  describe('inner', () => { let api = 3; test('shadowed', () => { api = 4 }) })",
+      '})',
+    ].join('\n')
+    expect(scopeNeeds(parse, 'a.test.ts', code, 'with redux middleware > reads')).toEqual([
+      { variable: 'api', describe: 'with redux middleware', assignedBy: ['with redux middleware > works as expected'] },
+      { variable: 'top', describe: '', assignedBy: ['with redux middleware > works as expected'] },
+    ])
+    expect(scopeNeeds(parse, 'a.test.ts', code, 'with redux middleware > works as expected')).toEqual([])
   })
 })
