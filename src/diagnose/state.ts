@@ -292,7 +292,13 @@ function capturePrototype(add: Add, klass: unknown, path: string, kind: 'global'
     const what = `${path}.${key}`
     add(
       `proto:${what}`,
-      { kind, what, identity: value, display: isSecretName(key) ? HIDDEN : 'value' in descriptor ? displayValue(value) : 'an accessor', mock: isMock(value) },
+      {
+        kind,
+        what,
+        identity: value,
+        display: isSecretName(key) ? HIDDEN : 'value' in descriptor ? safe(() => displayValue(value), 'a value') : 'an accessor',
+        mock: isMock(value),
+      },
       {
         putBack: () => attempt(() => Object.defineProperty(proto, key, descriptor)),
         remove: () => attempt(() => delete (proto as Record<string, unknown>)[key]),
