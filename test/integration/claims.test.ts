@@ -81,6 +81,12 @@ describe('verified means a probe undid exactly what the claim names', () => {
     db.close()
     const leaks = JSON.parse(stored.leaks) as Leak[]
     expect(leaks.filter((l) => l.verified).map((l) => l.what)).toEqual(['globalThis.flag'])
+    // And the HTML report (which details tests with mixed outcomes: a passing order too).
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(IDS, (o) => runsBefore(o, VICTIM, POLLUTER)) }).code).toBe(0)
+    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    const html = project.read('report.html')
+    expect(html).toContain('globalThis.flag: (absent) → 42</code> (verified: the victim passes when it is restored)')
+    expect(html).toContain('process.env.A1: (unset) → &#39;1&#39;</code> (also left behind, not needed: undoing the cause alone was enough)')
     // The fix, applied as it reads: the failing order passes.
     const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, { hooks: '  afterEach(() => { delete (globalThis as any).flag })' })
     expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
