@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
-import { fixText, leakText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
+import { causeText, fixText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { suspectTallies } from '../src/store/suspects.js'
@@ -170,8 +170,8 @@ export function formatTable(rows: readonly FlakyRow[], options: { retries?: bool
     const last = r.lastFailure
     out.push(clip(`      ${visible(r.reason)}`))
     // The cause and the cure bisect verified, whole: they say what to change.
-    const cause = r.finding?.leaks?.find((l) => l.verified)
-    if (cause) out.push(`      leaked ${visible(leakText(cause))}`)
+    const cause = causeText(r.finding?.leaks)
+    if (cause) out.push(`      leaked ${visible(cause)}`)
     if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix, r.finding.kind))}`)
     // Whole, like the command: a suspect's id is there to be read and bisected.
     for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)

@@ -2,7 +2,7 @@
 // its class and error, and the commands. Every test name and error is escaped: nothing in them
 // can end a table cell or a code block.
 import { appendFileSync } from 'node:fs'
-import { fixText, leakText, plural } from '../src/format.js'
+import { causeText, fixText, plural } from '../src/format.js'
 import type { AutoBisect } from './auto-bisect.js'
 import type { QuarantinedOutcome } from './quarantine.js'
 import { causeGroups, causeHeader } from '../src/analysis/causes.js'
@@ -74,11 +74,11 @@ function bisectedSection(bisected: AutoBisect): string[] {
   for (const f of bisected.findings) {
     const culprits = f.kind === 'brittle' ? f.stateSetters : f.polluters
     const what = f.kind === 'victim' ? 'polluted by' : f.kind === 'brittle' ? 'passes only after' : f.kind
-    const cause = f.leaks?.find((l) => l.verified)
+    const cause = causeText(f.leaks)
     const parts = [
       `<code>${escapeCell(f.victim)}</code>: ${escapeCell(what)}${culprits.length ? ` ${culprits.map((c) => `<code>${escapeCell(c)}</code>`).join(', ')}` : ''}`,
     ]
-    if (cause) parts.push(`leaked ${escapeCell(leakText(cause))}`)
+    if (cause) parts.push(`leaked ${escapeCell(cause)}`)
     if (f.fix) parts.push(`fix: ${escapeCell(fixText(f.fix, f.kind))}`)
     if (f.interrupted) parts.push('cut by the budget: the smallest set found so far')
     if (f.explainedBy)

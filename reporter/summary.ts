@@ -2,7 +2,7 @@
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
 import { type CommandOptions, flakyCommand } from '../src/commands.js'
-import { fixText, leakText, visible } from '../src/format.js'
+import { causeText, fixText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
 
@@ -40,8 +40,8 @@ export function classifyFailures(store: Store, runId: number, commands: CommandO
       }
       const row = describeHistory(h, undefined, commands)
       const note: FailureNote = { test: h.test, class: row.class, reason: row.reason, error: now?.error ?? null, command: row.command }
-      const cause = h.finding?.leaks?.find((l) => l.verified)
-      if (cause) note.leak = leakText(cause)
+      const cause = causeText(h.finding?.leaks)
+      if (cause) note.leak = cause
       if (h.finding?.fix) note.fix = fixText(h.finding.fix, h.finding.kind)
       return note
     })

@@ -22,7 +22,34 @@ export function unique<T>(items: readonly T[]): T[] {
 
 /** `env process.env.SHOP_CURRENCY: (unset) → 'EUR'` */
 export function leakText(leak: { kind: string; what: string; before: string; after: string }): string {
+  if (leak.kind === 'scope') return `scope ${leak.what}`
   return `${leak.kind} ${leak.what}: ${leak.before} → ${leak.after}`
+}
+
+/** A leak as the probes left it: verified alone, verified with others, ruled out, or not checked. */
+type Claimed = { kind?: string; verified: boolean; together?: boolean; ruledOut?: string }
+
+/**
+ * What the probes showed of one leak, worded the same in every output (DESIGN.md, Claims):
+ * `verified` only for a leak undone alone; a group undone together says so.
+ */
+export function leakClaim(leak: Claimed, kind?: string): string {
+  const brittle = kind === 'brittle'
+  if (leak.kind === 'scope') return 'read from the test file, not checked by a probe: no probe can undo a variable of the file'
+  if (leak.verified) return brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'
+  if (leak.together)
+    return `verified together: one or more of these (${brittle ? 'it fails when they are undone together' : 'the victim passes when they are restored together'})`
+  if (leak.ruledOut === 'cause-alone') return 'also left behind, not needed: undoing the cause alone was enough'
+  if (leak.ruledOut === 'no-change') return 'also left behind, not the cause: undoing every leak together changed nothing'
+  return 'also left behind, not checked'
+}
+
+/** The cause in one line, when probes found one: the verified leak, or the group verified together. */
+export function causeText(leaks: ReadonlyArray<Claimed & { kind: string; what: string; before: string; after: string }> | undefined): string | undefined {
+  const verified = leaks?.find((l) => l.verified)
+  if (verified) return leakText(verified)
+  const group = leaks?.filter((l) => l.together) ?? []
+  return group.length ? `${group.map(leakText).join('; ')} (verified together: one or more of these)` : undefined
 }
 
 const CHECKED: Record<string, string> = {

@@ -22,7 +22,8 @@ export interface RecordedTest {
 }
 
 /** The classes of state a polluter can leave behind that flakeseed can see. */
-export type LeakKind = 'env' | 'global' | 'mock' | 'timers' | 'module' | 'process' | 'dom' | 'file'
+/** `scope`: a variable of the test file (a describe's `let`) read from its source, never undone by a probe. */
+export type LeakKind = 'env' | 'global' | 'mock' | 'timers' | 'module' | 'process' | 'dom' | 'file' | 'scope'
 
 /** One piece of state a polluter left behind, as bisect's diagnosis found it. */
 export interface Leak {
@@ -34,6 +35,16 @@ export interface Leak {
   after: string
   /** Undoing just this leak between the polluters and the victim changed the victim's outcome. */
   verified: boolean
+  /**
+   * Only undone with the other leaks marked `together`: undoing them as a group changed the
+   * outcome, undoing fewer of them did not (or was not tried). Never `verified` as well.
+   */
+  together?: boolean
+  /**
+   * Not the cause, as probes showed: `cause-alone` when undoing the cause alone changed the
+   * outcome (this one is not needed), `no-change` when undoing every leak together changed nothing.
+   */
+  ruledOut?: 'cause-alone' | 'no-change'
   /** The culprit that left it. */
   by: string
 }

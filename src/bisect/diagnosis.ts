@@ -1,21 +1,24 @@
 // After bisect has found the culprits of a victim: what they left behind, which of it is the cause,
 // and a fix, each checked by a rerun, never guessed (docs/ARCHITECTURE.md, Diagnosis).
 //  1. one probe runs the culprits and the victim with snapshots in the worker: the leaks;
-//  2. leaks are undone one at a time just before the victim, likeliest first, until the victim's
-//     outcome flips: that leak is verified (a few probes at most, then all of them at once);
-//  3. the fix: a Vitest config switch when one covers the leak (checked by a rerun with it), else
-//     the undo itself said as code (checked by step 2);
+//  2. the likeliest leak is undone alone just before the victim; if the victim's outcome does not
+//     flip, all of them together, and when that flips the group is narrowed by halving (as the
+//     search for culprits is) to the leaks whose undo is needed: one is `verified`, several are
+//     `together`; a leak is never called verified by a probe that undid more than it;
+//  3. the fix: a Vitest config switch when one covers the cause (checked by a rerun with it), else
+//     the undo of exactly the cause said as code (checked by the probe of step 2 that undid it);
 //  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
+import { loadParser, readScopeNeeds, readTestStatements } from '../diagnose/source.js'
 import type { DiagnosisReport } from '../diagnose/worker.js'
 import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
-import { idOf } from '../names.js'
+import { idOf, NAME_SEPARATOR } from '../names.js'
 import { type BisectEvent, minimize } from './minimize.js'
 
-/** Undo probes before giving up on single leaks (then one probe undoes them all). */
-export const MAX_VERIFY = 4
+/** A leak the diagnosis probe saw, with the key the worker undoes it by. */
+type Found = { key: string; by: string; leak: Leak }
 
 export interface DiagnosisInput {
   /** `victim`: the culprits make it fail (polluters); `brittle`: they make it pass (state setters). */
@@ -46,7 +49,7 @@ export interface Diagnosis {
 }
 
 /** The leak kinds, most often the cause first (JS-TOD, ICST'25: mostly shared mocks). */
-const KIND_ORDER: readonly LeakKind[] = ['mock', 'timers', 'env', 'global', 'module', 'dom', 'process', 'file']
+const KIND_ORDER: readonly LeakKind[] = ['mock', 'timers', 'env', 'global', 'module', 'dom', 'process', 'file', 'scope']
 
 export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   const { culprits, victim } = input
@@ -60,51 +63,32 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   input.phase('diagnosing: what the culprits left behind')
   const seen = await input.probe(culprits, request)
   const report: DiagnosisReport | undefined = seen.diagnosis
-  const found = (report?.leaks ?? []).map((l) => ({
+  const found: Found[] = (report?.leaks ?? []).map((l) => ({
     ...l,
-    leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by } as Leak,
+    leak: { kind: l.kind, what: l.what, before: l.before, after: l.after, verified: false, by: l.by },
   }))
   result.leaks = found.map((f) => f.leak)
   if (!report?.reached) result.noLeak = 'the victim was never reached in the diagnosis probe (a culprit crashed its worker?)'
   else if (!found.length) result.noLeak = NO_LEAK
 
-  // 2. Which leak is the cause: undo one at a time, likeliest first.
-  const ranked = rank(found, input.error ?? '')
-  let verified: (typeof found)[number] | undefined
-  for (const candidate of ranked.slice(0, MAX_VERIFY)) {
-    input.phase(`checking a leak: ${candidate.leak.what}`)
-    const undone = await input.probe(culprits, { ...request, undo: [candidate.key] })
-    if (undone.diagnosis?.undone[candidate.key] && flips(undone)) {
-      candidate.leak.verified = true
-      verified = candidate
-      break
-    }
+  // 2. Which leak is the cause, each claim backed by a probe that undid exactly what it names.
+  const check = async (group: readonly Found[]) => {
+    const undone = await input.probe(culprits, { ...request, undo: group.map((f) => f.key) })
+    return { flipped: flips(undone), undone: group.filter((f) => undone.diagnosis?.undone[f.key]) }
   }
-  if (!verified && found.length > 1) {
-    input.phase('checking the leaks together')
-    const undone = await input.probe(culprits, { ...request, undo: found.map((f) => f.key) })
-    if (flips(undone)) for (const f of found) if (undone.diagnosis?.undone[f.key]) f.leak.verified = true
-  }
+  const cause = await findCause(rank(found, input.error ?? ''), check, input)
 
-  // 3. The fix.
-  const cause = verified ?? found.find((f) => f.leak.verified)
-  if (cause && input.kind === 'brittle') {
-    result.fix = { ...setupFix(cause.leak, victimId, cause.by), verified: true }
-  } else if (cause) {
-    const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
-    const config = configFix(cause.leak, origin)
-    if (config?.config) {
-      input.phase(`checking the fix: ${config.suggestion}`)
-      const rerun = await input.probe(culprits, { ...request, config: config.config })
-      if (flips(rerun)) result.fix = { ...config, verified: true }
-    }
-    result.fix ??= { ...codeFix(cause.leak, cause.by), verified: true }
-  }
+  // Nothing undone was the cause: a variable of the test file the culprits assign, read from its source.
+  if (!cause && report?.root) result.leaks.push(...(await scopeLeaks(input, report.root)))
+
+  // 3. The fix, named only for a cause narrowed down to what a probe undid.
+  if (cause && !cause.partial)
+    result.fix = await fixOf(cause.leaks, input, async (config) => flips(await input.probe(culprits, { ...request, config })), report)
 
   // 4. Nothing visible is the cause: a test that undoes it, or (other files) isolation.
   if (input.kind === 'victim' && (!result.fix || input.cleaners)) {
     result.cleaners = await findCleaners(input)
-    if (!result.fix && result.cleaners.length) result.fix = { ...cleanerFix(result.cleaners), verified: true }
+    if (!result.fix && result.cleaners.length) result.fix = { ...(await cleanerFixOf(result.cleaners, input, report?.root)), verified: true }
   }
   if (!result.fix && input.kind === 'victim' && input.probeIsolated && culprits.some((c) => c.file !== victim.file || c.project !== victim.project)) {
     input.phase('checking isolate: true')
@@ -118,6 +102,102 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
       }
   }
   return result
+}
+
+/** The cause: the leaks whose undo flipped the outcome; `partial` when the narrowing was cut short. */
+interface Cause {
+  leaks: Found[]
+  partial: boolean
+}
+
+/**
+ * The likeliest leak alone (the common case: one probe); else every leak at once, and when that
+ * flips, the group narrowed by halving. Marks each leak with what the probes showed of it.
+ */
+async function findCause(
+  ranked: readonly Found[],
+  check: (group: readonly Found[]) => Promise<{ flipped: boolean; undone: Found[] }>,
+  input: Pick<DiagnosisInput, 'phase' | 'signal'>,
+): Promise<Cause | undefined> {
+  const first = ranked[0]
+  if (!first) return undefined
+  input.phase(`checking a leak: ${first.leak.what}`)
+  let cause: Cause | undefined
+  const alone = await check([first])
+  if (alone.flipped && alone.undone.length === 1) cause = { leaks: [first], partial: false }
+  else if (ranked.length === 1) {
+    if (alone.undone.length) first.leak.ruledOut = 'no-change'
+  } else {
+    input.phase(`checking the ${ranked.length} leaks together`)
+    const all = await check(ranked)
+    if (!all.flipped) {
+      for (const f of all.undone) f.leak.ruledOut = 'no-change'
+      return undefined
+    }
+    const outcome = async (group: readonly Found[]) => {
+      const result = await check(group)
+      return result.flipped && result.undone.length === group.length ? 'pass' : 'fail'
+    }
+    // Leaks that could not be put back were not part of what the group probe undid.
+    const search = await minimize(all.undone, outcome, 'pass', { signal: input.signal })
+    cause = { leaks: search.minimal, partial: search.aborted }
+  }
+  if (!cause) return undefined
+  if (cause.leaks.length === 1 && !cause.partial) cause.leaks[0]!.leak.verified = true
+  else for (const f of cause.leaks) f.leak.together = true
+  if (!cause.partial) for (const f of ranked) if (!cause.leaks.includes(f)) f.leak.ruledOut = 'cause-alone'
+  return cause
+}
+
+/**
+ * The fix for a cause: for a brittle test, set it up itself; else a config switch that covers every
+ * leak of the cause when a rerun with it flips the outcome, or the undo of exactly the cause as code.
+ */
+async function fixOf(
+  cause: readonly Found[],
+  input: Pick<DiagnosisInput, 'kind' | 'victim' | 'phase'>,
+  rerunWith: (config: Record<string, unknown>) => Promise<boolean>,
+  report: DiagnosisReport | undefined,
+): Promise<Fix> {
+  const join = (fixes: Array<Omit<Fix, 'verified'>>) => ({ ...fixes[0]!, suggestion: fixes.map((f) => f.suggestion).join('; and ') })
+  if (input.kind === 'brittle') return { ...join(cause.map((f) => setupFix(f.leak, idOf(input.victim), f.by))), verified: true }
+  const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
+  const configs = cause.map((f) => configFix(f.leak, origin))
+  const config = configs[0]
+  if (config?.config && configs.every((c) => c?.suggestion === config.suggestion)) {
+    input.phase(`checking the fix: ${config.suggestion}`)
+    if (await rerunWith(config.config)) return { ...config, verified: true }
+  }
+  return { ...join(cause.map((f) => codeFix(f.leak, f.by))), verified: true }
+}
+
+/**
+ * The `let`s of the victim's describes (or file) that it reads and that culprits in its file assign:
+ * state shared through the test file, which no snapshot sees. Read from the source, so not verified.
+ */
+async function scopeLeaks(input: Pick<DiagnosisInput, 'victim' | 'culprits'>, root: string): Promise<Leak[]> {
+  const { victim } = input
+  const inFile = input.culprits.filter((c) => c.file === victim.file && c.project === victim.project)
+  const parse = inFile.length ? await loadParser(root) : undefined
+  const needs = parse ? (readScopeNeeds(parse, root, victim.file, victim.name) ?? []) : []
+  const bare = (name: string) => name.replace(/ \(\d+\)$/, '')
+  return needs.flatMap((need) => {
+    const by = inFile.filter((c) => need.assignedBy.includes(bare(c.name)))
+    if (!by.length) return []
+    const where = need.describe ? `describe '${need.describe}'` : 'the file'
+    const what = `${need.variable} of ${where}, assigned by ${by.map((c) => `'${bare(c.name).split(NAME_SEPARATOR).at(-1)}'`).join(', ')}`
+    return [{ kind: 'scope' as const, what, before: '', after: '', verified: false, by: idOf(by[0]!) }]
+  })
+}
+
+/** The cleaners' statements, read from their source, as a fix. */
+async function cleanerFixOf(cleaners: readonly string[], input: Pick<DiagnosisInput, 'pool' | 'culprits'>, root: string | undefined) {
+  const parse = root ? await loadParser(root) : undefined
+  const statements = cleaners.map((id) => {
+    const test = input.pool.find((t) => idOf(t) === id)
+    return parse && root && test ? readTestStatements(parse, root, test.file, test.name) : undefined
+  })
+  return cleanerFix(cleaners, statements, idOf(input.culprits.at(-1)!))
 }
 
 export const NO_LEAK =

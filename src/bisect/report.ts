@@ -1,7 +1,7 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
-import { fixText, leakText, visible } from '../format.js'
-import type { Finding } from '../model.js'
+import { fixText, leakClaim, leakText, visible } from '../format.js'
+import type { Finding, Leak } from '../model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
 export interface BisectReport
@@ -109,13 +109,14 @@ export function describeReport(r: BisectReport): string {
 function diagnosisLines(r: BisectReport): string[] {
   const lines: string[] = []
   const brittle = r.kind === 'brittle'
-  const leaks = [...(r.leaks ?? [])].sort((a, b) => Number(b.verified) - Number(a.verified))
+  // The cause first (alone, then a group verified together), then what else was left behind.
+  const rankOf = (l: Leak) => (l.verified ? 0 : l.together ? 1 : l.kind === 'scope' ? 2 : 3)
+  const leaks = [...(r.leaks ?? [])].sort((a, b) => rankOf(a) - rankOf(b))
   for (const leak of leaks.slice(0, LEAKS_LISTED)) {
-    if (leak.verified) {
-      lines.push(
-        `${brittle ? 'needs   ' : 'leaked  '} ${leakText(leak)}   ${brittle ? 'verified: it fails when that is undone' : 'verified: the victim passes when it is restored'}`,
-      )
-    } else lines.push(`also     ${leakText(leak)}   (also left behind)`)
+    const cause = leak.verified || leak.together || leak.kind === 'scope'
+    lines.push(
+      `${cause ? (brittle ? 'needs   ' : 'leaked  ') : 'also    '} ${leakText(leak)}   ${cause ? leakClaim(leak, r.kind) : `(${leakClaim(leak, r.kind)})`}`,
+    )
   }
   if (leaks.length > LEAKS_LISTED) lines.push(`also     … and ${leaks.length - LEAKS_LISTED} more (--json lists them)`)
   if (r.noLeak && !leaks.length) lines.push(`leaked   nothing visible: ${r.noLeak.replace(/^no leak visible: /, '')}`)

@@ -16,6 +16,8 @@ export interface StateEntry {
   container?: boolean
   /** A Vitest mock or spy. */
   mock?: boolean
+  /** Compared only when the first snapshot has it: one made in between is no leak (a mock a culprit made). */
+  baselineOnly?: boolean
 }
 
 /** Snapshot entries by key (`env:NAME`, `global:NAME`, `module:FILE:path`, …). */
@@ -38,6 +40,7 @@ const ABSENT: Record<LeakKind, string> = {
   process: '(none)',
   dom: '(absent)',
   file: '(absent)',
+  scope: '',
 }
 
 /** What changed from `before` to `after`: added, changed and removed entries, in key order. */
@@ -51,6 +54,7 @@ export function diffStates(before: StateSnapshot, after: StateSnapshot): StateCh
     const a = before.get(key)
     const b = after.get(key)
     if (a && b && Object.is(a.identity, b.identity)) continue
+    if (!a && b?.baselineOnly) continue
     const entry = (b ?? a)!
     if (a?.container || b?.container) hidden.push(key)
     // A function that became a mock is a mock leak, whatever slot it sits in.
@@ -95,7 +99,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'undefined'
   if (value === null) return 'null'
   if (typeof value === 'string') return JSON.stringify(value).replace(/^"|"$/g, "'")
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   if (typeof value === 'symbol') return value.toString()
   if (typeof value === 'function') {
     const fn = value as { name?: string; _isMockFunction?: boolean; getMockName?: () => string }

@@ -26,6 +26,13 @@ export function configFix(leak: Leak, origin: LeakOrigin): Omit<Fix, 'verified'>
       how: 'config-rerun',
     }
   }
+  if (leak.kind === 'mock' && leak.what.endsWith(' calls')) {
+    return {
+      suggestion: 'clearMocks: true in the Vitest config (or vi.clearAllMocks() in a beforeEach)',
+      config: { clearMocks: true },
+      how: 'config-rerun',
+    }
+  }
   if (leak.kind === 'mock') {
     return {
       suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
@@ -50,7 +57,9 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
       suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what}${was} ${where}`
       break
     case 'mock':
-      suggestion = `restore ${leak.what} (mockRestore(), or vi.restoreAllMocks()) ${where}`
+      suggestion = leak.what.endsWith(' calls')
+        ? `clear the ${leak.what.slice(0, -' calls'.length)} (mockClear()) ${where}`
+        : `restore ${leak.what} (mockRestore(), or vi.restoreAllMocks()) ${where}`
       break
     case 'timers':
       suggestion = `vi.useRealTimers() ${where}`
@@ -58,7 +67,9 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
     case 'module': {
       // `src/settings.ts: settings.locale` → `settings.locale of src/settings.ts`
       const [file, path] = [leak.what.slice(0, leak.what.indexOf(': ')), leak.what.slice(leak.what.indexOf(': ') + 2)]
-      suggestion = unset ? `delete ${path} of ${file} ${where}` : `restore ${path} of ${file}${was} after '${title(culprit)}'`
+      suggestion =
+        collectionFix(path, file, leak.before, where) ??
+        (unset ? `delete ${path} of ${file} ${where}` : `restore ${path} of ${file}${was} after '${title(culprit)}'`)
       break
     }
     case 'process':
@@ -75,8 +86,25 @@ export function codeFix(leak: Leak, culprit: string): Omit<Fix, 'verified'> {
     case 'file':
       suggestion = unset ? `delete ${leak.what} ${where}` : `restore ${leak.what} ${where}`
       break
+    case 'scope':
+      suggestion = `give the test its own ${leak.what.split(' ')[0]} instead of one shared through the describe`
+      break
   }
   return { suggestion, how: 'undo-rerun' }
+}
+
+/**
+ * A Map, Set or array is put back in place (the undo probe did so: a top-level export's binding
+ * cannot be assigned, and other modules hold the same object).
+ */
+function collectionFix(path: string, file: string, before: string, where: string): string | undefined {
+  const kind = /^a (Map|Set) of (\d+)$/.exec(before)
+  const array = before.startsWith('[') || /^an array of \d+$/.test(before)
+  if (!kind && !array) return undefined
+  const empty = kind ? kind[2] === '0' : before === '[]'
+  const name = path.slice(path.lastIndexOf('.') + 1)
+  if (empty) return `empty ${path} of ${file} in place (${kind ? `${name}.clear()` : `${name}.length = 0`}) ${where}`
+  return `put back the entries of ${path} of ${file} in place (to ${before}) ${where}`
 }
 
 /** For a brittle test: it needs what its state setter leaves; it should set it up itself. */
@@ -88,13 +116,25 @@ export function setupFix(leak: Leak, victim: string, setter: string): Omit<Fix, 
   }
 }
 
-/** A cleaner test as a fix hint. */
-export function cleanerFix(cleaners: readonly string[]): Omit<Fix, 'verified'> {
+/** Statements of a cleaner that check rather than change: not what undoes the pollution. */
+const CHECK = /^(expect|assert)\b|^await expect\b/
+
+/**
+ * A cleaner test as a fix: the statements its body runs (from its source), to run in an
+ * afterEach of the polluter; or, when they cannot be read, that no fix was found.
+ */
+export function cleanerFix(cleaners: readonly string[], statements: ReadonlyArray<readonly string[] | undefined>, polluter: string): Omit<Fix, 'verified'> {
   const names = cleaners.map((c) => `'${title(c)}'`).join(', ')
-  return {
-    suggestion: `running ${names} between them makes it pass: ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution (do the same in an afterEach of the polluter)`,
-    how: 'cleaner',
-  }
+  const ran = `running ${names} between them makes it pass`
+  const code = statements.every((s) => s !== undefined) ? statements.flatMap((s) => s!.filter((line) => !CHECK.test(line))) : []
+  if (!code.length)
+    return {
+      suggestion: `${ran}; no fix found: what in ${cleaners.length === 1 ? 'its' : 'their'} code undoes the pollution could not be read`,
+      how: 'cleaner',
+    }
+  const shown = code.slice(0, 4).map((line) => `\`${line.length > 80 ? `${line.slice(0, 79)}…` : line}\``)
+  const more = code.length > 4 ? ` and ${code.length - 4} more statements` : ''
+  return { suggestion: `${ran}; it runs ${shown.join('; ')}${more}: run that in an afterEach of '${title(polluter)}'`, how: 'cleaner' }
 }
 
 /** A test's own title (or a describe's), from its id. */

@@ -48,6 +48,14 @@ export interface CaptureOptions {
   modules: ReadonlyArray<{ name: string; node: ModuleNode }>
   /** Names the victim mentions (its source): read first, before a budget runs out. */
   mentions?: ReadonlySet<string>
+  /** The `vi.fn()` mocks made so far: their call counts are compared. */
+  mocks?: readonly TrackedMock[]
+}
+
+/** A `vi.fn()` and the project file line that made it (`test/a.test.ts:3`, or ''). */
+export interface TrackedMock {
+  mock: unknown
+  where: string
 }
 
 /** Functions tests commonly spy on or replace, beyond the globals themselves. */
@@ -92,6 +100,8 @@ export function captureState(options: CaptureOptions): LiveState {
   const located = new WeakMap<object, Set<string>>()
   const modules = [...options.modules].sort((a, b) => (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1))
   for (const { name, node } of modules) attempt(() => captureModule(add, name, node, located, options.mentions ?? new Set()))
+  attempt(() => capturePrototypes(add, modules))
+  attempt(() => captureMockCalls(add, options.mocks ?? []))
   attempt(() => captureProcess(add))
   attempt(() => captureDom(add))
   const tree = snapshotTree(options.root, options.skip)
@@ -227,8 +237,9 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode, located: 
     const keyName = `module:${moduleName}:${path}`
     const copy = safe(() => shallowCopy(value), undefined)
     // A module's own bindings cannot be assigned from outside; properties of exported objects can.
+    // An exported Map, Set or array still bound to the same object is put back in place.
     const slot: Slot = {
-      putBack: () => !namespace && attempt(() => (owner[key] = restoreValue(value, copy))),
+      putBack: () => (namespace ? refill(owner, key, value, copy) : attempt(() => (owner[key] = restoreValue(value, copy)))),
       remove: () => !namespace && attempt(() => delete owner[key]),
     }
     const shape = shapeOf(value)
@@ -263,6 +274,95 @@ function captureModule(add: Add, moduleName: string, node: ModuleNode, located: 
 function mentionedFirst(names: readonly string[], mentions: ReadonlySet<string>): string[] {
   if (!mentions.size) return [...names]
   return [...names.filter((n) => mentions.has(n)), ...names.filter((n) => !mentions.has(n))]
+}
+
+/**
+ * Built-in classes whose prototypes tests extend (and forget to clean up), taken when this module
+ * loads, before any test runs: fake timers replace `globalThis.Date` with a class of their own.
+ */
+const BUILTIN_CLASSES: ReadonlyArray<[string, unknown]> = Object.entries({
+  Object,
+  Array,
+  String,
+  Number,
+  Boolean,
+  Function,
+  Promise,
+  Map,
+  Set,
+  Date,
+  RegExp,
+  Error,
+})
+
+/**
+ * The own properties of the prototypes of built-in classes and of classes the project's modules
+ * export: a test that adds `Klass.prototype.x` (or changes a method) changes every instance.
+ * Undone by putting the property back as it was, or deleting one that was not there.
+ */
+function capturePrototypes(add: Add, modules: ReadonlyArray<{ name: string; node: ModuleNode }>): void {
+  const seen = new WeakSet<object>()
+  for (const [name, klass] of BUILTIN_CLASSES) capturePrototype(add, klass, `${name}.prototype`, 'global', seen)
+  for (const { name: file, node } of modules) {
+    const exports = node.exports as Record<string, unknown> | undefined
+    if (!exports || typeof exports !== 'object' || shapeOf(exports) === 'proxy') continue
+    for (const name of safe(() => objectKeys(exports), [] as string[])) {
+      capturePrototype(
+        add,
+        safe(() => exports[name], undefined),
+        `${file}: ${name}.prototype`,
+        'module',
+        seen,
+      )
+    }
+  }
+}
+
+function capturePrototype(add: Add, klass: unknown, path: string, kind: 'global' | 'module', seen: WeakSet<object>): void {
+  if (typeof klass !== 'function') return
+  const proto = safe(() => (klass as { prototype?: unknown }).prototype, undefined)
+  if (!proto || typeof proto !== 'object' || seen.has(proto)) return
+  seen.add(proto)
+  for (const key of safe(() => getOwnPropertyNames(proto), [] as string[])) {
+    if (key === 'constructor') continue
+    const descriptor = safe(() => getOwnPropertyDescriptor(proto, key), undefined)
+    if (!descriptor) continue
+    const value = 'value' in descriptor ? descriptor.value : (descriptor.get ?? descriptor.set)
+    const what = `${path}.${key}`
+    add(
+      `proto:${what}`,
+      {
+        kind,
+        what,
+        identity: value,
+        display: isSecretName(key) ? HIDDEN : 'value' in descriptor ? safe(() => show(value), 'a value') : 'an accessor',
+        mock: isMock(value),
+      },
+      {
+        putBack: () => attempt(() => defineProperty(proto, key, descriptor)),
+        remove: () => attempt(() => delete (proto as Record<string, unknown>)[key]),
+      },
+    )
+  }
+}
+
+/**
+ * How many times each `vi.fn()` was called: a module-level mock's history carries over into the
+ * next test unless something clears it. Undone by `mockClear()` when it had no calls before.
+ */
+function captureMockCalls(add: Add, mocks: readonly TrackedMock[]): void {
+  mocks.forEach(({ mock, where }, i) => {
+    const fn = mock as { mock?: { calls?: unknown[] }; mockClear?: () => unknown; getMockName?: () => string }
+    const calls = safe(() => fn.mock?.calls?.length, undefined)
+    if (typeof calls !== 'number') return
+    const name = safe(() => fn.getMockName?.(), undefined)
+    const what = `${name && name !== 'vi.fn()' && name !== 'spy' ? `vi.fn() '${name}'` : 'vi.fn()'}${where ? ` at ${where}` : ''} calls`
+    add(
+      `mock:calls:${i}`,
+      { kind: 'mock', what, identity: calls, display: String(calls), baselineOnly: true },
+      { putBack: () => calls === 0 && attempt(() => fn.mockClear?.()), remove: () => false },
+    )
+  })
 }
 
 function captureProcess(add: Add): void {
@@ -347,6 +447,11 @@ function captureDom(add: Add): void {
       )
     }
   }
+}
+
+/** A top-level export's array, Map or Set, its content put back in place (its binding cannot be assigned). */
+function refill(owner: Record<string, unknown>, key: string, value: unknown, copy: ReturnType<typeof shallowCopy>): boolean {
+  return copy !== undefined && safe(() => Object.is(owner[key], value), false) && attempt(() => restoreValue(value, copy))
 }
 
 function bytes(n: number): string {

@@ -13,7 +13,7 @@ import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DiagnoseContext } from '../context.js'
 import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from './diff.js'
-import { captureState, fileEntries, type LiveState, type ModuleNode, undo, type ViLike } from './state.js'
+import { captureState, fileEntries, type LiveState, type ModuleNode, type TrackedMock, undo, type ViLike } from './state.js'
 import { intrinsics } from './values.js'
 
 // Taken when this module loads, before any test runs: a test may leave `JSON.stringify` mocked.
@@ -35,6 +35,8 @@ export interface DiagnosisReport {
   undone: Record<string, boolean>
   /** Names the culprits changed through `vi.stubEnv` / `vi.stubGlobal` (fixed by `unstubEnvs`/`unstubGlobals`). */
   stubbed: { env: string[]; global: string[] }
+  /** The project root the files are relative to (to read a test's source). */
+  root?: string
 }
 
 interface Point {
@@ -53,6 +55,10 @@ export class DiagnosisProbe {
   private readonly stubbed = { env: new Set<string>(), global: new Set<string>() }
   /** Names the victim's source mentions: their state is read first. */
   private readonly mentions: ReadonlySet<string>
+  /** Every `vi.fn()` made since the probe started, with where: their call counts are state. */
+  private readonly mocks: TrackedMock[] = []
+  /** The exports object of each project module at each snapshot: which module instance it read. */
+  private readonly instances = new WeakMap<LiveState, Map<string, unknown>>()
   private done = false
 
   constructor(
@@ -62,6 +68,7 @@ export class DiagnosisProbe {
   ) {
     this.watchStubs()
     this.mentions = mentionsOf(ctx.victim.file)
+    this.watchMocks()
     // Culprits in other files: their file's import and start (the runner calls `onImport`/`onFileStart`).
     const seen = new Set<string>()
     for (const culprit of ctx.culprits) {
@@ -130,7 +137,9 @@ export class DiagnosisProbe {
         modules.push({ name: relative(root, file).split(sep).join('/'), node })
         if (modules.length >= 50) break
       }
-      return captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mentions: this.mentions })
+      const state = captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mentions: this.mentions, mocks: this.mocks })
+      this.instances.set(state, new Map(modules.map((m) => [m.name, m.node.exports])))
+      return state
     } catch {
       return { entries: new Map(), slots: new Map(), tree: undefined }
     }
@@ -139,7 +148,13 @@ export class DiagnosisProbe {
   private atVictim(): void {
     if (this.done) return
     this.done = true
-    let report: DiagnosisReport = { reached: true, leaks: [], undone: {}, stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] } }
+    let report: DiagnosisReport = {
+      reached: true,
+      leaks: [],
+      undone: {},
+      stubbed: { env: [...this.stubbed.env], global: [...this.stubbed.global] },
+      root: this.ctx.root,
+    }
     try {
       report = this.compare(report)
     } catch {
@@ -160,7 +175,8 @@ export class DiagnosisProbe {
       // The first culprit's point is the baseline; a file's import counts before its start.
       const baseline = merged(points[0]!.states)
       const files = fileEntries(points[0]!.states[0]!, victim)
-      const changes = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
+      const diff = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
+      const changes = this.sameInstances(diff, baseline.states, victim)
       const chain = [...points.map((p) => merged(p.states)), victim]
       for (const change of changes) {
         // Left by the culprit of the first interval in which it changed.
@@ -178,6 +194,37 @@ export class DiagnosisProbe {
       for (const key of this.ctx.undo ?? []) report.undone[key] = undo(key, baseline.owner(key) ?? baseline.states[0]!, victim)
     }
     return report
+  }
+
+  /**
+   * Records each `vi.fn()` and the project file line that made it: a module-level mock's call
+   * history carries over from test to test (fixed by `clearMocks`), and Vitest lists no mocks.
+   */
+  private watchMocks(): void {
+    const vi = this.vi
+    const original = vi.fn
+    if (typeof original !== 'function') return
+    const root = this.ctx.root
+    const mocks = this.mocks
+    vi.fn = function (this: unknown, ...args: unknown[]) {
+      const mock = (original as (...a: unknown[]) => unknown).apply(this, args)
+      mocks.push({ mock, where: creationSite(new Error().stack ?? '', root) })
+      return mock
+    }
+  }
+
+  /**
+   * Without the changes of modules the registry dropped or evaluated anew in between
+   * (`vi.resetModules()`): an old instance's values are not what the victim reads.
+   */
+  private sameInstances(changes: StateChange[], baseline: readonly LiveState[], victim: LiveState): StateChange[] {
+    const then = (name: string) => baseline.map((s) => this.instances.get(s)?.get(name)).find((e) => e !== undefined)
+    const now = this.instances.get(victim)
+    return changes.filter((c) => {
+      const name = moduleOf(c.key)
+      const before = name === undefined ? undefined : then(name)
+      return before === undefined || now?.get(name!) === before
+    })
   }
 
   /** Records the names culprits stub through Vitest, to suggest `unstubEnvs`/`unstubGlobals`. */
@@ -219,6 +266,25 @@ function startOf(task: TreeTask, other: TreeTask): TreeTask {
     child = t
   }
   return child
+}
+
+/** The module a snapshot key belongs to (`module:src/a.ts:x`, `proto:src/a.ts: K.prototype.y`), if any. */
+function moduleOf(key: string): string | undefined {
+  if (key.startsWith('module:')) return key.slice('module:'.length, key.indexOf(':', 'module:'.length))
+  if (key.startsWith('proto:') && key.includes(': ')) return key.slice('proto:'.length, key.indexOf(': '))
+  return undefined
+}
+
+/** `test/shop.test.ts:3`: the first frame of `stack` in a project file (not a dependency), or ''. */
+export function creationSite(stack: string, root: string): string {
+  for (const line of stack.split('\n').slice(1)) {
+    const at = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?\s*$/.exec(line)
+    if (!at) continue
+    const file = at[1]!.replace(/^file:\/\//, '')
+    if (!file.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
+    return `${relative(root, file).split(sep).join('/')}:${at[2]}`
+  }
+  return ''
 }
 
 /** Several snapshots of one point (a file's import, then its start): the earliest value of each entry counts. */

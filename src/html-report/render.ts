@@ -6,7 +6,7 @@
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import type { FlakyClass } from '../analysis/flakiness.js'
-import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
+import { fixText, leakClaim, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
@@ -212,7 +212,9 @@ function detail(t: ReportTest, i: number): string {
         ...f.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
         ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
-        ...(f.leaks ?? []).map((l) => `<li>${l.verified ? 'leaked (verified cause)' : 'also left behind'} <code>${esc(leakText(l))}</code></li>`),
+        ...(f.leaks ?? []).map(
+          (l) => `<li>${l.verified || l.together ? 'leaked' : 'also'} <code>${esc(leakText(l))}</code> (${esc(leakClaim(l, f.kind))})</li>`,
+        ),
         ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix, f.kind))}</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : `<p class="hint">No bisect finding yet.</p>${t.suspects.length ? suspectList(t.suspects) : ''}`

@@ -1,8 +1,15 @@
 // The diagnosis' pure parts: two snapshots in, the state changes out; a leak in, a fix out.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { REPO } from '../../scripts/sandbox.mjs'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
-import { fixText } from '../../src/format.js'
+import { causeText, fixText, leakClaim } from '../../src/format.js'
+import { captureState, undo } from '../../src/diagnose/state.js'
+import { loadParser, scopeNeeds, testStatements } from '../../src/diagnose/source.js'
+import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
 const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
@@ -139,12 +146,139 @@ describe('fixes', () => {
     expect(fixText({ ...fix, verified: false })).toBe('x (not verified)')
   })
 
-  test('a brittle test should set up what it needs itself; a cleaner is named as a hint', () => {
+  test('a brittle test should set up what it needs itself; a cleaner says what it runs, or that no fix was found', () => {
     expect(setupFix(leak('env', 'process.env.LANG', '(unset)', "'de'"), 'a.test.ts > needs german', 'a.test.ts > sets german').suggestion).toBe(
       "set up process.env.LANG ('de') in 'needs german' itself (a beforeEach): today only 'sets german' does",
     )
-    expect(cleanerFix(['a.test.ts > cache > clearCache empties the shared cache']).suggestion).toMatch(
-      /^running 'clearCache empties the shared cache' between them makes it pass: its code undoes/,
+    const cleaner = ['a.test.ts > cache > clearCache empties the shared cache']
+    expect(cleanerFix(cleaner, [['clearCache()', 'expect(cache.size).toBe(0)']], by).suggestion).toBe(
+      "running 'clearCache empties the shared cache' between them makes it pass; it runs `clearCache()`: run that in an afterEach of 'storefront in the euro zone'",
     )
+    for (const unread of [[undefined], [['expect(cache.size).toBe(0)']]]) {
+      const text = cleanerFix(cleaner, unread, by).suggestion
+      expect(text).toBe(
+        "running 'clearCache empties the shared cache' between them makes it pass; no fix found: what in its code undoes the pollution could not be read",
+      )
+      expect(text).not.toMatch(/do the same/)
+    }
+  })
+})
+
+describe('claims (issue 20)', () => {
+  const leak = (extra: Partial<Leak>): Leak => ({
+    kind: 'env',
+    what: 'process.env.A',
+    before: '(unset)',
+    after: "'1'",
+    verified: false,
+    by: 'a.test.ts > p',
+    ...extra,
+  })
+
+  test('each leak says what the probes showed of it, the same way everywhere', () => {
+    expect(leakClaim(leak({ verified: true }))).toBe('verified: the victim passes when it is restored')
+    expect(leakClaim(leak({ together: true }))).toMatch(/^verified together: one or more of these/)
+    expect(leakClaim(leak({ ruledOut: 'cause-alone' }))).toBe('also left behind, not needed: undoing the cause alone was enough')
+    expect(leakClaim(leak({ ruledOut: 'no-change' }))).toBe('also left behind, not the cause: undoing every leak together changed nothing')
+    expect(leakClaim(leak({}))).toBe('also left behind, not checked')
+    // The cause in one line: the verified leak; else the group, said to be a group; else none.
+    expect(causeText([leak({ ruledOut: 'cause-alone' }), leak({ what: 'process.env.B', verified: true })])).toBe("env process.env.B: (unset) → '1'")
+    expect(causeText([leak({ together: true }), leak({ what: 'process.env.B', together: true })])).toBe(
+      "env process.env.A: (unset) → '1'; env process.env.B: (unset) → '1' (verified together: one or more of these)",
+    )
+    expect(causeText([leak({ ruledOut: 'no-change' })])).toBeUndefined()
+  })
+
+  test('a BigInt reads as one; an exported Map, Set or array is put back in place', () => {
+    expect(displayValue(10n)).toBe('10n')
+    const by = 'test/a.test.ts > shop > fills the cache'
+    const module = (what: string, before: string) => codeFix(leak({ kind: 'module', what, before, after: 'x' }), by).suggestion
+    expect(module('src/cache.ts: cache', 'a Map of 0')).toBe("empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'fills the cache'")
+    expect(module('src/cache.ts: store.items', '[]')).toBe("empty store.items of src/cache.ts in place (items.length = 0) in an afterEach of 'fills the cache'")
+    expect(module('src/cache.ts: seen', 'a Set of 2')).toBe(
+      "put back the entries of seen of src/cache.ts in place (to a Set of 2) in an afterEach of 'fills the cache'",
+    )
+  })
+})
+
+describe('mock call counts (issue 20, item 7)', () => {
+  test('a mock made in between is no leak; one whose calls grew is; its fixes clear it', () => {
+    const calls = (n: number) => entry('mock', 'vi.fn() at t.test.ts:2 calls', n, { baselineOnly: true })
+    expect(diffStates(new Map(), new Map([['mock:calls:0', calls(1)]]))).toEqual([])
+    expect(diffStates(new Map([['mock:calls:0', calls(0)]]), new Map([['mock:calls:0', calls(1)]]))).toMatchObject([{ kind: 'mock', before: '0', after: '1' }])
+    const leak: Leak = { kind: 'mock', what: 'vi.fn() at t.test.ts:2 calls', before: '0', after: '1', verified: true, by: 't.test.ts > p' }
+    expect(configFix(leak, { stubbedEnv: [], stubbedGlobal: [] })?.config).toEqual({ clearMocks: true })
+    expect(codeFix(leak, 't.test.ts > p').suggestion).toBe("clear the vi.fn() at t.test.ts:2 (mockClear()) in an afterEach of 'p'")
+  })
+
+  test('where a mock was made: the first stack frame in a project file', () => {
+    const stack = ['Error', '    at Object.fn (/p/node_modules/vitest/dist/x.js:1:1)', '    at /p/test/a.test.ts:3:16', '    at /p/src/b.ts:9:1'].join('\n')
+    expect(creationSite(stack, '/p')).toBe('test/a.test.ts:3')
+    expect(creationSite('Error\n    at file:///p/test/c.test.ts:7:2', '/p')).toBe('test/c.test.ts:7')
+    expect(creationSite('Error\n    at node:internal/x:1:1', '/p')).toBe('')
+  })
+})
+
+describe('prototypes in a snapshot (issue 20, item 7)', () => {
+  test("a built-in's prototype gaining a property is a change, and undoing it deletes the property", () => {
+    const root = mkdtempSync(join(tmpdir(), 'flakeseed-proto-'))
+    const snapshot = () => captureState({ root, skip: [], vi: undefined, modules: [] })
+    try {
+      const before = snapshot()
+      Object.defineProperty(Array.prototype, 'lastOne', { value: 1, configurable: true, writable: true })
+      const after = snapshot()
+      expect(diffStates(before.entries, after.entries)).toEqual([
+        { key: 'proto:Array.prototype.lastOne', kind: 'global', what: 'Array.prototype.lastOne', before: '(absent)', after: '1' },
+      ])
+      expect(undo('proto:Array.prototype.lastOne', before, after)).toBe(true)
+      expect(Object.hasOwn(Array.prototype, 'lastOne')).toBe(false)
+    } finally {
+      delete (Array.prototype as unknown as Record<string, unknown>).lastOne
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe("a test's statements, read from its source (Vite's parser)", () => {
+  test('found by describe chain and title, one line each; a repeated title reads the first', async () => {
+    const parse = await loadParser(REPO)
+    expect(parse).toBeTypeOf('function')
+    const code = [
+      "import { describe, test } from 'vitest'",
+      "describe('shop', () => {",
+      '  let api: { n: number } | undefined',
+      "  test('resets the counter', () => {",
+      '    reset(1 as number)',
+      '    api = {',
+      '      n: 2 }',
+      '  })',
+      "  test.skip('other', async () => { await other() })",
+      '})',
+    ].join('\n')
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > resets the counter')).toEqual(['reset(1 as number)', 'api = { n: 2 }'])
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > other')).toEqual(['await other()'])
+    expect(testStatements(parse!, 'a.test.ts', code, 'shop > missing')).toBeUndefined()
+    expect(testStatements(parse!, 'a.test.ts', 'test((', 'x')).toBeUndefined()
+  })
+})
+
+describe("a describe's variable, shared between tests (issue 20, item 7: zustand)", () => {
+  test('the let a test reads, the describe that declares it, and the tests that assign it', async () => {
+    const parse = (await loadParser(REPO))!
+    const code = [
+      'let top = 0',
+      "describe('with redux middleware', () => {",
+      '  let api: any',
+      '  const fixed = 1',
+      "  test('works as expected', () => { api = make(); top++ })",
+      "  test('reads', () => { expect(api.state).toBe(fixed); expect(top).toBe(1); other.api = 2 })",
+      "  describe('inner', () => { let api = 3; test('shadowed', () => { api = 4 }) })",
+      '})',
+    ].join('\n')
+    expect(scopeNeeds(parse, 'a.test.ts', code, 'with redux middleware > reads')).toEqual([
+      { variable: 'api', describe: 'with redux middleware', assignedBy: ['with redux middleware > works as expected'] },
+      { variable: 'top', describe: '', assignedBy: ['with redux middleware > works as expected'] },
+    ])
+    expect(scopeNeeds(parse, 'a.test.ts', code, 'with redux middleware > works as expected')).toEqual([])
   })
 })

@@ -1,0 +1,265 @@
+// Every "verified" claim true (issue 20): a leak is verified only by a probe that undid it alone,
+// a group undone together says so, and the fix named is the one a probe checked. Each case
+// records a real failing run, bisects it, and where a fix is named applies it by hand to the
+// fixture's test file and runs the failing order again: it must pass.
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, test } from 'vitest'
+import type { Finding as BisectFinding, Fix, Leak } from '../../src/model.js'
+import { testId } from '../../src/names.js'
+import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
+
+const FILE = 'test/shop.test.ts'
+const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
+const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
+const QUIET = ['lists products', 'adds to cart']
+const IDS = [POLLUTER, VICTIM, ...QUIET.map((t) => testId('', FILE, `shop > ${t}`))]
+const IMPORTS = `import { afterEach, describe, expect, test, vi } from 'vitest'`
+
+/** The polluter, two quiet tests and the victim in one describe, with `hooks` in it. */
+function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '', head = '' } = {}): string {
+  return [
+    imports,
+    head,
+    `describe('shop', () => {`,
+    hooks,
+    `  test('storefront in the euro zone', () => { ${pollute} })`,
+    ...QUIET.map((t) => `  test('${t}', () => {})`),
+    `  test('prices in dollars by default', () => { ${check} })`,
+    `})`,
+    '',
+  ].join('\n')
+}
+
+/** The seed of the recorded failing run: the polluter before the victim. */
+const FAILING = seedWhere(IDS, (o) => runsBefore(o, POLLUTER, VICTIM))
+
+/** Records one failing run, then bisects it (JSON and text). */
+function bisect(files: Files): { project: Project; finding: Finding; text: string } {
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  expect(run.code, run.output).toBe(1)
+  const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+  expect(result.code, result.output).toBe(1)
+  const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+  return { project, finding: JSON.parse(result.stdout) as Finding, text }
+}
+
+/** The failing order, rerun after the fix was applied by hand: 0 when the victim now passes. */
+function rerunFailingOrder(project: Project, files: Files): number | null {
+  project.write(files)
+  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  return run.code
+}
+
+const ENVS = `process.env.A1 = '1'; process.env.A2 = '2'; process.env.A3 = '3'; process.env.A4 = '4'`
+
+describe('verified means a probe undid exactly what the claim names', () => {
+  test('five leaks, the victim reads one: only that one is verified, the fix names it and works when applied', () => {
+    // The error names nothing the leaks do: the env leaks rank first and are not the cause.
+    const check = `if ((globalThis as any).flag !== undefined) throw new Error('wrong state')`
+    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    const flag = finding.leaks.find((l) => l.what === 'globalThis.flag')
+    expect(flag).toMatchObject({ kind: 'global', before: '(absent)', after: '42', verified: true })
+    expect(flag?.together).toBeUndefined()
+    const others = finding.leaks.filter((l) => l.what !== 'globalThis.flag')
+    expect(others.map((l) => l.what).sort()).toEqual(['process.env.A1', 'process.env.A2', 'process.env.A3', 'process.env.A4'])
+    for (const l of others) expect(l).toMatchObject({ verified: false, ruledOut: 'cause-alone' })
+    expect(finding.fix).toEqual({ suggestion: "delete globalThis.flag in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    // Halving keeps it logarithmic: the snapshot, the likeliest alone, all together, then ⌈log₂ 5⌉ + 1.
+    expect(finding.diagnosisProbes).toBeLessThanOrEqual(7)
+    // The text says the same, and says the env leaks were not needed.
+    expect(text).toContain('leaked   global globalThis.flag: (absent) → 42   verified: the victim passes when it is restored')
+    expect(text).toContain("also     env process.env.A1: (unset) → '1'   (also left behind, not needed: undoing the cause alone was enough)")
+    // The DB keeps the same claims.
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const stored = db.prepare('SELECT leaks FROM findings ORDER BY id DESC LIMIT 1').get() as { leaks: string }
+    db.close()
+    const leaks = JSON.parse(stored.leaks) as Leak[]
+    expect(leaks.filter((l) => l.verified).map((l) => l.what)).toEqual(['globalThis.flag'])
+    // And the HTML report (which details tests with mixed outcomes: a passing order too).
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(IDS, (o) => runsBefore(o, VICTIM, POLLUTER)) }).code).toBe(0)
+    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    const html = project.read('report.html')
+    expect(html).toContain('globalThis.flag: (absent) → 42</code> (verified: the victim passes when it is restored)')
+    expect(html).toContain('process.env.A1: (unset) → &#39;1&#39;</code> (also left behind, not needed: undoing the cause alone was enough)')
+    // The fix, applied as it reads: the failing order passes.
+    const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, { hooks: '  afterEach(() => { delete (globalThis as any).flag })' })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+
+  test('a victim that needs two leaks undone: verified together, never each alone; the fix undoes both and works when applied', () => {
+    const check = `if (process.env.A2 || (globalThis as any).flag) throw new Error('wrong state')`
+    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    expect(finding.leaks.filter((l) => l.verified)).toEqual([])
+    expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
+    expect(finding.fix).toEqual({
+      suggestion:
+        "delete process.env.A2 in an afterEach of 'storefront in the euro zone'; and delete globalThis.flag in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
+    expect(text).toMatch(/^leaked {3}env process\.env\.A2: \(unset\) → '2' {3}verified together: one or more of these/m)
+    const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, {
+      hooks: '  afterEach(() => { delete (globalThis as any).flag; delete process.env.A2 })',
+    })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
+
+describe('top-level exports are state (item 4)', () => {
+  test('an exported Map gaining an entry is verified by refilling it in place; the fix works when applied; an exported BigInt shows its n', () => {
+    const imports = `${IMPORTS}\nimport { bump, cache } from '../src/cache'`
+    const files = {
+      'src/cache.ts': `export const cache = new Map<string, number>()\nexport let counter = 10n\nexport const bump = () => { counter++ }\n`,
+      [FILE]: shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, { imports }),
+    }
+    const { project, finding } = bisect(files)
+    expect(finding.leaks.find((l) => l.verified)).toMatchObject({ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' })
+    expect(finding.leaks.find((l) => l.what === 'src/cache.ts: counter')).toMatchObject({ before: '10n', after: '11n', verified: false })
+    expect(finding.fix).toEqual({
+      suggestion: "empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'undo-rerun',
+    })
+    const fixed = shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, {
+      imports,
+      hooks: '  afterEach(() => { cache.clear() })',
+    })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
+
+describe('real suites, in miniature (item 7)', () => {
+  test("redux-toolkit: a module-level vi.fn()'s call count carries over; clearMocks: true, verified by a rerun with it", () => {
+    const check = 'onTick(); expect(onTick).toHaveBeenCalledTimes(1)'
+    const { finding, text } = bisect({ [FILE]: shopFile('onTick()', check, { head: 'const onTick = vi.fn()' }) })
+    expect(finding.leaks).toEqual([{ kind: 'mock', what: 'vi.fn() at test/shop.test.ts:2 calls', before: '0', after: '1', verified: true, by: POLLUTER }])
+    expect(finding.fix).toEqual({
+      suggestion: 'clearMocks: true in the Vitest config (or vi.clearAllMocks() in a beforeEach)',
+      config: { clearMocks: true },
+      verified: true,
+      how: 'config-rerun',
+    })
+    expect(text).toContain('leaked   mock vi.fn() at test/shop.test.ts:2 calls: 0 → 1   verified: the victim passes when it is restored')
+  })
+})
+
+describe('prototypes are state (item 7, zod)', () => {
+  test("an own property added to an exported class's prototype: named, verified by deleting it; the fix works when applied", () => {
+    const imports = `${IMPORTS}\nimport { ZodMiniType } from '../src/klass'`
+    const pollute = '(ZodMiniType.prototype as any)._mini = undefined'
+    const check = `if ('_mini' in new ZodMiniType()) throw new Error('wrong state')`
+    const files = { 'src/klass.ts': 'export class ZodMiniType {\n  parse(x: unknown) { return x }\n}\n', [FILE]: shopFile(pollute, check, { imports }) }
+    const { project, finding } = bisect(files)
+    expect(finding.leaks).toEqual([
+      { kind: 'module', what: 'src/klass.ts: ZodMiniType.prototype._mini', before: '(absent)', after: 'undefined', verified: true, by: POLLUTER },
+    ])
+    expect(finding.fix).toMatchObject({
+      suggestion: "delete ZodMiniType.prototype._mini of src/klass.ts in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+    })
+    const fixed = shopFile(pollute, check, { imports, hooks: '  afterEach(() => { delete (ZodMiniType.prototype as any)._mini })' })
+    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+  })
+})
+
+describe('modules the registry dropped are no state left behind (item 7, zustand)', () => {
+  test("a file whose beforeEach calls vi.resetModules(): no 'combine → (absent)' lines, the describe-scoped variable is said to be invisible", () => {
+    const imports = `import { beforeEach, describe, expect, test, vi } from 'vitest'\nimport { combine } from '../src/middleware'`
+    const files = {
+      'src/middleware.ts': 'export const combine = (a: unknown) => a\nexport const devtools = (a: unknown) => a\n',
+      // The shared variable lives in the describe: nothing outside the file can see it.
+      [FILE]: shopFile('api = combine(1)', 'expect(api).toBeUndefined()', { imports, hooks: '  let api: unknown\n  beforeEach(() => { vi.resetModules() })' }),
+    }
+    const { finding, text } = bisect(files)
+    expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    // Nothing a snapshot sees; the describe's variable the polluter assigns, read from the source.
+    expect(finding.leaks).toEqual([
+      { kind: 'scope', what: "api of describe 'shop', assigned by 'storefront in the euro zone'", before: '', after: '', verified: false, by: POLLUTER },
+    ])
+    expect(finding.fix).toBeUndefined()
+    expect(text).not.toContain('src/middleware.ts')
+    expect(text).toContain("leaked   scope api of describe 'shop', assigned by 'storefront in the euro zone'   read from the test file, not checked by a probe")
+  })
+
+  test("a brittle test that reads a describe's let only another test assigns: named from the file's source", () => {
+    const file = 'tests/devtools.test.ts'
+    const setter = testId('', file, 'with redux middleware > works as expected')
+    const brittle = testId('', file, 'with redux middleware > can jump to an action')
+    const other = testId('', file, 'with redux middleware > keeps its name')
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/middleware.ts': 'export const combine = (a: unknown) => ({ state: a })\n',
+      [file]: [
+        `import { beforeEach, describe, expect, test, vi } from 'vitest'`,
+        `import { combine } from '../src/middleware'`,
+        `describe('with redux middleware', () => {`,
+        `  let api: { state: unknown } | undefined`,
+        `  beforeEach(() => { vi.resetModules() })`,
+        `  test('works as expected', () => { api = combine(1); expect(api.state).toBe(1) })`,
+        `  test('keeps its name', () => { expect(combine(2).state).toBe(2) })`,
+        `  test('can jump to an action', () => { expect(api?.state).toBe(1) })`,
+        `})`,
+        '',
+      ].join('\n'),
+    })
+    const ids = [setter, brittle, other]
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) }).code).toBe(0)
+    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) }).code).toBe(1)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
+    expect(finding.leaks.filter((l) => l.what.startsWith('src/middleware.ts'))).toEqual([])
+    expect(finding.leaks.find((l) => l.kind === 'scope')).toMatchObject({
+      what: "api of describe 'with redux middleware', assigned by 'works as expected'",
+      verified: false,
+    })
+    expect(project.cli(['bisect', 'last', '--repeat', '1']).stdout).toContain(
+      "needs    scope api of describe 'with redux middleware', assigned by 'works as expected'",
+    )
+  })
+})
+
+describe('a cleaner says what it runs; an unrelated leak says it is not the cause (item 7, redux-toolkit)', () => {
+  test("the fix quotes the cleaner's statements and works when applied; the env leak beside it is not the cause", () => {
+    const imports = `${IMPORTS}\nimport { next, reset } from '../src/counter'`
+    const cleaner = testId('', FILE, 'shop > resets the counter')
+    const file = (hooks = '') =>
+      [
+        imports,
+        `describe('shop', () => {`,
+        hooks,
+        `  test('storefront in the euro zone', () => { process.env.SHOP_BANNER = '{}'; next() })`,
+        ...QUIET.map((t) => `  test('${t}', () => {})`),
+        `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
+        `  test('resets the counter', () => {\n    reset()\n    expect(next()).toBe(1)\n    reset()\n  })`,
+        `})`,
+        '',
+      ].join('\n')
+    const files = { 'src/counter.ts': 'let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n', [FILE]: file() }
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+    const seed = seedWhere([...IDS, cleaner], (o) => runsBefore(o, POLLUTER, VICTIM) && runsBefore(o, VICTIM, cleaner))
+    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(1)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect(finding.leaks).toEqual([
+      { kind: 'env', what: 'process.env.SHOP_BANNER', before: '(unset)', after: "'{}'", verified: false, ruledOut: 'no-change', by: POLLUTER },
+    ])
+    expect(finding.cleaners).toEqual([cleaner])
+    expect(finding.fix).toEqual({
+      suggestion:
+        "running 'resets the counter' between them makes it pass; it runs `reset()`; `reset()`: run that in an afterEach of 'storefront in the euro zone'",
+      verified: true,
+      how: 'cleaner',
+    })
+    const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+    expect(text).toContain(
+      "also     env process.env.SHOP_BANNER: (unset) → '{}'   (also left behind, not the cause: undoing every leak together changed nothing)",
+    )
+    project.write({ [FILE]: file('  afterEach(() => { reset() })') })
+    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
+  })
+})
