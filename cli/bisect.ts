@@ -4,6 +4,7 @@ import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
+import { ProbeFiles } from '../src/diagnose/files.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
@@ -140,10 +141,13 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
   const protect = [dbPath(options)]
+  // The tree as the bisect found it: every probe tests these sources and puts back only its tests' writes.
+  const recorded = jobs.flatMap(({ run: r }) => (r.finishedAt === null ? [] : [{ from: r.startedAt, to: r.finishedAt }]))
+  const files = new ProbeFiles(root, protect, recorded)
   const executors = new ProbePool(
-    () => PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect }),
+    () => PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect, files }),
     options.jobs,
-    { root, protect },
+    files,
   )
   // The budget: all bisecting together stops when it runs out, as Ctrl-C does.
   let budgetUsed = false
@@ -158,15 +162,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const executeIsolated =
     run.isolate === false
       ? async (plan: Plan) =>
-          (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan)
+          (
+            await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect, files }))
+          ).run(plan)
       : undefined
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   /** Failing tests left without a cause, and why (`--new`, `--budget`). */
   const left: Array<{ test: string; why: string }> = []
+  /** Set when a source file changed under the bisect: it stops, and says so in one line. */
+  let stopped: string | undefined
   try {
     for (const { victim, run: part, order } of jobs) {
-      if (controller.signal.aborted) {
-        left.push({ test: idOf(victim), why: budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
+      if (controller.signal.aborted || stopped) {
+        left.push({ test: idOf(victim), why: stopped ? 'interrupted' : budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
         continue
       }
       const victimStarted = Date.now()
@@ -188,6 +196,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         onProgress: progress.event,
       })
       progress.done()
+      stopped ??= finding.stopped
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
       const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
       if (why) left.push({ test: finding.victim, why })
@@ -226,6 +235,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     for (const f of findings) console.log(describeReport(reportOf(f)))
     if ((options.new || options.budget) && left.length)
       console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
+  }
+  if (stopped) {
+    process.stderr.write(`${stopped}\n`)
+    return EXIT.usage
   }
   const code = findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
   // Interrupted: what Vitest left running (a probe, its pool's timers) must not keep us.

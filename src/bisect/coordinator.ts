@@ -1,6 +1,7 @@
 // The bisect coordinator: from a recorded failing order to the class of a failing test and the
 // minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
 // decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
+import { ProjectChanged } from '../diagnose/files.js'
 import { FlakeseedError } from '../errors.js'
 import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Finding, RecordedTest } from '../model.js'
@@ -98,6 +99,8 @@ export async function bisect(input: BisectInput): Promise<Finding> {
     // A probe cut short by Ctrl-C (its worker got the signal too) says nothing; what was
     // established before it stands.
     if (error instanceof Interrupted || input.signal?.aborted) return { ...finding, interrupted: true }
+    // The code under test changed: later probes would test another version than earlier ones.
+    if (error instanceof ProjectChanged) return { ...finding, interrupted: true, stopped: error.message }
     throw error
   }
 }
