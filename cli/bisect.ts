@@ -9,6 +9,7 @@ import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/options.js'
 import { someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
@@ -272,8 +273,11 @@ function defaultJobs(): number {
 }
 
 function positiveSeconds(value: string): number {
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of seconds above 0')
-  return Number(value)
+  const seconds = parseSeconds(value)
+  const check = checkBudget(seconds)
+  if (check === 'too-long') throw new InvalidArgumentError(`must be at most ${MAX_BISECT_BUDGET} seconds (24 h)`)
+  if (check !== 'ok') throw new InvalidArgumentError('must be a number of seconds above 0')
+  return seconds!
 }
 
 /**

@@ -1,0 +1,49 @@
+// Where bisect looks, end to end: a brittle test's state setter when only the failing run is
+// recorded (the tests that can share its process, the declaration order first); what it is given
+// to spend (`--budget`, at most 24 h).
+import { describe, expect, test } from 'vitest'
+import type { Finding } from '../../src/model.js'
+import { testId } from '../../src/names.js'
+import { expectOneLineError, runsBefore, seedWhere } from '../helpers/cli.js'
+import { config, createProject } from '../helpers/project.js'
+
+describe('bisect searches beyond the failing run', () => {
+  test('a brittle test with only its failing run recorded: the setter that ran after it is found', () => {
+    const file = 'test/locale.test.ts'
+    const names = ['should set a new locale', 'formats dates', 'formats numbers', 'should update the main locale', 'parses input']
+    const ids = names.map((n) => testId('', file, n))
+    const [setter, , , victim] = ids as [string, string, string, string]
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/locale.ts': `let current = 'en'\nexport const setLocale = (l: string) => { current = l }\nexport const locale = () => current\n`,
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `import { locale, setLocale } from '../src/locale'`,
+        `test('should set a new locale', () => { setLocale('fr'); expect(locale()).toBe('fr') })`,
+        `test('formats dates', () => {})`,
+        `test('formats numbers', () => {})`,
+        // It only passes after the test above, as its authors always ran it.
+        `test('should update the main locale', () => { expect(locale()).toBe('fr') })`,
+        `test('parses input', () => {})`,
+        '',
+      ].join('\n'),
+    })
+    const seed = seedWhere(ids, (o) => runsBefore(o, victim, setter))
+    const recorded = project.vitest([], { FLAKESEED_SEED: seed })
+    expect(recorded.code, recorded.output).toBe(1)
+    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
+    expect(finding).toMatchObject({ victim, kind: 'brittle', stateSetters: [setter] })
+  })
+})
+
+describe('--budget', () => {
+  test('above 24 h (a timer cannot hold it) is refused in one line that says so; 1e9 too, for that reason; exit 2', () => {
+    const project = createProject({})
+    for (const value of ['99999999', '1e9', '86400.5']) {
+      const result = project.cli(['bisect', 'last', '--budget', value])
+      expectOneLineError(result, `argument '${value}' is invalid. must be at most 86400 seconds (24 h)`)
+      expect(result.stderr).not.toContain('TimeoutOverflowWarning')
+    }
+    for (const value of ['0', 'soon', '-1']) expectOneLineError(project.cli(['bisect', 'last', '--budget', value]), 'must be a number of seconds above 0')
+  })
+})
