@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError } from 'commander'
+import { executionKeys } from '../src/analysis/flakiness.js'
 import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
@@ -18,6 +19,7 @@ import type { Plan } from '../src/order.js'
 import { location, recordedOrder, selectTests } from '../src/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
+import { flakyWindow } from '../src/store/flaky.js'
 import { logicalRun } from '../src/store/shards.js'
 import { suspectRuns } from '../src/store/suspects.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
@@ -117,6 +119,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       throw new FlakeseedError(`flakeseed: ${which} no failing test (pick one with --test)`)
     }
     for (const { victim } of jobs) suspectsOf.set(idOf(victim), historySuspects(store, idOf(victim)))
+    // Within a budget, what can be explained goes first (none of it is spent on known breakage).
+    if (options.new || options.budget) orderWork(store, jobs, suspectsOf)
     for (const { victim, run: part } of jobs) {
       const runs = runsWhereTestPassed(store, idOf(victim), part.id).map((id) => {
         const other = store.resolveRun(String(id))
@@ -289,6 +293,39 @@ function unexplained(store: Store, runId: number): string[] {
   return classifyFailures(store, runId)
     .filter((n) => !findings.has(n.test) && (n.class === 'new' || n.class === 'suspected-order-dependent' || n.class === 'order-dependent'))
     .map((n) => n.test)
+}
+
+/**
+ * The failures in the order they can be explained: those with suspects in the history first, then
+ * new ones (never failed before), then the rest, and last those that failed every recorded run
+ * (known broken: bisect has nothing to find there). Stable within each group.
+ */
+function orderWork(store: Store, jobs: Array<{ victim: RecordedTest; run: RunRow }>, suspectsOf: ReadonlyMap<string, unknown>): void {
+  const seen = new Map<string, { isNew: boolean; failedEvery: boolean }>()
+  for (const runId of new Set(jobs.map((j) => j.run.id))) for (const [test, h] of failureHistory(store, runId)) seen.set(test, h)
+  const rank = (test: string) => {
+    const h = seen.get(test)
+    if (suspectsOf.get(test)) return 0
+    if (!h || h.isNew) return 1
+    return h.failedEvery ? 3 : 2
+  }
+  const ranked = jobs.map((job, index) => ({ job, index, rank: rank(idOf(job.victim)) }))
+  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index)
+  jobs.splice(0, jobs.length, ...ranked.map((r) => r.job))
+}
+
+/** Per failing test of `runId`: first failure in the recorded runs, or failed in every one (at least two). */
+function failureHistory(store: Store, runId: number): Map<string, { isNew: boolean; failedEvery: boolean }> {
+  const { histories } = flakyWindow(store, { tests: store.failedTestIds(runId), orderKeys: executionKeys, keepRun: runId })
+  return new Map(
+    histories.map((h) => [
+      h.test,
+      {
+        isNew: !h.outcomes.some((o) => o.run !== runId && o.state === 'failed'),
+        failedEvery: h.outcomes.length > 1 && h.outcomes.every((o) => o.state === 'failed'),
+      },
+    ]),
+  )
 }
 
 /** Why a finding leaves its test without a cause; undefined when it found one. */

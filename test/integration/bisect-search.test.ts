@@ -1,6 +1,7 @@
 // Where bisect looks, end to end: a brittle test's state setter when only the failing run is
 // recorded (the tests that can share its process, the declaration order first); what it is given
-// to spend (`--budget`, at most 24 h).
+// to spend (`--budget`, at most 24 h), and what it spends it on first (`--new --budget`: what can be
+// explained before what fails every run).
 import { describe, expect, test } from 'vitest'
 import type { Finding } from '../../src/model.js'
 import { testId } from '../../src/names.js'
@@ -33,6 +34,45 @@ describe('bisect searches beyond the failing run', () => {
     expect(recorded.code, recorded.output).toBe(1)
     const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     expect(finding).toMatchObject({ victim, kind: 'brittle', stateSetters: [setter] })
+  })
+})
+
+describe('--new --budget (the in-job bisect)', () => {
+  test('a failure with suspects goes before new ones that fail alone: a small budget still reaches the order-dependent one', () => {
+    const shop = 'test/z-shop.test.ts'
+    const fillers = Array.from({ length: 8 }, (_, i) => `f${i}`)
+    const ids = ['pollutes', 'victim', ...fillers].map((n) => testId('', shop, n))
+    const [polluter, victim] = ids as [string, string]
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      // Broken by this change (BREAK), slow, and first in the list of new failures (by id).
+      'test/a-broken.test.ts': [
+        `import { expect, test } from 'vitest'`,
+        `test('broken 1', async () => { await new Promise((r) => setTimeout(r, 3000)); expect(process.env.BREAK).toBeUndefined() })`,
+        `test('broken 2', async () => { await new Promise((r) => setTimeout(r, 3000)); expect(process.env.BREAK).toBeUndefined() })`,
+        '',
+      ].join('\n'),
+      [shop]: [
+        `import { expect, test } from 'vitest'`,
+        `let dirty = false`,
+        `test('pollutes', () => { dirty = true })`,
+        `test('victim', () => { expect(dirty).toBe(false) })`,
+        ...fillers.map((n) => `test('${n}', () => {})`),
+        '',
+      ].join('\n'),
+    })
+    const failing = seedWhere(ids, (o) => runsBefore(o, polluter, victim))
+    const passing = seedWhere(ids, (o) => runsBefore(o, victim, polluter))
+    // All three fail for the first time in the last run; the victim's two runs make the polluter a suspect.
+    project.vitest([], { FLAKESEED_SEED: passing })
+    project.vitest([], { FLAKESEED_SEED: failing, BREAK: '1' })
+    const result = project.cliJson<{ findings: Array<Finding & { seconds: number }>; left: Array<{ test: string; why: string }> }>(
+      ['bisect', 'last', '--new', '--budget', '20', '--no-diagnose'],
+      { BREAK: '1' },
+    )
+    expect(result.findings[0], JSON.stringify(result)).toMatchObject({ victim, kind: 'victim', polluters: [polluter] })
+    // What was left for lack of time is the broken ones.
+    for (const left of result.left) expect(left.test).toMatch(/^test\/a-broken\.test\.ts > /)
   })
 })
 
