@@ -179,7 +179,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   try {
     for (const { victim, run: part, order } of jobs) {
       if (controller.signal.aborted || stopped) {
-        left.push({ test: idOf(victim), why: stopped ? 'interrupted' : budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
+        left.push({ test: idOf(victim), why: budgetUsed && !stopped ? `budget of ${options.budget} s used up` : 'interrupted' })
         continue
       }
       const victimStarted = Date.now()

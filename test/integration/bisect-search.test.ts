@@ -86,4 +86,28 @@ describe('--budget', () => {
     }
     for (const value of ['0', 'soon', '-1']) expectOneLineError(project.cli(['bisect', 'last', '--budget', value]), 'must be a number of seconds above 0')
   })
+
+  test('in a run, FLAKESEED_BISECT_BUDGET=1000000000 is one warning, and the in-job bisect runs with 24 h', () => {
+    const file = 'test/m.test.ts'
+    const ids = ['pollutes', 'victim', 'other'].map((n) => testId('', file, n))
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      [file]: [
+        `import { expect, test } from 'vitest'`,
+        `let dirty = false`,
+        `test('pollutes', () => { dirty = true })`,
+        `test('victim', () => { expect(dirty).toBe(false) })`,
+        `test('other', () => {})`,
+        '',
+      ].join('\n'),
+    })
+    const seed = seedWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!))
+    const run = project.vitest([], { FLAKESEED_SEED: seed, FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '1000000000' })
+    expect(run.code, run.output).toBe(1)
+    expect(run.output).toContain('flakeseed: FLAKESEED_BISECT_BUDGET="1000000000" is more than the longest budget, 86400 s (24 h): using 86400 s')
+    expect(run.output).toContain('within 86400 s (exit code unchanged)')
+    expect(run.output).toContain(`polluter ${ids[0]}`)
+    expect(run.output).not.toContain('TimeoutOverflowWarning')
+    expect(run.output).not.toContain('the bisect in this job failed')
+  })
 })
