@@ -1,13 +1,16 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError } from 'commander'
+import { executionKeys } from '../src/analysis/flakiness.js'
 import { rankSuspects, SHOWN_SCORE } from '../src/analysis/suspects.js'
 import { bisect, type BisectProgress } from '../src/bisect/coordinator.js'
 import { ProbePool } from '../src/bisect/pool.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
+import { ProbeFiles } from '../src/diagnose/files.js'
 import { classifyFailures } from '../reporter/summary.js'
 import { NOD_REPEAT, replayCommand } from '../src/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/defaults.js'
 import { FlakeseedError } from '../src/errors.js'
+import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/options.js'
 import { someOf, visible } from '../src/format.js'
 import { PlanExecutor } from '../src/execute.js'
 import type { Finding, RecordedTest } from '../src/model.js'
@@ -16,6 +19,7 @@ import type { Plan } from '../src/order.js'
 import { failedTypeChecks, location, recordedOrder, selectTests, typeChecksNote } from '../src/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding } from '../src/store/findings.js'
 import { Store, type RunRow } from '../src/store/index.js'
+import { flakyWindow } from '../src/store/flaky.js'
 import { logicalRun } from '../src/store/shards.js'
 import { suspectRuns } from '../src/store/suspects.js'
 import { causeSummary } from '../src/analysis/causes.js'
@@ -122,6 +126,8 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       throw new FlakeseedError(`flakeseed: ${which} no failing test${checks ? ` to bisect, only ${checks}` : ' (pick one with --test)'}`)
     }
     for (const { victim } of jobs) suspectsOf.set(idOf(victim), historySuspects(store, idOf(victim)))
+    // Within a budget, what can be explained goes first (none of it is spent on known breakage).
+    if (options.new || options.budget) orderWork(store, jobs, suspectsOf)
     for (const { victim, run: part } of jobs) {
       const runs = runsWhereTestPassed(store, idOf(victim), part.id).map((id) => {
         const other = store.resolveRun(String(id))
@@ -147,10 +153,13 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   process.on('SIGINT', onSigint)
   const progress = makeProgress(Boolean(options.json), started)
   const protect = [dbPath(options)]
+  // The tree as the bisect found it: every probe tests these sources and puts back only its tests' writes.
+  const recorded = jobs.flatMap(({ run: r }) => (r.finishedAt === null ? [] : [{ from: r.startedAt, to: r.finishedAt }]))
+  const files = new ProbeFiles(root, protect, recorded)
   const executors = new ProbePool(
-    () => PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect }),
+    () => PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect, files }),
     options.jobs,
-    { root, protect },
+    files,
   )
   // The budget: all bisecting together stops when it runs out, as Ctrl-C does.
   let budgetUsed = false
@@ -165,15 +174,19 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
   const executeIsolated =
     run.isolate === false
       ? async (plan: Plan) =>
-          (await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect }))).run(plan)
+          (
+            await (isolated ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: true, quiet: true, protect, files }))
+          ).run(plan)
       : undefined
   const findings: Array<Finding & { run: number; command: string; seconds: number }> = []
   /** Failing tests left without a cause, and why (`--new`, `--budget`). */
   const left: Array<{ test: string; why: string }> = []
+  /** Set when a source file changed under the bisect: it stops, and says so in one line. */
+  let stopped: string | undefined
   try {
     for (const { victim, run: part, order } of jobs) {
-      if (controller.signal.aborted) {
-        left.push({ test: idOf(victim), why: budgetUsed ? `budget of ${options.budget} s used up` : 'interrupted' })
+      if (controller.signal.aborted || stopped) {
+        left.push({ test: idOf(victim), why: budgetUsed && !stopped ? `budget of ${options.budget} s used up` : 'interrupted' })
         continue
       }
       const victimStarted = Date.now()
@@ -195,6 +208,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
         onProgress: progress.event,
       })
       progress.done()
+      stopped ??= finding.stopped
       findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
       const why = unexplainedWhy(finding, budgetUsed ? options.budget : undefined)
       if (why) left.push({ test: finding.victim, why })
@@ -239,6 +253,10 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     for (const block of causeSummary(findings.map(reportOf))) console.log(block)
     if ((options.new || options.budget) && left.length)
       console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
+  }
+  if (stopped) {
+    process.stderr.write(`${stopped}\n`)
+    return EXIT.usage
   }
   const code = findings.some((f) => f.kind === 'victim' || f.kind === 'brittle') ? EXIT.found : EXIT.ok
   // Interrupted: what Vitest left running (a probe, its pool's timers) must not keep us.
@@ -295,8 +313,11 @@ function defaultJobs(): number {
 }
 
 function positiveSeconds(value: string): number {
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of seconds above 0')
-  return Number(value)
+  const seconds = parseSeconds(value)
+  const check = checkBudget(seconds)
+  if (check === 'too-long') throw new InvalidArgumentError(`must be at most ${MAX_BISECT_BUDGET} seconds (24 h)`)
+  if (check !== 'ok') throw new InvalidArgumentError('must be a number of seconds above 0')
+  return seconds!
 }
 
 /**
@@ -308,6 +329,39 @@ function unexplained(store: Store, runId: number): string[] {
   return classifyFailures(store, runId)
     .filter((n) => !findings.has(n.test) && (n.class === 'new' || n.class === 'suspected-order-dependent' || n.class === 'order-dependent'))
     .map((n) => n.test)
+}
+
+/**
+ * The failures in the order they can be explained: those with suspects in the history first, then
+ * new ones (never failed before), then the rest, and last those that failed every recorded run
+ * (known broken: bisect has nothing to find there). Stable within each group.
+ */
+function orderWork(store: Store, jobs: Array<{ victim: RecordedTest; run: RunRow }>, suspectsOf: ReadonlyMap<string, unknown>): void {
+  const seen = new Map<string, { isNew: boolean; failedEvery: boolean }>()
+  for (const runId of new Set(jobs.map((j) => j.run.id))) for (const [test, h] of failureHistory(store, runId)) seen.set(test, h)
+  const rank = (test: string) => {
+    const h = seen.get(test)
+    if (suspectsOf.get(test)) return 0
+    if (!h || h.isNew) return 1
+    return h.failedEvery ? 3 : 2
+  }
+  const ranked = jobs.map((job, index) => ({ job, index, rank: rank(idOf(job.victim)) }))
+  ranked.sort((a, b) => a.rank - b.rank || a.index - b.index)
+  jobs.splice(0, jobs.length, ...ranked.map((r) => r.job))
+}
+
+/** Per failing test of `runId`: first failure in the recorded runs, or failed in every one (at least two). */
+function failureHistory(store: Store, runId: number): Map<string, { isNew: boolean; failedEvery: boolean }> {
+  const { histories } = flakyWindow(store, { tests: store.failedTestIds(runId), orderKeys: executionKeys, keepRun: runId })
+  return new Map(
+    histories.map((h) => [
+      h.test,
+      {
+        isNew: !h.outcomes.some((o) => o.run !== runId && o.state === 'failed'),
+        failedEvery: h.outcomes.length > 1 && h.outcomes.every((o) => o.state === 'failed'),
+      },
+    ]),
+  )
 }
 
 /** Why a finding leaves its test without a cause; undefined when it found one. */

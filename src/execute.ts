@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { TestSpecification, Vitest } from 'vitest/node'
 import type { DiagnoseContext } from './context.js'
-import { restoreTree, snapshotTree } from './diagnose/files.js'
+import { ProbeFiles } from './diagnose/files.js'
 import type { DiagnosisReport } from './diagnose/worker.js'
 import { FlakeseedError } from './errors.js'
 import type { TestState } from './model.js'
@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   json?: boolean
   /** Files under the root a probe must never touch or put back (the history DB). */
   protect?: string[]
+  /** The project's files across the bisect, shared by its executors (one is made when none is given). */
+  files?: ProbeFiles
 }
 
 /** What a diagnosis probe asks the workers to observe (test ids, resolved here to files). */
@@ -70,12 +72,17 @@ export class PlanExecutor {
    */
   restoreFiles = true
 
+  /** What probes wrote in the project, and whether its sources still are the ones the bisect started on. */
+  private readonly files: ProbeFiles | undefined
+
   private constructor(
     private readonly vitest: Vitest,
     private readonly session: Session,
     private readonly specs: TestSpecification[],
     private readonly options: ExecuteOptions,
-  ) {}
+  ) {
+    this.files = options.kind === 'probe' ? (options.files ?? new ProbeFiles(options.root, options.protect ?? [])) : undefined
+  }
 
   /**
    * One at a time: the plan reaches the plugin through a global set while Vitest loads the config
@@ -148,8 +155,8 @@ export class PlanExecutor {
 
   /**
    * Runs exactly the plan; without one, every test in the order the seed gives. A bisect probe
-   * puts the project's files back as they were before it ran: a file one probe's polluter wrote
-   * must not decide the next probe.
+   * first checks that no source file changed since the bisect began (`ProjectChanged`), and puts
+   * back what its tests wrote: a file one probe's polluter wrote must not decide the next probe.
    */
   async run(plan?: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
     const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
@@ -158,8 +165,9 @@ export class PlanExecutor {
       (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
     // None of the plan's files exists any more: Vitest would run nothing, and record an empty run.
     if (plan?.files.length && !specs.length) return { states: new Map(), errors: new Map(), missing: missingIn(new Map()), unhandled: 0 }
-    const probe = this.options.kind === 'probe' && this.restoreFiles
-    const tree = probe ? snapshotTree(this.options.root, this.options.protect ?? []) : undefined
+    // Side by side (`--jobs`), nothing is put back per probe; the sources are checked all the same.
+    if (!this.restoreFiles) this.files?.checkSources()
+    const tree = this.restoreFiles ? this.files?.beforeProbe() : undefined
     const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
     this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined)
     let result: Awaited<ReturnType<Vitest['runTestSpecifications']>>
@@ -174,7 +182,8 @@ export class PlanExecutor {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
       }
-      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = restoreTree(tree))
+      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = this.files!.afterProbe(tree))
+      else if (this.files) this.files.probes++
     }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()

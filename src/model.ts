@@ -128,6 +128,8 @@ export interface Finding {
   passingOrders?: number
   /** Set when the search was interrupted: the smallest set found so far. */
   interrupted?: boolean
+  /** Why the whole bisect stopped here (a source file changed under it): one line for stderr. */
+  stopped?: string
   /** What the culprits left behind (or, for a brittle test, set up), from the diagnosis after the search. */
   leaks?: Leak[]
   /** Why no leak is listed when the diagnosis ran and saw none. */

@@ -56,6 +56,22 @@ export interface ResolvedOptions {
 
 /** Seconds the end-of-run bisect may take when no budget is given. */
 export const DEFAULT_BISECT_BUDGET = 120
+/**
+ * The most seconds a bisect may be given (24 h): the budget becomes a timer, and Node's timers
+ * hold at most 2^31 − 1 ms (24.8 days; above it a timer fires at once, with a TimeoutOverflowWarning).
+ */
+export const MAX_BISECT_BUDGET = 86_400
+
+/** A number of seconds as typed (`120`, `1.5`, `1e3`): the number, or undefined. */
+export function parseSeconds(text: string): number | undefined {
+  return /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : undefined
+}
+
+/** Whether `seconds` is a budget: above 0 and at most MAX_BISECT_BUDGET. */
+export function checkBudget(seconds: number | undefined): 'ok' | 'not-seconds' | 'too-long' {
+  if (seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) return 'not-seconds'
+  return seconds > MAX_BISECT_BUDGET ? 'too-long' : 'ok'
+}
 
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
@@ -117,11 +133,22 @@ export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.Pr
   else if (mode === 'off' || mode === '0' || mode === 'false') on = false
   else if (mode) warnings.push(`FLAKESEED_BISECT=${JSON.stringify(mode)} is not 'new' or 'off'`)
   const seconds = env.FLAKESEED_BISECT_BUDGET?.trim()
+  /** Above the longest budget: the bisect gets the longest (it was asked for as much as it takes). */
+  let capped: string | undefined
+  const tooLong = `is more than the longest budget, ${MAX_BISECT_BUDGET} s (24 h)`
   if (seconds) {
-    if (/^(\d+(\.\d*)?|\.\d+)$/.test(seconds) && Number(seconds) > 0) budget = Number(seconds)
+    const check = checkBudget(parseSeconds(seconds))
+    if (check === 'ok') budget = Number(seconds)
+    else if (check === 'too-long') capped = `FLAKESEED_BISECT_BUDGET=${JSON.stringify(seconds)} ${tooLong}`
     else warnings.push(`FLAKESEED_BISECT_BUDGET=${JSON.stringify(seconds)} is not a number of seconds above 0`)
   }
-  const warning = warnings.length ? `flakeseed: ${warnings.join('; ')}: ignored` : undefined
+  if (!capped && budget > MAX_BISECT_BUDGET) capped = `option "bisect.budget" (${budget}) ${tooLong}`
+  if (capped) budget = MAX_BISECT_BUDGET
+  const lines = [
+    ...(warnings.length ? [`flakeseed: ${warnings.join('; ')}: ignored`] : []),
+    ...(capped ? [`flakeseed: ${capped}: using ${MAX_BISECT_BUDGET} s`] : []),
+  ]
+  const warning = lines.length ? lines.join('\n') : undefined
   return { budget: on ? budget : undefined, ...(warning ? { warning } : {}) }
 }
 

@@ -1,6 +1,7 @@
 // The bisect coordinator: from a recorded failing order to the class of a failing test and the
 // minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
 // decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
+import { ProjectChanged } from '../diagnose/files.js'
 import { FlakeseedError } from '../errors.js'
 import type { DiagnoseRequest, PlanResult } from '../execute.js'
 import type { Finding, RecordedTest } from '../model.js'
@@ -98,6 +99,8 @@ export async function bisect(input: BisectInput): Promise<Finding> {
     // A probe cut short by Ctrl-C (its worker got the signal too) says nothing; what was
     // established before it stands.
     if (error instanceof Interrupted || input.signal?.aborted) return { ...finding, interrupted: true }
+    // The code under test changed: later probes would test another version than earlier ones.
+    if (error instanceof ProjectChanged) return { ...finding, interrupted: true, stopped: error.message }
     throw error
   }
 }
@@ -117,6 +120,8 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    */
   const searchJobs = jobs >= 3 ? jobs : 1
 
+  /** Each test's place in declaration order (from the first probe's results). */
+  const declared = new Map<string, number>()
   /** Runs `tests` then the victim (optionally diagnosing); the whole result. */
   const probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
     finding.probes++
@@ -126,6 +131,8 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     const plan = planOf([...tests, victimEntry])
     const result = await untilAborted(isolated && input.executeIsolated ? input.executeIsolated(plan) : input.execute(plan, diagnose), signal)
     if (signal?.aborted) throw new Interrupted()
+    // Vitest lists a file's tests as declared, those the plan skipped too: the first probe's list is the order.
+    if (!declared.size) for (const id of result.states.keys()) declared.set(id, declared.size)
     return result
   }
   /** Runs `tests` then the victim; the victim's outcome. */
@@ -327,13 +334,19 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     return done('victim', search.minimal)
   }
 
-  // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass.
+  // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass: the recorded
+  // ones, then the tests that can share its process (DESIGN.md, "Searching beyond the failing
+  // run"), in the order they are declared (the order the authors ran), then all of them.
   finding.passingOrders = 0
-  for (const passing of input.passing) {
-    const setters = earlierTests(passing.results, victim, passing.isolate)
-    if (!setters.length) continue
+  const recordedOrders = input.passing.map((passing) => earlierTests(passing.results, victim, passing.isolate))
+  const tried = new Set<string>()
+  for (const setters of [...recordedOrders, ...sharingOrders(pool, victimEntry, declared)]) {
+    const key = setters.map(idOf).join('\n')
+    if (!setters.length || tried.has(key)) continue
+    tried.add(key)
     finding.passingOrders++
-    phase(`searching ${setters.length} tests of a passing order for what makes it pass`)
+    const which = finding.passingOrders <= recordedOrders.length ? 'of a passing order' : 'that can share its process'
+    phase(`searching ${setters.length} tests ${which} for what makes it pass`)
     if ((await run(setters)) !== 'pass') continue
     const { search, nod } = await searchFor(setters, 'pass')
     finding.kind = 'brittle'
@@ -347,6 +360,25 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
   }
   finding.kind = 'independent'
   return finding
+}
+
+/**
+ * Candidate passing orders from the tests that can share the victim's process (`pool`): other
+ * files' tests first (a plan runs a file once, the victim's last), then the victim's own file's
+ * tests declared before it, in declaration order; then every test of its file. `declared` is the
+ * declaration order Vitest reported (unknown tests keep their recorded order, at the end).
+ */
+export function sharingOrders(pool: readonly RecordedTest[], victim: RecordedTest, declared: ReadonlyMap<string, number>): RecordedTest[][] {
+  const own = (t: RecordedTest) => t.project === victim.project && t.file === victim.file
+  const rank = (t: RecordedTest) => declared.get(idOf(t)) ?? Number.MAX_SAFE_INTEGER
+  const others = pool.filter((t) => !own(t))
+  const mine = pool.filter(own).sort((a, b) => rank(a) - rank(b))
+  const at = declared.get(idOf(victim))
+  const before = at === undefined ? [] : mine.filter((t) => rank(t) < at)
+  return [
+    [...others, ...before],
+    [...others, ...mine],
+  ]
 }
 
 /**

@@ -2,10 +2,10 @@
 // workers of its own, so probes of one plan never share a process; what they can share is the
 // project folder. The first probe runs alone, with the project's files put back after it: when it
 // created, changed or deleted files there, probes could see each other's, so the pool stays at one
-// job (and says so). Otherwise the others run side by side, and the files are put back once, when
-// the pool closes.
+// job (and says so). Otherwise the others run side by side, and what their tests wrote is put back
+// once, when the pool closes (`ProbeFiles`: only the area the tests write, never anyone else's edits).
 import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../execute.js'
-import { restoreTree, snapshotTree, type TreeSnapshot } from '../diagnose/files.js'
+import type { ProbeFiles, TreeSnapshot } from '../diagnose/files.js'
 import type { Plan } from '../order.js'
 
 export class ProbePool {
@@ -25,7 +25,7 @@ export class ProbePool {
   constructor(
     private readonly create: () => Promise<PlanExecutor>,
     private jobs: number,
-    private readonly project: { root: string; protect: readonly string[] },
+    private readonly files: ProbeFiles,
   ) {}
 
   /** Probes that may run at once now. */
@@ -38,7 +38,7 @@ export class ProbePool {
       let settle!: () => void
       this.first = new Promise((done) => (settle = done))
       try {
-        if (this.jobs > 1) this.tree = snapshotTree(this.project.root, this.project.protect)
+        if (this.jobs > 1) this.tree = this.files.beforeProbe()
         const executor = await this.acquire()
         // The other instances start while the first probe runs: starting Vitest takes a while.
         if (this.jobs > 1) void this.prestart(this.jobs - 1)
@@ -133,6 +133,6 @@ export class ProbePool {
   /** Closes every Vitest instance and puts back the project's files (side by side mode). */
   async close(): Promise<void> {
     await Promise.all(this.executors.map((e) => e.close()))
-    if (this.tree) restoreTree(this.tree)
+    if (this.tree) this.files.putBack(this.tree)
   }
 }

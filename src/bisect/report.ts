@@ -1,6 +1,6 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
-import { fixText, leakClaim, leakText, visible } from '../format.js'
+import { fixText, leakClaim, leakText, plural, visible } from '../format.js'
 import type { Finding, Leak } from '../model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
@@ -62,7 +62,7 @@ export function describeReport(r: BisectReport): string {
   const lines = [`victim   ${visible(r.victim)}`]
   const culprits = r.pollutingTests ?? r.polluters
   const found = r.probesToFind !== undefined ? ` (${r.probesToFind} to find ${culprits.length + r.stateSetters.length === 1 ? 'it' : 'them'})` : ''
-  const stats = `${r.probes} probes${found}, ${r.seconds.toFixed(1)} s`
+  const stats = `${plural(r.probes, 'probe')}${found}, ${r.seconds.toFixed(1)} s`
   if (r.interrupted && r.kind !== 'victim' && r.kind !== 'brittle') {
     lines.push(`class    unknown: interrupted before the search began (${stats})`)
     return lines.join('\n')
@@ -85,7 +85,7 @@ export function describeReport(r: BisectReport): string {
       lines.push(
         r.passingOrders
           ? `class    independent: fails alone and no earlier test makes it pass; not order-dependent (${stats})`
-          : `class    independent: fails alone; no recorded run where it passed had earlier tests to try; not order-dependent as far as the history shows (${stats})`,
+          : `class    independent: fails alone; no other test could share its process to try; not order-dependent as far as the history shows (${stats})`,
       )
       break
     case 'nod':

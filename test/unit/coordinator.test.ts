@@ -54,6 +54,28 @@ async function run(
   })
 }
 
+/**
+ * `bisect` over a failing order of one file, no passing run recorded, `repeat` 1: the victim fails
+ * when `fails(names before it)`; each probe lists `declared` (the file's tests as declared) as Vitest does.
+ */
+function bisectWith(failing: RecordedTest[], fails: (before: string[]) => boolean, declared: string[] = []): Promise<Finding> {
+  return bisect({
+    victim: VICTIM,
+    failing,
+    isolate: true,
+    passing: [],
+    repeat: 1,
+    cleaners: false,
+    diagnose: false,
+    execute: async (plan: Plan) => {
+      const names = plan.files.flatMap((f) => f.tests)
+      const states = new Map<string, 'passed' | 'failed' | 'skipped'>(declared.map((t) => [t, 'skipped']))
+      states.set(VICTIM, fails(names.slice(0, -1)) ? 'failed' : 'passed')
+      return { states, errors: new Map(), missing: [], unhandled: 0 }
+    },
+  })
+}
+
 describe('bisect (coordinator)', () => {
   test('one polluter among 100: exactly it, in ⌈log₂ n⌉ + 3 probes at --repeat 1', async () => {
     const finding = await run(100, (b) => b.has('t63'), 1)
@@ -74,9 +96,27 @@ describe('bisect (coordinator)', () => {
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [id('setup')], passingOrders: 1 })
   })
 
-  test('a victim that fails alone with no passing order to search is independent, and says so', async () => {
+  test('a victim that fails alone, with every other test of its file before it too, is independent, and says so', async () => {
     const finding = await run(20, () => true, 3)
-    expect(finding).toMatchObject({ kind: 'independent', polluters: [], stateSetters: [], passingOrders: 0 })
+    // No recorded passing order: the tests of its file were the one order tried.
+    expect(finding).toMatchObject({ kind: 'independent', polluters: [], stateSetters: [], passingOrders: 1 })
+  })
+
+  test('a brittle test with no recorded passing run: its state setter is searched among the tests that can share its process', async () => {
+    // The victim ran 10th; its setter t15 ran after it. Only the failing run is recorded.
+    const failing = order(20).map((t) => (t.name === 'victim' ? { ...t, testIndex: 10 } : t.testIndex >= 10 ? { ...t, testIndex: t.testIndex + 1 } : t))
+    const finding = await bisectWith(failing, (before) => !before.includes('t15'))
+    expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [id('t15')], passingOrders: 1 })
+  })
+
+  test('the declaration order is a candidate passing order: tests declared before the victim, before all of them', async () => {
+    // Declared: t0…t16, victim, t17…t19. t18 undoes what t15 sets: only the declared order passes.
+    const declared = [...Array.from({ length: 17 }, (_, i) => `t${i}`), 'victim', 't17', 't18', 't19'].map(id)
+    const failing = order(20).map((t) => (t.name === 'victim' ? { ...t, testIndex: 10 } : t.testIndex >= 10 ? { ...t, testIndex: t.testIndex + 1 } : t))
+    const fails = (before: string[]) => !before.includes('t15') || before.includes('t18')
+    expect(await bisectWith(failing, fails, declared)).toMatchObject({ kind: 'brittle', stateSetters: [id('t15')], passingOrders: 1 })
+    // Without the declaration order (Vitest did not list the file's tests), all of them are the only order: no setter.
+    expect(await bisectWith(failing, fails)).toMatchObject({ kind: 'independent', passingOrders: 1 })
   })
 
   test('a victim that fails 40 % of the time whatever ran before is almost never blamed on a test', async () => {

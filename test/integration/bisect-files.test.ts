@@ -1,0 +1,92 @@
+// Nothing of the user's is lost to a bisect: while `flakeseed bisect` runs (a suite with a 3 s
+// test), a user's edits and new folders in the project survive byte for byte, and an edit to a
+// source file the tests import stops the bisect, naming the file, rather than mix two versions.
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { testId } from '../../src/names.js'
+import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { config, createProject, type Project } from '../helpers/project.js'
+
+const FILE = 'test/app.test.ts'
+const SLOW = testId('', FILE, 'slow')
+const VICTIM = testId('', FILE, 'victim')
+const LOG_LINES = Array.from({ length: 200 }, (_, i) => `entry ${i}`).join('\n')
+
+/** A suite whose slow test (3 s) pollutes module state the victim reads; each start of it is marked outside the project. */
+function slowProject(): Project {
+  return createProject({
+    'vitest.config.ts': config('', 'fileParallelism: false'),
+    'src/app.ts': 'export const state = { dirty: false }\n',
+    [FILE]: [
+      `import { appendFileSync } from 'node:fs'`,
+      `import { expect, test } from 'vitest'`,
+      `import { state } from '../src/app'`,
+      `test('slow', async () => {`,
+      `  appendFileSync(process.env.MARKS!, 'slow\\n')`,
+      `  await new Promise((r) => setTimeout(r, 3000))`,
+      `  state.dirty = true`,
+      `})`,
+      `test('victim', () => { expect(state.dirty).toBe(false) })`,
+      `test('other', () => {})`,
+      '',
+    ].join('\n'),
+    'notes/log.txt': `${LOG_LINES}\n`,
+  })
+}
+
+/** Records a failing run, then starts `bisect last` in the background; `marks()` counts the slow test's starts in it. */
+function startBisect(project: Project, args: string[]) {
+  const ids = ['slow', 'victim', 'other'].map((n) => testId('', FILE, n))
+  const seed = seedWhere(ids, (o) => runsBefore(o, SLOW, VICTIM))
+  const marksDir = mkdtempSync(join(tmpdir(), 'flakeseed-marks-'))
+  const recorded = project.vitest([], { FLAKESEED_SEED: seed, MARKS: join(marksDir, 'run') })
+  expect(recorded.code, recorded.output).toBe(1)
+  const marksFile = join(marksDir, 'bisect')
+  const child = project.spawnCli(['bisect', 'last', '--repeat', '1', ...args], { MARKS: marksFile })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => child.on('close', (code) => done({ code, stdout, stderr })))
+  const marks = () => (existsSync(marksFile) ? readFileSync(marksFile, 'utf8').split('\n').filter(Boolean).length : 0)
+  /** Resolves once the slow test has started `count` times: a probe is running it now. */
+  const duringProbe = async (count: number) => {
+    for (let i = 0; i < 2400 && marks() < count; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(marks(), stderr).toBeGreaterThanOrEqual(count)
+  }
+  return { exited, duringProbe }
+}
+
+describe('bisect leaves the user’s files alone', () => {
+  test('a line appended to a log and a new drafts/ folder, made while a probe runs, are intact; the bisect completes', async () => {
+    const project = slowProject()
+    const { exited, duringProbe } = startBisect(project, ['--json'])
+    // The second probe that runs the slow test (the first one is where bisect learns what the tests write).
+    await duringProbe(2)
+    appendFileSync(join(project.dir, 'notes/log.txt'), 'written by the user during a probe\n')
+    mkdirSync(join(project.dir, 'drafts'))
+    writeFileSync(join(project.dir, 'drafts/plan.md'), '# plan\n')
+    const result = await exited
+    expect(result.code, result.stderr).toBe(1)
+    expect(JSON.parse(result.stdout)).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [SLOW] })
+    expect(project.read('notes/log.txt')).toBe(`${LOG_LINES}\nwritten by the user during a probe\n`)
+    expect(project.read('drafts/plan.md')).toBe('# plan\n')
+  })
+
+  test('an edit to a source file the tests import stops the bisect with one line naming it; the edit is intact', async () => {
+    const project = slowProject()
+    const { exited, duringProbe } = startBisect(project, [])
+    await duringProbe(2)
+    appendFileSync(join(project.dir, 'src/app.ts'), 'export const edited = true\n')
+    const result = await exited
+    expect(result.code, result.stderr).toBe(2)
+    const lines = result.stderr.split('\n').filter(Boolean)
+    expect(lines, result.stderr).toHaveLength(1)
+    expect(lines[0]).toMatch(/^flakeseed: src\/app\.ts changed while bisect ran; results from two versions would be mixed: stopped after probe \d+$/)
+    // What was established so far is shown, marked as cut short.
+    expect(result.stdout).toContain('interrupted')
+    expect(project.read('src/app.ts')).toBe('export const state = { dirty: false }\nexport const edited = true\n')
+  })
+})
