@@ -154,7 +154,8 @@ export class ProbeFiles {
   probes = 0
 
   /**
-   * `recorded`: when the failing runs ran (ms): a file last written then was the tests' (a setup
+   * `recorded`: when the failing runs ran (ms; from the run's start, which is before any setup or
+   * test of it ran, so a file the user wrote just before the run is not taken): a file last written then was the tests' (a setup
    * that deletes it in a later probe must not lose it), and so are new files beside it.
    */
   constructor(
@@ -164,7 +165,7 @@ export class ProbeFiles {
   ) {
     this.start = snapshotTree(root, skip)
     for (const [file, state] of this.start.files) {
-      if (SOURCE.test(file) || !recorded.some((w) => state.mtimeMs >= w.from - 1000 && state.mtimeMs <= w.to + 1000)) continue
+      if (SOURCE.test(file) || !recorded.some((w) => state.mtimeMs >= w.from && state.mtimeMs <= w.to + 1000)) continue
       this.written.add(file)
       if (parentOf(file) !== '') this.writtenIn.add(parentOf(file))
     }
