@@ -269,7 +269,7 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
 
 /**
  * One row per test with mixed outcomes (a pass after a retry is mixed by itself), most
- * disruptive first (flip rate, then fail rate); tests with too few outcomes for a rate last.
+ * disruptive first (`disruption`, then flip rate); tests with too few outcomes for a rate last.
  */
 export function analyse(histories: readonly TestHistory[], options: AnalysisOptions = {}): FlakyRow[] {
   const settings = { ...options, minRuns: options.minRuns ?? DEFAULT_MIN_RUNS }
@@ -280,8 +280,22 @@ export function analyse(histories: readonly TestHistory[], options: AnalysisOpti
     rows.push(describe(h, m, settings))
   }
   return rows.sort(
-    (a, b) => Number(b.rated) - Number(a.rated) || b.flipRate - a.flipRate || b.failRate - a.failRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
+    (a, b) =>
+      Number(b.rated) - Number(a.rated) ||
+      disruption(b) - disruption(a) ||
+      b.flipRate - a.flipRate ||
+      (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
   )
+}
+
+/**
+ * How many of the window's builds a test breaks: its fail rate, except for a `fixed` test, which
+ * breaks none any more. Every failure is a red build someone looks at, so a test failing 90 % of
+ * runs comes before one failing 20 % that flips more often (a test failing nearly always rarely
+ * flips, which put it last when flip rate came first); flip rate only breaks ties.
+ */
+export function disruption(row: Pick<FlakyRow, 'class' | 'failRate'>): number {
+  return row.class === 'fixed' ? 0 : row.failRate
 }
 
 /** The row for one history, whatever its outcomes (the end-of-run summary also asks about tests that never passed). */

@@ -63,7 +63,7 @@ export function renderReport(data: ReportData): string {
 </section>
 <section>
   <h2>Flakiest tests</h2>
-  <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
+  <p class="hint">Most disruptive first (fail rate, a fixed test last; then flip rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
   ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
   ${tests.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
 </section>

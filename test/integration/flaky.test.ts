@@ -138,12 +138,12 @@ describe('flaky', () => {
   test('flaky --json classes each test and gives the hand-computed numbers', () => {
     expect(git(project, 'status', '--porcelain')).toBe('') // runs recorded a clean tree: orders comparable
     const rows = project.cliJson<Row[]>(['flaky'])
-    // Sorted by flip rate, then fail rate; the stable test is not listed.
+    // Sorted by fail rate (a fixed test breaks nothing any more: last), then flip rate; the stable test is not listed.
     expect(rows.map((r) => [r.test, r.class])).toEqual([
       [VICTIM, 'order-dependent'],
+      [BROKEN, 'broken'],
       [NOD, 'non-deterministic'],
       [FIXED, 'fixed'],
-      [BROKEN, 'broken'],
     ])
     const row = (id: string) => rows.find((r) => r.test === id)!
     // victim F P F P P P F P F P: 4 of 10 failed; 7 flips in 9 transitions; H(0.4) = 0.970951
@@ -198,9 +198,9 @@ describe('flaky', () => {
     const next = lines.filter((l) => l.includes('next: ')).map((l) => l.trim())
     expect(next).toEqual([
       `next: npx flakeseed bisect 9 --test 'test/od.test.ts > victim'`,
+      'next: npx flakeseed show 10',
       `next: npx flakeseed replay 6 --only 'test/nod.test.ts > ${NOD_NAME.replace(/'/g, `'\\''`)}' --repeat 20`,
       `next: npx flakeseed history 'test/fixed.test.ts > fixed'`,
-      'next: npx flakeseed show 10',
     ])
   })
 

@@ -191,7 +191,7 @@ describe('nextCommand and analyse', () => {
     expect(nextCommand({ test: 'a > b', class: 'fixed', run: 9, finding: null })).toBe(`npx flakeseed history 'a > b'`)
   })
 
-  test('analyse keeps mixed tests only, sorted by flip rate then fail rate, and acts on the last failing run', () => {
+  test('analyse keeps mixed tests only, sorted by fail rate then flip rate, and acts on the last failing run', () => {
     const rows = analyse(
       [
         {
@@ -252,6 +252,28 @@ describe('nextCommand and analyse', () => {
     expect(once.passingSeeds).toEqual(['s1', 's2', 's3'])
     expect(once.command).toBe('npx flakeseed bisect 14 --test once')
     expect(rows[0]!.class).toBe('non-deterministic')
+  })
+})
+
+describe('the order of the rows', () => {
+  test('a test failing 9 runs of 10 comes before one failing 2 that flips more; a fixed test comes last', () => {
+    const run = (states: Array<typeof P | typeof F>, commit = 'c') => states.map((s, i): [typeof P | typeof F, string, string] => [s, `s${i}`, commit])
+    const rows = analyse(
+      [
+        // fail 9/10, one flip in 9
+        history(run([P, F, F, F, F, F, F, F, F, F]), { test: 'mostly fails' }),
+        // fail 2/10, four flips in 9
+        history(run([P, F, P, P, P, F, P, P, P, P]), { test: 'flips' }),
+        // fail 6/10, but none since commit d (fixed): it breaks no build any more
+        history([...run([F, F, F, F, F, F], 'c'), ...run([P, P, P, P], 'd')], { test: 'fixed' }),
+      ],
+      { minRuns: 5 },
+    )
+    expect(rows.map((r) => [r.test, r.class])).toEqual([
+      ['mostly fails', 'suspected-order-dependent'],
+      ['flips', 'suspected-order-dependent'],
+      ['fixed', 'fixed'],
+    ])
   })
 })
 
