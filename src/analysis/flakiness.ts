@@ -11,7 +11,18 @@ import { DEFAULT_MIN_RUNS } from '../defaults.js'
 import { plural, shortSha, unique } from '../format.js'
 import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
 
-export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed' | 'suspected'
+/**
+ * `brittle` is bisect's class for a test that passes only after another (its state setter): an order
+ * dependency of its own kind, shown as such wherever the finding is (one class everywhere).
+ */
+export type FlakyClass =
+  | 'order-dependent'
+  | 'brittle'
+  | 'suspected-order-dependent'
+  | 'non-deterministic'
+  | 'broken'
+  | 'fixed'
+  | 'suspected'
 
 /** One recorded outcome of a test in a run of kind `run` (skips left out). */
 export interface RunOutcome {
@@ -199,11 +210,11 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
   }
 }
 
-/** The class a victim or brittle finding gives. */
+/** The class a victim or brittle finding gives: bisect's own word for a brittle test. */
 function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
   if (f?.kind === 'victim')
     return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
-  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  if (f?.kind === 'brittle') return { class: 'brittle', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
   return undefined
 }
 
@@ -251,6 +262,7 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
   const shared: CommandOptions = { db: options.db, launcher: options.launcher }
   switch (row.class) {
     case 'order-dependent':
+    case 'brittle':
       if (row.finding?.command) return row.finding.command
       return bisectCommand(row.run, { ...shared, test: row.test })
     case 'suspected-order-dependent':

@@ -162,6 +162,12 @@ describe('classify', () => {
     const victim = { kind: 'victim' as const, polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
     expect(classify(history(spec, { finding: victim }))).toEqual({ class: 'order-dependent', reason: 'polluted by test/a.test.ts > polluter' })
     expect(classify(history(spec, { finding: { ...victim, kind: 'nod' as const, polluters: [] } })).class).toBe('non-deterministic')
+    // Bisect's brittle (passes only after its state setter) is the class every view shows, and the
+    // next command is the finding's own.
+    const brittle = { kind: 'brittle' as const, polluters: [], stateSetters: ['test/a.test.ts > setter'], command: 'npx flakeseed replay 2' }
+    expect(classify(history(spec, { finding: brittle }))).toEqual({ class: 'brittle', reason: 'passes only after test/a.test.ts > setter' })
+    expect(analyse([history(spec, { finding: brittle })], { minRuns: 1 })[0]).toMatchObject({ class: 'brittle', command: 'npx flakeseed replay 2' })
+    expect(nextCommand({ test: 'a > b', class: 'brittle', run: 2, finding: null })).toBe(`npx flakeseed bisect 2 --test 'a > b'`)
     // Bisect found no earlier test involved: still suspected (other orders pass), but said so, and
     // the next command shows it failing alone instead of bisecting again.
     const independent = { ...victim, kind: 'independent' as const, polluters: [] }
