@@ -21,6 +21,7 @@ export type FlakyClass =
   | 'suspected-order-dependent'
   | 'non-deterministic'
   | 'broken'
+  | 'failing'
   | 'fixed'
   | 'suspected'
 
@@ -38,6 +39,8 @@ export interface RunOutcome {
   retries?: number
   /** Quarantined in this run: its failure did not fail the run. */
   quarantined?: boolean
+  /** No test ran before it in its process (first in its isolated file): the order cannot be the cause. */
+  alone?: boolean
   error?: string | null
   startedAt?: number | null
 }
@@ -143,8 +146,8 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
 }
 
 /**
- * The class of a test's history, and why. A history without any pass is `broken` (unless bisect
- * saw it pass alone). With fewer
+ * The class of a test's history, and why. A history without any pass is `broken` or `failing`
+ * (`neverPassed`), unless bisect saw it pass alone or after its state setter. With fewer
  * than `minRuns` outcomes it is `suspected`, unless something established more than a rate can:
  * a bisect or replay finding, or a failure and a pass of one order in one run (a retry).
  */
@@ -157,7 +160,7 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
     return { class: 'suspected', reason: `${plural(o.length, 'outcome')} so far, fewer than ${minRuns} to tell (--min-runs)` }
   }
   // Bisect saw it pass alone (or after its state setter): every recorded order failed it.
-  if (!o.some((x) => x.state === 'passed')) return known ?? { class: 'broken', reason: 'failed every recorded run' }
+  if (!o.some((x) => x.state === 'passed')) return known ?? neverPassed(o, f)
   if (!o.some((x) => counted(x) === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
   // A pass after a retry ends a streak of failures (it passed), and breaks one of passes (it failed first).
@@ -208,6 +211,21 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
         ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass`
         : 'fails under some orders, passes under others',
   }
+}
+
+/**
+ * A test that failed every recorded run is `broken` only when an order cannot be the cause: at
+ * least two outcomes (and `minRuns`, checked before), and it failed with nothing before it in its
+ * process (`alone`: first in its isolated file) or bisect found it `independent` (it fails alone).
+ * Shuffled runs alone are no such evidence: a test that passes only after another (brittle), or
+ * fails after a polluter most orders put first, fails them too. Without it the class is `failing`
+ * and the next command is bisect, which runs it alone and tells.
+ */
+function neverPassed(o: readonly RunOutcome[], f: FindingHint | undefined): { class: FlakyClass; reason: string } {
+  const runs = `failed ${o.length === 1 ? 'its one recorded run' : `all ${o.length} recorded runs`} under ${plural(new Set(o.map((x) => x.seed)).size, 'seed')}`
+  if (o.length >= 2 && f?.kind === 'independent') return { class: 'broken', reason: `${runs}; bisect: fails alone` }
+  if (o.length >= 2 && o.some((x) => x.alone)) return { class: 'broken', reason: `${runs}, also when it ran first in its process` }
+  return { class: 'failing', reason: `${runs}, never yet first in its process: an earlier test may be the cause` }
 }
 
 /** The class a victim or brittle finding gives: bisect's own word for a brittle test. */
@@ -266,6 +284,7 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
       if (row.finding?.command) return row.finding.command
       return bisectCommand(row.run, { ...shared, test: row.test })
     case 'suspected-order-dependent':
+    case 'failing':
       // Bisect already found no earlier test involved: see it fail alone instead of bisecting again.
       if (row.finding?.kind === 'independent') return replayCommand(row.run, { ...shared, only: [row.test] })
       return bisectCommand(row.run, { ...shared, test: row.test })

@@ -17,6 +17,7 @@ const CLASS_LABEL: Record<FlakyClass, string> = {
   'suspected-order-dependent': 'suspected order-dependent',
   'non-deterministic': 'non-deterministic',
   broken: 'broken',
+  failing: 'failing (never alone yet)',
   fixed: 'fixed',
   suspected: 'suspected (too few runs)',
 }
@@ -282,9 +283,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.test, .test { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-word; }
 tbody tr { cursor: pointer; } tbody tr:hover { background: var(--card); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; color: #fff; white-space: nowrap; background: var(--muted); }
-.c-order-dependent, .c-brittle { background: var(--od); } .c-suspected-order-dependent { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
+.c-order-dependent, .c-brittle { background: var(--od); } .c-suspected-order-dependent, .c-failing { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
 .c-broken { background: var(--broken); } .c-fixed { background: var(--fixed); } .c-suspected { background: var(--suspected); }
-.card.c-order-dependent, .card.c-brittle, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-fixed, .card.c-suspected { color: #fff; }
+.card.c-order-dependent, .card.c-brittle, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-failing, .card.c-fixed, .card.c-suspected { color: #fff; }
 .card[class*="c-"] span { color: #fff; opacity: .85; }
 #filter { margin-top: 8px; padding: 6px 10px; width: 280px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
 details { border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }

@@ -47,6 +47,11 @@ export interface WindowOutcome {
   retries: number
   /** The run had it quarantined: its failure did not fail the run. */
   quarantined: boolean
+  /**
+   * No test ran before it in its process: first in its file with isolated files (or isolation
+   * unknown), first of the run with `isolate: false` in one worker. As good as bisect's "alone".
+   */
+  alone: boolean
   error: string | null
   startedAt: number
 }
@@ -266,6 +271,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       retried: !failed && (retry?.retried ?? false),
       retries: retry?.retries ?? 0,
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
+      alone: testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
       error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
       startedAt: run.started_at,
     })
