@@ -15,15 +15,7 @@ import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
  * `brittle` is bisect's class for a test that passes only after another (its state setter): an order
  * dependency of its own kind, shown as such wherever the finding is (one class everywhere).
  */
-export type FlakyClass =
-  | 'order-dependent'
-  | 'brittle'
-  | 'suspected-order-dependent'
-  | 'non-deterministic'
-  | 'broken'
-  | 'failing'
-  | 'fixed'
-  | 'suspected'
+export type FlakyClass = 'order-dependent' | 'brittle' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'failing' | 'fixed' | 'suspected'
 
 /** One recorded outcome of a test in a run of kind `run` (skips left out). */
 export interface RunOutcome {
@@ -311,11 +303,7 @@ export function analyse(histories: readonly TestHistory[], options: AnalysisOpti
     rows.push(describe(h, m, settings))
   }
   return rows.sort(
-    (a, b) =>
-      Number(b.rated) - Number(a.rated) ||
-      disruption(b) - disruption(a) ||
-      b.flipRate - a.flipRate ||
-      (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
+    (a, b) => Number(b.rated) - Number(a.rated) || disruption(b) - disruption(a) || b.flipRate - a.flipRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
   )
 }
 

@@ -133,7 +133,10 @@ describe('classify', () => {
     expect(classify(alone)).toEqual({ class: 'broken', reason: 'failed all 2 recorded runs under 2 seeds, also when it ran first in its process' })
     // Bisect ran it alone and it failed (independent).
     const independent = { kind: 'independent' as const, polluters: [], stateSetters: [], command: null }
-    expect(classify({ ...twoShuffled, finding: independent })).toEqual({ class: 'broken', reason: 'failed all 2 recorded runs under 2 seeds; bisect: fails alone' })
+    expect(classify({ ...twoShuffled, finding: independent })).toEqual({
+      class: 'broken',
+      reason: 'failed all 2 recorded runs under 2 seeds; bisect: fails alone',
+    })
     // One run is no record of "every" run, alone or not; --min-runs still gates it first.
     const once = history([[F, 's1', 'c1']])
     expect(classify({ ...once, outcomes: once.outcomes.map((o) => ({ ...o, alone: true })) }).class).toBe('failing')
