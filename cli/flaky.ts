@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
+import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
 import { fixText, leakText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
@@ -120,6 +120,7 @@ function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
     retriedRuns: r.retriedRuns,
     retries: r.retries,
     quarantinedFailures: r.quarantinedFailures,
+    otherRuns: r.otherRuns,
     failingSeeds: r.failingSeeds,
     passingSeeds: r.passingSeeds,
     class: r.class,
@@ -188,6 +189,8 @@ export function formatTable(
     if (last) detail(`last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`)
     const failed = seeds('failed under', r.failingSeeds.map(visible), Math.max(44, Math.floor((width - 9) / 2)))
     out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), width - 6 - failed.length - 3)}`)
+    const other = otherRunsText(r.otherRuns)
+    if (other) detail(other)
     // The command stays whole, whatever its length: it is there to be copied.
     out.push(`      next: ${r.command}`)
   })

@@ -37,7 +37,8 @@ export function classifyFailures(store: Store, runId: number, commands: CommandO
     .filter((h) => !except.has(h.test))
     .map((h): FailureNote => {
       const now = h.outcomes.find((o) => o.run === runId)
-      const before = h.outcomes.filter((o) => o.run !== runId)
+      // A failure in a replay is not one of the suite's runs failing.
+      const before = h.outcomes.filter((o) => o.run !== runId && o.evidence !== 'replay')
       if (!before.some((o) => o.state === 'failed')) {
         return { test: h.test, class: 'new', reason: 'first failure in the recorded runs', error: now?.error ?? null, command: null }
       }

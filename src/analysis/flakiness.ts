@@ -33,6 +33,8 @@ export interface RunOutcome {
   quarantined?: boolean
   /** No test ran before it in its process (first in its isolated file): the order cannot be the cause. */
   alone?: boolean
+  /** Not a full shuffled run (a replay, a run of part of the suite): shown apart, never a seed or a rate. */
+  evidence?: 'replay' | 'partial'
   error?: string | null
   startedAt?: number | null
 }
@@ -73,6 +75,8 @@ export interface FlakyRow extends Metrics {
   retries: number
   /** Failures in runs that had it quarantined. */
   quarantinedFailures: number
+  /** Outcomes in replays and in runs of part of the suite: evidence apart from the rates and seeds. */
+  otherRuns: OtherRuns
   class: FlakyClass
   /** Why it got its class, in a few words. */
   reason: string
@@ -84,6 +88,35 @@ export interface FlakyRow extends Metrics {
   run: number
   command: string
   finding: FindingHint | null
+}
+
+export interface OtherRuns {
+  replays: { passed: number; failed: number }
+  partial: { passed: number; failed: number }
+}
+
+/** The outcomes of full shuffled runs: what rates, classes and seeds count (`RunOutcome.evidence`). */
+export function fullRuns(h: TestHistory): TestHistory {
+  return h.outcomes.some((o) => o.evidence) ? { ...h, outcomes: h.outcomes.filter((o) => !o.evidence) } : h
+}
+
+function otherRuns(outcomes: readonly RunOutcome[]): OtherRuns {
+  const tally = (kind: 'replay' | 'partial') => {
+    const list = outcomes.filter((o) => o.evidence === kind)
+    const failed = list.filter((o) => counted(o) === 'failed').length
+    return { passed: list.length - failed, failed }
+  }
+  return { replays: tally('replay'), partial: tally('partial') }
+}
+
+/** `replayed: 1 passed · partial runs: 1 failed (not seeds)`, or nothing when there were none. */
+export function otherRunsText(o: OtherRuns): string | undefined {
+  const tally = (t: { passed: number; failed: number }) => [t.passed && `${t.passed} passed`, t.failed && `${t.failed} failed`].filter(Boolean).join(', ')
+  const parts = [
+    o.replays.passed + o.replays.failed ? `replayed: ${tally(o.replays)}` : '',
+    o.partial.passed + o.partial.failed ? `runs of part of the suite: ${tally(o.partial)}` : '',
+  ].filter(Boolean)
+  return parts.length ? `${parts.join(' · ')} (not counted as seeds)` : undefined
 }
 
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
@@ -298,8 +331,9 @@ export function analyse(histories: readonly TestHistory[], options: AnalysisOpti
   const settings = { ...options, minRuns: options.minRuns ?? DEFAULT_MIN_RUNS }
   const rows: FlakyRow[] = []
   for (const h of histories) {
-    const m = metrics(h.outcomes.map(counted))
-    if (!m.failures || !h.outcomes.some((o) => o.state === 'passed')) continue
+    const full = fullRuns(h)
+    const m = metrics(full.outcomes.map(counted))
+    if (!m.failures || !full.outcomes.some((o) => o.state === 'passed')) continue
     rows.push(describe(h, m, settings))
   }
   return rows.sort(
@@ -318,27 +352,32 @@ export function disruption(row: Pick<FlakyRow, 'class' | 'failRate'>): number {
 }
 
 /** The row for one history, whatever its outcomes (the end-of-run summary also asks about tests that never passed). */
-export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map(counted)), options: AnalysisOptions = {}): FlakyRow {
+export function describe(h: TestHistory, m?: Metrics, options: AnalysisOptions = {}): FlakyRow {
   const minRuns = options.minRuns ?? 1
-  const { class: cls, reason } = classify(h, minRuns)
-  const failing = h.outcomes.filter((o) => o.state === 'failed')
+  const full = fullRuns(h)
+  m ??= metrics(full.outcomes.map(counted))
+  const { class: cls, reason } = classify(full, minRuns)
+  // The runs a next command can act on: runs of kind `run` (a replay's id is not one), full ones first.
+  const runs = full.outcomes.length ? full.outcomes : h.outcomes.filter((o) => o.evidence !== 'replay')
+  const failing = runs.filter((o) => o.state === 'failed')
   const last = failing.at(-1) ?? null
   const row: FlakyRow = {
     test: h.test,
     ...m,
     rated: m.runs >= minRuns,
-    retriedRuns: h.outcomes.filter((o) => o.retried).length,
-    retries: h.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
+    retriedRuns: full.outcomes.filter((o) => o.retried).length,
+    retries: full.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
     quarantinedFailures: failing.filter((o) => o.quarantined).length,
+    otherRuns: otherRuns(h.outcomes),
     class: cls,
     reason,
     // A pass after a retry failed under its seed too.
-    failingSeeds: unique(h.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
-    passingSeeds: unique(h.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
-    commits: unique(h.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
+    failingSeeds: unique(full.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
+    passingSeeds: unique(full.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
+    commits: unique(full.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
     lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
     // A pass after a retry failed in its run too: the next command acts on that run.
-    run: (h.outcomes.findLast((o) => counted(o) === 'failed') ?? h.outcomes.at(-1))?.run ?? 0,
+    run: (runs.findLast((o) => counted(o) === 'failed') ?? runs.at(-1))?.run ?? 0,
     command: '',
     finding: h.finding ?? null,
   }

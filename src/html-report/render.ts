@@ -5,7 +5,7 @@
 //
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
-import type { FlakyClass } from '../analysis/flakiness.js'
+import { type FlakyClass, otherRunsText } from '../analysis/flakiness.js'
 import { fixText, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
@@ -173,6 +173,7 @@ function detail(t: ReportTest, i: number): string {
   const r = t.row
   const commits = new Map<string, { passed: number; failed: number }>()
   for (const o of t.outcomes) {
+    if (o.evidence) continue
     const key = o.commit ?? '-'
     const c = commits.get(key) ?? { passed: 0, failed: 0 }
     c[o.state]++
@@ -188,6 +189,8 @@ function detail(t: ReportTest, i: number): string {
     e.full = o.error ?? ''
     errors.set(key, e)
   }
+  // Replays and runs of part of the suite: evidence beside the seeds, never counted as one.
+  const other = t.row.otherRuns ? otherRunsText(t.row.otherRuns) : undefined
   const f = t.finding
   const finding = f
     ? `<h4>Finding (${esc(f.kind)}, run ${esc(f.runId ?? '-')}, ${esc(fmtTime(f.createdAt))}, ${esc(f.probes)} probes)</h4><ul>${[
@@ -204,7 +207,7 @@ function detail(t: ReportTest, i: number): string {
   <p>${esc(r.reason)}. ${esc(rates(r))}</p>
   <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
   <div class="cols">
-    <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p></div>
+    <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p>${other ? `<p>${esc(other)}</p>` : ''}</div>
     <div><h4>Commits</h4><ul>${[...commits].map(([c, n]) => `<li><code>${esc(c === '-' ? 'no commit' : c.slice(0, 10))}</code> ${n.failed} failed, ${n.passed} passed</li>`).join('')}</ul></div>
   </div>
   <h4>Errors</h4>

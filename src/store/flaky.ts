@@ -52,6 +52,12 @@ export interface WindowOutcome {
    * unknown), first of the run with `isolate: false` in one worker. As good as bisect's "alone".
    */
   alone: boolean
+  /**
+   * Not a full shuffled run: a replay (`flakeseed replay`, kind `replay`, read for the window's
+   * tests alone) or a `partial` run (see `WindowRun.partial`). Evidence of another kind: the
+   * analysis leaves it out of rates, classes and seeds and shows it apart.
+   */
+  evidence?: 'replay' | 'partial'
   error: string | null
   startedAt: number
 }
@@ -97,6 +103,13 @@ export interface WindowRun {
   skipped: number
   /** Left out of the histories: more than `maxRunFailureRate` of its tests failed. */
   leftOut: boolean
+  /**
+   * Ran fewer tests than another unsharded run of the window on the same commit (clean tree):
+   * a file or name filter (`vitest run a.test.ts` under a run's seed), an interrupted run. Its
+   * outcomes are evidence apart, not a seed's. Outside git or on a dirty tree, where the suite
+   * itself may have changed, no run is called partial.
+   */
+  partial?: boolean
 }
 
 export interface FlakyWindow {
@@ -123,6 +136,7 @@ interface RunRecord {
   dirty: number | null
   isolate: number | null
   file_parallelism: number | null
+  shard: string | null
   quarantine?: string | null
 }
 
@@ -186,6 +200,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       leftOut: !ids.includes(options.keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
     }
   })
+  markPartial(runs, byId)
   // The histories hold the runs kept: left-out runs' rows leave the window table.
   const leftOut = runs.filter((r) => r.leftOut).flatMap((r) => r.runs)
   if (leftOut.length) {
@@ -257,6 +272,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const outcomes = new Map<number, WindowOutcome[]>()
   /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
   const retriedIn = new Map<string, { retried: boolean; retries: number }>()
+  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
   const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
     const run = byId.get(runId)!
     const retry = retriedIn.get(`${test} ${runId}`)
@@ -272,6 +288,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       retries: retry?.retries ?? 0,
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
       alone: testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
+      ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
       error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
       startedAt: run.started_at,
     })
@@ -317,6 +334,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
     }
   }
+  addReplays(store, runs[0]!.startedAt, tests, outcomes)
   // group_concat has no defined order: oldest first, as the metrics need.
   for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
 
@@ -337,4 +355,52 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
   return { runs, maxRunFailureRate, histories, ...(rows ? { rows } : {}) }
+}
+
+/** Marks the runs that ran fewer tests than another unsharded run of the window on their commit (`WindowRun.partial`). */
+function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): void {
+  const comparable = runs.filter((r) => {
+    const record = byId.get(r.id)!
+    return r.runs.length === 1 && record.shard === null && r.commit !== null && record.dirty === 0
+  })
+  const most = new Map<string, number>()
+  const total = (r: WindowRun) => r.passed + r.failed + r.skipped
+  for (const r of comparable) most.set(r.commit!, Math.max(most.get(r.commit!) ?? 0, total(r)))
+  for (const r of comparable) r.partial = total(r) < most.get(r.commit!)!
+}
+
+/**
+ * The window's tests' outcomes in replays (runs of kind `replay`) started since the window's first
+ * run, added as evidence of their own. Read run by run through the primary key: replays are few
+ * and small, so a long history costs nothing here.
+ */
+function addReplays(store: Store, since: number, tests: ReadonlyMap<number, string>, outcomes: Map<number, WindowOutcome[]>): void {
+  const rows = store.db
+    .prepare(
+      `SELECT r.test_id, r.run_id, r.state, r.error, runs.seed, runs.commit_sha, runs.started_at
+       FROM runs JOIN results r ON r.run_id = runs.id
+       WHERE runs.kind = 'replay' AND runs.started_at >= ? AND r.state != ${STATE.skipped}`,
+    )
+    .raw()
+    .all(since) as Array<[number, number, number, string | null, string, string | null, number]>
+  for (const [test, run, state, error, seed, commit, startedAt] of rows) {
+    if (!tests.has(test)) continue
+    let list = outcomes.get(test)
+    if (!list) outcomes.set(test, (list = []))
+    const failed = state === STATE.failed
+    list.push({
+      run,
+      seed,
+      commit,
+      order: `replay ${run}`,
+      state: failed ? 'failed' : 'passed',
+      retried: false,
+      retries: 0,
+      quarantined: false,
+      alone: false,
+      evidence: 'replay',
+      error: failed ? error : null,
+      startedAt,
+    })
+  }
 }

@@ -310,6 +310,29 @@ describe('the order of the rows', () => {
   })
 })
 
+describe('replays and runs of part of the suite', () => {
+  test('are evidence apart: never a seed, a rate or a class; a replay is never the run a command acts on', () => {
+    const o: RunOutcome[] = [
+      ...outcomes([
+        [F, '1', 'c'],
+        [P, '2', 'c'],
+        [F, '3', 'c'],
+        [P, '4', 'c'],
+        [P, '5', 'c'],
+      ]),
+      // seed 1 again: a replay of run 1 that passed, and a run of one file under seed 1 that passed
+      { run: 6, seed: '1', commit: 'c', order: 'replay 6', state: 'passed', evidence: 'replay' },
+      { run: 7, seed: '1', commit: 'c', order: 'c 1', state: 'passed', evidence: 'partial' },
+      { run: 8, seed: '3', commit: 'c', order: 'replay 8', state: 'failed', evidence: 'replay' },
+    ]
+    const [row] = analyse([{ test: 't', outcomes: o }], { minRuns: 5 })
+    expect(row).toMatchObject({ runs: 5, failures: 2, failingSeeds: ['1', '3'], passingSeeds: ['2', '4', '5'], run: 3 })
+    expect(row!.otherRuns).toEqual({ replays: { passed: 1, failed: 1 }, partial: { passed: 1, failed: 0 } })
+    // Seed 1 in both lists and one order failing and passing would have said non-deterministic.
+    expect(row!.class).toBe('suspected-order-dependent')
+  })
+})
+
 describe('too few outcomes, and passes after a retry', () => {
   test('fewer than minRuns outcomes: class suspected and no rate; from minRuns on, the class the outcomes give', () => {
     const spec: Parameters<typeof outcomes>[0] = [
