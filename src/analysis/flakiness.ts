@@ -116,7 +116,7 @@ export function otherRunsText(o: OtherRuns): string | undefined {
     o.replays.passed + o.replays.failed ? `replayed: ${tally(o.replays)}` : '',
     o.partial.passed + o.partial.failed ? `runs of part of the suite: ${tally(o.partial)}` : '',
   ].filter(Boolean)
-  return parts.length ? `${parts.join(' · ')} (not counted as seeds)` : undefined
+  return parts.length ? `${parts.join(' · ')} (not seeds)` : undefined
 }
 
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
