@@ -31,8 +31,8 @@ export interface RunOutcome {
   retries?: number
   /** Quarantined in this run: its failure did not fail the run. */
   quarantined?: boolean
-  /** No test ran before it in its process (first in its isolated file): the order cannot be the cause. */
-  alone?: boolean
+  /** Ran in its declaration order (alone in its file, nothing before it): an order cannot be the cause. */
+  declarationOrder?: boolean
   /** Not a full shuffled run (a replay, a run of part of the suite): shown apart, never a seed or a rate. */
   evidence?: 'replay' | 'partial'
   error?: string | null
@@ -240,17 +240,17 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
 
 /**
  * A test that failed every recorded run is `broken` only when an order cannot be the cause: at
- * least two outcomes (and `minRuns`, checked before), and it failed with nothing before it in its
- * process (`alone`: first in its isolated file) or bisect found it `independent` (it fails alone).
- * Shuffled runs alone are no such evidence: a test that passes only after another (brittle), or
- * fails after a polluter most orders put first, fails them too. Without it the class is `failing`
- * and the next command is bisect, which runs it alone and tells.
+ * least two outcomes (and `minRuns`, checked before), one of them in its declaration order (the
+ * order its authors ran, where a brittle test passes). Failing alone is no such evidence: a test
+ * that passes only after another fails alone too, so bisect's `independent` says so and no more.
+ * Without it the class is `failing`, and the next command bisect (or, once bisect found it fails
+ * alone, the replay that shows it).
  */
 function neverPassed(o: readonly RunOutcome[], f: FindingHint | undefined): { class: FlakyClass; reason: string } {
   const runs = `failed ${o.length === 1 ? 'its one recorded run' : `all ${o.length} recorded runs`} under ${plural(new Set(o.map((x) => x.seed)).size, 'seed')}`
-  if (o.length >= 2 && f?.kind === 'independent') return { class: 'broken', reason: `${runs}; bisect: fails alone` }
-  if (o.length >= 2 && o.some((x) => x.alone)) return { class: 'broken', reason: `${runs}, also when it ran first in its process` }
-  return { class: 'failing', reason: `${runs}, never yet first in its process: an earlier test may be the cause` }
+  if (o.length >= 2 && o.some((x) => x.declarationOrder)) return { class: 'broken', reason: `${runs}, also in its declaration order` }
+  if (f?.kind === 'independent') return { class: 'failing', reason: `${runs}; bisect: fails alone too, never yet run in its declaration order` }
+  return { class: 'failing', reason: `${runs}, never yet in its declaration order: an earlier test may be the cause` }
 }
 
 /** The class a victim or brittle finding gives: bisect's own word for a brittle test. */

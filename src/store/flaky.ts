@@ -48,10 +48,11 @@ export interface WindowOutcome {
   /** The run had it quarantined: its failure did not fail the run. */
   quarantined: boolean
   /**
-   * No test ran before it in its process: first in its file with isolated files (or isolation
-   * unknown), first of the run with `isolate: false` in one worker. As good as bisect's "alone".
+   * Ran in its declaration order: the only test of its file (so declared first), with no test
+   * before it in its process (isolated files, or isolation unknown; without isolation in one
+   * worker, the run's first test). Failing there, no order is to blame.
    */
-  alone: boolean
+  declarationOrder: boolean
   /**
    * Not a full shuffled run: a replay (`flakeseed replay`, kind `replay`, read for the window's
    * tests alone) or a `partial` run (see `WindowRun.partial`). Evidence of another kind: the
@@ -273,6 +274,16 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
   const retriedIn = new Map<string, { retried: boolean; retries: number }>()
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  // Tests alone in their file: there, first in the process is the declaration order.
+  const onlyInFile = new Set(
+    db
+      .prepare(
+        `SELECT t.id FROM tests t WHERE t.id IN (SELECT id FROM temp.flaky_tests)
+           AND (SELECT count(*) FROM tests u WHERE u.project = t.project AND u.file = t.file) = 1`,
+      )
+      .pluck()
+      .all() as number[],
+  )
   const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
     const run = byId.get(runId)!
     const retry = retriedIn.get(`${test} ${runId}`)
@@ -287,7 +298,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       retried: !failed && (retry?.retried ?? false),
       retries: retry?.retries ?? 0,
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
-      alone: testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
+      declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
       ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
       error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
       startedAt: run.started_at,
@@ -397,7 +408,7 @@ function addReplays(store: Store, since: number, tests: ReadonlyMap<number, stri
       retried: false,
       retries: 0,
       quarantined: false,
-      alone: false,
+      declarationOrder: false,
       evidence: 'replay',
       error: failed ? error : null,
       startedAt,

@@ -18,7 +18,8 @@ interface Row {
   command: string
 }
 
-describe('a brittle test', () => {
+// Steps of one history, in order: this suite runs shuffled under its own plugin.
+describe('a brittle test', { shuffle: false }, () => {
   const FILE = 'test/brittle.test.ts'
   const ids = ['setup', 'o1', 'o2', 'brittle', 'o3'].map((n) => testId('', FILE, n))
   const [SETUP, , , BRITTLE] = ids as [string, string, string, string]
@@ -44,14 +45,16 @@ describe('a brittle test', () => {
     expect(second.code).toBe(1)
     expect(second.stdout).not.toContain('broken')
     expect(second.stdout).toContain(
-      `flakeseed 1 failed: 1 known failing (failed all 2 recorded runs under 2 seeds, never yet first in its process: an earlier test may be the cause)`,
+      `flakeseed 1 failed: 1 known failing (failed all 2 recorded runs under 2 seeds, never yet in its declaration order: an earlier test may be the cause)`,
     )
     expect(second.stdout).toContain(`\n    next: npx flakeseed bisect 2 --test '${BRITTLE}'\n`)
+    // The run's bisect takes it (a test called broken it would leave alone).
+    expect(project.cliJson<{ victim: string }>(['bisect', '2'])).toMatchObject({ victim: BRITTLE })
   })
 
   test("bisect's brittle is the class in flaky, flaky --json, the HTML report and the run's block", () => {
     expect(project.vitest([], { FLAKESEED_SEED: passing }).code).toBe(0)
-    const finding = project.cliJson<{ kind: string; stateSetters: string[] }>(['bisect', '2'])
+    const finding = project.cliJson<{ kind: string; stateSetters: string[] }>(['bisect', '2', '--test', BRITTLE])
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [SETUP] })
 
     const [row] = project.cliJson<Row[]>(['flaky'])

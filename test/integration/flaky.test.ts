@@ -209,8 +209,8 @@ describe('flaky', () => {
     expect(outputs[0]).toContain('flakeseed 2 failed: 2 new')
     // Run 3: the victim's order (seed F1 on A) failed again; the fixed test never passed yet.
     expect(outputs[2]).toContain(
-      // Broken: it failed every run, and (alone in its file) with no test before it: no order is to blame.
-      'flakeseed 2 failed: 1 known broken (failed all 3 recorded runs under 2 seeds, also when it ran first in its process), 1 known order-dependent (1 order failed every time (2×), others pass)',
+      // Broken: it failed every run, and (alone in its file) in its declaration order: no order is to blame.
+      'flakeseed 2 failed: 1 known broken (failed all 3 recorded runs under 2 seeds, also in its declaration order), 1 known order-dependent (1 order failed every time (2×), others pass)',
     )
     // Run 7, first on commit B: broken fails for the first time; the victim's order F1 failed twice before.
     expect(outputs[6]).toContain('flakeseed 2 failed: 1 new, 1 known order-dependent (1 order failed every time (2×), others pass)')

@@ -116,31 +116,32 @@ describe('classify', () => {
     expect(classify(fixed)).toEqual({ class: 'fixed', reason: 'no failure since c2' })
   })
 
-  test('never passed: broken only with evidence that no order is the cause, else failing and bisect next', () => {
+  test('never passed: broken only once it failed in its declaration order, else failing and bisect next', () => {
     const twoShuffled = history([
       [F, 's1', 'c1'],
       [F, 's2', 'c1'],
     ])
-    // Two shuffled runs, each with tests before it: a brittle test or a common polluter fails them too.
+    // Two shuffled runs: a brittle test, or a common polluter's victim, fails them too.
     expect(classify(twoShuffled)).toEqual({
       class: 'failing',
-      reason: 'failed all 2 recorded runs under 2 seeds, never yet first in its process: an earlier test may be the cause',
+      reason: 'failed all 2 recorded runs under 2 seeds, never yet in its declaration order: an earlier test may be the cause',
     })
     expect(analyse([twoShuffled]).length).toBe(0) // not flaky: never passed
     expect(nextCommand({ test: 'a > b', class: 'failing', run: 2, finding: null })).toBe(`npx flakeseed bisect 2 --test 'a > b'`)
-    // It ran first in its process once and failed there too: no earlier test is to blame.
-    const alone = { ...twoShuffled, outcomes: twoShuffled.outcomes.map((o, i) => ({ ...o, alone: i === 1 })) }
-    expect(classify(alone)).toEqual({ class: 'broken', reason: 'failed all 2 recorded runs under 2 seeds, also when it ran first in its process' })
-    // Bisect ran it alone and it failed (independent).
+    // It also failed in its declaration order (alone in its file, nothing before it): no order is to blame.
+    const declared = { ...twoShuffled, outcomes: twoShuffled.outcomes.map((o, i) => ({ ...o, declarationOrder: i === 1 })) }
+    expect(classify(declared)).toEqual({ class: 'broken', reason: 'failed all 2 recorded runs under 2 seeds, also in its declaration order' })
+    // Bisect saw it fail alone: a brittle test does too, so still failing; the next command shows it alone.
     const independent = { kind: 'independent' as const, polluters: [], stateSetters: [], command: null }
     expect(classify({ ...twoShuffled, finding: independent })).toEqual({
-      class: 'broken',
-      reason: 'failed all 2 recorded runs under 2 seeds; bisect: fails alone',
+      class: 'failing',
+      reason: 'failed all 2 recorded runs under 2 seeds; bisect: fails alone too, never yet run in its declaration order',
     })
-    // One run is no record of "every" run, alone or not; --min-runs still gates it first.
+    expect(nextCommand({ test: 'a > b', class: 'failing', run: 2, finding: independent })).toBe(`npx flakeseed replay 2 --only 'a > b'`)
+    // One run is no record of "every" run; --min-runs still gates it first.
     const once = history([[F, 's1', 'c1']])
-    expect(classify({ ...once, outcomes: once.outcomes.map((o) => ({ ...o, alone: true })) }).class).toBe('failing')
-    expect(classify(alone, 5).class).toBe('suspected')
+    expect(classify({ ...once, outcomes: once.outcomes.map((o) => ({ ...o, declarationOrder: true })) }).class).toBe('failing')
+    expect(classify(declared, 5).class).toBe('suspected')
   })
 
   test('a streak on a new commit is not enough when the earlier fail rate explains it', () => {
