@@ -106,7 +106,7 @@ export interface WindowRun {
   leftOut: boolean
   /**
    * Ran fewer tests than another unsharded run of the window on the same commit (clean tree):
-   * a file or name filter (`vitest run a.test.ts` under a run's seed), `--bail`, an interrupted run. Its
+   * a file filter (`vitest run a.test.ts` under a run's seed), an interrupted run. Its
    * outcomes are evidence apart, not a seed's. Outside git or on a dirty tree, where the suite
    * itself may have changed, no run is called partial.
    */
@@ -369,8 +369,11 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
 }
 
 /**
- * Marks the runs that ran (passed or failed) fewer tests than another unsharded run of the window
- * on their commit (`WindowRun.partial`): tests a name filter or `--bail` skipped count as not run.
+ * Marks the runs that recorded fewer tests (skipped ones included) than another unsharded run of
+ * the window on their commit (`WindowRun.partial`). Skips count: how many tests a run skips varies
+ * by a few from run to run on real suites (`skipIf`, retried setups), and a run of some files
+ * records none of the others at all. A name filter (`-t`), which records the rest as skipped,
+ * is not told apart.
  */
 function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): void {
   const comparable = runs.filter((r) => {
@@ -378,7 +381,7 @@ function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): v
     return r.runs.length === 1 && record.shard === null && r.commit !== null && record.dirty === 0
   })
   const most = new Map<string, number>()
-  const total = (r: WindowRun) => r.passed + r.failed
+  const total = (r: WindowRun) => r.passed + r.failed + r.skipped
   for (const r of comparable) most.set(r.commit!, Math.max(most.get(r.commit!) ?? 0, total(r)))
   for (const r of comparable) r.partial = total(r) < most.get(r.commit!)!
 }

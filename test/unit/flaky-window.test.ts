@@ -29,7 +29,7 @@ function add(s: Store, seed: string, tests: Array<[string, string, TestState]>, 
 }
 
 describe('flakyWindow', () => {
-  test('a run that ran fewer tests than another on its commit (a name filter) and a replay are evidence apart', () => {
+  test('a run that recorded fewer tests than another on its commit (a file filter) and a replay are evidence apart', () => {
     const s = tempStore()
     add(s, '1', [
       ['a.test.ts', 'x', 'passed'],
@@ -41,20 +41,26 @@ describe('flakyWindow', () => {
       ['a.test.ts', 'x', 'passed'],
       ['b.test.ts', 'only', 'passed'],
     ])
-    // `-t v` under seed 1: the others are skipped, not run.
+    // `vitest run a.test.ts` under seed 1: b.test.ts is not recorded at all.
     add(s, '1', [
-      ['a.test.ts', 'x', 'skipped'],
+      ['a.test.ts', 'x', 'passed'],
       ['a.test.ts', 'v', 'passed'],
-      ['b.test.ts', 'only', 'skipped'],
+    ])
+    // Skips vary a little from run to run: one more skipped test is still a full run.
+    add(s, '3', [
+      ['a.test.ts', 'v', 'passed'],
+      ['a.test.ts', 'x', 'skipped'],
+      ['b.test.ts', 'only', 'passed'],
     ])
     add(s, '1', [['a.test.ts', 'v', 'passed']], 'replay')
     const w = flakyWindow(s, { orderKeys: executionKeys })
-    expect(w.runs.map((r) => r.partial)).toEqual([false, false, true])
+    expect(w.runs.map((r) => r.partial)).toEqual([false, false, true, false])
     const v = w.histories.find((h) => h.test === 'a.test.ts > v')!
     expect(v.outcomes.map((o) => [o.seed, o.state, o.evidence ?? 'run'])).toEqual([
       ['1', 'failed', 'run'],
       ['2', 'passed', 'run'],
       ['1', 'passed', 'partial'],
+      ['3', 'passed', 'run'],
       ['1', 'passed', 'replay'],
     ])
     s.close()
