@@ -91,7 +91,10 @@ export function flaky(options: Options): number {
   }
   const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
   const span = runs.length === 1 ? `run ${runs[0]!.id}` : `runs ${runs[0]!.id}–${runs.at(-1)!.id}`
-  const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
+  // A run of part of the suite is in the window, but not among the seeds: say how many there are.
+  const partial = runs.filter((r) => r.partial && !r.leftOut).length
+  const parts = partial ? `, ${partial} of part of the suite` : ''
+  const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${parts}${options.branch ? `, branch ${options.branch}` : ''})`
   const leftOut = leftOutLine(
     runs.filter((r) => r.leftOut),
     window.maxRunFailureRate,

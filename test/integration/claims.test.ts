@@ -101,6 +101,8 @@ describe('replays and runs of one file', () => {
     expect(row!.otherRuns).toEqual({ replays: { passed: 1, failed: 0 }, partial: { passed: 1, failed: 0 } })
     // One order failing and passing would have been called non-deterministic.
     expect(row!.class).not.toBe('non-deterministic')
-    expect(project.cli(['flaky']).stdout).toContain('replayed: 1 passed · runs of part of the suite: 1 passed (not seeds)')
+    const table = project.cli(['flaky']).stdout
+    expect(table).toContain('1 flaky test in the last 6 runs (runs 1–6, 1 commit, 1 of part of the suite), most disruptive first')
+    expect(table).toContain('replayed: 1 passed · runs of part of the suite: 1 passed (not seeds)')
   })
 })
