@@ -327,7 +327,12 @@ function positiveSeconds(value: string): number {
 function unexplained(store: Store, runId: number): string[] {
   const findings = latestFindings(store)
   return classifyFailures(store, runId)
-    .filter((n) => !findings.has(n.test) && (n.class === 'new' || n.class === 'suspected-order-dependent' || n.class === 'order-dependent'))
+    .filter(
+      (n) =>
+        !findings.has(n.test) &&
+        // `failing`: never passed, but never ran first either, so an order may be the cause.
+        (n.class === 'new' || n.class === 'suspected-order-dependent' || n.class === 'order-dependent' || n.class === 'failing'),
+    )
     .map((n) => n.test)
 }
 

@@ -191,3 +191,43 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
 export function localTime(iso: string): string {
   return iso.replace('T', ' ').slice(0, 16)
 }
+
+/** Columns of the output: the terminal's, else `COLUMNS`, else 80 (a pipe or a file). */
+export function outputWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns
+  const columns = Number(process.env.COLUMNS)
+  return Number.isInteger(columns) && columns > 0 ? columns : 80
+}
+
+/** Narrowest room a shortened id is squeezed into: below it the id is given whole on its own line anyway. */
+const MIN_ID_ROOM = 12
+
+/**
+ * A test id in at most `room` columns, shortened where ids differ least: first the file's folders
+ * (`…/devtools.test.tsx > name`), then the file (`… > name`), then the describe chain's start
+ * (`…with redux middleware > name (2)`). The end of the name, the test's own title where ` (2)`
+ * tells repeats apart, is the last thing cut.
+ */
+export function shortId(id: string, room: number): string {
+  if (id.length <= room) return id
+  const at = id.indexOf(' > ')
+  const path = at < 0 ? '' : id.slice(0, at)
+  const name = at < 0 ? id : id.slice(at + 3)
+  const file = path.slice(path.lastIndexOf('/') + 1).replace(/^[^:]*:/, '')
+  for (const short of [`…/${file} > ${name}`, `… > ${name}`]) if (path && short.length <= room) return short
+  return `…${name.slice(name.length - Math.max(MIN_ID_ROOM, room) + 1)}`
+}
+
+/** `text` broken at spaces into lines of at most `width` columns after `indent` (a word longer than a line stays whole). */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  lines.push(indent + line)
+  return lines
+}

@@ -1,12 +1,25 @@
 import type { Command } from 'commander'
-import { analyse, executionKeys, type FlakyRow } from '../src/analysis/flakiness.js'
+import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/defaults.js'
 import { causeText, fixText, percent, plural, shortSha, suspectText, visible } from '../src/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { suspectTallies } from '../src/store/suspects.js'
-import { commandOptions, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import {
+  commandOptions,
+  leftOutLine,
+  openStore,
+  outputWidth,
+  parseSince,
+  percentage,
+  positiveInt,
+  printJson,
+  shortId,
+  table,
+  type CommonOptions,
+  wrap,
+} from './common.js'
 
 interface Options extends CommonOptions {
   window?: number
@@ -16,8 +29,6 @@ interface Options extends CommonOptions {
   minRuns: number
   includeRetries?: boolean
 }
-
-const WIDTH = 80
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
   program
@@ -81,7 +92,10 @@ export function flaky(options: Options): number {
   }
   const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
   const span = runs.length === 1 ? `run ${runs[0]!.id}` : `runs ${runs[0]!.id}–${runs.at(-1)!.id}`
-  const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${options.branch ? `, branch ${options.branch}` : ''})`
+  // A run of part of the suite is in the window, but not among the seeds: say how many there are.
+  const partial = runs.filter((r) => r.partial && !r.leftOut).length
+  const parts = partial ? `, ${partial} of part of the suite` : ''
+  const scope = `${plural(runs.length, 'run')} (${span}${commits ? `, ${plural(commits, 'commit')}` : ''}${parts}${options.branch ? `, branch ${options.branch}` : ''})`
   const leftOut = leftOutLine(
     runs.filter((r) => r.leftOut),
     window.maxRunFailureRate,
@@ -111,6 +125,7 @@ function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
     retriedRuns: r.retriedRuns,
     retries: r.retries,
     quarantinedFailures: r.quarantinedFailures,
+    otherRuns: r.otherRuns,
     failingSeeds: r.failingSeeds,
     passingSeeds: r.passingSeeds,
     class: r.class,
@@ -143,8 +158,12 @@ export function causeLines(rows: readonly FlakyRow[]): string[] {
  * from the history), its last failure and seeds, then the command to run next. `retries` adds
  * two columns: runs that passed only on a retry, and retries in all.
  */
-export function formatTable(rows: readonly FlakyRow[], options: { retries?: boolean; suspects?: ReadonlyMap<string, readonly Suspect[]> } = {}): string {
+export function formatTable(
+  rows: readonly FlakyRow[],
+  options: { retries?: boolean; suspects?: ReadonlyMap<string, readonly Suspect[]>; width?: number } = {},
+): string {
   const suspects = options.suspects ?? new Map<string, readonly Suspect[]>()
+  const width = options.width ?? outputWidth()
   const cells = [['fails', 'rate', 'flip', 'entropy', ...(options.retries ? ['retried', 'retries'] : []), 'class', 'test']]
   for (const r of rows) {
     const rate = (text: string) => (r.rated ? text : '-')
@@ -155,44 +174,40 @@ export function formatTable(rows: readonly FlakyRow[], options: { retries?: bool
       rate(r.entropy.toFixed(2)),
       ...(options.retries ? [String(r.retriedRuns), String(r.retries)] : []),
       r.class,
-      visible(r.test),
+      '',
     ])
   }
   const lines = table(cells).split('\n')
   const testColumn = lines[0]!.indexOf('test')
   const out = [lines[0]!]
+  const detail = (text: string) => out.push(...wrap(text, width, '      '))
   rows.forEach((r, i) => {
-    const row = clip(lines[i + 1]!, testColumn)
-    out.push(row)
-    // A cut test id is given whole below its row. Control characters are shown, not obeyed:
-    // a newline in a title would start a line that belongs to no row.
-    if (row !== lines[i + 1]) out.push(`      ${visible(r.test)}`)
+    // The test's own name is kept, the path shortened (shortId); a shortened id is given whole
+    // below its row. Control characters are shown, not obeyed: a newline in a title would start a
+    // line that belongs to no row.
+    const id = visible(r.test)
+    const cell = shortId(id, width - testColumn)
+    out.push(`${lines[i + 1]!.padEnd(testColumn)}${cell}`)
+    if (cell !== id) out.push(`      ${id}`)
     const last = r.lastFailure
-    out.push(clip(`      ${visible(r.reason)}`))
+    // Wrapped, never cut: a reason names tests (polluters, state setters) that may differ only at their end.
+    detail(visible(r.reason))
     // The cause and the cure bisect verified, whole: they say what to change.
     const cause = causeText(r.finding?.leaks)
     if (cause) out.push(`      leaked ${visible(cause)}`)
     if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix, r.finding.kind))}`)
     // Whole, like the command: a suspect's id is there to be read and bisected.
     for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)
-    if (r.quarantinedFailures) out.push(clip(`      ${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`))
-    if (last) out.push(clip(`      last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`))
-    const failed = seeds('failed under', r.failingSeeds.map(visible), 44)
-    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), WIDTH - 6 - failed.length - 3)}`)
+    if (r.quarantinedFailures) detail(`${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`)
+    if (last) detail(`last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`)
+    const failed = seeds('failed under', r.failingSeeds.map(visible), Math.max(44, Math.floor((width - 9) / 2)))
+    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), width - 6 - failed.length - 3)}`)
+    const other = otherRunsText(r.otherRuns)
+    if (other) detail(other)
     // The command stays whole, whatever its length: it is there to be copied.
     out.push(`      next: ${r.command}`)
   })
   return out.join('\n')
-}
-
-/** Cuts a line to the terminal width; the test column keeps its end (the title), not its path. */
-function clip(line: string, keepEndFrom?: number): string {
-  if (line.length <= WIDTH) return line
-  if (keepEndFrom !== undefined && keepEndFrom < WIDTH - 10) {
-    const room = WIDTH - keepEndFrom - 1
-    return `${line.slice(0, keepEndFrom)}…${line.slice(line.length - room)}`
-  }
-  return `${line.slice(0, WIDTH - 1)}…`
 }
 
 /** `failed under 3 seeds: 12 7 …` within `room` characters. */

@@ -22,6 +22,9 @@ export interface FailureNote {
 /** Failures listed one per line; the rest are counted. */
 const LISTED = 10
 
+/** Columns before a failure's leak, fix and next command: two more than its own line. */
+const DETAIL_INDENT = 4
+
 /**
  * Every failure of `runId` but the quarantined ones (`except`, listed on their own), classed by
  * its history in the newest runs (this run included; earlier runs where most tests failed left out).
@@ -34,7 +37,8 @@ export function classifyFailures(store: Store, runId: number, commands: CommandO
     .filter((h) => !except.has(h.test))
     .map((h): FailureNote => {
       const now = h.outcomes.find((o) => o.run === runId)
-      const before = h.outcomes.filter((o) => o.run !== runId)
+      // A failure in a replay is not one of the suite's runs failing.
+      const before = h.outcomes.filter((o) => o.run !== runId && o.evidence !== 'replay')
       if (!before.some((o) => o.state === 'failed')) {
         return { test: h.test, class: 'new', reason: 'first failure in the recorded runs', error: now?.error ?? null, command: null }
       }
@@ -60,11 +64,14 @@ export function consoleSummary(notes: readonly FailureNote[], commands: CommandO
   // Not `flakeseed:`, which starts warnings and errors: this is the run's own report, like the end line.
   const lines = [`flakeseed ${notes.length} failed: ${parts.join(', ')}`]
   const width = Math.max(...notes.map((n) => label(n).length))
+  // What follows a failure is indented a little under it, not under the widest label: a long
+  // class name would push every `next:` far right (35 columns with `known suspected-order-dependent`).
+  const under = ' '.repeat(DETAIL_INDENT)
   for (const n of notes.slice(0, LISTED)) {
     lines.push(`  ${label(n).padEnd(width)}  ${visible(n.test)}${n.class !== 'new' && groups.get(n.class)!.length > 1 ? ` (${visible(n.reason)})` : ''}`)
-    if (n.leak) lines.push(`  ${' '.repeat(width)}  leaked ${visible(n.leak)}`)
-    if (n.fix) lines.push(`  ${' '.repeat(width)}  fix: ${visible(n.fix)}`)
-    if (n.command) lines.push(`  ${' '.repeat(width)}  next: ${n.command}`)
+    if (n.leak) lines.push(`${under}leaked ${visible(n.leak)}`)
+    if (n.fix) lines.push(`${under}fix: ${visible(n.fix)}`)
+    if (n.command) lines.push(`${under}next: ${n.command}`)
   }
   if (notes.length > LISTED) lines.push(`  … and ${notes.length - LISTED} more (${flakyCommand(commands)})`)
   return lines

@@ -11,7 +11,11 @@ import { DEFAULT_MIN_RUNS } from '../defaults.js'
 import { plural, shortSha, unique } from '../format.js'
 import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
 
-export type FlakyClass = 'order-dependent' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'fixed' | 'suspected'
+/**
+ * `brittle` is bisect's class for a test that passes only after another (its state setter): an order
+ * dependency of its own kind, shown as such wherever the finding is (one class everywhere).
+ */
+export type FlakyClass = 'order-dependent' | 'brittle' | 'suspected-order-dependent' | 'non-deterministic' | 'broken' | 'failing' | 'fixed' | 'suspected'
 
 /** One recorded outcome of a test in a run of kind `run` (skips left out). */
 export interface RunOutcome {
@@ -27,6 +31,10 @@ export interface RunOutcome {
   retries?: number
   /** Quarantined in this run: its failure did not fail the run. */
   quarantined?: boolean
+  /** Ran in its declaration order (alone in its file, nothing before it): an order cannot be the cause. */
+  declarationOrder?: boolean
+  /** Not a full shuffled run (a replay, a run of part of the suite): shown apart, never a seed or a rate. */
+  evidence?: 'replay' | 'partial'
   error?: string | null
   startedAt?: number | null
 }
@@ -67,6 +75,8 @@ export interface FlakyRow extends Metrics {
   retries: number
   /** Failures in runs that had it quarantined. */
   quarantinedFailures: number
+  /** Outcomes in replays and in runs of part of the suite: evidence apart from the rates and seeds. */
+  otherRuns: OtherRuns
   class: FlakyClass
   /** Why it got its class, in a few words. */
   reason: string
@@ -78,6 +88,35 @@ export interface FlakyRow extends Metrics {
   run: number
   command: string
   finding: FindingHint | null
+}
+
+export interface OtherRuns {
+  replays: { passed: number; failed: number }
+  partial: { passed: number; failed: number }
+}
+
+/** The outcomes of full shuffled runs: what rates, classes and seeds count (`RunOutcome.evidence`). */
+export function fullRuns(h: TestHistory): TestHistory {
+  return h.outcomes.some((o) => o.evidence) ? { ...h, outcomes: h.outcomes.filter((o) => !o.evidence) } : h
+}
+
+function otherRuns(outcomes: readonly RunOutcome[]): OtherRuns {
+  const tally = (kind: 'replay' | 'partial') => {
+    const list = outcomes.filter((o) => o.evidence === kind)
+    const failed = list.filter((o) => counted(o) === 'failed').length
+    return { passed: list.length - failed, failed }
+  }
+  return { replays: tally('replay'), partial: tally('partial') }
+}
+
+/** `replayed: 1 passed · partial runs: 1 failed (not seeds)`, or nothing when there were none. */
+export function otherRunsText(o: OtherRuns): string | undefined {
+  const tally = (t: { passed: number; failed: number }) => [t.passed && `${t.passed} passed`, t.failed && `${t.failed} failed`].filter(Boolean).join(', ')
+  const parts = [
+    o.replays.passed + o.replays.failed ? `replayed: ${tally(o.replays)}` : '',
+    o.partial.passed + o.partial.failed ? `runs of part of the suite: ${tally(o.partial)}` : '',
+  ].filter(Boolean)
+  return parts.length ? `${parts.join(' · ')} (not seeds)` : undefined
 }
 
 /** A streak since a commit counts as broken/fixed only if the earlier behaviour explains it with at most this chance. */
@@ -132,8 +171,8 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
 }
 
 /**
- * The class of a test's history, and why. A history without any pass is `broken` (unless bisect
- * saw it pass alone). With fewer
+ * The class of a test's history, and why. A history without any pass is `broken` or `failing`
+ * (`neverPassed`), unless bisect saw it pass alone or after its state setter. With fewer
  * than `minRuns` outcomes it is `suspected`, unless something established more than a rate can:
  * a bisect or replay finding, or a failure and a pass of one order in one run (a retry).
  */
@@ -146,7 +185,7 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
     return { class: 'suspected', reason: `${plural(o.length, 'outcome')} so far, fewer than ${minRuns} to tell (--min-runs)` }
   }
   // Bisect saw it pass alone (or after its state setter): every recorded order failed it.
-  if (!o.some((x) => x.state === 'passed')) return known ?? { class: 'broken', reason: 'failed every recorded run' }
+  if (!o.some((x) => x.state === 'passed')) return known ?? neverPassed(o, f)
   if (!o.some((x) => counted(x) === 'failed')) return { class: 'fixed', reason: 'passed every recorded run' }
 
   // A pass after a retry ends a streak of failures (it passed), and breaks one of passes (it failed first).
@@ -199,11 +238,26 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
   }
 }
 
-/** The class a victim or brittle finding gives. */
+/**
+ * A test that failed every recorded run is `broken` only when an order cannot be the cause: at
+ * least two outcomes (and `minRuns`, checked before), one of them in its declaration order (the
+ * order its authors ran, where a brittle test passes). Failing alone is no such evidence: a test
+ * that passes only after another fails alone too, so bisect's `independent` says so and no more.
+ * Without it the class is `failing`, and the next command bisect (or, once bisect found it fails
+ * alone, the replay that shows it).
+ */
+function neverPassed(o: readonly RunOutcome[], f: FindingHint | undefined): { class: FlakyClass; reason: string } {
+  const runs = `failed ${o.length === 1 ? 'its one recorded run' : `all ${o.length} recorded runs`} under ${plural(new Set(o.map((x) => x.seed)).size, 'seed')}`
+  if (o.length >= 2 && o.some((x) => x.declarationOrder)) return { class: 'broken', reason: `${runs}, also in its declaration order` }
+  if (f?.kind === 'independent') return { class: 'failing', reason: `${runs}; bisect: fails alone too, never yet run in its declaration order` }
+  return { class: 'failing', reason: `${runs}, never yet in its declaration order: an earlier test may be the cause` }
+}
+
+/** The class a victim or brittle finding gives: bisect's own word for a brittle test. */
 function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
   if (f?.kind === 'victim')
     return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
-  if (f?.kind === 'brittle') return { class: 'order-dependent', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
+  if (f?.kind === 'brittle') return { class: 'brittle', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
   return undefined
 }
 
@@ -251,9 +305,11 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
   const shared: CommandOptions = { db: options.db, launcher: options.launcher }
   switch (row.class) {
     case 'order-dependent':
+    case 'brittle':
       if (row.finding?.command) return row.finding.command
       return bisectCommand(row.run, { ...shared, test: row.test })
     case 'suspected-order-dependent':
+    case 'failing':
       // Bisect already found no earlier test involved: see it fail alone instead of bisecting again.
       if (row.finding?.kind === 'independent') return replayCommand(row.run, { ...shared, only: [row.test] })
       return bisectCommand(row.run, { ...shared, test: row.test })
@@ -269,43 +325,59 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
 
 /**
  * One row per test with mixed outcomes (a pass after a retry is mixed by itself), most
- * disruptive first (flip rate, then fail rate); tests with too few outcomes for a rate last.
+ * disruptive first (`disruption`, then flip rate); tests with too few outcomes for a rate last.
  */
 export function analyse(histories: readonly TestHistory[], options: AnalysisOptions = {}): FlakyRow[] {
   const settings = { ...options, minRuns: options.minRuns ?? DEFAULT_MIN_RUNS }
   const rows: FlakyRow[] = []
   for (const h of histories) {
-    const m = metrics(h.outcomes.map(counted))
-    if (!m.failures || !h.outcomes.some((o) => o.state === 'passed')) continue
+    const full = fullRuns(h)
+    const m = metrics(full.outcomes.map(counted))
+    if (!m.failures || !full.outcomes.some((o) => o.state === 'passed')) continue
     rows.push(describe(h, m, settings))
   }
   return rows.sort(
-    (a, b) => Number(b.rated) - Number(a.rated) || b.flipRate - a.flipRate || b.failRate - a.failRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
+    (a, b) => Number(b.rated) - Number(a.rated) || disruption(b) - disruption(a) || b.flipRate - a.flipRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
   )
 }
 
+/**
+ * How many of the window's builds a test breaks: its fail rate, except for a `fixed` test, which
+ * breaks none any more. Every failure is a red build someone looks at, so a test failing 90 % of
+ * runs comes before one failing 20 % that flips more often (a test failing nearly always rarely
+ * flips, which put it last when flip rate came first); flip rate only breaks ties.
+ */
+export function disruption(row: Pick<FlakyRow, 'class' | 'failRate'>): number {
+  return row.class === 'fixed' ? 0 : row.failRate
+}
+
 /** The row for one history, whatever its outcomes (the end-of-run summary also asks about tests that never passed). */
-export function describe(h: TestHistory, m: Metrics = metrics(h.outcomes.map(counted)), options: AnalysisOptions = {}): FlakyRow {
+export function describe(h: TestHistory, m?: Metrics, options: AnalysisOptions = {}): FlakyRow {
   const minRuns = options.minRuns ?? 1
-  const { class: cls, reason } = classify(h, minRuns)
-  const failing = h.outcomes.filter((o) => o.state === 'failed')
+  const full = fullRuns(h)
+  m ??= metrics(full.outcomes.map(counted))
+  const { class: cls, reason } = classify(full, minRuns)
+  // The runs a next command can act on: runs of kind `run` (a replay's id is not one), full ones first.
+  const runs = full.outcomes.length ? full.outcomes : h.outcomes.filter((o) => o.evidence !== 'replay')
+  const failing = runs.filter((o) => o.state === 'failed')
   const last = failing.at(-1) ?? null
   const row: FlakyRow = {
     test: h.test,
     ...m,
     rated: m.runs >= minRuns,
-    retriedRuns: h.outcomes.filter((o) => o.retried).length,
-    retries: h.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
+    retriedRuns: full.outcomes.filter((o) => o.retried).length,
+    retries: full.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
     quarantinedFailures: failing.filter((o) => o.quarantined).length,
+    otherRuns: otherRuns(h.outcomes),
     class: cls,
     reason,
     // A pass after a retry failed under its seed too.
-    failingSeeds: unique(h.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
-    passingSeeds: unique(h.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
-    commits: unique(h.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
+    failingSeeds: unique(full.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
+    passingSeeds: unique(full.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
+    commits: unique(full.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
     lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
     // A pass after a retry failed in its run too: the next command acts on that run.
-    run: (h.outcomes.findLast((o) => counted(o) === 'failed') ?? h.outcomes.at(-1))?.run ?? 0,
+    run: (runs.findLast((o) => counted(o) === 'failed') ?? runs.at(-1))?.run ?? 0,
     command: '',
     finding: h.finding ?? null,
   }

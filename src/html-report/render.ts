@@ -5,8 +5,8 @@
 //
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
-import type { FlakyClass } from '../analysis/flakiness.js'
-import { fixText, leakClaim, leakText, percent, shortSha, suspectCounts, unique } from '../format.js'
+import { type FlakyClass, otherRunsText } from '../analysis/flakiness.js'
+import { fixText, leakClaim, leakText, percent, plural, shortSha, suspectCounts, unique } from '../format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
@@ -14,9 +14,11 @@ import type { ReportData, ReportTest } from './data.js'
 
 const CLASS_LABEL: Record<FlakyClass, string> = {
   'order-dependent': 'order-dependent',
+  brittle: 'brittle',
   'suspected-order-dependent': 'suspected order-dependent',
   'non-deterministic': 'non-deterministic',
   broken: 'broken',
+  failing: 'failing (never alone yet)',
   fixed: 'fixed',
   suspected: 'suspected (too few runs)',
 }
@@ -64,7 +66,7 @@ export function renderReport(data: ReportData): string {
 </section>
 ${causeSection(tests)}<section>
   <h2>Flakiest tests</h2>
-  <p class="hint">Most disruptive first (flip rate, then fail rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
+  <p class="hint">Most disruptive first (fail rate, a fixed test last; then flip rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
   ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
   ${tests.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
 </section>
@@ -191,6 +193,7 @@ function detail(t: ReportTest, i: number): string {
   const r = t.row
   const commits = new Map<string, { passed: number; failed: number }>()
   for (const o of t.outcomes) {
+    if (o.evidence) continue
     const key = o.commit ?? '-'
     const c = commits.get(key) ?? { passed: 0, failed: 0 }
     c[o.state]++
@@ -206,9 +209,11 @@ function detail(t: ReportTest, i: number): string {
     e.full = o.error ?? ''
     errors.set(key, e)
   }
+  // Replays and runs of part of the suite: evidence beside the seeds, never counted as one.
+  const other = t.row.otherRuns ? otherRunsText(t.row.otherRuns) : undefined
   const f = t.finding
   const finding = f
-    ? `<h4>Finding (${esc(f.kind)}, run ${esc(f.runId ?? '-')}, ${esc(fmtTime(f.createdAt))}, ${esc(f.probes)} probes)</h4><ul>${[
+    ? `<h4>Finding (${esc(f.kind)}, run ${esc(f.runId ?? '-')}, ${esc(fmtTime(f.createdAt))}, ${esc(plural(f.probes, 'probe'))})</h4><ul>${[
         ...f.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
         ...f.stateSetters.map((p) => `<li>state setter <code>${esc(p)}</code></li>`),
         ...f.cleaners.map((p) => `<li>cleaner <code>${esc(p)}</code></li>`),
@@ -224,7 +229,7 @@ function detail(t: ReportTest, i: number): string {
   <p>${esc(r.reason)}. ${esc(rates(r))}</p>
   <p>Next: <code class="cmd">${esc(r.command)}</code> <button type="button" class="copy" data-copy="${esc(r.command)}">copy</button></p>
   <div class="cols">
-    <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p></div>
+    <div><h4>Seeds</h4><p>failed under ${seedList(r.failingSeeds)}</p><p>passed under ${seedList(r.passingSeeds)}</p>${other ? `<p>${esc(other)}</p>` : ''}</div>
     <div><h4>Commits</h4><ul>${[...commits].map(([c, n]) => `<li><code>${esc(c === '-' ? 'no commit' : c.slice(0, 10))}</code> ${n.failed} failed, ${n.passed} passed</li>`).join('')}</ul></div>
   </div>
   <h4>Errors</h4>
@@ -303,9 +308,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.test, .test { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-word; }
 tbody tr { cursor: pointer; } tbody tr:hover { background: var(--card); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; color: #fff; white-space: nowrap; background: var(--muted); }
-.c-order-dependent { background: var(--od); } .c-suspected-order-dependent { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
+.c-order-dependent, .c-brittle { background: var(--od); } .c-suspected-order-dependent, .c-failing { background: var(--sod); } .c-non-deterministic { background: var(--nod); }
 .c-broken { background: var(--broken); } .c-fixed { background: var(--fixed); } .c-suspected { background: var(--suspected); }
-.card.c-order-dependent, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-fixed, .card.c-suspected { color: #fff; }
+.card.c-order-dependent, .card.c-brittle, .card.c-suspected-order-dependent, .card.c-non-deterministic, .card.c-broken, .card.c-failing, .card.c-fixed, .card.c-suspected { color: #fff; }
 .card[class*="c-"] span { color: #fff; opacity: .85; }
 #filter { margin-top: 8px; padding: 6px 10px; width: 280px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
 details { border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }

@@ -47,6 +47,18 @@ export interface WindowOutcome {
   retries: number
   /** The run had it quarantined: its failure did not fail the run. */
   quarantined: boolean
+  /**
+   * Ran in its declaration order: the only test of its file (so declared first), with no test
+   * before it in its process (isolated files, or isolation unknown; without isolation in one
+   * worker, the run's first test). Failing there, no order is to blame.
+   */
+  declarationOrder: boolean
+  /**
+   * Not a full shuffled run: a replay (`flakeseed replay`, kind `replay`, read for the window's
+   * tests alone) or a `partial` run (see `WindowRun.partial`). Evidence of another kind: the
+   * analysis leaves it out of rates, classes and seeds and shows it apart.
+   */
+  evidence?: 'replay' | 'partial'
   error: string | null
   startedAt: number
 }
@@ -92,6 +104,13 @@ export interface WindowRun {
   skipped: number
   /** Left out of the histories: more than `maxRunFailureRate` of its tests failed. */
   leftOut: boolean
+  /**
+   * Ran fewer tests than another unsharded run of the window on the same commit (clean tree):
+   * a file filter (`vitest run a.test.ts` under a run's seed), an interrupted run. Its
+   * outcomes are evidence apart, not a seed's. Outside git or on a dirty tree, where the suite
+   * itself may have changed, no run is called partial.
+   */
+  partial?: boolean
 }
 
 export interface FlakyWindow {
@@ -118,6 +137,7 @@ interface RunRecord {
   dirty: number | null
   isolate: number | null
   file_parallelism: number | null
+  shard: string | null
   quarantine?: string | null
 }
 
@@ -181,6 +201,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       leftOut: !ids.includes(options.keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
     }
   })
+  markPartial(runs, byId)
   // The histories hold the runs kept: left-out runs' rows leave the window table.
   const leftOut = runs.filter((r) => r.leftOut).flatMap((r) => r.runs)
   if (leftOut.length) {
@@ -252,6 +273,17 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const outcomes = new Map<number, WindowOutcome[]>()
   /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
   const retriedIn = new Map<string, { retried: boolean; retries: number }>()
+  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  // Tests alone in their file: there, first in the process is the declaration order.
+  const onlyInFile = new Set(
+    db
+      .prepare(
+        `SELECT t.id FROM tests t WHERE t.id IN (SELECT id FROM temp.flaky_tests)
+           AND (SELECT count(*) FROM tests u WHERE u.project = t.project AND u.file = t.file) = 1`,
+      )
+      .pluck()
+      .all() as number[],
+  )
   const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
     const run = byId.get(runId)!
     const retry = retriedIn.get(`${test} ${runId}`)
@@ -266,6 +298,8 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       retried: !failed && (retry?.retried ?? false),
       retries: retry?.retries ?? 0,
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
+      declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
+      ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
       error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
       startedAt: run.started_at,
     })
@@ -311,6 +345,7 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
     }
   }
+  addReplays(store, runs[0]!.startedAt, tests, outcomes)
   // group_concat has no defined order: oldest first, as the metrics need.
   for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
 
@@ -331,4 +366,58 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
   return { runs, maxRunFailureRate, histories, ...(rows ? { rows } : {}) }
+}
+
+/**
+ * Marks the runs that recorded fewer tests (skipped ones included) than another unsharded run of
+ * the window on their commit (`WindowRun.partial`). Skips count: how many tests a run skips varies
+ * by a few from run to run on real suites (`skipIf`, retried setups), and a run of some files
+ * records none of the others at all. A name filter (`-t`), which records the rest as skipped,
+ * is not told apart.
+ */
+function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): void {
+  const comparable = runs.filter((r) => {
+    const record = byId.get(r.id)!
+    return r.runs.length === 1 && record.shard === null && r.commit !== null && record.dirty === 0
+  })
+  const most = new Map<string, number>()
+  const total = (r: WindowRun) => r.passed + r.failed + r.skipped
+  for (const r of comparable) most.set(r.commit!, Math.max(most.get(r.commit!) ?? 0, total(r)))
+  for (const r of comparable) r.partial = total(r) < most.get(r.commit!)!
+}
+
+/**
+ * The window's tests' outcomes in replays (runs of kind `replay`) started since the window's first
+ * run, added as evidence of their own. Read run by run through the primary key: replays are few
+ * and small, so a long history costs nothing here.
+ */
+function addReplays(store: Store, since: number, tests: ReadonlyMap<number, string>, outcomes: Map<number, WindowOutcome[]>): void {
+  const rows = store.db
+    .prepare(
+      `SELECT r.test_id, r.run_id, r.state, r.error, runs.seed, runs.commit_sha, runs.started_at
+       FROM runs JOIN results r ON r.run_id = runs.id
+       WHERE runs.kind = 'replay' AND runs.started_at >= ? AND r.state != ${STATE.skipped}`,
+    )
+    .raw()
+    .all(since) as Array<[number, number, number, string | null, string, string | null, number]>
+  for (const [test, run, state, error, seed, commit, startedAt] of rows) {
+    if (!tests.has(test)) continue
+    let list = outcomes.get(test)
+    if (!list) outcomes.set(test, (list = []))
+    const failed = state === STATE.failed
+    list.push({
+      run,
+      seed,
+      commit,
+      order: `replay ${run}`,
+      state: failed ? 'failed' : 'passed',
+      retried: false,
+      retries: 0,
+      quarantined: false,
+      declarationOrder: false,
+      evidence: 'replay',
+      error: failed ? error : null,
+      startedAt,
+    })
+  }
 }

@@ -138,12 +138,12 @@ describe('flaky', () => {
   test('flaky --json classes each test and gives the hand-computed numbers', () => {
     expect(git(project, 'status', '--porcelain')).toBe('') // runs recorded a clean tree: orders comparable
     const rows = project.cliJson<Row[]>(['flaky'])
-    // Sorted by flip rate, then fail rate; the stable test is not listed.
+    // Sorted by fail rate (a fixed test breaks nothing any more: last), then flip rate; the stable test is not listed.
     expect(rows.map((r) => [r.test, r.class])).toEqual([
       [VICTIM, 'order-dependent'],
+      [BROKEN, 'broken'],
       [NOD, 'non-deterministic'],
       [FIXED, 'fixed'],
-      [BROKEN, 'broken'],
     ])
     const row = (id: string) => rows.find((r) => r.test === id)!
     // victim F P F P P P F P F P: 4 of 10 failed; 7 flips in 9 transitions; H(0.4) = 0.970951
@@ -198,9 +198,9 @@ describe('flaky', () => {
     const next = lines.filter((l) => l.includes('next: ')).map((l) => l.trim())
     expect(next).toEqual([
       `next: npx flakeseed bisect 9 --test 'test/od.test.ts > victim'`,
+      'next: npx flakeseed show 10',
       `next: npx flakeseed replay 6 --only 'test/nod.test.ts > ${NOD_NAME.replace(/'/g, `'\\''`)}' --repeat 20`,
       `next: npx flakeseed history 'test/fixed.test.ts > fixed'`,
-      'next: npx flakeseed show 10',
     ])
   })
 
@@ -209,7 +209,8 @@ describe('flaky', () => {
     expect(outputs[0]).toContain('flakeseed 2 failed: 2 new')
     // Run 3: the victim's order (seed F1 on A) failed again; the fixed test never passed yet.
     expect(outputs[2]).toContain(
-      'flakeseed 2 failed: 1 known broken (failed every recorded run), 1 known order-dependent (1 order failed every time (2×), others pass)',
+      // Broken: it failed every run, and (alone in its file) in its declaration order: no order is to blame.
+      'flakeseed 2 failed: 1 known broken (failed all 3 recorded runs under 2 seeds, also in its declaration order), 1 known order-dependent (1 order failed every time (2×), others pass)',
     )
     // Run 7, first on commit B: broken fails for the first time; the victim's order F1 failed twice before.
     expect(outputs[6]).toContain('flakeseed 2 failed: 1 new, 1 known order-dependent (1 order failed every time (2×), others pass)')

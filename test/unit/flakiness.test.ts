@@ -116,6 +116,34 @@ describe('classify', () => {
     expect(classify(fixed)).toEqual({ class: 'fixed', reason: 'no failure since c2' })
   })
 
+  test('never passed: broken only once it failed in its declaration order, else failing and bisect next', () => {
+    const twoShuffled = history([
+      [F, 's1', 'c1'],
+      [F, 's2', 'c1'],
+    ])
+    // Two shuffled runs: a brittle test, or a common polluter's victim, fails them too.
+    expect(classify(twoShuffled)).toEqual({
+      class: 'failing',
+      reason: 'failed all 2 recorded runs under 2 seeds, never yet in its declaration order: an earlier test may be the cause',
+    })
+    expect(analyse([twoShuffled]).length).toBe(0) // not flaky: never passed
+    expect(nextCommand({ test: 'a > b', class: 'failing', run: 2, finding: null })).toBe(`npx flakeseed bisect 2 --test 'a > b'`)
+    // It also failed in its declaration order (alone in its file, nothing before it): no order is to blame.
+    const declared = { ...twoShuffled, outcomes: twoShuffled.outcomes.map((o, i) => ({ ...o, declarationOrder: i === 1 })) }
+    expect(classify(declared)).toEqual({ class: 'broken', reason: 'failed all 2 recorded runs under 2 seeds, also in its declaration order' })
+    // Bisect saw it fail alone: a brittle test does too, so still failing; the next command shows it alone.
+    const independent = { kind: 'independent' as const, polluters: [], stateSetters: [], command: null }
+    expect(classify({ ...twoShuffled, finding: independent })).toEqual({
+      class: 'failing',
+      reason: 'failed all 2 recorded runs under 2 seeds; bisect: fails alone too, never yet run in its declaration order',
+    })
+    expect(nextCommand({ test: 'a > b', class: 'failing', run: 2, finding: independent })).toBe(`npx flakeseed replay 2 --only 'a > b'`)
+    // One run is no record of "every" run; --min-runs still gates it first.
+    const once = history([[F, 's1', 'c1']])
+    expect(classify({ ...once, outcomes: once.outcomes.map((o) => ({ ...o, declarationOrder: true })) }).class).toBe('failing')
+    expect(classify(declared, 5).class).toBe('suspected')
+  })
+
   test('a streak on a new commit is not enough when the earlier fail rate explains it', () => {
     // Before c2 the test failed 1 of 2 runs: 3 passes in a row happen with chance 0.5³ = 0.125 > 0.01.
     const maybe = history([
@@ -162,6 +190,12 @@ describe('classify', () => {
     const victim = { kind: 'victim' as const, polluters: ['test/a.test.ts > polluter'], stateSetters: [], command: null }
     expect(classify(history(spec, { finding: victim }))).toEqual({ class: 'order-dependent', reason: 'polluted by test/a.test.ts > polluter' })
     expect(classify(history(spec, { finding: { ...victim, kind: 'nod' as const, polluters: [] } })).class).toBe('non-deterministic')
+    // Bisect's brittle (passes only after its state setter) is the class every view shows, and the
+    // next command is the finding's own.
+    const brittle = { kind: 'brittle' as const, polluters: [], stateSetters: ['test/a.test.ts > setter'], command: 'npx flakeseed replay 2' }
+    expect(classify(history(spec, { finding: brittle }))).toEqual({ class: 'brittle', reason: 'passes only after test/a.test.ts > setter' })
+    expect(analyse([history(spec, { finding: brittle })], { minRuns: 1 })[0]).toMatchObject({ class: 'brittle', command: 'npx flakeseed replay 2' })
+    expect(nextCommand({ test: 'a > b', class: 'brittle', run: 2, finding: null })).toBe(`npx flakeseed bisect 2 --test 'a > b'`)
     // Bisect found no earlier test involved: still suspected (other orders pass), but said so, and
     // the next command shows it failing alone instead of bisecting again.
     const independent = { ...victim, kind: 'independent' as const, polluters: [] }
@@ -191,7 +225,7 @@ describe('nextCommand and analyse', () => {
     expect(nextCommand({ test: 'a > b', class: 'fixed', run: 9, finding: null })).toBe(`npx flakeseed history 'a > b'`)
   })
 
-  test('analyse keeps mixed tests only, sorted by flip rate then fail rate, and acts on the last failing run', () => {
+  test('analyse keeps mixed tests only, sorted by fail rate then flip rate, and acts on the last failing run', () => {
     const rows = analyse(
       [
         {
@@ -252,6 +286,51 @@ describe('nextCommand and analyse', () => {
     expect(once.passingSeeds).toEqual(['s1', 's2', 's3'])
     expect(once.command).toBe('npx flakeseed bisect 14 --test once')
     expect(rows[0]!.class).toBe('non-deterministic')
+  })
+})
+
+describe('the order of the rows', () => {
+  test('a test failing 9 runs of 10 comes before one failing 2 that flips more; a fixed test comes last', () => {
+    const run = (states: Array<typeof P | typeof F>, commit = 'c') => states.map((s, i): [typeof P | typeof F, string, string] => [s, `s${i}`, commit])
+    const rows = analyse(
+      [
+        // fail 9/10, one flip in 9
+        history(run([P, F, F, F, F, F, F, F, F, F]), { test: 'mostly fails' }),
+        // fail 2/10, four flips in 9
+        history(run([P, F, P, P, P, F, P, P, P, P]), { test: 'flips' }),
+        // fail 6/10, but none since commit d (fixed): it breaks no build any more
+        history([...run([F, F, F, F, F, F], 'c'), ...run([P, P, P, P], 'd')], { test: 'fixed' }),
+      ],
+      { minRuns: 5 },
+    )
+    expect(rows.map((r) => [r.test, r.class])).toEqual([
+      ['mostly fails', 'suspected-order-dependent'],
+      ['flips', 'suspected-order-dependent'],
+      ['fixed', 'fixed'],
+    ])
+  })
+})
+
+describe('replays and runs of part of the suite', () => {
+  test('are evidence apart: never a seed, a rate or a class; a replay is never the run a command acts on', () => {
+    const o: RunOutcome[] = [
+      ...outcomes([
+        [F, '1', 'c'],
+        [P, '2', 'c'],
+        [F, '3', 'c'],
+        [P, '4', 'c'],
+        [P, '5', 'c'],
+      ]),
+      // seed 1 again: a replay of run 1 that passed, and a run of one file under seed 1 that passed
+      { run: 6, seed: '1', commit: 'c', order: 'replay 6', state: 'passed', evidence: 'replay' },
+      { run: 7, seed: '1', commit: 'c', order: 'c 1', state: 'passed', evidence: 'partial' },
+      { run: 8, seed: '3', commit: 'c', order: 'replay 8', state: 'failed', evidence: 'replay' },
+    ]
+    const [row] = analyse([{ test: 't', outcomes: o }], { minRuns: 5 })
+    expect(row).toMatchObject({ runs: 5, failures: 2, failingSeeds: ['1', '3'], passingSeeds: ['2', '4', '5'], run: 3 })
+    expect(row!.otherRuns).toEqual({ replays: { passed: 1, failed: 1 }, partial: { passed: 1, failed: 0 } })
+    // Seed 1 in both lists and one order failing and passing would have said non-deterministic.
+    expect(row!.class).toBe('suspected-order-dependent')
   })
 })
 

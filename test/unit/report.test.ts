@@ -73,6 +73,34 @@ describe('the HTML report', () => {
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/) // nothing to fetch: it opens offline
   })
 
+  test('a brittle finding is class brittle; a replay is shown apart from the seeds, and no timeline cell', () => {
+    const outcomes: RunOutcome[] = [
+      { run: 1, seed: '1', commit: 'c', order: 'a', state: 'failed' },
+      { run: 2, seed: '2', commit: 'c', order: 'b', state: 'passed' },
+      { run: 3, seed: '1', commit: 'c', order: 'r', state: 'passed', evidence: 'replay' },
+    ]
+    const finding = { kind: 'brittle' as const, polluters: [], stateSetters: ['test/b.test.ts > setter'], command: null }
+    const rows = analyse([{ test: 'test/b.test.ts > b', outcomes, finding }], { minRuns: 1 })
+    const run = (id: number) => ({
+      id,
+      runs: [id],
+      seed: String(id),
+      commit: 'c',
+      branch: null,
+      status: 'passed',
+      startedAt: id,
+      passed: 1,
+      failed: 0,
+      skipped: 0,
+      leftOut: false,
+    })
+    const html = renderReport({ ...data(), runs: [run(1), run(2)], tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [] })) })
+    expect(html).toContain('<span class="badge c-brittle">brittle</span>')
+    expect(html).toContain('<p>replayed: 1 passed (not seeds)</p>')
+    expect(html).toMatch(/passed under <span class="seed"[^>]*>2<\/span><\/p>/)
+    expect(html.match(/<rect class="(pass|fail|skip)" x="\d+" y="0"/g)).toHaveLength(2)
+  })
+
   test('marks a pass after a retry, a quarantined failure and a run left out, in the timeline and the text', () => {
     const outcomes: RunOutcome[] = [
       { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed', retried: true, retries: 1 },
