@@ -102,8 +102,8 @@ function collectionFix(path: string, file: string, before: string, where: string
   const array = before.startsWith('[') || /^an array of \d+$/.test(before)
   if (!kind && !array) return undefined
   const empty = kind ? kind[2] === '0' : before === '[]'
-  const name = path.slice(path.lastIndexOf('.') + 1)
-  if (empty) return `empty ${path} of ${file} in place (${kind ? `${name}.clear()` : `${name}.length = 0`}) ${where}`
+  // The statement as written in the polluter's file: the whole path, as the module's export is imported there.
+  if (empty) return `empty ${path} of ${file} in place (${kind ? `${path}.clear()` : `${path}.length = 0`}) ${where}`
   return `put back the entries of ${path} of ${file} in place (to ${before}) ${where}`
 }
 
