@@ -194,7 +194,9 @@ describe('claims (issue 20)', () => {
     const by = 'test/a.test.ts > shop > fills the cache'
     const module = (what: string, before: string) => codeFix(leak({ kind: 'module', what, before, after: 'x' }), by).suggestion
     expect(module('src/cache.ts: cache', 'a Map of 0')).toBe("empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'fills the cache'")
-    expect(module('src/cache.ts: store.items', '[]')).toBe("empty store.items of src/cache.ts in place (store.items.length = 0) in an afterEach of 'fills the cache'")
+    expect(module('src/cache.ts: store.items', '[]')).toBe(
+      "empty store.items of src/cache.ts in place (store.items.length = 0) in an afterEach of 'fills the cache'",
+    )
     expect(module('src/cache.ts: seen', 'a Set of 2')).toBe(
       "put back the entries of seen of src/cache.ts in place (to a Set of 2) in an afterEach of 'fills the cache'",
     )
