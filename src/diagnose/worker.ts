@@ -19,6 +19,10 @@ import { intrinsics } from './values.js'
 // Taken when this module loads, before any test runs: a test may leave `JSON.stringify` mocked.
 const { stringify } = intrinsics
 
+/** Project modules looked at per snapshot, and how many of them (closest to the tests first) are compared. */
+const MODULES_SCANNED = 2_000
+const MODULES_COMPARED = 50
+
 /** What the runner knows of a task: enough to find a common describe. */
 export interface TreeTask {
   type: 'test' | 'suite'
@@ -129,20 +133,34 @@ export class DiagnosisProbe {
   private capture(): LiveState {
     try {
       const root = this.ctx.root
-      const modules: Array<{ name: string; node: ModuleNode }> = []
+      const found: Array<{ name: string; node: ModuleNode }> = []
       for (const node of this.modules()) {
         const file = node.file
         if (!file?.startsWith(root + sep) || file.includes(`${sep}node_modules${sep}`) || file.startsWith(HERE)) continue
         if (this.ctx.testFiles.includes(file)) continue
-        modules.push({ name: relative(root, file).split(sep).join('/'), node })
-        if (modules.length >= 50) break
+        found.push({ name: relative(root, file).split(sep).join('/'), node })
+        if (found.length >= MODULES_SCANNED) break
       }
+      const modules = this.closestFirst(found).slice(0, MODULES_COMPARED)
       const state = captureState({ root, skip: this.ctx.skip, vi: this.vi, modules, mentions: this.mentions, mocks: this.mocks })
       this.instances.set(state, new Map(modules.map((m) => [m.name, m.node.exports])))
       return state
     } catch {
       return { entries: new Map(), slots: new Map(), tree: undefined }
     }
+  }
+
+  /**
+   * The modules the test files import themselves first, then the most imported: a setup file
+   * that loads hundreds of modules (zod's compile mode) must not push out the one the victim uses.
+   */
+  private closestFirst(found: Array<{ name: string; node: ModuleNode }>): Array<{ name: string; node: ModuleNode }> {
+    const tests = this.ctx.testFiles
+    const direct = (node: ModuleNode) => [...(node.importers ?? [])].some((id) => tests.some((file) => id === file || id.startsWith(`${file}?`)))
+    const rank = new Map(found.map(({ node }) => [node, direct(node) ? 0 : 1]))
+    return [...found].sort(
+      (a, b) => rank.get(a.node)! - rank.get(b.node)! || (b.node.importers?.size ?? 0) - (a.node.importers?.size ?? 0) || (a.name < b.name ? -1 : 1),
+    )
   }
 
   private atVictim(): void {

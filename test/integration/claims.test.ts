@@ -168,6 +168,25 @@ describe('prototypes are state (item 7, zod)', () => {
   })
 })
 
+describe('the modules compared are the ones the tests import first (zod compile mode)', () => {
+  test('a setup file that loads 80 project modules does not push out the module the victim imports', () => {
+    const many = Array.from({ length: 80 }, (_, i) => `src/gen/m${i}.ts`)
+    const imports = `${IMPORTS}\nimport { state } from '../src/state'`
+    const files: Files = {
+      'vitest.config.ts': config('', "fileParallelism: false, setupFiles: ['./test/setup.ts']"),
+      'test/setup.ts': many.map((m, i) => `import '../${m.slice(0, -3)}' // ${i}`).join('\n'),
+      ...Object.fromEntries(many.map((m, i) => [m, `export const value${i} = { n: ${i} }\n`])),
+      'src/state.ts': 'export const state = { items: [] as number[] }\n',
+      [FILE]: shopFile('state.items.push(1)', 'expect(state.items).toEqual([])', { imports }),
+    }
+    const project = createProject(files)
+    expect(project.vitest([], { FLAKESEED_SEED: FAILING }).code).toBe(1)
+    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    const finding = JSON.parse(result.stdout) as Finding
+    expect(finding.leaks).toContainEqual(expect.objectContaining({ what: 'src/state.ts: state.items', verified: true }))
+  })
+})
+
 describe('modules the registry dropped are no state left behind (item 7, zustand)', () => {
   test("a file whose beforeEach calls vi.resetModules(): no 'combine → (absent)' lines, the describe-scoped variable is said to be invisible", () => {
     const imports = `import { beforeEach, describe, expect, test, vi } from 'vitest'\nimport { combine } from '../src/middleware'`
