@@ -1,7 +1,8 @@
 // What a test's own code does, read from its file: the statements of a test's body, found by its
-// describe chain and title. Parsed with the parser Vite ships (`parseSync`, oxc, Vite 8+): Vite
-// comes with Vitest, so this adds no dependency and no parser of our own. Without it (an older
-// Vite) or on a file it cannot parse, nothing is read, and callers say that no fix was found.
+// describe chain and title. Parsed with the parser Vite ships (`parseSync`, oxc, Vite 8+; before
+// it, Vite's `parseAst` over the project's own TypeScript's transpiled output): Vite comes with
+// Vitest, so this adds no dependency and no parser of our own. Without either, or on a file it
+// cannot parse, nothing is read, and callers say that no fix was found.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -16,16 +17,42 @@ export interface AstNode {
   [key: string]: unknown
 }
 
-export type Parse = (file: string, code: string, options: { lang: 'ts' | 'tsx' | 'js' | 'jsx' }) => { program: AstNode; errors: unknown[] }
+/** A parser: the program, and the code its offsets point into when that is not `code` (transpiled first). */
+export type Parse = (file: string, code: string, options: { lang: 'ts' | 'tsx' | 'js' | 'jsx' }) => { program: AstNode; errors: unknown[]; code?: string }
 
-/** Vite's `parseSync`, as the project's Vitest resolves Vite; undefined when it has none. */
+/** The parts of TypeScript's API the fallback parser uses. */
+interface TypeScriptApi {
+  transpileModule(code: string, options: { fileName: string; compilerOptions: Record<string, unknown> }): { outputText: string }
+  ScriptTarget: { ESNext: unknown }
+  ModuleKind: { ESNext: unknown }
+  JsxEmit: { React: unknown }
+}
+
+/**
+ * Vite's `parseSync`, as the project's Vitest resolves Vite; before Vite 8 (no `parseSync`), Vite's
+ * `parseAst` (JavaScript only) over the project's own TypeScript's `transpileModule` output.
+ * Undefined when the project has neither.
+ */
 export async function loadParser(root: string): Promise<Parse | undefined> {
   try {
-    const vitest = createRequire(join(root, 'package.json')).resolve('vitest/package.json')
-    const vite = (await import(pathToFileURL(createRequire(vitest).resolve('vite')).href)) as { parseSync?: unknown }
-    return typeof vite.parseSync === 'function' ? (vite.parseSync as Parse) : undefined
+    const project = createRequire(join(root, 'package.json'))
+    const vitest = project.resolve('vitest/package.json')
+    const vite = (await import(pathToFileURL(createRequire(vitest).resolve('vite')).href)) as { parseSync?: unknown; parseAst?: unknown }
+    if (typeof vite.parseSync === 'function') return vite.parseSync as Parse
+    if (typeof vite.parseAst !== 'function') return undefined
+    const ts = project('typescript') as Partial<TypeScriptApi>
+    return typeof ts.transpileModule === 'function' ? transpilingParser(vite.parseAst as (code: string) => AstNode, ts as TypeScriptApi) : undefined
   } catch {
     return undefined
+  }
+}
+
+/** A JavaScript parser made to read TypeScript and JSX: transpiled first, offsets into the output. */
+export function transpilingParser(parseAst: (code: string) => AstNode, ts: TypeScriptApi): Parse {
+  return (file, code, { lang }) => {
+    const compilerOptions = { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext, jsx: ts.JsxEmit.React }
+    const js = lang === 'js' ? code : ts.transpileModule(code, { fileName: file, compilerOptions }).outputText
+    return { program: parseAst(js), errors: [], code: js }
   }
 }
 
@@ -55,10 +82,11 @@ export interface ScopeNeed {
 
 /** The statements a test's body runs, as one-line source text; undefined when it cannot be read. */
 export function testStatements(parse: Parse, file: string, code: string, name: string): string[] | undefined {
-  const body = findTests(parse, file, code)?.find((t) => t.name === name.replace(/ \(\d+\)$/, ''))?.body
-  if (!body) return undefined
+  const found = findTests(parse, file, code)
+  const body = found?.tests.find((t) => t.name === name.replace(/ \(\d+\)$/, ''))?.body
+  if (!found || !body) return undefined
   const statements = body.type === 'BlockStatement' ? (body.body as AstNode[]) : [body]
-  return statements.map((s) => code.slice(s.start, s.end).replace(/\s*\n\s*/g, ' '))
+  return statements.map((s) => found.code.slice(s.start, s.end).replace(/\s*\n\s*/g, ' '))
 }
 
 /** `testStatements` for a file on disk (relative to `root`). */
@@ -75,7 +103,7 @@ export function readTestStatements(parse: Parse, root: string, file: string, nam
  * that other tests of that scope assign: state shared through the file, which no probe can undo.
  */
 export function scopeNeeds(parse: Parse, file: string, code: string, name: string): ScopeNeed[] | undefined {
-  const tests = findTests(parse, file, code)
+  const tests = findTests(parse, file, code)?.tests
   const test = tests?.find((t) => t.name === name.replace(/ \(\d+\)$/, ''))
   if (!tests || !test?.body) return undefined
   const read = identifiers(test.body)
@@ -103,11 +131,15 @@ export function readScopeNeeds(parse: Parse, root: string, file: string, name: s
   }
 }
 
-function findTests(parse: Parse, file: string, code: string): TestCall[] | undefined {
+/** The test calls of a file, and the code their offsets point into. */
+function findTests(parse: Parse, file: string, code: string): { tests: TestCall[]; code: string } | undefined {
   const lang = /\.tsx$/.test(file) ? 'tsx' : /\.[cm]?ts$/.test(file) ? 'ts' : /\.jsx$/.test(file) ? 'jsx' : 'js'
   let program: AstNode
+  let parsed = code
   try {
-    program = parse(file, code, { lang }).program
+    const result = parse(file, code, { lang })
+    program = result.program
+    parsed = result.code ?? code
   } catch {
     return undefined
   }
@@ -127,7 +159,7 @@ function findTests(parse: Parse, file: string, code: string): TestCall[] | undef
     for (const [key, value] of Object.entries(node)) if (key !== 'type' && typeof value === 'object') visit(value, chain, scopes)
   }
   visit(program, [], [{ describe: '', names: declared(program) }])
-  return found
+  return { tests: found, code: parsed }
 }
 
 /** Names a block declares with `let` or `var` at its own level. */

@@ -8,7 +8,7 @@ import { diffStates, displayValue, isSecretName, type StateEntry } from '../../s
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
 import { causeText, fixText, leakClaim } from '../../src/format.js'
 import { captureState, undo } from '../../src/diagnose/state.js'
-import { loadParser, scopeNeeds, testStatements } from '../../src/diagnose/source.js'
+import { loadParser, scopeNeeds, testStatements, transpilingParser } from '../../src/diagnose/source.js'
 import { creationSite } from '../../src/diagnose/worker.js'
 import type { Leak } from '../../src/model.js'
 
@@ -282,5 +282,27 @@ describe("a describe's variable, shared between tests (issue 20, item 7: zustand
       { variable: 'top', describe: '', assignedBy: ['with redux middleware > works as expected'] },
     ])
     expect(scopeNeeds(parse, 'a.test.ts', code, 'with redux middleware > works as expected')).toEqual([])
+  })
+})
+
+describe('before Vite 8 (no parseSync): Vite’s parseAst over the project’s TypeScript output', () => {
+  test('a .tsx file: the describe variable and the statements are read from the transpiled code', async () => {
+    const { parseAst } = await import('vite')
+    const ts = (await import('typescript')).default
+    const parse = transpilingParser(parseAst as never, ts as never)
+    const code = [
+      "import { describe, expect, test } from 'vitest'",
+      "describe('with redux middleware', () => {",
+      '  let api: { dispatch(a: unknown): void } | undefined',
+      "  test('works as expected', () => { api = make(<div>x</div>) as never })",
+      "  test('[DEV-ONLY] warns about misusage', () => { expect(api!.dispatch).toBeDefined() })",
+      '})',
+    ].join('\n')
+    expect(scopeNeeds(parse, 'a.test.tsx', code, 'with redux middleware > [DEV-ONLY] warns about misusage')).toEqual([
+      { variable: 'api', describe: 'with redux middleware', assignedBy: ['with redux middleware > works as expected'] },
+    ])
+    expect(testStatements(parse, 'a.test.tsx', code, 'with redux middleware > works as expected')).toEqual([
+      'api = make(React.createElement("div", null, "x"));',
+    ])
   })
 })
