@@ -68,23 +68,33 @@ export const SUSPECT_SHARE = 1 / 8
 /** Thrown out of a probe that Ctrl-C cut short; `bisect` returns what it has. */
 class Interrupted {}
 
-/** `work`, or an `Interrupted` rejection as soon as `signal` aborts (`work` is then left to itself). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** `work`, or as soon as `signal` aborts what `onAbort` gives (by default an `Interrupted` rejection); `work` is then left to itself. */
+export function untilAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => T = () => {
+    throw new Interrupted()
+  },
+): Promise<T> {
   if (!signal) return work
-  if (signal.aborted) {
-    work.catch(() => {})
-    return Promise.reject(new Interrupted())
-  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Interrupted())
-    signal.addEventListener('abort', onAbort, { once: true })
+    const abort = () => {
+      work.catch(() => {})
+      try {
+        resolve(onAbort())
+      } catch (error) {
+        reject(error)
+      }
+    }
+    if (signal.aborted) return abort()
+    signal.addEventListener('abort', abort, { once: true })
     work.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort)
+        signal.removeEventListener('abort', abort)
         resolve(value)
       },
       (error) => {
-        signal.removeEventListener('abort', onAbort)
+        signal.removeEventListener('abort', abort)
         reject(error)
       },
     )

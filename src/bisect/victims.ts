@@ -7,7 +7,7 @@ import type { Finding, RecordedTest } from '../model.js'
 import { idOf } from '../names.js'
 import type { Plan } from '../order.js'
 import { planOf } from '../selection.js'
-import { earlierTests } from './coordinator.js'
+import { earlierTests, untilAborted } from './coordinator.js'
 
 /** A failing test explained by another victim's polluters, without a bisect of its own. */
 export interface ExplainedFinding extends Finding {
@@ -83,7 +83,7 @@ export async function explainedVictims(input: VictimCheckInput): Promise<Explain
 async function check(input: VictimCheckInput, test: RecordedTest, polluters: readonly RecordedTest[], alone: Map<string, boolean>) {
   const id = idOf(test)
   const failed = async (tests: readonly RecordedTest[]) =>
-    (await untilAborted(input.execute(planOf([...tests, test])), input.signal)).states.get(id) === 'failed'
+    (await untilAborted(input.execute(planOf([...tests, test])), input.signal, STOPPED)).states.get(id) === 'failed'
   const knownAlone = alone.get(id)
   if (knownAlone === undefined && (input.jobs ?? 1) > 1) {
     const [withPolluters, byItself] = await Promise.all([failed(polluters), failed([])])
@@ -97,29 +97,5 @@ async function check(input: VictimCheckInput, test: RecordedTest, polluters: rea
   return { explained: !byItself, probes: 2 }
 }
 
-/** A probe's result, or at once a "passed" nobody reads when Ctrl-C or the budget stops the bisect. */
-function untilAborted(work: Promise<PlanResult>, signal: AbortSignal | undefined): Promise<PlanResult> {
-  if (!signal) return work
-  const stopped: PlanResult = { states: new Map(), errors: new Map(), missing: [], unhandled: 0 }
-  if (signal.aborted) {
-    work.catch(() => {})
-    return Promise.resolve(stopped)
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      work.catch(() => {})
-      resolve(stopped)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
+/** What a probe stopped by Ctrl-C or the budget answers at once: a "passed" nobody reads. */
+const STOPPED = (): PlanResult => ({ states: new Map(), errors: new Map(), missing: [], unhandled: 0 })
