@@ -7,7 +7,7 @@
 // `isolate: false` and one worker, globals cross files, so every test of every file that ran
 // before the victim's file is a candidate: about a thousand or more.
 //
-// Steps: pick a seed from the ordering rule (src/order.ts) that puts the victim's file late and
+// Steps: pick a seed from the ordering rule (src/core/order.ts) that puts the victim's file late and
 // the polluter's file before it, record that run with the plugin (it must fail with exactly the
 // victim), run `flakeseed bisect last --json --repeat 1` and check it names exactly the polluter.
 // `--repeat 1` because the victim is deterministic: the default `--repeat 3` runs the "alone"

@@ -1,13 +1,13 @@
 // What every command shares: where the DB is, how errors and JSON leave the process.
 import { resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
-import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/commands.js'
-import { DEFAULT_DB } from '../src/defaults.js'
-import { FlakeseedError } from '../src/errors.js'
-import { percent } from '../src/format.js'
-import { idOf } from '../src/names.js'
+import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/core/commands.js'
+import { DEFAULT_DB } from '../src/core/defaults.js'
+import { FlakeseedError } from '../src/core/errors.js'
+import { percent } from '../src/core/format.js'
+import { idOf } from '../src/core/names.js'
 import { asStoreError, isStoreError, Store } from '../src/store/index.js'
-import { detectPackageManager } from '../src/store/package-manager.js'
+import { detectPackageManager } from '../src/project/package-manager.js'
 
 export interface CommonOptions {
   db?: string

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { FlakeseedError } from '../src/errors.js'
-import { shortSha, visible } from '../src/format.js'
-import { testId } from '../src/names.js'
+import { FlakeseedError } from '../src/core/errors.js'
+import { shortSha, visible } from '../src/core/format.js'
+import { testId } from '../src/core/names.js'
 import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { mergeDatabases } from '../src/store/merge.js'
-import { FlakeseedError } from '../src/errors.js'
-import { plural } from '../src/format.js'
+import { FlakeseedError } from '../src/core/errors.js'
+import { plural } from '../src/core/format.js'
 import { printJson } from './common.js'
 
 interface Options {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { FlakeseedError } from '../src/errors.js'
+import { FlakeseedError } from '../src/core/errors.js'
 import { pruneStore } from '../src/store/prune.js'
 import { dbPath, openHistory, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
 

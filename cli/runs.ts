@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { shortSha, visible } from '../src/format.js'
+import { shortSha, visible } from '../src/core/format.js'
 import { listLogicalRuns } from '../src/store/shards.js'
 import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { shortSha, visible } from '../src/format.js'
-import { fileId, testId } from '../src/names.js'
+import { shortSha, visible } from '../src/core/format.js'
+import { fileId, testId } from '../src/core/names.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
 import { localTime, openStore, printJson, type CommonOptions } from './common.js'

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { rankTally, type Suspect, shownSuspects, tallySuspects } from '../src/analysis/suspects.js'
-import { bisectCommand } from '../src/commands.js'
-import { DEFAULT_WINDOW } from '../src/defaults.js'
-import { plural, suspectText } from '../src/format.js'
+import { bisectCommand } from '../src/core/commands.js'
+import { DEFAULT_WINDOW } from '../src/core/defaults.js'
+import { plural, suspectText } from '../src/core/format.js'
 import { suspectRuns, windowRuns } from '../src/store/suspects.js'
 import { commandOptions, openStore, positiveInt, printJson, resolveTest, type CommonOptions } from './common.js'
 

@@ -1,6 +1,6 @@
 // The lines flakeseed prints into Vitest's output: one when a run starts and one when it ends,
 // each with what it takes to get the run back.
-import { plural } from '../src/format.js'
+import { plural } from '../src/core/format.js'
 
 export interface StartFacts {
   seed: string

@@ -1,9 +1,9 @@
 // A test file whose worker died (a crash, out of memory, a SIGKILL) never ends in the main process
-// and has no results for the tests after the crash. The worker's breadcrumbs (src/breadcrumbs.ts)
+// and has no results for the tests after the crash. The worker's breadcrumbs (src/worker/breadcrumbs.ts)
 // still tell which of its tests finished, with their outcome, and which one was running.
 import type { TestModule } from 'vitest/node'
-import type { BreadcrumbLog } from '../src/breadcrumbs.js'
-import { isTypecheckModule, moduleTests, toPosix, toState } from '../src/names.js'
+import type { BreadcrumbLog } from '../src/worker/breadcrumbs.js'
+import { isTypecheckModule, moduleTests, toPosix, toState } from '../src/core/names.js'
 import type { ResultRow } from '../src/store/index.js'
 import type { WorkerNumbers } from './results.js'
 

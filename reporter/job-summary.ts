@@ -2,7 +2,7 @@
 // its class and error, and the commands. Every test name and error is escaped: nothing in them
 // can end a table cell or a code block.
 import { appendFileSync } from 'node:fs'
-import { causeText, fixText, plural } from '../src/format.js'
+import { causeText, fixText, plural } from '../src/core/format.js'
 import type { AutoBisect } from './auto-bisect.js'
 import type { QuarantinedOutcome } from './quarantine.js'
 import { causeGroups, causeHeader } from '../src/analysis/causes.js'

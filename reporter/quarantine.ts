@@ -2,9 +2,9 @@
 // (with the errors, when it failed and Vitest was told it passed). Every quarantined failure is
 // recorded as the failure it is and printed as quarantined; none goes unseen.
 import type { TestCase, TestModule } from 'vitest/node'
-import { plural, visible } from '../src/format.js'
-import { moduleTests, testId, toPosix } from '../src/names.js'
-import type { TestMeta } from '../src/runner.js'
+import { plural, visible } from '../src/core/format.js'
+import { moduleTests, testId, toPosix } from '../src/core/names.js'
+import type { TestMeta } from '../src/worker/context.js'
 
 export type QuarantineMeta = NonNullable<TestMeta['quarantine']>
 

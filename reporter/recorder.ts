@@ -2,7 +2,7 @@
 // one transaction (so a killed run keeps what finished), the final status last, or `interrupted`
 // on Ctrl-C. Recording must never change the test run's outcome: the first store failure becomes
 // one warning and the rest of the run goes unrecorded (what was written stays).
-import { visible } from '../src/format.js'
+import { visible } from '../src/core/format.js'
 import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
 import { onInterrupt } from './signals.js'
 

@@ -1,8 +1,8 @@
 // What a finished test file records: one row per test that ran, in the order it ran, with its
 // outcome and a bounded error (message and the test's own stack frames).
 import type { TestCase, TestModule } from 'vitest/node'
-import { moduleTests, recordedProject, toPosix, toState } from '../src/names.js'
-import type { TestMeta } from '../src/runner.js'
+import { moduleTests, recordedProject, toPosix, toState } from '../src/core/names.js'
+import type { TestMeta } from '../src/worker/context.js'
 import type { ResultRow } from '../src/store/index.js'
 import { quarantineOf } from './quarantine.js'
 

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { basename, relative } from 'node:path'
 import type { Vitest } from 'vitest/node'
-import { ciInfo, type GitInfo } from '../src/environment.js'
-import { toPosix } from '../src/names.js'
-import type { Session } from '../src/session.js'
+import { ciInfo, type GitInfo } from '../src/plugin/environment.js'
+import { toPosix } from '../src/core/names.js'
+import type { Session } from '../src/plugin/session.js'
 import type { RunMeta } from '../src/store/index.js'
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version

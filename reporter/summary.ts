@@ -1,8 +1,8 @@
 // The end of a run with failures: which failures are known flakes (and why) and which are new,
 // from the recorded history.
 import { describe as describeHistory, executionKeys, type FlakyClass } from '../src/analysis/flakiness.js'
-import { type CommandOptions, flakyCommand } from '../src/commands.js'
-import { causeText, fixText, visible } from '../src/format.js'
+import { type CommandOptions, flakyCommand } from '../src/core/commands.js'
+import { causeText, fixText, visible } from '../src/core/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import type { Store } from '../src/store/index.js'
 

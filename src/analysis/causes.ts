@@ -1,6 +1,6 @@
 // One cause, many victims: tests whose findings name the same polluters are one thing to fix, not
 // several. `flaky`, the HTML report and `bisect` group them under their cause.
-import { visible } from '../format.js'
+import { visible } from '../core/format.js'
 
 /** The polluters several victims share, and those victims. */
 export interface CauseGroup {

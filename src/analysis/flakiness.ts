@@ -6,10 +6,10 @@
 // tree), the same seed (Math.random is seeded from it) and the same position in a process whose
 // earlier tests are fixed by those two. Two runs with equal keys ran the same tests before the
 // test, in the same order, on the same code: a different outcome there is non-determinism.
-import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../commands.js'
-import { DEFAULT_MIN_RUNS } from '../defaults.js'
-import { plural, shortSha, unique } from '../format.js'
-import type { FindingKind, Fix, Leak, RunFacts } from '../model.js'
+import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../core/commands.js'
+import { DEFAULT_MIN_RUNS } from '../core/defaults.js'
+import { plural, shortSha, unique } from '../core/format.js'
+import type { FindingKind, Fix, Leak, RunFacts } from '../core/model.js'
 
 /**
  * `brittle` is bisect's class for a test that passes only after another (its state setter): an order

@@ -23,7 +23,7 @@
 // every test's does a little (the victim ran late when it failed). So a second and third suspect
 // must also stand out from the victim's positions: in a run where b of the m tests seen before it
 // preceded it, any one of them did with chance b/m, independently of the outcome (`coincidence`).
-import type { SuspectRun, SuspectTally } from '../model.js'
+import type { SuspectRun, SuspectTally } from '../core/model.js'
 import type { FlakyRow } from './flakiness.js'
 
 export type { SuspectRun, SuspectTally }

@@ -1,15 +1,15 @@
 // The bisect coordinator: from a recorded failing order to the class of a failing test and the
 // minimal set of earlier tests that explains it. It decides what to probe; `minimize` (pure)
 // decides how to search; an executor (Vitest in-process, or a fake in unit tests) runs plans.
-import { ProjectChanged } from '../diagnose/files.js'
-import { FlakeseedError } from '../errors.js'
-import type { DiagnoseRequest, PlanResult } from '../execute.js'
-import type { Finding, RecordedTest } from '../model.js'
-import { idOf, testId } from '../names.js'
-import type { Plan } from '../order.js'
-import { planOf } from '../selection.js'
-import { diagnose, findCleaners } from './diagnosis.js'
-import { minimize, type BisectEvent, type ProbeOutcome } from './minimize.js'
+import { ProjectChanged } from '../run/probe-files.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { DiagnoseRequest, PlanResult } from '../run/execute.js'
+import type { Finding, RecordedTest } from '../core/model.js'
+import { idOf, testId } from '../core/names.js'
+import type { Plan } from '../core/order.js'
+import { planOf } from '../run/selection.js'
+import { diagnose, findCleaners } from './verify-leaks.js'
+import { minimize, type BisectEvent, type ProbeOutcome } from '../core/minimize.js'
 
 export type BisectProgress =
   | { type: 'phase'; phase: string }

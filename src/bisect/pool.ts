@@ -4,9 +4,10 @@
 // created, changed or deleted files there, probes could see each other's, so the pool stays at one
 // job (and says so). Otherwise the others run side by side, and what their tests wrote is put back
 // once, when the pool closes (`ProbeFiles`: only the area the tests write, never anyone else's edits).
-import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../execute.js'
-import type { ProbeFiles, TreeSnapshot } from '../diagnose/files.js'
-import type { Plan } from '../order.js'
+import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
+import type { TreeSnapshot } from '../diagnose/files.js'
+import type { ProbeFiles } from '../run/probe-files.js'
+import type { Plan } from '../core/order.js'
 
 export class ProbePool {
   private readonly executors: PlanExecutor[] = []

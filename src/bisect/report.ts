@@ -1,7 +1,7 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
 // end-of-run auto-bisect reads back from it), and the text both print from that document.
-import { fixText, leakClaim, leakText, plural, visible } from '../format.js'
-import type { Finding, Leak } from '../model.js'
+import { fixText, leakClaim, leakText, plural, visible } from '../core/format.js'
+import type { Finding, Leak } from '../core/model.js'
 
 /** One victim's result, as `bisect --json` prints it. */
 export interface BisectReport

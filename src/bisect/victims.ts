@@ -1,12 +1,12 @@
 // One cause, many victims: after a bisect names a test's polluters, the run's other failing tests
 // are checked against the same polluters before anyone bisects them. One polluter that leaves
 // fake timers on can fail a dozen tests of other files; one bisect and two probes each say so.
-import { FlakeseedError } from '../errors.js'
-import type { PlanResult } from '../execute.js'
-import type { Finding, RecordedTest } from '../model.js'
-import { idOf } from '../names.js'
-import type { Plan } from '../order.js'
-import { planOf } from '../selection.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { PlanResult } from '../run/execute.js'
+import type { Finding, RecordedTest } from '../core/model.js'
+import { idOf } from '../core/names.js'
+import type { Plan } from '../core/order.js'
+import { planOf } from '../run/selection.js'
 import { earlierTests, untilAborted } from './coordinator.js'
 
 /** A failing test explained by another victim's polluters, without a bisect of its own. */

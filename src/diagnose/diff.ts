@@ -1,7 +1,7 @@
 // What a polluter left behind, as a difference between two snapshots of the observable state of one
 // worker: the one before the polluter ran and the one before the victim ran. Pure: snapshots come
 // in as entries (src/diagnose/state.ts takes them in the worker), leaks come out.
-import type { LeakKind } from '../model.js'
+import type { LeakKind } from '../core/model.js'
 
 /** One observable piece of state at a snapshot point. */
 export interface StateEntry {

@@ -2,8 +2,8 @@
 // one exists for the way the state was changed (a spy: `restoreMocks`; `vi.stubEnv`:
 // `unstubEnvs`; `vi.stubGlobal`: `unstubGlobals`), else the line of code that undoes it and where
 // it goes. Pure: the coordinator verifies whichever it picks.
-import type { Fix, Leak } from '../model.js'
-import { NAME_SEPARATOR } from '../names.js'
+import type { Fix, Leak } from '../core/model.js'
+import { NAME_SEPARATOR } from '../core/names.js'
 
 /** How the culprits changed the state, as the diagnosis probe saw it. */
 export interface LeakOrigin {

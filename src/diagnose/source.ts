@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { NAME_SEPARATOR } from '../names.js'
+import { NAME_SEPARATOR } from '../core/names.js'
 
 /** An ESTree node as oxc gives it: offsets into the source. */
 export interface AstNode {

@@ -6,7 +6,7 @@
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import { type FlakyClass, otherRunsText } from '../analysis/flakiness.js'
-import { fixText, leakClaim, leakText, percent, plural, shortSha, suspectCounts, unique } from '../format.js'
+import { fixText, leakClaim, leakText, percent, plural, shortSha, suspectCounts, unique } from '../core/format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'

@@ -3,10 +3,10 @@
 // or made for another Node.js, its error says so over many lines and names no fix that works
 // everywhere. This turns it into one line: what happened, and the command that fixes it with the
 // package manager that installed the project.
-import { allowBuildCommand, NATIVE_DEPENDENCY, rebuildCommand } from '../commands.js'
-import { FlakeseedError } from '../errors.js'
-import type { PackageManager } from '../model.js'
-import { buildAllowed, detectPackageManager } from './package-manager.js'
+import { allowBuildCommand, NATIVE_DEPENDENCY, rebuildCommand } from '../core/commands.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { PackageManager } from '../core/model.js'
+import { buildAllowed, detectPackageManager } from '../project/package-manager.js'
 
 export type BindingProblem =
   /** No binding file at all: the build script never ran (or failed). */

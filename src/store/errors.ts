@@ -1,7 +1,7 @@
 // A store failure as one line a user can act on: which file, and what is wrong with it.
-import { FlakeseedError } from '../errors.js'
+import { FlakeseedError } from '../core/errors.js'
 import { bindingError } from './binding.js'
-import { shellQuote } from '../quote.js'
+import { shellQuote } from '../core/quote.js'
 
 /** An error SQLite raised. */
 export function isStoreError(error: unknown): boolean {

@@ -3,7 +3,7 @@
 // path is one of them.
 import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { FlakeseedError } from '../errors.js'
+import { FlakeseedError } from '../core/errors.js'
 
 const SQLITE_HEADER = 'SQLite format 3\u0000'
 

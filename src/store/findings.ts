@@ -1,7 +1,7 @@
 // What replay and bisect established, and the recorded orders bisect draws on.
-import { PASSING_RUNS_SEARCHED } from '../defaults.js'
-import type { Finding, FindingKind, Fix, Leak } from '../model.js'
-import { testId } from '../names.js'
+import { PASSING_RUNS_SEARCHED } from '../core/defaults.js'
+import type { Finding, FindingKind, Fix, Leak } from '../core/model.js'
+import { testId } from '../core/names.js'
 import type { Store } from './index.js'
 import { STATE } from './schema.js'
 

@@ -14,9 +14,9 @@
 // What makes two outcomes "the same order" is the analysis' business (src/analysis/flakiness.ts,
 // `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
 // facts.
-import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_WINDOW } from '../defaults.js'
-import type { RunFacts } from '../model.js'
-import { testId } from '../names.js'
+import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_WINDOW } from '../core/defaults.js'
+import type { RunFacts } from '../core/model.js'
+import { testId } from '../core/names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
 import { type RunRows, readRunRows } from './run-rows.js'

@@ -2,7 +2,7 @@
 // finish shows as `crashed`, and prune never removes a run still being recorded.
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { DAY_MS } from '../defaults.js'
+import { DAY_MS } from '../core/defaults.js'
 
 /**
  * A `running` row whose process is gone was killed before it could finish. On another host

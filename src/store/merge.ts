@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type Database from 'better-sqlite3'
-import { dbWords, retargetCommand } from '../commands.js'
-import { FlakeseedError } from '../errors.js'
+import { dbWords, retargetCommand } from '../core/commands.js'
+import { FlakeseedError } from '../core/errors.js'
 import { asStoreError, quickCheck, Store } from './index.js'
 
 export interface MergeSummary {

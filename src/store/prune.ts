@@ -1,8 +1,8 @@
 // Retention: drop old runs with their results and findings, the tests nothing refers to any
 // more, then VACUUM so the file actually shrinks (a cached CI history grows with every build).
 import { existsSync, statSync } from 'node:fs'
-import { DAY_MS } from '../defaults.js'
-import { FlakeseedError } from '../errors.js'
+import { DAY_MS } from '../core/defaults.js'
+import { FlakeseedError } from '../core/errors.js'
 import type { Store } from './index.js'
 import { groupShards, shardInfos } from './shards.js'
 

@@ -1,5 +1,5 @@
 // The rows the store writes and reads, as the rest of flakeseed sees them.
-import type { RecordedTest, TestState } from '../model.js'
+import type { RecordedTest, TestState } from '../core/model.js'
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted' | 'crashed'
 

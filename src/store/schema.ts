@@ -4,8 +4,8 @@
 // marks the file as flakeseed's, so another application's SQLite file is recognised (and left
 // alone) before anything writes to it.
 import type Database from 'better-sqlite3'
-import { FlakeseedError } from '../errors.js'
-import type { TestState } from '../model.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { TestState } from '../core/model.js'
 
 export type { TestState }
 

@@ -6,7 +6,7 @@
 // the shard count n, started within GROUP_WINDOW of the group's first shard, and no shard index
 // repeats (a rerun of shard 2 on the same commit and seed starts a new logical run). The CI build
 // URL is not part of the key: GitLab and CircleCI give each shard job its own URL.
-import { HOUR_MS } from '../defaults.js'
+import { HOUR_MS } from '../core/defaults.js'
 import type { RunRow, RunStatus, RunSummary, Store } from './index.js'
 
 /** Shards of one build start within this much of each other (queues on busy CI can be long). */

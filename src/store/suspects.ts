@@ -13,9 +13,9 @@
 //   the window when it made one;
 // - many tests get counts (`suspectTallies`), not lists: how often each earlier test preceded
 //   them, summed where they are read, without a list per run.
-import { DEFAULT_WINDOW } from '../defaults.js'
-import type { SuspectRun, SuspectTally } from '../model.js'
-import { fileId, testId } from '../names.js'
+import { DEFAULT_WINDOW } from '../core/defaults.js'
+import type { SuspectRun, SuspectTally } from '../core/model.js'
+import { fileId, testId } from '../core/names.js'
 import type { Store } from './index.js'
 import { type RunRows, readRunRows, UNKNOWN } from './run-rows.js'
 import { STATE } from './schema.js'

@@ -4,7 +4,7 @@
 import { execFileSync, execSync } from 'node:child_process'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { sortByKey } from '../../src/order.js'
+import { sortByKey } from '../../src/core/order.js'
 import type { Project } from './project.js'
 
 /** `runs --json`: one row per logical run. */

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, write
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { testId } from '../../src/names.js'
+import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Project } from '../helpers/project.js'
 

@@ -3,8 +3,8 @@
 // to spend (`--budget`, at most 24 h), and what it spends it on first (`--new --budget`: what can be
 // explained before what fails every run).
 import { describe, expect, test } from 'vitest'
-import type { Finding } from '../../src/model.js'
-import { testId } from '../../src/names.js'
+import type { Finding } from '../../src/core/model.js'
+import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 

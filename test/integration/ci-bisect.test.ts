@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
-import { testId } from '../../src/names.js'
+import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Files } from '../helpers/project.js'
 

@@ -5,8 +5,8 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
-import type { Finding as BisectFinding, Fix, Leak } from '../../src/model.js'
-import { testId } from '../../src/names.js'
+import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.js'
+import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { testId } from '../../src/names.js'
+import { testId } from '../../src/core/names.js'
 import { gitInit, runsBefore, seedsWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { testId } from '../../src/names.js'
+import { testId } from '../../src/core/names.js'
 import { findChromium, openPage, screenshot } from '../../scripts/chromium.mjs'
 import { runsBefore, git, gitCommit, gitInit, seedsWhere } from '../helpers/cli.js'
 import { config, createProject, REPO, type Project } from '../helpers/project.js'

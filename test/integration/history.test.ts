@@ -10,8 +10,8 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { whileUnwritable } from '../helpers/files.js'
 import { expectOneLineError, type RunJson, type ShowJson } from '../helpers/cli.js'
 import { config, createProject, type Project } from '../helpers/project.js'
-import { sortByKey } from '../../src/order.js'
-import { testId } from '../../src/names.js'
+import { sortByKey } from '../../src/core/order.js'
+import { testId } from '../../src/core/names.js'
 
 const SERIAL = `fileParallelism: false`
 const require = createRequire(import.meta.url)

@@ -6,8 +6,8 @@
 import { existsSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { expect, test } from 'vitest'
-import type { Finding, Leak } from '../../src/model.js'
-import { testId } from '../../src/names.js'
+import type { Finding, Leak } from '../../src/core/model.js'
+import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 

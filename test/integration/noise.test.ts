@@ -3,7 +3,7 @@
 // passed on Vitest's retry is a flaky outcome of its run, classed non-deterministic; and an
 // `auto` quarantine policy picks such a test from the history.
 import { beforeAll, describe, expect, test } from 'vitest'
-import { testId } from '../../src/names.js'
+import { testId } from '../../src/core/names.js'
 import { config, createProject, type Project } from '../helpers/project.js'
 
 const RETRIED = testId('', 'test/n.test.ts', 'retried')

@@ -5,8 +5,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
-import { sortByKey } from '../../src/order.js'
-import { testId } from '../../src/names.js'
+import { sortByKey } from '../../src/core/order.js'
+import { testId } from '../../src/core/names.js'
 import type { RunJson, ShowJson } from '../helpers/cli.js'
 import { whileUnwritable } from '../helpers/files.js'
 import { SCHEMA_V1 } from '../helpers/schema-v1.js'
@@ -340,7 +340,7 @@ describe('two Vitest projects in one DB', () => {
 // ---- the order across Vitest majors -------------------------------------------------------------
 
 describe(`seeded order on vitest ${vitestVersion}`, () => {
-  test('a fixed seed gives the order src/order.ts computes, on every Vitest major CI runs', () => {
+  test('a fixed seed gives the order src/core/order.ts computes, on every Vitest major CI runs', () => {
     const names = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta']
     const files = ['test/one.test.ts', 'test/two.test.ts', 'test/three.test.ts']
     const fixture: Record<string, string> = { 'vitest.config.ts': config('{ db: false }', SERIAL) }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest'
 import { markdownSummary } from '../../reporter/job-summary.js'
 import { type BisectReport, describeReport } from '../../src/bisect/report.js'
-import type { Leak } from '../../src/model.js'
+import type { Leak } from '../../src/core/model.js'
 
 const by = 'test/a.test.ts > pollutes'
 const leak = (what: string, extra: Partial<Leak> = {}): Leak => ({ kind: 'env', what, before: '(unset)', after: "'1'", verified: false, by, ...extra })

@@ -3,7 +3,7 @@
 import { Command } from 'commander'
 import { describe, expect, test } from 'vitest'
 import { dashedArgument, parseSince } from '../../cli/common.js'
-import { visible } from '../../src/format.js'
+import { visible } from '../../src/core/format.js'
 
 describe('--since', () => {
   test('a date that exists, or an ISO date-time', () => {

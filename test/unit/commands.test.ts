@@ -13,8 +13,8 @@ import {
   retargetCommand,
   seedCommand,
   showCommand,
-} from '../../src/commands.js'
-import { shellCommand, shellWords } from '../../src/quote.js'
+} from '../../src/core/commands.js'
+import { shellCommand, shellWords } from '../../src/core/quote.js'
 
 describe('shell words', () => {
   test('shellWords reads back what shellCommand wrote, whatever the words hold', () => {

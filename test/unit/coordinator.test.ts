@@ -4,10 +4,10 @@
 // over many simulated bisects.
 import { describe, expect, test } from 'vitest'
 import { bisect } from '../../src/bisect/coordinator.js'
-import type { DiagnosisReport } from '../../src/diagnose/worker.js'
-import type { DiagnoseRequest, PlanResult } from '../../src/execute.js'
-import type { Finding, Leak, RecordedTest } from '../../src/model.js'
-import type { Plan } from '../../src/order.js'
+import type { DiagnosisReport } from '../../src/worker/diagnosis.js'
+import type { DiagnoseRequest, PlanResult } from '../../src/run/execute.js'
+import type { Finding, Leak, RecordedTest } from '../../src/core/model.js'
+import type { Plan } from '../../src/core/order.js'
 import { prng } from '../helpers/files.js'
 
 const FILE = 'test/x.test.ts'

@@ -6,11 +6,11 @@ import { describe, expect, test } from 'vitest'
 import { REPO } from '../../scripts/sandbox.mjs'
 import { diffStates, displayValue, isSecretName, type StateEntry } from '../../src/diagnose/diff.js'
 import { cleanerFix, codeFix, configFix, setupFix } from '../../src/diagnose/fix.js'
-import { causeText, fixText, leakClaim } from '../../src/format.js'
+import { causeText, fixText, leakClaim } from '../../src/core/format.js'
 import { captureState, undo } from '../../src/diagnose/state.js'
 import { loadParser, scopeNeeds, testStatements, transpilingParser } from '../../src/diagnose/source.js'
-import { creationSite } from '../../src/diagnose/worker.js'
-import type { Leak } from '../../src/model.js'
+import { creationSite } from '../../src/worker/diagnosis.js'
+import type { Leak } from '../../src/core/model.js'
 
 const entry = (kind: StateEntry['kind'], what: string, identity: unknown, extra: Partial<StateEntry> = {}): StateEntry => ({
   kind,

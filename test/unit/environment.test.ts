@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { ciInfo, gitInfo } from '../../src/environment.js'
+import { ciInfo, gitInfo } from '../../src/plugin/environment.js'
 
 const dirs: string[] = []
 afterAll(() => {

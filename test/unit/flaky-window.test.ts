@@ -2,7 +2,7 @@
 // suite and replays marked as evidence apart, and outcomes in a test's declaration order.
 import { describe, expect, test } from 'vitest'
 import { executionKeys } from '../../src/analysis/flakiness.js'
-import type { TestState } from '../../src/model.js'
+import type { TestState } from '../../src/core/model.js'
 import { flakyWindow } from '../../src/store/flaky.js'
 import type { Store } from '../../src/store/index.js'
 import { runMeta, tempStore } from '../helpers/store.js'

@@ -5,10 +5,21 @@ import { dirname, join, relative } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { REPO } from '../helpers/project.js'
 
-/** The foundation every layer may use: shapes, names, errors, printed commands. */
-const FOUNDATION = ['src/model.ts', 'src/names.ts', 'src/order.ts', 'src/errors.ts', 'src/defaults.ts', 'src/format.ts', 'src/quote.ts', 'src/commands.ts']
+/**
+ * What each folder of src/ may import from src/ (besides itself), lowest layer first: the folder a
+ * file lives in says what it may use. Folders not listed (plugin, run, bisect, quarantine,
+ * html-report, and any new one) are the Vitest adapters: they may use all of src/.
+ */
+const LAYERS: Record<string, readonly string[]> = {
+  'src/core/': [],
+  'src/analysis/': ['src/core/'],
+  'src/store/': ['src/core/', 'src/project/'],
+  'src/project/': ['src/core/'],
+  'src/diagnose/': ['src/core/'],
+  'src/worker/': ['src/core/', 'src/diagnose/'],
+}
 /** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
-const PURE = [...FOUNDATION, 'src/located-json.ts', 'src/bisect/minimize.ts', 'src/analysis/', 'src/diagnose/diff.ts', 'src/diagnose/fix.ts']
+const PURE = ['src/core/', 'src/analysis/']
 /** What the pure core may load at runtime besides itself. */
 const PURE_PACKAGES = ['seedrandom/lib/tychei.js', 'node:path']
 
@@ -19,8 +30,8 @@ interface Import {
   typeOnly: boolean
 }
 
-const isPure = (file: string) => PURE.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p))
-const isFoundation = (file: string) => FOUNDATION.includes(file)
+const isPure = (file: string) => PURE.some((p) => file.startsWith(p))
+const folderOf = (file: string) => Object.keys(LAYERS).find((folder) => file.startsWith(folder))
 const isCommandFile = (file: string) => file.startsWith('cli/') && file !== 'cli/common.ts' && file !== 'cli/index.ts'
 
 /** The static and dynamic imports of one file's source. */
@@ -50,12 +61,13 @@ function importsOf(file: string, source: string): Import[] {
 function violation({ from, to, typeOnly }: Import): string | undefined {
   const local = /^(src|reporter|cli)\//.test(to)
   if (from.startsWith('src/') && (to.startsWith('reporter/') || to.startsWith('cli/'))) {
-    if (!(from === 'src/index.ts' && to === 'reporter/index.ts')) return 'src/ never imports reporter/ or cli/ (only the plugin wires the reporter)'
+    if (!(from === 'src/plugin/index.ts' && to === 'reporter/index.ts')) return 'src/ never imports reporter/ or cli/ (only the plugin wires the reporter)'
   }
   if (from.startsWith('reporter/') && to.startsWith('cli/')) return 'reporter/ never imports cli/'
   if (isCommandFile(from) && isCommandFile(to)) return 'a command file never imports another (shared helpers live in cli/common.ts)'
-  if (from.startsWith('src/store/') && local && !to.startsWith('src/store/') && !isFoundation(to)) {
-    return 'the store imports only itself and the foundation (no analysis, no bisect: they take rows as data)'
+  const folder = folderOf(from)
+  if (folder && to.startsWith('src/') && !to.startsWith(folder) && !LAYERS[folder]!.some((f) => to.startsWith(f))) {
+    return `${folder} imports only itself and ${LAYERS[folder]!.join(', ') || 'nothing else of src/'}`
   }
   if (isPure(from) && !typeOnly) {
     if (local && !isPure(to)) return 'the pure core imports only the pure core'
@@ -85,16 +97,18 @@ describe('layers', () => {
 
   test('the check catches each kind of violation (so the test above can fail)', () => {
     const check = (file: string, source: string) => importsOf(file, source).map(violation).filter(Boolean)
-    expect(check('src/execute.ts', `import { nameOf } from '../reporter/index.js'`)).toHaveLength(1)
+    expect(check('src/run/execute.ts', `import { nameOf } from '../../reporter/index.js'`)).toHaveLength(1)
     expect(check('reporter/summary.ts', `import { x } from '../cli/common.js'`)).toHaveLength(1)
     expect(check('cli/report.ts', `import { dbWords } from './flaky.js'`)).toHaveLength(1)
     expect(check('src/store/flaky.ts', `import { executionKeys } from '../analysis/flakiness.js'`)).toHaveLength(1)
-    expect(check('src/order.ts', `import { readFileSync } from 'node:fs'`)).toHaveLength(1)
-    expect(check('src/names.ts', `const m = await import('../store/index.js')`)).toHaveLength(1)
+    expect(check('src/core/order.ts', `import { readFileSync } from 'node:fs'`)).toHaveLength(1)
+    expect(check('src/core/names.ts', `const m = await import('../store/index.js')`)).toHaveLength(1)
     // Allowed: the plugin wiring the reporter, type-only imports into the pure core, the store on the core.
-    expect(check('src/index.ts', `import { FlakeseedReporter } from '../reporter/index.js'`)).toEqual([])
-    expect(check('src/names.ts', `import type { TestCase } from 'vitest/node'`)).toEqual([])
-    expect(check('src/names.ts', `import { type TestCase, type TestModule } from 'vitest/node'`)).toEqual([])
-    expect(check('src/store/findings.ts', `import type { Finding } from '../model.js'\nimport { testId } from '../names.js'`)).toEqual([])
+    expect(check('src/diagnose/state.ts', `import { Store } from '../store/index.js'`)).toHaveLength(1)
+    expect(check('src/worker/runner.ts', `import { plan } from '../run/selection.js'`)).toHaveLength(1)
+    expect(check('src/plugin/index.ts', `import { FlakeseedReporter } from '../../reporter/index.js'`)).toEqual([])
+    expect(check('src/core/names.ts', `import type { TestCase } from 'vitest/node'`)).toEqual([])
+    expect(check('src/core/names.ts', `import { type TestCase, type TestModule } from 'vitest/node'`)).toEqual([])
+    expect(check('src/store/findings.ts', `import type { Finding } from '../core/model.js'\nimport { testId } from '../core/names.js'`)).toEqual([])
   })
 })

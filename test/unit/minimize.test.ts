@@ -1,5 +1,5 @@
 import { describe, test, expect } from 'vitest'
-import { minimize, type BisectEvent, type ProbeOutcome, type Probe } from '../../src/bisect/minimize.js'
+import { minimize, type BisectEvent, type ProbeOutcome, type Probe } from '../../src/core/minimize.js'
 import { prng } from '../helpers/files.js'
 
 // Candidates are their own original positions, so "kept in original relative order" is simply
@@ -294,7 +294,7 @@ describe('minimize: probes side by side (--jobs)', () => {
   })
 
   test('cut points split a range into equal parts, distinct and inside it', async () => {
-    const { cutPoints } = await import('../../src/bisect/minimize.js')
+    const { cutPoints } = await import('../../src/core/minimize.js')
     expect(cutPoints(0, 9, 2)).toEqual([3, 6])
     expect(cutPoints(0, 2, 2)).toEqual([1])
     expect(cutPoints(5, 6, 2)).toEqual([])

@@ -1,7 +1,7 @@
 // Test identity: ids are unique within a file whatever the titles are, and a recorded name maps
 // back to the names it may have been declared with.
 import { describe, expect, test } from 'vitest'
-import { declaredNames, disambiguate, isTypecheckProject, testId, typecheckProject } from '../../src/names.js'
+import { declaredNames, disambiguate, isTypecheckProject, testId, typecheckProject } from '../../src/core/names.js'
 import { prng } from '../helpers/files.js'
 
 describe('disambiguate', () => {

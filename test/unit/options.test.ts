@@ -1,7 +1,7 @@
 // The plugin's options as a config file gives them: defaults, validation in one line, and the
 // environment variables that override the end-of-run bisect.
 import { describe, expect, test } from 'vitest'
-import { checkBudget, endOfRunBisect, MAX_BISECT_BUDGET, parseSeconds, resolveOptions } from '../../src/options.js'
+import { checkBudget, endOfRunBisect, MAX_BISECT_BUDGET, parseSeconds, resolveOptions } from '../../src/plugin/options.js'
 
 describe('the bisect option', () => {
   test('off by default, 120 s when on; a mistake names the option', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { orderKey, randomFor, sortByKey } from '../../src/order.js'
-import { disambiguate, testId } from '../../src/names.js'
+import { orderKey, randomFor, sortByKey } from '../../src/core/order.js'
+import { disambiguate, testId } from '../../src/core/names.js'
 
 const ids = Array.from({ length: 50 }, (_, i) => `test/file.test.ts > suite > test ${i}`)
 const sorted = (seed: string, items = ids) => sortByKey(items, seed, (x) => x)

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { buildAllowed, detectPackageManager, pinnedTool, userAgentTool } from '../../src/store/package-manager.js'
+import { buildAllowed, detectPackageManager, pinnedTool, userAgentTool } from '../../src/project/package-manager.js'
 
 const dirs: string[] = []
 afterAll(() => {

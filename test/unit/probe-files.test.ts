@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { ProbeFiles, ProjectChanged } from '../../src/diagnose/files.js'
+import { ProbeFiles, ProjectChanged } from '../../src/run/probe-files.js'
 
 let root: string
 const write = (path: string, text: string) => {

@@ -2,10 +2,10 @@
 // expiry, and the plugin's `quarantine` option.
 import { describe, expect, test } from 'vitest'
 import { quarantineLines } from '../../reporter/quarantine.js'
-import { MAX_DEPTH, parseLocated } from '../../src/located-json.js'
-import { matchesPattern } from '../../src/names.js'
-import { resolveOptions } from '../../src/options.js'
-import { formatQuarantine, isDate, isExpired, parseQuarantine, QuarantineFileError, today } from '../../src/quarantine.js'
+import { MAX_DEPTH, parseLocated } from '../../src/core/located-json.js'
+import { matchesPattern } from '../../src/core/names.js'
+import { resolveOptions } from '../../src/plugin/options.js'
+import { formatQuarantine, isDate, isExpired, parseQuarantine, QuarantineFileError, today } from '../../src/quarantine/file.js'
 
 const FILE = '.flakeseed/quarantine.json'
 

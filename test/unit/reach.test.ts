@@ -1,7 +1,7 @@
 // The config hook's part of reaching every project: which inline projects get the plugin.
 import { describe, expect, test } from 'vitest'
 import type { Plugin } from 'vitest/config'
-import { carries, carryIntoInlineProjects, replacedSequencer } from '../../src/reach.js'
+import { carries, carryIntoInlineProjects, replacedSequencer } from '../../src/plugin/reach.js'
 
 const plugin: Plugin = { name: 'flakeseed' }
 const names = (project: unknown) => ((project as { plugins?: unknown[] }).plugins ?? []).flat(Infinity).map((p) => (p as Plugin).name)

@@ -1,9 +1,9 @@
 // From a recorded run to what replay and bisect run: type checks (tsc's results, recorded under
 // `(typecheck)` projects) are never part of an order, and naming one says why.
 import { describe, expect, test } from 'vitest'
-import type { RecordedTest, TestState } from '../../src/model.js'
-import { typecheckProject } from '../../src/names.js'
-import { failedTypeChecks, recordedOrder, selectTests, typeChecksNote } from '../../src/selection.js'
+import type { RecordedTest, TestState } from '../../src/core/model.js'
+import { typecheckProject } from '../../src/core/names.js'
+import { failedTypeChecks, recordedOrder, selectTests, typeChecksNote } from '../../src/run/selection.js'
 
 const row = (project: string, file: string, name: string, state: TestState, fileIndex: number): RecordedTest => ({
   project,

@@ -2,10 +2,10 @@
 // the plan (or always, for a plain failure); the checks' probes are counted exactly.
 import { describe, expect, test } from 'vitest'
 import { explainedVictims } from '../../src/bisect/victims.js'
-import { FlakeseedError } from '../../src/errors.js'
-import type { PlanResult } from '../../src/execute.js'
-import type { Finding, RecordedTest } from '../../src/model.js'
-import type { Plan } from '../../src/order.js'
+import { FlakeseedError } from '../../src/core/errors.js'
+import type { PlanResult } from '../../src/run/execute.js'
+import type { Finding, RecordedTest } from '../../src/core/model.js'
+import type { Plan } from '../../src/core/order.js'
 
 /** One test per file, files in this order, one worker (`isolate: false`). */
 function order(names: string[], failing: string[], worker = (_: string) => 1): RecordedTest[] {

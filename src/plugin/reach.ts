@@ -17,7 +17,7 @@ import {
   type TestSpecification,
   type Vitest,
 } from 'vitest/node'
-import { toPosix } from './names.js'
+import { toPosix } from '../core/names.js'
 
 export const PLUGIN_NAME = 'flakeseed'
 

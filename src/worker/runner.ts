@@ -8,11 +8,11 @@
 import { threadId } from 'node:worker_threads'
 import { TestRunner, inject, vi } from 'vitest'
 import { BreadcrumbWriter } from './breadcrumbs.js'
-import type { WorkerContext } from './context.js'
-import type { ModuleNode } from './diagnose/state.js'
-import type { DiagnosisProbe } from './diagnose/worker.js'
-import { declaredNames, disambiguate, matchesPattern, NAME_SEPARATOR, testId } from './names.js'
-import { orderKey, randomFor } from './order.js'
+import type { TestMeta, WorkerContext } from './context.js'
+import type { ModuleNode } from '../diagnose/state.js'
+import type { DiagnosisProbe } from './diagnosis.js'
+import { declaredNames, disambiguate, matchesPattern, NAME_SEPARATOR, testId } from '../core/names.js'
+import { orderKey, randomFor } from '../core/order.js'
 
 // Structural views of Vitest's task tree: the fields this runner reads, in both Vitest 4 and 5.
 interface Task {
@@ -28,23 +28,6 @@ interface Task {
 interface FileTask extends Task {
   filepath: string
   projectName?: string
-}
-
-/** What the runner leaves in `task.meta.flakeseed` for the reporter. */
-export interface TestMeta {
-  /** Position of the test in its file's executed order. */
-  index: number
-  /** The test's name (describe chain and title), with ` (n)` when the name repeats in its file. */
-  name: string
-  /** The process (and thread) that ran it. */
-  worker: string
-  /** The seed of the run (any reporter can print or record it). */
-  seed: string
-  /**
-   * Set when the test is quarantined. When it failed, Vitest was told it passed (so the run does
-   * not fail on it) and its errors, every attempt's, are here for the reporter.
-   */
-  quarantine?: { reason: string; errors?: unknown[] }
 }
 
 const META_KEY = 'flakeseed'
@@ -157,7 +140,7 @@ export default class FlakeseedRunner extends TestRunner {
     const key = Symbol.for('flakeseed.diagnosis')
     const holder = globalThis as Record<symbol, DiagnosisProbe | undefined>
     if (!holder[key]) {
-      const { DiagnosisProbe } = await import('./diagnose/worker.js')
+      const { DiagnosisProbe } = await import('./diagnosis.js')
       const graph = () =>
         (
           this as unknown as { workerState?: { evaluatedModules?: { idToModuleMap?: Map<string, ModuleNode> } } }

@@ -11,11 +11,11 @@
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
 import { loadParser, readScopeNeeds, readTestStatements } from '../diagnose/source.js'
-import type { DiagnosisReport } from '../diagnose/worker.js'
-import type { DiagnoseRequest, PlanResult } from '../execute.js'
-import type { Fix, Leak, LeakKind, RecordedTest } from '../model.js'
-import { idOf, NAME_SEPARATOR } from '../names.js'
-import { type BisectEvent, minimize } from './minimize.js'
+import type { DiagnosisReport } from '../worker/diagnosis.js'
+import type { DiagnoseRequest, PlanResult } from '../run/execute.js'
+import type { Fix, Leak, LeakKind, RecordedTest } from '../core/model.js'
+import { idOf, NAME_SEPARATOR } from '../core/names.js'
+import { type BisectEvent, minimize } from '../core/minimize.js'
 
 /** A leak the diagnosis probe saw, with the key the worker undoes it by. */
 type Found = { key: string; by: string; leak: Leak }

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Vitest } from 'vitest/node'
-import { FlakeseedError } from './errors.js'
-import { moduleTests, testId, toPosix } from './names.js'
+import { FlakeseedError } from '../core/errors.js'
+import { moduleTests, testId, toPosix } from '../core/names.js'
 import { setControl } from './session.js'
 
 /** Every current test id under `root` (Vitest's collection: files imported, no test run). */

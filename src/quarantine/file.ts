@@ -7,9 +7,9 @@
 // then goes on without any quarantine, so a typo can never turn a failing run green.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { FlakeseedError } from './errors.js'
-import { JsonSyntaxError, parseLocated } from './located-json.js'
-import type { TestPattern } from './names.js'
+import { FlakeseedError } from '../core/errors.js'
+import { JsonSyntaxError, parseLocated } from '../core/located-json.js'
+import type { TestPattern } from '../core/names.js'
 
 export interface QuarantineEntry extends TestPattern {
   /** Why the test is quarantined (a ticket, a finding): shown wherever its failure is. */
@@ -28,10 +28,7 @@ export interface ListedEntry extends QuarantineEntry {
 }
 
 /** What names a quarantined test, and why, as the runner in each worker sees it. */
-export interface QuarantineRule extends TestPattern {
-  /** `reason`, or the class an `auto` policy matched. */
-  reason: string
-}
+export type { QuarantineRule } from '../worker/context.js'
 
 const FIELDS = ['test', 'contains', 'reason', 'added', 'by', 'until'] as const
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/

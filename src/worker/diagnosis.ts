@@ -11,10 +11,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { DiagnoseContext } from '../context.js'
-import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from './diff.js'
-import { captureState, fileEntries, type LiveState, type ModuleNode, type TrackedMock, undo, type ViLike } from './state.js'
-import { intrinsics } from './values.js'
+import type { DiagnoseContext } from './context.js'
+import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from '../diagnose/diff.js'
+import { captureState, fileEntries, type LiveState, type ModuleNode, type TrackedMock, undo, type ViLike } from '../diagnose/state.js'
+import { intrinsics } from '../diagnose/values.js'
 
 // Taken when this module loads, before any test runs: a test may leave `JSON.stringify` mocked.
 const { stringify } = intrinsics

@@ -3,13 +3,13 @@
 // main process when the session starts; the runner in every worker gets the rules.
 import { existsSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
-import { analyse, executionKeys } from './analysis/flakiness.js'
-import { visible } from './format.js'
-import { matchesPattern } from './names.js'
-import type { AutoClass, ResolvedOptions } from './options.js'
-import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './quarantine.js'
-import { flakyWindow } from './store/flaky.js'
-import { Store } from './store/index.js'
+import { analyse, executionKeys } from '../analysis/flakiness.js'
+import { visible } from '../core/format.js'
+import { matchesPattern } from '../core/names.js'
+import type { AutoClass, ResolvedOptions } from '../plugin/options.js'
+import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './file.js'
+import { flakyWindow } from '../store/flaky.js'
+import { Store } from '../store/index.js'
 
 export interface RunQuarantine {
   rules: QuarantineRule[]

@@ -1,8 +1,8 @@
 // The file sequencer (main process). Vitest shards first (by a hash of the path, independent of
 // the seed), then asks us to sort: every shard runs its own files in seeded order.
 import { BaseSequencer, type TestSpecification, type TestSequencerConstructor } from 'vitest/node'
-import { fileId } from './names.js'
-import { sortByKey } from './order.js'
+import { fileId } from '../core/names.js'
+import { sortByKey } from '../core/order.js'
 import type { Session } from './session.js'
 import { isTypecheckSpec, specId } from './spec.js'
 

@@ -2,11 +2,11 @@
 // picked from it, the plan that runs them, and the folder and config to run it in.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { FlakeseedError } from './errors.js'
-import type { RecordedTest } from './model.js'
-import { idOf, isTypecheckProject, NAME_SEPARATOR } from './names.js'
-import type { Plan } from './order.js'
-import type { RunRow } from './store/index.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { RecordedTest } from '../core/model.js'
+import { idOf, isTypecheckProject, NAME_SEPARATOR } from '../core/names.js'
+import type { Plan } from '../core/order.js'
+import type { RunRow } from '../store/index.js'
 
 /**
  * The tests that ran (passed or failed), in executed order. Skipped tests did not run; type checks

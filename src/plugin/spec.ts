@@ -3,7 +3,7 @@
 // make every CLI command, `runs` and `show` included, pay for loading Vitest.
 import { relative } from 'node:path'
 import type { TestSpecification } from 'vitest/node'
-import { fileId, toPosix } from './names.js'
+import { fileId, toPosix } from '../core/names.js'
 
 /** `file` of a spec: relative to its project's root, `/`-separated, as Vitest names the file task. */
 export function specFile(spec: TestSpecification): string {

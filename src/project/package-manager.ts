@@ -10,7 +10,7 @@
 // Plug'n'Play).
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import type { PackageManager } from '../model.js'
+import type { PackageManager } from '../core/model.js'
 
 type Name = PackageManager['name']
 

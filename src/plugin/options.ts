@@ -1,10 +1,10 @@
 // Plugin options: defaults, environment overrides and validation. A mistake in the config is a
 // FlakeseedError whose message names the option, thrown while Vitest loads the config.
 import { randomInt } from 'node:crypto'
-import type { FlakyClass } from './analysis/flakiness.js'
-import { DEFAULT_DB, DEFAULT_QUARANTINE } from './defaults.js'
+import type { FlakyClass } from '../analysis/flakiness.js'
+import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
-import { FlakeseedError } from './errors.js'
+import { FlakeseedError } from '../core/errors.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 

@@ -1,5 +1,12 @@
-// What the main process hands to the runner in every worker (through `project.provide`).
-import type { QuarantineRule } from './quarantine.js'
+// The worker's two contracts: what the main process hands to the runner in every worker (through
+// `project.provide`), and what the runner leaves on each test for the reporter (`TestMeta`).
+import type { TestPattern } from '../core/names.js'
+
+/** A quarantine entry in effect for this run, as the worker matches it. */
+export interface QuarantineRule extends TestPattern {
+  /** `reason`, or the class an `auto` policy matched. */
+  reason: string
+}
 
 export interface WorkerContext {
   seed: string
@@ -45,4 +52,21 @@ declare module 'vitest' {
   export interface ProvidedContext {
     flakeseed: WorkerContext
   }
+}
+
+/** What the runner leaves in `task.meta.flakeseed` for the reporter. */
+export interface TestMeta {
+  /** Position of the test in its file's executed order. */
+  index: number
+  /** The test's name (describe chain and title), with ` (n)` when the name repeats in its file. */
+  name: string
+  /** The process (and thread) that ran it. */
+  worker: string
+  /** The seed of the run (any reporter can print or record it). */
+  seed: string
+  /**
+   * Set when the test is quarantined. When it failed, Vitest was told it passed (so the run does
+   * not fail on it) and its errors, every attempt's, are here for the reporter.
+   */
+  quarantine?: { reason: string; errors?: unknown[] }
 }

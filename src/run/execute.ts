@@ -5,15 +5,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { TestSpecification, Vitest } from 'vitest/node'
-import type { DiagnoseContext } from './context.js'
-import { ProbeFiles } from './diagnose/files.js'
-import type { DiagnosisReport } from './diagnose/worker.js'
-import { FlakeseedError } from './errors.js'
-import type { TestState } from './model.js'
-import { fileId, isTypecheckModule, moduleTests, testId, toPosix, toState } from './names.js'
-import type { Plan } from './order.js'
-import { setControl, type RunKind, type Session } from './session.js'
-import { isTypecheckSpec, specId } from './spec.js'
+import type { DiagnoseContext } from '../worker/context.js'
+import { ProbeFiles } from './probe-files.js'
+import type { DiagnosisReport } from '../worker/diagnosis.js'
+import { FlakeseedError } from '../core/errors.js'
+import type { TestState } from '../core/model.js'
+import { fileId, isTypecheckModule, moduleTests, testId, toPosix, toState } from '../core/names.js'
+import type { Plan } from '../core/order.js'
+import { setControl, type RunKind, type Session } from '../plugin/session.js'
+import { isTypecheckSpec, specId } from '../plugin/spec.js'
 
 export interface ExecuteOptions {
   /** Project root (where the recorded run ran). */
@@ -100,7 +100,7 @@ export class PlanExecutor {
   private static async start(options: ExecuteOptions): Promise<PlanExecutor> {
     // Loaded here, not at the top: the CLI's other commands start without Vitest.
     const { createVitest } = await import('vitest/node')
-    const { startInstalled } = await import('./reach.js')
+    const { startInstalled } = await import('../plugin/reach.js')
     let session: Session | undefined
     setControl({
       kind: options.kind,

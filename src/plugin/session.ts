@@ -2,10 +2,10 @@
 // sequencer and the reporter. Also the channel through which `flakeseed replay`/`bisect`, which
 // run Vitest in-process, hand a plan to the plugin loaded from the user's config.
 import type { TestSpecification } from 'vitest/node'
-import type { DiagnoseContext } from './context.js'
-import type { Plan } from './order.js'
+import type { DiagnoseContext } from '../worker/context.js'
+import type { Plan } from '../core/order.js'
 import type { ResolvedOptions, SeedSource } from './options.js'
-import type { RunQuarantine } from './quarantine-run.js'
+import type { RunQuarantine } from '../quarantine/apply.js'
 
 export type RunKind = 'run' | 'replay' | 'probe'
 
