@@ -112,7 +112,7 @@ export function flaky(options: Options): number {
   return 0
 }
 
-/** The JSON docs/ARCHITECTURE.md gives, plus what the table shows. */
+/** One row as `flaky --json` gives it (docs/ARCHITECTURE.md, `flaky --json`). */
 function toJson(r: FlakyRow, suspects: Suspect[] | undefined) {
   return {
     test: r.test,

@@ -1,6 +1,6 @@
 // Runs Vitest in this process on exact plans: the engine behind `replay` and `bisect`. One
 // Vitest instance serves every run, so a bisect probe costs a fresh worker, not a fresh Vitest
-// (0.4–0.8 s measured against 1.2–2.3 s for spawning `vitest run`: docs/ARCHITECTURE.md).
+// (measured in docs/ARCHITECTURE.md, Why in process).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
