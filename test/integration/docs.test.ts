@@ -8,7 +8,9 @@ import { REPO } from '../../scripts/sandbox.mjs'
 
 // The samples are what flakeseed prints with this repository's own Vitest (its devDependency): the
 // Vitest 5 leg of .ci/run would compare Vitest 5's summary lines against Vitest 4's.
-const ownVitest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).devDependencies.vitest.replace(/^\D*/, '').split('.')[0]
+const ownVitest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
+  .devDependencies.vitest.replace(/^\D*/, '')
+  .split('.')[0]
 const runningVitest = JSON.parse(readFileSync(join(REPO, 'node_modules/vitest/package.json'), 'utf8')).version.split('.')[0]
 
 describe('docs samples', () => {
