@@ -1,4 +1,4 @@
-// Headless Chromium for the report test and the README screenshot: Debian's `chromium` (installed
+// Headless Chromium for the report test and the docs/flaky.md screenshot: Debian's `chromium` (installed
 // by .ci/run when missing), driven by its command line only, so no browser package is needed.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// The README's main command: the bundled example shop (examples/shop), run the way CI runs it,
+// The README's example command: the bundled example shop (examples/shop), run the way CI runs it,
 // shuffled and recorded, then the flakeseed commands a developer uses on what CI recorded.
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync } from 'node:fs'

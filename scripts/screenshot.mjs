@@ -1,4 +1,4 @@
-// The README's picture of `flakeseed report --html`: records a real history of the example shop
+// docs/flaky.md's picture of `flakeseed report --html`: records a real history of the example shop
 // (examples/shop, plus a few tests that stand for what real suites also have: a timing flake, a
 // test a commit breaks, one a commit fixes), over two commits and many seeds, bisects its
 // order-dependent failure, writes the report and screenshots it in headless Chromium.

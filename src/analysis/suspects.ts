@@ -9,7 +9,7 @@
 // victim placed late has more tests before it: with random orders T precedes V in 2/3 of the runs
 // where P does and in 1/3 of those where it does not. So innocent tests score about 1/3 on
 // average, and one matches P's pattern over k runs with chance (2/3)^k: the ranking needs more
-// runs as the suite grows (README, "Which tests are flaky"). It is evidence, never a verdict:
+// runs as the suite grows (docs/flaky.md, "Which tests are flaky"). It is evidence, never a verdict:
 // bisect verifies.
 //
 // What `flaky` shows beside a test is stricter (`shownSuspects`): a suspect must stand out from

@@ -44,7 +44,7 @@ function ran(project: ReturnType<typeof suite>, seed: string, args: string[] = [
 describe('seeded order', () => {
   // The ordering contract, pinned as pytest-randomly pins its own: for this fixture and seed
   // 1183, exactly this order, on every machine and Vitest version. If this test fails, the rule
-  // changed and every recorded seed replays differently: the README's compatibility note must say so.
+  // changed and every recorded seed replays differently: the compatibility note in docs/configuration.md must say so.
   test('the contract: seed 1183 runs this fixture in exactly this order', () => {
     const project = createProject({
       'vitest.config.ts': config(`{ db: false }`, SERIAL),

@@ -127,7 +127,7 @@ describe('bisect (coordinator)', () => {
       kinds[f.kind] = (kinds[f.kind] ?? 0) + 1
     }
     const blamed = (kinds.victim ?? 0) + (kinds.brittle ?? 0)
-    // About 0.3 % in theory (see README, Bisect); 400 runs allow a few. The rest is nod or
+    // About 0.3 % in theory (see docs/bisect.md); 400 runs allow a few. The rest is nod or
     // not-reproduced, or (failing 3 times alone, with no passing order to search) independent.
     expect(blamed).toBeLessThanOrEqual(4)
     expect(Object.keys(kinds).filter((k) => !['victim', 'brittle', 'nod', 'not-reproduced', 'independent'].includes(k))).toEqual([])

@@ -1,6 +1,6 @@
 // The suspects ranking on synthetic histories: shuffled orders of n tests with one true polluter
 // (or state setter), outcomes decided by whether it ran first, and the seeded PRNG, so every
-// number here is the same on every machine. The K-vs-n curve measured below is the README's.
+// number here is the same on every machine. The K-vs-n curve measured below is docs/flaky.md's.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -92,14 +92,14 @@ function curve(): Array<{ n: number; k95: number; k50: number }> {
 }
 
 describe('rankSuspects', () => {
-  test('the true polluter ranks first after K random orders, K growing with log n, as the README says', () => {
+  test('the true polluter ranks first after K random orders, K growing with log n, as docs/flaky.md says', () => {
     const measured = curve()
     // Each test other than the polluter matches its pattern in one run with chance 2/3 (see
     // src/analysis/suspects.ts), so K grows like log_{3/2}(20 n): about 1.7·log₂ n + 7.
     for (const { n, k95 } of measured) expect(k95, `n = ${n}`).toBeLessThanOrEqual(Math.ceil(2 * Math.log2(n)) + 8)
     // And it does grow: a thousand tests need more runs than ten.
     expect(measured.at(-1)!.k95).toBeGreaterThan(measured[0]!.k95)
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+    const readme = readFileSync(join(REPO, 'docs/flaky.md'), 'utf8')
     expect(readme).toContain(`| uniquely first in 95 % of histories | ${measured.map((m) => m.k95).join(' | ')} |`)
     expect(readme).toContain(`| uniquely first in half of them | ${measured.map((m) => m.k50).join(' | ')} |`)
   }, 60_000)
