@@ -25,10 +25,14 @@ const SAMPLE_DATE = '2026-12-01'
 
 /** What varies between two runs of the scenario, made constant. */
 export function normalise(text, dir) {
-  const today = new Date().toISOString().slice(0, 10)
+  const now = new Date()
+  // Today as UTC and as the local clock gives it: they differ near midnight outside UTC.
+  const utc = now.toISOString().slice(0, 10)
+  const local = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`
   return text
     .replaceAll(dir, '/tmp/flakeseed-docs')
-    .replaceAll(today, SAMPLE_DATE)
+    .replaceAll(utc, SAMPLE_DATE)
+    .replaceAll(local, SAMPLE_DATE)
     .replace(/\b(\d{4}-\d\d-\d\d) \d\d:\d\d\b/g, '$1 12:00')
     .replace(/\b\d+\.\d+ s\b/g, 'n.n s')
     .replace(/T\d\d:\d\d:\d\d\.\d+Z/g, 'T12:00:00.000Z')
