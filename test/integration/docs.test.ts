@@ -1,6 +1,6 @@
 // The docs' samples are what flakeseed prints now: the scenario of scripts/docs-examples.mjs runs
 // on the example shop, and every marked block of README.md and docs/ must show its output as is.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { applySamples, DOC_FILES, normalise, produceSamples, usedSamples } from '../../scripts/docs-examples.mjs'
@@ -38,6 +38,19 @@ describe('docs samples', () => {
     const today = new Date().toISOString().slice(0, 10)
     const text = `/tmp/flakeseed-docs-x1/a ${today} 06:18 (9 probes, 6.9 s) within 120 s ${today}T06:22:38.598Z  \n\n`
     expect(normalise(text, '/tmp/flakeseed-docs-x1')).toBe('/tmp/flakeseed-docs/a 2026-12-01 12:00 (9 probes, n.n s) within 120 s 2026-12-01T12:00:00.000Z')
+  })
+
+  test('every other output block says where it comes from: a test that asserts it, or a captured transcript', () => {
+    for (const file of DOC_FILES) {
+      const lines = readFileSync(join(REPO, file), 'utf8').split('\n')
+      lines.forEach((line, i) => {
+        if (line.trim() !== '```text') return
+        const label = lines[i - 1]?.trim() ?? ''
+        const origin = /^<!-- (sample|captured|asserted): (.+) -->$/.exec(label)
+        expect(origin, `${file}:${i + 1}: an output block without <!-- sample: | captured: | asserted: … -->`).not.toBeNull()
+        if (origin?.[1] === 'asserted') expect(existsSync(join(REPO, origin[2]!)), `${file}:${i + 1}: ${origin[2]}`).toBe(true)
+      })
+    }
   })
 
   test('the README is a front page of at most 300 lines that links every page of docs/', () => {
