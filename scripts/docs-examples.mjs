@@ -14,8 +14,17 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { linkModules, REPO } from './sandbox.mjs'
 
-/** The markdown files that hold samples, relative to the repository. */
-export const DOC_FILES = ['README.md', 'CONTRIBUTING.md', 'docs/install.md', 'docs/configuration.md', 'docs/bisect.md', 'docs/flaky.md', 'docs/quarantine.md', 'docs/ci.md']
+/** The user docs, relative to the repository: the files that may hold samples. */
+export const DOC_FILES = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'docs/install.md',
+  'docs/configuration.md',
+  'docs/bisect.md',
+  'docs/flaky.md',
+  'docs/quarantine.md',
+  'docs/ci.md',
+]
 
 const VICTIM = 'test/cart.test.ts > cart > a new cart is empty'
 /** The seeds of the recorded history: 1183 passes, then 1–12 (2, 3, 7–11 fail: 'adds a book' runs first). */
