@@ -17,7 +17,6 @@ const ALLOWED: Record<string, string> = {
   // Being split now (issue 23):
   'src/bisect/coordinator.ts:search': 'to split into a runner, a minimizer and a formatter',
   'src/core/located-json.ts:parseLocated': 'to split by value kind',
-  'src/core/minimize.ts:minimize': 'to split',
   'cli/replay.ts:replay': 'to split',
 }
 
