@@ -15,7 +15,6 @@ const MAX_LINES = 80
 const ALLOWED: Record<string, string> = {
   'src/store/flaky.ts:flakyWindow': 'being split by the history-aggregation work (temp tables, counts, read strategies)',
   // Being split now (issue 23):
-  'src/core/located-json.ts:parseLocated': 'to split by value kind',
   'cli/replay.ts:replay': 'to split',
 }
 
