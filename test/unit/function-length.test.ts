@@ -14,8 +14,6 @@ const MAX_LINES = 80
 /** `file:function` → why it may be longer, for now. */
 const ALLOWED: Record<string, string> = {
   'src/store/flaky.ts:flakyWindow': 'being split by the history-aggregation work (temp tables, counts, read strategies)',
-  // Being split now (issue 23):
-  'cli/replay.ts:replay': 'to split',
 }
 
 interface Measured {
