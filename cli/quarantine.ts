@@ -5,7 +5,7 @@ import type { Command } from 'commander'
 import { currentTests } from '../src/plugin/current-tests.js'
 import { DEFAULT_MIN_RUNS, DEFAULT_QUARANTINE } from '../src/core/defaults.js'
 import { gitUser } from '../src/plugin/environment.js'
-import { FlakeseedError } from '../src/core/errors.js'
+import { FlakeseedError, firstLine } from '../src/core/errors.js'
 import { plural, visible } from '../src/core/format.js'
 import { matchesPattern, testId } from '../src/core/names.js'
 import { isDate, isExpired, type ListedEntry, patternText, type QuarantineEntry, readQuarantine, today, writeQuarantine } from '../src/quarantine/file.js'
@@ -133,7 +133,7 @@ async function add(queries: string[], options: AddOptions): Promise<number> {
   try {
     writeQuarantine(path, entries)
   } catch (error) {
-    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${firstLine(error)}`)
   }
   if (options.json) {
     printJson({ file: path, entries: added.map((a) => ({ ...a.entry, matches: a.matches, updated: a.updated })) })
@@ -177,7 +177,7 @@ function remove(queries: string[], options: FileOptions): number {
   try {
     writeQuarantine(path, kept)
   } catch (error) {
-    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${firstLine(error)}`)
   }
   if (options.json) printJson({ file: path, removed: gone.map(({ line: _, ...e }) => e), left: kept.length })
   else

@@ -23,6 +23,7 @@ import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
 import { classifyFailures, type FailureNote } from '../src/history/failures.js'
 import { consoleSummary } from './summary.js'
+import { firstLine } from '../src/core/errors.js'
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -191,7 +192,7 @@ export class FlakeseedReporter implements Reporter {
     try {
       return classify()
     } catch (error) {
-      this.vitest.logger.warn(`flakeseed: cannot tell known flakes from new failures: ${(error as Error)?.message?.split('\n')[0]}`)
+      this.vitest.logger.warn(`flakeseed: cannot tell known flakes from new failures: ${firstLine(error)}`)
       return undefined
     }
   }
@@ -203,7 +204,7 @@ export class FlakeseedReporter implements Reporter {
     try {
       appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
     } catch (error) {
-      this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${(error as Error)?.message?.split('\n')[0]}`)
+      this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${firstLine(error)}`)
     }
   }
 

@@ -5,6 +5,7 @@
 import { visible } from '../src/core/format.js'
 import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
 import { onInterrupt } from './signals.js'
+import { firstLine } from '../src/core/errors.js'
 
 export class Recorder {
   private store: Store | undefined
@@ -96,7 +97,7 @@ export class Recorder {
         // SQLite's own messages ("database is locked") do not say which file: name it.
         const sqlite = /^SQLITE_/.test(String((error as { code?: unknown } | null)?.code ?? ''))
         const described = sqlite ? asStoreError(error, this.path, 'cannot write to') : error
-        const message = (described as Error)?.message?.split('\n')[0] ?? String(described)
+        const message = firstLine(described)
         this.warn(`flakeseed: not recording this run: ${message.replace(/^flakeseed: /, '')}`)
       }
       this.store?.close()

@@ -10,6 +10,7 @@ import type { AutoClass, ResolvedOptions } from '../plugin/options.js'
 import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './file.js'
 import { flakyWindow } from '../store/flaky.js'
 import { Store } from '../store/index.js'
+import { firstLine } from '../core/errors.js'
 
 export interface RunQuarantine {
   rules: QuarantineRule[]
@@ -62,7 +63,7 @@ function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: strin
       store.close()
     }
   } catch (error) {
-    const message = (error as Error)?.message?.split('\n')[0]?.replace(/^flakeseed: /, '')
+    const message = firstLine(error).replace(/^flakeseed: /, '')
     result.warnings.push(`flakeseed: quarantine auto: cannot read the history (${message}); no test is quarantined by its class`)
     return
   }
@@ -75,10 +76,6 @@ function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: strin
   result.notes.push(
     `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${cut(added.map((r) => `${visible(r.test)} (${r.class})`))}`,
   )
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!
 }
 
 function pattern(e: { test?: string; contains?: string }): { test: string } | { contains: string } {

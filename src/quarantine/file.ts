@@ -7,7 +7,7 @@
 // then goes on without any quarantine, so a typo can never turn a failing run green.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { FlakeseedError } from '../core/errors.js'
+import { FlakeseedError, firstLine } from '../core/errors.js'
 import { JsonSyntaxError, parseLocated } from '../core/located-json.js'
 import type { TestPattern } from '../core/names.js'
 
@@ -121,7 +121,7 @@ export function readQuarantine(path: string, file = path): ListedEntry[] {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new QuarantineFileError(file, 1, `cannot be read: ${(error as Error).message.split('\n')[0]}`)
+    throw new QuarantineFileError(file, 1, `cannot be read: ${firstLine(error)}`)
   }
   return parseQuarantine(text, file)
 }

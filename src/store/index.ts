@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { FlakeseedError } from '../core/errors.js'
 import { testId } from '../core/names.js'
-import { asStoreError, damaged } from './errors.js'
+import { asStoreError, damaged, NotWritableError } from './errors.js'
 import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
@@ -273,7 +273,7 @@ function openWritable(path: string, timeout: number): Database.Database {
   } catch (error) {
     db?.close()
     // An existing history whose folder takes no new file (SQLite's -wal and -shm): read-only media.
-    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} is not writable`)
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new NotWritableError(path)
     throw asStoreError(error, path)
   }
 }
@@ -307,7 +307,7 @@ function openReadonly(path: string, timeout: number, untouched: boolean): { db: 
       try {
         openWritable(path, timeout).close()
       } catch (error) {
-        const notWritable = asStoreError(error, path).message.endsWith('is not writable')
+        const notWritable = asStoreError(error, path) instanceof NotWritableError
         if (!notWritable || identity.version < READABLE_FROM) throw error
       }
       db = new Database(path, { readonly: true, timeout })
