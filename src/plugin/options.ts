@@ -5,6 +5,7 @@ import type { FlakyClass } from '../analysis/flakiness.js'
 import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from '../core/errors.js'
+import { parseDecimal } from '../core/format.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -64,7 +65,7 @@ export const MAX_BISECT_BUDGET = 86_400
 
 /** A number of seconds as typed (`120`, `1.5`, `1e3`): the number, or undefined. */
 export function parseSeconds(text: string): number | undefined {
-  return /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : undefined
+  return parseDecimal(text)
 }
 
 /** Whether `seconds` is a budget: above 0 and at most MAX_BISECT_BUDGET. */

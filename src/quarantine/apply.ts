@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { analyse, executionKeys } from '../analysis/flakiness.js'
-import { visible } from '../core/format.js'
+import { someOf, visible } from '../core/format.js'
 import { matchesPattern } from '../core/names.js'
 import type { AutoClass, ResolvedOptions } from '../plugin/options.js'
 import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './file.js'
@@ -38,7 +38,7 @@ export function runQuarantine(options: ResolvedOptions['quarantine'], root: stri
       if (expired.length) {
         const names = expired.map((e) => `${visible(patternText(e))} (until ${e.until})`)
         result.warnings.push(
-          `flakeseed: quarantine expired for ${expired.length === 1 ? '1 entry' : `${expired.length} entries`}, their failures fail the run again: ${cut(names)} (${shown}: remove them, or extend "until")`,
+          `flakeseed: quarantine expired for ${expired.length === 1 ? '1 entry' : `${expired.length} entries`}, their failures fail the run again: ${someOf(names, LISTED)} (${shown}: remove them, or extend "until")`,
         )
       }
     } catch (error) {
@@ -74,17 +74,15 @@ function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: strin
   if (!added.length) return
   for (const r of added) result.rules.push({ test: r.test, reason: `auto: ${r.class}, ${r.reason}` })
   result.notes.push(
-    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${cut(added.map((r) => `${visible(r.test)} (${r.class})`))}`,
+    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${someOf(
+      added.map((r) => `${visible(r.test)} (${r.class})`),
+      LISTED,
+    )}`,
   )
 }
 
 function pattern(e: { test?: string; contains?: string }): { test: string } | { contains: string } {
   return e.test !== undefined ? { test: e.test } : { contains: e.contains! }
-}
-
-function cut(names: readonly string[]): string {
-  if (names.length <= LISTED) return names.join(', ')
-  return `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`
 }
 
 /** A path as the user gave it, relative to where they are when it is inside. */
