@@ -73,7 +73,7 @@ export function patternText(entry: TestPattern): string {
  * The entries of a quarantine file's text. `file` names it in errors (as the user should see
  * it). Throws a QuarantineFileError for anything but a well-formed list.
  */
-export function parseQuarantine(text: string, file: string): ListedEntry[] {
+export function parseQuarantineFile(text: string, file: string): ListedEntry[] {
   let json: ReturnType<typeof parseLocated>
   try {
     json = parseLocated(text)
@@ -123,7 +123,7 @@ export function readQuarantine(path: string, file = path): ListedEntry[] {
   } catch (error) {
     throw new QuarantineFileError(file, 1, `cannot be read: ${firstLine(error)}`)
   }
-  return parseQuarantine(text, file)
+  return parseQuarantineFile(text, file)
 }
 
 /** Writes the list, fields in a fixed order, two-space indented: diffs stay readable in review. */
