@@ -8,6 +8,7 @@ import { leftOutRuns, parseDecimal, percent } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
 import { asStoreError, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
+import { readEnvironment } from '../src/plugin/environment.js'
 
 export interface CommonOptions {
   db?: string
@@ -16,8 +17,11 @@ export interface CommonOptions {
 
 export const EXIT = { ok: 0, found: 1, usage: 2 } as const
 
+/** The environment, read once for the command (`FLAKESEED_DB`, `COLUMNS`, the package manager's agent). */
+export const ENV = readEnvironment()
+
 export function dbPath(options: CommonOptions): string {
-  return resolve(options.db ?? (process.env.FLAKESEED_DB || DEFAULT_DB))
+  return resolve(options.db ?? (ENV.FLAKESEED_DB || DEFAULT_DB))
 }
 
 let launcher: Launcher | undefined
@@ -27,7 +31,7 @@ let launcher: Launcher | undefined
  * default one, and how they run flakeseed (`yarn` under Yarn Plug'n'Play, found once, from here).
  */
 export function commandOptions(options: CommonOptions): CommandOptions {
-  launcher ??= launcherFor(detectPackageManager(process.cwd()))
+  launcher ??= launcherFor(detectPackageManager(process.cwd(), ENV))
   return { db: commandDbWords(options.db), launcher }
 }
 
@@ -195,7 +199,7 @@ export function localTime(iso: string): string {
 /** Columns of the output: the terminal's, else `COLUMNS`, else 80 (a pipe or a file). */
 export function outputWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
   if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns
-  const columns = Number(process.env.COLUMNS)
+  const columns = Number(ENV.COLUMNS)
   return Number.isInteger(columns) && columns > 0 ? columns : 80
 }
 

@@ -56,9 +56,9 @@ export class FlakeseedReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
-    this.launcher = launcherFor(detectPackageManager(vitest.config.root))
+    this.launcher = launcherFor(detectPackageManager(vitest.config.root, this.session.env))
     // Asked now, git answers while Vitest finds the test files.
-    if (this.recorder && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root)
+    if (this.recorder && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root, this.session.env)
   }
 
   // One run row per test run: `vitest run` has one, a replay --repeat several. Watch mode records
@@ -71,7 +71,7 @@ export class FlakeseedReporter implements Reporter {
       this.vitest.logger.log('flakeseed: watch mode: same seed on every rerun, nothing recorded (history is for `vitest run`)')
     }
     if (this.recorder && !watching) {
-      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root))
+      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root, this.session.env))
       this.gitAhead = undefined
       this.recorder.begin(runMeta(this.vitest, this.session, git), () => clearBreadcrumbs(this.session.breadcrumbs))
     }
@@ -171,11 +171,11 @@ export class FlakeseedReporter implements Reporter {
   private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
     if (!this.runFailed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
       return undefined
-    const { budget, warning } = endOfRunBisect(this.session.options.bisect)
+    const { budget, warning } = endOfRunBisect(this.session.options.bisect, this.session.env)
     if (warning) this.vitest.logger.warn(warning)
     if (budget === undefined) return undefined
     this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
-    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: process.env })
+    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
@@ -199,7 +199,7 @@ export class FlakeseedReporter implements Reporter {
 
   /** On GitHub Actions, the run's seed, failures and commands as a job summary. */
   private writeStepSummary(facts: Parameters<typeof markdownSummary>[0], bisected?: AutoBisect): void {
-    const path = process.env.GITHUB_STEP_SUMMARY
+    const path = this.session.env.GITHUB_STEP_SUMMARY
     if (!path || this.session.kind !== 'run') return
     try {
       appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
