@@ -6,7 +6,7 @@ import { DEFAULT_DB } from '../src/core/defaults.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { leftOutRuns, parseDecimal, percent } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
-import { asStoreError, isStoreError, Store } from '../src/store/index.js'
+import { asStoreError, busyTimeout, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
 import { readEnvironment } from '../src/plugin/environment.js'
 
@@ -19,6 +19,9 @@ export const EXIT = { ok: 0, found: 1, usage: 2 } as const
 
 /** The environment, read once for the command (`FLAKESEED_DB`, `COLUMNS`, the package manager's agent). */
 export const ENV = readEnvironment()
+
+/** Milliseconds a write waits for another process's lock on the history. */
+export const DB_TIMEOUT = busyTimeout(ENV)
 
 export function dbPath(options: CommonOptions): string {
   return resolve(options.db ?? (ENV.FLAKESEED_DB || DEFAULT_DB))
@@ -45,7 +48,7 @@ export function openStore(options: CommonOptions): Store {
 /** `Store.open`, remembering the file for `reportError`. */
 export function openHistory(path: string, options: Parameters<typeof Store.open>[1] = {}): Store {
   opened = path
-  return Store.open(path, options)
+  return Store.open(path, { timeout: DB_TIMEOUT, ...options })
 }
 
 export function printJson(value: unknown): void {

@@ -11,7 +11,7 @@ import { matchesPattern, testId } from '../src/core/names.js'
 import { isDate, isExpired, type ListedEntry, patternText, type QuarantineEntry, readQuarantine, today, writeQuarantine } from '../src/quarantine/file.js'
 import { latestFindings, type StoredFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
-import { dbPath, printJson, type CommonOptions } from './common.js'
+import { DB_TIMEOUT, dbPath, printJson, type CommonOptions } from './common.js'
 
 interface FileOptions extends CommonOptions {
   file: string
@@ -79,7 +79,7 @@ function shown(path: string): string {
 function recordedTests(options: CommonOptions): string[] {
   const path = dbPath(options)
   if (!existsSync(path)) return []
-  const store = Store.open(path, { readonly: true })
+  const store = Store.open(path, { readonly: true, timeout: DB_TIMEOUT })
   try {
     return store.findTests('').map((t) => testId(t.project, t.file, t.name))
   } finally {
@@ -244,7 +244,7 @@ function list(options: FileOptions): number {
   const path = resolve(options.file)
   const entries = readQuarantine(path, shown(path))
   const db = dbPath(options)
-  const store = existsSync(db) ? Store.open(db, { readonly: true }) : undefined
+  const store = existsSync(db) ? Store.open(db, { readonly: true, timeout: DB_TIMEOUT }) : undefined
   const day = today()
   try {
     const tests = store ? store.findTests('').map((t) => ({ id: t.id, name: testId(t.project, t.file, t.name) })) : []

@@ -12,7 +12,7 @@ import { location, planOf, recordedOrder, selectTests } from '../src/run/selecti
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { commandOptions, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, DB_TIMEOUT, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   seed?: string
@@ -168,7 +168,7 @@ function printReplay(
 
 function saveNod(options: Options, runId: number, tallies: readonly Tally[]): void {
   try {
-    const store = Store.open(dbPath(options))
+    const store = Store.open(dbPath(options), { timeout: DB_TIMEOUT })
     try {
       for (const t of tallies) {
         const command = replayCommand(runId, { ...commandOptions(options), only: [t.test], repeat: options.repeat })

@@ -19,6 +19,7 @@ import { type AutoBisect, autoBisect } from './auto-bisect.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
+import { busyTimeout } from '../src/store/index.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
 import { classifyFailures, type FailureNote } from '../src/history/failures.js'
@@ -51,7 +52,7 @@ export class FlakeseedReporter implements Reporter {
     private readonly session: Session,
     private readonly dbPath: string | false,
   ) {
-    this.recorder = dbPath === false ? undefined : new Recorder(dbPath, (line) => this.vitest?.logger.warn(line))
+    this.recorder = dbPath === false ? undefined : new Recorder(dbPath, busyTimeout(session.env), (line) => this.vitest?.logger.warn(line))
   }
 
   onInit(vitest: Vitest): void {

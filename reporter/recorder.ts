@@ -21,6 +21,8 @@ export class Recorder {
 
   constructor(
     private readonly path: string,
+    /** Milliseconds a write waits for another process's lock (`busyTimeout`). */
+    private readonly timeout: number,
     private readonly warn: (line: string) => void,
   ) {}
 
@@ -32,7 +34,7 @@ export class Recorder {
     this.quarantineChanged = false
     if (this.broken) return
     this.guard(() => {
-      this.store = Store.open(this.path)
+      this.store = Store.open(this.path, { timeout: this.timeout })
       this.runId = this.store.beginRun(meta)
     })
     if (this.runId === undefined) return

@@ -11,6 +11,7 @@ import type { WorkerContext } from '../worker/context.js'
 import { fileId, toPosix } from '../core/names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
 import { readEnvironment } from './environment.js'
+import { busyTimeout } from '../store/index.js'
 import { runQuarantine } from '../quarantine/apply.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
@@ -143,7 +144,8 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
   const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
-  if (session.kind === 'run') session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath)
+  if (session.kind === 'run')
+    session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath === false ? false : { path: dbPath, timeout: busyTimeout(env) })
   vitest.config.reporters.push(new FlakeseedReporter(session, dbPath))
   control?.onSession?.(session)
   return session

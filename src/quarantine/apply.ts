@@ -26,7 +26,12 @@ const LISTED = 10
  * The quarantine for a run rooted at `root`, recording into `db` (the history `auto` reads).
  * Never throws: whatever goes wrong is a warning, and the run goes on without what failed.
  */
-export function runQuarantine(options: ResolvedOptions['quarantine'], root: string, db: string | false, day = today()): RunQuarantine {
+export function runQuarantine(
+  options: ResolvedOptions['quarantine'],
+  root: string,
+  db: { path: string; timeout: number } | false,
+  day = today(),
+): RunQuarantine {
   const result: RunQuarantine = { rules: [], warnings: [], notes: [] }
   if (options.file !== false) {
     const path = resolve(root, options.file)
@@ -52,11 +57,11 @@ export function runQuarantine(options: ResolvedOptions['quarantine'], root: stri
 }
 
 /** Tests whose class in the history is one of `classes`, unless listed already. */
-function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: string): void {
-  if (!existsSync(db)) return
+function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: { path: string; timeout: number }): void {
+  if (!existsSync(db.path)) return
   let rows: ReturnType<typeof analyse>
   try {
-    const store = Store.open(db, { readonly: true })
+    const store = Store.open(db.path, { readonly: true, timeout: db.timeout })
     try {
       rows = analyse(flakyWindow(store, { orderKeys: executionKeys }).histories)
     } finally {
