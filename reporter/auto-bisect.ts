@@ -51,7 +51,13 @@ export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
   return new Promise((done) => {
     let stderr = ''
     let answer: ChildResult | undefined
-    const child = fork(CHILD, [JSON.stringify(session)], { cwd: options.root, env: childEnv(options.env), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    // No execArgv of Vitest's process: the bisect's Vitest starts as a plain `node` would.
+    const child = fork(CHILD, [JSON.stringify(session)], {
+      cwd: options.root,
+      env: childEnv(options.env),
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.budget * 1000 + GRACE_MS)
     child.stderr?.on('data', (d) => (stderr += d))
     child.on('message', (message) => (answer = message as ChildResult))
