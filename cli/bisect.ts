@@ -81,10 +81,11 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       progress: progress.event,
       done: progress.done,
       interrupted: () => process.stderr.write('\nflakeseed: interrupted; the smallest set found so far follows (Ctrl-C again to quit now)\n'),
-      warning: (line) => {
-        // The probe pool's note is for a reader; a finding not saved is said whatever the format.
-        if (!json || line.startsWith('could not save')) process.stderr.write(`flakeseed: ${line}\n`)
+      // The probe pool's note is for a reader; a finding not saved is said whatever the format.
+      note: (line) => {
+        if (!json) process.stderr.write(`flakeseed: ${line}\n`)
       },
+      warning: (line) => process.stderr.write(`flakeseed: ${line}\n`),
     },
   )
   printResult(result, options)

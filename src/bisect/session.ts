@@ -46,7 +46,9 @@ export interface BisectSessionEvents {
   done?(): void
   /** The first Ctrl-C: the session stops and reports the smallest sets found so far. */
   interrupted?(): void
-  /** One line worth telling (without `flakeseed: `): a probe-pool note, findings not saved. */
+  /** How the probes ran, for a reader (without `flakeseed: `): the probe pool's note. */
+  note?(line: string): void
+  /** Something went wrong that the result does not show (without `flakeseed: `): the findings not saved. */
   warning?(line: string): void
 }
 
@@ -168,7 +170,7 @@ function startProbing(options: BisectSessionOptions, { run, jobs }: Prepared, ev
   const executeIsolated = run.isolate === false ? async (plan: Plan) => (await (isolated ??= create(true))).run(plan) : undefined
   const close = async () => {
     clearTimeout(budget)
-    if (executors.note) events.warning?.(executors.note)
+    if (executors.note) events.note?.(executors.note)
     const all = async () => {
       await executors.close()
       if (isolated) await (await isolated).close()
