@@ -96,7 +96,7 @@ function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: PatchInpu
 function placeOf(id: string, input: PatchInput): string {
   const { file, name } = splitId(id, input.project)
   const parts = name.split(NAME_SEPARATOR)
-  const describeOf = parts.length > 1 && !isDescribe(id, input) ? parts.at(-2) : isDescribe(id, input) ? parts.at(-1) : undefined
+  const describeOf = isDescribe(id, input) ? splitId(input.finding.describe!, input.project).name.split(NAME_SEPARATOR).at(-1) : parts.at(-2)
   return describeOf ? `describe '${describeOf}' of ${file}` : file
 }
 

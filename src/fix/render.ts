@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, posix, relative } from 'node:path'
 import { type Imports, ensureImports } from './imports.js'
 import { insertHook } from './hooks.js'
 import { blocksOf, findBlock } from './locate.js'
-import { editPath, isDescribe, readText, splitId } from './input.js'
+import { causeDescribe, editPath, readText, splitId } from './input.js'
 import type { Candidate, CodeContext } from './remedies.js'
 import { parseSource, quoted, type Source, type Splice, applySplices } from './source.js'
 import type { FileEdit, PatchInput } from './types.js'
@@ -40,8 +40,8 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
   const seen = new Set<string>()
   for (const hook of hooks) {
     const { name } = splitId(hook.by, input.project)
-    const describeCause = isDescribe(hook.by, input)
-    const block = findBlock(blocks, name, describeCause ? 'describe' : 'test')
+    const describeCause = causeDescribe(hook.by, input)
+    const block = describeCause ? findBlock(blocks, describeCause, 'describe') : findBlock(blocks, name, 'test')
     if (!block) return { why: `'${name}' cannot be found in ${file} (a title that is not a plain string, or a test made by a helper)` }
     const code = hook.code(needs.context(describeCause ? 'All' : 'Each', projectRoot))
     if (typeof code === 'string') return { why: code }
