@@ -10,6 +10,7 @@ import { type Candidate, candidatesFor } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
+import { setupCandidates } from './setup.js'
 import { applySplices, parseSource } from './source.js'
 import type { FileEdit, PatchInput, PatchPlan, Remedy } from './types.js'
 
@@ -20,7 +21,9 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
   const cause = causeOf(finding.leaks ?? [])
   if (!cause.length) return { none: noCause(finding.noLeak) }
   const scope = cause.filter((l) => l.kind === 'scope')
-  const lists = scope.length ? [scopeCandidates(scope, input)] : cause.map((leak) => candidatesFor(leak, input.origin))
+  const lists = scope.length
+    ? [scopeCandidates(scope, input)]
+    : cause.map((leak) => (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)))
   const why: string[] = []
   const remedies: Remedy[] = []
   const tiers = Math.max(0, ...lists.map((l) => l.length))
@@ -40,7 +43,8 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
         .map((l) => l.what)
         .join(', ')}`,
     )
-  const isolate = isolateRemedy(input)
+  // Isolation takes a brittle test's setter away too: it is no remedy there.
+  const isolate = finding.kind === 'victim' ? isolateRemedy(input) : undefined
   if (isolate && !('why' in isolate)) remedies.push(isolate)
   if (remedies.length) return { remedies }
   return { none: [...new Set(why)].join('; ') || 'no remedy applies' }

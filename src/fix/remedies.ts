@@ -71,17 +71,24 @@ export function candidatesFor(leak: Leak, origin: PatchOrigin | undefined): Cand
   }
 }
 
-type HookMaker = (kind: RemedyKind, summary: string, code: HookCode) => Candidate
+export type HookMaker = (kind: RemedyKind, summary: string, code: HookCode) => Candidate
 
-/** The value saved before each test of the polluter's describe and put back after it, as code; none when it cannot be said. */
-function restoreCandidate(leak: Leak, hook: HookMaker): Candidate[] {
+/**
+ * The value saved before each test of the polluter's describe and put back after it, as code; none
+ * when it cannot be said. With `setup`, the hook also sets the state up after saving it (a brittle
+ * test's own setup, undone after it like any other change).
+ */
+export function restoreCandidate(leak: Leak, hook: HookMaker, setup?: (c: CodeContext) => Lines | string): Candidate[] {
   const saved = (kind: RemedyKind, what: string, code: (c: CodeContext) => { save: string; restore: Lines } | string) =>
     hook(kind, `save ${what} before each test and put it back after`, (c) => {
       const parts = code(c)
       if (typeof parts === 'string') return parts
+      const set = setup?.(c) ?? []
+      if (typeof set === 'string') return set
       return [
         [0, `${c.vitest(`before${c.each}`)}(() => {`],
         [1, `const saved = ${parts.save};`],
+        ...set.map(([depth, text]) => [depth + 1, text] as const),
         [1, 'return () => {'],
         ...parts.restore.map(([depth, text]) => [depth + 2, text] as const),
         [1, '};'],

@@ -116,7 +116,7 @@ class Needs {
 const EXTENSION = /\.[cm]?[jt]sx?$/
 
 /** The file's import of a project module (path relative to the project root), if any. */
-function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
+export function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
   const want = module.replace(EXTENSION, '').replace(/\/index$/, '')
   for (const statement of source.program.body) {
     if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type' || !statement.source.value.startsWith('.')) continue

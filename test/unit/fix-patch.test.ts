@@ -432,6 +432,72 @@ describe("a describe's let", () => {
   })
 })
 
+describe('a brittle test given its own setup', () => {
+  const I18N = [
+    "import { describe, expect, test } from 'vitest'",
+    "import { settings } from '../src/settings'",
+    '',
+    "describe('german', () => {",
+    "  test('switches to german', () => {",
+    "    settings.locale = 'de'",
+    "    process.env.LANG = 'de_DE'",
+    "    expect(settings.locale).toBe('de')",
+    '  })',
+    '})',
+    '',
+    "describe('greeting', () => {",
+    "  test('greets in german', () => {",
+    "    expect(greet()).toBe('Hallo')",
+    '  })',
+    '})',
+    '',
+  ].join('\n')
+  const setter = 'test/i18n.test.ts > german > switches to german'
+  const brittle = (leaks: Array<Partial<Leak> & Pick<Leak, 'kind' | 'what'>>): Finding => ({
+    victim: 'test/i18n.test.ts > greeting > greets in german',
+    kind: 'brittle',
+    polluters: [],
+    stateSetters: [setter],
+    cleaners: [],
+    probes: 6,
+    leaks: leaks.map((l) => ({ before: "'en'", after: "'de'", verified: true, by: setter, ...l })),
+  })
+
+  test("the setter's assignment in a beforeEach of the brittle test's describe, the old value saved and put back", async () => {
+    const [remedy, ...rest] = await remedies({ 'test/i18n.test.ts': I18N }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))
+    expect(rest).toEqual([])
+    expect(remedy!.kind).toBe('describe-setup')
+    expect(remedy!.summary).toContain("as 'switches to german' does")
+    expect(remedy!.edits[0]!.after).toBe(
+      I18N.replace('import { describe,', 'import { beforeEach, describe,').replace(
+        "describe('greeting', () => {\n",
+        [
+          "describe('greeting', () => {",
+          '  beforeEach(() => {',
+          "    const saved = Object.getOwnPropertyDescriptor(settings, 'locale')",
+          "    settings.locale = 'de'",
+          '    return () => {',
+          "      if (saved) Object.defineProperty(settings, 'locale', saved)",
+          "      else Reflect.deleteProperty(settings, 'locale')",
+          '    }',
+          '  })',
+          '',
+          '',
+        ].join('\n'),
+      ),
+    )
+  })
+
+  test('an env var the setter sets; a state set up by a call (not an assignment) gets no patch, and says why', async () => {
+    const [remedy] = await remedies({ 'test/i18n.test.ts': I18N }, brittle([{ kind: 'env', what: 'process.env.LANG', before: '(unset)' }]))
+    expect(added(remedy!.edits[0]!).join('')).toContain("    const saved = process.env.LANG\n    process.env.LANG = 'de_DE'\n")
+    const called = I18N.replace("    settings.locale = 'de'", "    settings.use('de')")
+    expect(await plan({ 'test/i18n.test.ts': called }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))).toEqual({
+      none: expect.stringContaining('cannot be said as one assignment'),
+    })
+  })
+})
+
 describe('unifiedDiff', () => {
   function gitApplyCheck(files: Record<string, string>, diff: string): string {
     const dir = mkdtempSync(join(tmpdir(), 'flakeseed-patch-'))
