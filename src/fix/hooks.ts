@@ -19,5 +19,8 @@ export function insertHook(source: Source, describe: Block | undefined, lines: L
   const at = lineStart(code, startWithComments(first))
   // A body written on one line (`describe('x', () => { test(…) })`) has no line to give the hook.
   if (describe?.body && at <= describe.body.start!) return undefined
-  return { start: at, text: `${render(lines, indentAt(code, first.start!), style)}${style.eol}` }
+  // Without semicolons, a next line starting with ( [ ` + - / would continue the hook's call.
+  const hazard = !style.semi && /^[([`+\-/]/.test(code.slice(first.start!))
+  const text = render(lines, indentAt(code, first.start!), style)
+  return { start: at, text: `${hazard ? text.replace(/\)(\r?\n)$/, ');$1') : text}${style.eol}` }
 }

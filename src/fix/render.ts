@@ -119,12 +119,20 @@ const EXTENSION = /\.[cm]?[jt]sx?$/
 export function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
   const want = module.replace(EXTENSION, '').replace(/\/index$/, '')
   for (const statement of source.program.body) {
-    if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type' || !statement.source.value.startsWith('.')) continue
-    const resolved = posix
-      .join(posix.dirname(file), statement.source.value)
-      .replace(EXTENSION, '')
+    if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type') continue
+    const specifier = statement.source.value
+    const resolved = specifier.startsWith('.')
+      ? posix
+          .join(posix.dirname(file), specifier)
+          .replace(EXTENSION, '')
+          .replace(/\/index$/, '')
+      : undefined
+    // A path alias (`@/settings`, `~/lib/settings`): the same module when its path after the alias ends the module's.
+    const alias = /^(?:@|~|#|@@)\/(.+)$/
+      .exec(specifier)?.[1]
+      ?.replace(EXTENSION, '')
       .replace(/\/index$/, '')
-    if (resolved !== want) continue
+    if (resolved !== want && !(alias && (want === alias || want.endsWith(`/${alias}`)))) continue
     const namespace = statement.specifiers.find((s) => s.type === 'ImportNamespaceSpecifier')?.local.name
     const defaultLocal = statement.specifiers.find((s) => s.type === 'ImportDefaultSpecifier')?.local.name
     return { specifier: statement.source.value, namespace, defaultLocal }

@@ -250,6 +250,26 @@ describe('hooks in the polluter’s describe', () => {
     expect(remedy!.summary).toContain("the describe's tests")
   })
 
+  test('a multi-line import gets the name on its own line, sorted in; an alias import of the module is used, not a second import', async () => {
+    const code = SHOP_TS.replace(
+      "import { describe, expect, test } from 'vitest'",
+      "import {\n  describe,\n  expect,\n  test,\n} from 'vitest'\nimport { settings } from '@/settings'",
+    )
+    const [remedy] = await remedies({ 'test/shop.test.ts': code }, finding([{ kind: 'module', what: 'src/settings.ts: settings.locale', before: "'en'" }]))
+    const after = remedy!.edits[0]!.after
+    expect(after.startsWith("import {\n  beforeEach,\n  describe,\n  expect,\n  test,\n} from 'vitest'\nimport { settings } from '@/settings'\n\n")).toBe(true)
+    expect(after.match(/import/g)).toHaveLength(2)
+  })
+
+  test('without semicolons, a hook before a line starting with ( or [ ends with one, so the next line does not continue it', async () => {
+    const code = SHOP_TS.replace("  test('shows euros'", "  ;[1, 2].forEach(() => {})\n  test('shows euros'")
+    const [remedy] = await remedies({ 'test/shop.test.ts': code }, finding([{ kind: 'timers', what: 'fake timers' }]))
+    expect(added(remedy!.edits[0]!).slice(1).join('')).toBe('  afterEach(() => {\n    vi.useRealTimers()\n  })\n\n')
+    const bare = SHOP_TS.replace("  test('shows euros'", "  ;(() => {})()\n  test('shows euros'").replace('  ;(', '  (')
+    const [hazard] = await remedies({ 'test/shop.test.ts': bare }, finding([{ kind: 'timers', what: 'fake timers' }]))
+    expect(added(hazard!.edits[0]!).slice(1).join('')).toBe('  afterEach(() => {\n    vi.useRealTimers()\n  });\n\n')
+  })
+
   test('JSX and TSX files parse, and the hook lands by position', async () => {
     const code = [
       "import { describe, test } from 'vitest'",
