@@ -8,6 +8,7 @@ import { NAME_SEPARATOR } from '../core/names.js'
 import { setConfigSwitches } from './config.js'
 import { type Candidate, candidatesFor } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
+import { privateState } from './private.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
@@ -19,7 +20,7 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
   const { finding } = input
   if (finding.kind !== 'victim' && finding.kind !== 'brittle') return { none: `a ${finding.kind} test has no cause to patch` }
   const cause = causeOf(finding.leaks ?? [])
-  if (!cause.length) return { none: noCause(finding.noLeak) }
+  if (!cause.length) return { none: noCause(finding.noLeak, privateState(input)) }
   const scope = cause.filter((l) => l.kind === 'scope')
   const lists = scope.length
     ? [scopeCandidates(scope, input)]
@@ -59,9 +60,11 @@ function causeOf(leaks: readonly Leak[]): Leak[] {
   return leaks.filter((l) => l.kind === 'scope')
 }
 
-function noCause(noLeak: string | undefined): string {
+function noCause(noLeak: string | undefined, privates: readonly string[]): string {
   const seen = noLeak ? `the diagnosis verified no leak (${noLeak})` : 'the diagnosis verified no leak'
-  return `${seen}, and a patch restores only what a probe showed to be the cause; state a module keeps to itself (a \`let\` nothing exports) is out of a test's reach`
+  if (privates.length)
+    return `module-private state: ${privates.slice(0, 3).join(', ')}${privates.length > 3 ? ` and ${privates.length - 3} more` : ''}, which nothing exports, cannot be restored from a test, and ${seen}`
+  return `${seen}, and a patch restores only what a probe showed to be the cause; module-private state (a \`let\` nothing exports) is out of a test's reach`
 }
 
 /** One remedy from one candidate per leak: config switches in the config file, hooks in the polluters' files. */

@@ -398,6 +398,12 @@ describe('what gets no patch', () => {
   test('module-private state (nothing visible, no leak verified): none, and why', async () => {
     const result = await plan({ 'test/shop.test.ts': SHOP_TS }, finding([], { noLeak: 'nothing visible changed' }))
     expect(result).toEqual({ none: expect.stringMatching(/verified no leak \(nothing visible changed\).*a `let` nothing exports/) })
+    const counter = 'let count = 0\nexport let shown = 0\nlet cache\nexport { cache }\nexport function bump() {\n  count++\n}\n'
+    const code = SHOP_TS.replace("from 'vitest'\n", "from 'vitest'\nimport { bump } from '../src/counter.js'\n")
+    const named = await plan({ 'test/shop.test.ts': code, 'src/counter.ts': counter }, finding([], { noLeak: 'nothing visible changed' }))
+    expect(named).toEqual({
+      none: 'module-private state: `let count` of src/counter.ts, which nothing exports, cannot be restored from a test, and the diagnosis verified no leak (nothing visible changed)',
+    })
   })
 
   test('a leak that was ruled out is not patched; a polluter the file does not have is said', async () => {
