@@ -5,7 +5,7 @@
 import type { Leak } from '../core/model.js'
 import type { Lines } from './hooks.js'
 import type { Block } from './locate.js'
-import { isIdentifier, type Source } from './source.js'
+import { isIdentifier, type Node, type Source } from './source.js'
 import type { PatchOrigin, RemedyKind } from './types.js'
 
 /** What a hook's code may ask of the file it goes into. */
@@ -26,8 +26,11 @@ export interface CodeContext {
   source: Source
 }
 
-/** A hook's code (with the describe it goes into when not the polluter's: undefined for the top level), or why it cannot be written in this file. */
-export type HookCode = (ctx: CodeContext) => Lines | { lines: Lines; into: Block | undefined } | string
+/**
+ * A hook's code (with the describe it goes into when not the polluter's: undefined for the top level;
+ * and the statement it follows when not first), or why it cannot be written in this file.
+ */
+export type HookCode = (ctx: CodeContext) => Lines | { lines: Lines; into: Block | undefined; after?: Node } | string
 
 export type Candidate =
   | { kind: RemedyKind; summary: string; config: Record<string, boolean>; lastResort?: boolean }

@@ -46,7 +46,7 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
     const code = hook.code(needs.context(describeCause ? 'All' : 'Each', projectRoot))
     if (typeof code === 'string') return { why: code }
     const [lines, describe] = 'lines' in code ? [code.lines, code.into] : [code, block.kind === 'describe' ? block : block.describes.at(-1)]
-    const splice = insertHook(source, describe, lines)
+    const splice = insertHook(source, describe, lines, 'lines' in code ? code.after : undefined)
     if (!splice) return { why: `'${describe?.name ?? file}' is written on one line, with no line for a hook` }
     // The same hook for two leaks of one describe is written once.
     if (!seen.has(`${splice.start}\0${splice.text}`)) hookSplices.push(splice)

@@ -426,6 +426,7 @@ describe("a describe's let", () => {
     "  it('works as expected', () => {",
     '    const initial = { value: 1 }',
     '    api = create(() => initial)',
+    '    ;(api as any).touch?.()',
     '    expect(api.getState()).toBe(initial)',
     '  })',
     '',
@@ -436,7 +437,7 @@ describe("a describe's let", () => {
     '',
   ].join('\n')
 
-  test('a brittle reader: the assignment (and the declarations it uses) repeated in a beforeEach of the declaring describe', async () => {
+  test('a brittle reader: the assignment (and the declarations it uses) repeated in a beforeEach of the declaring describe, after the declaration', async () => {
     const setter = 'test/subscribe.test.ts > subscribe > works as expected'
     const f: Finding = {
       victim: 'test/subscribe.test.ts > subscribe > [DEV-ONLY] warns about misusage',
@@ -451,8 +452,8 @@ describe("a describe's let", () => {
     expect(remedy!.kind).toBe('describe-setup')
     expect(remedy!.edits[0]!.after).toBe(
       STORE.replace('import { describe, expect, it }', 'import { beforeEach, describe, expect, it }').replace(
-        '  let api\n',
-        '  beforeEach(() => {\n    const initial = { value: 1 }\n    api = create(() => initial)\n  })\n\n  let api\n',
+        '  let api\n\n',
+        '  let api\n\n  beforeEach(() => {\n    const initial = { value: 1 }\n    api = create(() => initial)\n  })\n\n',
       ),
     )
   })
