@@ -243,6 +243,27 @@ describe('hooks in the polluter’s describe', () => {
     expect(after).toContain("  afterEach(() => {\n    rmSync(new URL('../tmp/out.json', import.meta.url), { force: true })\n  })")
   })
 
+  test('the working folder, process.exitCode and listeners, Web Storage and a changed file: saved and put back', async () => {
+    const code = async (leak: Partial<Leak> & Pick<Leak, 'kind' | 'what'>) => {
+      const [remedy] = await remedies({ 'test/shop.test.ts': SHOP_TS }, finding([leak]))
+      return added(remedy!.edits[0]!).slice(1).join('')
+    }
+    expect(await code({ kind: 'process', what: 'process.cwd()', before: "'/p'" })).toContain(
+      'const saved = process.cwd()\n    return () => {\n      process.chdir(saved)\n',
+    )
+    expect(await code({ kind: 'process', what: 'process.exitCode', before: 'undefined' })).toContain('      process.exitCode = saved\n')
+    expect(await code({ kind: 'process', what: "process 'exit' listeners", before: '1' })).toContain(
+      "const saved = process.listeners('exit')\n    return () => {\n      for (const listener of process.listeners('exit')) if (!saved.includes(listener)) process.removeListener('exit', listener)\n",
+    )
+    expect(await code({ kind: 'dom', what: "localStorage['cart']", before: "'[]'" })).toContain(
+      "const saved = localStorage.getItem('cart')\n    return () => {\n      if (saved === null) localStorage.removeItem('cart')\n      else localStorage.setItem('cart', saved)\n",
+    )
+    expect(await code({ kind: 'file', what: 'data/db.json', before: '12 B' })).toContain(
+      "const saved = readFileSync(new URL('../data/db.json', import.meta.url))\n    return () => {\n      writeFileSync(new URL('../data/db.json', import.meta.url), saved)\n",
+    )
+    expect(await plan({ 'test/shop.test.ts': SHOP_TS }, finding([{ kind: 'dom', what: "localStorage['(hidden)']" }]))).toHaveProperty('none')
+  })
+
   test("a describe's hooks as the cause: beforeAll at the top of that describe, restored after all its tests", async () => {
     const describeId = 'test/shop.test.ts > storefront in the euro zone'
     const [remedy] = await remedies({ 'test/shop.test.ts': SHOP_TS }, finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }], { describe: describeId }))
