@@ -185,7 +185,8 @@ function moduleCandidates(leak: Leak, saved: Saver): Candidate[] {
       if (!root) return `${parts[0]} of ${module} cannot be imported into the polluter's file`
       const target = [root, ...parts.slice(1)].join('.')
       if (collection) return refill(collection, target)
-      if (parts.length === 1) return `${parts[0]} is a top-level binding of ${module} (an exported let, function or class), which only its own module can assign`
+      if (parts.length === 1)
+        return `${parts[0]} is a top-level binding of ${module} (an exported let, function or class), which only its own module can assign`
       return property(c, { owner: [root, ...parts.slice(1, -1)].join('.'), key: parts.at(-1)! })
     }),
   ]
