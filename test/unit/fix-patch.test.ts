@@ -588,6 +588,27 @@ describe('unifiedDiff', () => {
     expect(unifiedDiff(cases[0]![1]).match(/^@@ /gm)).toHaveLength(2)
   })
 
+  test('the line diff rebuilds both sides and is minimal, as long as the longest common subsequence (500 random pairs)', () => {
+    let state = 7
+    const next = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31
+      return state % n
+    }
+    for (let round = 0; round < 500; round++) {
+      const a = Array.from({ length: next(12) }, () => `${'abc'[next(3)]}\n`)
+      const b = [...a]
+      for (let k = next(4); k > 0; k--) b.splice(next(b.length + 1), next(2), `${'abd'[next(3)]}\n`)
+      const ops = diffLines(a, b)
+      expect(ops.filter((o) => o.op !== '+').map((o) => o.line)).toEqual(a)
+      expect(ops.filter((o) => o.op !== '-').map((o) => o.line)).toEqual(b)
+      // Minimal: as many unchanged lines as the longest common subsequence has.
+      const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0))
+      for (let i = a.length - 1; i >= 0; i--)
+        for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!)
+      expect(ops.filter((o) => o.op === ' ').length).toBe(lcs[0]![0])
+    }
+  })
+
   test('a file without a final newline: the marker git apply needs', () => {
     const edit = { path: 'a.ts', before: 'one\ntwo', after: 'one\ntwo\nthree' }
     const diff = unifiedDiff([edit])
