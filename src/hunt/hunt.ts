@@ -190,6 +190,7 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput, res
     const failing = runs.find((r) => r.result.states.get(victim) === 'failed')!
     const passing = runs.filter((r) => r.result.states.get(victim) === 'passed').slice(0, 3)
     input.phase(`bisecting ${victim}`)
+    const started = Date.now()
     const finding = await bisect({
       victim,
       failing: recorded(failing),
@@ -206,8 +207,9 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput, res
     if (finding.kind === 'independent') result.unblamed.push({ test: victim, why: 'fails in every order' })
     else if (finding.kind === 'nod' || finding.kind === 'not-reproduced') result.unblamed.push({ test: victim, why: 'non-deterministic' })
     else {
-      const report = reportOf({ ...finding, command: input.command(finding), seconds: 0 })
-      const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind
+      const report = reportOf({ ...finding, command: input.command(finding), seconds: (Date.now() - started) / 1000 })
+      // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
+      const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
       result.findings.push({ ...report, ...introduced(finding, facts), order })
     }
   }
