@@ -32,8 +32,8 @@ export interface ChangeFacts {
   fresh: ReadonlySet<string>
   /** Source files (not test files) the change touched, relative to the root, `/`-separated. */
   sources: readonly string[]
-  /** Test files whose module graph reaches one of those sources (`file` as in a test id, with `project:` when named). */
-  reachingSources: ReadonlySet<string>
+  /** Test files whose module graph reaches one of those sources (`file` as in a test id, with `project:` when named), and which. */
+  reachingSources: ReadonlyMap<string, readonly string[]>
 }
 
 /**
@@ -52,7 +52,8 @@ export function introduced(
   const inSource = leaks.find((l) => facts.sources.some((s) => l.what.startsWith(`${s}:`)))
   if (inSource) return { introduced: true, why: `the state it leaves (${inSource.what}) lives in ${inSource.what.split(':')[0]}, which this change touched` }
   const victimFile = finding.victim.split(NAME_SEPARATOR)[0]!
-  if (!leaks.some((l) => l.verified || l.together) && facts.reachingSources.has(victimFile))
-    return { introduced: true, why: `no state outside a module shows, and ${victimFile} imports a source file this change touched` }
+  const reached = facts.reachingSources.get(victimFile)
+  if (!leaks.some((l) => l.verified || l.together) && reached)
+    return { introduced: true, why: `no state outside a module shows, and ${victimFile} imports ${reached.join(', ')}, which this change touched` }
   return { introduced: false, why: 'pre-existing: none of its tests, and none of the state it leaves, is part of this change' }
 }

@@ -148,6 +148,9 @@ async function targetedRuns(
   }
 }
 
+/** Changed sources searched one by one, so a finding can name the one its file imports; the rest together. */
+const MAX_SOURCES_NAMED = 10
+
 /** What the change touches: the affected test files, the new and changed tests, the changed sources. */
 async function whatChanged(input: HuntInput): Promise<Facts> {
   const { executor, root } = input
@@ -156,7 +159,12 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
   const testPaths = new Set(testFiles.map((f) => f.path))
   const sourcePaths = changed.filter((p) => !testPaths.has(p))
   const files = await executor.related(changed)
-  const reaching = new Set(await executor.related(sourcePaths))
+  const reaching = new Map<string, string[]>()
+  for (const source of sourcePaths.slice(0, MAX_SOURCES_NAMED))
+    for (const file of await executor.related([source])) reaching.set(file, [...(reaching.get(file) ?? []), toRootPath(root, source)])
+  if (sourcePaths.length > MAX_SOURCES_NAMED)
+    for (const file of await executor.related(sourcePaths.slice(MAX_SOURCES_NAMED)))
+      reaching.set(file, [...(reaching.get(file) ?? []), 'other changed sources'])
   const fresh = new Set<string>()
   const wholeFiles: string[] = []
   const parse = await loadParser(root)

@@ -99,4 +99,85 @@ describe('flakeseed hunt', () => {
     expect(json.findings.filter((f) => f.victim.includes('coin') || f.polluters.some((p) => p.includes('coin')))).toEqual([])
     expect(json.findings).toHaveLength(3)
   })
+
+  test('a clean change: every run passes, nothing found, exit 0', () => {
+    const project = repo(
+      { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests() },
+      { 'test/cart.test.ts': cartTests(`test('sums', () => { expect(1 + 2).toBe(3) })`) },
+    )
+    const { code, json, output } = hunt(project)
+    expect(code, output).toBe(0)
+    expect(json.findings).toEqual([])
+    expect(json.unblamed).toEqual([])
+    expect(json.affected.tests).toEqual(['test/cart.test.ts > sums'])
+    // plain, reverse, the new test on its own, 4 seeds
+    expect(json.runs).toBeGreaterThanOrEqual(7)
+    expect(json.passedRuns).toBe(json.runs)
+  })
+
+  test('a change to a file that already had an order dependency: reported pre-existing, exit 0', () => {
+    const project = repo({ 'test/env.test.ts': envTests() }, { 'test/env.test.ts': envTests(`test('adds', () => { expect(2 + 2).toBe(4) })`) })
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(0)
+    expect(json.findings).toMatchObject([
+      { victim: 'test/env.test.ts > no mode by default', polluters: ['test/env.test.ts > sets the mode'], introduced: false },
+    ])
+    expect(project.cli(['hunt', '--base', 'main', '--seeds', '0']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+  })
+
+  test('a source-only change makes an unchanged test file order-dependent through a module-private variable', () => {
+    const project = repo(
+      {
+        'src/cache.ts': `export function remember(key: string): boolean {\n  return key.length > 0\n}\n`,
+        'test/cache.test.ts': [
+          `import { expect, test } from 'vitest'`,
+          `import { remember } from '../src/cache'`,
+          `test('first sight', () => { expect(remember('a')).toBe(true) })`,
+          `test('counts', () => { expect(1).toBe(1) })`,
+          `test('seen again is new here', () => { expect(remember('a')).toBe(true) })`,
+        ].join('\n'),
+        'test/other.test.ts': `import { expect, test } from 'vitest'\ntest('other', () => { expect(1).toBe(1) })\n`,
+      },
+      {
+        'src/cache.ts': `const seen = new Set<string>()\nexport function remember(key: string): boolean {\n  if (seen.has(key)) return false\n  seen.add(key)\n  return true\n}\n`,
+      },
+    )
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    // Through the module graph: the test file did not change, the source it imports did.
+    expect(json.affected).toEqual({ files: ['test/cache.test.ts'], tests: [] })
+    expect(json.findings.map((f) => [f.victim, f.polluters, f.introduced]).sort()).toEqual([
+      ['test/cache.test.ts > first sight', ['test/cache.test.ts > seen again is new here'], true],
+      ['test/cache.test.ts > seen again is new here', ['test/cache.test.ts > first sight'], true],
+    ])
+    expect(json.findings[0]!.why).toContain('src/cache.ts')
+  })
+
+  test('isolate: false: a new test polluted by a test of another file', () => {
+    const project = repo(
+      {
+        'test/a.test.ts': `import { test } from 'vitest'\ntest('sets the flag', () => { (globalThis as { huntFlag?: boolean }).huntFlag = true })\n`,
+        'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('b one', () => { expect(1).toBe(1) })\n`,
+      },
+      {
+        'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('b one', () => { expect(1).toBe(1) })\ntest('no flag', () => { expect((globalThis as { huntFlag?: boolean }).huntFlag).toBeUndefined() })\n`,
+      },
+      'isolate: false, fileParallelism: false',
+    )
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    expect(json.affected.files).toEqual(['test/b.test.ts'])
+    expect(json.findings).toMatchObject([{ victim: 'test/b.test.ts > no flag', polluters: ['test/a.test.ts > sets the flag'], introduced: true }])
+  })
+
+  test('no base to compare with: one line, nothing hunted; a --base that does not exist: exit 2', () => {
+    const project = createProject({ 'vitest.config.ts': config(), 'test/a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
+    gitInit(project)
+    const none = project.cli(['hunt'])
+    expect(none.code, none.output).toBe(0)
+    expect(none.stdout.trim()).toBe('flakeseed hunt: no base to compare with (origin/HEAD not found; pass --base REF); nothing hunted')
+    const bad = project.cli(['hunt', '--base', 'nope'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim()).toBe('flakeseed: --base nope is not a commit that shares history with HEAD here')
+  })
 })
