@@ -1,9 +1,8 @@
 import type { Command } from 'commander'
-import { describeReport } from '../src/bisect/report.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
-import { plural, visible } from '../src/core/format.js'
 import { findBase } from '../src/hunt/git.js'
-import { type HuntFinding, type HuntResult, hunt } from '../src/hunt/hunt.js'
+import { type HuntResult, hunt } from '../src/hunt/hunt.js'
+import { huntJson, huntText } from '../src/hunt/report.js'
 import { huntCommand as rerunCommand } from '../src/core/commands.js'
 import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
 import { PlanExecutor } from '../src/run/execute.js'
@@ -65,49 +64,9 @@ export async function huntAction(options: Options): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K')
     await executor.close()
   }
-  if (options.json) printJson(toJson(result))
+  if (options.json) printJson(huntJson(result))
   else console.log(huntText(result))
   return result.findings.some((f) => f.introduced) ? EXIT.found : EXIT.ok
-}
-
-/** `--json`: `{ base, affected: { files, tests }, runs, findings: [… bisect's fields, introduced, order], seconds }`. */
-export function toJson(r: HuntResult): Record<string, unknown> {
-  return {
-    base: r.base,
-    commit: r.commit,
-    affected: r.affected,
-    runs: r.runs,
-    passedRuns: r.passedRuns,
-    probes: r.probes,
-    findings: r.findings,
-    unblamed: r.unblamed,
-    ...(r.cut ? { cut: r.cut } : {}),
-    seconds: r.seconds,
-  }
-}
-
-export function huntText(r: HuntResult): string {
-  const lines = [
-    `flakeseed hunt: base ${visible(r.base)} (${r.commit.slice(0, 8)}) · ${plural(r.affected.files.length, 'affected test file')}, ${plural(r.affected.tests.length, 'new or changed test')}`,
-  ]
-  if (!r.affected.files.length) lines.push('the change reaches no test file: nothing to hunt')
-  for (const f of r.findings) lines.push('', describeReport(f), whoLine(f))
-  for (const u of r.unblamed) lines.push('', `${visible(u.test)}: ${u.why}; no other test is blamed for it`)
-  const introduced = r.findings.filter((f) => f.introduced).length
-  if (r.cut) lines.push(`(${r.cut})`)
-  lines.push(
-    '',
-    `flakeseed hunt: ${r.runs} runs (${r.passedRuns} of ${r.runs} passed)${r.probes ? ` + ${plural(r.probes, 'bisect probe')}` : ''} in ${r.seconds.toFixed(1)} s · ${
-      r.findings.length ? `${introduced} introduced by this change, ${r.findings.length - introduced} pre-existing` : 'no order dependency found'
-    }`,
-  )
-  return lines.join('\n')
-}
-
-function whoLine(f: HuntFinding): string {
-  return f.introduced
-    ? `cause    introduced by this change: ${visible(f.why)} (found by the ${f.order} order)`
-    : `cause    ${visible(f.why)} (found by the ${f.order} order; not failing the build for it)`
 }
 
 function seconds(value: string): number {

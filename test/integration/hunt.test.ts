@@ -1,8 +1,10 @@
 // `flakeseed hunt` end to end: fixture git repositories (a base commit on `main`, a change on a
 // branch), real Vitest, and what the user sees: the findings, who caused them, the exit code.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { HuntFinding } from '../../src/hunt/hunt.js'
-import { git, gitCommit, gitInit } from '../helpers/cli.js'
+import { git, gitCommit, gitInit, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 
 interface HuntJson {
@@ -179,5 +181,30 @@ describe('flakeseed hunt', () => {
     const bad = project.cli(['hunt', '--base', 'nope'])
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim()).toBe('flakeseed: --base nope is not a commit that shares history with HEAD here')
+  })
+
+  test('inside the run: FLAKESEED_HUNT fails the run on an introduced dependency; hunt.fail: false only reports it', () => {
+    const victim = `test('no mode by default', () => { expect(process.env.HUNT_MODE).toBeUndefined() })`
+    const polluter = `test('sets the mode', () => { process.env.HUNT_MODE = 'fast' })`
+    const project = repo(
+      { 'test/env.test.ts': `import { expect, test } from 'vitest'\n${victim}\n` },
+      { 'test/env.test.ts': `import { expect, test } from 'vitest'\n${victim}\n${polluter}\n` },
+    )
+    // A seed under which the run itself passes: the victim first.
+    const seed = seedWhere(['test/env.test.ts > no mode by default', 'test/env.test.ts > sets the mode'], (o) => o[0]!.endsWith('default'))
+    const summary = join(project.dir, 'summary.md')
+    const failing = project.vitest([], { FLAKESEED_SEED: seed, FLAKESEED_HUNT: 'main', FLAKESEED_HUNT_BUDGET: '60', GITHUB_STEP_SUMMARY: summary })
+    expect(failing.code, failing.output).toBe(1)
+    expect(failing.stdout).toContain('polluter test/env.test.ts > sets the mode')
+    expect(failing.stdout).toContain('cause    introduced by this change: test/env.test.ts > sets the mode is new or changed in this change')
+    expect(failing.stdout).toContain(
+      'flakeseed hunt failed this run: this change introduced an order dependency (hunt: { fail: false } reports without failing)',
+    )
+    expect(readFileSync(summary, 'utf8')).toContain('### flakeseed hunt: 1 order dependency introduced by this change')
+    project.write({ 'vitest.config.ts': config(`{ hunt: { base: 'main', fail: false } }`) })
+    const reporting = project.vitest([], { FLAKESEED_SEED: seed })
+    expect(reporting.code, reporting.output).toBe(0)
+    expect(reporting.stdout).toContain('1 introduced by this change, 0 pre-existing')
+    expect(reporting.stdout).not.toContain('flakeseed hunt failed this run')
   })
 })
