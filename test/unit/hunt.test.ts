@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { changedTests, introduced } from '../../src/hunt/attribution.js'
 import { newTestRuns, pairs, reverseOrder, seedOrder } from '../../src/hunt/orders.js'
 import { idOf } from '../../src/core/names.js'
+import { checkHunt, endOfRunHunt } from '../../src/plugin/hunt-option.js'
 
 const t = (name: string, file = 'a.test.ts') => ({ project: '', file, name })
 const names = (tests: ReadonlyArray<{ name: string }>) => tests.map((x) => x.name)
@@ -88,5 +89,28 @@ describe('who caused it', () => {
     ]
     expect(changedTests(head, base)).toEqual({ added: ['added'], changed: ['edited'] })
     expect(changedTests(head, undefined)).toEqual({ added: ['same', 'edited', 'added'], changed: [] })
+  })
+})
+
+describe('the hunt option', () => {
+  test('off unless asked for; the option, then FLAKESEED_HUNT and FLAKESEED_HUNT_BUDGET', () => {
+    expect(endOfRunHunt(checkHunt(undefined), {})).toEqual({})
+    expect(endOfRunHunt(checkHunt({ base: 'origin/main', budget: 30 }), {})).toEqual({ hunt: { base: 'origin/main', budget: 30, fail: true } })
+    expect(endOfRunHunt(checkHunt(undefined), { FLAKESEED_HUNT: 'origin/dev' })).toEqual({ hunt: { base: 'origin/dev', budget: 120, fail: true } })
+    expect(endOfRunHunt(checkHunt({ fail: false }), { FLAKESEED_HUNT: '1', FLAKESEED_HUNT_BUDGET: '45' })).toEqual({
+      hunt: { base: undefined, budget: 45, fail: false },
+    })
+    expect(endOfRunHunt(checkHunt(true), { FLAKESEED_HUNT: 'off' })).toEqual({})
+    expect(endOfRunHunt(checkHunt(true), { FLAKESEED_HUNT_BUDGET: 'soon' })).toMatchObject({
+      hunt: { budget: 120 },
+      warning: expect.stringContaining('FLAKESEED_HUNT_BUDGET="soon"'),
+    })
+  })
+
+  test('a wrong option is one line naming it', () => {
+    expect(() => checkHunt({ bse: 'x' })).toThrow('flakeseed: unknown option "hunt.bse" (known: base, budget, fail)')
+    expect(() => checkHunt({ budget: -1 })).toThrow('option "hunt.budget" must be a number of seconds above 0')
+    expect(() => checkHunt({ fail: 'no' })).toThrow('flakeseed: option "hunt.fail" must be true or false, got "no"')
+    expect(() => checkHunt('main')).toThrow('option "hunt" must be an object')
   })
 })
