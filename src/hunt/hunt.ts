@@ -110,7 +110,7 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     input.phase(`seeded order ${k} of ${input.seeds}`)
     await run(seedOrder(plain, `hunt-${k}`), 'seed')
   }
-  await explain(runs, facts, input, result)
+  await explain(runs, facts, { ...input, over }, result)
   return done()
 }
 
@@ -139,7 +139,8 @@ async function targetedRuns(
   }
   const withoutOlder = forward.filter((t) => facts.fresh.has(idOf(t)) && !after.has(fileId(t.project, t.file)))
   if (withoutOlder.length) await run(withoutOlder, 'alone')
-  if (backward.length > 1) await run(backward, 'alone')
+  // One new test per file: backward is forward again.
+  if (backward.map(idOf).join('\n') !== forward.map(idOf).join('\n')) await run(backward, 'alone')
   const todo = pairs(plain, leaky)
   for (const [k, pair] of todo.entries()) {
     if (over()) break
@@ -187,9 +188,14 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
 }
 
 /** Every test that failed in some run: confirmed and bisected, or said to be no order dependency. */
-async function explain(runs: readonly Run[], facts: Facts, input: HuntInput, result: HuntResult): Promise<void> {
+async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { over(): boolean }, result: HuntResult): Promise<void> {
   const failed = new Set(runs.flatMap((r) => [...r.result.states].filter(([, s]) => s === 'failed').map(([id]) => id)))
+  const left: string[] = []
   for (const victim of failed) {
+    if (input.over()) {
+      left.push(victim)
+      continue
+    }
     const outcomes = runs.map((r) => r.result.states.get(victim)).filter((s): s is TestState => s === 'passed' || s === 'failed')
     if (outcomes.every((s) => s === 'failed')) {
       result.unblamed.push({ test: victim, why: 'fails in every order' })
@@ -221,6 +227,7 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput, res
       result.findings.push({ ...report, ...introduced(finding, facts), order })
     }
   }
+  if (left.length) result.cut = `budget of ${input.budget} s used up: not bisected: ${left.join(', ')}`
 }
 
 /** A run's order as bisect reads a recorded run: one worker, positions per file. */
