@@ -16,6 +16,7 @@ import { detectPackageManager } from '../src/project/package-manager.js'
 import { endLines, startLine, typecheckLine } from './console.js'
 import { crashRows } from './crashes.js'
 import { type AutoBisect, autoBisect } from './auto-bisect.js'
+import { huntInJob } from './auto-hunt-job.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
@@ -166,6 +167,8 @@ export class FlakeseedReporter implements Reporter {
     }
     const bisected = await this.bisectInJob(runId, status)
     this.writeStepSummary(facts, bisected)
+    if (this.session.kind === 'run' && !this.vitest.config.watch && status !== 'interrupted')
+      await huntInJob({ options: this.session.options.hunt, root: this.vitest.config.root, db: this.dbPath, logger: this.vitest.logger })
   }
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
