@@ -8,8 +8,8 @@
 //
 // Noise: a logical run in which more than `maxRunFailureRate` of its tests failed (an outage, a
 // broken install) says nothing about any one test; its outcomes are left out, and the caller is
-// told which runs and why. Counting every run's outcomes takes one more pass over the window's
-// rows, in primary-key order.
+// told which runs and why. Every run's counts come from its tallies (src/store/tallies.ts), one
+// row per run, not from its results.
 //
 // What makes two outcomes "the same order" is the analysis' business (src/analysis/flakiness.ts,
 // `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
@@ -21,7 +21,8 @@ import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
 import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
-import { groupShards, shardInfos, worstStatus } from './shards.js'
+import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
+import { talliesOf } from './tallies.js'
 
 /**
  * Above this share of the suite's tests among the candidates, their outcomes are read by scanning
@@ -142,7 +143,33 @@ interface RunRecord {
 }
 
 export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
-  const db = store.db
+  const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
+  const { groups, byId } = windowRecords(store, options)
+  if (!groups.length) return { runs: [], maxRunFailureRate, histories: [] }
+  const runs = windowRunsOf(store, groups, byId, options.keepRun, maxRunFailureRate)
+  const candidates = options.tests ? [...options.tests] : failedInWindow(store)
+  if (!candidates.length) return { runs, maxRunFailureRate, histories: [] }
+  fillTemp(store, 'flaky_tests', candidates)
+  const tests = new Map<number, string>()
+  for (const [id, project, file, name] of store.db
+    .prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)')
+    .raw()
+    .all() as Array<[number, string, string, string]>) {
+    tests.set(id, testId(project, file, name))
+  }
+  const outcomes = new Map<number, WindowOutcome[]>()
+  const rows = readOutcomes(store, candidates, outcomeMaker(store, options.orderKeys, byId, runs, tests, outcomes))
+  addReplays(store, runs[0]!.startedAt, tests, outcomes)
+  // group_concat has no defined order: oldest first, as the metrics need.
+  for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
+  return { runs, maxRunFailureRate, histories: withFindings(store, candidates, tests, outcomes), ...(rows ? { rows } : {}) }
+}
+
+/**
+ * The window's logical runs (each its shards) and their records by id; the run ids are also left
+ * in the temp table `flaky_window`, which later statements join, whatever its size.
+ */
+function windowRecords(store: Store, options: WindowOptions): { groups: ShardInfo[][]; byId: Map<number, RunRecord> } {
   const where = [`kind = 'run'`]
   const params: unknown[] = []
   if (options.since !== undefined) {
@@ -157,29 +184,27 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   // The runs table is small (one row per run): group all of it, then keep the newest groups.
   const infos = shardInfos(store, `WHERE ${where.join(' AND ')}`, ...params)
   const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
-  const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
-  if (!groups.length) return { runs: [], maxRunFailureRate, histories: [] }
   const byId = new Map<number, RunRecord>()
   // `*`: a DB of schema 1 or 2, read as it is, has no quarantine column.
-  const runStmt = db.prepare('SELECT * FROM runs WHERE id = ?')
+  const runStmt = store.db.prepare('SELECT * FROM runs WHERE id = ?')
   for (const group of groups) for (const r of group) byId.set(r.id, runStmt.get(r.id) as RunRecord)
+  fillTemp(store, 'flaky_window', [...byId.keys()])
+  return { groups, byId }
+}
 
-  // A temp table of the window keeps every later statement a plain join, whatever its size.
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_window (id INTEGER PRIMARY KEY)')
-  db.exec('DELETE FROM temp.flaky_window')
-  const insert = db.prepare('INSERT INTO temp.flaky_window (id) VALUES (?)')
-  db.transaction(() => {
-    for (const id of byId.keys()) insert.run(id)
-  })()
-
-  const counts = db
-    .prepare(
-      `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
-         sum(state = ${STATE.skipped}) AS skipped
-       FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) GROUP BY run_id`,
-    )
-    .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>
-  const countOf = new Map(counts.map((c) => [c.run, c]))
+/**
+ * The window's logical runs with their counts (from the run tallies: a row per run, not a count
+ * of the results), noisy ones marked left out and dropped from `flaky_window`, so that the
+ * histories hold the runs kept.
+ */
+function windowRunsOf(
+  store: Store,
+  groups: readonly ShardInfo[][],
+  byId: ReadonlyMap<number, RunRecord>,
+  keepRun: number | undefined,
+  maxRunFailureRate: number,
+): WindowRun[] {
+  const countOf = talliesOf(store.db, 'SELECT id FROM temp.flaky_window')
   const total = (ids: number[], key: 'passed' | 'failed' | 'skipped') => ids.reduce((n, id) => n + (countOf.get(id)?.[key] ?? 0), 0)
   const runs: WindowRun[] = groups.map((group) => {
     const parts = group.map((g) => byId.get(g.id)!)
@@ -198,83 +223,125 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       passed,
       failed,
       skipped: total(ids, 'skipped'),
-      leftOut: !ids.includes(options.keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
+      leftOut: !ids.includes(keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
     }
   })
   markPartial(runs, byId)
-  // The histories hold the runs kept: left-out runs' rows leave the window table.
   const leftOut = runs.filter((r) => r.leftOut).flatMap((r) => r.runs)
   if (leftOut.length) {
-    const drop = db.prepare('DELETE FROM temp.flaky_window WHERE id = ?')
-    db.transaction(() => {
+    const drop = store.db.prepare('DELETE FROM temp.flaky_window WHERE id = ?')
+    store.db.transaction(() => {
       for (const id of leftOut) drop.run(id)
     })()
   }
+  return runs
+}
 
-  let candidates: number[]
-  if (options.tests) {
-    candidates = [...options.tests]
-  } else {
-    // Two partial indexes, one of the failures and one of the passes after a retry: the passes
-    // themselves are never read here.
-    candidates = db
-      .prepare(
-        `SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}
-         UNION SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND flaky = 1`,
-      )
-      .pluck()
-      .all() as number[]
-  }
-  if (!candidates.length) return { runs, maxRunFailureRate, histories: [] }
+/**
+ * The tests that failed, or passed only on a retry, in the runs kept: two partial indexes, one of
+ * the failures and one of the passes after a retry; the passes themselves are never read.
+ */
+function failedInWindow(store: Store): number[] {
+  return store.db
+    .prepare(
+      `SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}
+       UNION SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND flaky = 1`,
+    )
+    .pluck()
+    .all() as number[]
+}
 
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_tests (id INTEGER PRIMARY KEY)')
-  db.exec('DELETE FROM temp.flaky_tests')
-  const insertTest = db.prepare('INSERT OR IGNORE INTO temp.flaky_tests (id) VALUES (?)')
-  db.transaction(() => {
-    for (const id of candidates) insertTest.run(id)
-  })()
-  const tests = new Map<number, string>()
-  for (const t of db.prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)').all() as Array<{
-    id: number
-    project: string
-    file: string
-    name: string
-  }>) {
-    tests.set(t.id, testId(t.project, t.file, t.name))
+/** Adds one outcome of a candidate: (test row id, run id, failed, file position, position in the file). */
+type AddOutcome = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => void
+
+/** Where a result ran, as one number: its file's position in the run, then its position in the file. */
+const PLACE = 1048576
+
+/**
+ * What turns a candidate's result into its `WindowOutcome`: what every outcome of one run shares
+ * (its order keys, its quarantine) is worked out once per run, and each order key once per place.
+ */
+function outcomeMaker(
+  store: Store,
+  orderKeys: OrderKeys,
+  byId: ReadonlyMap<number, RunRecord>,
+  runs: readonly WindowRun[],
+  tests: ReadonlyMap<number, string>,
+  outcomes: Map<number, WindowOutcome[]>,
+): AddOutcome {
+  const { errors, retriedIn, onlyInFile } = candidateFacts(store, tests)
+  const keyOf = new Map<number, { key: (fileIndex: number, testIndex: number) => string; made: Map<number, string> }>()
+  for (const run of byId.values()) {
+    const key = orderKeys({
+      run: run.id,
+      commit: run.commit_sha,
+      dirty: run.dirty === null ? null : run.dirty === 1,
+      seed: run.seed,
+      isolate: run.isolate === null ? null : run.isolate === 1,
+      fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
+    })
+    keyOf.set(run.id, { key, made: new Map() })
   }
-  const errors = new Map<string, string | null>()
+  const quarantinedIn = quarantinedByRun(byId, tests)
+  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  return (test, runId, failed, fileIndex, testIndex) => {
+    const run = byId.get(runId)!
+    const retry = retriedIn.get(runId)?.get(test)
+    const keys = keyOf.get(runId)!
+    const place = fileIndex * PLACE + testIndex
+    let order = keys.made.get(place)
+    if (order === undefined) keys.made.set(place, (order = keys.key(fileIndex, testIndex)))
+    let list = outcomes.get(test)
+    if (!list) outcomes.set(test, (list = []))
+    list.push({
+      run: runId,
+      seed: run.seed,
+      commit: run.commit_sha,
+      order,
+      state: failed ? 'failed' : 'passed',
+      retried: !failed && (retry?.retried ?? false),
+      retries: retry?.retries ?? 0,
+      quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
+      declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
+      ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
+      error: failed ? (errors.get(runId)?.get(test) ?? null) : null,
+      startedAt: run.started_at,
+    })
+  }
+}
+
+/** By run, then test row id. */
+type ByRun<T> = Map<number, Map<number, T>>
+
+function setIn<T>(map: ByRun<T>, run: number, test: number, value: T): void {
+  let inner = map.get(run)
+  if (!inner) map.set(run, (inner = new Map()))
+  inner.set(test, value)
+}
+
+/**
+ * What the candidates' few unusual results add: the errors of their failures, the results that
+ * needed retries (the partial index of those that passed on one, and the failures), and which
+ * candidates are alone in their file (there, first in the process is the declaration order).
+ */
+function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
+  const db = store.db
+  const errors: ByRun<string | null> = new Map()
   for (const [test, run, error] of db
     .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
     .raw()
     .iterate() as Iterable<[number, number, string | null]>) {
-    if (tests.has(test)) errors.set(`${test} ${run}`, error)
+    if (tests.has(test)) setIn(errors, run, test, error)
   }
-  // What every outcome of one run shares, worked out once per run.
-  const keyOf = new Map(
-    [...byId.values()].map((run) => [
-      run.id,
-      options.orderKeys({
-        run: run.id,
-        commit: run.commit_sha,
-        dirty: run.dirty === null ? null : run.dirty === 1,
-        seed: run.seed,
-        isolate: run.isolate === null ? null : run.isolate === 1,
-        fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
-      }),
-    ]),
-  )
-  // The tests each run quarantined, by test row id.
-  const quarantinedIn = new Map<number, Set<number>>()
-  const rowIdOf = new Map([...tests].map(([id, name]) => [name, id]))
-  for (const run of byId.values()) {
-    const names = Object.keys(parseQuarantine(run.quarantine) ?? {})
-    if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
+  const retriedIn: ByRun<{ retried: boolean; retries: number }> = new Map()
+  for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
+    for (const [test, run, flaky, retries] of db
+      .prepare(`SELECT test_id, run_id, flaky, retries FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND ${where}`)
+      .raw()
+      .iterate() as Iterable<[number, number, number, number]>) {
+      setIn(retriedIn, run, test, { retried: flaky === 1, retries })
+    }
   }
-  const outcomes = new Map<number, WindowOutcome[]>()
-  /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
-  const retriedIn = new Map<string, { retried: boolean; retries: number }>()
-  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
-  // Tests alone in their file: there, first in the process is the declaration order.
   const onlyInFile = new Set(
     db
       .prepare(
@@ -284,71 +351,63 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       .pluck()
       .all() as number[],
   )
-  const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
-    const run = byId.get(runId)!
-    const retry = retriedIn.get(`${test} ${runId}`)
-    let list = outcomes.get(test)
-    if (!list) outcomes.set(test, (list = []))
-    list.push({
-      run: runId,
-      seed: run.seed,
-      commit: run.commit_sha,
-      order: keyOf.get(runId)!(fileIndex, testIndex),
-      state: failed ? 'failed' : 'passed',
-      retried: !failed && (retry?.retried ?? false),
-      retries: retry?.retries ?? 0,
-      quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
-      declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
-      ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
-      error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
-      startedAt: run.started_at,
-    })
+  return { errors, retriedIn, onlyInFile }
+}
+
+/** The candidates each run quarantined, by run id (test row ids). */
+function quarantinedByRun(byId: ReadonlyMap<number, RunRecord>, tests: ReadonlyMap<number, string>): Map<number, Set<number>> {
+  const quarantinedIn = new Map<number, Set<number>>()
+  const rowIdOf = new Map([...tests].map(([id, name]) => [name, id]))
+  for (const run of byId.values()) {
+    const names = Object.keys(parseQuarantine(run.quarantine) ?? {})
+    if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
   }
-  // Every outcome of every candidate, read in bulk: crossing from SQLite into JavaScript per row
-  // is what costs on a long history, not reading the rows. Each outcome found through the
-  // (test_id, run_id) index is a lookup in the table; when the candidates are a large share of
-  // the suite (a very flaky history), reading all the window's rows in key order costs less, and
-  // those rows are what the suspects of so many tests need too (`rows`).
-  // The few results that needed retries (the partial index of those that passed on one, and the
-  // failures, already read for their errors): kept apart from the bulk reads below.
-  for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
-    for (const [test, run, flaky, retries] of db
-      .prepare(`SELECT test_id, run_id, flaky, retries FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND ${where}`)
-      .raw()
-      .iterate() as Iterable<[number, number, number, number]>) {
-      retriedIn.set(`${test} ${run}`, { retried: flaky === 1, retries })
-    }
-  }
-  const suite = db.prepare('SELECT count(*) FROM tests').pluck().get() as number
-  let rows: Map<number, RunRows> | undefined
+  return quarantinedIn
+}
+
+/**
+ * Every outcome of every candidate in the runs kept, read in bulk: crossing from SQLite into
+ * JavaScript per row is what costs on a long history, not reading the rows. Each outcome found
+ * through the (test_id, run_id) index is a lookup in the table; when the candidates are a large
+ * share of the suite (a very flaky history), reading all the window's rows in key order costs
+ * less, and those rows are what the suspects of so many tests need too (returned).
+ */
+function readOutcomes(store: Store, candidates: readonly number[], add: AddOutcome): Map<number, RunRows> | undefined {
+  const suite = store.db.prepare('SELECT count(*) FROM tests').pluck().get() as number
   if (candidates.length > SCAN_SHARE * suite) {
-    rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
+    const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
     // Gathered per test first, so that each test's outcomes are made (and lie in memory) together.
     const found = new Map<number, number[]>(candidates.map((id) => [id, []]))
     for (const [runId, r] of rows) {
       for (let k = 0; k < r.tests.length; k++) found.get(r.tests[k]!)?.push(runId, r.failed[k]!, r.files[k]!, r.positions[k]!)
     }
     for (const [test, v] of found) for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!)
-  } else {
-    const packed = db
-      .prepare(
-        `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ',')
-         FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
-           AND state != ${STATE.skipped}
-         GROUP BY test_id`,
-      )
-      .raw()
-      .all() as Array<[number, string]>
-    for (const [test, list] of packed) {
-      // `run,state,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
-      const v = JSON.parse(`[${list}]`) as number[]
-      for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
-    }
+    return rows
   }
-  addReplays(store, runs[0]!.startedAt, tests, outcomes)
-  // group_concat has no defined order: oldest first, as the metrics need.
-  for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
+  const packed = store.db
+    .prepare(
+      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ',')
+       FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
+         AND state != ${STATE.skipped}
+       GROUP BY test_id`,
+    )
+    .raw()
+    .all() as Array<[number, string]>
+  for (const [test, list] of packed) {
+    // `run,state,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
+    const v = JSON.parse(`[${list}]`) as number[]
+    for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
+  }
+  return undefined
+}
 
+/** The candidates' histories in candidate order, each with its newest bisect/replay finding. */
+function withFindings(
+  store: Store,
+  candidates: readonly number[],
+  tests: ReadonlyMap<number, string>,
+  outcomes: ReadonlyMap<number, WindowOutcome[]>,
+): WindowHistory[] {
   const findings = latestFindings(store)
   const histories: WindowHistory[] = []
   for (const id of candidates) {
@@ -365,7 +424,18 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     }
     histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
   }
-  return { runs, maxRunFailureRate, histories, ...(rows ? { rows } : {}) }
+  return histories
+}
+
+/** A temp table `name (id)` holding exactly `ids`. */
+function fillTemp(store: Store, name: string, ids: Iterable<number>): void {
+  const db = store.db
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${name} (id INTEGER PRIMARY KEY)`)
+  db.exec(`DELETE FROM temp.${name}`)
+  const insert = db.prepare(`INSERT OR IGNORE INTO temp.${name} (id) VALUES (?)`)
+  db.transaction(() => {
+    for (const id of ids) insert.run(id)
+  })()
 }
 
 /**
