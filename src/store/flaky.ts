@@ -124,6 +124,12 @@ export interface FlakyWindow {
    * non-skipped outcome in those runs.
    */
   histories: WindowHistory[]
+  /**
+   * The same histories one at a time, each made when it is reached and never kept: what a
+   * caller that reduces each history to a row (`flaky`) walks, so that memory holds one test's
+   * outcomes at a time rather than the window's (2 M on a long history).
+   */
+  eachHistory(): Iterable<WindowHistory>
   /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
   rows?: Map<number, RunRows>
 }
@@ -145,10 +151,10 @@ interface RunRecord {
 export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
   const { groups, byId } = windowRecords(store, options)
-  if (!groups.length) return { runs: [], maxRunFailureRate, histories: [] }
+  if (!groups.length) return lazyWindow([], maxRunFailureRate, () => [])
   const runs = windowRunsOf(store, groups, byId, options.keepRun, maxRunFailureRate)
   const candidates = options.tests ? [...options.tests] : failedInWindow(store)
-  if (!candidates.length) return { runs, maxRunFailureRate, histories: [] }
+  if (!candidates.length) return lazyWindow(runs, maxRunFailureRate, () => [])
   fillTemp(store, 'flaky_tests', candidates)
   const tests = new Map<number, string>()
   for (const [id, project, file, name] of store.db
@@ -157,12 +163,39 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     .all() as Array<[number, string, string, string]>) {
     tests.set(id, testId(project, file, name))
   }
-  const outcomes = new Map<number, WindowOutcome[]>()
-  const rows = readOutcomes(store, candidates, outcomeMaker(store, options.orderKeys, byId, runs, tests, outcomes))
-  addReplays(store, runs[0]!.startedAt, tests, outcomes)
-  // group_concat has no defined order: oldest first, as the metrics need.
-  for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
-  return { runs, maxRunFailureRate, histories: withFindings(store, candidates, tests, outcomes), ...(rows ? { rows } : {}) }
+  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests)
+  const { packed, rows } = readOutcomes(store, candidates)
+  const replays = replaysOf(store, runs[0]!.startedAt, tests)
+  const findings = latestFindings(store)
+  function* each(): Iterable<WindowHistory> {
+    for (const id of candidates) {
+      const test = tests.get(id)
+      if (test === undefined) continue
+      const outcomes: WindowOutcome[] = []
+      const v = packed.get(id)
+      if (v) for (let k = 0; k < v.length; k += 4) outcomes.push(make(id, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!))
+      outcomes.push(...(replays.get(id) ?? []))
+      // group_concat has no defined order: oldest first, as the metrics need.
+      outcomes.sort((a, b) => a.run - b.run)
+      yield withFinding(test, outcomes, findings.get(test))
+    }
+  }
+  return lazyWindow(runs, maxRunFailureRate, each, rows)
+}
+
+/** A window whose histories are made when asked for: all of them once (`histories`), or one at a time. */
+function lazyWindow(runs: WindowRun[], maxRunFailureRate: number, each: () => Iterable<WindowHistory>, rows?: Map<number, RunRows>): FlakyWindow {
+  let made: WindowHistory[] | undefined
+  return {
+    runs,
+    maxRunFailureRate,
+    get histories() {
+      made ??= [...each()]
+      return made
+    },
+    eachHistory: () => made ?? each(),
+    ...(rows ? { rows } : {}),
+  }
 }
 
 /**
@@ -251,15 +284,12 @@ function failedInWindow(store: Store): number[] {
     .all() as number[]
 }
 
-/** Adds one outcome of a candidate: (test row id, run id, failed, file position, position in the file). */
-type AddOutcome = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => void
-
-/** Where a result ran, as one number: its file's position in the run, then its position in the file. */
-const PLACE = 1048576
+/** One outcome of a candidate: (test row id, run id, failed, file position, position in the file). */
+type MakeOutcome = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => WindowOutcome
 
 /**
  * What turns a candidate's result into its `WindowOutcome`: what every outcome of one run shares
- * (its order keys, its quarantine) is worked out once per run, and each order key once per place.
+ * (its order keys, its quarantine) is worked out once per run.
  */
 function outcomeMaker(
   store: Store,
@@ -267,10 +297,9 @@ function outcomeMaker(
   byId: ReadonlyMap<number, RunRecord>,
   runs: readonly WindowRun[],
   tests: ReadonlyMap<number, string>,
-  outcomes: Map<number, WindowOutcome[]>,
-): AddOutcome {
+): MakeOutcome {
   const { errors, retriedIn, onlyInFile } = candidateFacts(store, tests)
-  const keyOf = new Map<number, { key: (fileIndex: number, testIndex: number) => string; made: Map<number, string> }>()
+  const keyOf = new Map<number, (fileIndex: number, testIndex: number) => string>()
   for (const run of byId.values()) {
     const key = orderKeys({
       run: run.id,
@@ -280,24 +309,18 @@ function outcomeMaker(
       isolate: run.isolate === null ? null : run.isolate === 1,
       fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
     })
-    keyOf.set(run.id, { key, made: new Map() })
+    keyOf.set(run.id, key)
   }
   const quarantinedIn = quarantinedByRun(byId, tests)
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
   return (test, runId, failed, fileIndex, testIndex) => {
     const run = byId.get(runId)!
     const retry = retriedIn.get(runId)?.get(test)
-    const keys = keyOf.get(runId)!
-    const place = fileIndex * PLACE + testIndex
-    let order = keys.made.get(place)
-    if (order === undefined) keys.made.set(place, (order = keys.key(fileIndex, testIndex)))
-    let list = outcomes.get(test)
-    if (!list) outcomes.set(test, (list = []))
-    list.push({
+    return {
       run: runId,
       seed: run.seed,
       commit: run.commit_sha,
-      order,
+      order: keyOf.get(runId)!(fileIndex, testIndex),
       state: failed ? 'failed' : 'passed',
       retried: !failed && (retry?.retried ?? false),
       retries: retry?.retries ?? 0,
@@ -306,7 +329,7 @@ function outcomeMaker(
       ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
       error: failed ? (errors.get(runId)?.get(test) ?? null) : null,
       startedAt: run.started_at,
-    })
+    }
   }
 }
 
@@ -366,65 +389,61 @@ function quarantinedByRun(byId: ReadonlyMap<number, RunRecord>, tests: ReadonlyM
 }
 
 /**
- * Every outcome of every candidate in the runs kept, read in bulk: crossing from SQLite into
- * JavaScript per row is what costs on a long history, not reading the rows. Each outcome found
- * through the (test_id, run_id) index is a lookup in the table; when the candidates are a large
- * share of the suite (a very flaky history), reading all the window's rows in key order costs
- * less, and those rows are what the suspects of so many tests need too (returned).
+ * Every outcome of every candidate in the runs kept, packed per test as (run, failed, file
+ * position, position in the file). Read in bulk: crossing from SQLite into JavaScript per row is
+ * what costs on a long history, not reading the rows. Each outcome found through the
+ * (test_id, run_id) index is a lookup in the table; when the candidates are a large share of the
+ * suite (a very flaky history), reading all the window's rows in key order costs less, and those
+ * rows are what the suspects of so many tests need too (`rows`).
  */
-function readOutcomes(store: Store, candidates: readonly number[], add: AddOutcome): Map<number, RunRows> | undefined {
+function readOutcomes(store: Store, candidates: readonly number[]): { packed: Map<number, ArrayLike<number>>; rows?: Map<number, RunRows> } {
   const suite = store.db.prepare('SELECT count(*) FROM tests').pluck().get() as number
+  const packed = new Map<number, ArrayLike<number>>()
   if (candidates.length > SCAN_SHARE * suite) {
     const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
-    // Gathered per test first, so that each test's outcomes are made (and lie in memory) together.
-    const found = new Map<number, number[]>(candidates.map((id) => [id, []]))
+    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100).
+    const count = new Map<number, number>(candidates.map((id) => [id, 0]))
+    for (const r of rows.values()) for (const test of r.tests) if (count.has(test)) count.set(test, count.get(test)! + 4)
+    const filled = new Map<number, { v: Int32Array; n: number }>()
+    for (const [id, n] of count) filled.set(id, { v: new Int32Array(n), n: 0 })
     for (const [runId, r] of rows) {
-      for (let k = 0; k < r.tests.length; k++) found.get(r.tests[k]!)?.push(runId, r.failed[k]!, r.files[k]!, r.positions[k]!)
+      for (let k = 0; k < r.tests.length; k++) {
+        const f = filled.get(r.tests[k]!)
+        if (!f) continue
+        f.v[f.n++] = runId
+        f.v[f.n++] = r.failed[k]!
+        f.v[f.n++] = r.files[k]!
+        f.v[f.n++] = r.positions[k]!
+      }
     }
-    for (const [test, v] of found) for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!)
-    return rows
+    for (const [id, f] of filled) packed.set(id, f.v)
+    return { packed, rows }
   }
-  const packed = store.db
+  const lists = store.db
     .prepare(
-      `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ',')
+      `SELECT test_id, group_concat(run_id || ',' || (state = ${STATE.failed}) || ',' || file_index || ',' || test_index, ',')
        FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
          AND state != ${STATE.skipped}
        GROUP BY test_id`,
     )
     .raw()
     .all() as Array<[number, string]>
-  for (const [test, list] of packed) {
-    // `run,state,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
-    const v = JSON.parse(`[${list}]`) as number[]
-    for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
-  }
-  return undefined
+  // `run,failed,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
+  for (const [test, list] of lists) packed.set(test, JSON.parse(`[${list}]`) as number[])
+  return { packed }
 }
 
-/** The candidates' histories in candidate order, each with its newest bisect/replay finding. */
-function withFindings(
-  store: Store,
-  candidates: readonly number[],
-  tests: ReadonlyMap<number, string>,
-  outcomes: ReadonlyMap<number, WindowOutcome[]>,
-): WindowHistory[] {
-  const findings = latestFindings(store)
-  const histories: WindowHistory[] = []
-  for (const id of candidates) {
-    const test = tests.get(id)
-    if (test === undefined) continue
-    const f = findings.get(test)
-    const finding: WindowHistory['finding'] = f && {
-      kind: f.kind,
-      polluters: f.polluters,
-      stateSetters: f.stateSetters,
-      command: f.command,
-      leaks: f.leaks,
-      fix: f.fix,
-    }
-    histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
+/** A candidate's history, with its newest bisect/replay finding. */
+function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding | undefined): WindowHistory {
+  const finding: WindowHistory['finding'] = f && {
+    kind: f.kind,
+    polluters: f.polluters,
+    stateSetters: f.stateSetters,
+    command: f.command,
+    leaks: f.leaks,
+    fix: f.fix,
   }
-  return histories
+  return { test, outcomes, ...(finding ? { finding } : {}) }
 }
 
 /** A temp table `name (id)` holding exactly `ids`. */
@@ -458,10 +477,11 @@ function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): v
 
 /**
  * The window's tests' outcomes in replays (runs of kind `replay`) started since the window's first
- * run, added as evidence of their own. Read run by run through the primary key: replays are few
- * and small, so a long history costs nothing here.
+ * run, as evidence of their own, by test row id. Read run by run through the primary key: replays
+ * are few and small, so a long history costs nothing here.
  */
-function addReplays(store: Store, since: number, tests: ReadonlyMap<number, string>, outcomes: Map<number, WindowOutcome[]>): void {
+function replaysOf(store: Store, since: number, tests: ReadonlyMap<number, string>): Map<number, WindowOutcome[]> {
+  const outcomes = new Map<number, WindowOutcome[]>()
   const rows = store.db
     .prepare(
       `SELECT r.test_id, r.run_id, r.state, r.error, runs.seed, runs.commit_sha, runs.started_at
@@ -490,4 +510,5 @@ function addReplays(store: Store, since: number, tests: ReadonlyMap<number, stri
       startedAt,
     })
   }
+  return outcomes
 }
