@@ -127,7 +127,8 @@ export interface FlakyWindow {
   /**
    * The same histories one at a time, each made when it is reached and never kept: what a
    * caller that reduces each history to a row (`flaky`) walks, so that memory holds one test's
-   * outcomes at a time rather than the window's (2 M on a long history).
+   * outcomes at a time rather than the window's (2 M on a long history). One walk: what each
+   * history is made from is let go as it is made, so `histories` cannot be asked for after it.
    */
   eachHistory(): Iterable<WindowHistory>
   /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
@@ -167,12 +168,13 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const { packed, rows } = readOutcomes(store, candidates)
   const replays = replaysOf(store, runs[0]!.startedAt, tests)
   const findings = latestFindings(store)
-  function* each(): Iterable<WindowHistory> {
+  function* each(release: boolean): Iterable<WindowHistory> {
     for (const id of candidates) {
       const test = tests.get(id)
       if (test === undefined) continue
       const outcomes: WindowOutcome[] = []
       const v = packed.get(id)
+      if (release) packed.delete(id)
       if (v) for (let k = 0; k < v.length; k += 4) outcomes.push(make(id, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!))
       outcomes.push(...(replays.get(id) ?? []))
       // group_concat has no defined order: oldest first, as the metrics need.
@@ -183,17 +185,29 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   return lazyWindow(runs, maxRunFailureRate, each, rows)
 }
 
-/** A window whose histories are made when asked for: all of them once (`histories`), or one at a time. */
-function lazyWindow(runs: WindowRun[], maxRunFailureRate: number, each: () => Iterable<WindowHistory>, rows?: Map<number, RunRows>): FlakyWindow {
+/** A window whose histories are made when asked for: all of them, kept (`histories`), or one at a time, once. */
+function lazyWindow(
+  runs: WindowRun[],
+  maxRunFailureRate: number,
+  each: (release: boolean) => Iterable<WindowHistory>,
+  rows?: Map<number, RunRows>,
+): FlakyWindow {
   let made: WindowHistory[] | undefined
+  let walked = false
   return {
     runs,
     maxRunFailureRate,
     get histories() {
-      made ??= [...each()]
+      if (walked) throw new Error('flakyWindow: the histories were walked once (eachHistory) and let go')
+      made ??= [...each(false)]
       return made
     },
-    eachHistory: () => made ?? each(),
+    eachHistory: () => {
+      if (made) return made
+      if (walked) throw new Error('flakyWindow: eachHistory walks the histories once')
+      walked = true
+      return each(true)
+    },
     ...(rows ? { rows } : {}),
   }
 }
