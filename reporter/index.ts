@@ -21,7 +21,8 @@ import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from '.
 import { Recorder } from './recorder.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
-import type { FailureNote } from './summary.js'
+import type { FailureNote } from '../src/history/failures.js'
+import { consoleSummary } from './summary.js'
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -145,9 +146,9 @@ export class FlakeseedReporter implements Reporter {
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
-    const summary = this.failed && this.session.kind === 'run' && this.recorder ? await import('./summary.js') : undefined
+    const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
     this.recorder?.end(status, (store, runId) => {
-      if (summary) this.notes = this.failureNotes(() => summary.classifyFailures(store, runId, this.commands(), quarantinedTests))
+      if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })
     clearBreadcrumbs(this.session.breadcrumbs)
     const runId = this.recorder?.runId
@@ -160,7 +161,7 @@ export class FlakeseedReporter implements Reporter {
     const facts = { seed: this.session.seed, runId, failed: this.failed, quarantinedFailed, status, ...commands }
     if (!this.session.quiet) {
       for (const line of endLines(facts)) this.vitest.logger.log(line)
-      if (summary) for (const line of summary.consoleSummary(this.notes ?? [], this.commands())) this.vitest.logger.log(line)
+      for (const line of consoleSummary(this.notes ?? [], this.commands())) this.vitest.logger.log(line)
       for (const line of quarantineLines(this.quarantined)) this.vitest.logger.log(line)
     }
     const bisected = await this.bisectInJob(runId, status)
@@ -180,7 +181,7 @@ export class FlakeseedReporter implements Reporter {
       import('../src/bisect/report.js'),
       import('../src/analysis/causes.js'),
     ])
-    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
+    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: process.env })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
