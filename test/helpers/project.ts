@@ -89,7 +89,8 @@ export class Project {
 
   /** The flakeseed CLI in this folder, in this process (a child process when FLAKESEED_TEST_SPAWN=1): what `cli()` returns. */
   runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return IN_PROCESS ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
+    // bisect installs process-wide SIGINT and uncaught-exception handlers: it keeps a process of its own.
+    return IN_PROCESS && args[0] !== 'bisect' ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
   }
 
   /** `runCli(...)` with `--json`, parsed; fails the test with the CLI's output when it exits non-zero. */
