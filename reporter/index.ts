@@ -21,7 +21,8 @@ import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from '.
 import { Recorder } from './recorder.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
-import { classifyFailures, consoleSummary, type FailureNote } from './summary.js'
+import { classifyFailures, type FailureNote } from '../src/history/failures.js'
+import { consoleSummary } from './summary.js'
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -173,7 +174,7 @@ export class FlakeseedReporter implements Reporter {
     if (warning) this.vitest.logger.warn(warning)
     if (budget === undefined) return undefined
     this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
-    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
+    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: process.env })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)

@@ -8,7 +8,7 @@ import { REPO } from '../helpers/project.js'
 /**
  * What each folder of src/ may import from src/ (besides itself), lowest layer first: the folder a
  * file lives in says what it may use. Folders not listed (plugin, run, bisect, quarantine,
- * html-report, and any new one) are the Vitest adapters: they may use all of src/.
+ * html-report, history, and any new one) are the Vitest adapters: they may use all of src/.
  */
 const LAYERS: Record<string, readonly string[]> = {
   'src/core/': [],
