@@ -4,18 +4,26 @@ import { endOfRunHunt, type ResolvedHunt } from '../src/plugin/hunt-option.js'
 import { huntMarkdown, huntText } from '../src/hunt/report.js'
 import { appendStepSummary } from './job-summary.js'
 import { autoHunt } from './auto-hunt.js'
+import { firstLine } from '../src/core/errors.js'
 
 interface Logger {
   log(line: string): void
   warn(line: string): void
 }
 
-export async function huntInJob(input: { options: ResolvedHunt | undefined; root: string; db: string | false; logger: Logger }): Promise<void> {
-  const { hunt, warning } = endOfRunHunt(input.options)
+export async function huntInJob(input: {
+  options: ResolvedHunt | undefined
+  root: string
+  db: string | false
+  logger: Logger
+  /** The session's environment (`readEnvironment`). */
+  env: NodeJS.ProcessEnv
+}): Promise<void> {
+  const { hunt, warning } = endOfRunHunt(input.options, input.env)
   if (warning) input.logger.warn(warning)
   if (!hunt) return
   input.logger.log(`flakeseed hunting the order dependencies this change introduces, within ${hunt.budget} s`)
-  const found = await autoHunt({ root: input.root, base: hunt.base, budget: hunt.budget, db: input.db })
+  const found = await autoHunt({ root: input.root, base: hunt.base, budget: hunt.budget, db: input.db, env: input.env })
   if ('error' in found) {
     input.logger.warn(`flakeseed: the hunt in this job failed: ${found.error} (exit code unchanged)`)
     return
@@ -25,12 +33,12 @@ export async function huntInJob(input: { options: ResolvedHunt | undefined; root
     return
   }
   input.logger.log(huntText(found.result))
-  const summary = process.env.GITHUB_STEP_SUMMARY
+  const summary = input.env.GITHUB_STEP_SUMMARY
   if (summary) {
     try {
       appendStepSummary(summary, huntMarkdown(found.result))
     } catch (error) {
-      input.logger.warn(`flakeseed: cannot write the job summary to ${summary}: ${(error as Error)?.message?.split('\n')[0]}`)
+      input.logger.warn(`flakeseed: cannot write the job summary to ${summary}: ${firstLine(error)}`)
     }
   }
   const introduced = found.result.findings.filter((f) => f.introduced).length

@@ -12,10 +12,10 @@ const GRACE_MS = 60_000
 
 export type AutoHunt = { result: HuntResult } | { note: string } | { error: string }
 
-export function autoHunt(options: { root: string; base?: string; budget: number; db: string | false }): Promise<AutoHunt> {
+export function autoHunt(options: { root: string; base?: string; budget: number; db: string | false; env: NodeJS.ProcessEnv }): Promise<AutoHunt> {
   const args = [CLI, 'hunt', '--budget', String(options.budget), '--json', ...(options.base ? ['--base', options.base] : [])]
   if (options.db !== false) args.push('--db', options.db)
-  const env: NodeJS.ProcessEnv = { ...process.env }
+  const env: NodeJS.ProcessEnv = { ...options.env }
   // This process is Vitest's: its variables would tell the hunt's own Vitest it runs inside a worker.
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete env[key]
   delete env.FLAKESEED_SEED

@@ -44,7 +44,7 @@ export function checkHunt(value: unknown): ResolvedHunt | undefined {
  * `FLAKESEED_HUNT=1`/`true` hunts against the default base) and `FLAKESEED_HUNT_BUDGET`. An
  * unusable budget variable is a warning, and the option's budget stands.
  */
-export function endOfRunHunt(option: ResolvedHunt | undefined, env: NodeJS.ProcessEnv = process.env): { hunt?: ResolvedHunt; warning?: string } {
+export function endOfRunHunt(option: ResolvedHunt | undefined, env: NodeJS.ProcessEnv): { hunt?: ResolvedHunt; warning?: string } {
   let hunt = option
   const ref = env.FLAKESEED_HUNT?.trim()
   if (ref === 'off' || ref === '0' || ref === 'false') return {}
