@@ -4,18 +4,32 @@ import { endOfRunHunt, type ResolvedHunt } from '../src/plugin/hunt-option.js'
 import { huntMarkdown, huntText } from '../src/hunt/report.js'
 import { appendStepSummary } from './job-summary.js'
 import { autoHunt } from './auto-hunt.js'
+import { DEFAULT_HUNT_SEEDS } from '../src/hunt/session.js'
+import type { CommandOptions } from '../src/core/commands.js'
+import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 
 interface Logger {
   log(line: string): void
   warn(line: string): void
 }
 
-export async function huntInJob(input: { options: ResolvedHunt | undefined; root: string; db: string | false; logger: Logger }): Promise<void> {
-  const { hunt, warning } = endOfRunHunt(input.options)
+export interface HuntInJobInput {
+  options: ResolvedHunt | undefined
+  root: string
+  db: string | false
+  commands: CommandOptions
+  /** Vitest's process environment (the hunt's own Vitest gets it without Vitest's markers). */
+  env: NodeJS.ProcessEnv
+  logger: Logger
+}
+
+export async function huntInJob(input: HuntInJobInput): Promise<void> {
+  const { hunt, warning } = endOfRunHunt(input.options, input.env)
   if (warning) input.logger.warn(warning)
   if (!hunt) return
   input.logger.log(`flakeseed hunting the order dependencies this change introduces, within ${hunt.budget} s`)
-  const found = await autoHunt({ root: input.root, base: hunt.base, budget: hunt.budget, db: input.db })
+  const session = { root: input.root, base: hunt.base, budget: hunt.budget, seeds: DEFAULT_HUNT_SEEDS, repeat: DEFAULT_BISECT_REPEAT, commands: input.commands }
+  const found = await autoHunt(input.db === false ? session : { ...session, db: input.db }, input.env)
   if ('error' in found) {
     input.logger.warn(`flakeseed: the hunt in this job failed: ${found.error} (exit code unchanged)`)
     return
@@ -25,7 +39,7 @@ export async function huntInJob(input: { options: ResolvedHunt | undefined; root
     return
   }
   input.logger.log(huntText(found.result))
-  const summary = process.env.GITHUB_STEP_SUMMARY
+  const summary = input.env.GITHUB_STEP_SUMMARY
   if (summary) {
     try {
       appendStepSummary(summary, huntMarkdown(found.result))

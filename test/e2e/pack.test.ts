@@ -48,11 +48,13 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true })
 })
 
-test('installed from the tarball: the package holds the build, not the sources', () => {
+test('installed from the tarball: the package holds the build and the docs, not the sources', () => {
   const pkg = join(app, 'node_modules/flakeseed')
   expect(lstatSync(pkg).isSymbolicLink()).toBe(false)
   expect(existsSync(join(pkg, 'dist/src/index.js'))).toBe(true)
   expect(existsSync(join(pkg, 'dist/cli/index.js'))).toBe(true)
+  // The README links to the docs pages: they ship with it.
+  expect(existsSync(join(pkg, 'docs/bisect.md'))).toBe(true)
   expect(existsSync(join(pkg, 'src'))).toBe(false)
   expect(existsSync(join(pkg, 'test'))).toBe(false)
 })
