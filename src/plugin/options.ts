@@ -5,8 +5,8 @@ import type { FlakyClass } from '../analysis/flakiness.js'
 import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from '../core/errors.js'
-import { checkHunt, type HuntOption, type ResolvedHunt } from './hunt-option.js'
 import { parseDecimal } from '../core/format.js'
+import { checkHunt, type HuntOption, type ResolvedHunt } from './hunt-option.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
