@@ -1,11 +1,9 @@
 import type { Command } from 'commander'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
-import { findBase } from '../src/hunt/git.js'
-import { type HuntResult, hunt } from '../src/hunt/hunt.js'
+import { DEFAULT_HUNT_SEEDS, runHuntSession } from '../src/hunt/session.js'
+import { DEFAULT_HUNT_BUDGET } from '../src/plugin/hunt-option.js'
 import { huntJson, huntText } from '../src/hunt/report.js'
-import { huntCommand as rerunCommand } from '../src/core/commands.js'
 import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
-import { PlanExecutor } from '../src/run/execute.js'
 import { InvalidArgumentError } from 'commander'
 import { commandOptions, dbPath, EXIT, positiveInt, printJson, type CommonOptions } from './common.js'
 
@@ -16,11 +14,6 @@ interface Options extends CommonOptions {
   repeat: number
   config?: string
 }
-
-/** Seconds a hunt takes at most unless told (the targeted orders, then seeds with what is left). */
-export const DEFAULT_HUNT_BUDGET = 120
-/** Seeded orders after the targeted ones, at most. */
-export const DEFAULT_HUNT_SEEDS = 4
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
   program
@@ -39,34 +32,31 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 }
 
 export async function huntAction(options: Options): Promise<number> {
-  const root = process.cwd()
-  const base = findBase(root, options.base)
-  if ('none' in base) {
-    if (options.json) printJson({ base: null, affected: { files: [], tests: [] }, runs: 0, findings: [], seconds: 0, note: base.none })
-    else console.log(`flakeseed hunt: ${base.none}; nothing hunted`)
-    return EXIT.ok
-  }
-  const executor = await PlanExecutor.create({ root, config: options.config, seed: 'hunt', kind: 'probe', db: false, quiet: true, protect: [dbPath(options)] })
   const tty = process.stderr.isTTY && !options.json
-  let result: HuntResult
+  const session = {
+    root: process.cwd(),
+    config: options.config,
+    base: options.base,
+    budget: options.budget,
+    seeds: options.seeds,
+    repeat: options.repeat,
+    db: dbPath(options),
+    commands: commandOptions(options),
+  }
+  let found: Awaited<ReturnType<typeof runHuntSession>>
   try {
-    result = await hunt({
-      root,
-      base,
-      executor,
-      budget: options.budget,
-      seeds: options.seeds,
-      repeat: options.repeat,
-      phase: (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`),
-      command: () => rerunCommand(base.commit, commandOptions(options)),
-    })
+    found = await runHuntSession(session, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
   } finally {
     if (tty) process.stderr.write('\r\x1b[K')
-    await executor.close()
   }
-  if (options.json) printJson(huntJson(result))
-  else console.log(huntText(result))
-  return result.findings.some((f) => f.introduced) ? EXIT.found : EXIT.ok
+  if ('note' in found) {
+    if (options.json) printJson({ base: null, affected: { files: [], tests: [] }, runs: 0, findings: [], seconds: 0, note: found.note })
+    else console.log(`flakeseed hunt: ${found.note}; nothing hunted`)
+    return EXIT.ok
+  }
+  if (options.json) printJson(huntJson(found.result))
+  else console.log(huntText(found.result))
+  return found.result.findings.some((f) => f.introduced) ? EXIT.found : EXIT.ok
 }
 
 function seconds(value: string): number {

@@ -5,25 +5,32 @@ import { huntMarkdown, huntText } from '../src/hunt/report.js'
 import { appendStepSummary } from './job-summary.js'
 import { autoHunt } from './auto-hunt.js'
 import { firstLine } from '../src/core/errors.js'
+import { DEFAULT_HUNT_SEEDS } from '../src/hunt/session.js'
+import type { CommandOptions } from '../src/core/commands.js'
+import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 
 interface Logger {
   log(line: string): void
   warn(line: string): void
 }
 
-export async function huntInJob(input: {
+export interface HuntInJobInput {
   options: ResolvedHunt | undefined
   root: string
   db: string | false
-  logger: Logger
-  /** The session's environment (`readEnvironment`). */
+  commands: CommandOptions
+  /** Vitest's process environment (the hunt's own Vitest gets it without Vitest's markers). */
   env: NodeJS.ProcessEnv
-}): Promise<void> {
+  logger: Logger
+}
+
+export async function huntInJob(input: HuntInJobInput): Promise<void> {
   const { hunt, warning } = endOfRunHunt(input.options, input.env)
   if (warning) input.logger.warn(warning)
   if (!hunt) return
   input.logger.log(`flakeseed hunting the order dependencies this change introduces, within ${hunt.budget} s`)
-  const found = await autoHunt({ root: input.root, base: hunt.base, budget: hunt.budget, db: input.db, env: input.env })
+  const session = { root: input.root, base: hunt.base, budget: hunt.budget, seeds: DEFAULT_HUNT_SEEDS, repeat: DEFAULT_BISECT_REPEAT, commands: input.commands }
+  const found = await autoHunt(input.db === false ? session : { ...session, db: input.db }, input.env)
   if ('error' in found) {
     input.logger.warn(`flakeseed: the hunt in this job failed: ${found.error} (exit code unchanged)`)
     return

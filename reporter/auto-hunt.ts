@@ -1,45 +1,41 @@
-// `flakeseed hunt` in the CI job itself (the `hunt` option, `FLAKESEED_HUNT`): after the run,
-// in a process of its own (a Vitest instance of its own), as the in-job bisect runs. What it found
-// is printed after Vitest's summary and added to the job summary; an order dependency the change
-// introduced fails the run unless `hunt.fail` is false. Nothing else changes the exit code.
-import { spawn } from 'node:child_process'
+// `flakeseed hunt` in the CI job itself (the `hunt` option, `FLAKESEED_HUNT`): after the run, the
+// library's hunt session in a process of its own (src/hunt/child.ts: a Vitest instance of its
+// own), which sends its result back as data, as the in-job bisect does.
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { HuntResult } from '../src/hunt/hunt.js'
+import type { HuntChildResult } from '../src/hunt/child.js'
+import type { HuntSessionOptions } from '../src/hunt/session.js'
 
-const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
+const CHILD = fileURLToPath(new URL('../src/hunt/child.js', import.meta.url))
 /** Beyond the budget, time for the hunt to finish the bisect under way and close its Vitest instance. */
 const GRACE_MS = 60_000
 
-export type AutoHunt = { result: HuntResult } | { note: string } | { error: string }
-
-export function autoHunt(options: { root: string; base?: string; budget: number; db: string | false; env: NodeJS.ProcessEnv }): Promise<AutoHunt> {
-  const args = [CLI, 'hunt', '--budget', String(options.budget), '--json', ...(options.base ? ['--base', options.base] : [])]
-  if (options.db !== false) args.push('--db', options.db)
-  const env: NodeJS.ProcessEnv = { ...options.env }
-  // This process is Vitest's: its variables would tell the hunt's own Vitest it runs inside a worker.
-  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete env[key]
-  delete env.FLAKESEED_SEED
-  delete env.FLAKESEED_HUNT
+export function autoHunt(session: HuntSessionOptions, env: NodeJS.ProcessEnv): Promise<HuntChildResult> {
   return new Promise((done) => {
-    let stdout = ''
     let stderr = ''
-    const child = spawn(process.execPath, args, { cwd: options.root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.budget * 1000 + GRACE_MS)
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
+    let answer: HuntChildResult | undefined
+    // No execArgv of Vitest's process: the hunt's Vitest starts as a plain `node` would.
+    const child = fork(CHILD, [JSON.stringify(session)], { cwd: session.root, env: childEnv(env), execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), session.budget * 1000 + GRACE_MS)
+    child.stderr?.on('data', (d) => (stderr += d))
+    child.on('message', (message) => (answer = message as HuntChildResult))
     child.on('error', (error) => {
       clearTimeout(timer)
       done({ error: error.message })
     })
     child.on('close', (code) => {
       clearTimeout(timer)
-      try {
-        const parsed = JSON.parse(stdout) as HuntResult & { note?: string }
-        done(parsed.note ? { note: parsed.note } : { result: parsed })
-      } catch {
-        const line = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`
-        done({ error: line.replace(/^flakeseed: /, '') })
-      }
+      const line = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`
+      done(answer ?? { error: line.replace(/^flakeseed: /, '') })
     })
   })
+}
+
+/** This process is Vitest's: its variables would tell the hunt's own Vitest it runs inside a worker. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy: NodeJS.ProcessEnv = { ...env }
+  for (const key of Object.keys(copy)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete copy[key]
+  delete copy.FLAKESEED_SEED
+  delete copy.FLAKESEED_HUNT
+  return copy
 }

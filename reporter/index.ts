@@ -175,7 +175,14 @@ export class FlakeseedReporter implements Reporter {
       (this.session.options.hunt || this.session.env.FLAKESEED_HUNT)
     ) {
       const { huntInJob } = await import('./auto-hunt-job.js')
-      await huntInJob({ options: this.session.options.hunt, root: this.vitest.config.root, db: this.dbPath, logger: this.vitest.logger, env: this.session.env })
+      await huntInJob({
+        options: this.session.options.hunt,
+        root: this.vitest.config.root,
+        db: this.dbPath,
+        commands: this.commands(),
+        env: this.session.env,
+        logger: this.vitest.logger,
+      })
     }
   }
 

@@ -16,6 +16,8 @@ import { type HuntTest, newTestRuns, pairs, reverseOrder, seedOrder } from './or
 export type HuntOrder = 'reverse' | 'pair' | 'alone' | 'seed'
 
 export interface HuntFinding extends BisectReport {
+  /** `flakeseed fix`'s verified patch, when `HuntInput.patch` gives one (issue 21). */
+  patch?: { diff: string; apply: string }
   introduced: boolean
   /** Why it is (or is not) the change's. */
   why: string
@@ -52,6 +54,11 @@ export interface HuntInput {
   signal?: AbortSignal
   /** The command that shows a finding again. */
   command(finding: Finding): string
+  /**
+   * The seam for `flakeseed fix` (issue 21): a patch verified for the finding in the order it
+   * failed in, or none. Not wired yet: the verifier is not on main; an unverified patch is never shown.
+   */
+  patch?(finding: Finding, failing: readonly RecordedTest[]): Promise<HuntFinding['patch'] | undefined>
 }
 
 interface Run {
@@ -228,7 +235,8 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { 
       const report = reportOf({ ...finding, command: input.command(finding), seconds: (Date.now() - started) / 1000 })
       // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
       const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
-      result.findings.push({ ...report, ...introduced(finding, facts), order })
+      const patch = await input.patch?.(finding, recorded(failing))
+      result.findings.push({ ...report, ...(patch ? { patch } : {}), ...introduced(finding, facts), order })
     }
   }
   if (left.length) result.cut = `budget of ${input.budget} s used up: not bisected: ${left.join(', ')}`

@@ -25,7 +25,7 @@ export function huntText(r: HuntResult): string {
     `flakeseed hunt: base ${visible(r.base)} (${r.commit.slice(0, 8)}) · ${plural(r.affected.files.length, 'affected test file')}, ${plural(r.affected.tests.length, 'new or changed test')}`,
   ]
   if (!r.affected.files.length) lines.push('the change reaches no test file: nothing to hunt')
-  for (const f of r.findings) lines.push('', describeReport(f), whoLine(f))
+  for (const f of r.findings) lines.push('', describeReport(f), whoLine(f), ...(f.patch ? [f.patch.diff.trimEnd(), `apply: ${f.patch.apply}`] : []))
   for (const u of r.unblamed) lines.push('', `${visible(u.test)}: ${u.why}; no other test is blamed for it`)
   const introduced = r.findings.filter((f) => f.introduced).length
   if (r.cut) lines.push(`(${r.cut})`)
