@@ -480,6 +480,42 @@ describe("a describe's let", () => {
   })
 })
 
+describe("a describe's let a polluter changes", () => {
+  test('the declared initial value assigned again before each test, after the declaration', async () => {
+    const code = [
+      "import { describe, expect, test } from 'vitest'",
+      '',
+      "describe('counter', () => {",
+      '  let seen = new Set<string>()',
+      "  test('adds', () => {",
+      "    seen = new Set(['a'])",
+      '  })',
+      "  test('starts empty', () => {",
+      '    expect(seen.size).toBe(0)',
+      '  })',
+      '})',
+      '',
+    ].join('\n')
+    const polluter = 'test/counter.test.ts > counter > adds'
+    const f: Finding = {
+      victim: 'test/counter.test.ts > counter > starts empty',
+      kind: 'victim',
+      polluters: [polluter],
+      stateSetters: [],
+      cleaners: [],
+      probes: 3,
+      leaks: [{ kind: 'scope', what: "seen of describe 'counter', assigned by 'adds'", before: '', after: '', verified: false, by: polluter }],
+    }
+    const [remedy] = await remedies({ 'test/counter.test.ts': code }, f)
+    expect(remedy!.kind).toBe('describe-setup')
+    expect(remedy!.edits[0]!.after).toBe(
+      code
+        .replace('import { describe,', 'import { beforeEach, describe,')
+        .replace('  let seen = new Set<string>()\n', '  let seen = new Set<string>()\n  beforeEach(() => {\n    seen = new Set<string>()\n  })\n\n'),
+    )
+  })
+})
+
 describe('a brittle test given its own setup', () => {
   const I18N = [
     "import { describe, expect, test } from 'vitest'",
