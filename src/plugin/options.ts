@@ -5,6 +5,7 @@ import type { FlakyClass } from '../analysis/flakiness.js'
 import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from '../core/errors.js'
+import { parseDecimal } from '../core/format.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -64,7 +65,7 @@ export const MAX_BISECT_BUDGET = 86_400
 
 /** A number of seconds as typed (`120`, `1.5`, `1e3`): the number, or undefined. */
 export function parseSeconds(text: string): number | undefined {
-  return /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : undefined
+  return parseDecimal(text)
 }
 
 /** Whether `seconds` is a budget: above 0 and at most MAX_BISECT_BUDGET. */
@@ -124,7 +125,7 @@ function checkBisect(value: unknown): ResolvedOptions['bisect'] {
  * The end-of-run bisect for this run: the option, or `FLAKESEED_BISECT` / `FLAKESEED_BISECT_BUDGET`.
  * An unusable variable is a warning, and the option stands.
  */
-export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.ProcessEnv = process.env): { budget: number | undefined; warning?: string } {
+export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.ProcessEnv): { budget: number | undefined; warning?: string } {
   let on = option.onFailure === 'new'
   let budget = option.budget
   const warnings: string[] = []
@@ -204,7 +205,7 @@ export interface ChosenSeed {
  * The seed for one Vitest run. `FLAKESEED_SEED` wins over the config so a developer can replay
  * a CI seed without editing anything.
  */
-export function chooseSeed(option: SeedOption, root: string, env: NodeJS.ProcessEnv = process.env): ChosenSeed {
+export function chooseSeed(option: SeedOption, root: string, env: NodeJS.ProcessEnv): ChosenSeed {
   const fromEnv = env.FLAKESEED_SEED?.trim()
   if (fromEnv) {
     if (fromEnv === 'random' || fromEnv === 'commit') return chooseSeed(fromEnv, root, {})
@@ -212,7 +213,7 @@ export function chooseSeed(option: SeedOption, root: string, env: NodeJS.Process
   }
   if (option === 'random') return { seed: String(randomInt(1, 100_000)), source: 'random' }
   if (option === 'commit') {
-    const sha = currentCommit(root)
+    const sha = currentCommit(root, env)
     if (!sha) {
       // A checkout without .git (a Docker build context, a tarball) must still run its tests.
       const seed = String(randomInt(1, 100_000))

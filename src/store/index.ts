@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { FlakeseedError } from '../core/errors.js'
 import { testId } from '../core/names.js'
-import { asStoreError, damaged } from './errors.js'
+import { asStoreError, damaged, NotWritableError } from './errors.js'
 import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
@@ -18,11 +18,14 @@ export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
 export type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 
-/** The busy timeout: how long a write waits for another process's lock (`FLAKESEED_DB_TIMEOUT` ms, default 5 s). */
-export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
+/** How long a write waits for another process's lock, unless `FLAKESEED_DB_TIMEOUT` says otherwise. */
+export const DEFAULT_BUSY_TIMEOUT = 5000
+
+/** The busy timeout the environment asks for (`FLAKESEED_DB_TIMEOUT` ms, default 5 s): what callers pass to `Store.open`. */
+export function busyTimeout(env: NodeJS.ProcessEnv): number {
   const value = env.FLAKESEED_DB_TIMEOUT?.trim()
   if (value && /^\d+$/.test(value)) return Number(value)
-  return 5000
+  return DEFAULT_BUSY_TIMEOUT
 }
 
 export class Store {
@@ -41,7 +44,7 @@ export class Store {
    * open creates the file (and its folders) when missing, switches it to WAL and migrates it.
    */
   static open(path: string, options: OpenOptions = {}): Store {
-    const timeout = options.timeout ?? busyTimeout()
+    const timeout = options.timeout ?? DEFAULT_BUSY_TIMEOUT
     if (!options.readonly) return new Store(openWritable(path, timeout), path)
     const { db, temp } = openReadonly(path, timeout, options.untouched ?? false)
     return new Store(db, path, temp)
@@ -273,7 +276,7 @@ function openWritable(path: string, timeout: number): Database.Database {
   } catch (error) {
     db?.close()
     // An existing history whose folder takes no new file (SQLite's -wal and -shm): read-only media.
-    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} is not writable`)
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new NotWritableError(path)
     throw asStoreError(error, path)
   }
 }
@@ -307,7 +310,7 @@ function openReadonly(path: string, timeout: number, untouched: boolean): { db: 
       try {
         openWritable(path, timeout).close()
       } catch (error) {
-        const notWritable = asStoreError(error, path).message.endsWith('is not writable')
+        const notWritable = asStoreError(error, path) instanceof NotWritableError
         if (!notWritable || identity.version < READABLE_FROM) throw error
       }
       db = new Database(path, { readonly: true, timeout })

@@ -23,7 +23,7 @@ export interface MergeSummary {
  * (a flakeseed history, not damaged) and the target identified before anything is written, so
  * bad input leaves every file untouched.
  */
-export function mergeDatabases(sources: readonly string[], target: string): MergeSummary {
+export function mergeDatabases(sources: readonly string[], target: string, timeout?: number): MergeSummary {
   if (!sources.length) throw new FlakeseedError('flakeseed: merge needs at least one database to merge')
   const targetPath = resolve(target)
   const opened: Store[] = []
@@ -31,9 +31,9 @@ export function mergeDatabases(sources: readonly string[], target: string): Merg
   try {
     for (const source of sources) {
       if (resolve(source) === targetPath) throw new FlakeseedError(`flakeseed: ${source} is the merge target itself`)
-      opened.push(openSource(source))
+      opened.push(openSource(source, timeout))
     }
-    const store = Store.open(target)
+    const store = Store.open(target, { timeout })
     try {
       for (const source of opened) {
         const added = store.db.transaction(() => mergeOne(store.db, source.db, target)).immediate()
@@ -55,9 +55,9 @@ export function mergeDatabases(sources: readonly string[], target: string): Merg
 }
 
 /** A source, read-only at the current schema (the file itself, or a migrated temp copy), checked whole. */
-function openSource(path: string): Store {
+function openSource(path: string, timeout: number | undefined): Store {
   if (!existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} does not exist`)
-  const store = Store.open(path, { readonly: true, untouched: true })
+  const store = Store.open(path, { readonly: true, untouched: true, timeout })
   try {
     // Read whole now, so that a damaged source is named as such, not the target it is merged into.
     quickCheck(store.db, path)
