@@ -291,6 +291,15 @@ describe('hooks in the polluter’s describe', () => {
     expect(added(hazard!.edits[0]!).slice(1).join('')).toBe('  afterEach(() => {\n    vi.useRealTimers()\n  });\n\n')
   })
 
+  test('a test made by test.each (no literal title) is placed by its describe chain', async () => {
+    const code = SHOP_TS.replace("  test('shows euros', () => {", "  test.each(['EUR', 'CHF'])('shows %s', (currency) => {").replace("= 'EUR'", '= currency')
+    const id = 'test/shop.test.ts > storefront in the euro zone > shows CHF'
+    const [remedy] = await remedies({ 'test/shop.test.ts': code }, finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY', by: id }], { polluters: [id] }))
+    expect(remedy!.edits[0]!.after).toContain(
+      "describe('storefront in the euro zone', () => {\n  beforeEach(() => {\n    const saved = process.env.SHOP_CURRENCY\n",
+    )
+  })
+
   test('JSX and TSX files parse, and the hook lands by position', async () => {
     const code = [
       "import { describe, test } from 'vitest'",
@@ -431,8 +440,11 @@ describe('what gets no patch', () => {
     expect(
       await plan({ 'test/shop.test.ts': SHOP_TS }, finding([{ kind: 'env', what: 'process.env.X', verified: false, ruledOut: 'no-change' }])),
     ).toHaveProperty('none')
-    const gone = await plan({ 'test/shop.test.ts': SHOP_TS.replace('shows euros', 'other') }, finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }]))
-    expect(gone).toEqual({ none: expect.stringContaining("'storefront in the euro zone > shows euros' cannot be found") })
+    const gone = await plan(
+      { 'test/shop.test.ts': SHOP_TS.replace("describe('storefront", "describe('store' + 'front") },
+      finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }]),
+    )
+    expect(gone).toEqual({ none: expect.stringContaining("describe 'storefront in the euro zone' cannot be found in test/shop.test.ts") })
   })
 })
 
