@@ -94,7 +94,7 @@ describe('hooks in the polluter’s describe', () => {
     )
   })
 
-  test('a JS file with 4-space indentation, semicolons and double quotes gets code in that style', async () => {
+  test('a JS file with 4-space indentation, semicolons, double quotes and function callbacks gets code in that style', async () => {
     const code = [
       'import { describe, it, expect } from "vitest";',
       '',
@@ -116,9 +116,9 @@ describe('hooks in the polluter’s describe', () => {
     expect(added(edit).join('')).toBe(
       [
         'import { describe, it, expect, beforeEach } from "vitest";',
-        '    beforeEach(() => {',
+        '    beforeEach(function () {',
         '        const saved = Object.getOwnPropertyDescriptor(globalThis, "currency");',
-        '        return () => {',
+        '        return function () {',
         '            if (saved) Object.defineProperty(globalThis, "currency", saved);',
         '            else Reflect.deleteProperty(globalThis, "currency");',
         '        };',
