@@ -663,5 +663,10 @@ describe('unifiedDiff', () => {
     expect(diff).toBe('--- a/a.ts\n+++ b/a.ts\n@@ -1,2 +1,3 @@\n one\n-two\n\\ No newline at end of file\n+two\n+three\n\\ No newline at end of file\n')
     expect(gitApplyCheck({ 'a.ts': edit.before }, diff)).toBe(edit.after)
     expect(unifiedDiff([{ path: 'same.ts', before: 'x\n', after: 'x\n' }])).toBe('')
+    // Names git C-quotes (a quote, a tab) and names it takes as they are (spaces, non-ASCII).
+    for (const path of ['a "b".ts', 'tab\there.ts', 'my tests/prix ü.ts']) {
+      const quoted = { path, before: 'a\n', after: 'a\nb\n' }
+      expect(gitApplyCheck({ [path]: quoted.before }, unifiedDiff([quoted]))).toBe(quoted.after)
+    }
   })
 })
