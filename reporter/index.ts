@@ -1,13 +1,13 @@
 // The flakeseed reporter, in Vitest's reporter events: the seed line when a run starts, each test
 // file's results when it ends, crashed workers' tests, the final status, the end line and the
 // known-flake summary, and the GitHub job summary. Each job is in its own module here; this one
-// only follows the events.
+// only follows the events. What only a failed run or a CI job needs (the known-flake summary, the
+// bisect in the job, the job summary) is imported when it is needed: Vitest loads this module in
+// every run, and a passing run should cost what Vitest's own shuffle costs.
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
-import { causeSummary } from '../src/analysis/causes.js'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
-import { describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
 import { idOf, isTypecheckModule, isTypecheckProject } from '../src/core/names.js'
 import type { Session } from '../src/plugin/session.js'
@@ -15,14 +15,14 @@ import { isTypecheckSpec } from '../src/plugin/spec.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
 import { endLines, startLine, typecheckLine } from './console.js'
 import { crashRows } from './crashes.js'
-import { type AutoBisect, autoBisect } from './auto-bisect.js'
-import { appendStepSummary, markdownSummary } from './job-summary.js'
+import type { AutoBisect } from './auto-bisect.js'
+import type { markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
 import { busyTimeout } from '../src/store/index.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
-import { classifyFailures, type FailureNote } from '../src/history/failures.js'
+import type { FailureNote } from '../src/history/failures.js'
 import { consoleSummary } from './summary.js'
 import { firstLine } from '../src/core/errors.js'
 
@@ -147,8 +147,10 @@ export class FlakeseedReporter implements Reporter {
     if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
+    // The known-flake summary reads the history: loaded only when something failed.
+    const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
     this.recorder?.end(status, (store, runId) => {
-      if (this.failed && this.session.kind === 'run') this.notes = this.failureNotes(() => classifyFailures(store, runId, this.commands(), quarantinedTests))
+      if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })
     clearBreadcrumbs(this.session.breadcrumbs)
     const runId = this.recorder?.runId
@@ -165,7 +167,16 @@ export class FlakeseedReporter implements Reporter {
       for (const line of quarantineLines(this.quarantined)) this.vitest.logger.log(line)
     }
     const bisected = await this.bisectInJob(runId, status)
-    this.writeStepSummary(facts, bisected)
+    await this.writeStepSummary(facts, bisected)
+    if (
+      this.session.kind === 'run' &&
+      !this.vitest.config.watch &&
+      status !== 'interrupted' &&
+      (this.session.options.hunt || this.session.env.FLAKESEED_HUNT)
+    ) {
+      const { huntInJob } = await import('./auto-hunt-job.js')
+      await huntInJob({ options: this.session.options.hunt, root: this.vitest.config.root, db: this.dbPath, logger: this.vitest.logger })
+    }
   }
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
@@ -176,6 +187,11 @@ export class FlakeseedReporter implements Reporter {
     if (warning) this.vitest.logger.warn(warning)
     if (budget === undefined) return undefined
     this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
+    const [{ autoBisect }, { describeReport }, { causeSummary }] = await Promise.all([
+      import('./auto-bisect.js'),
+      import('../src/bisect/report.js'),
+      import('../src/analysis/causes.js'),
+    ])
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
@@ -199,10 +215,11 @@ export class FlakeseedReporter implements Reporter {
   }
 
   /** On GitHub Actions, the run's seed, failures and commands as a job summary. */
-  private writeStepSummary(facts: Parameters<typeof markdownSummary>[0], bisected?: AutoBisect): void {
+  private async writeStepSummary(facts: Parameters<typeof markdownSummary>[0], bisected?: AutoBisect): Promise<void> {
     const path = this.session.env.GITHUB_STEP_SUMMARY
     if (!path || this.session.kind !== 'run') return
     try {
+      const { appendStepSummary, markdownSummary } = await import('./job-summary.js')
       appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
     } catch (error) {
       this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${firstLine(error)}`)

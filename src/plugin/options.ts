@@ -6,6 +6,7 @@ import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from '../core/errors.js'
 import { parseDecimal } from '../core/format.js'
+import { checkHunt, type HuntOption, type ResolvedHunt } from './hunt-option.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -36,6 +37,8 @@ export interface FlakeseedOptions {
    * Never changes the run's exit code.
    */
   bisect?: { onFailure?: 'new' | 'off'; budget?: number }
+  /** `flakeseed hunt` after the run (src/plugin/hunt-option.ts). */
+  hunt?: HuntOption | boolean
 }
 
 export interface QuarantineOption {
@@ -53,6 +56,7 @@ export interface ResolvedOptions {
   db: string | false
   bisect: { onFailure: 'new' | 'off'; budget: number }
   quarantine: { file: string | false; auto: AutoClass[] }
+  hunt?: ResolvedHunt
 }
 
 /** Seconds the end-of-run bisect may take when no budget is given. */
@@ -76,7 +80,7 @@ export function checkBudget(seconds: number | undefined): 'ok' | 'not-seconds' |
 
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
-const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect']
+const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect', 'hunt']
 
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {}
@@ -103,6 +107,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     db: db as string | false,
     quarantine: resolveQuarantine(quarantine),
     bisect: checkBisect(bisect),
+    hunt: checkHunt(options.hunt),
   }
 }
 

@@ -11,6 +11,7 @@ import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
+import { addTally, hasTallies, type RunTally } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
 
@@ -88,6 +89,7 @@ export class Store {
     if (!rows.length) return []
     const sql = this.writeStatements()
     const clashes: string[] = []
+    const tally: RunTally = { run: runId, passed: 0, failed: 0, skipped: 0, retried: 0, retries: 0 }
     this.db
       .transaction(() => {
         for (const r of rows) {
@@ -104,8 +106,14 @@ export class Store {
           } catch (error) {
             if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error
             clashes.push(key)
+            continue
           }
+          tally[r.state]++
+          tally.retried += r.flaky ? 1 : 0
+          tally.retries += r.retries
         }
+        // The run's tallies move with its results, in the same transaction (src/store/tallies.ts).
+        addTally(this.db, tally)
       })
       .immediate()
     return clashes
@@ -169,11 +177,14 @@ export class Store {
   private summaries(clause: string, ...params: unknown[]): RunSummary[] {
     const rows = this.db
       .prepare(
-        `SELECT r.*, 
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.passed}) AS passed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.failed}) AS failed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.skipped}) AS skipped
-         FROM runs r ${clause}`,
+        hasTallies(this.db)
+          ? `SELECT r.*, ifnull(t.passed, 0) AS passed, ifnull(t.failed, 0) AS failed, ifnull(t.skipped, 0) AS skipped
+             FROM runs r LEFT JOIN run_tallies t ON t.run_id = r.id ${clause}`
+          : `SELECT r.*,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.passed}) AS passed,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.failed}) AS failed,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.skipped}) AS skipped
+             FROM runs r ${clause}`,
       )
       .all(...params) as Record<string, unknown>[]
     return rows.map((row) => {
