@@ -10,8 +10,17 @@ const CONTEXT = 3
 export function unifiedDiff(edits: readonly FileEdit[]): string {
   return edits
     .filter((e) => e.before !== e.after)
-    .map((e) => `--- a/${e.path}\n+++ b/${e.path}\n${hunks(linesOf(e.before), linesOf(e.after))}`)
+    .map((e) => `--- ${quotePath(`a/${e.path}`)}\n+++ ${quotePath(`b/${e.path}`)}\n${hunks(linesOf(e.before), linesOf(e.after))}`)
     .join('')
+}
+
+/** A path as git writes it in a patch: C-quoted when it holds a quote, a backslash or a control character. */
+function quotePath(path: string): string {
+  const special = (c: string) => c === '"' || c === '\\' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f
+  if (![...path].some(special)) return path
+  const escapes: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+  const quoted = [...path].map((c) => (special(c) ? (escapes[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`) : c)).join('')
+  return `"${quoted}"`
 }
 
 /** Lines with their `\n` (and `\r`) kept; the last one may have none. */

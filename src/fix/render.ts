@@ -4,7 +4,8 @@
 import { dirname, isAbsolute, join, posix, relative } from 'node:path'
 import { type Imports, ensureImports } from './imports.js'
 import { insertHook } from './hooks.js'
-import { blocksOf, findBlock } from './locate.js'
+import { type Block, blocksOf, findBlock } from './locate.js'
+import { NAME_SEPARATOR } from '../core/names.js'
 import { causeDescribe, editPath, readText, splitId } from './input.js'
 import type { Candidate, CodeContext } from './remedies.js'
 import { parseSource, quoted, type Source, type Splice, applySplices } from './source.js'
@@ -41,11 +42,11 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
   for (const hook of hooks) {
     const { name } = splitId(hook.by, input.project)
     const describeCause = causeDescribe(hook.by, input)
-    const block = describeCause ? findBlock(blocks, describeCause, 'describe') : findBlock(blocks, name, 'test')
-    if (!block) return { why: `'${name}' cannot be found in ${file} (a title that is not a plain string, or a test made by a helper)` }
+    const where = placeOf(blocks, describeCause ?? name, describeCause !== undefined)
+    if (typeof where === 'string') return { why: `${where} in ${file} (a title that is not a plain string, or a describe made by a helper)` }
     const code = hook.code(needs.context(describeCause ? 'All' : 'Each', projectRoot))
     if (typeof code === 'string') return { why: code }
-    const [lines, describe] = 'lines' in code ? [code.lines, code.into] : [code, block.kind === 'describe' ? block : block.describes.at(-1)]
+    const [lines, describe] = 'lines' in code ? [code.lines, code.into] : [code, where.describe]
     const splice = insertHook(source, describe, lines, 'lines' in code ? code.after : undefined)
     if (!splice) return { why: `'${describe?.name ?? file}' is written on one line, with no line for a hook` }
     // The same hook for two leaks of one describe is written once.
@@ -55,6 +56,20 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
   const after = applySplices(before, [...needs.splices(), ...hookSplices])
   if (parseSource(absolute, after) === undefined) return { why: `the patched ${file} would not parse` }
   return { path: editPath(input, absolute), before, after }
+}
+
+/**
+ * The describe a hook goes into: the test's innermost one (undefined: the file's top level), or the
+ * describe itself. A test made by `test.each` or a helper has no literal title to find, but its name
+ * still holds its describe chain: the describe is found by that.
+ */
+function placeOf(blocks: readonly Block[], name: string, isDescribe: boolean): { describe: Block | undefined } | string {
+  const block = findBlock(blocks, name, isDescribe ? 'describe' : 'test')
+  if (block) return { describe: block.kind === 'describe' ? block : block.describes.at(-1) }
+  const chain = isDescribe ? name : name.split(NAME_SEPARATOR).slice(0, -1).join(NAME_SEPARATOR)
+  if (!chain) return { describe: undefined }
+  const describe = findBlock(blocks, chain, 'describe')
+  return describe ? { describe } : `describe '${chain}' cannot be found`
 }
 
 /** The imports the hooks of one file use, gathered while their code is written. */

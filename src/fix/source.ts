@@ -13,6 +13,8 @@ export interface Style {
   quote: "'" | '"'
   semi: boolean
   eol: '\n' | '\r\n'
+  /** How its tests' and hooks' callbacks are written: `() => {` or `function () {`. */
+  callback: 'arrow' | 'function'
 }
 
 /** A parsed file: its text, its program and its style. */
@@ -48,7 +50,14 @@ export function styleOf(code: string, program: t.Program): Style {
   let double = 0
   let semi = 0
   let bare = 0
+  let arrows = 0
+  let functions = 0
   walk(program, (node) => {
+    if (node.type === 'CallExpression' && SUITE_CALL.test(calleeName(node.callee)))
+      for (const arg of node.arguments) {
+        if (arg.type === 'ArrowFunctionExpression') arrows++
+        if (arg.type === 'FunctionExpression') functions++
+      }
     if (node.type === 'StringLiteral') {
       const raw = code[node.start!]
       if (raw === "'") single++
@@ -61,7 +70,22 @@ export function styleOf(code: string, program: t.Program): Style {
       else bare++
     }
   })
-  return { indent: indentOf(code), quote: double > single ? '"' : "'", semi: semi >= bare, eol: code.includes('\r\n') ? '\r\n' : '\n' }
+  return {
+    indent: indentOf(code),
+    quote: double > single ? '"' : "'",
+    semi: semi >= bare,
+    eol: code.includes('\r\n') ? '\r\n' : '\n',
+    callback: functions > arrows ? 'function' : 'arrow',
+  }
+}
+
+const SUITE_CALL = /^(describe|suite|test|it|beforeAll|beforeEach|afterAll|afterEach)$/
+
+/** `describe` of `describe(…)`, `describe.only(…)`, `test.each(…)(…)`. */
+function calleeName(callee: t.Node): string {
+  let node: t.Node = callee
+  while (node.type === 'MemberExpression' || node.type === 'CallExpression') node = node.type === 'MemberExpression' ? node.object : node.callee
+  return node.type === 'Identifier' ? node.name : ''
 }
 
 /** The most common step between the indentation of a line and the next deeper one. */
@@ -138,7 +162,10 @@ export function quoted(text: string, style: Style): string {
 export function render(lines: ReadonlyArray<readonly [number, string]>, base: string, style: Style): string {
   return lines
     .map(([depth, text]) => {
-      const line = style.semi ? text : text.replace(/;$/, '')
+      // The hook's own callbacks (never code copied from the file) as the file writes its callbacks.
+      const own = style.callback === 'function' && (depth === 0 || text === 'return () => {')
+      const written = own ? text.replace(/\((async )?\(\) => \{$/, '($1function () {').replace(/^return \(\) => \{$/, 'return function () {') : text
+      const line = style.semi ? written : written.replace(/;$/, '')
       return line ? `${base}${style.indent.repeat(depth)}${line}${style.eol}` : style.eol
     })
     .join('')

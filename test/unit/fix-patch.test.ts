@@ -94,7 +94,7 @@ describe('hooks in the polluter’s describe', () => {
     )
   })
 
-  test('a JS file with 4-space indentation, semicolons and double quotes gets code in that style', async () => {
+  test('a JS file with 4-space indentation, semicolons, double quotes and function callbacks gets code in that style', async () => {
     const code = [
       'import { describe, it, expect } from "vitest";',
       '',
@@ -116,9 +116,9 @@ describe('hooks in the polluter’s describe', () => {
     expect(added(edit).join('')).toBe(
       [
         'import { describe, it, expect, beforeEach } from "vitest";',
-        '    beforeEach(() => {',
+        '    beforeEach(function () {',
         '        const saved = Object.getOwnPropertyDescriptor(globalThis, "currency");',
-        '        return () => {',
+        '        return function () {',
         '            if (saved) Object.defineProperty(globalThis, "currency", saved);',
         '            else Reflect.deleteProperty(globalThis, "currency");',
         '        };',
@@ -291,6 +291,15 @@ describe('hooks in the polluter’s describe', () => {
     expect(added(hazard!.edits[0]!).slice(1).join('')).toBe('  afterEach(() => {\n    vi.useRealTimers()\n  });\n\n')
   })
 
+  test('a test made by test.each (no literal title) is placed by its describe chain', async () => {
+    const code = SHOP_TS.replace("  test('shows euros', () => {", "  test.each(['EUR', 'CHF'])('shows %s', (currency) => {").replace("= 'EUR'", '= currency')
+    const id = 'test/shop.test.ts > storefront in the euro zone > shows CHF'
+    const [remedy] = await remedies({ 'test/shop.test.ts': code }, finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY', by: id }], { polluters: [id] }))
+    expect(remedy!.edits[0]!.after).toContain(
+      "describe('storefront in the euro zone', () => {\n  beforeEach(() => {\n    const saved = process.env.SHOP_CURRENCY\n",
+    )
+  })
+
   test('JSX and TSX files parse, and the hook lands by position', async () => {
     const code = [
       "import { describe, test } from 'vitest'",
@@ -431,8 +440,11 @@ describe('what gets no patch', () => {
     expect(
       await plan({ 'test/shop.test.ts': SHOP_TS }, finding([{ kind: 'env', what: 'process.env.X', verified: false, ruledOut: 'no-change' }])),
     ).toHaveProperty('none')
-    const gone = await plan({ 'test/shop.test.ts': SHOP_TS.replace('shows euros', 'other') }, finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }]))
-    expect(gone).toEqual({ none: expect.stringContaining("'storefront in the euro zone > shows euros' cannot be found") })
+    const gone = await plan(
+      { 'test/shop.test.ts': SHOP_TS.replace("describe('storefront", "describe('store' + 'front") },
+      finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }]),
+    )
+    expect(gone).toEqual({ none: expect.stringContaining("describe 'storefront in the euro zone' cannot be found in test/shop.test.ts") })
   })
 })
 
@@ -476,6 +488,42 @@ describe("a describe's let", () => {
         '  let api\n\n',
         '  let api\n\n  beforeEach(() => {\n    const initial = { value: 1 }\n    api = create(() => initial)\n  })\n\n',
       ),
+    )
+  })
+})
+
+describe("a describe's let a polluter changes", () => {
+  test('the declared initial value assigned again before each test, after the declaration', async () => {
+    const code = [
+      "import { describe, expect, test } from 'vitest'",
+      '',
+      "describe('counter', () => {",
+      '  let seen = new Set<string>()',
+      "  test('adds', () => {",
+      "    seen = new Set(['a'])",
+      '  })',
+      "  test('starts empty', () => {",
+      '    expect(seen.size).toBe(0)',
+      '  })',
+      '})',
+      '',
+    ].join('\n')
+    const polluter = 'test/counter.test.ts > counter > adds'
+    const f: Finding = {
+      victim: 'test/counter.test.ts > counter > starts empty',
+      kind: 'victim',
+      polluters: [polluter],
+      stateSetters: [],
+      cleaners: [],
+      probes: 3,
+      leaks: [{ kind: 'scope', what: "seen of describe 'counter', assigned by 'adds'", before: '', after: '', verified: false, by: polluter }],
+    }
+    const [remedy] = await remedies({ 'test/counter.test.ts': code }, f)
+    expect(remedy!.kind).toBe('describe-setup')
+    expect(remedy!.edits[0]!.after).toBe(
+      code
+        .replace('import { describe,', 'import { beforeEach, describe,')
+        .replace('  let seen = new Set<string>()\n', '  let seen = new Set<string>()\n  beforeEach(() => {\n    seen = new Set<string>()\n  })\n\n'),
     )
   })
 })
@@ -615,5 +663,10 @@ describe('unifiedDiff', () => {
     expect(diff).toBe('--- a/a.ts\n+++ b/a.ts\n@@ -1,2 +1,3 @@\n one\n-two\n\\ No newline at end of file\n+two\n+three\n\\ No newline at end of file\n')
     expect(gitApplyCheck({ 'a.ts': edit.before }, diff)).toBe(edit.after)
     expect(unifiedDiff([{ path: 'same.ts', before: 'x\n', after: 'x\n' }])).toBe('')
+    // Names git C-quotes (a quote, a tab) and names it takes as they are (spaces, non-ASCII).
+    for (const path of ['a "b".ts', 'tab\there.ts', 'my tests/prix ü.ts']) {
+      const quoted = { path, before: 'a\n', after: 'a\nb\n' }
+      expect(gitApplyCheck({ [path]: quoted.before }, unifiedDiff([quoted]))).toBe(quoted.after)
+    }
   })
 })
