@@ -17,6 +17,7 @@ const LAYERS: Record<string, readonly string[]> = {
   'src/project/': ['src/core/'],
   'src/diagnose/': ['src/core/'],
   'src/worker/': ['src/core/', 'src/diagnose/'],
+  'src/fix/': ['src/core/', 'src/diagnose/'],
 }
 /** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
 const PURE = ['src/core/', 'src/analysis/']
