@@ -52,6 +52,11 @@ interface RunFacts {
 export async function fixRun(ref: string, options: Options): Promise<number> {
   const facts = readRun(ref, options)
   const { run, victims, patches } = facts
+  if (!victims.length) {
+    if (options.json) printJson({ patches: [], unpatched: [] })
+    else console.log(`flakeseed: run ${run.id} has no failing test: nothing to fix`)
+    return EXIT.ok
+  }
   // Verified before: --apply writes what was verified, onto the bytes it was verified on.
   if (options.apply && victims.every((v) => patches.has(idOf(v))))
     return applyPatches(
@@ -105,9 +110,9 @@ function readRun(ref: string, options: Options): RunFacts {
     const order = recordedOrder(store.results(run.id))
     const failed = order.filter((t) => t.state === 'failed')
     const victims = options.test ? selectTests(order, [options.test]).filter((t) => t.state === 'failed') : failed
-    if (!victims.length) {
-      const which = options.test ? `"${visible(options.test)}" did not fail in run ${run.id}` : `run ${run.id} has no failing test`
-      throw new FlakeseedError(`flakeseed: ${which}${failed.length ? `; its failing tests: ${failed.map((t) => visible(idOf(t))).join(', ')}` : ''}`)
+    if (options.test && !victims.length) {
+      const others = failed.length ? `; its failing tests: ${failed.map((t) => visible(idOf(t))).join(', ')}` : ''
+      throw new FlakeseedError(`flakeseed: "${visible(options.test)}" did not fail in run ${run.id}${others}`)
     }
     const passing = new Map(
       victims.map((v) => [

@@ -1,0 +1,238 @@
+// `flakeseed fix` end to end: a real failing run of a fixture, `fix` prints a patch it verified
+// without touching the project, the printed diff applies with `git apply`, and after `--apply` the
+// failing seed and more seeds pass. Cases where no patch may be claimed claim none.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { testId } from '../../src/core/names.js'
+import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+interface FixJson {
+  patches: Array<{
+    victim: string
+    polluters: string[]
+    leak: string | null
+    files: string[]
+    diff: string
+    verified: string
+    checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number }
+    seconds: number
+  }>
+  unpatched: Array<{ victim: string; why: string }>
+}
+
+/** sha256 of every file of the project but its node_modules and the history DB. */
+function treeHash(project: Project): string {
+  const hash = createHash('sha256')
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry)
+      if (entry === 'node_modules' || entry === '.flakeseed') continue
+      if (statSync(path).isDirectory()) walk(path)
+      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
+    }
+  }
+  walk(project.dir)
+  return hash.digest('hex')
+}
+
+/** A fixture with a failing run recorded: the polluter ran before the victim under `seeds[0]`. */
+function failingRun(files: Files, file: string, polluter: string, victim: string, others: string[], count = 1): { project: Project; seeds: string[] } {
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const ids = [polluter, victim, ...others].map((name) => testId('', file, name))
+  const seeds = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), count)
+  const run = project.vitest([], { FLAKESEED_SEED: seeds[0]! })
+  expect(run.code, run.output).toBe(1)
+  return { project, seeds }
+}
+
+/** `vitest run` under each seed: every one passes. */
+function expectSeedsPass(project: Project, seeds: readonly string[]): void {
+  for (const seed of seeds) {
+    const run = project.vitest([], { FLAKESEED_SEED: seed })
+    expect(run.code, `seed ${seed}: ${run.output}`).toBe(0)
+  }
+}
+
+/** The printed diff applies from the project root. */
+function expectApplies(project: Project, diff: string): void {
+  const path = join(project.dir, '..', `${Date.now()}.diff`)
+  writeFileSync(path, diff)
+  execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
+}
+
+describe('fix', () => {
+  // A JS file with 4-space indentation and semicolons: the patch keeps both.
+  const JS = 'test/shop.test.js'
+  const shopJs = [
+    `import { describe, expect, test } from 'vitest';`,
+    ``,
+    `describe('shop', () => {`,
+    `    test('storefront in the euro zone', () => {`,
+    `        process.env.SHOP_CURRENCY = 'EUR';`,
+    `    });`,
+    `    test('lists products', () => {});`,
+    `    test('prices in dollars by default', () => {`,
+    `        expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD');`,
+    `    });`,
+    `});`,
+    ``,
+  ].join('\n')
+
+  test('an env var set directly: a verified patch in the file’s style, nothing written without --apply, --apply refuses a changed file, then writes it and 11 seeds pass', () => {
+    const { project, seeds } = failingRun(
+      { [JS]: shopJs },
+      JS,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      11,
+    )
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.unpatched).toEqual([])
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    expect(patch).toMatchObject({
+      victim: testId('', JS, 'shop > prices in dollars by default'),
+      polluters: [testId('', JS, 'shop > storefront in the euro zone')],
+      leak: 'process.env.SHOP_CURRENCY',
+      files: [JS],
+      checks: { failsWithout: true, passesWith: true, seeds: 11, tests: 3 },
+    })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass$/)
+    // Nothing in the project changed: the check ran on sources served from memory.
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
+    const added = patch!.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++') && l.trim() !== '+')
+    expect(added.length).toBeGreaterThan(0)
+    for (const line of added) expect(line.slice(1)).toMatch(/^(?: {4})*\S/)
+    expect(added.filter((l) => /[)\]}\w'"]$/.test(l))).toEqual([])
+
+    // The printed form: the diff, what was verified, the command that applies it.
+    const printed = project.cli(['fix', 'last'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.stdout).toContain(`--- a/${JS}\n+++ b/${JS}\n`)
+    expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass \(\d+\.\d s\)$/m)
+    expect(printed.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
+
+    // --apply writes only onto the bytes that were verified.
+    project.write({ [JS]: `${shopJs}// edited\n` })
+    expectOneLineError(project.cli(['fix', 'last', '--apply']), `${JS} changed since the patch was verified`)
+    expect(project.read(JS)).toBe(`${shopJs}// edited\n`)
+    project.write({ [JS]: shopJs })
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toContain(`wrote ${JS}`)
+    const after = project.read(JS)
+    // Only lines were added: every line of the file is still there, in order, byte for byte.
+    const kept = shopJs.split('\n')
+    let at = 0
+    for (const line of after.split('\n')) if (line === kept[at]) at++
+    expect(at).toBe(kept.length)
+    expectSeedsPass(project, seeds)
+  })
+
+  test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', () => {
+    const file = 'test/shop.test.ts'
+    const { project, seeds } = failingRun(
+      {
+        [file]: [
+          `import { describe, expect, test, vi } from 'vitest'`,
+          `describe('shop', () => {`,
+          `  test('storefront in the euro zone', () => { vi.stubEnv('SHOP_CURRENCY', 'EUR') })`,
+          `  test('lists products', () => {})`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      3,
+    )
+    const before = treeHash(project)
+    const json = project.cliJson<FixJson>(['fix', 'last'])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 11 } })
+    expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, json.patches[0]!.diff)
+    expect(project.cli(['fix', 'last', '--apply']).code).toBe(0)
+    expectSeedsPass(project, seeds)
+  })
+
+  test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', () => {
+    const file = 'test/shop.test.ts'
+    const { project } = failingRun(
+      {
+        [file]: [
+          `import { beforeAll, describe, expect, test } from 'vitest'`,
+          `describe('euro zone', () => {`,
+          `  beforeAll(() => { process.env.SHOP_CURRENCY = 'EUR' })`,
+          `  test('storefront', () => { expect(process.env.SHOP_CURRENCY).toBe('EUR') })`,
+          `})`,
+          `describe('shop', () => {`,
+          `  test('lists products', () => {})`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'euro zone > storefront',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+    )
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.patches).toEqual([])
+    expect(json.unpatched).toEqual([{ victim: testId('', file, 'shop > prices in dollars by default'), why: expect.any(String) }])
+    expect(treeHash(project)).toBe(before)
+  })
+
+  test('module-private state (a let nothing exports): no patch claimed, and why', () => {
+    const file = 'test/counter.test.ts'
+    const { project } = failingRun(
+      {
+        'src/counter.ts': `let count = 0\nexport function bump(): number {\n  return ++count\n}\n`,
+        [file]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `import { bump } from '../src/counter'`,
+          `describe('counter', () => {`,
+          `  test('bumps once', () => { bump() })`,
+          `  test('idle', () => {})`,
+          `  test('first bump is 1', () => { expect(bump()).toBe(1) })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'counter > bumps once',
+      'counter > first bump is 1',
+      ['counter > idle'],
+    )
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.patches).toEqual([])
+    expect(json.unpatched).toHaveLength(1)
+    expect(json.unpatched[0]!.why.length).toBeGreaterThan(0)
+  })
+
+  test('bad input: one line, exit 2', () => {
+    const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
+    expect(project.vitest().code).toBe(0)
+    expectOneLineError(project.cli(['fix', 'last', '--test', 'nope']), /did not fail|no test/)
+    expectOneLineError(project.cli(['fix', 'last', '--seeds', '0']), /seeds/)
+  })
+})
