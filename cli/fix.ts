@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { bisect } from '../src/bisect/coordinator.js'
-import { fixCommand as fixWords, replayCommand } from '../src/core/commands.js'
+import { bisectCommand as bisectWords, fixCommand as fixWords, replayCommand } from '../src/core/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { visible } from '../src/core/format.js'
@@ -21,6 +21,8 @@ interface Options extends CommonOptions {
   apply?: boolean
   seeds: number
   config?: string
+  /** `--no-bisect`: only the failures a stored finding explains (the in-job fix, after its bisect). */
+  bisect: boolean
 }
 
 /** Seeds a patch is checked under besides the recorded one. */
@@ -34,6 +36,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .option('--test <test>', 'the failing test to fix (default: each failing test of the run)')
     .option('--apply', 'write the verified patch, only onto files byte-identical to what was verified')
     .option('--seeds <n>', 'seeds besides the recorded one under which every test of the files involved must pass', positiveInt, DEFAULT_SEEDS)
+    .option('--no-bisect', 'only the failures a finding already explains: bisect none')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
@@ -79,7 +82,12 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
   const found: Finding[] = []
   try {
     for (const victim of victims) {
-      const finding = usableFinding(facts, victim) ?? (await bisectVictim(facts, victim, baseline))
+      const stored = usableFinding(facts, victim)
+      if (!stored && !options.bisect) {
+        attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectWords(run.id, { test: idOf(victim), ...commandOptions(options) })}` })
+        continue
+      }
+      const finding = stored ?? (await bisectVictim(facts, victim, baseline))
       if (!facts.findings.has(finding.victim)) found.push(finding)
       progress(options, `patching ${visible(finding.victim)}`)
       attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline }))

@@ -5,7 +5,7 @@
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { causeSummary } from '../src/analysis/causes.js'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
-import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
+import { bisectCommand, type CommandOptions, dbWords, fixCommand, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
 import { describeReport } from '../src/bisect/report.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
@@ -15,13 +15,16 @@ import { isTypecheckSpec } from '../src/plugin/spec.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
 import { endLines, startLine, typecheckLine } from './console.js'
 import { crashRows } from './crashes.js'
-import { type AutoBisect, autoBisect } from './auto-bisect.js'
+import { type AutoBisect, autoBisect, autoFix } from './auto-bisect.js'
 import { appendStepSummary, markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
 import { classifyFailures, consoleSummary, type FailureNote } from './summary.js'
+
+/** Below this much budget left after the bisect, no patch could be verified in time. */
+const MIN_FIX_SECONDS = 10
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -173,7 +176,9 @@ export class FlakeseedReporter implements Reporter {
     if (warning) this.vitest.logger.warn(warning)
     if (budget === undefined) return undefined
     this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
+    const started = Date.now()
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget })
+    await this.fixInJob(result, runId, budget - (Date.now() - started) / 1000)
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
@@ -182,7 +187,19 @@ export class FlakeseedReporter implements Reporter {
     if (result.left.length) {
       this.vitest.logger.log(`flakeseed: left unexplained: ${result.left.map((l) => `${l.test} (${l.why})`).join(', ')}`)
     }
+    for (const p of result.patches ?? []) this.vitest.logger.log(`flakeseed patch for ${p.victim}: ${p.remedy} (verified: ${p.verified})`)
+    if (result.apply) this.vitest.logger.log(`apply: ${result.apply}`)
     return result
+  }
+
+  /** The bisect's explained failures get a verified patch, within what is left of the budget (nothing is written). */
+  private async fixInJob(result: AutoBisect, runId: number, seconds: number): Promise<void> {
+    const explained = result.findings.some((f) => (f.kind === 'victim' || f.kind === 'brittle') && !f.interrupted)
+    if (!explained || this.dbPath === false || seconds < MIN_FIX_SECONDS) return
+    const fixed = await autoFix({ root: this.vitest.config.root, runId, db: this.dbPath, seconds })
+    if (!fixed.patches.length) return
+    result.patches = fixed.patches
+    result.apply = fixCommand(runId, { apply: true, ...this.commands() })
   }
 
   /** Known flakes and new failures of this run, from history; a store error is a warning, never a failure. */
