@@ -68,16 +68,10 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
     )
   const { root, config } = location(run, options.config)
   const protect = [dbPath(options)]
-  const baseline = await PlanExecutor.create({
-    root,
-    config,
-    seed: run.seed,
-    kind: 'probe',
-    db: false,
-    isolate: run.isolate ?? undefined,
-    quiet: true,
-    protect,
-  })
+  // One Vitest instance for the bisects and every unpatched check, started when first needed.
+  let started: Promise<PlanExecutor> | undefined
+  const baseline = () =>
+    (started ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect }))
   const attempts: Attempt[] = []
   const found: Finding[] = []
   try {
@@ -87,13 +81,13 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectWords(run.id, { test: idOf(victim), ...commandOptions(options) })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, baseline))
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
       if (!facts.findings.has(finding.victim)) found.push(finding)
       progress(options, `patching ${visible(finding.victim)}`)
-      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline }))
+      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline() }))
     }
   } finally {
-    await baseline.close()
+    if (started) await (await started).close()
   }
   save(options, run, found, attempts)
   const verified = attempts.flatMap((a) => ('patch' in a ? [a.patch] : []))
