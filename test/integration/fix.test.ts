@@ -3,8 +3,9 @@
 // failing seed and more seeds pass. Cases where no patch may be claimed claim none.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
@@ -62,6 +63,20 @@ function expectApplies(project: Project, diff: string): void {
   const path = join(project.dir, '..', `${Date.now()}.diff`)
   writeFileSync(path, diff)
   execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
+}
+
+/** `text` at `file` with `diff` applied by git in a folder of its own. */
+function gitApplied(text: string, file: string, diff: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-apply-'))
+  try {
+    mkdirSync(dirname(join(dir, file)), { recursive: true })
+    writeFileSync(join(dir, file), text)
+    writeFileSync(join(dir, 'patch.diff'), diff)
+    execFileSync('git', ['apply', 'patch.diff'], { cwd: dir, stdio: 'pipe' })
+    return readFileSync(join(dir, file), 'utf8')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 describe('fix', () => {
@@ -130,11 +145,10 @@ describe('fix', () => {
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toContain(`wrote ${JS}`)
     const after = project.read(JS)
-    // Only lines were added: every line of the file is still there, in order, byte for byte.
-    const kept = shopJs.split('\n')
-    let at = 0
-    for (const line of after.split('\n')) if (line === kept[at]) at++
-    expect(at).toBe(kept.length)
+    // The file is what the printed diff makes of it, and the diff takes away no line but the import it extends.
+    expect(after).toBe(gitApplied(shopJs, JS, patch!.diff))
+    const removed = patch!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))
+    expect(removed).toEqual([`-${shopJs.split('\n')[0]}`])
     expectSeedsPass(project, seeds)
   })
 
