@@ -3,6 +3,7 @@
 // without one, its suspects from the history.
 import { analyse, type CommandOptions, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../analysis/suspects.js'
+import { type PatchNote, patchNotes } from '../fix/ready.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
 import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'
@@ -12,6 +13,8 @@ export interface ReportTest {
   row: FlakyRow
   outcomes: RunOutcome[]
   finding: StoredFinding | null
+  /** A verified patch `fix` stored for the test, and whether its files still take it. */
+  patch?: PatchNote
   /** The best few suspects from the history (statistical), for a test without a finding. */
   suspects: Suspect[]
 }
@@ -31,6 +34,7 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
   const rows = analyse(window.histories, { db: options.db, launcher: options.launcher, minRuns: options.minRuns })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
+  const patches = patchNotes(store, { db: options.db, launcher: options.launcher })
   const tallies = suspectTallies(
     store,
     rows.filter(wantsSuspects).map((row) => row.test),
@@ -50,6 +54,7 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
       row,
       outcomes: byTest.get(row.test)?.outcomes ?? [],
       finding: findings.get(row.test) ?? null,
+      ...(patches.has(row.test) ? { patch: patches.get(row.test) } : {}),
       suspects: shown(row.test),
     })),
   }
