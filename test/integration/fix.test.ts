@@ -179,7 +179,15 @@ describe('fix', () => {
     expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
     expect(treeHash(project)).toBe(before)
     expectApplies(project, json.patches[0]!.diff)
-    expect(project.cli(['fix', 'last', '--apply']).code).toBe(0)
+    // A passing order too (the victim first), so flaky lists the test: its patch is ready.
+    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
+    expect(project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[1]!, ids[0]!), 1)[0]! }).code).toBe(0)
+    const flaky = project.cli(['flaky'])
+    expect(flaky.stdout).toMatch(/^ {6}patch ready: npx flakeseed fix \d+ --test 'test\/shop\.test\.ts > shop > prices in dollars by default' --apply$/m)
+    // `last` is the passing run now: the failing one by its id.
+    const failing = /of run (\d+) /.exec(json.patches[0]!.verified)![1]!
+    expect(project.cli(['fix', failing, '--apply']).code).toBe(0)
+    expect(project.cliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky']).find((r) => r.test === ids[1])?.patch?.state).toBe('applied')
     expectSeedsPass(project, seeds)
   })
 
@@ -241,6 +249,35 @@ describe('fix', () => {
     expect(json.patches).toEqual([])
     expect(json.unpatched).toHaveLength(1)
     expect(json.unpatched[0]!.why.length).toBeGreaterThan(0)
+  })
+
+  test('in the failing job: the bisect option adds the verified patch to the job summary as a diff with the apply command', () => {
+    const file = 'test/shop.test.ts'
+    const project = createProject({
+      'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 120 } }`, 'fileParallelism: false'),
+      [file]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `describe('shop', () => {`,
+        `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
+        `  test('lists products', () => {})`,
+        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+        `})`,
+        ``,
+      ].join('\n'),
+    })
+    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
+    const before = treeHash(project)
+    const summary = join(project.dir, '..', `summary-${Date.now()}.md`)
+    const run = project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)[0]!, GITHUB_STEP_SUMMARY: summary })
+    expect(run.code, run.output).toBe(1)
+    expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
+    const md = readFileSync(summary, 'utf8')
+    expect(md).toMatch(
+      /Patch for <code>test\/shop\.test\.ts &gt; shop &gt; prices in dollars by default<\/code>: .*\(verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass\)/,
+    )
+    expect(md).toMatch(/```diff\n--- a\/test\/shop\.test\.ts\n\+\+\+ b\/test\/shop\.test\.ts\n/)
+    expect(md).toMatch(/Apply it:\n```sh\nnpx flakeseed fix \d+ --apply\n```/)
+    expect(treeHash(project)).toBe(before)
   })
 
   test('bad input: one line, exit 2', () => {
