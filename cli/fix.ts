@@ -10,6 +10,7 @@ import type { Finding, RecordedTest } from '../src/core/model.js'
 import { idOf } from '../src/core/names.js'
 import { type Attempt, attemptFix, type VerifiedPatch } from '../src/fix/attempt.js'
 import { PlanExecutor } from '../src/run/execute.js'
+import { ProbeFiles } from '../src/run/probe-files.js'
 import { location, recordedOrder, selectTests } from '../src/run/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../src/store/findings.js'
 import type { RunRow } from '../src/store/index.js'
@@ -69,9 +70,21 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
   const { root, config } = location(run, options.config)
   const protect = [dbPath(options)]
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
+  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
+  const files = new ProbeFiles(root, protect, run.finishedAt === null ? [] : [{ from: run.startedAt, to: run.finishedAt }])
   let started: Promise<PlanExecutor> | undefined
   const baseline = () =>
-    (started ??= PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate: run.isolate ?? undefined, quiet: true, protect }))
+    (started ??= PlanExecutor.create({
+      root,
+      config,
+      seed: run.seed,
+      kind: 'probe',
+      db: false,
+      isolate: run.isolate ?? undefined,
+      quiet: true,
+      protect,
+      files,
+    }))
   const attempts: Attempt[] = []
   const found: Finding[] = []
   try {
@@ -81,7 +94,7 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectWords(run.id, { test: idOf(victim), ...commandOptions(options) })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline(), files))
       if (!facts.findings.has(finding.victim)) found.push(finding)
       progress(options, `patching ${visible(finding.victim)}`)
       attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline() }))
@@ -131,12 +144,12 @@ function readRun(ref: string, options: Options): RunFacts {
   }
 }
 
-/** A stored finding this run's order can replay: its culprits ran before the victim here, and what they left was diagnosed. */
+/** A stored finding this run's order can replay: its culprits ran here, and what they left was diagnosed (an empty list: nothing seen). */
 function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
   const stored = facts.findings.get(idOf(victim))
   if (!stored || (stored.kind !== 'victim' && stored.kind !== 'brittle')) return undefined
   const ids = new Set(facts.order.map(idOf))
-  if (stored.kind === 'victim' && (!stored.leaks?.length || !stored.polluters.every((p) => ids.has(p)))) return undefined
+  if (stored.kind === 'victim' && (!stored.leaks || !stored.polluters.every((p) => ids.has(p)))) return undefined
   return {
     victim: stored.victim,
     kind: stored.kind,
@@ -150,7 +163,8 @@ function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefin
 }
 
 /** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
-async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor): Promise<Finding> {
+async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
+  files.learnNext()
   return bisect({
     victim: idOf(victim),
     failing: facts.order,

@@ -43,11 +43,19 @@ export interface VerifiedPatch {
 
 export type Attempt = { patch: VerifiedPatch } | { victim: string; why: string }
 
+/** Why a finding that names no culprit gets no patch. */
+const KIND_WHY: Record<Finding['kind'], string> = {
+  victim: '',
+  brittle: '',
+  independent: 'it fails alone, and no earlier test makes it pass',
+  nod: 'it is non-deterministic: the same order passed and failed',
+  'not-reproduced': 'the failing order passed when run again',
+}
+
 export async function attemptFix(input: AttemptInput): Promise<Attempt> {
   const { finding } = input
   const started = Date.now()
-  if (finding.kind !== 'victim' && finding.kind !== 'brittle')
-    return { victim: finding.victim, why: `no patch for a ${finding.kind} test: nothing earlier is the cause` }
+  if (finding.kind !== 'victim' && finding.kind !== 'brittle') return { victim: finding.victim, why: `no patch: ${KIND_WHY[finding.kind]}` }
   const plan = await planPatches({ root: input.root, finding, configFile: input.config, project: victimTest(input)?.project, origin: originOf(finding) })
   if ('none' in plan) return { victim: finding.victim, why: plan.none }
   const failing = failingPlan(input)

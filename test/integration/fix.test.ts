@@ -173,9 +173,9 @@ describe('fix', () => {
       3,
     )
     const before = treeHash(project)
-    const json = project.cliJson<FixJson>(['fix', 'last'])
+    const json = project.cliJson<FixJson>(['fix', 'last', '--seeds', '3'])
     expect(json.unpatched).toEqual([])
-    expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 11 } })
+    expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 4 } })
     expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
     expect(treeHash(project)).toBe(before)
     expectApplies(project, json.patches[0]!.diff)
@@ -189,6 +189,56 @@ describe('fix', () => {
     expect(project.cli(['fix', failing, '--apply']).code).toBe(0)
     expect(project.cliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky']).find((r) => r.test === ids[1])?.patch?.state).toBe('applied')
     expectSeedsPass(project, seeds)
+  })
+
+  test('one fixture, one remedy per file: a spy (restoreMocks), fake timers under globals: true (no import added), an exported object, a file left behind; all verified, applied, and the seeds pass', () => {
+    const victims: Array<[string, string, string, string]> = [
+      ['test/spy.test.ts', 'logger', 'silences warnings', 'warns for real'],
+      ['test/timers.test.ts', 'clock', 'freezes time', 'runs on real time'],
+      ['test/settings.test.ts', 'settings', 'switches to french', 'speaks english by default'],
+      ['test/files.test.ts', 'export', 'writes the report', 'starts with no report'],
+    ]
+    const files: Files = {
+      'vitest.config.ts': config('', 'globals: true'),
+      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+      'test/spy.test.ts': `describe('logger', () => {\n  test('silences warnings', () => {\n    vi.spyOn(console, 'warn').mockImplementation(() => {})\n  })\n  test('idle', () => {})\n  test('warns for real', () => {\n    expect(vi.isMockFunction(console.warn)).toBe(false)\n  })\n})\n`,
+      'test/timers.test.ts': `describe('clock', () => {\n  test('freezes time', () => {\n    vi.useFakeTimers()\n  })\n  test('idle', () => {})\n  test('runs on real time', () => {\n    expect(vi.isFakeTimers()).toBe(false)\n  })\n})\n`,
+      'test/settings.test.ts': `import { settings } from '../src/settings'\n\ndescribe('settings', () => {\n  test('switches to french', () => {\n    settings.locale = 'fr'\n  })\n  test('idle', () => {})\n  test('speaks english by default', () => {\n    expect(settings.locale).toBe('en')\n  })\n})\n`,
+      'test/files.test.ts': `import { existsSync, mkdirSync, writeFileSync } from 'node:fs'\n\ndescribe('export', () => {\n  test('writes the report', () => {\n    mkdirSync('out', { recursive: true })\n    writeFileSync('out/report.txt', 'x')\n  })\n  test('idle', () => {})\n  test('starts with no report', () => {\n    expect(existsSync('out/report.txt')).toBe(false)\n  })\n})\n`,
+    }
+    const project = createProject(files)
+    const ids = (f: (typeof victims)[number]) => [f[2], 'idle', f[3]].map((n) => testId('', f[0], `${f[1]} > ${n}`))
+    const [seed, ...more] = seedsWhere(victims.flatMap(ids), (o) => victims.every((v) => runsBefore(o, ids(v)[0]!, ids(v)[2]!)), 4)
+    const run = project.vitest([], { FLAKESEED_SEED: seed! })
+    expect(run.code, run.output).toBe(1)
+    // What the failing run wrote is not the code under test.
+    project.remove('out/report.txt')
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--seeds', '3', '--json'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [p.victim, p.files])).toEqual(
+      [
+        [ids(victims[1]!)[2], ['test/timers.test.ts']],
+        [ids(victims[0]!)[2], ['vitest.config.ts']],
+        [ids(victims[3]!)[2], ['test/files.test.ts']],
+        [ids(victims[2]!)[2], ['test/settings.test.ts']],
+      ].sort((a, b) => json.patches.findIndex((p) => p.victim === a[0]) - json.patches.findIndex((p) => p.victim === b[0])),
+    )
+    for (const p of json.patches) {
+      expect(p.checks, p.victim).toMatchObject({ failsWithout: true, passesWith: true, seeds: 4 })
+      expectApplies(project, p.diff)
+    }
+    expect(treeHash(project)).toBe(before)
+    // globals: true and no import in the file: the patch adds none.
+    expect(json.patches.find((p) => p.files[0] === 'test/timers.test.ts')!.diff).not.toMatch(/^\+import/m)
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      ['test/files.test.ts', 'test/settings.test.ts', 'test/timers.test.ts', 'vitest.config.ts'].map((f) => `wrote ${f}`),
+    )
+    expectSeedsPass(project, [seed!, ...more])
   })
 
   test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', () => {
