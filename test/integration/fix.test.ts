@@ -239,7 +239,7 @@ describe('fix', () => {
       ['test/files.test.ts', 'test/settings.test.ts', 'test/timers.test.ts', 'vitest.config.ts'].map((f) => `wrote ${f}`),
     )
     expectSeedsPass(project, [seed!, ...more])
-  })
+  }, 300_000)
 
   test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', () => {
     const file = 'test/shop.test.ts'
