@@ -8,6 +8,7 @@ import * as bisectCommand from './bisect.js'
 import * as fixCommand from './fix.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
+import * as huntCommand from './hunt.js'
 import * as mergeCommand from './merge.js'
 import * as pruneCommand from './prune.js'
 import * as quarantineCommand from './quarantine.js'
@@ -40,6 +41,7 @@ for (const command of [
   replayCommand,
   bisectCommand,
   fixCommand,
+  huntCommand,
   flakyCommand,
   suspectsCommand,
   reportCommand,

@@ -1,14 +1,20 @@
 // Bisect in the failing CI job itself (the `bisect` option): after the run is recorded, the
-// failures the history does not explain yet are bisected by `flakeseed bisect --new --budget`,
-// in a process of its own (a Vitest instance of its own, after this one has finished its run),
-// and what it found is printed after Vitest's summary and added to the job summary. It never
-// changes the run's exit code, and never runs longer than the budget (plus a grace to close).
-import { spawn } from 'node:child_process'
+// failures the history does not explain yet are bisected (`bisect --new --budget`) by the
+// library's bisect session in a process of its own (src/bisect/child.ts: a Vitest instance of its
+// own, after this one has finished its run), which sends its findings back as data. They are
+// printed after Vitest's summary and added to the job summary. It never changes the run's exit
+// code, and never runs longer than the budget (plus a grace to close).
+import { fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { ChildResult } from '../src/bisect/child.js'
 import type { BisectReport } from '../src/bisect/report.js'
+import { type BisectSessionOptions, defaultJobs } from '../src/bisect/session.js'
+import type { CommandOptions } from '../src/core/commands.js'
+import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
+import { busyTimeout } from '../src/store/index.js'
 
-const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
-/** Beyond the budget, time for the bisect to print what it has and close its Vitest instance. */
+const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))
+/** Beyond the budget, time for the bisect to send what it has and close its Vitest instance. */
 const GRACE_MS = 30_000
 
 export interface AutoBisect {
@@ -21,17 +27,65 @@ export interface AutoBisect {
   apply?: string
 }
 
-export function autoBisect(options: { root: string; runId: number; db: string; budget: number }): Promise<AutoBisect> {
-  const args = ['bisect', String(options.runId), '--new', '--budget', String(options.budget), '--json', '--db', options.db]
-  return runCli(args, options.root, options.budget * 1000 + GRACE_MS).then(({ stdout, stderr, code, error }) => {
-    if (error) return { findings: [], left: [], error }
-    try {
-      const parsed = JSON.parse(stdout) as { findings: BisectReport[]; left: AutoBisect['left'] }
-      return { findings: parsed.findings, left: parsed.left }
-    } catch {
-      return { findings: [], left: [], error: firstLine(stderr, code) }
-    }
+export interface AutoBisectOptions {
+  root: string
+  runId: number
+  db: string
+  budget: number
+  /** What the printed commands share (`--db`, the launcher). */
+  commands: CommandOptions
+  /** The environment of this process (Vitest's): the bisect's own Vitest gets it without Vitest's markers. */
+  env: NodeJS.ProcessEnv
+}
+
+export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
+  const session: BisectSessionOptions = {
+    ref: String(options.runId),
+    db: options.db,
+    dbTimeout: busyTimeout(options.env),
+    new: true,
+    budget: options.budget,
+    repeat: DEFAULT_BISECT_REPEAT,
+    cleaners: false,
+    diagnose: true,
+    jobs: defaultJobs(),
+    commands: options.commands,
+  }
+  return new Promise((done) => {
+    let stderr = ''
+    let answer: ChildResult | undefined
+    // No execArgv of Vitest's process: the bisect's Vitest starts as a plain `node` would.
+    const child = fork(CHILD, [JSON.stringify(session)], {
+      cwd: options.root,
+      env: childEnv(options.env),
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.budget * 1000 + GRACE_MS)
+    child.stderr?.on('data', (d) => (stderr += d))
+    child.on('message', (message) => (answer = message as ChildResult))
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      done({ findings: [], left: [], error: error.message })
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      if (answer && 'error' in answer) done({ findings: [], left: [], error: answer.error })
+      else if (answer) done({ findings: answer.findings, left: answer.left })
+      else {
+        const line = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`
+        done({ findings: [], left: [], error: line.replace(/^flakeseed: /, '') })
+      }
+    })
   })
+}
+
+/** This process is Vitest's: its variables would tell the bisect's own Vitest it runs inside a worker. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy: NodeJS.ProcessEnv = { ...env }
+  for (const key of Object.keys(copy)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete copy[key]
+  delete copy.FLAKESEED_SEED
+  return copy
 }
 
 /** A patch `flakeseed fix` verified in this job. */
@@ -42,47 +96,39 @@ export interface JobPatch {
   verified: string
 }
 
+const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
+
 /**
  * After the bisect: the failures it explained get their patch (`fix --no-bisect`: verified, never
  * written), within what is left of the budget; a fix cut short by it shows nothing.
  */
-export function autoFix(options: { root: string; runId: number; db: string; seconds: number }): Promise<{ patches: JobPatch[]; error?: string }> {
-  const args = ['fix', String(options.runId), '--no-bisect', '--json', '--db', options.db]
-  return runCli(args, options.root, options.seconds * 1000).then(({ stdout, stderr, code, error }) => {
-    if (error) return { patches: [], error }
-    try {
-      return { patches: (JSON.parse(stdout) as { patches: JobPatch[] }).patches }
-    } catch {
-      return { patches: [], error: code === null ? 'cut by the budget' : firstLine(stderr, code) }
-    }
-  })
-}
-
-/** The flakeseed CLI in a process of its own, killed after `timeoutMs`. */
-function runCli(args: string[], root: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number | null; error?: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  // This process is Vitest's: its variables would tell the CLI's own Vitest it runs inside a worker.
-  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete env[key]
-  delete env.FLAKESEED_SEED
+export function autoFix(options: {
+  root: string
+  runId: number
+  db: string
+  seconds: number
+  env: NodeJS.ProcessEnv
+}): Promise<{ patches: JobPatch[]; error?: string }> {
+  const args = [CLI, 'fix', String(options.runId), '--no-bisect', '--json', '--db', options.db]
   return new Promise((done) => {
     let stdout = ''
     let stderr = ''
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const child = spawn(process.execPath, args, { cwd: options.root, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.seconds * 1000)
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', (error) => {
       clearTimeout(timer)
-      done({ stdout, stderr, code: null, error: error.message })
+      done({ patches: [], error: error.message })
     })
     child.on('close', (code) => {
       clearTimeout(timer)
-      done({ stdout, stderr, code })
+      try {
+        done({ patches: (JSON.parse(stdout) as { patches: JobPatch[] }).patches })
+      } catch {
+        const line = stderr.split('\n').find((l) => l.trim()) ?? (code === null ? 'cut by the budget' : `exit code ${code}`)
+        done({ patches: [], error: line.replace(/^flakeseed: /, '') })
+      }
     })
   })
-}
-
-function firstLine(stderr: string, code: number | null): string {
-  const line = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`
-  return line.replace(/^flakeseed: /, '')
 }

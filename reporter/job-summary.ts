@@ -6,7 +6,8 @@ import { causeText, fixText, plural } from '../src/core/format.js'
 import type { AutoBisect } from './auto-bisect.js'
 import type { QuarantinedOutcome } from './quarantine.js'
 import { causeGroups, causeHeader } from '../src/analysis/causes.js'
-import { consoleSummary, type FailureNote } from './summary.js'
+import type { FailureNote } from '../src/history/failures.js'
+import { consoleSummary } from './summary.js'
 
 export interface RunFacts {
   runId: number | undefined

@@ -1,5 +1,5 @@
 // A bisect finding as it leaves flakeseed: the JSON document `bisect --json` prints (and the
-// end-of-run auto-bisect reads back from it), and the text both print from that document.
+// end-of-run bisect hands back from its process), and the text both print from that document.
 import { fixText, leakClaim, leakText, plural, visible } from '../core/format.js'
 import type { Finding, Leak } from '../core/model.js'
 

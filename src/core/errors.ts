@@ -4,3 +4,9 @@
 export class FlakeseedError extends Error {
   override name = 'FlakeseedError'
 }
+
+/** The first line of an error's message (of anything thrown): what a one-line warning shows. */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : String((error as { message?: unknown } | null)?.message ?? error)
+  return message.split('\n')[0] ?? ''
+}

@@ -92,87 +92,129 @@ export async function minimize<T>(
   if (!Number.isInteger(repeat) || repeat < 1) {
     throw new RangeError(`repeat must be a positive integer, got ${repeat}`)
   }
-  const { onEvent, signal } = options
+  const trials = new Trials(candidates, probe, target, repeat, options)
   const parallel = Math.max(1, Math.floor(options.parallel ?? 1))
-  let probes = 0
-  let best: readonly T[] = candidates
+  try {
+    const pinned = await pinCulprits(candidates, trials, parallel)
+    return { minimal: await dropRedundant(pinned, trials), probes: trials.probes, aborted: false }
+  } catch (error) {
+    if (error instanceof Aborted) return { minimal: [...trials.best], probes: trials.probes, aborted: true }
+    throw error
+  }
+}
 
-  const reproduces = async (set: readonly T[]): Promise<boolean> => {
-    for (let attempt = 1; attempt <= repeat; attempt++) {
+/** The probe as the search calls it: repeats, the count, the smallest set seen to reproduce, events. */
+class Trials<T> {
+  probes = 0
+  best: readonly T[]
+
+  constructor(
+    candidates: readonly T[],
+    private readonly probe: Probe<T>,
+    private readonly target: ProbeOutcome,
+    private readonly repeat: number,
+    private readonly options: Pick<MinimizeOptions<T>, 'onEvent' | 'signal'>,
+  ) {
+    this.best = candidates
+  }
+
+  /** Whether `set` gives the target within `repeat` runs. */
+  async reproduces(set: readonly T[]): Promise<boolean> {
+    const { signal, onEvent } = this.options
+    for (let attempt = 1; attempt <= this.repeat; attempt++) {
       if (signal?.aborted) throw new Aborted()
-      probes++
+      this.probes++
       let outcome: ProbeOutcome
       try {
-        outcome = await probe(set)
+        outcome = await this.probe(set)
       } catch (error) {
         if (signal?.aborted) throw new Aborted()
         throw error
       }
       if (signal?.aborted) throw new Aborted()
-      onEvent?.({ type: 'probe', index: probes, attempt, candidates: set, outcome })
-      if (outcome === target) {
-        if (set.length < best.length) best = set
+      onEvent?.({ type: 'probe', index: this.probes, attempt, candidates: set, outcome })
+      if (outcome === this.target) {
+        if (set.length < this.best.length) this.best = set
         return true
       }
     }
     return false
   }
 
-  // Culprits pinned so far. Each was pinned at the end of the prefix searched, so they all come
-  // after what is left to search and `prefix ++ found` keeps the original order.
-  let found: T[] = []
-  const progress = (remaining: readonly T[]) => onEvent?.({ type: 'progress', remaining, found: [...found], best })
+  progress(remaining: readonly T[], found: readonly T[]): void {
+    this.options.onEvent?.({ type: 'progress', remaining, found: [...found], best: this.best })
+  }
+}
 
-  try {
-    // Invariants: candidates[0, hi) ++ found reproduces; candidates[0, lo) ++ found does not.
-    let lo = 0
-    let hi = candidates.length
-    while (hi > 0) {
-      while (hi - lo > 1) {
-        if (parallel > 1) {
-          // Probes side by side: `parallel` prefixes that cut [lo, hi) into equal parts, all at
-          // once. The shortest that reproduces is the new hi, the longest below it that does
-          // not the new lo: fewer rounds of probes for the same invariants.
-          const cuts = cutPoints(lo, hi, parallel)
-          const results = await Promise.all(cuts.map((cut) => reproduces([...candidates.slice(0, cut), ...found])))
-          const first = results.indexOf(true)
-          if (first >= 0) hi = cuts[first]!
-          lo = Math.max(lo, ...cuts.filter((cut, i) => !results[i] && cut < hi))
-        } else {
-          const mid = lo + Math.floor((hi - lo) / 2)
-          if (await reproduces([...candidates.slice(0, mid), ...found])) hi = mid
-          else lo = mid
-        }
-        progress(candidates.slice(lo, hi))
-      }
-      found = [candidates[lo] as T, ...found]
-      hi = lo
-      // A pin at position 0 makes `found` the very set that reproduced at hi = 1: no probe.
-      if (hi === 0 || (await reproduces(found))) break
-      lo = 0
-      progress(candidates.slice(lo, hi))
+/**
+ * The culprits, pinned one per search of the shortest reproducing prefix. Each was pinned at the
+ * end of the prefix searched, so they all come after what is left to search and `prefix ++ found`
+ * keeps the original order.
+ */
+async function pinCulprits<T>(candidates: readonly T[], trials: Trials<T>, parallel: number): Promise<T[]> {
+  let found: T[] = []
+  // Invariants: candidates[0, hi) ++ found reproduces; candidates[0, lo) ++ found does not.
+  let lo = 0
+  let hi = candidates.length
+  while (hi > 0) {
+    lo = await shortestPrefix(candidates, found, lo, hi, trials, parallel)
+    found = [candidates[lo] as T, ...found]
+    hi = lo
+    // A pin at position 0 makes `found` the very set that reproduced at hi = 1: no probe.
+    if (hi === 0 || (await trials.reproduces(found))) break
+    lo = 0
+    trials.progress(candidates.slice(lo, hi), found)
+  }
+  return found
+}
+
+/** Narrows [lo, hi) to the one position whose prefix (with `found`) is the shortest that reproduces; returns it. */
+async function shortestPrefix<T>(candidates: readonly T[], found: readonly T[], lo: number, hi: number, trials: Trials<T>, parallel: number): Promise<number> {
+  while (hi - lo > 1) {
+    if (parallel > 1) {
+      // Probes side by side: `parallel` prefixes that cut [lo, hi) into equal parts, all at
+      // once. The shortest that reproduces is the new hi, the longest below it that does
+      // not the new lo: fewer rounds of probes for the same invariants.
+      const cuts = cutPoints(lo, hi, parallel)
+      const results = await Promise.all(cuts.map((cut) => trials.reproduces([...candidates.slice(0, cut), ...found])))
+      const first = results.indexOf(true)
+      if (first >= 0) hi = cuts[first]!
+      lo = Math.max(lo, ...cuts.filter((cut, i) => !results[i] && cut < hi))
+    } else {
+      const mid = lo + Math.floor((hi - lo) / 2)
+      if (await trials.reproduces([...candidates.slice(0, mid), ...found])) hi = mid
+      else lo = mid
     }
-    // Each pin was needed given everything in front of it, which for a monotone probe means
-    // needed in the final set too, so every probe here says "needed" and nothing is dropped.
-    // Tests that interact non-monotonically (a cleaner between two polluters) can make a pin
-    // redundant once others are pinned; dropping it is what makes the result 1-minimal. The
-    // last pin needs no probe: the set without it is the pinned set that did not reproduce.
-    let knownNeeded = 0
-    for (let i = 0; i < found.length && found.length > 1; i++) {
+    trials.progress(candidates.slice(lo, hi), found)
+  }
+  return lo
+}
+
+/**
+ * Each pin was needed given everything in front of it, which for a monotone probe means needed
+ * in the final set too, so every probe here says "needed" and nothing is dropped. Tests that
+ * interact non-monotonically (a cleaner between two polluters) can make a pin redundant once
+ * others are pinned; dropping it is what makes the result 1-minimal. The last pin (first in
+ * `found`) needs no probe: the set without it is the pinned set that did not reproduce. After a
+ * drop every pin is tried again, that one included.
+ */
+async function dropRedundant<T>(pinned: readonly T[], trials: Trials<T>): Promise<T[]> {
+  let found = [...pinned]
+  let knownNeeded = 0
+  let dropped = true
+  while (dropped && found.length > 1) {
+    dropped = false
+    for (let i = 0; i < found.length; i++) {
       if (i === knownNeeded) continue
       const without = found.filter((_, j) => j !== i)
-      if (await reproduces(without)) {
-        found = without
-        knownNeeded = -1
-        i = -1
-      }
-      progress(found)
+      dropped = await trials.reproduces(without)
+      if (dropped) found = without
+      trials.progress(found, found)
+      if (dropped) break
     }
-    return { minimal: found, probes, aborted: false }
-  } catch (error) {
-    if (error instanceof Aborted) return { minimal: [...best], probes, aborted: true }
-    throw error
+    knownNeeded = -1
   }
+  return found
 }
 
 /** Up to `parts` distinct positions strictly inside (lo, hi) that cut it into equal parts. */

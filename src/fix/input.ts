@@ -13,9 +13,15 @@ export function splitId(id: string, project: string | undefined): { file: string
   return { file, name: at < 0 ? '' : id.slice(at + NAME_SEPARATOR.length) }
 }
 
-/** The describe whose hooks bisect named as the cause (every test of it pollutes alike). */
+/** The describe whose hooks bisect named as the cause (every test of it pollutes alike), when `id` is it or one of its tests. */
 export function isDescribe(id: string, input: PatchInput): boolean {
-  return input.finding.describe === id
+  const { describe } = input.finding
+  return describe !== undefined && (id === describe || id.startsWith(`${describe}${NAME_SEPARATOR}`))
+}
+
+/** The describe's name (without the file) when the finding names one, for a culprit inside it. */
+export function causeDescribe(id: string, input: PatchInput): string | undefined {
+  return isDescribe(id, input) ? splitId(input.finding.describe!, input.project).name : undefined
 }
 
 /** The text of a file, as the input reads it. */

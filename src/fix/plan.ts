@@ -8,8 +8,10 @@ import { NAME_SEPARATOR } from '../core/names.js'
 import { setConfigSwitches } from './config.js'
 import { type Candidate, candidatesFor } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
+import { privateState } from './private.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
+import { setupCandidates } from './setup.js'
 import { applySplices, parseSource } from './source.js'
 import type { FileEdit, PatchInput, PatchPlan, Remedy } from './types.js'
 
@@ -18,9 +20,11 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
   const { finding } = input
   if (finding.kind !== 'victim' && finding.kind !== 'brittle') return { none: `a ${finding.kind} test has no cause to patch` }
   const cause = causeOf(finding.leaks ?? [])
-  if (!cause.length) return { none: noCause(finding.noLeak) }
+  if (!cause.length) return { none: noCause(finding.noLeak, privateState(input)) }
   const scope = cause.filter((l) => l.kind === 'scope')
-  const lists = scope.length ? [scopeCandidates(scope, input)] : cause.map((leak) => candidatesFor(leak, input.origin))
+  const lists = scope.length
+    ? [scopeCandidates(scope, input)]
+    : cause.map((leak) => (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)))
   const why: string[] = []
   const remedies: Remedy[] = []
   const tiers = Math.max(0, ...lists.map((l) => l.length))
@@ -40,7 +44,8 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
         .map((l) => l.what)
         .join(', ')}`,
     )
-  const isolate = isolateRemedy(input)
+  // Isolation takes a brittle test's setter away too: it is no remedy there.
+  const isolate = finding.kind === 'victim' ? isolateRemedy(input) : undefined
   if (isolate && !('why' in isolate)) remedies.push(isolate)
   if (remedies.length) return { remedies }
   return { none: [...new Set(why)].join('; ') || 'no remedy applies' }
@@ -55,9 +60,11 @@ function causeOf(leaks: readonly Leak[]): Leak[] {
   return leaks.filter((l) => l.kind === 'scope')
 }
 
-function noCause(noLeak: string | undefined): string {
+function noCause(noLeak: string | undefined, privates: readonly string[]): string {
   const seen = noLeak ? `the diagnosis verified no leak (${noLeak})` : 'the diagnosis verified no leak'
-  return `${seen}, and a patch restores only what a probe showed to be the cause; state a module keeps to itself (a \`let\` nothing exports) is out of a test's reach`
+  if (privates.length)
+    return `module-private state: ${privates.slice(0, 3).join(', ')}${privates.length > 3 ? ` and ${privates.length - 3} more` : ''}, which nothing exports, cannot be restored from a test, and ${seen}`
+  return `${seen}, and a patch restores only what a probe showed to be the cause; module-private state (a \`let\` nothing exports) is out of a test's reach`
 }
 
 /** One remedy from one candidate per leak: config switches in the config file, hooks in the polluters' files. */
@@ -96,7 +103,7 @@ function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: PatchInpu
 function placeOf(id: string, input: PatchInput): string {
   const { file, name } = splitId(id, input.project)
   const parts = name.split(NAME_SEPARATOR)
-  const describeOf = parts.length > 1 && !isDescribe(id, input) ? parts.at(-2) : isDescribe(id, input) ? parts.at(-1) : undefined
+  const describeOf = isDescribe(id, input) ? splitId(input.finding.describe!, input.project).name.split(NAME_SEPARATOR).at(-1) : parts.at(-2)
   return describeOf ? `describe '${describeOf}' of ${file}` : file
 }
 

@@ -5,7 +5,7 @@
 import type { Leak } from '../core/model.js'
 import type { Lines } from './hooks.js'
 import type { Block } from './locate.js'
-import { isIdentifier, type Source } from './source.js'
+import { isIdentifier, type Node, type Source } from './source.js'
 import type { PatchOrigin, RemedyKind } from './types.js'
 
 /** What a hook's code may ask of the file it goes into. */
@@ -26,8 +26,11 @@ export interface CodeContext {
   source: Source
 }
 
-/** A hook's code (with the describe it goes into when not the polluter's: undefined for the top level), or why it cannot be written in this file. */
-export type HookCode = (ctx: CodeContext) => Lines | { lines: Lines; into: Block | undefined } | string
+/**
+ * A hook's code (with the describe it goes into when not the polluter's: undefined for the top level;
+ * and the statement it follows when not first), or why it cannot be written in this file.
+ */
+export type HookCode = (ctx: CodeContext) => Lines | { lines: Lines; into: Block | undefined; after?: Node } | string
 
 export type Candidate =
   | { kind: RemedyKind; summary: string; config: Record<string, boolean>; lastResort?: boolean }
@@ -71,17 +74,24 @@ export function candidatesFor(leak: Leak, origin: PatchOrigin | undefined): Cand
   }
 }
 
-type HookMaker = (kind: RemedyKind, summary: string, code: HookCode) => Candidate
+export type HookMaker = (kind: RemedyKind, summary: string, code: HookCode) => Candidate
 
-/** The value saved before each test of the polluter's describe and put back after it, as code; none when it cannot be said. */
-function restoreCandidate(leak: Leak, hook: HookMaker): Candidate[] {
+/**
+ * The value saved before each test of the polluter's describe and put back after it, as code; none
+ * when it cannot be said. With `setup`, the hook also sets the state up after saving it (a brittle
+ * test's own setup, undone after it like any other change).
+ */
+export function restoreCandidate(leak: Leak, hook: HookMaker, setup?: (c: CodeContext) => Lines | string): Candidate[] {
   const saved = (kind: RemedyKind, what: string, code: (c: CodeContext) => { save: string; restore: Lines } | string) =>
     hook(kind, `save ${what} before each test and put it back after`, (c) => {
       const parts = code(c)
       if (typeof parts === 'string') return parts
+      const set = setup?.(c) ?? []
+      if (typeof set === 'string') return set
       return [
         [0, `${c.vitest(`before${c.each}`)}(() => {`],
         [1, `const saved = ${parts.save};`],
+        ...set.map(([depth, text]) => [depth + 1, text] as const),
         [1, 'return () => {'],
         ...parts.restore.map(([depth, text]) => [depth + 2, text] as const),
         [1, '};'],
@@ -175,7 +185,8 @@ function moduleCandidates(leak: Leak, saved: Saver): Candidate[] {
       if (!root) return `${parts[0]} of ${module} cannot be imported into the polluter's file`
       const target = [root, ...parts.slice(1)].join('.')
       if (collection) return refill(collection, target)
-      if (parts.length === 1) return `${parts[0]} is a binding of ${module} (an exported let), which only its own module can assign`
+      if (parts.length === 1)
+        return `${parts[0]} is a top-level binding of ${module} (an exported let, function or class), which only its own module can assign`
       return property(c, { owner: [root, ...parts.slice(1, -1)].join('.'), key: parts.at(-1)! })
     }),
   ]

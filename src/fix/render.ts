@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, posix, relative } from 'node:path'
 import { type Imports, ensureImports } from './imports.js'
 import { insertHook } from './hooks.js'
 import { blocksOf, findBlock } from './locate.js'
-import { editPath, isDescribe, readText, splitId } from './input.js'
+import { causeDescribe, editPath, readText, splitId } from './input.js'
 import type { Candidate, CodeContext } from './remedies.js'
 import { parseSource, quoted, type Source, type Splice, applySplices } from './source.js'
 import type { FileEdit, PatchInput } from './types.js'
@@ -40,13 +40,13 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
   const seen = new Set<string>()
   for (const hook of hooks) {
     const { name } = splitId(hook.by, input.project)
-    const describeCause = isDescribe(hook.by, input)
-    const block = findBlock(blocks, name, describeCause ? 'describe' : 'test')
+    const describeCause = causeDescribe(hook.by, input)
+    const block = describeCause ? findBlock(blocks, describeCause, 'describe') : findBlock(blocks, name, 'test')
     if (!block) return { why: `'${name}' cannot be found in ${file} (a title that is not a plain string, or a test made by a helper)` }
     const code = hook.code(needs.context(describeCause ? 'All' : 'Each', projectRoot))
     if (typeof code === 'string') return { why: code }
     const [lines, describe] = 'lines' in code ? [code.lines, code.into] : [code, block.kind === 'describe' ? block : block.describes.at(-1)]
-    const splice = insertHook(source, describe, lines)
+    const splice = insertHook(source, describe, lines, 'lines' in code ? code.after : undefined)
     if (!splice) return { why: `'${describe?.name ?? file}' is written on one line, with no line for a hook` }
     // The same hook for two leaks of one describe is written once.
     if (!seen.has(`${splice.start}\0${splice.text}`)) hookSplices.push(splice)
@@ -116,15 +116,23 @@ class Needs {
 const EXTENSION = /\.[cm]?[jt]sx?$/
 
 /** The file's import of a project module (path relative to the project root), if any. */
-function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
+export function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
   const want = module.replace(EXTENSION, '').replace(/\/index$/, '')
   for (const statement of source.program.body) {
-    if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type' || !statement.source.value.startsWith('.')) continue
-    const resolved = posix
-      .join(posix.dirname(file), statement.source.value)
-      .replace(EXTENSION, '')
+    if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type') continue
+    const specifier = statement.source.value
+    const resolved = specifier.startsWith('.')
+      ? posix
+          .join(posix.dirname(file), specifier)
+          .replace(EXTENSION, '')
+          .replace(/\/index$/, '')
+      : undefined
+    // A path alias (`@/settings`, `~/lib/settings`): the same module when its path after the alias ends the module's.
+    const alias = /^(?:@|~|#|@@)\/(.+)$/
+      .exec(specifier)?.[1]
+      ?.replace(EXTENSION, '')
       .replace(/\/index$/, '')
-    if (resolved !== want) continue
+    if (resolved !== want && !(alias && (want === alias || want.endsWith(`/${alias}`)))) continue
     const namespace = statement.specifiers.find((s) => s.type === 'ImportNamespaceSpecifier')?.local.name
     const defaultLocal = statement.specifiers.find((s) => s.type === 'ImportDefaultSpecifier')?.local.name
     return { specifier: statement.source.value, namespace, defaultLocal }

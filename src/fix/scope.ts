@@ -40,7 +40,7 @@ function setupCode(
   variables: readonly string[],
   victim: string,
   setter: string | undefined,
-): { lines: Lines; into: Block | undefined } | string {
+): { lines: Lines; into: Block | undefined; after?: t.Statement } | string {
   const blocks = blocksOf(c.source)
   const reader = findBlock(blocks, victim, 'test')
   if (!reader) return `'${victim}' cannot be found in its file`
@@ -49,9 +49,12 @@ function setupCode(
   const statements = setter ? assigningStatements(blocks, setter, variables) : initialValues(scope, variables)
   if (typeof statements === 'string') return statements
   const async = statements.some((s) => contains(s, 'AwaitExpression'))
+  // After the declarations it assigns, so the hook reads as their setup.
+  const declarations = scope.body.filter((st) => st.type === 'VariableDeclaration' && variables.some((v) => declares(st, v)))
   return {
     lines: [[0, `${c.vitest('beforeEach')}(${async ? 'async ' : ''}() => {`], ...statements.flatMap((s) => statementLines(c.source, s)), [0, '});']],
     into: scope.block,
+    after: declarations.at(-1),
   }
 }
 
@@ -111,12 +114,11 @@ function initialValues(scope: { body: t.Statement[] }, variables: readonly strin
 
 /** A statement's text as hook lines: its own lines, re-indented under the hook. */
 function statementLines(source: Source, statement: t.Statement & { assign?: string }): Lines {
-  const text = source.code.slice(statement.start!, statement.end!)
+  // Without semicolons, Babel gives a statement the `;` that starts the next line (`\n;(api as any)…`).
+  const text = `${source.code.slice(statement.start!, statement.end!).replace(/\s*;?\s*$/, '')};`
   const base = indentAt(source.code, statement.start!)
   const lines = text.split(/\r?\n/).map((line, i) => (i === 0 ? line : line.startsWith(base) ? line.slice(base.length) : line.trimStart()))
   if (statement.assign) lines[0] = `${statement.assign} = ${lines[0]}`
-  const last = lines.length - 1
-  if (source.style.semi && statement.assign) lines[last] = `${lines[last]};`
   return lines.map((line) => [1, line] as const)
 }
 

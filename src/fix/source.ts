@@ -136,7 +136,12 @@ export function quoted(text: string, style: Style): string {
  * `base` before each line, one indent per depth, semicolons only where the file has them.
  */
 export function render(lines: ReadonlyArray<readonly [number, string]>, base: string, style: Style): string {
-  return lines.map(([depth, text]) => `${base}${style.indent.repeat(depth)}${style.semi ? text : text.replace(/;$/, '')}${style.eol}`).join('')
+  return lines
+    .map(([depth, text]) => {
+      const line = style.semi ? text : text.replace(/;$/, '')
+      return line ? `${base}${style.indent.repeat(depth)}${line}${style.eol}` : style.eol
+    })
+    .join('')
 }
 
 /** A name usable as `a.name` (else `a['name']`). */

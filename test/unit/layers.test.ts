@@ -8,7 +8,7 @@ import { REPO } from '../helpers/project.js'
 /**
  * What each folder of src/ may import from src/ (besides itself), lowest layer first: the folder a
  * file lives in says what it may use. Folders not listed (plugin, run, bisect, quarantine,
- * html-report, and any new one) are the Vitest adapters: they may use all of src/.
+ * html-report, history, and any new one) are the Vitest adapters: they may use all of src/.
  */
 const LAYERS: Record<string, readonly string[]> = {
   'src/core/': [],
@@ -77,6 +77,11 @@ function violation({ from, to, typeOnly }: Import): string | undefined {
   return undefined
 }
 
+/** A string literal that leads into cli/ (`'../cli/index.js'`): a spawn of the CLI, which no import shows. */
+function pathIntoCli(source: string): boolean {
+  return /['"`](\.\.\/)+cli\//.test(source)
+}
+
 function sources(dir: string): string[] {
   return readdirSync(join(REPO, dir), { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
@@ -94,6 +99,15 @@ describe('layers', () => {
         return rule ? [`${i.from} imports ${i.to}: ${rule}`] : []
       })
     expect(broken).toEqual([])
+  })
+
+  test('nothing below cli/ runs the CLI or reads its output: no path into cli/ in src/ or reporter/', () => {
+    const files = ['src', 'reporter'].flatMap(sources)
+    const runsCli = files.filter((file) => pathIntoCli(readFileSync(join(REPO, file), 'utf8')))
+    expect(runsCli).toEqual([])
+    // The old end-of-run bisect spawned the CLI and parsed its stdout: caught.
+    expect(pathIntoCli(`const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))`)).toBe(true)
+    expect(pathIntoCli(`const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))`)).toBe(false)
   })
 
   test('the check catches each kind of violation (so the test above can fail)', () => {

@@ -1,7 +1,8 @@
 // The run's known-flake block (reporter/summary.ts): what it prints for the failures the history
 // already knows, from plain notes.
 import { describe, expect, test } from 'vitest'
-import { consoleSummary, type FailureNote } from '../../reporter/summary.js'
+import type { FailureNote } from '../../src/history/failures.js'
+import { consoleSummary } from '../../reporter/summary.js'
 
 const note = (test: string, cls: FailureNote['class'], command: string | null): FailureNote => ({ test, class: cls, reason: 'why', error: null, command })
 
