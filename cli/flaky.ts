@@ -1,4 +1,4 @@
-import { type PatchNote, patchNotes } from '../src/fix/ready.js'
+import { type PatchNote, patchNotes } from '../src/fix-session/ready.js'
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'

@@ -4,7 +4,7 @@
 import { DEFAULT_TOP } from '../core/defaults.js'
 import { analyse, type CommandOptions, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../analysis/suspects.js'
-import { type PatchNote, patchNotes } from '../fix/ready.js'
+import { type PatchNote, patchNotes } from '../fix-session/ready.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
 import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'

@@ -4,7 +4,7 @@ import type { Finding, RecordedTest } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import { planOf } from '../run/selection.js'
 import type { PlanExecutor } from '../run/execute.js'
-import { planPatches, unifiedDiff, type PatchOrigin, type Remedy } from './types.js'
+import { planPatches, unifiedDiff, type PatchOrigin, type Remedy } from '../fix/types.js'
 import { type Checks, verifyPatch } from './verify.js'
 
 export interface AttemptInput {
