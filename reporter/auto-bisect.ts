@@ -4,13 +4,15 @@
 // own, after this one has finished its run), which sends its findings back as data. They are
 // printed after Vitest's summary and added to the job summary. It never changes the run's exit
 // code, and never runs longer than the budget (plus a grace to close).
-import { fork, spawn } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ChildResult } from '../src/bisect/child.js'
 import type { BisectReport } from '../src/bisect/report.js'
 import { type BisectSessionOptions, defaultJobs } from '../src/bisect/session.js'
+import type { FixChildResult, JobPatch } from '../src/fix-session/child.js'
+import type { FixSessionOptions } from '../src/fix-session/session.js'
 import type { CommandOptions } from '../src/core/commands.js'
-import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
+import { DEFAULT_BISECT_REPEAT, DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
 import { busyTimeout } from '../src/store/index.js'
 
 const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))
@@ -88,47 +90,39 @@ function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return copy
 }
 
-/** A patch `flakeseed fix` verified in this job. */
-export interface JobPatch {
-  victim: string
-  remedy: string
-  diff: string
-  verified: string
-}
-
-const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
+const FIX_CHILD = fileURLToPath(new URL('../src/fix-session/child.js', import.meta.url))
 
 /**
- * After the bisect: the failures it explained get their patch (`fix --no-bisect`: verified, never
- * written), within what is left of the budget; a fix cut short by it shows nothing.
+ * After the bisect: the failures it explained get their patch (verified, never written, nothing
+ * bisected), within what is left of the budget; a fix cut short by it shows nothing.
  */
 export function autoFix(options: {
   root: string
   runId: number
   db: string
   seconds: number
+  commands: CommandOptions
   env: NodeJS.ProcessEnv
 }): Promise<{ patches: JobPatch[]; error?: string }> {
-  const args = [CLI, 'fix', String(options.runId), '--no-bisect', '--json', '--db', options.db]
+  const session: FixSessionOptions = { ref: String(options.runId), db: options.db, seeds: DEFAULT_FIX_SEEDS, bisect: false, commands: options.commands }
   return new Promise((done) => {
-    let stdout = ''
-    let stderr = ''
-    const child = spawn(process.execPath, args, { cwd: options.root, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let answer: FixChildResult | undefined
+    const child = fork(FIX_CHILD, [JSON.stringify(session)], {
+      cwd: options.root,
+      env: childEnv(options.env),
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.seconds * 1000)
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
+    child.on('message', (message) => (answer = message as FixChildResult))
     child.on('error', (error) => {
       clearTimeout(timer)
       done({ patches: [], error: error.message })
     })
-    child.on('close', (code) => {
+    child.on('close', () => {
       clearTimeout(timer)
-      try {
-        done({ patches: (JSON.parse(stdout) as { patches: JobPatch[] }).patches })
-      } catch {
-        const line = stderr.split('\n').find((l) => l.trim()) ?? (code === null ? 'cut by the budget' : `exit code ${code}`)
-        done({ patches: [], error: line.replace(/^flakeseed: /, '') })
-      }
+      if (answer && 'patches' in answer) done({ patches: answer.patches })
+      else done({ patches: [], error: answer?.error ?? 'cut by the budget' })
     })
   })
 }

@@ -216,7 +216,7 @@ export class FlakeseedReporter implements Reporter {
     const explained = result.findings.some((f) => (f.kind === 'victim' || f.kind === 'brittle') && !f.interrupted)
     if (!explained || this.dbPath === false || seconds < MIN_FIX_SECONDS) return
     const { autoFix } = await import('./auto-bisect.js')
-    const fixed = await autoFix({ root: this.vitest.config.root, runId, db: this.dbPath, seconds, env: this.session.env })
+    const fixed = await autoFix({ root: this.vitest.config.root, runId, db: this.dbPath, seconds, commands: this.commands(), env: this.session.env })
     if (!fixed.patches.length) return
     result.patches = fixed.patches
     result.apply = fixCommand(runId, { apply: true, ...this.commands() })
