@@ -1,3 +1,4 @@
+import { type PatchNote, patchNotes } from '../src/fix-session/ready.js'
 import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
@@ -60,6 +61,7 @@ export function flaky(options: Options): number {
   let window: ReturnType<typeof flakyWindow>
   let rows: FlakyRow[]
   const suspects = new Map<string, Suspect[]>()
+  let patches: Map<string, PatchNote>
   try {
     window = flakyWindow(store, {
       window: options.window,
@@ -79,11 +81,12 @@ export function flaky(options: Options): number {
       window.rows,
     )
     for (const [test, tally] of tallies) suspects.set(test, shownSuspects(tally))
+    patches = patchNotes(store, commandOptions(options))
   } finally {
     store.close()
   }
   if (options.json) {
-    printJson(rows.map((r) => toJson(r, r.finding ? undefined : (suspects.get(r.test) ?? []))))
+    printJson(rows.map((r) => ({ ...toJson(r, r.finding ? undefined : (suspects.get(r.test) ?? [])), ...patchJson(patches.get(r.test)) })))
     return 0
   }
   const runs = window.runs
@@ -109,8 +112,13 @@ export function flaky(options: Options): number {
   console.log(`${plural(rows.length, 'flaky test')} in the last ${scope}, most disruptive first`)
   if (leftOut) console.log(leftOut)
   for (const line of causeLines(rows)) console.log(line)
-  console.log(`\n${formatTable(rows, { retries: options.includeRetries, suspects })}`)
+  console.log(`\n${formatTable(rows, { retries: options.includeRetries, suspects, patches })}`)
   return 0
+}
+
+/** `patch`: a verified patch `fix` stored for the test, and whether its files still take it. */
+function patchJson(note: PatchNote | undefined) {
+  return note ? { patch: { run: note.run, remedy: note.summary, state: note.state, ...(note.apply ? { apply: note.apply } : {}) } } : {}
 }
 
 /** One row as `flaky --json` gives it (docs/ARCHITECTURE.md, `flaky --json`). */
@@ -161,7 +169,7 @@ export function causeLines(rows: readonly FlakyRow[]): string[] {
  */
 export function formatTable(
   rows: readonly FlakyRow[],
-  options: { retries?: boolean; suspects?: ReadonlyMap<string, readonly Suspect[]>; width?: number } = {},
+  options: { retries?: boolean; suspects?: ReadonlyMap<string, readonly Suspect[]>; width?: number; patches?: ReadonlyMap<string, PatchNote> } = {},
 ): string {
   const suspects = options.suspects ?? new Map<string, readonly Suspect[]>()
   const width = options.width ?? outputWidth()
@@ -197,6 +205,10 @@ export function formatTable(
     const cause = causeText(r.finding?.leaks)
     if (cause) out.push(`      leaked ${visible(cause)}`)
     if (r.finding?.fix) out.push(`      fix: ${visible(fixText(r.finding.fix, r.finding.kind))}`)
+    // A verified patch whose files still hold the bytes it was verified on: the command writes it.
+    const patch = options.patches?.get(r.test)
+    if (patch?.apply) out.push(`      patch ready: ${patch.apply}`)
+    else if (patch?.state === 'applied') out.push(`      patch applied (verified in run ${patch.run})`)
     // Whole, like the command: a suspect's id is there to be read and bisected.
     for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)
     if (r.quarantinedFailures) detail(`${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`)

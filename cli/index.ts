@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { dashedArgument, EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
+import * as fixCommand from './fix.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
 import * as huntCommand from './hunt.js'
@@ -39,6 +40,7 @@ for (const command of [
   historyCommand,
   replayCommand,
   bisectCommand,
+  fixCommand,
   huntCommand,
   flakyCommand,
   suspectsCommand,

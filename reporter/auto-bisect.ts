@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url'
 import type { ChildResult } from '../src/bisect/child.js'
 import type { BisectReport } from '../src/bisect/report.js'
 import { type BisectSessionOptions, defaultJobs } from '../src/bisect/session.js'
+import type { FixChildResult, JobPatch } from '../src/fix-session/child.js'
+import type { FixSessionOptions } from '../src/fix-session/session.js'
 import type { CommandOptions } from '../src/core/commands.js'
-import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
+import { DEFAULT_BISECT_REPEAT, DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
 import { busyTimeout } from '../src/store/index.js'
 
 const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))
@@ -22,6 +24,9 @@ export interface AutoBisect {
   left: Array<{ test: string; why: string }>
   /** Set when the bisect itself could not run or answer (one warning line). */
   error?: string
+  /** The patches verified for what it found (`fix`), with the command that applies them. */
+  patches?: JobPatch[]
+  apply?: string
 }
 
 export interface AutoBisectOptions {
@@ -83,4 +88,41 @@ function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const key of Object.keys(copy)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete copy[key]
   delete copy.FLAKESEED_SEED
   return copy
+}
+
+const FIX_CHILD = fileURLToPath(new URL('../src/fix-session/child.js', import.meta.url))
+
+/**
+ * After the bisect: the failures it explained get their patch (verified, never written, nothing
+ * bisected), within what is left of the budget; a fix cut short by it shows nothing.
+ */
+export function autoFix(options: {
+  root: string
+  runId: number
+  db: string
+  seconds: number
+  commands: CommandOptions
+  env: NodeJS.ProcessEnv
+}): Promise<{ patches: JobPatch[]; error?: string }> {
+  const session: FixSessionOptions = { ref: String(options.runId), db: options.db, seeds: DEFAULT_FIX_SEEDS, bisect: false, commands: options.commands }
+  return new Promise((done) => {
+    let answer: FixChildResult | undefined
+    const child = fork(FIX_CHILD, [JSON.stringify(session)], {
+      cwd: options.root,
+      env: childEnv(options.env),
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.seconds * 1000)
+    child.on('message', (message) => (answer = message as FixChildResult))
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      done({ patches: [], error: error.message })
+    })
+    child.on('close', () => {
+      clearTimeout(timer)
+      if (answer && 'patches' in answer) done({ patches: answer.patches })
+      else done({ patches: [], error: answer?.error ?? 'cut by the budget' })
+    })
+  })
 }

@@ -6,7 +6,7 @@
 // every run, and a passing run should cost what Vitest's own shuffle costs.
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node'
 import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
-import { bisectCommand, type CommandOptions, dbWords, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
+import { bisectCommand, type CommandOptions, dbWords, fixCommand, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
 import { idOf, isTypecheckModule, isTypecheckProject } from '../src/core/names.js'
@@ -25,6 +25,9 @@ import { runMeta, vitestArgs } from './run-meta.js'
 import type { FailureNote } from '../src/history/failures.js'
 import { consoleSummary } from './summary.js'
 import { firstLine } from '../src/core/errors.js'
+
+/** Below this much budget left after the bisect, no patch could be verified in time. */
+const MIN_FIX_SECONDS = 10
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -199,7 +202,9 @@ export class FlakeseedReporter implements Reporter {
       import('../src/bisect/report.js'),
       import('../src/analysis/causes.js'),
     ])
+    const started = Date.now()
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
+    await this.fixInJob(result, runId, budget - (Date.now() - started) / 1000)
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
@@ -208,7 +213,20 @@ export class FlakeseedReporter implements Reporter {
     if (result.left.length) {
       this.vitest.logger.log(`flakeseed: left unexplained: ${result.left.map((l) => `${l.test} (${l.why})`).join(', ')}`)
     }
+    for (const p of result.patches ?? []) this.vitest.logger.log(`flakeseed patch for ${p.victim}: ${p.remedy} (verified: ${p.verified})`)
+    if (result.apply) this.vitest.logger.log(`apply: ${result.apply}`)
     return result
+  }
+
+  /** The bisect's explained failures get a verified patch, within what is left of the budget (nothing is written). */
+  private async fixInJob(result: AutoBisect, runId: number, seconds: number): Promise<void> {
+    const explained = result.findings.some((f) => (f.kind === 'victim' || f.kind === 'brittle') && !f.interrupted)
+    if (!explained || this.dbPath === false || seconds < MIN_FIX_SECONDS) return
+    const { autoFix } = await import('./auto-bisect.js')
+    const fixed = await autoFix({ root: this.vitest.config.root, runId, db: this.dbPath, seconds, commands: this.commands(), env: this.session.env })
+    if (!fixed.patches.length) return
+    result.patches = fixed.patches
+    result.apply = fixCommand(runId, { apply: true, ...this.commands() })
   }
 
   /** Known flakes and new failures of this run, from history; a store error is a warning, never a failure. */

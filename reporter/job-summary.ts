@@ -86,6 +86,10 @@ function bisectedSection(bisected: AutoBisect): string[] {
       parts.push(`checked against the polluters of <code>${escapeCell(f.explainedBy)}</code> (${f.probes} probe${f.probes === 1 ? '' : 's'}), not bisected`)
     lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
   }
+  for (const p of bisected.patches ?? []) {
+    lines.push(`Patch for <code>${escapeCell(p.victim)}</code>: ${escapeCell(p.remedy)} (verified: ${escapeCell(p.verified)})`, '', fence(p.diff, 'diff'), '')
+  }
+  if (bisected.apply) lines.push('Apply it:', fence(bisected.apply), '')
   for (const l of bisected.left) lines.push(`- left unexplained: <code>${escapeCell(l.test)}</code> (${escapeCell(l.why)})`)
   // One cause, many victims: the console's grouping, as a list.
   for (const g of causeGroups(bisected.findings.map((f) => ({ test: f.victim, finding: f })))) {
@@ -100,10 +104,10 @@ export function appendStepSummary(path: string, markdown: string): void {
 }
 
 /** A fenced block longer than any backtick run inside, so no test name can close it. */
-function fence(text: string): string {
+function fence(text: string, language = 'sh'): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length))
   const ticks = '`'.repeat(longest + 1)
-  return `${ticks}sh\n${text}\n${ticks}`
+  return `${ticks}${language}\n${text.replace(/\n$/, '')}\n${ticks}`
 }
 
 function escapeHtml(text: string): string {

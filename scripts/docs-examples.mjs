@@ -120,6 +120,8 @@ function historySamples(samples, { run, vitest, flakeseed, keep }) {
   keep('bisect-in-job', 'FLAKESEED_SEED=2 FLAKESEED_BISECT=new npx vitest run', inJobLines.join('\n'))
   const bisect = flakeseed(['bisect', '3'])
   keep('bisect', 'npx flakeseed bisect 3', bisect.out)
+  // The patch for that finding, verified, not written (the later samples run the same files).
+  keep('fix', 'npx flakeseed fix 3', flakeseed(['fix', '3']).out)
   const reproduce = bisect.out.match(/^reproduce: npx flakeseed (.*)$/m)?.[1]
   if (!reproduce) throw new Error(`bisect printed no reproduce command:\n${bisect.out}`)
   const args = [...reproduce.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2])

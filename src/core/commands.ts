@@ -66,6 +66,14 @@ export function bisectCommand(run: number, options: CommandOptions & { test?: st
   return shellCommand([...words, ...tail(options)])
 }
 
+/** `npx flakeseed fix RUN [--test TEST] [--apply]`. */
+export function fixCommand(run: number, options: CommandOptions & { test?: string; apply?: boolean } = {}): string {
+  const words = [...flakeseed(options), 'fix', String(run)]
+  if (options.test !== undefined) words.push('--test', options.test)
+  if (options.apply) words.push('--apply')
+  return shellCommand([...words, ...tail(options)])
+}
+
 /** `npx flakeseed hunt --base COMMIT`: the hunt again, against the same base. */
 export function huntCommand(base: string, options: CommandOptions = {}): string {
   return shellCommand([...flakeseed(options), 'hunt', '--base', base, ...tail(options)])

@@ -32,3 +32,6 @@ export const PASSING_RUNS_SEARCHED = 5
 
 export const HOUR_MS = 3_600_000
 export const DAY_MS = 24 * HOUR_MS
+
+/** Seeds `fix` checks a patch under besides the recorded one. */
+export const DEFAULT_FIX_SEEDS = 10

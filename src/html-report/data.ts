@@ -4,6 +4,7 @@
 import { DEFAULT_TOP } from '../core/defaults.js'
 import { analyse, type CommandOptions, executionKeys, type FlakyRow, type RunOutcome } from '../analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../analysis/suspects.js'
+import { type PatchNote, patchNotes } from '../fix-session/ready.js'
 import { latestFindings, type StoredFinding } from '../store/findings.js'
 import { flakyWindow, type WindowOptions, type WindowRun } from '../store/flaky.js'
 import type { Store } from '../store/index.js'
@@ -13,6 +14,8 @@ export interface ReportTest {
   row: FlakyRow
   outcomes: RunOutcome[]
   finding: StoredFinding | null
+  /** A verified patch `fix` stored for the test, and whether its files still take it. */
+  patch?: PatchNote
   /** The best few suspects from the history (statistical), for a test without a finding. */
   suspects: Suspect[]
 }
@@ -36,6 +39,7 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
   const rows = analyse(window.histories, { db: options.db, launcher: options.launcher, minRuns: options.minRuns })
   const byTest = new Map(window.histories.map((h) => [h.test, h]))
   const findings = latestFindings(store)
+  const patches = patchNotes(store, { db: options.db, launcher: options.launcher })
   const tallies = suspectTallies(
     store,
     // Suspects show in the details, which only the top tests have.
@@ -60,6 +64,7 @@ export function reportData(store: Store, options: Omit<WindowOptions, 'orderKeys
       row,
       outcomes: byTest.get(row.test)?.outcomes ?? [],
       finding: findings.get(row.test) ?? null,
+      ...(patches.has(row.test) ? { patch: patches.get(row.test) } : {}),
       suspects: shown(row.test),
     })),
   }

@@ -291,6 +291,12 @@ function detail(t: ReportTest, i: number): string {
           (l) => `<li>${l.verified || l.together ? 'leaked' : 'also'} <code>${esc(leakText(l))}</code> (${esc(leakClaim(l, f.kind))})</li>`,
         ),
         ...(f.fix ? [`<li>fix: ${esc(fixText(f.fix, f.kind))}</li>`] : []),
+        ...(t.patch?.apply
+          ? [
+              `<li>patch ready: ${esc(t.patch.summary)} <code class="cmd">${esc(t.patch.apply)}</code> <button type="button" class="copy" data-copy="${esc(t.patch.apply)}">copy</button></li>`,
+            ]
+          : []),
+        ...(t.patch?.state === 'applied' ? [`<li>patch applied (verified in run ${esc(t.patch.run)})</li>`] : []),
       ].join('')}</ul>${f.command ? `<p>reproduce: <code class="cmd">${esc(f.command)}</code></p>` : ''}`
     : `<p class="hint">No bisect finding yet.</p>${t.suspects.length ? suspectList(t.suspects) : ''}`
   // The most disruptive test opens with its details showing.

@@ -34,9 +34,12 @@ const wired = new WeakMap<Session, TestProject[]>()
 
 export default function flakeseed(options?: FlakeseedOptions): Plugin {
   const resolved = resolveOptions(options)
+  /** Patched sources `fix` verifies, captured while its Vitest instance loads the config. */
+  let sources: ReadonlyMap<string, string> | undefined
   const plugin: Plugin = {
     name: PLUGIN_NAME,
     config(config) {
+      sources ??= getControl()?.sources
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
@@ -51,6 +54,12 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       wireProject(session, vitest, project)
       // Vitest has resolved every project by now; the root's plugin line stands for all of them.
       if (rootCarries(vitest)) for (const other of vitest.projects) wireProject(session, vitest, other)
+    },
+    // Vite asks plugins for a module's code before it reads the file: a patch is served, never written.
+    load(id) {
+      if (!sources) return null
+      const patched = sources.get(toPosix(id.split('?')[0]!))
+      return patched === undefined ? null : { code: patched }
     },
   }
   return plugin

@@ -47,6 +47,11 @@ export interface Control {
   db?: string | false
   /** Print no flakeseed lines (bisect probes, --json output). */
   quiet?: boolean
+  /**
+   * Sources served to Vite instead of the files' bytes (absolute `/`-separated path → text): `fix`
+   * runs a patch without writing it into the project.
+   */
+  sources?: ReadonlyMap<string, string>
   onSession?(session: Session): void
 }
 

@@ -34,6 +34,8 @@ export interface ExecuteOptions {
   protect?: string[]
   /** The project's files across the bisect, shared by its executors (one is made when none is given). */
   files?: ProbeFiles
+  /** Patched sources served in place of the files' bytes (absolute `/`-separated path → text), for `fix`. */
+  sources?: ReadonlyMap<string, string>
 }
 
 /** What a diagnosis probe asks the workers to observe (test ids, resolved here to files). */
@@ -109,6 +111,7 @@ export class PlanExecutor {
       db: options.db,
       quiet: options.quiet && (options.kind === 'probe' || options.json === true),
       plan: { files: [] },
+      sources: options.sources,
       onSession: (s) => (session = s),
     })
     const config = options.config ? resolve(options.root, options.config) : undefined
@@ -158,8 +161,8 @@ export class PlanExecutor {
    * first checks that no source file changed since the bisect began (`ProjectChanged`), and puts
    * back what its tests wrote: a file one probe's polluter wrote must not decide the next probe.
    */
-  async run(plan?: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> {
-    const wanted = plan && new Set(plan.files.map((f) => fileId(f.project, f.file)))
+  async run(plan?: Plan, diagnose?: DiagnoseRequest, only?: ReadonlySet<string>): Promise<PlanResult> {
+    const wanted = plan ? new Set(plan.files.map((f) => fileId(f.project, f.file))) : only
     const specs = wanted ? this.specs.filter((s) => wanted.has(specId(s))) : this.specs
     const missingIn = (states: ReadonlyMap<string, TestState>) =>
       (plan?.files ?? []).flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)).filter((id) => !states.has(id)))
@@ -204,6 +207,17 @@ export class PlanExecutor {
       }
     }
     return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored, filesChanged, filesTouched }
+  }
+
+  /** Every test of these files, in the order `seed` gives them (`fix` checks a patch under several seeds). */
+  async runFiles(files: ReadonlyArray<{ project: string; file: string }>, seed: string): Promise<PlanResult> {
+    const previous = this.session.seed
+    this.session.seed = seed
+    try {
+      return await this.run(undefined, undefined, new Set(files.map((f) => fileId(f.project, f.file))))
+    } finally {
+      this.session.seed = previous
+    }
   }
 
   /** The workers' instructions: absolute paths of the culprits' and the victim's files. */

@@ -56,6 +56,14 @@ export class ProbeFiles {
     }
   }
 
+  /**
+   * The next probe learns where the tests write, as the first one did: the next victim's culprits
+   * may write where no earlier probe's tests did (`fix` bisects one victim after another).
+   */
+  learnNext(): void {
+    this.learnt = false
+  }
+
   /** Before a probe: the tree now, once no source file differs from the start (else `ProjectChanged`). */
   beforeProbe(): TreeSnapshot {
     const now = snapshotTree(this.root, this.skip)

@@ -1,0 +1,140 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { fixCommand as fixWords } from '../src/core/commands.js'
+import { DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
+import { FlakeseedError } from '../src/core/errors.js'
+import { visible } from '../src/core/format.js'
+import { idOf } from '../src/core/names.js'
+import type { VerifiedPatch } from '../src/fix-session/attempt.js'
+import { readFixRun, runFixSession } from '../src/fix-session/session.js'
+import { location } from '../src/run/selection.js'
+import type { StoredPatch } from '../src/store/patches.js'
+import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+
+interface Options extends CommonOptions {
+  test?: string
+  apply?: boolean
+  seeds: number
+  config?: string
+  /** `--no-bisect`: only the failures a stored finding explains (the in-job fix, after its bisect). */
+  bisect: boolean
+}
+
+export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
+  program
+    .command('fix')
+    .description('write the smallest patch that removes the cause of each failure of a run, verified without touching the project; --apply writes it')
+    .argument('[run]', 'run id, or last (default: last)')
+    .option('--test <test>', 'the failing test to fix (default: each failing test of the run)')
+    .option('--apply', 'write the verified patch, only onto files byte-identical to what was verified')
+    .option('--seeds <n>', 'seeds besides the recorded one under which every test of the files involved must pass', positiveInt, DEFAULT_FIX_SEEDS)
+    .option('--no-bisect', 'only the failures a finding already explains: bisect none')
+    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
+    .option('--db <path>', 'history database')
+    .option('--json', 'print JSON')
+    .action((ref: string | undefined, options: Options) => action(() => fixRun(ref ?? 'last', options)))
+}
+
+export async function fixRun(ref: string, options: Options): Promise<number> {
+  const session = {
+    ref,
+    db: dbPath(options),
+    test: options.test,
+    seeds: options.seeds,
+    config: options.config,
+    bisect: options.bisect,
+    commands: commandOptions(options),
+  }
+  const facts = readFixRun(session)
+  const { run, victims, patches } = facts
+  if (!victims.length) {
+    if (options.json) printJson({ patches: [], unpatched: [] })
+    else console.log(`flakeseed: run ${run.id} has no failing test: nothing to fix`)
+    return EXIT.ok
+  }
+  // Verified before: --apply writes what was verified, onto the bytes it was verified on.
+  if (options.apply && victims.every((v) => patches.has(idOf(v))))
+    return applyPatches(
+      victims.map((v) => patches.get(idOf(v))!),
+      options,
+    )
+  const { patches: verified, unpatched } = await runFixSession(facts, { ...session, onProgress: (text) => progress(options, text) })
+  if (options.json) printJson({ patches: verified.map(jsonOf), unpatched })
+  else print(run.id, verified, unpatched, options)
+  if (options.apply && verified.length) {
+    const code = applyPatches(
+      verified.map((p) => ({ runId: run.id, edits: p.edits })),
+      options,
+      false,
+    )
+    if (code !== EXIT.ok) return code
+  }
+  return unpatched.length ? EXIT.found : EXIT.ok
+}
+
+function jsonOf(p: VerifiedPatch) {
+  return {
+    victim: p.victim,
+    polluters: p.polluters,
+    stateSetters: p.stateSetters,
+    leak: p.leak ?? null,
+    remedy: p.summary,
+    ...(p.lastResort ? { lastResort: true } : {}),
+    files: p.files,
+    diff: p.diff,
+    verified: p.verified,
+    checks: p.checks,
+    seconds: p.seconds,
+  }
+}
+
+function print(runId: number, patches: readonly VerifiedPatch[], unpatched: ReadonlyArray<{ victim: string; why: string }>, options: Options): void {
+  for (const p of patches) {
+    console.log(`patch for ${visible(p.victim)}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
+    process.stdout.write(p.diff.endsWith('\n') ? p.diff : `${p.diff}\n`)
+    console.log(`verified: ${p.verified} (${p.seconds.toFixed(1)} s)`)
+    if (!options.apply) console.log(`apply: ${fixWords(runId, { test: options.test, apply: true, ...commandOptions(options), config: options.config })}`)
+    console.log('')
+  }
+  for (const u of unpatched) console.log(`unpatched ${visible(u.victim)}: ${u.why}`)
+}
+
+/**
+ * Writes the patches, only onto the bytes they were verified on: a file changed since is named in
+ * one line and nothing is written. A file two patches change alike is written once.
+ */
+function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'>>, options: Options, printed = true): number {
+  const writes = new Map<string, { before: string; after: string; shown: string }>()
+  const store = openStore(options)
+  let root: string
+  try {
+    root = location(store.resolveRun(String(patches[0]!.runId))).root
+  } finally {
+    store.close()
+  }
+  for (const patch of patches)
+    for (const edit of patch.edits) {
+      const path = resolve(root, edit.path)
+      const earlier = writes.get(path)
+      if (earlier && (earlier.before !== edit.before || earlier.after !== edit.after))
+        throw new FlakeseedError(`flakeseed: two patches change ${edit.path} differently; apply them one at a time with --test`)
+      writes.set(path, { before: edit.before, after: edit.after, shown: edit.path })
+    }
+  for (const [path, edit] of writes) {
+    let now: string | undefined
+    try {
+      now = readFileSync(path, 'utf8')
+    } catch {}
+    if (now !== edit.before) throw new FlakeseedError(`flakeseed: ${edit.shown} changed since the patch was verified; run fix again`)
+  }
+  for (const [path, edit] of writes) writeFileSync(path, edit.after)
+  const wrote = [...writes.values()].map((e) => e.shown)
+  if (options.json && printed) printJson({ wrote })
+  else if (!options.json) for (const file of wrote) console.log(`wrote ${file}`)
+  return EXIT.ok
+}
+
+function progress(options: Options, text: string): void {
+  if (process.stderr.isTTY && !options.json) process.stderr.write(`\r\x1b[K${text}`)
+}

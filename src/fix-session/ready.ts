@@ -1,0 +1,53 @@
+// Whether a stored verified patch is still ready to apply: its files hold the bytes it was
+// verified on (ready), the bytes it writes (applied), or something else (stale: run fix again).
+// `flaky` and the HTML report say "patch ready" only for the first.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type CommandOptions, fixCommand } from '../core/commands.js'
+import { location } from '../run/selection.js'
+import type { Store } from '../store/index.js'
+import { latestPatches, type StoredPatch } from '../store/patches.js'
+
+export type PatchState = 'ready' | 'applied' | 'stale'
+
+export interface PatchNote {
+  run: number
+  summary: string
+  state: PatchState
+  /** `npx flakeseed fix RUN --test VICTIM --apply` (only when ready). */
+  apply?: string
+}
+
+export function patchState(root: string, edits: StoredPatch['edits']): PatchState {
+  const texts = edits.map((e) => {
+    try {
+      return readFileSync(resolve(root, e.path), 'utf8')
+    } catch {
+      return undefined
+    }
+  })
+  if (edits.every((e, k) => texts[k] === e.before)) return 'ready'
+  if (edits.every((e, k) => texts[k] === e.after)) return 'applied'
+  return 'stale'
+}
+
+/** Per victim, its newest verified patch and whether it still applies. */
+export function patchNotes(store: Store, options: CommandOptions = {}): Map<string, PatchNote> {
+  const notes = new Map<string, PatchNote>()
+  const roots = new Map<number, string>()
+  for (const [victim, patch] of latestPatches(store)) {
+    let root = roots.get(patch.runId)
+    if (root === undefined) {
+      try {
+        root = location(store.resolveRun(String(patch.runId))).root
+      } catch {
+        continue
+      }
+      roots.set(patch.runId, root)
+    }
+    const state = patchState(root, patch.edits)
+    const apply = state === 'ready' ? fixCommand(patch.runId, { test: victim, apply: true, ...options }) : undefined
+    notes.set(victim, { run: patch.runId, summary: patch.summary, state, ...(apply ? { apply } : {}) })
+  }
+  return notes
+}

@@ -1,0 +1,170 @@
+// One `flakeseed fix` over a run, as a library: its failing tests, a finding for each (the stored
+// one when this run's order can replay it, else a bisect on the same Vitest instance), then a
+// verified patch or why none (src/fix-session/attempt.ts). The CLI (cli/fix.ts) prints and applies;
+// the in-job fix (src/fix-session/child.ts) sends the patches back to the reporter.
+import { bisect } from '../bisect/coordinator.js'
+import { bisectCommand, type CommandOptions, replayCommand } from '../core/commands.js'
+import { DEFAULT_BISECT_REPEAT } from '../core/defaults.js'
+import { FlakeseedError } from '../core/errors.js'
+import { visible } from '../core/format.js'
+import type { Finding, RecordedTest } from '../core/model.js'
+import { idOf } from '../core/names.js'
+import { PlanExecutor } from '../run/execute.js'
+import { ProbeFiles } from '../run/probe-files.js'
+import { location, recordedOrder, selectTests } from '../run/selection.js'
+import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../store/findings.js'
+import { type RunRow, Store } from '../store/index.js'
+import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
+import { type Attempt, attemptFix, type VerifiedPatch } from './attempt.js'
+
+export interface FixSessionOptions {
+  ref: string
+  /** The history DB (absolute). */
+  db: string
+  /** One failing test (default: each failing test of the run). */
+  test?: string
+  /** Seeds besides the recorded one. */
+  seeds: number
+  config?: string
+  /** false: only the failures a stored finding explains. */
+  bisect: boolean
+  /** What printed commands share (`--db`, the launcher). */
+  commands: CommandOptions
+  onProgress?(text: string): void
+}
+
+export interface RunFacts {
+  run: RunRow
+  order: RecordedTest[]
+  victims: RecordedTest[]
+  findings: Map<string, StoredFinding>
+  /** The run's stored verified patches, per victim. */
+  patches: Map<string, StoredPatch>
+  passing: Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>
+}
+
+export interface FixResult {
+  patches: VerifiedPatch[]
+  unpatched: Array<{ victim: string; why: string }>
+}
+
+/** The run, its failing tests (or the one asked for: bad input when it did not fail), and what the history knows of them. */
+export function readFixRun(options: Pick<FixSessionOptions, 'ref' | 'db' | 'test'>): RunFacts {
+  const store = Store.open(options.db, { readonly: true })
+  try {
+    const run = store.resolveRun(options.ref)
+    const order = recordedOrder(store.results(run.id))
+    const failed = order.filter((t) => t.state === 'failed')
+    const victims = options.test ? selectTests(order, [options.test]).filter((t) => t.state === 'failed') : failed
+    if (options.test && !victims.length) {
+      const others = failed.length ? `; its failing tests: ${failed.map((t) => visible(idOf(t))).join(', ')}` : ''
+      throw new FlakeseedError(`flakeseed: "${visible(options.test)}" did not fail in run ${run.id}${others}`)
+    }
+    const passing = new Map(
+      victims.map((v) => [
+        idOf(v),
+        runsWhereTestPassed(store, idOf(v), run.id).map((id) => ({
+          results: recordedOrder(store.results(id)),
+          isolate: store.resolveRun(String(id)).isolate ?? true,
+        })),
+      ]),
+    )
+    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing }
+  } finally {
+    store.close()
+  }
+}
+
+/** A finding and a verified patch (or why none) for each failing test; findings and patches are stored. */
+export async function runFixSession(facts: RunFacts, options: FixSessionOptions): Promise<FixResult> {
+  const { run } = facts
+  const { root, config } = location(run, options.config)
+  const protect = [options.db]
+  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
+  const files = new ProbeFiles(root, protect, run.finishedAt === null ? [] : [{ from: run.startedAt, to: run.finishedAt }])
+  // One Vitest instance for the bisects and every unpatched check, started when first needed.
+  let started: Promise<PlanExecutor> | undefined
+  const baseline = () =>
+    (started ??= PlanExecutor.create({
+      root,
+      config,
+      seed: run.seed,
+      kind: 'probe',
+      db: false,
+      isolate: run.isolate ?? undefined,
+      quiet: true,
+      protect,
+      files,
+    }))
+  const attempts: Attempt[] = []
+  const found: Finding[] = []
+  try {
+    for (const victim of facts.victims) {
+      const stored = usableFinding(facts, victim)
+      if (!stored && !options.bisect) {
+        attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
+        continue
+      }
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline(), files))
+      if (!stored) found.push(finding)
+      options.onProgress?.(`patching ${visible(finding.victim)}`)
+      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline() }))
+    }
+  } finally {
+    if (started) await (await started).close()
+  }
+  save(options, run, found, attempts)
+  return {
+    patches: attempts.flatMap((a) => ('patch' in a ? [a.patch] : [])),
+    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: a.why }] : [])),
+  }
+}
+
+/** A stored finding this run's order can replay: its culprits ran here, and what they left was diagnosed (an empty list: nothing seen). */
+function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
+  const stored = facts.findings.get(idOf(victim))
+  if (!stored || (stored.kind !== 'victim' && stored.kind !== 'brittle')) return undefined
+  const ids = new Set(facts.order.map(idOf))
+  if (stored.kind === 'victim' && (!stored.leaks || !stored.polluters.every((p) => ids.has(p)))) return undefined
+  return {
+    victim: stored.victim,
+    kind: stored.kind,
+    polluters: stored.polluters,
+    stateSetters: stored.stateSetters,
+    cleaners: stored.cleaners,
+    probes: stored.probes,
+    leaks: stored.leaks,
+    fix: stored.fix,
+  }
+}
+
+/** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
+async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
+  files.learnNext()
+  return bisect({
+    victim: idOf(victim),
+    failing: facts.order,
+    isolate: facts.run.isolate ?? true,
+    passing: facts.passing.get(idOf(victim)) ?? [],
+    repeat: DEFAULT_BISECT_REPEAT,
+    cleaners: false,
+    diagnose: true,
+    error: (victim as RecordedTest & { error?: string | null }).error ?? null,
+    execute: (plan, diagnose) => baseline.run(plan, diagnose),
+  })
+}
+
+/** New findings and verified patches go into the history: `flaky` and the report say "patch ready", `--apply` writes them. */
+function save(options: FixSessionOptions, run: RunRow, found: readonly Finding[], attempts: readonly Attempt[]): void {
+  try {
+    const store = Store.open(options.db)
+    try {
+      for (const f of found) if (!f.interrupted) saveFinding(store, run.id, f, replayCommand(run.id, { only: [...f.polluters, f.victim], ...options.commands }))
+      for (const a of attempts) if ('patch' in a) savePatch(store, { runId: run.id, ...a.patch })
+    } finally {
+      store.close()
+    }
+  } catch (error) {
+    process.stderr.write(`flakeseed: could not save the patches: ${(error as Error).message}\n`)
+  }
+}

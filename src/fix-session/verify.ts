@@ -1,0 +1,198 @@
+// Proves a patch without writing it: the patched sources are served to Vite from memory (the
+// plugin's `load` hook, `Control.sources`), a patched Vitest config is loaded from a file beside
+// the original for the time of the check. A patch is verified when (a) the failing order fails
+// without it, (b) passes with it, and (c) every test of the files involved passes with it under
+// the recorded seed and N more (docs/ARCHITECTURE.md, "Patches").
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path'
+import { FlakeseedError } from '../core/errors.js'
+import { toPosix } from '../core/names.js'
+import type { Plan } from '../core/order.js'
+import { PlanExecutor, type PlanResult } from '../run/execute.js'
+
+/** One file's change: `before` is the text the patch was written against (FileEdit in src/fix/types.ts). */
+export interface PatchEdit {
+  /** Relative to the project root (`/`-separated), or absolute. */
+  path: string
+  before: string
+  after: string
+}
+
+export interface VerifyInput {
+  root: string
+  /** The config file the run loaded (absolute), undefined for Vitest's own lookup. */
+  config?: string
+  /** The recorded run's seed and isolation. */
+  seed: string
+  isolate?: boolean
+  /** The order that failed: the culprits and the victim (the victim alone for a brittle test). */
+  failing: Plan
+  /** The victim's test id. */
+  victim: string
+  /** The files whose every test must pass: each patched test file and the victim's. */
+  files: ReadonlyArray<{ project: string; file: string }>
+  edits: readonly PatchEdit[]
+  /** Seeds checked besides the recorded one. */
+  seeds: number
+  /** Files a probe must never touch (the history DB). */
+  protect: string[]
+  /** The unpatched instance, shared by the checks of every remedy (created when absent). */
+  baseline?: PlanExecutor
+  signal?: AbortSignal
+}
+
+export interface Checks {
+  /** (a) The failing order failed without the patch. */
+  failsWithout: boolean
+  /** (b) It passed with the patch. */
+  passesWith: boolean
+  /** (c) Seeds the files passed under, the recorded one included. */
+  seeds: number
+  /** Tests that passed under every one of them. */
+  tests: number
+}
+
+export interface Verification {
+  verified: boolean
+  checks: Checks
+  /** Why it is not verified, in one sentence. */
+  why?: string
+  /** sha256 of every patched file's bytes as verified (absolute path → hex): `--apply` writes onto these only. */
+  hashes: Record<string, string>
+  seconds: number
+  /** The seeds that were checked, the recorded one first. */
+  seedList: string[]
+}
+
+/** The seeds after the recorded one: the next numbers for a number, `seed+k` for a string. */
+export function otherSeeds(seed: string, n: number): string[] {
+  const numeric = /^\d{1,15}$/.test(seed)
+  return Array.from({ length: n }, (_, k) => (numeric ? String(Number(seed) + k + 1) : `${seed}+${k + 1}`))
+}
+
+export function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** A Vitest or Vite config file: loaded by Vite's config loader, never through a plugin. */
+const CONFIG_FILE = /^(?:vitest|vite)\.(?:config|workspace)(?:\.[\w-]+)?\.[cm]?[jt]s$/
+
+export function absoluteEdit(root: string, edit: PatchEdit): string {
+  return isAbsolute(edit.path) ? edit.path : resolve(root, edit.path)
+}
+
+/** Runs the three checks; the first that fails ends them with its reason. */
+export async function verifyPatch(input: VerifyInput): Promise<Verification> {
+  const started = Date.now()
+  const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
+  const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
+  const hashes: Record<string, string> = {}
+  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, seconds: (Date.now() - started) / 1000, seedList })
+  for (const edit of input.edits) {
+    const path = absoluteEdit(input.root, edit)
+    const bytes = existsSync(path) ? readFileSync(path) : undefined
+    if (!bytes || bytes.toString('utf8') !== edit.before) return done(`${relativeTo(input.root, path)} changed since the patch was written`)
+    hashes[path] = sha256(bytes)
+  }
+  const config = patchedConfig(input)
+  if (typeof config === 'object' && 'why' in config) return done(config.why)
+  const baseline = input.baseline ?? (await executor(input, undefined, undefined))
+  let patched: PlanExecutor | undefined
+  try {
+    const before = await baseline.run(input.failing)
+    checks.failsWithout = before.states.get(input.victim) === 'failed'
+    if (!checks.failsWithout) return done('the failing order did not fail without the patch, so this check could not tell')
+    if (input.signal?.aborted) return done('interrupted')
+    patched = await executor(input, sources(input), config?.path)
+    const after = await patched.run(input.failing)
+    const broken = firstFailure(after)
+    checks.passesWith = after.states.get(input.victim) === 'passed' && !broken
+    if (!checks.passesWith) return done(`with the patch, the failing order still fails${broken ? ` (${broken})` : ''}`)
+    const passing = new Set<string>()
+    for (const seed of seedList) {
+      if (input.signal?.aborted) return done('interrupted')
+      const result = await patched.runFiles(input.files, seed)
+      const failure = firstFailure(result)
+      if (failure) return done(`with the patch, ${failure} under seed ${seed}`)
+      for (const [id, state] of result.states) if (state === 'passed') passing.add(id)
+      checks.seeds++
+    }
+    checks.tests = passing.size
+    return done()
+  } finally {
+    if (patched) await patched.close()
+    if (!input.baseline) await baseline.close()
+    if (config?.path) rmSync(config.path, { force: true })
+  }
+}
+
+function executor(input: VerifyInput, served: ReadonlyMap<string, string> | undefined, config: string | undefined): Promise<PlanExecutor> {
+  return PlanExecutor.create({
+    root: input.root,
+    config: config ?? input.config,
+    seed: input.seed,
+    kind: 'probe',
+    db: false,
+    // A patched config says its own isolation (the remedy may be `isolate: true`).
+    isolate: config ? undefined : input.isolate,
+    quiet: true,
+    protect: config ? [...input.protect, config] : input.protect,
+    sources: served,
+  })
+}
+
+/** The patched sources Vite is served, by absolute `/`-separated path (config files are loaded otherwise). */
+function sources(input: VerifyInput): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const edit of input.edits) {
+    const path = absoluteEdit(input.root, edit)
+    if (!CONFIG_FILE.test(basename(path))) map.set(toPosix(path), edit.after)
+  }
+  return map
+}
+
+/**
+ * A patched config, written beside the original (its relative imports resolve the same) under a
+ * name no one uses, for as long as the check runs. Only the config the run loaded can be
+ * swapped this way; a patch to another config file is not verified.
+ */
+function patchedConfig(input: VerifyInput): { path: string } | { why: string } | undefined {
+  const configs = input.edits.filter((e) => CONFIG_FILE.test(basename(absoluteEdit(input.root, e))))
+  if (!configs.length) return undefined
+  const loaded = input.config ?? defaultConfig(input.root)
+  const edit = configs.find((e) => absoluteEdit(input.root, e) === loaded)
+  if (configs.length > 1 || !edit || !loaded) {
+    const other = configs.find((e) => absoluteEdit(input.root, e) !== loaded) ?? configs[0]!
+    return { why: `the patch changes ${relativeTo(input.root, absoluteEdit(input.root, other))}, which is not the config the run loaded` }
+  }
+  const ext = extname(loaded)
+  const path = join(dirname(loaded), `${basename(loaded, ext)}.flakeseed-fix-${process.pid}${ext}`)
+  if (existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} exists; remove it (a fix that was killed left it)`)
+  writeFileSync(path, edit.after)
+  const remove = () => rmSync(path, { force: true })
+  process.once('exit', remove)
+  return { path }
+}
+
+/** The config file Vitest finds in the root by itself (its lookup order). */
+function defaultConfig(root: string): string | undefined {
+  for (const name of ['vitest.config', 'vite.config'])
+    for (const ext of ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']) {
+      const path = join(root, name + ext)
+      if (existsSync(path)) return path
+    }
+  return undefined
+}
+
+/** The first thing that failed: a test (with its error), a file that did not load, a test gone. */
+function firstFailure(result: PlanResult): string | undefined {
+  for (const [id, state] of result.states) if (state === 'failed') return `${id} fails: ${result.errors.get(id) ?? ''}`.trim()
+  if (result.unhandled) return `${result.unhandled} error${result.unhandled === 1 ? '' : 's'} outside tests`
+  if (result.missing.length) return `${result.missing[0]} did not run`
+  return undefined
+}
+
+function relativeTo(root: string, path: string): string {
+  return toPosix(relative(root, path))
+}

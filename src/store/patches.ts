@@ -1,0 +1,59 @@
+// Verified patches (`flakeseed fix`): what was verified, onto which bytes, so `fix --apply` writes
+// exactly that and `flaky` and the HTML report can say "patch ready". A table of its own, created
+// when missing (no schema version of its own: an older flakeseed ignores it).
+import type { Store } from './index.js'
+
+/** A patch as stored: the edits hold the bytes it was verified on (`before`) and writes (`after`). */
+export interface StoredPatch {
+  runId: number
+  victim: string
+  summary: string
+  diff: string
+  verified: string
+  edits: Array<{ path: string; before: string; after: string }>
+  createdAt: number
+}
+
+const TABLE = `CREATE TABLE IF NOT EXISTS patches (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  victim TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  diff TEXT NOT NULL,
+  verified TEXT NOT NULL,
+  edits TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+)`
+
+export function savePatch(store: Store, patch: Omit<StoredPatch, 'createdAt'>): void {
+  store.db.exec(TABLE)
+  store.db
+    .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(patch.runId, patch.victim, patch.summary, patch.diff, patch.verified, JSON.stringify(patch.edits), Date.now())
+}
+
+/** The newest verified patch per victim of `runId` (every run when undefined); none in a DB without the table. */
+export function latestPatches(store: Store, runId?: number): Map<string, StoredPatch> {
+  const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patches'`).get()
+  if (!exists) return new Map()
+  const rows = store.db
+    .prepare(
+      `SELECT p.* FROM patches p JOIN (SELECT victim, max(id) AS id FROM patches ${runId === undefined ? '' : 'WHERE run_id = ?'} GROUP BY victim) latest
+       ON latest.id = p.id`,
+    )
+    .all(...(runId === undefined ? [] : [runId])) as Array<Record<string, unknown>>
+  return new Map(
+    rows.map((r) => [
+      r.victim as string,
+      {
+        runId: r.run_id as number,
+        victim: r.victim as string,
+        summary: r.summary as string,
+        diff: r.diff as string,
+        verified: r.verified as string,
+        edits: JSON.parse(r.edits as string),
+        createdAt: r.created_at as number,
+      },
+    ]),
+  )
+}

@@ -1,0 +1,339 @@
+// `flakeseed fix` end to end: a real failing run of a fixture, `fix` prints a patch it verified
+// without touching the project, the printed diff applies with `git apply`, and after `--apply` the
+// failing seed and more seeds pass. Cases where no patch may be claimed claim none.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { testId } from '../../src/core/names.js'
+import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+interface FixJson {
+  patches: Array<{
+    victim: string
+    polluters: string[]
+    leak: string | null
+    files: string[]
+    diff: string
+    verified: string
+    checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number }
+    seconds: number
+  }>
+  unpatched: Array<{ victim: string; why: string }>
+}
+
+/** sha256 of every file of the project but its node_modules and the history DB. */
+function treeHash(project: Project): string {
+  const hash = createHash('sha256')
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry)
+      if (entry === 'node_modules' || entry === '.flakeseed') continue
+      if (statSync(path).isDirectory()) walk(path)
+      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
+    }
+  }
+  walk(project.dir)
+  return hash.digest('hex')
+}
+
+/** A fixture with a failing run recorded: the polluter ran before the victim under `seeds[0]`. */
+function failingRun(files: Files, file: string, polluter: string, victim: string, others: string[], count = 1): { project: Project; seeds: string[] } {
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const ids = [polluter, victim, ...others].map((name) => testId('', file, name))
+  const seeds = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), count)
+  const run = project.vitest([], { FLAKESEED_SEED: seeds[0]! })
+  expect(run.code, run.output).toBe(1)
+  return { project, seeds }
+}
+
+/** `vitest run` under each seed: every one passes. */
+function expectSeedsPass(project: Project, seeds: readonly string[]): void {
+  for (const seed of seeds) {
+    const run = project.vitest([], { FLAKESEED_SEED: seed })
+    expect(run.code, `seed ${seed}: ${run.output}`).toBe(0)
+  }
+}
+
+/** The printed diff applies from the project root. */
+function expectApplies(project: Project, diff: string): void {
+  const path = join(project.dir, '..', `${Date.now()}.diff`)
+  writeFileSync(path, diff)
+  execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
+}
+
+/** `text` at `file` with `diff` applied by git in a folder of its own. */
+function gitApplied(text: string, file: string, diff: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flakeseed-apply-'))
+  try {
+    mkdirSync(dirname(join(dir, file)), { recursive: true })
+    writeFileSync(join(dir, file), text)
+    writeFileSync(join(dir, 'patch.diff'), diff)
+    execFileSync('git', ['apply', 'patch.diff'], { cwd: dir, stdio: 'pipe' })
+    return readFileSync(join(dir, file), 'utf8')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe('fix', () => {
+  // A JS file with 4-space indentation and semicolons: the patch keeps both.
+  const JS = 'test/shop.test.js'
+  const shopJs = [
+    `import { describe, expect, test } from 'vitest';`,
+    ``,
+    `describe('shop', () => {`,
+    `    test('storefront in the euro zone', () => {`,
+    `        process.env.SHOP_CURRENCY = 'EUR';`,
+    `    });`,
+    `    test('lists products', () => {});`,
+    `    test('prices in dollars by default', () => {`,
+    `        expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD');`,
+    `    });`,
+    `});`,
+    ``,
+  ].join('\n')
+
+  test('an env var set directly: a verified patch in the file’s style, nothing written without --apply, --apply refuses a changed file, then writes it and 11 seeds pass', () => {
+    const { project, seeds } = failingRun(
+      { [JS]: shopJs },
+      JS,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      11,
+    )
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.unpatched).toEqual([])
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    expect(patch).toMatchObject({
+      victim: testId('', JS, 'shop > prices in dollars by default'),
+      polluters: [testId('', JS, 'shop > storefront in the euro zone')],
+      leak: 'process.env.SHOP_CURRENCY',
+      files: [JS],
+      checks: { failsWithout: true, passesWith: true, seeds: 11, tests: 3 },
+    })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass$/)
+    // Nothing in the project changed: the check ran on sources served from memory.
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
+    const added = patch!.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++') && l.trim() !== '+')
+    expect(added.length).toBeGreaterThan(0)
+    for (const line of added) expect(line.slice(1)).toMatch(/^(?: {4})*\S/)
+    expect(added.filter((l) => /[)\]}\w'"]$/.test(l))).toEqual([])
+
+    // The printed form: the diff, what was verified, the command that applies it.
+    const printed = project.cli(['fix', 'last'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.stdout).toContain(`--- a/${JS}\n+++ b/${JS}\n`)
+    expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass \(\d+\.\d s\)$/m)
+    expect(printed.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
+
+    // --apply writes only onto the bytes that were verified.
+    project.write({ [JS]: `${shopJs}// edited\n` })
+    expectOneLineError(project.cli(['fix', 'last', '--apply']), `${JS} changed since the patch was verified`)
+    expect(project.read(JS)).toBe(`${shopJs}// edited\n`)
+    project.write({ [JS]: shopJs })
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toContain(`wrote ${JS}`)
+    const after = project.read(JS)
+    // The file is what the printed diff makes of it, and the diff takes away no line but the import it extends.
+    expect(after).toBe(gitApplied(shopJs, JS, patch!.diff))
+    const removed = patch!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))
+    expect(removed).toEqual([`-${shopJs.split('\n')[0]}`])
+    expectSeedsPass(project, seeds)
+  })
+
+  test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', () => {
+    const file = 'test/shop.test.ts'
+    const { project, seeds } = failingRun(
+      {
+        [file]: [
+          `import { describe, expect, test, vi } from 'vitest'`,
+          `describe('shop', () => {`,
+          `  test('storefront in the euro zone', () => { vi.stubEnv('SHOP_CURRENCY', 'EUR') })`,
+          `  test('lists products', () => {})`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      3,
+    )
+    const before = treeHash(project)
+    const json = project.cliJson<FixJson>(['fix', 'last', '--seeds', '3'])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 4 } })
+    expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, json.patches[0]!.diff)
+    // A passing order too (the victim first), so flaky lists the test: its patch is ready.
+    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
+    expect(project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[1]!, ids[0]!), 1)[0]! }).code).toBe(0)
+    const flaky = project.cli(['flaky'])
+    expect(flaky.stdout).toMatch(/^ {6}patch ready: npx flakeseed fix \d+ --test 'test\/shop\.test\.ts > shop > prices in dollars by default' --apply$/m)
+    // `last` is the passing run now: the failing one by its id.
+    const failing = /of run (\d+) /.exec(json.patches[0]!.verified)![1]!
+    expect(project.cli(['fix', failing, '--apply']).code).toBe(0)
+    expect(project.cliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky']).find((r) => r.test === ids[1])?.patch?.state).toBe('applied')
+    expectSeedsPass(project, seeds)
+  })
+
+  test('one fixture, one remedy per file: a spy (restoreMocks), fake timers under globals: true (no import added), an exported object, a file left behind; all verified, applied, and the seeds pass', () => {
+    const victims: Array<[string, string, string, string]> = [
+      ['test/spy.test.ts', 'logger', 'silences warnings', 'warns for real'],
+      ['test/timers.test.ts', 'clock', 'freezes time', 'runs on real time'],
+      ['test/settings.test.ts', 'settings', 'switches to french', 'speaks english by default'],
+      ['test/files.test.ts', 'export', 'writes the report', 'starts with no report'],
+    ]
+    const files: Files = {
+      'vitest.config.ts': config('', 'globals: true'),
+      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+      'test/spy.test.ts': `describe('logger', () => {\n  test('silences warnings', () => {\n    vi.spyOn(console, 'warn').mockImplementation(() => {})\n  })\n  test('idle', () => {})\n  test('warns for real', () => {\n    expect(vi.isMockFunction(console.warn)).toBe(false)\n  })\n})\n`,
+      'test/timers.test.ts': `describe('clock', () => {\n  test('freezes time', () => {\n    vi.useFakeTimers()\n  })\n  test('idle', () => {})\n  test('runs on real time', () => {\n    expect(vi.isFakeTimers()).toBe(false)\n  })\n})\n`,
+      'test/settings.test.ts': `import { settings } from '../src/settings'\n\ndescribe('settings', () => {\n  test('switches to french', () => {\n    settings.locale = 'fr'\n  })\n  test('idle', () => {})\n  test('speaks english by default', () => {\n    expect(settings.locale).toBe('en')\n  })\n})\n`,
+      'test/files.test.ts': `import { existsSync, mkdirSync, writeFileSync } from 'node:fs'\n\ndescribe('export', () => {\n  test('writes the report', () => {\n    mkdirSync('out', { recursive: true })\n    writeFileSync('out/report.txt', 'x')\n  })\n  test('idle', () => {})\n  test('starts with no report', () => {\n    expect(existsSync('out/report.txt')).toBe(false)\n  })\n})\n`,
+    }
+    const project = createProject(files)
+    const ids = (f: (typeof victims)[number]) => [f[2], 'idle', f[3]].map((n) => testId('', f[0], `${f[1]} > ${n}`))
+    const [seed, ...more] = seedsWhere(victims.flatMap(ids), (o) => victims.every((v) => runsBefore(o, ids(v)[0]!, ids(v)[2]!)), 4)
+    const run = project.vitest([], { FLAKESEED_SEED: seed! })
+    expect(run.code, run.output).toBe(1)
+    // What the failing run wrote is not the code under test.
+    project.remove('out/report.txt')
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--seeds', '3', '--json'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [p.victim, p.files])).toEqual(
+      [
+        [ids(victims[1]!)[2], ['test/timers.test.ts']],
+        [ids(victims[0]!)[2], ['vitest.config.ts']],
+        [ids(victims[3]!)[2], ['test/files.test.ts']],
+        [ids(victims[2]!)[2], ['test/settings.test.ts']],
+      ].sort((a, b) => json.patches.findIndex((p) => p.victim === a[0]) - json.patches.findIndex((p) => p.victim === b[0])),
+    )
+    for (const p of json.patches) {
+      expect(p.checks, p.victim).toMatchObject({ failsWithout: true, passesWith: true, seeds: 4 })
+      expectApplies(project, p.diff)
+    }
+    expect(treeHash(project)).toBe(before)
+    // globals: true and no import in the file: the patch adds none.
+    expect(json.patches.find((p) => p.files[0] === 'test/timers.test.ts')!.diff).not.toMatch(/^\+import/m)
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      ['test/files.test.ts', 'test/settings.test.ts', 'test/timers.test.ts', 'vitest.config.ts'].map((f) => `wrote ${f}`),
+    )
+    expectSeedsPass(project, [seed!, ...more])
+  }, 300_000)
+
+  test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', () => {
+    const file = 'test/shop.test.ts'
+    const { project } = failingRun(
+      {
+        [file]: [
+          `import { beforeAll, describe, expect, test } from 'vitest'`,
+          `describe('euro zone', () => {`,
+          `  beforeAll(() => { process.env.SHOP_CURRENCY = 'EUR' })`,
+          `  test('storefront', () => { expect(process.env.SHOP_CURRENCY).toBe('EUR') })`,
+          `})`,
+          `describe('shop', () => {`,
+          `  test('lists products', () => {})`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'euro zone > storefront',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+    )
+    const before = treeHash(project)
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.patches).toEqual([])
+    expect(json.unpatched).toEqual([{ victim: testId('', file, 'shop > prices in dollars by default'), why: expect.any(String) }])
+    expect(treeHash(project)).toBe(before)
+  })
+
+  test('module-private state (a let nothing exports): no patch claimed, and why', () => {
+    const file = 'test/counter.test.ts'
+    const { project } = failingRun(
+      {
+        'src/counter.ts': `let count = 0\nexport function bump(): number {\n  return ++count\n}\n`,
+        [file]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `import { bump } from '../src/counter'`,
+          `describe('counter', () => {`,
+          `  test('bumps once', () => { bump() })`,
+          `  test('idle', () => {})`,
+          `  test('first bump is 1', () => { expect(bump()).toBe(1) })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'counter > bumps once',
+      'counter > first bump is 1',
+      ['counter > idle'],
+    )
+    const result = project.cli(['fix', 'last', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.patches).toEqual([])
+    expect(json.unpatched).toHaveLength(1)
+    expect(json.unpatched[0]!.why.length).toBeGreaterThan(0)
+  })
+
+  test('in the failing job: the bisect option adds the verified patch to the job summary as a diff with the apply command', () => {
+    const file = 'test/shop.test.ts'
+    const project = createProject({
+      'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 120 } }`, 'fileParallelism: false'),
+      [file]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `describe('shop', () => {`,
+        `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
+        `  test('lists products', () => {})`,
+        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+        `})`,
+        ``,
+      ].join('\n'),
+    })
+    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
+    const before = treeHash(project)
+    const summary = join(project.dir, '..', `summary-${Date.now()}.md`)
+    const run = project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)[0]!, GITHUB_STEP_SUMMARY: summary })
+    expect(run.code, run.output).toBe(1)
+    expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
+    const md = readFileSync(summary, 'utf8')
+    expect(md).toMatch(
+      /Patch for <code>test\/shop\.test\.ts &gt; shop &gt; prices in dollars by default<\/code>: .*\(verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass\)/,
+    )
+    expect(md).toMatch(/```diff\n--- a\/test\/shop\.test\.ts\n\+\+\+ b\/test\/shop\.test\.ts\n/)
+    expect(md).toMatch(/Apply it:\n```sh\nnpx flakeseed fix \d+ --apply\n```/)
+    expect(treeHash(project)).toBe(before)
+  })
+
+  test('bad input: one line, exit 2', () => {
+    const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
+    expect(project.vitest().code).toBe(0)
+    expectOneLineError(project.cli(['fix', 'last', '--test', 'nope']), /did not fail|no test/)
+    expectOneLineError(project.cli(['fix', 'last', '--seeds', '0']), /seeds/)
+  })
+})
