@@ -143,7 +143,7 @@ export function installApp(dir, { name = 'flakeseed-bench-app' } = {}) {
   const target = join(modules, 'flakeseed')
   mkdirSync(target, { recursive: true })
   runCommand('tar', ['-xzf', packTarball(), '-C', target, '--strip-components=1'])
-  if (!existsSync(join(target, 'dist', 'src', 'runner.js'))) throw new Error(`installApp: the tarball has no dist/src/runner.js`)
+  if (!existsSync(join(target, 'dist', 'src', 'worker', 'runner.js'))) throw new Error(`installApp: the tarball has no dist/src/worker/runner.js`)
 
   const source = join(ROOT, 'node_modules')
   const link = (from, to) => symlinkSync(from, to, lstatSync(from).isDirectory() ? 'dir' : 'file')

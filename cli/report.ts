@@ -1,8 +1,8 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/core/defaults.js'
-import { FlakeseedError } from '../src/core/errors.js'
+import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_TOP, DEFAULT_WINDOW } from '../src/core/defaults.js'
+import { FlakeseedError, firstLine } from '../src/core/errors.js'
 import { percent, plural } from '../src/core/format.js'
 import { reportData } from '../src/html-report/data.js'
 import { renderReport } from '../src/html-report/render.js'
@@ -16,6 +16,7 @@ interface Options extends CommonOptions {
   branch?: string
   maxRunFailureRate: number
   minRuns: number
+  top: number
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
@@ -33,6 +34,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       DEFAULT_MAX_RUN_FAILURE_RATE,
     )
     .option('--min-runs <n>', `outcomes a test needs for a rate and a class other than suspected (default ${DEFAULT_MIN_RUNS})`, positiveInt, DEFAULT_MIN_RUNS)
+    .option('--top <n>', `flaky tests shown in full, with timeline and details; the rest as a compact list (default ${DEFAULT_TOP})`, positiveInt, DEFAULT_TOP)
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
     .action((options: Options) => action(() => report(options)))
@@ -52,6 +54,7 @@ export function report(options: Options): number {
       branch: options.branch,
       maxRunFailureRate: options.maxRunFailureRate,
       minRuns: options.minRuns,
+      top: options.top,
       ...commandOptions(options),
     })
   } finally {
@@ -61,10 +64,14 @@ export function report(options: Options): number {
   if (!db.startsWith('..')) data.db = db
   writeReport(options.html!, file, renderReport(data))
   const leftOut = data.runs.filter((r) => r.leftOut)
-  if (options.json) printJson({ file, runs: data.runs.length, leftOut: leftOut.map((r) => r.id), tests: data.tests.length })
+  if (options.json)
+    printJson({ file, runs: data.runs.length, leftOut: leftOut.map((r) => r.id), tests: data.tests.length, full: Math.min(options.top, data.tests.length) })
   else {
     const shown = relative(process.cwd(), file)
-    console.log(`flakeseed report: ${plural(data.runs.length, 'run')}, ${plural(data.tests.length, 'flaky test')} → ${shown.startsWith('..') ? file : shown}`)
+    const full = data.tests.length > options.top ? ` (top ${options.top} in full)` : ''
+    console.log(
+      `flakeseed report: ${plural(data.runs.length, 'run')}, ${plural(data.tests.length, 'flaky test')}${full} → ${shown.startsWith('..') ? file : shown}`,
+    )
     const line = leftOutLine(leftOut, data.maxRunFailureRate)
     if (line) console.log(line)
   }
@@ -89,6 +96,6 @@ function writeReport(given: string, file: string, html: string): void {
   } catch (error) {
     rmSync(temp, { force: true })
     if (error instanceof FlakeseedError) throw error
-    throw new FlakeseedError(`flakeseed: cannot write ${given}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${given}: ${firstLine(error)}`)
   }
 }

@@ -46,7 +46,8 @@ export function openPage(binary, file) {
   return { dom: result.stdout, console: result.stderr.split('\n').filter((line) => /:CONSOLE[:(]/.test(line)) }
 }
 
-/** A PNG of the page at this window size. */
+/** A PNG of the page at this window size (taken once the page has loaded and painted); the console messages. */
 export function screenshot(binary, file, png, width = 1200, height = 1400) {
-  chromium(binary, [`--screenshot=${png}`, `--window-size=${width},${height}`, pathToFileURL(file).href])
+  const result = chromium(binary, ['--enable-logging=stderr', '--v=0', `--screenshot=${png}`, `--window-size=${width},${height}`, pathToFileURL(file).href])
+  return result.stderr.split('\n').filter((line) => /:CONSOLE[:(]/.test(line))
 }

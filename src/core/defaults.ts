@@ -9,6 +9,9 @@ export const DEFAULT_QUARANTINE = '.flakeseed/quarantine.json'
 /** Newest logical runs `flaky` and the HTML report analyse (`--window`). */
 export const DEFAULT_WINDOW = 100
 
+/** Flaky tests the HTML report shows in full (timeline and details); the rest as a compact list (`--top`). */
+export const DEFAULT_TOP = 50
+
 /**
  * A run in which more than this share of its tests failed (an outage, a broken install) is left
  * out of flakiness rates and classes (`--max-run-failure-rate`).

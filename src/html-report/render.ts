@@ -1,12 +1,16 @@
-// The HTML report: one self-contained file that opens offline. Charts are inline SVG drawn here
-// (a bar per run, a cell per run per test): they need no library, render before any script runs,
-// and stay a few kilobytes for a hundred runs. The little script only filters, opens details and
-// copies commands; without it everything is still there.
+// The HTML report: one self-contained file that opens offline. The health chart is inline SVG
+// drawn here (a bar per run): it needs no library and renders before any script runs. A history
+// of thousands of flaky tests would make a page of tens of megabytes if every test carried every
+// detail, so the page carries the top N tests in full (table row, timeline, details; N shown and
+// set by `--top`) and the rest as a compact list. A timeline is one letter per run in an attribute
+// (`data-t`), painted onto a canvas by the page's script, with the run's tooltip computed on hover
+// from one shared table of the window's runs: a few bytes per cell, not a DOM node each.
 //
 // Everything that comes from the history (test names, errors, paths, seeds, commands) goes
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import { type FlakyClass, otherRunsText } from '../analysis/flakiness.js'
-import { fixText, leakClaim, leakText, percent, plural, shortSha, suspectCounts, unique } from '../core/format.js'
+import { DEFAULT_TOP } from '../core/defaults.js'
+import { fixText, leakClaim, leakText, leftOutRuns, percent, plural, shortSha, suspectCounts, unique } from '../core/format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
@@ -27,14 +31,21 @@ export function esc(text: unknown): string {
   return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
+/** One letter per timeline cell (`data-t`), and the CSS class the page paints it with. */
+export const CELL_CODES = { pass: 'p', retry: 'r', fail: 'f', quarantined: 'q', skip: 's', out: 'o' } as const
+export type CellState = keyof typeof CELL_CODES
+
 export function renderReport(data: ReportData): string {
-  const { runs, tests } = data
+  const { runs, tests: all } = data
+  const top = Math.max(0, data.top ?? DEFAULT_TOP)
+  const tests = all.slice(0, top)
+  const rest = all.slice(top)
   const first = runs[0]
   const last = runs.at(-1)
   const commits = new Set(runs.map((r) => r.commit).filter(Boolean)).size
   const failedRuns = runs.filter((r) => r.failed > 0).length
   const byClass = new Map<string, number>()
-  for (const t of tests) byClass.set(t.row.class, (byClass.get(t.row.class) ?? 0) + 1)
+  for (const t of all) byClass.set(t.row.class, (byClass.get(t.row.class) ?? 0) + 1)
   const scope = first && last ? `runs ${first.id}–${last.id} · ${fmtTime(first.startedAt)} to ${fmtTime(last.startedAt)}` : 'no runs'
   const leftOut = runs.filter((r) => r.leftOut)
 
@@ -55,7 +66,7 @@ export function renderReport(data: ReportData): string {
 <section class="cards">
   ${card(String(runs.length), 'runs')}
   ${card(String(failedRuns), 'runs with failures', failedRuns ? 'bad' : 'good')}
-  ${card(String(tests.length), 'flaky tests', tests.length ? 'bad' : 'good')}
+  ${card(String(all.length), 'flaky tests', all.length ? 'bad' : 'good')}
   ${[...byClass].map(([cls, n]) => card(String(n), CLASS_LABEL[cls as FlakyClass], `c-${cls}`)).join('\n  ')}
 </section>
 <section>
@@ -64,13 +75,16 @@ export function renderReport(data: ReportData): string {
   ${healthChart(runs, data.maxRunFailureRate)}
   ${leftOut.length ? `<p class="left-out">${esc(leftOutText(leftOut, data.maxRunFailureRate))}</p>` : ''}
 </section>
-${causeSection(tests)}<section>
+${causeSection(all, tests.length)}<section>
   <h2>Flakiest tests</h2>
-  <p class="hint">Most disruptive first (fail rate, a fixed test last; then flip rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Click a row for details.</p>
-  ${tests.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
-  ${tests.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
+  <p class="hint">Most disruptive first (fail rate, a fixed test last; then flip rate). Timeline: one cell per run, <i class="sw pass"></i> passed, <i class="sw retry"></i> passed on a retry, <i class="sw fail"></i> failed, <i class="sw quarantined"></i> failed while quarantined (did not fail the run), <i class="sw skip"></i> skipped or not run, <i class="sw out"></i> run left out; the band under each cell is the run's seed (same colour, same seed). Hover a cell for its run. Click a row for details.</p>
+  ${all.length ? `<p class="shown" id="shown">${esc(shownText(tests.length, all.length))}</p>` : ''}
+  ${all.length ? `<input id="filter" type="search" placeholder="filter tests" aria-label="filter tests">` : ''}
+  ${all.length ? flakyTable(tests, runs) : '<p class="empty">No test had mixed outcomes in these runs.</p>'}
+  ${rest.length ? restList(rest, tests.length) : ''}
 </section>
 ${tests.length ? `<section>\n  <h2>Details</h2>\n  ${tests.map((t, i) => detail(t, i)).join('\n  ')}\n</section>` : ''}
+${runTable(runs)}
 <footer>flakeseed · open offline: no network, no external files</footer>
 <script>${SCRIPT}</script>
 </body>
@@ -79,14 +93,19 @@ ${tests.length ? `<section>\n  <h2>Details</h2>\n  ${tests.map((t, i) => detail(
 }
 
 /** Victims that share their polluters, under their cause (each victim links to its details); empty when none do. */
-function causeSection(tests: readonly ReportTest[]): string {
+function causeSection(tests: readonly ReportTest[], full: number): string {
   const groups = causeGroups(tests.map((t) => ({ test: t.row.test, finding: t.finding })))
   if (!groups.length) return ''
-  const index = new Map(tests.map((t, i) => [t.row.test, i]))
+  // Only the tests shown in full have details to link to.
+  const index = new Map(tests.slice(0, full).map((t, i) => [t.row.test, i]))
+  const victim = (v: string) => {
+    const i = index.get(v)
+    return i === undefined ? `<li>victim <code>${esc(v)}</code></li>` : `<li>victim <a href="#d${i}"><code>${esc(v)}</code></a></li>`
+  }
   const group = (g: (typeof groups)[number]) =>
     `<div class="cause"><h3>${esc(causeHeader(g))}</h3><ul>${[
       ...g.polluters.map((p) => `<li>polluter <code>${esc(p)}</code></li>`),
-      ...g.victims.map((v) => `<li>victim <a href="#d${index.get(v)}"><code>${esc(v)}</code></a></li>`),
+      ...g.victims.map(victim),
       ...(g.fix ? [`<li>fix: ${esc(fixLine(g.fix))}</li>`] : []),
     ].join('')}</ul></div>`
   return `<section>
@@ -104,7 +123,7 @@ function card(value: string, label: string, kind = ''): string {
 /** `2 runs left out of rates and classes: more than 50% of their tests failed (runs 4, 7)`. */
 export function leftOutText(runs: readonly WindowRun[], rate: number): string {
   const ids = runs.map((r) => `${runName(r).replace(/^runs? /, '')} (${percent(r.failed / (r.passed + r.failed))})`)
-  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out of rates and classes: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})`
+  return leftOutRuns(ids, rate, { scope: ' of rates and classes' })
 }
 
 function healthChart(runs: readonly WindowRun[], rate: number): string {
@@ -148,40 +167,91 @@ function healthChart(runs: readonly WindowRun[], rate: number): string {
   return `<svg class="chart" id="health" viewBox="0 0 ${w} ${h}" role="img" aria-label="failed tests per run">${parts.join('')}</svg>`
 }
 
+/** `Top 50 of 1,204 flaky tests in full; the other 1,154 in a compact list below (--top N shows more or fewer).` */
+export function shownText(shown: number, total: number): string {
+  if (shown >= total) return `${plural(total, 'flaky test')}, all in full.`
+  return `Top ${shown} of ${total} flaky tests in full; the other ${total - shown} in a compact list below (--top N shows more or fewer).`
+}
+
+function rateCells(r: ReportTest['row']): string {
+  const rate = (x: string) => (r.rated ? x : '–')
+  return `<td class="num">${rate(percent(r.failRate))}</td><td class="num">${rate(percent(r.flipRate))}</td><td class="num">${rate(r.entropy.toFixed(2))}</td><td class="num">${r.failures}/${r.runs}</td>`
+}
+
 function flakyTable(tests: readonly ReportTest[], runs: readonly WindowRun[]): string {
   const head = `<tr><th>#</th><th>test</th><th>class</th><th class="num">fail</th><th class="num">flip</th><th class="num">entropy</th><th class="num">runs</th><th>timeline</th></tr>`
   const body = tests
     .map((t, i) => {
       const r = t.row
-      const rate = (x: string) => (r.rated ? x : '–')
       const quarantined = r.quarantinedFailures ? ` <span class="badge quarantined">quarantined</span>` : ''
-      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}${quarantined}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td><td class="num">${rate(percent(r.failRate))}</td><td class="num">${rate(percent(r.flipRate))}</td><td class="num">${rate(r.entropy.toFixed(2))}</td><td class="num">${r.failures}/${r.runs}</td><td>${timeline(t, runs)}</td></tr>`
+      return `<tr data-detail="d${i}" data-test="${esc(r.test.toLowerCase())}"><td class="num">${i + 1}</td><td class="test">${esc(r.test)}${quarantined}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td>${rateCells(r)}<td>${timeline(t, runs)}</td></tr>`
     })
     .join('\n')
   return `<table id="flaky"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`
 }
 
-function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
-  const cell = Math.max(2, Math.min(14, Math.floor(400 / Math.max(1, runs.length))))
+/** The tests after the top N: one line each (rank, name, class, numbers), no timeline or details. */
+function restList(rest: readonly ReportTest[], offset: number): string {
+  const rows = rest.map((t, i) => {
+    const r = t.row
+    return `<tr data-test="${esc(r.test.toLowerCase())}"><td class="num">${offset + i + 1}</td><td class="test">${esc(r.test)}</td><td><span class="badge c-${esc(r.class)}">${esc(CLASS_LABEL[r.class])}</span></td>${rateCells(r)}</tr>`
+  })
+  return `<details id="more"><summary>${esc(plural(rest.length, 'more flaky test'))} (compact: no timeline or details; run <code>flakeseed flaky</code> or <code>history</code> for one)</summary>
+<table id="rest"><thead><tr><th>#</th><th>test</th><th>class</th><th class="num">fail</th><th class="num">flip</th><th class="num">entropy</th><th class="num">runs</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></details>`
+}
+
+/** Each timeline cell's state: what the test did in that run of the window, oldest first. */
+export function timelineStates(t: ReportTest, runs: readonly WindowRun[]): Array<{ state: CellState; run?: number }> {
   const byRun = new Map(t.outcomes.map((o) => [o.run, o]))
-  const cells = runs.map((run, i) => {
+  return runs.map((run) => {
     // A sharded run's test ran in one of its shards.
     const o = run.runs.map((id) => byRun.get(id)).find(Boolean)
-    const state = run.leftOut ? 'out' : !o ? 'skip' : o.state === 'failed' ? (o.quarantined ? 'quarantined' : 'fail') : o.retried ? 'retry' : 'pass'
-    const outcome = run.leftOut
-      ? 'run left out (most of its tests failed)'
-      : !o
-        ? 'skipped or not run'
-        : o.state === 'failed'
-          ? `failed${o.quarantined ? ' while quarantined (did not fail the run)' : ''}`
-          : o.retried
-            ? `passed on a retry (${o.retries} ${o.retries === 1 ? 'retry' : 'retries'})`
-            : 'passed'
-    const tip = `${o && run.runs.length > 1 ? `run ${o.run} (shard of ${runName(run)})` : runName(run)} · seed ${run.seed} · ${shortSha(run.commit, 'no commit')} · ${outcome}`
-    const x = i * cell
-    return `<g><title>${esc(tip)}</title><rect class="${state}" x="${x}" y="0" width="${Math.max(1, cell - 1)}" height="12"/><rect x="${x}" y="13" width="${Math.max(1, cell - 1)}" height="3" fill="${seedColour(run.seed)}"/></g>`
+    const state: CellState = run.leftOut ? 'out' : !o ? 'skip' : o.state === 'failed' ? (o.quarantined ? 'quarantined' : 'fail') : o.retried ? 'retry' : 'pass'
+    return { state, run: o?.run }
   })
-  return `<svg class="strip" width="${runs.length * cell}" height="16" viewBox="0 0 ${runs.length * cell} 16" role="img" aria-label="outcome per run">${cells.join('')}</svg>`
+}
+
+/**
+ * A canvas the page's script paints: `data-t` one letter per run (CELL_CODES); for a window with
+ * sharded runs, `data-r` the shard's run id per cell (empty where the test did not run), for the tooltip.
+ */
+function timeline(t: ReportTest, runs: readonly WindowRun[]): string {
+  const cells = timelineStates(t, runs)
+  const codes = cells.map((c) => CELL_CODES[c.state]).join('')
+  const sharded = runs.some((r) => r.runs.length > 1)
+  const shards = sharded ? ` data-r="${cells.map((c) => c.run ?? '').join(',')}"` : ''
+  const w = runs.length * cellWidth(runs.length)
+  return `<canvas class="strip" width="${w}" height="16" style="width:${w}px;height:16px" data-t="${codes}"${shards} role="img" aria-label="outcome per run: ${esc(describeCells(codes))}"></canvas>`
+}
+
+/** `12 passed, 3 failed, 1 skipped or not run`: the strip's text for those who cannot see it. */
+function describeCells(codes: string): string {
+  const words: Record<string, string> = {
+    p: 'passed',
+    r: 'passed on a retry',
+    f: 'failed',
+    q: 'failed while quarantined',
+    s: 'skipped or not run',
+    o: 'run left out',
+  }
+  const counts = new Map<string, number>()
+  for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1)
+  return [...counts].map(([c, n]) => `${n} ${words[c]}`).join(', ')
+}
+
+function cellWidth(runs: number): number {
+  return Math.max(2, Math.min(14, Math.floor(400 / Math.max(1, runs))))
+}
+
+/**
+ * The window's runs once, for the timelines' tooltips and seed bands: `[name, seed, commit, colour]`
+ * per run, as JSON in an attribute (escaped like any text; read with JSON.parse, never as markup).
+ */
+function runTable(runs: readonly WindowRun[]): string {
+  const rows = runs.map((r) => [runName(r), r.seed, shortSha(r.commit, 'no commit'), seedColour(r.seed), r.runs.length > 1 ? 1 : 0])
+  return `<div id="runs" hidden data-cell="${cellWidth(runs.length)}" data-runs="${esc(JSON.stringify(rows))}"></div>`
 }
 
 /** `run 7`, or `runs 7+8+9 (3 shards)` for the shards of one build. */
@@ -297,6 +367,7 @@ pre { background: var(--card); padding: 8px; overflow-x: auto; white-space: pre-
 .chart .hit { fill: transparent; } .chart .run:hover .hit { fill: var(--line); }
 rect.pass { fill: var(--pass); } rect.fail { fill: var(--fail); } rect.skip { fill: var(--skip); }
 rect.retry { fill: var(--retry); } rect.quarantined { fill: var(--quarantined); } rect.out { fill: var(--out); }
+canvas.strip { display: block; } .shown { margin: 4px 0; } #more { margin-top: 12px; }
 .sw { display: inline-block; width: 10px; height: 10px; vertical-align: -1px; } .sw.pass { background: var(--pass); } .sw.fail { background: var(--fail); } .sw.skip { background: var(--skip); }
 .sw.retry { background: var(--retry); } .sw.quarantined { background: var(--quarantined); } .sw.out { background: var(--out); }
 .left-out { color: var(--muted); border-left: 3px solid var(--out); padding-left: 8px; }
@@ -326,12 +397,15 @@ ul { margin: 4px 0; padding-left: 18px; }
 const SCRIPT = `
 (function () {
   var filter = document.getElementById('filter');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('#flaky tbody tr'));
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#flaky tbody tr, #rest tbody tr'));
+  var more = document.getElementById('more');
   if (filter) filter.addEventListener('input', function () {
     var q = filter.value.toLowerCase();
     rows.forEach(function (row) { row.hidden = q !== '' && row.getAttribute('data-test').indexOf(q) < 0; });
+    if (more && q !== '') more.open = true;
   });
   rows.forEach(function (row) {
+    if (!row.hasAttribute('data-detail')) return;
     row.addEventListener('click', function () {
       var d = document.getElementById(row.getAttribute('data-detail'));
       if (!d) return;
@@ -345,6 +419,39 @@ const SCRIPT = `
     button.addEventListener('click', function () {
       var text = button.getAttribute('data-copy');
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { button.textContent = 'copied'; }, function () {});
+    });
+  });
+  // Timelines: one letter per run in data-t, painted here; the tooltip is built on hover.
+  var table = document.getElementById('runs');
+  var runs = table ? JSON.parse(table.getAttribute('data-runs')) : [];
+  var cell = table ? Number(table.getAttribute('data-cell')) : 4;
+  var css = getComputedStyle(document.documentElement);
+  var colours = {};
+  var names = { p: 'pass', r: 'retry', f: 'fail', q: 'quarantined', s: 'skip', o: 'out' };
+  Object.keys(names).forEach(function (c) { colours[c] = css.getPropertyValue('--' + names[c]).trim(); });
+  var words = { p: 'passed', r: 'passed on a retry', f: 'failed', q: 'failed while quarantined (did not fail the run)', s: 'skipped or not run', o: 'run left out (most of its tests failed)' };
+  var ratio = window.devicePixelRatio || 1;
+  Array.prototype.forEach.call(document.querySelectorAll('canvas.strip'), function (canvas) {
+    var codes = canvas.getAttribute('data-t');
+    var shards = canvas.hasAttribute('data-r') ? canvas.getAttribute('data-r').split(',') : null;
+    canvas.width = Math.round(codes.length * cell * ratio);
+    canvas.height = Math.round(16 * ratio);
+    var g = canvas.getContext('2d');
+    if (!g) return;
+    g.scale(ratio, ratio);
+    var w = Math.max(1, cell - 1);
+    for (var i = 0; i < codes.length; i++) {
+      g.fillStyle = colours[codes[i]] || colours.s;
+      g.fillRect(i * cell, 0, w, 12);
+      if (runs[i]) { g.fillStyle = runs[i][3]; g.fillRect(i * cell, 13, w, 3); }
+    }
+    canvas.setAttribute('data-painted', String(codes.length));
+    canvas.addEventListener('mousemove', function (event) {
+      var i = Math.floor((event.clientX - canvas.getBoundingClientRect().left) / cell);
+      var run = runs[i];
+      if (!run || i >= codes.length) return;
+      var name = shards && shards[i] && run[4] ? 'run ' + shards[i] + ' (shard of ' + run[0] + ')' : run[0];
+      canvas.title = name + ' · seed ' + run[1] + ' · ' + run[2] + ' · ' + words[codes[i]];
     });
   });
   document.documentElement.setAttribute('data-ready', 'yes');

@@ -261,7 +261,9 @@ describe('flaky', () => {
     expect(page.dom).toContain('data-ready="yes"') // the page's script ran to its end
     expect(page.dom.match(/<g class="run">/g)).toHaveLength(10) // health chart: one bar per run
     expect(page.dom.match(/<tr data-detail=/g)).toHaveLength(4)
-    expect(page.dom.match(/<svg class="strip"/g)).toHaveLength(4) // a timeline per flaky test
+    // A timeline per flaky test, painted by the page's script: one cell per run.
+    expect(page.dom.match(/<canvas class="strip"[^>]* data-painted="10"/g)).toHaveLength(4)
+    expect(page.dom).toContain('4 flaky tests, all in full.')
     expect(page.dom.match(/<details id="d\d+"/g)).toHaveLength(4)
     // The NOD test's name is text, not markup: one script element, the report's own.
     expect(page.dom.match(/<script/g)).toHaveLength(1)
@@ -276,6 +278,17 @@ describe('flaky', () => {
     const shot = readPng(readFileSync(png))
     expect({ width: shot.width, height: shot.height }).toEqual({ width: 1200, height: 1400 })
     expect(shot.colours).toBeGreaterThan(100)
+
+    // --top 2: two tests in full (painted timeline, details), the other two in the compact list.
+    const top = project.cli(['report', '--html', 'out/top.html', '--top', '2'])
+    expect(top.stdout.trim()).toBe('flakeseed report: 10 runs, 4 flaky tests (top 2 in full) → out/top.html')
+    const small = openPage(CHROMIUM!, join(project.dir, 'out/top.html'))
+    expect(small.console).toEqual([])
+    expect(small.dom).toContain('data-ready="yes"')
+    expect(small.dom.match(/<canvas class="strip"[^>]* data-painted="10"/g)).toHaveLength(2)
+    expect(small.dom.match(/<details id="d\d+"/g)).toHaveLength(2)
+    expect(/<table id="rest">[\s\S]*?<\/table>/.exec(small.dom)![0].match(/<tr data-test=/g)).toHaveLength(2)
+    expect(small.dom).toContain('Top 2 of 4 flaky tests in full; the other 2 in a compact list below')
   })
 
   test('a bisect finding names the polluter in flaky and at the end of the next run', async () => {

@@ -179,6 +179,7 @@ describe('bad arguments', () => {
     // Dates and seeds.
     ['an impossible date for flaky', ['flaky', '--since', '2024-02-30'], /--since "2024-02-30" is not a date/],
     ['an impossible date for the report', ['report', '--html', 'r.html', '--since', '2023-02-29'], /--since "2023-02-29" is not a date/],
+    ['a report with no test in full', ['report', '--html', 'r.html', '--top', '0'], /--top.*at least 1/],
     ['an empty seed', ['replay', '--seed', ''], /--seed.*must not be empty/],
     ['a blank seed', ['replay', 'last', '--seed', '  '], /--seed.*must not be empty/],
     // Bisect of a test that did not fail stores nothing and names the ones that did.

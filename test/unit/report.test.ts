@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'vitest'
 import { analyse, type RunOutcome } from '../../src/analysis/flakiness.js'
 import type { Suspect } from '../../src/analysis/suspects.js'
-import { esc, renderReport } from '../../src/html-report/render.js'
+import { CELL_CODES, esc, renderReport } from '../../src/html-report/render.js'
+
+const STATE_OF = Object.fromEntries(Object.entries(CELL_CODES).map(([state, code]) => [code, state]))
+/** Every timeline's cells, decoded from the letters the page paints: one array per test. */
+const timelines = (html: string) => [...html.matchAll(/<canvas class="strip"[^>]* data-t="(\w*)"/g)].map((m) => [...m[1]!].map((c) => STATE_OF[c]))
 
 const NAME = `test/x.test.ts > <script>alert('x')</script> & "quoted"`
 const SUSPECT: Suspect = {
@@ -68,8 +72,15 @@ describe('the HTML report', () => {
   test('draws one bar group per run and one timeline cell per run per test', () => {
     const html = renderReport(data())
     expect(html.match(/<g class="run">/g)).toHaveLength(2)
-    expect(html.match(/<svg class="strip"/g)).toHaveLength(1)
-    expect(html.match(/<rect class="(pass|fail|skip)" x="\d+" y="0"/g)).toHaveLength(2)
+    expect(timelines(html)).toEqual([['pass', 'fail']])
+    // The runs' tooltips and seed colours travel once, as escaped JSON, never as markup.
+    const runs = /<div id="runs" hidden data-cell="\d+" data-runs="([^"]*)">/.exec(html)![1]!
+    expect(runs).not.toMatch(/[<>"]/)
+    const parsed = JSON.parse(runs.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))))
+    expect(parsed.map((r: unknown[]) => r.slice(0, 3))).toEqual([
+      ['run 1', '1', 'c'],
+      ['run 2', '<img src=x onerror=alert(1)>', 'c'],
+    ])
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/) // nothing to fetch: it opens offline
   })
 
@@ -98,7 +109,7 @@ describe('the HTML report', () => {
     expect(html).toContain('<span class="badge c-brittle">brittle</span>')
     expect(html).toContain('<p>replayed: 1 passed (not seeds)</p>')
     expect(html).toMatch(/passed under <span class="seed"[^>]*>2<\/span><\/p>/)
-    expect(html.match(/<rect class="(pass|fail|skip)" x="\d+" y="0"/g)).toHaveLength(2)
+    expect(timelines(html)).toEqual([['fail', 'pass']])
   })
 
   test('marks a pass after a retry, a quarantined failure and a run left out, in the timeline and the text', () => {
@@ -119,13 +130,48 @@ describe('the HTML report', () => {
       maxRunFailureRate: 0.5,
       tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [] })),
     })
-    const cells = [...html.matchAll(/<rect class="(\w+)" x="\d+" y="0"/g)].map((m) => m[1])
-    expect(cells).toEqual(['retry', 'quarantined', 'out', 'pass'])
+    expect(timelines(html)).toEqual([['retry', 'quarantined', 'out', 'pass']])
     expect(html).toContain('1 run left out of rates and classes: more than 50% of its tests failed (run 3 (80%))')
     expect(html).toContain('Passed only on a retry in 1 of them (1 retries in all).')
     expect(html).toContain('1 of its failures came while it was quarantined and did not fail their run.')
     // Three outcomes, fewer than 5: no rate shown, in the table or the details.
     expect(html).toContain('Failed 2 of 3 runs: too few runs for a rate.')
     expect(html).toMatch(/<td class="num">–<\/td><td class="num">–<\/td><td class="num">–<\/td><td class="num">2\/3<\/td>/)
+  })
+})
+
+describe('the top N tests in full, the rest compact', () => {
+  const outcomes: RunOutcome[] = [
+    { run: 1, seed: '1', commit: 'c', order: 'a', state: 'passed' },
+    { run: 2, seed: '2', commit: 'c', order: 'b', state: 'failed', error: 'Error: boom' },
+  ]
+  // Five tests that failed once each, plus a sixth `<b>`-named one at the end of the list.
+  const names = [...Array.from({ length: 5 }, (_, i) => `test/t.test.ts > t${i}`), 'test/t.test.ts > <b>last</b>']
+  const rows = analyse(
+    names.map((test) => ({ test, outcomes })),
+    { minRuns: 1 },
+  )
+  const page = (top?: number) => renderReport({ ...data(), top, tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [] })) })
+
+  test('--top 2: two rows with timeline and details, the other four in the compact list, and the page says so', () => {
+    const html = page(2)
+    expect(html.match(/<tr data-detail=/g)).toHaveLength(2)
+    expect(timelines(html)).toHaveLength(2)
+    expect(html.match(/<details id="d\d+"/g)).toHaveLength(2)
+    const rest = /<table id="rest">[\s\S]*?<\/table>/.exec(html)![0]
+    expect(rest.match(/<tr data-test=/g)).toHaveLength(4)
+    expect(html).not.toContain('<b>last')
+    expect(rest).not.toContain('<canvas')
+    expect(html).toContain('Top 2 of 6 flaky tests in full; the other 4 in a compact list below (--top N shows more or fewer).')
+    expect(html).toContain('<b>6</b><span>flaky tests</span>') // the cards count every test, not only those in full
+    // Every test is in exactly one of the two lists.
+    for (const name of names) expect(html.split(`<td class="test">${esc(name)}`).length - 1).toBe(1)
+  })
+
+  test('by default the top 50: six tests are all in full, with no compact list', () => {
+    const html = page()
+    expect(timelines(html)).toHaveLength(6)
+    expect(html).not.toContain('<table id="rest">')
+    expect(html).toContain('6 flaky tests, all in full.')
   })
 })
