@@ -168,7 +168,12 @@ export class FlakeseedReporter implements Reporter {
     }
     const bisected = await this.bisectInJob(runId, status)
     await this.writeStepSummary(facts, bisected)
-    if (this.session.kind === 'run' && !this.vitest.config.watch && status !== 'interrupted' && (this.session.options.hunt || this.session.env.FLAKESEED_HUNT)) {
+    if (
+      this.session.kind === 'run' &&
+      !this.vitest.config.watch &&
+      status !== 'interrupted' &&
+      (this.session.options.hunt || this.session.env.FLAKESEED_HUNT)
+    ) {
       const { huntInJob } = await import('./auto-hunt-job.js')
       await huntInJob({ options: this.session.options.hunt, root: this.vitest.config.root, db: this.dbPath, logger: this.vitest.logger })
     }
