@@ -9,7 +9,7 @@ import { expectOneLineError, runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 
 describe('bisect searches beyond the failing run', () => {
-  test('a brittle test with only its failing run recorded: the setter that ran after it is found', () => {
+  test('a brittle test with only its failing run recorded: the setter that ran after it is found', async () => {
     const file = 'test/locale.test.ts'
     const names = ['should set a new locale', 'formats dates', 'formats numbers', 'should update the main locale', 'parses input']
     const ids = names.map((n) => testId('', file, n))
@@ -30,15 +30,15 @@ describe('bisect searches beyond the failing run', () => {
       ].join('\n'),
     })
     const seed = seedWhere(ids, (o) => runsBefore(o, victim, setter))
-    const recorded = project.vitest([], { FLAKESEED_SEED: seed })
+    const recorded = await project.runVitest([], { FLAKESEED_SEED: seed })
     expect(recorded.code, recorded.output).toBe(1)
-    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     expect(finding).toMatchObject({ victim, kind: 'brittle', stateSetters: [setter] })
   })
 })
 
 describe('--new --budget (the in-job bisect)', () => {
-  test('a failure with suspects goes before new ones that fail alone: a small budget still reaches the order-dependent one', () => {
+  test('a failure with suspects goes before new ones that fail alone: a small budget still reaches the order-dependent one', async () => {
     const shop = 'test/z-shop.test.ts'
     const fillers = Array.from({ length: 8 }, (_, i) => `f${i}`)
     const ids = ['pollutes', 'victim', ...fillers].map((n) => testId('', shop, n))
@@ -64,9 +64,9 @@ describe('--new --budget (the in-job bisect)', () => {
     const failing = seedWhere(ids, (o) => runsBefore(o, polluter, victim))
     const passing = seedWhere(ids, (o) => runsBefore(o, victim, polluter))
     // All three fail for the first time in the last run; the victim's two runs make the polluter a suspect.
-    project.vitest([], { FLAKESEED_SEED: passing })
-    project.vitest([], { FLAKESEED_SEED: failing, BREAK: '1' })
-    const result = project.cliJson<{ findings: Array<Finding & { seconds: number }>; left: Array<{ test: string; why: string }> }>(
+    await project.runVitest([], { FLAKESEED_SEED: passing })
+    await project.runVitest([], { FLAKESEED_SEED: failing, BREAK: '1' })
+    const result = await project.runCliJson<{ findings: Array<Finding & { seconds: number }>; left: Array<{ test: string; why: string }> }>(
       ['bisect', 'last', '--new', '--budget', '20', '--no-diagnose'],
       { BREAK: '1' },
     )
@@ -77,17 +77,18 @@ describe('--new --budget (the in-job bisect)', () => {
 })
 
 describe('--budget', () => {
-  test('above 24 h (a timer cannot hold it) is refused in one line that says so; 1e9 too, for that reason; exit 2', () => {
+  test('above 24 h (a timer cannot hold it) is refused in one line that says so; 1e9 too, for that reason; exit 2', async () => {
     const project = createProject({})
     for (const value of ['99999999', '1e9', '86400.5']) {
-      const result = project.cli(['bisect', 'last', '--budget', value])
+      const result = await project.runCli(['bisect', 'last', '--budget', value])
       expectOneLineError(result, `argument '${value}' is invalid. must be at most 86400 seconds (24 h)`)
       expect(result.stderr).not.toContain('TimeoutOverflowWarning')
     }
-    for (const value of ['0', 'soon', '-1']) expectOneLineError(project.cli(['bisect', 'last', '--budget', value]), 'must be a number of seconds above 0')
+    for (const value of ['0', 'soon', '-1'])
+      expectOneLineError(await project.runCli(['bisect', 'last', '--budget', value]), 'must be a number of seconds above 0')
   })
 
-  test('in a run, FLAKESEED_BISECT_BUDGET=1000000000 is one warning, and the in-job bisect runs with 24 h', () => {
+  test('in a run, FLAKESEED_BISECT_BUDGET=1000000000 is one warning, and the in-job bisect runs with 24 h', async () => {
     const file = 'test/m.test.ts'
     const ids = ['pollutes', 'victim', 'other'].map((n) => testId('', file, n))
     const project = createProject({
@@ -102,7 +103,7 @@ describe('--budget', () => {
       ].join('\n'),
     })
     const seed = seedWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!))
-    const run = project.vitest([], { FLAKESEED_SEED: seed, FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '1000000000' })
+    const run = await project.runVitest([], { FLAKESEED_SEED: seed, FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '1000000000' })
     expect(run.code, run.output).toBe(1)
     expect(run.output).toContain('flakeseed: FLAKESEED_BISECT_BUDGET="1000000000" is more than the longest budget, 86400 s (24 h): using 86400 s')
     expect(run.output).toContain('within 86400 s (exit code unchanged)')

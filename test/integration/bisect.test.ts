@@ -1,7 +1,7 @@
 // Replay and bisect end to end: record a failing run with the plugin, then `flakeseed bisect
 // last --json` must name exactly the tests that cause it, and the reproduction command it
 // prints must fail again when pasted into a shell.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -103,17 +103,25 @@ describe('bisect', () => {
   })
 
   test('Ctrl-C during the search prints the smallest set found so far', async () => {
-    // 40 tests before the victim, each slow enough that the search takes many seconds.
+    // 40 tests before the victim. The victim's fourth run (confirm, alone, then the second search
+    // probe) waits for this test to interrupt and release it: the interrupt lands in that probe
+    // however loaded the machine is.
     const names = Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(2, '0')}`)
     const file = 'test/slow.test.ts'
     const project = createProject({
       'vitest.config.ts': serial(),
       [file]: [
+        `import { existsSync, readFileSync } from 'node:fs'`,
         `import { expect, test } from 'vitest'`,
         LOG,
         `let dirty = false`,
-        ...names.map((n) => `test('${n}', async () => { await new Promise((r) => setTimeout(r, 150))${n === 't07' ? '; dirty = true' : ''} })`),
-        `test('victim', () => { log('victim'); expect(dirty).toBe(false) })`,
+        ...names.map((n) => `test('${n}', () => {${n === 't07' ? ' dirty = true ' : ''}})`),
+        `test('victim', async () => {`,
+        `  log('victim')`,
+        `  const runs = readFileSync(process.env.ORDER_LOG!, 'utf8').split('\\n').filter((l) => l === 'victim').length`,
+        `  if (runs === 4) while (!existsSync(process.env.RELEASE!)) await new Promise((r) => setTimeout(r, 20))`,
+        `  expect(dirty).toBe(false)`,
+        `}, 300_000)`,
       ].join('\n'),
     })
     const ids = [...names, 'victim'].map((n) => testId('', file, n))
@@ -122,25 +130,29 @@ describe('bisect', () => {
     const seed = seedWhere(ids, (o) => o.indexOf(victim) >= 30 && o.indexOf(testId('', file, 't07')) < Math.floor(o.indexOf(victim) / 2))
     record(project, seed)
     // Outside the project: bisect puts the project's files back after every probe.
-    const probes = join(mkdtempSync(join(tmpdir(), 'flakeseed-probes-')), 'probes.log')
-    const child = project.spawnCli(['bisect', 'last', '--repeat', '1', '--json'], { ORDER_LOG: probes })
+    const outside = mkdtempSync(join(tmpdir(), 'flakeseed-probes-'))
+    const probes = join(outside, 'probes.log')
+    const release = join(outside, 'release')
+    const child = project.spawnCli(['bisect', 'last', '--repeat', '1', '--json'], { ORDER_LOG: probes, RELEASE: release })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)))
     // The victim logs once per probe: confirm, alone, then the search. Interrupt during the second
-    // search probe: the first one's outcome (the first half fails) is in by then.
+    // search probe (its victim waits for the release): the first one's outcome (the first half fails) is in by then.
     const victimRuns = () =>
       existsSync(probes)
         ? readFileSync(probes, 'utf8')
             .split('\n')
             .filter((l) => l === 'victim').length
         : 0
-    for (let i = 0; i < 1200 && victimRuns() < 4; i++) await new Promise((r) => setTimeout(r, 25))
+    for (let i = 0; i < 2400 && victimRuns() < 4; i++) await new Promise((r) => setTimeout(r, 50))
     expect(victimRuns()).toBe(4)
-    // As a terminal does: SIGINT to the whole foreground group, Vitest's workers included.
+    // As a terminal does: SIGINT to the whole foreground group, Vitest's workers included; then the
+    // waiting victim finishes its probe.
     process.kill(-child.pid!, 'SIGINT')
+    writeFileSync(release, '')
     expect(await exited, stderr).toBe(1)
     const finding = JSON.parse(stdout) as Finding & { interrupted: boolean }
     expect(finding).toMatchObject({ victim, kind: 'victim', interrupted: true })

@@ -71,12 +71,10 @@ describe('bisect in the failing job (the bisect option)', () => {
 
   test('a budget too small for the search: the smallest set so far, and one line on what was left and why', () => {
     const project = createProject({ 'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 2 } }`, 'fileParallelism: false'), ...shop(400) })
-    const started = Date.now()
     const run = project.vitest([], { FLAKESEED_SEED: FAILING })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(new RegExp(`flakeseed: left unexplained: ${VICTIM.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(budget of 2 s used up`))
-    // The budget plus the run and the grace to close: far from a full bisect of slow tests.
-    expect(Date.now() - started).toBeLessThan(60_000)
+    // How long that took is the bench's to measure (bench/), not a test's on a loaded machine.
   })
 })
 
