@@ -9,6 +9,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // test/pm installs with npm, pnpm and Yarn from the registry: its own CI leg (test/pm/vitest.config.ts).
     exclude: ['test/fixtures/**', 'test/pm/**', '**/node_modules/**'],
+    // Forks, not threads: tests run fixture projects in this process (test/helpers/in-process.ts),
+    // which changes the working folder, and a worker thread cannot.
+    pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

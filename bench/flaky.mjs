@@ -17,6 +17,13 @@ import { alternate, benchRuns, fmtMs, median, ROOT, runCommand, stripAnsi, table
 const CLI = join(ROOT, 'dist', 'cli', 'index.js')
 const TARGET_MS = 500
 const WINDOW = 100
+/** Issue 24: `flaky` on the newest 100 runs within twice the CLI's start-up (`--version`). */
+const TARGET_STARTUP_RATIO = 2
+/** Issue 24: `flaky --window 1000` (the whole 2 M-result history) within 1 s and 250 MB. */
+const TARGET_WHOLE_MS = 1000
+const TARGET_WHOLE_MB = 250
+/** Prints the process's peak resident memory (KB) on stderr as it exits: the child's own, measured by itself. */
+const MAX_RSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss '+process.resourceUsage().maxRSS+'\\n'))`
 
 export async function run({ runs = benchRuns(), log = console.log } = {}) {
   const verbose = process.env.BENCH_VERBOSE ? log : () => {}
@@ -58,9 +65,22 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
   log(table([['command', 'median', 'min', 'max'], ...Object.entries(lat).map(([name, s]) => [name, fmtMs(s.median), fmtMs(s.min), fmtMs(s.max)])]))
   const flaky = lat['flakeseed flaky'].median
   const count = lat['SELECT count(*) (baseline)'].median
-  log(
-    `  ${tests} flaky tests listed · ratio to SELECT count(*) ${(flaky / count).toFixed(2)} · over --version +${fmtMs(flaky - lat['flakeseed --version'].median)}`,
-  )
+  const startup = lat['flakeseed --version'].median
+  log(`  ${tests} flaky tests listed · ratio to SELECT count(*) ${(flaky / count).toFixed(2)} · over --version +${fmtMs(flaky - startup)}`)
+
+  // The whole history, as a user runs it: wall time and the process's own peak memory.
+  const whole = []
+  for (let i = 0; i < Math.max(2, Math.min(runs, 3)); i++) {
+    const result = runCommand(process.execPath, ['--import', MAX_RSS, CLI, 'flaky', '--window', String(history.runs), '--db', db], { env })
+    const kb = /maxrss (\d+)/.exec(result.stderr ?? '')
+    if (!kb || !/^\d+ flaky tests? in the last/.test(stripAnsi(result.stdout)))
+      throw new Error(`flaky --window: unexpected output:\n${result.stdout.slice(0, 300)}`)
+    whole.push({ ms: result.ms, mb: Number(kb[1]) / 1024 })
+    verbose(`  flaky --window ${history.runs}: ${fmtMs(result.ms)}, ${(Number(kb[1]) / 1024).toFixed(0)} MB`)
+  }
+  const wholeMs = median(whole.map((w) => w.ms))
+  const wholeMb = Math.max(...whole.map((w) => w.mb))
+  log(`  flakeseed flaky --window ${history.runs}: median ${fmtMs(wholeMs)}, peak memory ${wholeMb.toFixed(0)} MB (${whole.length} runs)`)
 
   // In process, without start-up: the query and the analysis against a count of the same rows.
   const { flakyWindow } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'store', 'flaky.js')).href)
@@ -102,6 +122,26 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
       target: TARGET_MS,
       unit: 'ms',
       detail: `baseline SELECT count(*) ${fmtMs(count)}, ratio ${(flaky / count).toFixed(2)}; ${tests} tests`,
+    },
+    {
+      name: `flaky (newest ${WINDOW}) / flakeseed --version`,
+      value: flaky / startup,
+      target: TARGET_STARTUP_RATIO,
+      detail: `${fmtMs(flaky)} vs ${fmtMs(startup)} start-up`,
+    },
+    {
+      name: `flaky --window ${history.runs} (CLI)`,
+      value: wholeMs,
+      target: TARGET_WHOLE_MS,
+      unit: 'ms',
+      detail: `${history.runs * history.tests} results`,
+    },
+    {
+      name: `flaky --window ${history.runs} peak memory`,
+      value: wholeMb,
+      target: TARGET_WHOLE_MB,
+      unit: 'MB',
+      detail: "the process's maxRSS",
     },
     {
       name: `flaky --window ${history.runs} (in process)`,

@@ -6,7 +6,7 @@ import { type BisectSessionResult, defaultJobs, MAX_JOBS, runBisectSession } fro
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 import { visible } from '../src/core/format.js'
 import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
-import { commandOptions, dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, DB_TIMEOUT, dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
@@ -65,6 +65,7 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
     {
       ref,
       db: dbPath(options),
+      dbTimeout: DB_TIMEOUT,
       test: options.test,
       new: options.new,
       budget: options.budget,
@@ -80,10 +81,11 @@ export async function bisectCommand(ref: string, options: Options): Promise<numb
       progress: progress.event,
       done: progress.done,
       interrupted: () => process.stderr.write('\nflakeseed: interrupted; the smallest set found so far follows (Ctrl-C again to quit now)\n'),
-      warning: (line) => {
-        // The probe pool's note is for a reader; a finding not saved is said whatever the format.
-        if (!json || line.startsWith('could not save')) process.stderr.write(`flakeseed: ${line}\n`)
+      // The probe pool's note is for a reader; a finding not saved is said whatever the format.
+      note: (line) => {
+        if (!json) process.stderr.write(`flakeseed: ${line}\n`)
       },
+      warning: (line) => process.stderr.write(`flakeseed: ${line}\n`),
     },
   )
   printResult(result, options)

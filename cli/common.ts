@@ -4,10 +4,11 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { type CommandOptions, dbWords as commandDbWords, type Launcher, launcherFor } from '../src/core/commands.js'
 import { DEFAULT_DB } from '../src/core/defaults.js'
 import { FlakeseedError } from '../src/core/errors.js'
-import { percent } from '../src/core/format.js'
+import { leftOutRuns, parseDecimal, percent } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
-import { asStoreError, isStoreError, Store } from '../src/store/index.js'
+import { asStoreError, busyTimeout, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
+import { readEnvironment } from '../src/plugin/environment.js'
 
 export interface CommonOptions {
   db?: string
@@ -16,8 +17,14 @@ export interface CommonOptions {
 
 export const EXIT = { ok: 0, found: 1, usage: 2 } as const
 
+/** The environment, read once for the command (`FLAKESEED_DB`, `COLUMNS`, the package manager's agent). */
+export const ENV = readEnvironment()
+
+/** Milliseconds a write waits for another process's lock on the history. */
+export const DB_TIMEOUT = busyTimeout(ENV)
+
 export function dbPath(options: CommonOptions): string {
-  return resolve(options.db ?? (process.env.FLAKESEED_DB || DEFAULT_DB))
+  return resolve(options.db ?? (ENV.FLAKESEED_DB || DEFAULT_DB))
 }
 
 let launcher: Launcher | undefined
@@ -27,7 +34,7 @@ let launcher: Launcher | undefined
  * default one, and how they run flakeseed (`yarn` under Yarn Plug'n'Play, found once, from here).
  */
 export function commandOptions(options: CommonOptions): CommandOptions {
-  launcher ??= launcherFor(detectPackageManager(process.cwd()))
+  launcher ??= launcherFor(detectPackageManager(process.cwd(), ENV))
   return { db: commandDbWords(options.db), launcher }
 }
 
@@ -41,7 +48,7 @@ export function openStore(options: CommonOptions): Store {
 /** `Store.open`, remembering the file for `reportError`. */
 export function openHistory(path: string, options: Parameters<typeof Store.open>[1] = {}): Store {
   opened = path
-  return Store.open(path, options)
+  return Store.open(path, { timeout: DB_TIMEOUT, ...options })
 }
 
 export function printJson(value: unknown): void {
@@ -113,8 +120,9 @@ export function resolveTest(store: Store, query: string): string {
 
 /** A number of days above 0, fractions allowed (`0.5` is twelve hours). */
 export function positiveDays(value: string): number {
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError('must be a number of days above 0')
-  return Number(value)
+  const days = parseDecimal(value)
+  if (days === undefined || !(days > 0)) throw new InvalidArgumentError('must be a number of days above 0')
+  return days
 }
 
 /** commander argument parser for a value that must not be empty (a seed). */
@@ -131,8 +139,7 @@ export function positiveInt(value: string): number {
 
 /** A share given in per cent (`50`, `50%`, `12.5`), above 0 and at most 100, as a fraction. */
 export function percentage(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
-  const n = m ? Number(m[1]) : Number.NaN
+  const n = parseDecimal(value.trim().replace(/%$/, '')) ?? Number.NaN
   if (!(n > 0 && n <= 100)) throw new InvalidArgumentError('must be a percentage above 0 and at most 100 (e.g. 50 or 50%)')
   return n / 100
 }
@@ -140,8 +147,8 @@ export function percentage(value: string): number {
 /** `2 runs left out: more than 50% of their tests failed (runs 4 (80%), 7 (100%))`, for `flaky` and `report`. */
 export function leftOutLine(runs: ReadonlyArray<{ id: number; passed: number; failed: number }>, rate: number): string | undefined {
   if (!runs.length) return undefined
-  const ids = runs.map((r) => `${r.id} (${percent(r.failed / (r.passed + r.failed))})`).join(', ')
-  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids}; --max-run-failure-rate 100 keeps them)`
+  const ids = runs.map((r) => `${r.id} (${percent(r.failed / (r.passed + r.failed))})`)
+  return leftOutRuns(ids, rate, { note: '--max-run-failure-rate 100 keeps them' })
 }
 
 /** A `--since` value (a date or date-time) as ms since epoch; a user error otherwise. */
@@ -195,7 +202,7 @@ export function localTime(iso: string): string {
 /** Columns of the output: the terminal's, else `COLUMNS`, else 80 (a pipe or a file). */
 export function outputWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
   if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns
-  const columns = Number(process.env.COLUMNS)
+  const columns = Number(ENV.COLUMNS)
   return Number.isInteger(columns) && columns > 0 ? columns : 80
 }
 

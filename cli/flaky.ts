@@ -68,7 +68,8 @@ export function flaky(options: Options): number {
       maxRunFailureRate: options.maxRunFailureRate,
       orderKeys: executionKeys,
     })
-    rows = analyse(window.histories, { ...commandOptions(options), minRuns: options.minRuns })
+    // One history at a time: memory holds the rows, not every outcome of the window.
+    rows = analyse(window.eachHistory(), { ...commandOptions(options), minRuns: options.minRuns })
     // Only for the rows shown, and of those only where statistics can add something.
     const wanted = rows.filter(wantsSuspects).map((r) => r.test)
     const tallies = suspectTallies(

@@ -7,6 +7,7 @@ import { dashedArgument, EXIT, oneLineErrors, reportError } from './common.js'
 import * as bisectCommand from './bisect.js'
 import * as flakyCommand from './flaky.js'
 import * as historyCommand from './history.js'
+import * as huntCommand from './hunt.js'
 import * as mergeCommand from './merge.js'
 import * as pruneCommand from './prune.js'
 import * as quarantineCommand from './quarantine.js'
@@ -38,6 +39,7 @@ for (const command of [
   historyCommand,
   replayCommand,
   bisectCommand,
+  huntCommand,
   flakyCommand,
   suspectsCommand,
   reportCommand,

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { mergeDatabases } from '../src/store/merge.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { plural } from '../src/core/format.js'
-import { printJson } from './common.js'
+import { DB_TIMEOUT, printJson } from './common.js'
 
 interface Options {
   into?: string
@@ -23,7 +23,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
 
 export function merge(dbs: string[], options: Options): number {
   const into = target(options)
-  const summary = mergeDatabases(dbs, into)
+  const summary = mergeDatabases(dbs, into, DB_TIMEOUT)
   if (options.json) {
     printJson(summary)
     return 0

@@ -5,13 +5,13 @@ import type { Command } from 'commander'
 import { currentTests } from '../src/plugin/current-tests.js'
 import { DEFAULT_MIN_RUNS, DEFAULT_QUARANTINE } from '../src/core/defaults.js'
 import { gitUser } from '../src/plugin/environment.js'
-import { FlakeseedError } from '../src/core/errors.js'
+import { FlakeseedError, firstLine } from '../src/core/errors.js'
 import { plural, visible } from '../src/core/format.js'
 import { matchesPattern, testId } from '../src/core/names.js'
 import { isDate, isExpired, type ListedEntry, patternText, type QuarantineEntry, readQuarantine, today, writeQuarantine } from '../src/quarantine/file.js'
 import { latestFindings, type StoredFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
-import { dbPath, printJson, type CommonOptions } from './common.js'
+import { DB_TIMEOUT, dbPath, printJson, type CommonOptions } from './common.js'
 
 interface FileOptions extends CommonOptions {
   file: string
@@ -79,7 +79,7 @@ function shown(path: string): string {
 function recordedTests(options: CommonOptions): string[] {
   const path = dbPath(options)
   if (!existsSync(path)) return []
-  const store = Store.open(path, { readonly: true })
+  const store = Store.open(path, { readonly: true, timeout: DB_TIMEOUT })
   try {
     return store.findTests('').map((t) => testId(t.project, t.file, t.name))
   } finally {
@@ -133,7 +133,7 @@ async function add(queries: string[], options: AddOptions): Promise<number> {
   try {
     writeQuarantine(path, entries)
   } catch (error) {
-    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${firstLine(error)}`)
   }
   if (options.json) {
     printJson({ file: path, entries: added.map((a) => ({ ...a.entry, matches: a.matches, updated: a.updated })) })
@@ -177,7 +177,7 @@ function remove(queries: string[], options: FileOptions): number {
   try {
     writeQuarantine(path, kept)
   } catch (error) {
-    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${shown(path)}: ${firstLine(error)}`)
   }
   if (options.json) printJson({ file: path, removed: gone.map(({ line: _, ...e }) => e), left: kept.length })
   else
@@ -244,7 +244,7 @@ function list(options: FileOptions): number {
   const path = resolve(options.file)
   const entries = readQuarantine(path, shown(path))
   const db = dbPath(options)
-  const store = existsSync(db) ? Store.open(db, { readonly: true }) : undefined
+  const store = existsSync(db) ? Store.open(db, { readonly: true, timeout: DB_TIMEOUT }) : undefined
   const day = today()
   try {
     const tests = store ? store.findTests('').map((t) => ({ id: t.id, name: testId(t.project, t.file, t.name) })) : []

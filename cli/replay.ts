@@ -12,7 +12,7 @@ import { location, planOf, recordedOrder, selectTests } from '../src/run/selecti
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { commandOptions, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, DB_TIMEOUT, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   seed?: string
@@ -42,34 +42,8 @@ interface Tally {
 }
 
 export async function replay(ref: string | undefined, options: Options): Promise<number> {
-  let root = process.cwd()
-  let config: string | undefined = options.config
-  let seed = options.seed
-  // One plan per shard: a test replays in the shard it ran in, after the tests it ran after.
-  let plans: Array<Plan | undefined> = [undefined]
-  let runId: number | undefined
-  let isolate: boolean | undefined
-  if (!seed || ref) {
-    const store = openStore(options)
-    try {
-      const run = store.resolveRun(ref ?? 'last', ref ? undefined : ['run'])
-      runId = run.id
-      ;({ root, config } = location(run, options.config))
-      let orders = logicalRun(store, run).map((part) => recordedOrder(store.results(part.id)))
-      if (!orders.some((o) => o.length)) throw new FlakeseedError(`flakeseed: run ${run.id} recorded no test that ran`)
-      if (options.only?.length) {
-        const selected = new Set(selectTests(orders.flat(), options.only))
-        orders = orders.map((o) => o.filter((t) => selected.has(t)))
-      }
-      plans = orders.filter((o) => o.length).map(planOf)
-      seed ??= run.seed
-      isolate = run.isolate ?? undefined
-    } finally {
-      store.close()
-    }
-  } else if (options.only?.length) {
-    throw new FlakeseedError('flakeseed: --only needs a recorded run to take the tests from (give a run id)')
-  }
+  const target = replayTarget(ref, options)
+  const { root, config, seed, plans, runId, isolate } = target
   // Every recorded file (of the default project, whose root is known here) is gone: say so
   // without starting Vitest, which would only find nothing to run.
   const files = plans.flatMap((p) => p?.files ?? [])
@@ -78,6 +52,60 @@ export async function replay(ref: string | undefined, options: Options): Promise
   }
   const quiet = Boolean(options.json) || options.repeat > 1
   const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
+  const { tests, missing, unhandled } = await replayPlans(executor, plans, options)
+  // Vitest found nothing to run (every recorded file deleted, every test renamed): nothing was
+  // replayed, which is no pass.
+  if (!tests.length && !unhandled) throw nothingRan(runId === undefined ? `seed ${seed}` : `run ${runId}`, missing)
+  const failing = tests.filter((t) => t.failures > 0)
+  // One order that both passed and failed is non-determinism, whatever else ran: say so in the
+  // history, so `flaky` and the end-of-run summary stop suspecting the order.
+  const nod = runId === undefined ? [] : failing.filter((t) => t.failures < t.runs)
+  if (nod.length) saveNod(options, runId!, nod)
+  printReplay({ runId, seed, tests, failing, missing }, options)
+  return failing.length || unhandled ? EXIT.found : EXIT.ok
+}
+
+/** What a replay runs: the recorded run's plans (one per shard), or a bare seed's order; where, and how. */
+interface ReplayTarget {
+  root: string
+  config: string | undefined
+  seed: string | undefined
+  /** One plan per shard: a test replays in the shard it ran in, after the tests it ran after. */
+  plans: Array<Plan | undefined>
+  runId: number | undefined
+  isolate: boolean | undefined
+}
+
+function replayTarget(ref: string | undefined, options: Options): ReplayTarget {
+  const target: ReplayTarget = { root: process.cwd(), config: options.config, seed: options.seed, plans: [undefined], runId: undefined, isolate: undefined }
+  if (target.seed && !ref) {
+    if (options.only?.length) throw new FlakeseedError('flakeseed: --only needs a recorded run to take the tests from (give a run id)')
+    return target
+  }
+  const store = openStore(options)
+  try {
+    const run = store.resolveRun(ref ?? 'last', ref ? undefined : ['run'])
+    target.runId = run.id
+    const where = location(run, options.config)
+    target.root = where.root
+    target.config = where.config
+    let orders = logicalRun(store, run).map((part) => recordedOrder(store.results(part.id)))
+    if (!orders.some((o) => o.length)) throw new FlakeseedError(`flakeseed: run ${run.id} recorded no test that ran`)
+    if (options.only?.length) {
+      const selected = new Set(selectTests(orders.flat(), options.only))
+      orders = orders.map((o) => o.filter((t) => selected.has(t)))
+    }
+    target.plans = orders.filter((o) => o.length).map(planOf)
+    target.seed ??= run.seed
+    target.isolate = run.isolate ?? undefined
+    return target
+  } finally {
+    store.close()
+  }
+}
+
+/** Every plan `repeat` times on one Vitest instance: each test's runs and failures, tests that no longer exist, unhandled errors. */
+async function replayPlans(executor: PlanExecutor, plans: ReadonlyArray<Plan | undefined>, options: Options) {
   const progress = process.stderr.isTTY && !options.json && options.repeat > 1
   const tallies = new Map<string, Tally>()
   const missing = new Set<string>()
@@ -102,16 +130,14 @@ export async function replay(ref: string | undefined, options: Options): Promise
     await executor.close()
   }
   if (progress) process.stderr.write('\n')
+  return { tests: [...tallies.values()], missing, unhandled }
+}
 
-  const tests = [...tallies.values()]
-  // Vitest found nothing to run (every recorded file deleted, every test renamed): nothing was
-  // replayed, which is no pass.
-  if (!tests.length && !unhandled) throw nothingRan(runId === undefined ? `seed ${seed}` : `run ${runId}`, missing)
-  const failing = tests.filter((t) => t.failures > 0)
-  // One order that both passed and failed is non-determinism, whatever else ran: say so in the
-  // history, so `flaky` and the end-of-run summary stop suspecting the order.
-  const nod = runId === undefined ? [] : failing.filter((t) => t.failures < t.runs)
-  if (nod.length) saveNod(options, runId!, nod)
+function printReplay(
+  r: { runId: number | undefined; seed: string | undefined; tests: Tally[]; failing: Tally[]; missing: ReadonlySet<string> },
+  options: Options,
+): void {
+  const { runId, seed, tests, failing, missing } = r
   const verdict = (t: Tally) =>
     t.failures === 0 ? 'passed' : t.failures === t.runs ? 'failed every time' : 'non-deterministic (passed and failed on the same order)'
   if (options.json) {
@@ -124,26 +150,25 @@ export async function replay(ref: string | undefined, options: Options): Promise
       tests: tests.map((t) => ({ ...t, verdict: t.failures === 0 ? 'passed' : t.failures === t.runs ? 'failed' : 'nod' })),
       missing: [...missing],
     })
-  } else {
-    if (missing.size) {
-      console.log(`${missing.size} recorded test${missing.size === 1 ? '' : 's'} no longer exist${missing.size === 1 ? 's' : ''} and did not run:`)
-      for (const id of missing) console.log(`  ${visible(id)}`)
-    }
-    if (options.repeat > 1) {
-      console.log(
-        `replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`,
-      )
-      if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, visible(t.test), verdict(t)])]))
-    } else {
-      console.log(`flakeseed replay of ${runId === undefined ? `seed ${seed}` : `run ${runId}`}: ${failing.length ? `${failing.length} failed` : 'all passed'}`)
-    }
+    return
   }
-  return failing.length || unhandled ? EXIT.found : EXIT.ok
+  if (missing.size) {
+    console.log(`${missing.size} recorded test${missing.size === 1 ? '' : 's'} no longer exist${missing.size === 1 ? 's' : ''} and did not run:`)
+    for (const id of missing) console.log(`  ${visible(id)}`)
+  }
+  if (options.repeat > 1) {
+    console.log(
+      `replayed ${runId === undefined ? `seed ${seed}` : `run ${runId}`} ${options.repeat} times: ${failing.length} of ${tests.length} tests failed at least once`,
+    )
+    if (failing.length) console.log(table([['failed', 'test', 'verdict'], ...failing.map((t) => [`${t.failures}/${t.runs}`, visible(t.test), verdict(t)])]))
+  } else {
+    console.log(`flakeseed replay of ${runId === undefined ? `seed ${seed}` : `run ${runId}`}: ${failing.length ? `${failing.length} failed` : 'all passed'}`)
+  }
 }
 
 function saveNod(options: Options, runId: number, tallies: readonly Tally[]): void {
   try {
-    const store = Store.open(dbPath(options))
+    const store = Store.open(dbPath(options), { timeout: DB_TIMEOUT })
     try {
       for (const t of tallies) {
         const command = replayCommand(runId, { ...commandOptions(options), only: [t.test], repeat: options.repeat })

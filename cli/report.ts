@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_TOP, DEFAULT_WINDOW } from '../src/core/defaults.js'
-import { FlakeseedError } from '../src/core/errors.js'
+import { FlakeseedError, firstLine } from '../src/core/errors.js'
 import { percent, plural } from '../src/core/format.js'
 import { reportData } from '../src/html-report/data.js'
 import { renderReport } from '../src/html-report/render.js'
@@ -96,6 +96,6 @@ function writeReport(given: string, file: string, html: string): void {
   } catch (error) {
     rmSync(temp, { force: true })
     if (error instanceof FlakeseedError) throw error
-    throw new FlakeseedError(`flakeseed: cannot write ${given}: ${(error as Error).message.split('\n')[0]}`)
+    throw new FlakeseedError(`flakeseed: cannot write ${given}: ${firstLine(error)}`)
   }
 }

@@ -11,6 +11,7 @@ import type { BisectReport } from '../src/bisect/report.js'
 import { type BisectSessionOptions, defaultJobs } from '../src/bisect/session.js'
 import type { CommandOptions } from '../src/core/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
+import { busyTimeout } from '../src/store/index.js'
 
 const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))
 /** Beyond the budget, time for the bisect to send what it has and close its Vitest instance. */
@@ -38,6 +39,7 @@ export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
   const session: BisectSessionOptions = {
     ref: String(options.runId),
     db: options.db,
+    dbTimeout: busyTimeout(options.env),
     new: true,
     budget: options.budget,
     repeat: DEFAULT_BISECT_REPEAT,
@@ -49,7 +51,13 @@ export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
   return new Promise((done) => {
     let stderr = ''
     let answer: ChildResult | undefined
-    const child = fork(CHILD, [JSON.stringify(session)], { cwd: options.root, env: childEnv(options.env), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    // No execArgv of Vitest's process: the bisect's Vitest starts as a plain `node` would.
+    const child = fork(CHILD, [JSON.stringify(session)], {
+      cwd: options.root,
+      env: childEnv(options.env),
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.budget * 1000 + GRACE_MS)
     child.stderr?.on('data', (d) => (stderr += d))
     child.on('message', (message) => (answer = message as ChildResult))

@@ -19,10 +19,12 @@ import type { AutoBisect } from './auto-bisect.js'
 import type { markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
+import { busyTimeout } from '../src/store/index.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
 import type { FailureNote } from '../src/history/failures.js'
 import { consoleSummary } from './summary.js'
+import { firstLine } from '../src/core/errors.js'
 
 export class FlakeseedReporter implements Reporter {
   private vitest!: Vitest
@@ -50,14 +52,14 @@ export class FlakeseedReporter implements Reporter {
     private readonly session: Session,
     private readonly dbPath: string | false,
   ) {
-    this.recorder = dbPath === false ? undefined : new Recorder(dbPath, (line) => this.vitest?.logger.warn(line))
+    this.recorder = dbPath === false ? undefined : new Recorder(dbPath, busyTimeout(session.env), (line) => this.vitest?.logger.warn(line))
   }
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
-    this.launcher = launcherFor(detectPackageManager(vitest.config.root))
+    this.launcher = launcherFor(detectPackageManager(vitest.config.root, this.session.env))
     // Asked now, git answers while Vitest finds the test files.
-    if (this.recorder && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root)
+    if (this.recorder && !vitest.config.watch) this.gitAhead = gitInfo(vitest.config.root, this.session.env)
   }
 
   // One run row per test run: `vitest run` has one, a replay --repeat several. Watch mode records
@@ -70,7 +72,7 @@ export class FlakeseedReporter implements Reporter {
       this.vitest.logger.log('flakeseed: watch mode: same seed on every rerun, nothing recorded (history is for `vitest run`)')
     }
     if (this.recorder && !watching) {
-      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root))
+      const git = await (this.gitAhead ?? gitInfo(this.vitest.config.root, this.session.env))
       this.gitAhead = undefined
       this.recorder.begin(runMeta(this.vitest, this.session, git), () => clearBreadcrumbs(this.session.breadcrumbs))
     }
@@ -166,13 +168,22 @@ export class FlakeseedReporter implements Reporter {
     }
     const bisected = await this.bisectInJob(runId, status)
     await this.writeStepSummary(facts, bisected)
+    if (
+      this.session.kind === 'run' &&
+      !this.vitest.config.watch &&
+      status !== 'interrupted' &&
+      (this.session.options.hunt || this.session.env.FLAKESEED_HUNT)
+    ) {
+      const { huntInJob } = await import('./auto-hunt-job.js')
+      await huntInJob({ options: this.session.options.hunt, root: this.vitest.config.root, db: this.dbPath, logger: this.vitest.logger })
+    }
   }
 
   /** The `bisect` option: the failures the history does not explain, bisected in this job. */
   private async bisectInJob(runId: number | undefined, status: string): Promise<AutoBisect | undefined> {
     if (!this.runFailed || runId === undefined || this.dbPath === false || this.session.kind !== 'run' || this.vitest.config.watch || status === 'interrupted')
       return undefined
-    const { budget, warning } = endOfRunBisect(this.session.options.bisect)
+    const { budget, warning } = endOfRunBisect(this.session.options.bisect, this.session.env)
     if (warning) this.vitest.logger.warn(warning)
     if (budget === undefined) return undefined
     this.vitest.logger.log(`flakeseed bisecting the failures the history does not explain yet, within ${budget} s (exit code unchanged)`)
@@ -181,7 +192,7 @@ export class FlakeseedReporter implements Reporter {
       import('../src/bisect/report.js'),
       import('../src/analysis/causes.js'),
     ])
-    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: process.env })
+    const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
     for (const report of result.findings) this.vitest.logger.log(describeReport(report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
@@ -198,20 +209,20 @@ export class FlakeseedReporter implements Reporter {
     try {
       return classify()
     } catch (error) {
-      this.vitest.logger.warn(`flakeseed: cannot tell known flakes from new failures: ${(error as Error)?.message?.split('\n')[0]}`)
+      this.vitest.logger.warn(`flakeseed: cannot tell known flakes from new failures: ${firstLine(error)}`)
       return undefined
     }
   }
 
   /** On GitHub Actions, the run's seed, failures and commands as a job summary. */
   private async writeStepSummary(facts: Parameters<typeof markdownSummary>[0], bisected?: AutoBisect): Promise<void> {
-    const path = process.env.GITHUB_STEP_SUMMARY
+    const path = this.session.env.GITHUB_STEP_SUMMARY
     if (!path || this.session.kind !== 'run') return
     try {
       const { appendStepSummary, markdownSummary } = await import('./job-summary.js')
       appendStepSummary(path, markdownSummary(facts, this.notes, this.quarantined, bisected))
     } catch (error) {
-      this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${(error as Error)?.message?.split('\n')[0]}`)
+      this.vitest.logger.warn(`flakeseed: cannot write the job summary to ${path}: ${firstLine(error)}`)
     }
   }
 

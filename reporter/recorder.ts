@@ -5,6 +5,7 @@
 import { visible } from '../src/core/format.js'
 import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
 import { onInterrupt } from './signals.js'
+import { firstLine } from '../src/core/errors.js'
 
 export class Recorder {
   private store: Store | undefined
@@ -20,6 +21,8 @@ export class Recorder {
 
   constructor(
     private readonly path: string,
+    /** Milliseconds a write waits for another process's lock (`busyTimeout`). */
+    private readonly timeout: number,
     private readonly warn: (line: string) => void,
   ) {}
 
@@ -31,7 +34,7 @@ export class Recorder {
     this.quarantineChanged = false
     if (this.broken) return
     this.guard(() => {
-      this.store = Store.open(this.path)
+      this.store = Store.open(this.path, { timeout: this.timeout })
       this.runId = this.store.beginRun(meta)
     })
     if (this.runId === undefined) return
@@ -96,7 +99,7 @@ export class Recorder {
         // SQLite's own messages ("database is locked") do not say which file: name it.
         const sqlite = /^SQLITE_/.test(String((error as { code?: unknown } | null)?.code ?? ''))
         const described = sqlite ? asStoreError(error, this.path, 'cannot write to') : error
-        const message = (described as Error)?.message?.split('\n')[0] ?? String(described)
+        const message = firstLine(described)
         this.warn(`flakeseed: not recording this run: ${message.replace(/^flakeseed: /, '')}`)
       }
       this.store?.close()

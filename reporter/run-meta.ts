@@ -13,7 +13,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', im
 
 export function runMeta(vitest: Vitest, session: Session, git: GitInfo): RunMeta {
   const config = vitest.config
-  const ci = ciInfo()
+  const ci = ciInfo(session.env)
   const configFile = vitest.vite?.config?.configFile
   return {
     uuid: randomUUID(),

@@ -327,7 +327,7 @@ export function nextCommand(row: Pick<FlakyRow, 'test' | 'class' | 'run' | 'find
  * One row per test with mixed outcomes (a pass after a retry is mixed by itself), most
  * disruptive first (`disruption`, then flip rate); tests with too few outcomes for a rate last.
  */
-export function analyse(histories: readonly TestHistory[], options: AnalysisOptions = {}): FlakyRow[] {
+export function analyse(histories: Iterable<TestHistory>, options: AnalysisOptions = {}): FlakyRow[] {
   const settings = { ...options, minRuns: options.minRuns ?? DEFAULT_MIN_RUNS }
   const rows: FlakyRow[] = []
   for (const h of histories) {

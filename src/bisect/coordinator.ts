@@ -60,8 +60,8 @@ export function earlierTests(results: readonly RecordedTest[], victim: string, i
   })
 }
 
-/** Suspects from the history tried before the search: at least this many, when tied. */
-export const MAX_SUSPECTS = 3
+/** Suspects from the history tried before the search: this many at least, when tied (a floor: see SUSPECT_SHARE). */
+export const MIN_SUSPECTS = 3
 /** ... and at most this share of the candidates (more than that tell the search little). */
 export const SUSPECT_SHARE = 1 / 8
 
@@ -104,10 +104,10 @@ export function untilAborted<T>(
 export async function bisect(input: BisectInput): Promise<Finding> {
   const finding: Finding = { victim: input.victim, kind: 'not-reproduced', polluters: [], stateSetters: [], cleaners: [], probes: 0 }
   try {
-    return await search(input, finding)
+    return await new Bisection(input, finding).run()
   } catch (error) {
-    // A probe cut short by Ctrl-C (its worker got the signal too) says nothing; what was
-    // established before it stands.
+    // The one way out of a bisect cut short: a probe cut short by Ctrl-C (its worker got the
+    // signal too) says nothing; what was established before it stands.
     if (error instanceof Interrupted || input.signal?.aborted) return { ...finding, interrupted: true }
     // The code under test changed: later probes would test another version than earlier ones.
     if (error instanceof ProjectChanged) return { ...finding, interrupted: true, stopped: error.message }
@@ -115,69 +115,89 @@ export async function bisect(input: BisectInput): Promise<Finding> {
   }
 }
 
-async function search(input: BisectInput, finding: Finding): Promise<Finding> {
-  const { victim, repeat, signal } = input
-  const failingOrder = input.failing
-  const victimEntry = failingOrder.find((t) => idOf(t) === victim)
-  if (!victimEntry) throw new Error(`victim ${victim} is not in the run`)
-  const phase = (name: string) => input.onProgress?.({ type: 'phase', phase: name })
-  /** Probes that may run at once (`--jobs`): independent probes go side by side. */
-  const jobs = Math.max(1, Math.floor(input.jobs ?? 1))
-  /**
-   * The search cut into jobs + 1 parts per round costs more probes than halving (2 prefixes a
-   * round where halving needs 1 for log₂3 ≈ 1.6 of the narrowing): with 2 jobs that is more
-   * work than it saves, so 2 jobs only run the checks side by side.
-   */
-  const searchJobs = jobs >= 3 ? jobs : 1
+/** How many runs of a probe failed. */
+interface Tally {
+  failed: number
+  runs: number
+}
 
+/** The formatter's side: named phases and the minimizer's progress, as BisectProgress events. */
+class Progress {
+  constructor(private readonly onProgress: BisectInput['onProgress']) {}
+
+  phase(name: string): void {
+    this.onProgress?.({ type: 'phase', phase: name })
+  }
+
+  probe(probe: number, candidates: number, outcome: ProbeOutcome): void {
+    this.onProgress?.({ type: 'probe', probe, candidates, outcome })
+  }
+
+  readonly onEvent = (e: BisectEvent<RecordedTest>): void => {
+    if (e.type === 'progress') this.onProgress?.({ type: 'search', remaining: e.remaining.length, best: e.best.length })
+  }
+}
+
+/** The runner: the victim after some tests, each run counted in the finding and cut short by Ctrl-C. */
+class VictimRunner {
   /** Each test's place in declaration order (from the first probe's results). */
-  const declared = new Map<string, number>()
+  readonly declared = new Map<string, number>()
+  /** Probes that may run at once (`--jobs`): independent probes go side by side. */
+  readonly jobs: number
+
+  constructor(
+    private readonly input: BisectInput,
+    private readonly finding: Finding,
+    private readonly victim: RecordedTest,
+    private readonly progress: Progress,
+  ) {
+    this.jobs = Math.max(1, Math.floor(input.jobs ?? 1))
+  }
+
   /** Runs `tests` then the victim (optionally diagnosing); the whole result. */
-  const probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
-    finding.probes++
+  readonly probe = async (tests: readonly RecordedTest[], diagnose?: DiagnoseRequest, isolated = false): Promise<PlanResult> => {
+    const { input, declared } = this
+    this.finding.probes++
     // Ctrl-C stops at once: the probe's own workers got the signal too (a terminal signals the
     // whole foreground group), so its outcome would say nothing, and Vitest may wait a minute
     // for a worker killed mid-teardown.
-    const plan = planOf([...tests, victimEntry])
-    const result = await untilAborted(isolated && input.executeIsolated ? input.executeIsolated(plan) : input.execute(plan, diagnose), signal)
-    if (signal?.aborted) throw new Interrupted()
+    const plan = planOf([...tests, this.victim])
+    const result = await untilAborted(isolated && input.executeIsolated ? input.executeIsolated(plan) : input.execute(plan, diagnose), input.signal)
+    if (input.signal?.aborted) throw new Interrupted()
     // Vitest lists a file's tests as declared, those the plan skipped too: the first probe's list is the order.
     if (!declared.size) for (const id of result.states.keys()) declared.set(id, declared.size)
     return result
   }
+
   /** Runs `tests` then the victim; the victim's outcome. */
-  const run = async (tests: readonly RecordedTest[]): Promise<ProbeOutcome> => {
-    const result = await probe(tests)
-    const state = result.states.get(victim)
+  readonly run = async (tests: readonly RecordedTest[]): Promise<ProbeOutcome> => {
+    const victim = this.input.victim
+    const state = (await this.probe(tests)).states.get(victim)
     if (state !== 'passed' && state !== 'failed') {
       throw new FlakeseedError(`flakeseed: ${victim} did not run in the replayed order (removed or renamed since the recorded run?)`)
     }
     const outcome: ProbeOutcome = state === 'failed' ? 'fail' : 'pass'
-    input.onProgress?.({ type: 'probe', probe: finding.probes, candidates: tests.length, outcome })
+    this.progress.probe(this.finding.probes, tests.length, outcome)
     return outcome
   }
+
   /**
    * Up to `times` runs, stopping at the first `stopAt`; how many failed. With several jobs the
    * runs go in rounds of that many at once, and the stop is checked after each round.
    */
-  const tally = async (tests: readonly RecordedTest[], times: number, stopAt?: ProbeOutcome) => {
+  async tally(tests: readonly RecordedTest[], times: number, stopAt?: ProbeOutcome): Promise<Tally> {
     let failed = 0
     let runs = 0
     while (runs < times) {
-      if (signal?.aborted) break
-      const round = Math.min(jobs, times - runs)
+      if (this.input.signal?.aborted) break
+      const round = Math.min(this.jobs, times - runs)
       runs += round
-      const outcomes = await Promise.all(Array.from({ length: round }, () => run(tests)))
+      const outcomes = await Promise.all(Array.from({ length: round }, () => this.run(tests)))
       failed += outcomes.filter((o) => o === 'fail').length
       if (stopAt && outcomes.includes(stopAt)) break
     }
     return { failed, runs }
   }
-  const onEvent = (e: BisectEvent<RecordedTest>) => {
-    if (e.type === 'progress') input.onProgress?.({ type: 'search', remaining: e.remaining.length, best: e.best.length })
-  }
-
-  const candidates = earlierTests(failingOrder, victim, input.isolate)
 
   /**
    * With `repeat` > 1, a result is only taken once it holds up: the culprits with the victim
@@ -185,59 +205,193 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
    * that flips on its own (non-deterministic) rarely passes both; the runs are counted in
    * `failures` when it does not.
    */
-  const holdsUp = async (culprits: readonly RecordedTest[], target: ProbeOutcome) => {
+  async holdsUp(culprits: readonly RecordedTest[], target: ProbeOutcome) {
+    const { repeat } = this.input
     const [withCulprits, alone] =
-      jobs > 1 ? await Promise.all([tally(culprits, repeat), tally([], repeat)]) : [await tally(culprits, repeat), await tally([], repeat)]
+      this.jobs > 1
+        ? await Promise.all([this.tally(culprits, repeat), this.tally([], repeat)])
+        : [await this.tally(culprits, repeat), await this.tally([], repeat)]
     const held = target === 'fail' ? withCulprits.failed === withCulprits.runs && alone.failed === 0 : withCulprits.failed === 0 && alone.failed === alone.runs
     const failures = { failed: withCulprits.failed + alone.failed, runs: withCulprits.runs + alone.runs }
     return { held, failures, aloneFlipped: alone.failed > 0 && alone.failed < alone.runs }
   }
+}
+
+/**
+ * One victim's bisect, wired as rspec-core's bisect coordinator: the runner (`VictimRunner`) runs
+ * probes, `minimize` searches, `Progress` reports; each phase below is one method, and every
+ * phase cut short by Ctrl-C throws `Interrupted`, the one way out (`bisect` catches it).
+ */
+class Bisection {
+  private readonly victim: RecordedTest
+  private readonly runner: VictimRunner
+  private readonly progress: Progress
+  /** The tests that shared the victim's process before it in the failing run. */
+  private readonly candidates: RecordedTest[]
+  /** Every other test that could share the victim's process: its file's, or every file's without isolation. */
+  private readonly pool: RecordedTest[]
+  /** The victim alone, `repeat` times: run once, by whichever phase needs it first. */
+  private alone: Tally | undefined
+
+  constructor(
+    private readonly input: BisectInput,
+    private readonly finding: Finding,
+  ) {
+    const victim = input.failing.find((t) => idOf(t) === input.victim)
+    if (!victim) throw new Error(`victim ${input.victim} is not in the run`)
+    this.victim = victim
+    this.progress = new Progress(input.onProgress)
+    this.runner = new VictimRunner(input, finding, victim, this.progress)
+    this.candidates = earlierTests(input.failing, input.victim, input.isolate)
+    this.pool = input.failing.filter((t) => t !== victim && (!input.isolate || (t.project === victim.project && t.file === victim.file)))
+  }
+
+  async run(): Promise<Finding> {
+    // 0. The history's suspects first: when they hold up, no search is needed.
+    const suspected = await this.trySuspectsFromHistory()
+    if (suspected) return suspected
+    // 1. Does the recorded order still fail? 2. Alone: mixed results are non-determinism.
+    const unordered = await this.confirm()
+    if (unordered) return unordered
+    // 3. Passes alone: some earlier tests make it fail. Fails alone: some may make it pass.
+    return this.alone?.failed ? this.searchStateSetters() : this.searchPolluters()
+  }
+
+  /** Out through `Interrupted` when Ctrl-C or the budget stopped the bisect (or `aborted` says a search was cut short). */
+  private stopIfAborted(aborted = false): void {
+    if (aborted || this.input.signal?.aborted) throw new Interrupted()
+  }
+
+  /** The failing order, then the victim alone; a finding when either ends the bisect. */
+  private async confirm(): Promise<Finding | undefined> {
+    const { finding, runner, input } = this
+    this.progress.phase(`confirming the failure: the victim after the ${this.candidates.length} tests that ran before it`)
+    const confirm = await runner.tally(this.candidates, input.repeat, 'fail')
+    this.stopIfAborted()
+    if (!confirm.failed) {
+      finding.failures = confirm
+      return finding
+    }
+    this.progress.phase('running the victim alone')
+    this.alone ??= await runner.tally([], input.repeat)
+    this.stopIfAborted()
+    if (this.alone.failed && this.alone.failed < this.alone.runs) {
+      finding.kind = 'nod'
+      finding.failures = this.alone
+      return finding
+    }
+    return undefined
+  }
+
+  /** 3a. A victim: some earlier tests make it fail. */
+  private async searchPolluters(): Promise<Finding> {
+    const { finding } = this
+    this.progress.phase(`searching ${this.candidates.length} earlier tests for what makes it fail`)
+    const { search, nod } = await this.searchFor(this.candidates, 'fail')
+    finding.kind = 'victim'
+    finding.polluters = search.minimal.map(idOf)
+    this.stopIfAborted(search.aborted)
+    if (nod) return { ...finding, kind: 'nod', polluters: [], failures: nod }
+    return this.conclude('victim', search.minimal)
+  }
 
   /**
-   * The search, then (repeat > 1) the check that its result holds up. One that does not may be a
-   * culprit that does not always show (a race, leaked async work): search once more, this time
-   * repeating every probe that misses the target, before calling the victim non-deterministic.
+   * 3b. Fails alone: brittle if some earlier tests of a passing order make it pass: the recorded
+   * ones, then the tests that can share its process (DESIGN.md, "Searching beyond the failing
+   * run"), in the order they are declared (the order the authors ran), then all of them.
    */
-  const searchFor = async (pool: readonly RecordedTest[], target: ProbeOutcome) => {
-    let search = await minimize(pool, run, target, { signal, onEvent, parallel: searchJobs })
+  private async searchStateSetters(): Promise<Finding> {
+    const { finding, input } = this
+    finding.passingOrders = 0
+    const recordedOrders = input.passing.map((passing) => earlierTests(passing.results, input.victim, passing.isolate))
+    const tried = new Set<string>()
+    for (const setters of [...recordedOrders, ...sharingOrders(this.pool, this.victim, this.runner.declared)]) {
+      const key = setters.map(idOf).join('\n')
+      if (!setters.length || tried.has(key)) continue
+      tried.add(key)
+      finding.passingOrders++
+      const which = finding.passingOrders <= recordedOrders.length ? 'of a passing order' : 'that can share its process'
+      this.progress.phase(`searching ${setters.length} tests ${which} for what makes it pass`)
+      if ((await this.runner.run(setters)) !== 'pass') continue
+      const { search, nod } = await this.searchFor(setters, 'pass')
+      finding.kind = 'brittle'
+      finding.stateSetters = search.minimal.map(idOf)
+      this.stopIfAborted(search.aborted)
+      if (nod) return { ...finding, kind: 'nod', stateSetters: [], failures: nod }
+      return this.conclude('brittle', search.minimal)
+    }
+    finding.kind = 'independent'
+    return finding
+  }
+
+  /**
+   * The minimizer, then (repeat > 1) the check that its result holds up. One that does not may
+   * be a culprit that does not always show (a race, leaked async work): search once more, this
+   * time repeating every probe that misses the target, before calling the victim non-deterministic.
+   */
+  private async searchFor(pool: readonly RecordedTest[], target: ProbeOutcome) {
+    const { repeat, signal } = this.input
+    /**
+     * The search cut into jobs + 1 parts per round costs more probes than halving (2 prefixes a
+     * round where halving needs 1 for log₂3 ≈ 1.6 of the narrowing): with 2 jobs that is more
+     * work than it saves, so 2 jobs only run the checks side by side.
+     */
+    const parallel = this.runner.jobs >= 3 ? this.runner.jobs : 1
+    const options = { signal, onEvent: this.progress.onEvent, parallel }
+    let search = await minimize(pool, this.runner.run, target, options)
     if (search.aborted || repeat === 1) return { search, nod: undefined }
     // Several culprits may be one culprit plus a test pinned because a probe missed once:
     // each must still be needed when every miss is repeated.
-    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, run, target, { signal, onEvent, repeat, parallel: searchJobs }) : s)
+    const trim = async (s: typeof search) => (s.minimal.length > 1 ? minimize(s.minimal, this.runner.run, target, { ...options, repeat }) : s)
     search = await trim(search)
     if (search.aborted) return { search, nod: undefined }
-    phase(target === 'fail' ? 'checking that the polluters hold up' : 'checking that the state setters hold up')
-    let check = await holdsUp(search.minimal, target)
+    this.progress.phase(target === 'fail' ? 'checking that the polluters hold up' : 'checking that the state setters hold up')
+    let check = await this.runner.holdsUp(search.minimal, target)
     if (check.held || signal?.aborted) return { search, nod: undefined }
     if (!check.aloneFlipped) {
-      phase(`searching again, repeating each probe that misses up to ${repeat} times`)
-      search = await minimize(pool, run, target, { signal, onEvent, repeat, parallel: searchJobs })
+      this.progress.phase(`searching again, repeating each probe that misses up to ${repeat} times`)
+      search = await minimize(pool, this.runner.run, target, { ...options, repeat })
       if (!search.aborted) search = await trim(search)
       if (search.aborted) return { search, nod: undefined }
-      check = await holdsUp(search.minimal, target)
+      check = await this.runner.holdsUp(search.minimal, target)
       if (check.held || signal?.aborted) return { search, nod: undefined }
     }
     return { search, nod: check.failures }
   }
 
-  /** Every other test that could share the victim's process: its file's, or every file's without isolation. */
-  const pool = failingOrder.filter((t) => t !== victimEntry && (!input.isolate || (t.project === victimEntry.project && t.file === victimEntry.file)))
+  /** Culprits found: the follow-up questions (their describe, the diagnosis or cleaners), then the finding. */
+  private async conclude(kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]): Promise<Finding> {
+    const { finding, input, runner, victim, pool, progress } = this
+    finding.kind = kind
+    if (kind === 'victim') finding.polluters = culprits.map(idOf)
+    else finding.stateSetters = culprits.map(idOf)
+    finding.probesToFind = finding.probes
+    if (kind === 'victim' && culprits.length === 1) finding.describe = await sharedDescribe(culprits[0]!, this.candidates, runner.run)
+    if (input.diagnose !== false) await this.diagnoseCulprits(kind, culprits)
+    else if (kind === 'victim' && input.cleaners) {
+      const phase = (name: string) => progress.phase(name)
+      finding.cleaners = await findCleaners({ culprits, victim, pool, probe: runner.probe, phase, onEvent: progress.onEvent, signal: input.signal })
+    }
+    return finding
+  }
+
   /** What the culprits left behind (or set up), which of it is the cause, and the fix. */
-  const diagnoseCulprits = async (kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]) => {
+  private async diagnoseCulprits(kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]): Promise<void> {
+    const { finding, input, runner, progress } = this
     const before = finding.probes
     try {
       const found = await diagnose({
         kind,
         culprits,
-        victim: victimEntry,
+        victim: this.victim,
         error: input.error,
-        pool,
+        pool: this.pool,
         cleaners: input.cleaners,
-        probe: (tests, request) => probe(tests, request),
-        probeIsolated: input.executeIsolated ? (tests) => probe(tests, undefined, true) : undefined,
-        phase,
-        onEvent,
-        signal,
+        probe: (tests, request) => runner.probe(tests, request),
+        probeIsolated: input.executeIsolated ? (tests) => runner.probe(tests, undefined, true) : undefined,
+        phase: (name) => progress.phase(name),
+        onEvent: progress.onEvent,
+        signal: input.signal,
       })
       finding.leaks = found.leaks
       finding.cleaners = found.cleaners
@@ -248,128 +402,69 @@ async function search(input: BisectInput, finding: Finding): Promise<Finding> {
     }
   }
 
-  /** Culprits found: the follow-up questions, then the finding. */
-  const done = async (kind: 'victim' | 'brittle', culprits: readonly RecordedTest[]): Promise<Finding> => {
-    finding.kind = kind
-    if (kind === 'victim') finding.polluters = culprits.map(idOf)
-    else finding.stateSetters = culprits.map(idOf)
-    finding.probesToFind = finding.probes
-    if (kind === 'victim' && culprits.length === 1) finding.describe = await sharedDescribe(culprits[0]!, candidates, run)
-    if (input.diagnose !== false) await diagnoseCulprits(kind, culprits)
-    else if (kind === 'victim' && input.cleaners) finding.cleaners = await findCleaners({ culprits, victim: victimEntry, pool, probe, phase, onEvent, signal })
-    return finding
+  /** 0. The polluters the history suspects, else its state setters (for the first passing order that has any). */
+  private async trySuspectsFromHistory(): Promise<Finding | undefined> {
+    const { input } = this
+    const polluterSuspects = fromHistory(input.suspects?.polluters, this.candidates)
+    if (polluterSuspects.length) {
+      const found = await this.trySuspectsInTurn(polluterSuspects, 'fail')
+      if (found) return found
+      this.stopIfAborted()
+    }
+    for (const passing of input.passing) {
+      const setterSuspects = fromHistory(input.suspects?.setters, earlierTests(passing.results, input.victim, passing.isolate))
+      if (!setterSuspects.length) continue
+      const found = await this.trySuspectsInTurn(setterSuspects, 'pass')
+      if (found) return found
+      this.stopIfAborted()
+      break
+    }
+    return undefined
   }
 
-  // 0. The history's suspects first: when they hold up (the victim fails with them `repeat`
-  // times and passes alone as often, or the reverse for state setters), no search is needed.
-  let alone: { failed: number; runs: number } | undefined
-  const trySuspects = async (suspects: readonly RecordedTest[], target: ProbeOutcome): Promise<Finding | undefined> => {
-    if (!suspects.length) return undefined
-    phase(`trying ${suspects.length === 1 ? 'the suspect' : `${suspects.length} suspects`} from the history`)
-    // One suspect is the result if it holds up `repeat` times; a group is searched, then checked.
-    const times = suspects.length === 1 ? repeat : 1
-    const withSuspects = await tally(suspects, times, target === 'fail' ? 'pass' : 'fail')
-    const held = target === 'fail' ? withSuspects.failed === withSuspects.runs : withSuspects.failed === 0
-    if (!held || withSuspects.runs < times || signal?.aborted) return undefined
-    alone ??= await tally([], repeat)
-    if (target === 'fail' ? alone.failed !== 0 : alone.failed !== alone.runs) return undefined
-    if (suspects.length === 1) return done(target === 'fail' ? 'victim' : 'brittle', suspects)
-    // Several (tests the history cannot tell apart, e.g. a whole file before the victim): the
-    // search runs inside them, with the check that its result holds up.
-    phase(`searching the ${suspects.length} suspects for what makes it ${target}`)
-    const { search, nod } = await searchFor(suspects, target)
-    if (search.aborted || signal?.aborted) return undefined
-    if (nod) return { ...finding, kind: 'nod', failures: nod }
-    return done(target === 'fail' ? 'victim' : 'brittle', search.minimal)
-  }
-  /** Suspects from the history among `pool`, unless so many tie that they say little. */
-  const fromHistory = (ids: readonly string[] | undefined, pool: readonly RecordedTest[]) => {
-    const wanted = new Set(ids ?? [])
-    const found = pool.filter((t) => wanted.has(idOf(t)))
-    return found.length <= Math.max(MAX_SUSPECTS, pool.length * SUSPECT_SHARE) ? found : []
-  }
   /** The best suspect alone first (the likeliest single culprit), then all of them together. */
-  const trySuspectsInTurn = async (suspects: readonly RecordedTest[], target: ProbeOutcome) => {
-    const best = input.suspects && (target === 'fail' ? input.suspects.polluters : input.suspects.setters)?.[0]
+  private async trySuspectsInTurn(suspects: readonly RecordedTest[], target: ProbeOutcome): Promise<Finding | undefined> {
+    const best = this.input.suspects && (target === 'fail' ? this.input.suspects.polluters : this.input.suspects.setters)?.[0]
     const first = suspects.find((t) => idOf(t) === best)
     if (first && suspects.length > 1) {
-      const found = await trySuspects([first], target)
-      if (found || signal?.aborted) return found
+      const found = await this.trySuspects([first], target)
+      if (found || this.input.signal?.aborted) return found
     }
-    return trySuspects(suspects, target)
-  }
-  const polluterSuspects = fromHistory(input.suspects?.polluters, candidates)
-  if (polluterSuspects.length) {
-    const found = await trySuspectsInTurn(polluterSuspects, 'fail')
-    if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
-  }
-  for (const passing of input.passing) {
-    const setterSuspects = fromHistory(input.suspects?.setters, earlierTests(passing.results, victim, passing.isolate))
-    if (!setterSuspects.length) continue
-    const found = await trySuspectsInTurn(setterSuspects, 'pass')
-    if (found || signal?.aborted) return found ?? { ...finding, interrupted: true }
-    break
+    return this.trySuspects(suspects, target)
   }
 
-  // 1. Does the recorded order still fail?
-  phase(`confirming the failure: the victim after the ${candidates.length} tests that ran before it`)
-  const confirm = await tally(candidates, repeat, 'fail')
-  if (signal?.aborted) return { ...finding, interrupted: true }
-  if (!confirm.failed) {
-    finding.failures = confirm
-    return finding
+  /**
+   * The victim with the suspects: when that holds up (it fails with them `repeat` times and passes
+   * alone as often, or the reverse for state setters), they are the result.
+   */
+  private async trySuspects(suspects: readonly RecordedTest[], target: ProbeOutcome): Promise<Finding | undefined> {
+    const { input, runner } = this
+    if (!suspects.length) return undefined
+    this.progress.phase(`trying ${suspects.length === 1 ? 'the suspect' : `${suspects.length} suspects`} from the history`)
+    // One suspect is the result if it holds up `repeat` times; a group is searched, then checked.
+    const times = suspects.length === 1 ? input.repeat : 1
+    const withSuspects = await runner.tally(suspects, times, target === 'fail' ? 'pass' : 'fail')
+    const held = target === 'fail' ? withSuspects.failed === withSuspects.runs : withSuspects.failed === 0
+    if (!held || withSuspects.runs < times || input.signal?.aborted) return undefined
+    this.alone ??= await runner.tally([], input.repeat)
+    if (target === 'fail' ? this.alone.failed !== 0 : this.alone.failed !== this.alone.runs) return undefined
+    const kind = target === 'fail' ? 'victim' : 'brittle'
+    if (suspects.length === 1) return this.conclude(kind, suspects)
+    // Several (tests the history cannot tell apart, e.g. a whole file before the victim): the
+    // search runs inside them, with the check that its result holds up.
+    this.progress.phase(`searching the ${suspects.length} suspects for what makes it ${target}`)
+    const { search, nod } = await this.searchFor(suspects, target)
+    if (search.aborted || input.signal?.aborted) return undefined
+    if (nod) return { ...this.finding, kind: 'nod', failures: nod }
+    return this.conclude(kind, search.minimal)
   }
+}
 
-  // 2. Alone. Mixed results on one fixed order are non-determinism, not order.
-  phase('running the victim alone')
-  alone ??= await tally([], repeat)
-  if (signal?.aborted) return { ...finding, interrupted: true }
-  if (alone.failed && alone.failed < alone.runs) {
-    finding.kind = 'nod'
-    finding.failures = alone
-    return finding
-  }
-
-  if (!alone.failed) {
-    // 3a. A victim: some earlier tests make it fail.
-    phase(`searching ${candidates.length} earlier tests for what makes it fail`)
-    const { search, nod } = await searchFor(candidates, 'fail')
-    finding.kind = 'victim'
-    finding.polluters = search.minimal.map(idOf)
-    if (search.aborted || signal?.aborted) {
-      finding.interrupted = true
-      return finding
-    }
-    if (nod) return { ...finding, kind: 'nod', polluters: [], failures: nod }
-    return done('victim', search.minimal)
-  }
-
-  // 3b. Fails alone: brittle if some earlier tests of a passing order make it pass: the recorded
-  // ones, then the tests that can share its process (DESIGN.md, "Searching beyond the failing
-  // run"), in the order they are declared (the order the authors ran), then all of them.
-  finding.passingOrders = 0
-  const recordedOrders = input.passing.map((passing) => earlierTests(passing.results, victim, passing.isolate))
-  const tried = new Set<string>()
-  for (const setters of [...recordedOrders, ...sharingOrders(pool, victimEntry, declared)]) {
-    const key = setters.map(idOf).join('\n')
-    if (!setters.length || tried.has(key)) continue
-    tried.add(key)
-    finding.passingOrders++
-    const which = finding.passingOrders <= recordedOrders.length ? 'of a passing order' : 'that can share its process'
-    phase(`searching ${setters.length} tests ${which} for what makes it pass`)
-    if ((await run(setters)) !== 'pass') continue
-    const { search, nod } = await searchFor(setters, 'pass')
-    finding.kind = 'brittle'
-    finding.stateSetters = search.minimal.map(idOf)
-    if (search.aborted || signal?.aborted) {
-      finding.interrupted = true
-      return finding
-    }
-    if (nod) return { ...finding, kind: 'nod', stateSetters: [], failures: nod }
-    return done('brittle', search.minimal)
-  }
-  finding.kind = 'independent'
-  return finding
+/** Suspects from the history among `pool`, unless so many tie that they say little. */
+function fromHistory(ids: readonly string[] | undefined, pool: readonly RecordedTest[]): RecordedTest[] {
+  const wanted = new Set(ids ?? [])
+  const found = pool.filter((t) => wanted.has(idOf(t)))
+  return found.length <= Math.max(MIN_SUSPECTS, pool.length * SUSPECT_SHARE) ? found : []
 }
 
 /**

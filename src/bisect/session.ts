@@ -24,6 +24,8 @@ export interface BisectSessionOptions extends JobChoice {
   ref: string
   /** The history database (resolved path). */
   db: string
+  /** Milliseconds a write waits for another process's lock (`busyTimeout`). */
+  dbTimeout: number
   repeat: number
   cleaners: boolean
   diagnose: boolean
@@ -44,7 +46,9 @@ export interface BisectSessionEvents {
   done?(): void
   /** The first Ctrl-C: the session stops and reports the smallest sets found so far. */
   interrupted?(): void
-  /** One line worth telling (without `flakeseed: `): a probe-pool note, findings not saved. */
+  /** How the probes ran, for a reader (without `flakeseed: `): the probe pool's note. */
+  note?(line: string): void
+  /** Something went wrong that the result does not show (without `flakeseed: `): the findings not saved. */
   warning?(line: string): void
 }
 
@@ -95,7 +99,7 @@ export async function runBisectSession(options: BisectSessionOptions, events: Bi
   } finally {
     await probing.close()
   }
-  saveFindings(options.db, result.findings, events)
+  saveFindings(options, result.findings, events)
   const found = result.findings.some((f) => f.kind === 'victim' || f.kind === 'brittle')
   return { ...result, exit: result.stopped ? 2 : found ? 1 : 0 }
 }
@@ -104,7 +108,7 @@ export async function runBisectSession(options: BisectSessionOptions, events: Bi
 function readHistory(options: BisectSessionOptions): Prepared {
   let store: Store | undefined
   try {
-    store = Store.open(options.db, { readonly: true })
+    store = Store.open(options.db, { readonly: true, timeout: options.dbTimeout })
     const run = store.resolveRun(options.ref)
     const parts = partsOf(store, run)
     const jobs = chooseJobs(store, run, parts, options)
@@ -166,7 +170,7 @@ function startProbing(options: BisectSessionOptions, { run, jobs }: Prepared, ev
   const executeIsolated = run.isolate === false ? async (plan: Plan) => (await (isolated ??= create(true))).run(plan) : undefined
   const close = async () => {
     clearTimeout(budget)
-    if (executors.note) events.warning?.(executors.note)
+    if (executors.note) events.note?.(executors.note)
     const all = async () => {
       await executors.close()
       if (isolated) await (await isolated).close()
@@ -251,9 +255,9 @@ async function checkOthers(jobs: BisectJob[], job: BisectJob, cause: Finding, pr
 }
 
 /** Findings are history too: later commands (flaky, the HTML report) know the cause. */
-function saveFindings(db: string, findings: readonly SessionFinding[], events: BisectSessionEvents): void {
+function saveFindings({ db, dbTimeout }: BisectSessionOptions, findings: readonly SessionFinding[], events: BisectSessionEvents): void {
   try {
-    const writable = Store.open(db)
+    const writable = Store.open(db, { timeout: dbTimeout })
     try {
       for (const f of findings) if (!f.interrupted) saveFinding(writable, f.run, f, f.command)
     } finally {

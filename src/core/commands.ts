@@ -66,6 +66,11 @@ export function bisectCommand(run: number, options: CommandOptions & { test?: st
   return shellCommand([...words, ...tail(options)])
 }
 
+/** `npx flakeseed hunt --base COMMIT`: the hunt again, against the same base. */
+export function huntCommand(base: string, options: CommandOptions = {}): string {
+  return shellCommand([...flakeseed(options), 'hunt', '--base', base, ...tail(options)])
+}
+
 /** `npx flakeseed show RUN`. */
 export function showCommand(run: number, options: CommandOptions = {}): string {
   return shellCommand([...flakeseed(options), 'show', String(run), ...tail(options)])

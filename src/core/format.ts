@@ -78,6 +78,22 @@ export function visible(text: string): string {
   return text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
+/** A non-negative decimal as typed (`120`, `1.5`, `.5`, `1e3`): the number, or undefined. One rule for every number option. */
+export function parseDecimal(text: string): number | undefined {
+  return /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : undefined
+}
+
+/**
+ * `2 runs left out: more than 50% of their tests failed (runs 4 (80%), 7 (100%))`: the runs a
+ * window leaves out, as `flaky`, `report` and the HTML report say it. `scope` follows "left out"
+ * (` of rates and classes`); `note` follows the ids inside the parentheses.
+ */
+export function leftOutRuns(ids: readonly string[], rate: number, options: { scope?: string; note?: string } = {}): string {
+  const one = ids.length === 1
+  const note = options.note ? `; ${options.note}` : ''
+  return `${one ? '1 run' : `${ids.length} runs`} left out${options.scope ?? ''}: more than ${percent(rate)} of ${one ? 'its' : 'their'} tests failed (${one ? 'run' : 'runs'} ${ids.join(', ')}${note})`
+}
+
 /** At most `max` items, then `and N more`: a list that fits one line of a message. */
 export function someOf(items: readonly string[], max = 3): string {
   const shown = items.slice(0, max).join(', ')

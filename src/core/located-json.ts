@@ -28,163 +28,186 @@ const WHITESPACE = new Set([' ', '\t', '\n', '\r'])
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 export function parseLocated(source: string): LocatedJson {
-  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source
-  const newlines: number[] = []
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) newlines.push(i)
-  const lineAt = (pos: number): number => {
+  const parser = new Parser(source.charCodeAt(0) === 0xfeff ? source.slice(1) : source)
+  const value = parser.document()
+  const { own, lines } = parser
+  return {
+    value,
+    lineOf(container, key) {
+      if (key === undefined) return own.get(container) ?? 1
+      return lines.get(container)?.get(key) ?? own.get(container) ?? 1
+    },
+  }
+}
+
+/** A recursive descent over `text`, remembering the line of every container and member. */
+class Parser {
+  /** The line of each object or array. */
+  readonly own = new WeakMap<object, number>()
+  /** The line of each member of an object or array. */
+  readonly lines = new WeakMap<object, Map<string | number, number>>()
+  private readonly newlines: number[] = []
+  private at = 0
+  private depth = 0
+
+  constructor(private readonly text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.newlines.push(i)
+  }
+
+  /** The one value the text holds, and nothing after it. */
+  document(): unknown {
+    const result = this.value()
+    this.skip()
+    if (this.at < this.text.length) this.fail(`unexpected ${this.describe()} after the end of the JSON value`)
+    return result
+  }
+
+  private lineAt(pos: number): number {
     let lo = 0
-    let hi = newlines.length
+    let hi = this.newlines.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (newlines[mid]! < pos) lo = mid + 1
+      if (this.newlines[mid]! < pos) lo = mid + 1
       else hi = mid
     }
     return lo + 1
   }
-  const lines = new WeakMap<object, Map<string | number, number>>()
-  const own = new WeakMap<object, number>()
-  let at = 0
-  let depth = 0
 
-  const fail = (message: string, pos = at): never => {
-    throw new JsonSyntaxError(message, lineAt(Math.min(pos, text.length)))
+  private fail(message: string, pos = this.at): never {
+    throw new JsonSyntaxError(message, this.lineAt(Math.min(pos, this.text.length)))
   }
-  const skip = (): void => {
-    while (at < text.length && WHITESPACE.has(text[at]!)) at++
+
+  private skip(): void {
+    while (this.at < this.text.length && WHITESPACE.has(this.text[this.at]!)) this.at++
   }
-  const describe = (): string => {
+
+  /** What is at the current position, for a message. */
+  private describe(): string {
+    const { text, at } = this
     if (at >= text.length) return 'the end of the file'
     const code = text.charCodeAt(at)
     // A control character would break the one line the message is.
     return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : `'${text[at]}'`
   }
-  const expect = (char: string, what: string): void => {
-    skip()
-    if (text[at] !== char) fail(`expected ${what}, found ${describe()}`)
-    at++
+
+  private expect(char: string, what: string): void {
+    this.skip()
+    if (this.text[this.at] !== char) this.fail(`expected ${what}, found ${this.describe()}`)
+    this.at++
   }
 
-  const string = (): string => {
-    const start = at
-    at++
-    while (at < text.length && text[at] !== '"') {
-      if (text[at] === '\n') fail('a string is not closed on its line', start)
-      at += text[at] === '\\' ? 2 : 1
+  private string(): string {
+    const { text } = this
+    const start = this.at
+    this.at++
+    while (this.at < text.length && text[this.at] !== '"') {
+      if (text[this.at] === '\n') this.fail('a string is not closed on its line', start)
+      this.at += text[this.at] === '\\' ? 2 : 1
     }
-    if (at >= text.length) fail('a string is not closed', start)
-    at++
+    if (this.at >= text.length) this.fail('a string is not closed', start)
+    this.at++
     try {
-      return JSON.parse(text.slice(start, at)) as string
+      return JSON.parse(text.slice(start, this.at)) as string
     } catch {
-      return fail('a string holds an invalid escape', start)
+      return this.fail('a string holds an invalid escape', start)
     }
   }
 
-  const value = (): unknown => {
-    skip()
-    const c = text[at]
-    if (c !== '{' && c !== '[') return scalar()
-    if (++depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`)
-    const container = c === '{' ? parseObject() : parseArray()
-    depth--
+  private value(): unknown {
+    this.skip()
+    const c = this.text[this.at]
+    if (c !== '{' && c !== '[') return this.scalar()
+    if (++this.depth > MAX_DEPTH) this.fail(`nested deeper than ${MAX_DEPTH} levels`)
+    const container = c === '{' ? this.object() : this.array()
+    this.depth--
     return container
   }
 
-  const parseObject = (): Record<string, unknown> => {
-    let comma = at
+  /** A new container at the current position, its line and its members' lines remembered; true when it is empty. */
+  private open(container: object, close: string): { members: Map<string | number, number>; empty: boolean } {
+    const members = new Map<string | number, number>()
+    this.own.set(container, this.lineAt(this.at))
+    this.lines.set(container, members)
+    this.at++
+    this.skip()
+    const empty = this.text[this.at] === close
+    if (empty) this.at++
+    return { members, empty }
+  }
+
+  private object(): Record<string, unknown> {
+    const { text } = this
+    let comma = this.at
     // No prototype: a key "__proto__" is an own property like any other, never the prototype.
     const object: Record<string, unknown> = Object.create(null)
-    const members = new Map<string | number, number>()
-    own.set(object, lineAt(at))
-    lines.set(object, members)
-    at++
-    skip()
-    if (text[at] === '}') {
-      at++
-      return object
-    }
+    const { members, empty } = this.open(object, '}')
+    if (empty) return object
     for (;;) {
-      skip()
-      if (text[at] === '}' && members.size) fail('a comma before "}" (JSON allows no trailing comma)', comma)
-      if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describe()}`)
-      const keyAt = at
-      const key = string()
-      expect(':', `":" after ${JSON.stringify(key)}`)
-      if (members.has(key)) fail(`${JSON.stringify(key)} appears twice`, keyAt)
-      members.set(key, lineAt(keyAt))
-      Object.defineProperty(object, key, { value: value(), enumerable: true, writable: true, configurable: true })
-      skip()
-      if (text[at] === ',') {
-        comma = at++
+      this.skip()
+      if (text[this.at] === '}' && members.size) this.fail('a comma before "}" (JSON allows no trailing comma)', comma)
+      if (text[this.at] !== '"') this.fail(`expected a property name in double quotes, found ${this.describe()}`)
+      const keyAt = this.at
+      const key = this.string()
+      this.expect(':', `":" after ${JSON.stringify(key)}`)
+      if (members.has(key)) this.fail(`${JSON.stringify(key)} appears twice`, keyAt)
+      members.set(key, this.lineAt(keyAt))
+      Object.defineProperty(object, key, { value: this.value(), enumerable: true, writable: true, configurable: true })
+      this.skip()
+      if (text[this.at] === ',') {
+        comma = this.at++
         continue
       }
-      if (text[at] === '}') {
-        at++
+      if (text[this.at] === '}') {
+        this.at++
         return object
       }
-      fail(`expected "," or "}" after the value of ${JSON.stringify(key)}, found ${describe()}`)
+      this.fail(`expected "," or "}" after the value of ${JSON.stringify(key)}, found ${this.describe()}`)
     }
   }
 
-  const parseArray = (): unknown[] => {
-    let comma = at
+  private array(): unknown[] {
+    const { text } = this
+    let comma = this.at
     const array: unknown[] = []
-    const members = new Map<string | number, number>()
-    own.set(array, lineAt(at))
-    lines.set(array, members)
-    at++
-    skip()
-    if (text[at] === ']') {
-      at++
-      return array
-    }
+    const { members, empty } = this.open(array, ']')
+    if (empty) return array
     for (;;) {
-      skip()
-      if (text[at] === ']' && array.length) fail('a comma before "]" (JSON allows no trailing comma)', comma)
-      members.set(array.length, lineAt(at))
-      array.push(value())
-      skip()
-      if (text[at] === ',') {
-        comma = at++
+      this.skip()
+      if (text[this.at] === ']' && array.length) this.fail('a comma before "]" (JSON allows no trailing comma)', comma)
+      members.set(array.length, this.lineAt(this.at))
+      array.push(this.value())
+      this.skip()
+      if (text[this.at] === ',') {
+        comma = this.at++
         continue
       }
-      if (text[at] === ']') {
-        at++
+      if (text[this.at] === ']') {
+        this.at++
         return array
       }
-      fail(`expected "," or "]" after an item, found ${describe()}`)
+      this.fail(`expected "," or "]" after an item, found ${this.describe()}`)
     }
   }
 
-  const scalar = (): unknown => {
-    if (text[at] === '"') return string()
+  private scalar(): unknown {
+    const { text } = this
+    if (text[this.at] === '"') return this.string()
     for (const [word, v] of [
       ['true', true],
       ['false', false],
       ['null', null],
     ] as const) {
-      if (text.startsWith(word, at)) {
-        at += word.length
+      if (text.startsWith(word, this.at)) {
+        this.at += word.length
         return v
       }
     }
-    NUMBER.lastIndex = at
+    NUMBER.lastIndex = this.at
     const number = NUMBER.exec(text)
     if (number) {
-      at += number[0].length
+      this.at += number[0].length
       return Number(number[0])
     }
-    return fail(`expected a value, found ${describe()}`)
-  }
-
-  const result = value()
-  skip()
-  if (at < text.length) fail(`unexpected ${describe()} after the end of the JSON value`)
-  return {
-    value: result,
-    lineOf(container, key) {
-      if (key === undefined) return own.get(container) ?? 1
-      return lines.get(container)?.get(key) ?? own.get(container) ?? 1
-    },
+    return this.fail(`expected a value, found ${this.describe()}`)
   }
 }

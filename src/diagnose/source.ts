@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { NAME_SEPARATOR } from '../core/names.js'
+import { disambiguate, NAME_SEPARATOR } from '../core/names.js'
 
 /** An ESTree node as oxc gives it: offsets into the source. */
 export interface AstNode {
@@ -69,6 +69,8 @@ interface Scope {
 /** A test call found in a file: its flakeseed name (without a repeat suffix), its callback, the scopes it sees. */
 interface TestCall {
   name: string
+  /** The whole call, `test('title', () => { … })`. */
+  node: AstNode
   body: AstNode | undefined
   scopes: readonly Scope[]
 }
@@ -87,6 +89,18 @@ export function testStatements(parse: Parse, file: string, code: string, name: s
   if (!found || !body) return undefined
   const statements = body.type === 'BlockStatement' ? (body.body as AstNode[]) : [body]
   return statements.map((s) => found.code.slice(s.start, s.end).replace(/\s*\n\s*/g, ' '))
+}
+
+/**
+ * Every test of a file with its call's source text (names as the runner gives them, repeats with
+ * ` (k)`): what `hunt` compares between the base and the change to tell new and changed tests.
+ * Undefined when the file cannot be parsed.
+ */
+export function testSources(parse: Parse, file: string, code: string): Array<{ name: string; text: string }> | undefined {
+  const found = findTests(parse, file, code)
+  if (!found) return undefined
+  const names = disambiguate(found.tests.map((t) => t.name))
+  return found.tests.map((t, i) => ({ name: names[i]!, text: found.code.slice(t.node.start, t.node.end) }))
 }
 
 /** `testStatements` for a file on disk (relative to `root`). */
@@ -151,7 +165,7 @@ function findTests(parse: Parse, file: string, code: string): { tests: TestCall[
     }
     if (!node || typeof node !== 'object' || typeof (node as AstNode).type !== 'string') return
     const call = callOf(node as AstNode)
-    if (call && TEST.test(call.callee)) found.push({ name: [...chain, call.title].join(NAME_SEPARATOR), body: call.body, scopes })
+    if (call && TEST.test(call.callee)) found.push({ name: [...chain, call.title].join(NAME_SEPARATOR), node: node as AstNode, body: call.body, scopes })
     else if (call && DESCRIBE.test(call.callee)) {
       visit(call.body, [...chain, call.title], [...scopes, { describe: call.title, names: declared(call.body) }])
       return

@@ -10,7 +10,7 @@
 // through `esc`, in text and in attributes alike: a test named `<script>` shows as text.
 import { type FlakyClass, otherRunsText } from '../analysis/flakiness.js'
 import { DEFAULT_TOP } from '../core/defaults.js'
-import { fixText, leakClaim, leakText, percent, plural, shortSha, suspectCounts, unique } from '../core/format.js'
+import { fixText, leakClaim, leakText, leftOutRuns, percent, plural, shortSha, suspectCounts, unique } from '../core/format.js'
 import type { Suspect } from '../analysis/suspects.js'
 import type { WindowRun } from '../store/flaky.js'
 import { causeGroups, causeHeader, fixLine } from '../analysis/causes.js'
@@ -123,7 +123,7 @@ function card(value: string, label: string, kind = ''): string {
 /** `2 runs left out of rates and classes: more than 50% of their tests failed (runs 4, 7)`. */
 export function leftOutText(runs: readonly WindowRun[], rate: number): string {
   const ids = runs.map((r) => `${runName(r).replace(/^runs? /, '')} (${percent(r.failed / (r.passed + r.failed))})`)
-  return `${runs.length === 1 ? '1 run' : `${runs.length} runs`} left out of rates and classes: more than ${percent(rate)} of ${runs.length === 1 ? 'its' : 'their'} tests failed (${runs.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})`
+  return leftOutRuns(ids, rate, { scope: ' of rates and classes' })
 }
 
 function healthChart(runs: readonly WindowRun[], rate: number): string {

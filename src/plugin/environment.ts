@@ -13,7 +13,17 @@ export interface CiInfo {
   url: string | null
 }
 
-export function ciInfo(env: NodeJS.ProcessEnv = process.env): CiInfo {
+/**
+ * The process's environment, read here and nowhere else (the diagnosis's snapshots aside: there
+ * the environment is the state under test). The plugin reads it once per Vitest instance (its
+ * `Session` carries it), the CLI once per process (`cli/common.ts`); what needs a variable gets
+ * it, or the whole environment, as a parameter.
+ */
+export function readEnvironment(): NodeJS.ProcessEnv {
+  return process.env
+}
+
+export function ciInfo(env: NodeJS.ProcessEnv): CiInfo {
   if (env.GITHUB_ACTIONS === 'true') {
     const url =
       env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
@@ -55,7 +65,7 @@ function ciBranch(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The commit under test: the CI's (checkouts there are often detached or merge commits), else HEAD. */
-export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function currentCommit(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
   return ciCommit(env) ?? git(cwd, ['rev-parse', 'HEAD'])
 }
 
@@ -64,7 +74,7 @@ export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env)
  * process on a busy machine is slow, `git status` alone can take long in a large repository,
  * and the reporter starts this early so that it overlaps Vitest's own startup.
  */
-export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<GitInfo> {
+export async function gitInfo(cwd: string, env: NodeJS.ProcessEnv): Promise<GitInfo> {
   // Untracked files (the history DB itself, build output) do not make a checkout dirty.
   const status = await gitAsync(cwd, ['status', '--porcelain=v2', '--branch', '--untracked-files=no'])
   const lines = status?.split('\n') ?? []

@@ -10,6 +10,8 @@ import { FlakeseedReporter } from '../../reporter/index.js'
 import type { WorkerContext } from '../worker/context.js'
 import { fileId, toPosix } from '../core/names.js'
 import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
+import { readEnvironment } from './environment.js'
+import { busyTimeout } from '../store/index.js'
 import { runQuarantine } from '../quarantine/apply.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
@@ -96,7 +98,8 @@ function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): 
 
 function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>): Session {
   const control = getControl()
-  const chosen = control?.seed ? { seed: control.seed, source: control.seedSource ?? ('config' as const) } : chooseSeed(options.seed, vitest.config.root)
+  const env = readEnvironment()
+  const chosen = control?.seed ? { seed: control.seed, source: control.seedSource ?? ('config' as const) } : chooseSeed(options.seed, vitest.config.root, env)
   if ('warning' in chosen && chosen.warning) vitest.logger.warn(chosen.warning)
   const session: Session = {
     seed: chosen.seed,
@@ -104,6 +107,7 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     options: { ...options, db: control?.db !== undefined ? control.db : options.db },
     kind: control?.kind ?? 'run',
     quiet: control?.quiet ?? false,
+    env,
     plan: control?.plan,
     projects: new Set(),
     setPlan(plan, diagnose) {
@@ -139,8 +143,9 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   }
-  const dbPath = db === false ? false : resolve(vitest.config.root, process.env.FLAKESEED_DB || db)
-  if (session.kind === 'run') session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath)
+  const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
+  if (session.kind === 'run')
+    session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath === false ? false : { path: dbPath, timeout: busyTimeout(env) })
   vitest.config.reporters.push(new FlakeseedReporter(session, dbPath))
   control?.onSession?.(session)
   return session

@@ -5,6 +5,8 @@ import type { FlakyClass } from '../analysis/flakiness.js'
 import { DEFAULT_DB, DEFAULT_QUARANTINE } from '../core/defaults.js'
 import { currentCommit } from './environment.js'
 import { FlakeseedError } from '../core/errors.js'
+import { parseDecimal } from '../core/format.js'
+import { checkHunt, type HuntOption, type ResolvedHunt } from './hunt-option.js'
 
 export type SeedOption = 'random' | 'commit' | number | string
 
@@ -35,6 +37,8 @@ export interface FlakeseedOptions {
    * Never changes the run's exit code.
    */
   bisect?: { onFailure?: 'new' | 'off'; budget?: number }
+  /** `flakeseed hunt` after the run (src/plugin/hunt-option.ts). */
+  hunt?: HuntOption | boolean
 }
 
 export interface QuarantineOption {
@@ -52,6 +56,7 @@ export interface ResolvedOptions {
   db: string | false
   bisect: { onFailure: 'new' | 'off'; budget: number }
   quarantine: { file: string | false; auto: AutoClass[] }
+  hunt?: ResolvedHunt
 }
 
 /** Seconds the end-of-run bisect may take when no budget is given. */
@@ -64,7 +69,7 @@ export const MAX_BISECT_BUDGET = 86_400
 
 /** A number of seconds as typed (`120`, `1.5`, `1e3`): the number, or undefined. */
 export function parseSeconds(text: string): number | undefined {
-  return /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : undefined
+  return parseDecimal(text)
 }
 
 /** Whether `seconds` is a budget: above 0 and at most MAX_BISECT_BUDGET. */
@@ -75,7 +80,7 @@ export function checkBudget(seconds: number | undefined): 'ok' | 'not-seconds' |
 
 export type SeedSource = 'random' | 'commit' | 'config' | 'env'
 
-const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect']
+const KNOWN: ReadonlyArray<keyof FlakeseedOptions> = ['seed', 'reseedRandom', 'db', 'quarantine', 'bisect', 'hunt']
 
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {}
@@ -102,6 +107,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     db: db as string | false,
     quarantine: resolveQuarantine(quarantine),
     bisect: checkBisect(bisect),
+    hunt: checkHunt(options.hunt),
   }
 }
 
@@ -124,7 +130,7 @@ function checkBisect(value: unknown): ResolvedOptions['bisect'] {
  * The end-of-run bisect for this run: the option, or `FLAKESEED_BISECT` / `FLAKESEED_BISECT_BUDGET`.
  * An unusable variable is a warning, and the option stands.
  */
-export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.ProcessEnv = process.env): { budget: number | undefined; warning?: string } {
+export function endOfRunBisect(option: ResolvedOptions['bisect'], env: NodeJS.ProcessEnv): { budget: number | undefined; warning?: string } {
   let on = option.onFailure === 'new'
   let budget = option.budget
   const warnings: string[] = []
@@ -204,7 +210,7 @@ export interface ChosenSeed {
  * The seed for one Vitest run. `FLAKESEED_SEED` wins over the config so a developer can replay
  * a CI seed without editing anything.
  */
-export function chooseSeed(option: SeedOption, root: string, env: NodeJS.ProcessEnv = process.env): ChosenSeed {
+export function chooseSeed(option: SeedOption, root: string, env: NodeJS.ProcessEnv): ChosenSeed {
   const fromEnv = env.FLAKESEED_SEED?.trim()
   if (fromEnv) {
     if (fromEnv === 'random' || fromEnv === 'commit') return chooseSeed(fromEnv, root, {})
@@ -212,7 +218,7 @@ export function chooseSeed(option: SeedOption, root: string, env: NodeJS.Process
   }
   if (option === 'random') return { seed: String(randomInt(1, 100_000)), source: 'random' }
   if (option === 'commit') {
-    const sha = currentCommit(root)
+    const sha = currentCommit(root, env)
     if (!sha) {
       // A checkout without .git (a Docker build context, a tarball) must still run its tests.
       const seed = String(randomInt(1, 100_000))

@@ -16,6 +16,8 @@ export interface Session {
   kind: RunKind
   /** Print no flakeseed lines. */
   quiet: boolean
+  /** The environment, read once when the session starts (`readEnvironment`). */
+  env: NodeJS.ProcessEnv
   /** An exact order to run instead of the seeded one (replay, bisect probes). */
   plan?: Plan
   /** Folder where workers leave a breadcrumb of their running test (only when recording). */

@@ -4,12 +4,13 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { analyse, executionKeys } from '../analysis/flakiness.js'
-import { visible } from '../core/format.js'
+import { someOf, visible } from '../core/format.js'
 import { matchesPattern } from '../core/names.js'
 import type { AutoClass, ResolvedOptions } from '../plugin/options.js'
 import { isExpired, patternText, QuarantineFileError, type QuarantineRule, readQuarantine, today } from './file.js'
 import { flakyWindow } from '../store/flaky.js'
 import { Store } from '../store/index.js'
+import { firstLine } from '../core/errors.js'
 
 export interface RunQuarantine {
   rules: QuarantineRule[]
@@ -25,7 +26,12 @@ const LISTED = 10
  * The quarantine for a run rooted at `root`, recording into `db` (the history `auto` reads).
  * Never throws: whatever goes wrong is a warning, and the run goes on without what failed.
  */
-export function runQuarantine(options: ResolvedOptions['quarantine'], root: string, db: string | false, day = today()): RunQuarantine {
+export function runQuarantine(
+  options: ResolvedOptions['quarantine'],
+  root: string,
+  db: { path: string; timeout: number } | false,
+  day = today(),
+): RunQuarantine {
   const result: RunQuarantine = { rules: [], warnings: [], notes: [] }
   if (options.file !== false) {
     const path = resolve(root, options.file)
@@ -37,7 +43,7 @@ export function runQuarantine(options: ResolvedOptions['quarantine'], root: stri
       if (expired.length) {
         const names = expired.map((e) => `${visible(patternText(e))} (until ${e.until})`)
         result.warnings.push(
-          `flakeseed: quarantine expired for ${expired.length === 1 ? '1 entry' : `${expired.length} entries`}, their failures fail the run again: ${cut(names)} (${shown}: remove them, or extend "until")`,
+          `flakeseed: quarantine expired for ${expired.length === 1 ? '1 entry' : `${expired.length} entries`}, their failures fail the run again: ${someOf(names, LISTED)} (${shown}: remove them, or extend "until")`,
         )
       }
     } catch (error) {
@@ -51,18 +57,18 @@ export function runQuarantine(options: ResolvedOptions['quarantine'], root: stri
 }
 
 /** Tests whose class in the history is one of `classes`, unless listed already. */
-function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: string): void {
-  if (!existsSync(db)) return
+function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: { path: string; timeout: number }): void {
+  if (!existsSync(db.path)) return
   let rows: ReturnType<typeof analyse>
   try {
-    const store = Store.open(db, { readonly: true })
+    const store = Store.open(db.path, { readonly: true, timeout: db.timeout })
     try {
       rows = analyse(flakyWindow(store, { orderKeys: executionKeys }).histories)
     } finally {
       store.close()
     }
   } catch (error) {
-    const message = (error as Error)?.message?.split('\n')[0]?.replace(/^flakeseed: /, '')
+    const message = firstLine(error).replace(/^flakeseed: /, '')
     result.warnings.push(`flakeseed: quarantine auto: cannot read the history (${message}); no test is quarantined by its class`)
     return
   }
@@ -73,21 +79,15 @@ function addAuto(result: RunQuarantine, classes: readonly AutoClass[], db: strin
   if (!added.length) return
   for (const r of added) result.rules.push({ test: r.test, reason: `auto: ${r.class}, ${r.reason}` })
   result.notes.push(
-    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${cut(added.map((r) => `${visible(r.test)} (${r.class})`))}`,
+    `flakeseed quarantine auto (${classes.join(', ')}): ${added.length === 1 ? '1 test quarantined by its class' : `${added.length} tests quarantined by their class`} in the history: ${someOf(
+      added.map((r) => `${visible(r.test)} (${r.class})`),
+      LISTED,
+    )}`,
   )
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!
 }
 
 function pattern(e: { test?: string; contains?: string }): { test: string } | { contains: string } {
   return e.test !== undefined ? { test: e.test } : { contains: e.contains! }
-}
-
-function cut(names: readonly string[]): string {
-  if (names.length <= LISTED) return names.join(', ')
-  return `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`
 }
 
 /** A path as the user gave it, relative to where they are when it is inside. */

@@ -7,7 +7,7 @@
 // then goes on without any quarantine, so a typo can never turn a failing run green.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { FlakeseedError } from '../core/errors.js'
+import { FlakeseedError, firstLine } from '../core/errors.js'
 import { JsonSyntaxError, parseLocated } from '../core/located-json.js'
 import type { TestPattern } from '../core/names.js'
 
@@ -73,7 +73,7 @@ export function patternText(entry: TestPattern): string {
  * The entries of a quarantine file's text. `file` names it in errors (as the user should see
  * it). Throws a QuarantineFileError for anything but a well-formed list.
  */
-export function parseQuarantine(text: string, file: string): ListedEntry[] {
+export function parseQuarantineFile(text: string, file: string): ListedEntry[] {
   let json: ReturnType<typeof parseLocated>
   try {
     json = parseLocated(text)
@@ -121,9 +121,9 @@ export function readQuarantine(path: string, file = path): ListedEntry[] {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new QuarantineFileError(file, 1, `cannot be read: ${(error as Error).message.split('\n')[0]}`)
+    throw new QuarantineFileError(file, 1, `cannot be read: ${firstLine(error)}`)
   }
-  return parseQuarantine(text, file)
+  return parseQuarantineFile(text, file)
 }
 
 /** Writes the list, fields in a fixed order, two-space indented: diffs stay readable in review. */

@@ -13,7 +13,7 @@ import type { TestState } from '../core/model.js'
 import { fileId, isTypecheckModule, moduleTests, testId, toPosix, toState } from '../core/names.js'
 import type { Plan } from '../core/order.js'
 import { setControl, type RunKind, type Session } from '../plugin/session.js'
-import { isTypecheckSpec, specId } from '../plugin/spec.js'
+import { isTypecheckSpec, specFile, specId } from '../plugin/spec.js'
 
 export interface ExecuteOptions {
   /** Project root (where the recorded run ran). */
@@ -224,6 +224,35 @@ export class PlanExecutor {
       undo: request.undo,
       config: request.config,
     }
+  }
+
+  /**
+   * The test files (`[project:]file`) whose module graph reaches any of `paths` (absolute), or that
+   * are one of them: Vitest's own related-files search, as `vitest related` and `--changed` run it
+   * (`config.related`, then `getRelevantTestSpecifications`; docs/ARCHITECTURE.md, internals).
+   */
+  async related(paths: readonly string[]): Promise<string[]> {
+    if (!paths.length) return []
+    const config = this.vitest.config as { related?: string[] }
+    const before = config.related
+    config.related = [...paths]
+    try {
+      const specs = await this.vitest.getRelevantTestSpecifications()
+      return [...new Set(specs.filter((s) => !isTypecheckSpec(s)).map(specId))]
+    } finally {
+      config.related = before
+    }
+  }
+
+  /** Every test file of the run (`[project:]file`) with its absolute path. */
+  testFiles(): Array<{ id: string; project: string; file: string; path: string }> {
+    return this.specs.map((s) => ({ id: specId(s), project: s.project.name, file: specFile(s), path: s.moduleId }))
+  }
+
+  /** Whether every project runs each file in its own module state (`isolate`, Vitest's default true). */
+  get isolated(): boolean {
+    if (this.options.isolate !== undefined) return this.options.isolate
+    return this.vitest.projects.every((p) => (p.config as { isolate?: boolean }).isolate !== false)
   }
 
   async close(): Promise<void> {

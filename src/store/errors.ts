@@ -1,7 +1,14 @@
 // A store failure as one line a user can act on: which file, and what is wrong with it.
-import { FlakeseedError } from '../core/errors.js'
+import { FlakeseedError, firstLine } from '../core/errors.js'
 import { bindingError } from './binding.js'
 import { shellQuote } from '../core/quote.js'
+
+/** The history's file or folder takes no writes (read-only media, permissions). */
+export class NotWritableError extends FlakeseedError {
+  constructor(path: string) {
+    super(`flakeseed: ${path} is not writable`)
+  }
+}
 
 /** An error SQLite raised. */
 export function isStoreError(error: unknown): boolean {
@@ -24,18 +31,18 @@ export function asStoreError(error: unknown, path: string, doing = 'cannot open'
     return new FlakeseedError(`flakeseed: ${path} is locked by another process`)
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new FlakeseedError(`flakeseed: ${path} is not writable`)
+    return new NotWritableError(path)
   }
   // The file passed the checks at open but a query needs what it lacks.
   if (code === 'SQLITE_ERROR' && /no such (table|column)/.test(message)) {
-    return new FlakeseedError(`flakeseed: ${path} is not a flakeseed history (${message.split('\n')[0]})`)
+    return new FlakeseedError(`flakeseed: ${path} is not a flakeseed history (${firstLine(message)})`)
   }
-  return new FlakeseedError(`flakeseed: ${doing} ${path}: ${message.split('\n')[0]}`)
+  return new FlakeseedError(`flakeseed: ${doing} ${path}: ${firstLine(message)}`)
 }
 
 /** A damaged file, and how to get back what is left of it. */
 export function damaged(path: string, why: string): FlakeseedError {
   return new FlakeseedError(
-    `flakeseed: ${path} is damaged (${why.split('\n')[0]}): run \`sqlite3 ${shellQuote(path)} .recover | sqlite3 recovered.db\` and use recovered.db`,
+    `flakeseed: ${path} is damaged (${firstLine(why)}): run \`sqlite3 ${shellQuote(path)} .recover | sqlite3 recovered.db\` and use recovered.db`,
   )
 }

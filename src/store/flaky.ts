@@ -8,8 +8,8 @@
 //
 // Noise: a logical run in which more than `maxRunFailureRate` of its tests failed (an outage, a
 // broken install) says nothing about any one test; its outcomes are left out, and the caller is
-// told which runs and why. Counting every run's outcomes takes one more pass over the window's
-// rows, in primary-key order.
+// told which runs and why. Every run's counts come from its tallies (src/store/tallies.ts), one
+// row per run, not from its results.
 //
 // What makes two outcomes "the same order" is the analysis' business (src/analysis/flakiness.ts,
 // `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
@@ -21,7 +21,8 @@ import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
 import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
-import { groupShards, shardInfos, worstStatus } from './shards.js'
+import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
+import { talliesOf } from './tallies.js'
 
 /**
  * Above this share of the suite's tests among the candidates, their outcomes are read by scanning
@@ -123,6 +124,13 @@ export interface FlakyWindow {
    * non-skipped outcome in those runs.
    */
   histories: WindowHistory[]
+  /**
+   * The same histories one at a time, each made when it is reached and never kept: what a
+   * caller that reduces each history to a row (`flaky`) walks, so that memory holds one test's
+   * outcomes at a time rather than the window's (2 M on a long history). One walk: what each
+   * history is made from is let go as it is made, so `histories` cannot be asked for after it.
+   */
+  eachHistory(): Iterable<WindowHistory>
   /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
   rows?: Map<number, RunRows>
 }
@@ -142,7 +150,73 @@ interface RunRecord {
 }
 
 export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
-  const db = store.db
+  const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
+  const { groups, byId } = windowRecords(store, options)
+  if (!groups.length) return lazyWindow([], maxRunFailureRate, () => [])
+  const runs = windowRunsOf(store, groups, byId, options.keepRun, maxRunFailureRate)
+  const candidates = options.tests ? [...options.tests] : failedInWindow(store)
+  if (!candidates.length) return lazyWindow(runs, maxRunFailureRate, () => [])
+  fillTemp(store, 'flaky_tests', candidates)
+  const tests = new Map<number, string>()
+  for (const [id, project, file, name] of store.db
+    .prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)')
+    .raw()
+    .all() as Array<[number, string, string, string]>) {
+    tests.set(id, testId(project, file, name))
+  }
+  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests)
+  const { packed, rows } = readOutcomes(store, candidates)
+  const replays = replaysOf(store, runs[0]!.startedAt, tests)
+  const findings = latestFindings(store)
+  function* each(release: boolean): Iterable<WindowHistory> {
+    for (const id of candidates) {
+      const test = tests.get(id)
+      if (test === undefined) continue
+      const outcomes: WindowOutcome[] = []
+      const v = packed.get(id)
+      if (release) packed.delete(id)
+      if (v) for (let k = 0; k < v.length; k += 4) outcomes.push(make(id, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!))
+      outcomes.push(...(replays.get(id) ?? []))
+      // group_concat has no defined order: oldest first, as the metrics need.
+      outcomes.sort((a, b) => a.run - b.run)
+      yield withFinding(test, outcomes, findings.get(test))
+    }
+  }
+  return lazyWindow(runs, maxRunFailureRate, each, rows)
+}
+
+/** A window whose histories are made when asked for: all of them, kept (`histories`), or one at a time, once. */
+function lazyWindow(
+  runs: WindowRun[],
+  maxRunFailureRate: number,
+  each: (release: boolean) => Iterable<WindowHistory>,
+  rows?: Map<number, RunRows>,
+): FlakyWindow {
+  let made: WindowHistory[] | undefined
+  let walked = false
+  return {
+    runs,
+    maxRunFailureRate,
+    get histories() {
+      if (walked) throw new Error('flakyWindow: the histories were walked once (eachHistory) and let go')
+      made ??= [...each(false)]
+      return made
+    },
+    eachHistory: () => {
+      if (made) return made
+      if (walked) throw new Error('flakyWindow: eachHistory walks the histories once')
+      walked = true
+      return each(true)
+    },
+    ...(rows ? { rows } : {}),
+  }
+}
+
+/**
+ * The window's logical runs (each its shards) and their records by id; the run ids are also left
+ * in the temp table `flaky_window`, which later statements join, whatever its size.
+ */
+function windowRecords(store: Store, options: WindowOptions): { groups: ShardInfo[][]; byId: Map<number, RunRecord> } {
   const where = [`kind = 'run'`]
   const params: unknown[] = []
   if (options.since !== undefined) {
@@ -157,29 +231,27 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   // The runs table is small (one row per run): group all of it, then keep the newest groups.
   const infos = shardInfos(store, `WHERE ${where.join(' AND ')}`, ...params)
   const groups = limit < 0 ? groupShards(infos) : groupShards(infos).slice(-limit)
-  const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
-  if (!groups.length) return { runs: [], maxRunFailureRate, histories: [] }
   const byId = new Map<number, RunRecord>()
   // `*`: a DB of schema 1 or 2, read as it is, has no quarantine column.
-  const runStmt = db.prepare('SELECT * FROM runs WHERE id = ?')
+  const runStmt = store.db.prepare('SELECT * FROM runs WHERE id = ?')
   for (const group of groups) for (const r of group) byId.set(r.id, runStmt.get(r.id) as RunRecord)
+  fillTemp(store, 'flaky_window', [...byId.keys()])
+  return { groups, byId }
+}
 
-  // A temp table of the window keeps every later statement a plain join, whatever its size.
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_window (id INTEGER PRIMARY KEY)')
-  db.exec('DELETE FROM temp.flaky_window')
-  const insert = db.prepare('INSERT INTO temp.flaky_window (id) VALUES (?)')
-  db.transaction(() => {
-    for (const id of byId.keys()) insert.run(id)
-  })()
-
-  const counts = db
-    .prepare(
-      `SELECT run_id AS run, sum(state = ${STATE.passed}) AS passed, sum(state = ${STATE.failed}) AS failed,
-         sum(state = ${STATE.skipped}) AS skipped
-       FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) GROUP BY run_id`,
-    )
-    .all() as Array<{ run: number; passed: number; failed: number; skipped: number }>
-  const countOf = new Map(counts.map((c) => [c.run, c]))
+/**
+ * The window's logical runs with their counts (from the run tallies: a row per run, not a count
+ * of the results), noisy ones marked left out and dropped from `flaky_window`, so that the
+ * histories hold the runs kept.
+ */
+function windowRunsOf(
+  store: Store,
+  groups: readonly ShardInfo[][],
+  byId: ReadonlyMap<number, RunRecord>,
+  keepRun: number | undefined,
+  maxRunFailureRate: number,
+): WindowRun[] {
+  const countOf = talliesOf(store.db, 'SELECT id FROM temp.flaky_window')
   const total = (ids: number[], key: 'passed' | 'failed' | 'skipped') => ids.reduce((n, id) => n + (countOf.get(id)?.[key] ?? 0), 0)
   const runs: WindowRun[] = groups.map((group) => {
     const parts = group.map((g) => byId.get(g.id)!)
@@ -198,98 +270,67 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       passed,
       failed,
       skipped: total(ids, 'skipped'),
-      leftOut: !ids.includes(options.keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
+      leftOut: !ids.includes(keepRun ?? -1) && passed + failed > 0 && failed / (passed + failed) > maxRunFailureRate,
     }
   })
   markPartial(runs, byId)
-  // The histories hold the runs kept: left-out runs' rows leave the window table.
   const leftOut = runs.filter((r) => r.leftOut).flatMap((r) => r.runs)
   if (leftOut.length) {
-    const drop = db.prepare('DELETE FROM temp.flaky_window WHERE id = ?')
-    db.transaction(() => {
+    const drop = store.db.prepare('DELETE FROM temp.flaky_window WHERE id = ?')
+    store.db.transaction(() => {
       for (const id of leftOut) drop.run(id)
     })()
   }
+  return runs
+}
 
-  let candidates: number[]
-  if (options.tests) {
-    candidates = [...options.tests]
-  } else {
-    // Two partial indexes, one of the failures and one of the passes after a retry: the passes
-    // themselves are never read here.
-    candidates = db
-      .prepare(
-        `SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}
-         UNION SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND flaky = 1`,
-      )
-      .pluck()
-      .all() as number[]
-  }
-  if (!candidates.length) return { runs, maxRunFailureRate, histories: [] }
+/**
+ * The tests that failed, or passed only on a retry, in the runs kept: two partial indexes, one of
+ * the failures and one of the passes after a retry; the passes themselves are never read.
+ */
+function failedInWindow(store: Store): number[] {
+  return store.db
+    .prepare(
+      `SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}
+       UNION SELECT test_id FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND flaky = 1`,
+    )
+    .pluck()
+    .all() as number[]
+}
 
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS flaky_tests (id INTEGER PRIMARY KEY)')
-  db.exec('DELETE FROM temp.flaky_tests')
-  const insertTest = db.prepare('INSERT OR IGNORE INTO temp.flaky_tests (id) VALUES (?)')
-  db.transaction(() => {
-    for (const id of candidates) insertTest.run(id)
-  })()
-  const tests = new Map<number, string>()
-  for (const t of db.prepare('SELECT id, project, file, name FROM tests WHERE id IN (SELECT id FROM temp.flaky_tests)').all() as Array<{
-    id: number
-    project: string
-    file: string
-    name: string
-  }>) {
-    tests.set(t.id, testId(t.project, t.file, t.name))
-  }
-  const errors = new Map<string, string | null>()
-  for (const [test, run, error] of db
-    .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
-    .raw()
-    .iterate() as Iterable<[number, number, string | null]>) {
-    if (tests.has(test)) errors.set(`${test} ${run}`, error)
-  }
-  // What every outcome of one run shares, worked out once per run.
-  const keyOf = new Map(
-    [...byId.values()].map((run) => [
-      run.id,
-      options.orderKeys({
-        run: run.id,
-        commit: run.commit_sha,
-        dirty: run.dirty === null ? null : run.dirty === 1,
-        seed: run.seed,
-        isolate: run.isolate === null ? null : run.isolate === 1,
-        fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
-      }),
-    ]),
-  )
-  // The tests each run quarantined, by test row id.
-  const quarantinedIn = new Map<number, Set<number>>()
-  const rowIdOf = new Map([...tests].map(([id, name]) => [name, id]))
+/** One outcome of a candidate: (test row id, run id, failed, file position, position in the file). */
+type MakeOutcome = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => WindowOutcome
+
+/**
+ * What turns a candidate's result into its `WindowOutcome`: what every outcome of one run shares
+ * (its order keys, its quarantine) is worked out once per run.
+ */
+function outcomeMaker(
+  store: Store,
+  orderKeys: OrderKeys,
+  byId: ReadonlyMap<number, RunRecord>,
+  runs: readonly WindowRun[],
+  tests: ReadonlyMap<number, string>,
+): MakeOutcome {
+  const { errors, retriedIn, onlyInFile } = candidateFacts(store, tests)
+  const keyOf = new Map<number, (fileIndex: number, testIndex: number) => string>()
   for (const run of byId.values()) {
-    const names = Object.keys(parseQuarantine(run.quarantine) ?? {})
-    if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
+    const key = orderKeys({
+      run: run.id,
+      commit: run.commit_sha,
+      dirty: run.dirty === null ? null : run.dirty === 1,
+      seed: run.seed,
+      isolate: run.isolate === null ? null : run.isolate === 1,
+      fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
+    })
+    keyOf.set(run.id, key)
   }
-  const outcomes = new Map<number, WindowOutcome[]>()
-  /** Runs that passed only on a retry, and the retries of every result that had some, by `test run`. */
-  const retriedIn = new Map<string, { retried: boolean; retries: number }>()
+  const quarantinedIn = quarantinedByRun(byId, tests)
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
-  // Tests alone in their file: there, first in the process is the declaration order.
-  const onlyInFile = new Set(
-    db
-      .prepare(
-        `SELECT t.id FROM tests t WHERE t.id IN (SELECT id FROM temp.flaky_tests)
-           AND (SELECT count(*) FROM tests u WHERE u.project = t.project AND u.file = t.file) = 1`,
-      )
-      .pluck()
-      .all() as number[],
-  )
-  const add = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => {
+  return (test, runId, failed, fileIndex, testIndex) => {
     const run = byId.get(runId)!
-    const retry = retriedIn.get(`${test} ${runId}`)
-    let list = outcomes.get(test)
-    if (!list) outcomes.set(test, (list = []))
-    list.push({
+    const retry = retriedIn.get(runId)?.get(test)
+    return {
       run: runId,
       seed: run.seed,
       commit: run.commit_sha,
@@ -300,72 +341,134 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
       declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
       ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
-      error: failed ? (errors.get(`${test} ${runId}`) ?? null) : null,
+      error: failed ? (errors.get(runId)?.get(test) ?? null) : null,
       startedAt: run.started_at,
-    })
+    }
   }
-  // Every outcome of every candidate, read in bulk: crossing from SQLite into JavaScript per row
-  // is what costs on a long history, not reading the rows. Each outcome found through the
-  // (test_id, run_id) index is a lookup in the table; when the candidates are a large share of
-  // the suite (a very flaky history), reading all the window's rows in key order costs less, and
-  // those rows are what the suspects of so many tests need too (`rows`).
-  // The few results that needed retries (the partial index of those that passed on one, and the
-  // failures, already read for their errors): kept apart from the bulk reads below.
+}
+
+/** By run, then test row id. */
+type ByRun<T> = Map<number, Map<number, T>>
+
+function setIn<T>(map: ByRun<T>, run: number, test: number, value: T): void {
+  let inner = map.get(run)
+  if (!inner) map.set(run, (inner = new Map()))
+  inner.set(test, value)
+}
+
+/**
+ * What the candidates' few unusual results add: the errors of their failures, the results that
+ * needed retries (the partial index of those that passed on one, and the failures), and which
+ * candidates are alone in their file (there, first in the process is the declaration order).
+ */
+function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
+  const db = store.db
+  const errors: ByRun<string | null> = new Map()
+  for (const [test, run, error] of db
+    .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
+    .raw()
+    .iterate() as Iterable<[number, number, string | null]>) {
+    if (tests.has(test)) setIn(errors, run, test, error)
+  }
+  const retriedIn: ByRun<{ retried: boolean; retries: number }> = new Map()
   for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
     for (const [test, run, flaky, retries] of db
       .prepare(`SELECT test_id, run_id, flaky, retries FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND ${where}`)
       .raw()
       .iterate() as Iterable<[number, number, number, number]>) {
-      retriedIn.set(`${test} ${run}`, { retried: flaky === 1, retries })
+      setIn(retriedIn, run, test, { retried: flaky === 1, retries })
     }
   }
-  const suite = db.prepare('SELECT count(*) FROM tests').pluck().get() as number
-  let rows: Map<number, RunRows> | undefined
-  if (candidates.length > SCAN_SHARE * suite) {
-    rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
-    // Gathered per test first, so that each test's outcomes are made (and lie in memory) together.
-    const found = new Map<number, number[]>(candidates.map((id) => [id, []]))
-    for (const [runId, r] of rows) {
-      for (let k = 0; k < r.tests.length; k++) found.get(r.tests[k]!)?.push(runId, r.failed[k]!, r.files[k]!, r.positions[k]!)
-    }
-    for (const [test, v] of found) for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === 1, v[k + 2]!, v[k + 3]!)
-  } else {
-    const packed = db
+  const onlyInFile = new Set(
+    db
       .prepare(
-        `SELECT test_id, group_concat(run_id || ',' || state || ',' || file_index || ',' || test_index, ',')
-         FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
-           AND state != ${STATE.skipped}
-         GROUP BY test_id`,
+        `SELECT t.id FROM tests t WHERE t.id IN (SELECT id FROM temp.flaky_tests)
+           AND (SELECT count(*) FROM tests u WHERE u.project = t.project AND u.file = t.file) = 1`,
       )
-      .raw()
-      .all() as Array<[number, string]>
-    for (const [test, list] of packed) {
-      // `run,state,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
-      const v = JSON.parse(`[${list}]`) as number[]
-      for (let k = 0; k < v.length; k += 4) add(test, v[k]!, v[k + 1] === STATE.failed, v[k + 2]!, v[k + 3]!)
-    }
-  }
-  addReplays(store, runs[0]!.startedAt, tests, outcomes)
-  // group_concat has no defined order: oldest first, as the metrics need.
-  for (const list of outcomes.values()) list.sort((a, b) => a.run - b.run)
+      .pluck()
+      .all() as number[],
+  )
+  return { errors, retriedIn, onlyInFile }
+}
 
-  const findings = latestFindings(store)
-  const histories: WindowHistory[] = []
-  for (const id of candidates) {
-    const test = tests.get(id)
-    if (test === undefined) continue
-    const f = findings.get(test)
-    const finding: WindowHistory['finding'] = f && {
-      kind: f.kind,
-      polluters: f.polluters,
-      stateSetters: f.stateSetters,
-      command: f.command,
-      leaks: f.leaks,
-      fix: f.fix,
-    }
-    histories.push({ test, outcomes: outcomes.get(id) ?? [], ...(finding ? { finding } : {}) })
+/** The candidates each run quarantined, by run id (test row ids). */
+function quarantinedByRun(byId: ReadonlyMap<number, RunRecord>, tests: ReadonlyMap<number, string>): Map<number, Set<number>> {
+  const quarantinedIn = new Map<number, Set<number>>()
+  const rowIdOf = new Map([...tests].map(([id, name]) => [name, id]))
+  for (const run of byId.values()) {
+    const names = Object.keys(parseQuarantine(run.quarantine) ?? {})
+    if (names.length) quarantinedIn.set(run.id, new Set(names.map((n) => rowIdOf.get(n) ?? -1)))
   }
-  return { runs, maxRunFailureRate, histories, ...(rows ? { rows } : {}) }
+  return quarantinedIn
+}
+
+/**
+ * Every outcome of every candidate in the runs kept, packed per test as (run, failed, file
+ * position, position in the file). Read in bulk: crossing from SQLite into JavaScript per row is
+ * what costs on a long history, not reading the rows. Each outcome found through the
+ * (test_id, run_id) index is a lookup in the table; when the candidates are a large share of the
+ * suite (a very flaky history), reading all the window's rows in key order costs less, and those
+ * rows are what the suspects of so many tests need too (`rows`).
+ */
+function readOutcomes(store: Store, candidates: readonly number[]): { packed: Map<number, ArrayLike<number>>; rows?: Map<number, RunRows> } {
+  const suite = store.db.prepare('SELECT count(*) FROM tests').pluck().get() as number
+  const packed = new Map<number, ArrayLike<number>>()
+  if (candidates.length > SCAN_SHARE * suite) {
+    const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
+    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100).
+    const count = new Map<number, number>(candidates.map((id) => [id, 0]))
+    for (const r of rows.values()) for (const test of r.tests) if (count.has(test)) count.set(test, count.get(test)! + 4)
+    const filled = new Map<number, { v: Int32Array; n: number }>()
+    for (const [id, n] of count) filled.set(id, { v: new Int32Array(n), n: 0 })
+    for (const [runId, r] of rows) {
+      for (let k = 0; k < r.tests.length; k++) {
+        const f = filled.get(r.tests[k]!)
+        if (!f) continue
+        f.v[f.n++] = runId
+        f.v[f.n++] = r.failed[k]!
+        f.v[f.n++] = r.files[k]!
+        f.v[f.n++] = r.positions[k]!
+      }
+    }
+    for (const [id, f] of filled) packed.set(id, f.v)
+    return { packed, rows }
+  }
+  const lists = store.db
+    .prepare(
+      `SELECT test_id, group_concat(run_id || ',' || (state = ${STATE.failed}) || ',' || file_index || ',' || test_index, ',')
+       FROM results WHERE test_id IN (SELECT id FROM temp.flaky_tests) AND run_id IN (SELECT id FROM temp.flaky_window)
+         AND state != ${STATE.skipped}
+       GROUP BY test_id`,
+    )
+    .raw()
+    .all() as Array<[number, string]>
+  // `run,failed,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
+  for (const [test, list] of lists) packed.set(test, JSON.parse(`[${list}]`) as number[])
+  return { packed }
+}
+
+/** A candidate's history, with its newest bisect/replay finding. */
+function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding | undefined): WindowHistory {
+  const finding: WindowHistory['finding'] = f && {
+    kind: f.kind,
+    polluters: f.polluters,
+    stateSetters: f.stateSetters,
+    command: f.command,
+    leaks: f.leaks,
+    fix: f.fix,
+  }
+  return { test, outcomes, ...(finding ? { finding } : {}) }
+}
+
+/** A temp table `name (id)` holding exactly `ids`. */
+function fillTemp(store: Store, name: string, ids: Iterable<number>): void {
+  const db = store.db
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${name} (id INTEGER PRIMARY KEY)`)
+  db.exec(`DELETE FROM temp.${name}`)
+  const insert = db.prepare(`INSERT OR IGNORE INTO temp.${name} (id) VALUES (?)`)
+  db.transaction(() => {
+    for (const id of ids) insert.run(id)
+  })()
 }
 
 /**
@@ -388,10 +491,11 @@ function markPartial(runs: WindowRun[], byId: ReadonlyMap<number, RunRecord>): v
 
 /**
  * The window's tests' outcomes in replays (runs of kind `replay`) started since the window's first
- * run, added as evidence of their own. Read run by run through the primary key: replays are few
- * and small, so a long history costs nothing here.
+ * run, as evidence of their own, by test row id. Read run by run through the primary key: replays
+ * are few and small, so a long history costs nothing here.
  */
-function addReplays(store: Store, since: number, tests: ReadonlyMap<number, string>, outcomes: Map<number, WindowOutcome[]>): void {
+function replaysOf(store: Store, since: number, tests: ReadonlyMap<number, string>): Map<number, WindowOutcome[]> {
+  const outcomes = new Map<number, WindowOutcome[]>()
   const rows = store.db
     .prepare(
       `SELECT r.test_id, r.run_id, r.state, r.error, runs.seed, runs.commit_sha, runs.started_at
@@ -420,4 +524,5 @@ function addReplays(store: Store, since: number, tests: ReadonlyMap<number, stri
       startedAt,
     })
   }
+  return outcomes
 }

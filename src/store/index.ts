@@ -6,11 +6,12 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { FlakeseedError } from '../core/errors.js'
 import { testId } from '../core/names.js'
-import { asStoreError, damaged } from './errors.js'
+import { asStoreError, damaged, NotWritableError } from './errors.js'
 import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
+import { addTally, hasTallies, type RunTally } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
 
@@ -18,11 +19,14 @@ export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
 export type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 
-/** The busy timeout: how long a write waits for another process's lock (`FLAKESEED_DB_TIMEOUT` ms, default 5 s). */
-export function busyTimeout(env: NodeJS.ProcessEnv = process.env): number {
+/** How long a write waits for another process's lock, unless `FLAKESEED_DB_TIMEOUT` says otherwise. */
+export const DEFAULT_BUSY_TIMEOUT = 5000
+
+/** The busy timeout the environment asks for (`FLAKESEED_DB_TIMEOUT` ms, default 5 s): what callers pass to `Store.open`. */
+export function busyTimeout(env: NodeJS.ProcessEnv): number {
   const value = env.FLAKESEED_DB_TIMEOUT?.trim()
   if (value && /^\d+$/.test(value)) return Number(value)
-  return 5000
+  return DEFAULT_BUSY_TIMEOUT
 }
 
 export class Store {
@@ -41,7 +45,7 @@ export class Store {
    * open creates the file (and its folders) when missing, switches it to WAL and migrates it.
    */
   static open(path: string, options: OpenOptions = {}): Store {
-    const timeout = options.timeout ?? busyTimeout()
+    const timeout = options.timeout ?? DEFAULT_BUSY_TIMEOUT
     if (!options.readonly) return new Store(openWritable(path, timeout), path)
     const { db, temp } = openReadonly(path, timeout, options.untouched ?? false)
     return new Store(db, path, temp)
@@ -85,6 +89,7 @@ export class Store {
     if (!rows.length) return []
     const sql = this.writeStatements()
     const clashes: string[] = []
+    const tally: RunTally = { run: runId, passed: 0, failed: 0, skipped: 0, retried: 0, retries: 0 }
     this.db
       .transaction(() => {
         for (const r of rows) {
@@ -101,8 +106,14 @@ export class Store {
           } catch (error) {
             if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error
             clashes.push(key)
+            continue
           }
+          tally[r.state]++
+          tally.retried += r.flaky ? 1 : 0
+          tally.retries += r.retries
         }
+        // The run's tallies move with its results, in the same transaction (src/store/tallies.ts).
+        addTally(this.db, tally)
       })
       .immediate()
     return clashes
@@ -166,11 +177,14 @@ export class Store {
   private summaries(clause: string, ...params: unknown[]): RunSummary[] {
     const rows = this.db
       .prepare(
-        `SELECT r.*, 
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.passed}) AS passed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.failed}) AS failed,
-           (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.skipped}) AS skipped
-         FROM runs r ${clause}`,
+        hasTallies(this.db)
+          ? `SELECT r.*, ifnull(t.passed, 0) AS passed, ifnull(t.failed, 0) AS failed, ifnull(t.skipped, 0) AS skipped
+             FROM runs r LEFT JOIN run_tallies t ON t.run_id = r.id ${clause}`
+          : `SELECT r.*,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.passed}) AS passed,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.failed}) AS failed,
+               (SELECT count(*) FROM results WHERE run_id = r.id AND state = ${STATE.skipped}) AS skipped
+             FROM runs r ${clause}`,
       )
       .all(...params) as Record<string, unknown>[]
     return rows.map((row) => {
@@ -273,7 +287,7 @@ function openWritable(path: string, timeout: number): Database.Database {
   } catch (error) {
     db?.close()
     // An existing history whose folder takes no new file (SQLite's -wal and -shm): read-only media.
-    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} is not writable`)
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(path)) throw new NotWritableError(path)
     throw asStoreError(error, path)
   }
 }
@@ -307,7 +321,7 @@ function openReadonly(path: string, timeout: number, untouched: boolean): { db: 
       try {
         openWritable(path, timeout).close()
       } catch (error) {
-        const notWritable = asStoreError(error, path).message.endsWith('is not writable')
+        const notWritable = asStoreError(error, path) instanceof NotWritableError
         if (!notWritable || identity.version < READABLE_FROM) throw error
       }
       db = new Database(path, { readonly: true, timeout })

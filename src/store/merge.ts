@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3'
 import { dbWords, retargetCommand } from '../core/commands.js'
 import { FlakeseedError } from '../core/errors.js'
 import { asStoreError, quickCheck, Store } from './index.js'
+import { recountRun } from './tallies.js'
 
 export interface MergeSummary {
   sources: number
@@ -23,7 +24,7 @@ export interface MergeSummary {
  * (a flakeseed history, not damaged) and the target identified before anything is written, so
  * bad input leaves every file untouched.
  */
-export function mergeDatabases(sources: readonly string[], target: string): MergeSummary {
+export function mergeDatabases(sources: readonly string[], target: string, timeout?: number): MergeSummary {
   if (!sources.length) throw new FlakeseedError('flakeseed: merge needs at least one database to merge')
   const targetPath = resolve(target)
   const opened: Store[] = []
@@ -31,9 +32,9 @@ export function mergeDatabases(sources: readonly string[], target: string): Merg
   try {
     for (const source of sources) {
       if (resolve(source) === targetPath) throw new FlakeseedError(`flakeseed: ${source} is the merge target itself`)
-      opened.push(openSource(source))
+      opened.push(openSource(source, timeout))
     }
-    const store = Store.open(target)
+    const store = Store.open(target, { timeout })
     try {
       for (const source of opened) {
         const added = store.db.transaction(() => mergeOne(store.db, source.db, target)).immediate()
@@ -55,9 +56,9 @@ export function mergeDatabases(sources: readonly string[], target: string): Merg
 }
 
 /** A source, read-only at the current schema (the file itself, or a migrated temp copy), checked whole. */
-function openSource(path: string): Store {
+function openSource(path: string, timeout: number | undefined): Store {
   if (!existsSync(path)) throw new FlakeseedError(`flakeseed: ${path} does not exist`)
-  const store = Store.open(path, { readonly: true, untouched: true })
+  const store = Store.open(path, { readonly: true, untouched: true, timeout })
   try {
     // Read whole now, so that a damaged source is named as such, not the target it is merged into.
     quickCheck(store.db, path)
@@ -137,6 +138,8 @@ function mergeOne(target: Database.Database, source: Database.Database, targetAr
     for (const [testId, ...rest] of resultsOf.iterate(sourceRun) as Iterable<unknown[]>) {
       added.resultsAdded += insertResult.run(runId, mapTest(testId as number), ...rest).changes
     }
+    // The copied run's tallies, counted from what it now holds (src/store/tallies.ts).
+    recountRun(target, runId)
   }
 
   // Findings have no uuid of their own: one is the same finding when it names the same victim,

@@ -34,9 +34,10 @@ export function readRunRows(store: Store, runs: string, keep = '1'): Map<number,
        GROUP BY run_id`,
     )
     .raw()
-    .all() as Array<[number, string]>
+    .iterate() as Iterable<[number, string]>
   const rows = new Map<number, RunRows>()
-  // JSON's parser reads hundreds of thousands of numbers faster than a loop by hand.
+  // JSON's parser reads hundreds of thousands of numbers faster than a loop by hand. One run's
+  // string at a time: a thousand runs' strings at once are 50 MB.
   for (const [run, list] of packed) rows.set(run, executedOrder(JSON.parse(`[${list}]`) as number[]))
   return rows
 }

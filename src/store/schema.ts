@@ -96,6 +96,21 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN quarantine TEXT;
   CREATE INDEX results_retried ON results (run_id, test_id) WHERE flaky = 1;
   `,
+  // 5: per-run tallies of the results (src/store/tallies.ts): a window's counts are a read of its
+  // runs' rows, not a count of their results. Built here from the results already recorded.
+  `
+  CREATE TABLE run_tallies (
+    run_id INTEGER PRIMARY KEY,
+    passed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    retried INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO run_tallies (run_id, passed, failed, skipped, retried, retries)
+    SELECT run_id, sum(state = ${STATE.passed}), sum(state = ${STATE.failed}), sum(state = ${STATE.skipped}), sum(flaky), sum(retries)
+    FROM results GROUP BY run_id;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
@@ -103,7 +118,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length
 /**
  * The oldest schema this code reads correctly as it is: the migrations after it only add
  * indexes and nullable columns that every reader takes as absent (findings' leaks and fix;
- * `runs.quarantine`, read through `SELECT *`). A read-only copy of such a DB (a downloaded
+ * `runs.quarantine`, read through `SELECT *`), and the run tallies of schema 5, which readers
+ * count from the results when the table is missing (src/store/tallies.ts, `talliesOf`). A read-only copy of such a DB (a downloaded
  * artifact, a read-only mount) is read without migrating; an older one must be migrated first.
  */
 export const READABLE_FROM = 1

@@ -37,6 +37,21 @@ export function whileUnwritable<T>(path: string, fn: () => T): T {
   }
 }
 
+/** `whileUnwritable` for an async `fn`: the path is writable again once its promise settles. */
+export async function whileUnwritableAsync<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const mode = statSync(path).mode & 0o777
+  const folder = statSync(path).isDirectory()
+  chmodSync(path, folder ? 0o555 : 0o444)
+  const immutable = writable(path) && spawnSync('chattr', ['+i', path]).status === 0
+  try {
+    if (writable(path)) throw new Error(`could not make ${path} unwritable (chmod, chattr +i)`)
+    return await fn()
+  } finally {
+    if (immutable) spawnSync('chattr', ['-i', path])
+    if (folder) chmodSync(path, mode)
+  }
+}
+
 /** Deterministic PRNG (mulberry32): the same seed gives the same sequence on every machine. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0

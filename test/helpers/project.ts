@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { linkModules, REPO } from '../../scripts/sandbox.mjs'
+import { cliInProcess, IN_PROCESS, vitestInProcess } from './in-process.js'
 
 export { REPO }
 const VITEST = join(REPO, 'node_modules/vitest/vitest.mjs')
@@ -71,6 +72,34 @@ export class Project {
     return { ...result, log }
   }
 
+  /**
+   * `vitest run` in this folder, in this process (./in-process.ts; a child process when
+   * FLAKESEED_TEST_SPAWN=1): what `vitest()` returns, without a node start per run.
+   */
+  async runVitest(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunResult & { log: string[] }> {
+    const logFile = join(this.dir, `order-${Date.now()}-${Math.random().toString(36).slice(2)}.log`)
+    const fullEnv = { ORDER_LOG: logFile, ...env }
+    const result = IN_PROCESS
+      ? await vitestInProcess(REPO, this.dir, args, cleanEnv(fullEnv))
+      : await runAsync(process.execPath, [VITEST, 'run', ...args], this.dir, fullEnv)
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : []
+    rmSync(logFile, { force: true })
+    return { ...result, log }
+  }
+
+  /** The flakeseed CLI in this folder, in this process (a child process when FLAKESEED_TEST_SPAWN=1): what `cli()` returns. */
+  runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    // bisect installs process-wide SIGINT and uncaught-exception handlers: it keeps a process of its own.
+    return IN_PROCESS && args[0] !== 'bisect' ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
+  }
+
+  /** `runCli(...)` with `--json`, parsed; fails the test with the CLI's output when it exits non-zero. */
+  async runCliJson<T = unknown>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
+    const result = await this.runCli([...args, '--json'], env)
+    if (result.code !== 0 && result.code !== 1) throw new Error(`flakeseed ${args.join(' ')} exited ${result.code}:\n${result.output}`)
+    return JSON.parse(result.stdout) as T
+  }
+
   /** `vitest run` in the background, for tests that kill it. */
   spawnVitest(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
     return spawn(process.execPath, [VITEST, 'run', ...args], {
@@ -126,6 +155,18 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     stderr: result.stderr,
     output: `${result.stdout}\n${result.stderr}`,
   }
+}
+
+function runAsync(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, output: `${stdout}\n${stderr}` }))
+  })
 }
 
 /** A vitest.config.ts with the plugin; `test` is pasted in as the test options' source. */

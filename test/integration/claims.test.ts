@@ -38,30 +38,30 @@ function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '
 const FAILING = seedWhere(IDS, (o) => runsBefore(o, POLLUTER, VICTIM))
 
 /** Records one failing run, then bisects it (JSON and text). */
-function bisect(files: Files): { project: Project; finding: Finding; text: string } {
+async function bisect(files: Files): Promise<{ project: Project; finding: Finding; text: string }> {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
-  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  const run = await project.runVitest([], { FLAKESEED_SEED: FAILING })
   expect(run.code, run.output).toBe(1)
-  const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+  const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
   expect(result.code, result.output).toBe(1)
-  const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+  const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
   return { project, finding: JSON.parse(result.stdout) as Finding, text }
 }
 
 /** The failing order, rerun after the fix was applied by hand: 0 when the victim now passes. */
-function rerunFailingOrder(project: Project, files: Files): number | null {
+async function rerunFailingOrder(project: Project, files: Files): Promise<number | null> {
   project.write(files)
-  const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+  const run = await project.runVitest([], { FLAKESEED_SEED: FAILING })
   return run.code
 }
 
 const ENVS = `process.env.A1 = '1'; process.env.A2 = '2'; process.env.A3 = '3'; process.env.A4 = '4'`
 
 describe('verified means a probe undid exactly what the claim names', () => {
-  test('five leaks, the victim reads one: only that one is verified, the fix names it and works when applied', () => {
+  test('five leaks, the victim reads one: only that one is verified, the fix names it and works when applied', async () => {
     // The error names nothing the leaks do: the env leaks rank first and are not the cause.
     const check = `if ((globalThis as any).flag !== undefined) throw new Error('wrong state')`
-    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    const { project, finding, text } = await bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     const flag = finding.leaks.find((l) => l.what === 'globalThis.flag')
     expect(flag).toMatchObject({ kind: 'global', before: '(absent)', after: '42', verified: true })
@@ -82,19 +82,19 @@ describe('verified means a probe undid exactly what the claim names', () => {
     const leaks = JSON.parse(stored.leaks) as Leak[]
     expect(leaks.filter((l) => l.verified).map((l) => l.what)).toEqual(['globalThis.flag'])
     // And the HTML report (which details tests with mixed outcomes: a passing order too).
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(IDS, (o) => runsBefore(o, VICTIM, POLLUTER)) }).code).toBe(0)
-    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(IDS, (o) => runsBefore(o, VICTIM, POLLUTER)) })).code).toBe(0)
+    expect((await project.runCli(['report', '--html', 'report.html'])).code).toBe(0)
     const html = project.read('report.html')
     expect(html).toContain('globalThis.flag: (absent) → 42</code> (verified: the victim passes when it is restored)')
     expect(html).toContain('process.env.A1: (unset) → &#39;1&#39;</code> (also left behind, not needed: undoing the cause alone was enough)')
     // The fix, applied as it reads: the failing order passes.
     const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, { hooks: '  afterEach(() => { delete (globalThis as any).flag })' })
-    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+    expect(await rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })
 
-  test('a victim that needs two leaks undone: verified together, never each alone; the fix undoes both and works when applied', () => {
+  test('a victim that needs two leaks undone: verified together, never each alone; the fix undoes both and works when applied', async () => {
     const check = `if (process.env.A2 || (globalThis as any).flag) throw new Error('wrong state')`
-    const { project, finding, text } = bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    const { project, finding, text } = await bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
     expect(finding.leaks.filter((l) => l.verified)).toEqual([])
     expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
     expect(finding.fix).toEqual({
@@ -107,18 +107,18 @@ describe('verified means a probe undid exactly what the claim names', () => {
     const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, {
       hooks: '  afterEach(() => { delete (globalThis as any).flag; delete process.env.A2 })',
     })
-    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+    expect(await rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })
 })
 
 describe('top-level exports are state (item 4)', () => {
-  test('an exported Map gaining an entry is verified by refilling it in place; the fix works when applied; an exported BigInt shows its n', () => {
+  test('an exported Map gaining an entry is verified by refilling it in place; the fix works when applied; an exported BigInt shows its n', async () => {
     const imports = `${IMPORTS}\nimport { bump, cache } from '../src/cache'`
     const files = {
       'src/cache.ts': `export const cache = new Map<string, number>()\nexport let counter = 10n\nexport const bump = () => { counter++ }\n`,
       [FILE]: shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, { imports }),
     }
-    const { project, finding } = bisect(files)
+    const { project, finding } = await bisect(files)
     expect(finding.leaks.find((l) => l.verified)).toMatchObject({ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' })
     expect(finding.leaks.find((l) => l.what === 'src/cache.ts: counter')).toMatchObject({ before: '10n', after: '11n', verified: false })
     expect(finding.fix).toEqual({
@@ -130,15 +130,15 @@ describe('top-level exports are state (item 4)', () => {
       imports,
       hooks: '  afterEach(() => { cache.clear() })',
     })
-    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+    expect(await rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })
 })
 
 describe('real suites, in miniature (item 7)', () => {
-  test("redux-toolkit: a module-level vi.fn()'s call count carries over; clearMocks: true, verified by a rerun with it", () => {
+  test("redux-toolkit: a module-level vi.fn()'s call count carries over; clearMocks: true, verified by a rerun with it", async () => {
     const check = 'onTick(); expect(onTick).toHaveBeenCalledTimes(1)'
     // Vitest 5 clears mocks before each test by default; a project that turns that off (Vitest 4's default) keeps the calls.
-    const { finding, text } = bisect({
+    const { finding, text } = await bisect({
       'vitest.config.ts': config('', 'fileParallelism: false, clearMocks: false'),
       [FILE]: shopFile('onTick()', check, { head: 'const onTick = vi.fn()' }),
     })
@@ -154,12 +154,12 @@ describe('real suites, in miniature (item 7)', () => {
 })
 
 describe('prototypes are state (item 7, zod)', () => {
-  test("an own property added to an exported class's prototype: named, verified by deleting it; the fix works when applied", () => {
+  test("an own property added to an exported class's prototype: named, verified by deleting it; the fix works when applied", async () => {
     const imports = `${IMPORTS}\nimport { ZodMiniType } from '../src/klass'`
     const pollute = '(ZodMiniType.prototype as any)._mini = undefined'
     const check = `if ('_mini' in new ZodMiniType()) throw new Error('wrong state')`
     const files = { 'src/klass.ts': 'export class ZodMiniType {\n  parse(x: unknown) { return x }\n}\n', [FILE]: shopFile(pollute, check, { imports }) }
-    const { project, finding } = bisect(files)
+    const { project, finding } = await bisect(files)
     expect(finding.leaks).toEqual([
       { kind: 'module', what: 'src/klass.ts: ZodMiniType.prototype._mini', before: '(absent)', after: 'undefined', verified: true, by: POLLUTER },
     ])
@@ -168,12 +168,12 @@ describe('prototypes are state (item 7, zod)', () => {
       verified: true,
     })
     const fixed = shopFile(pollute, check, { imports, hooks: '  afterEach(() => { delete (ZodMiniType.prototype as any)._mini })' })
-    expect(rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
+    expect(await rerunFailingOrder(project, { [FILE]: fixed })).toBe(0)
   })
 })
 
 describe('the modules compared are the ones the tests import first (zod compile mode)', () => {
-  test('a setup file that loads 80 project modules does not push out the module the victim imports', () => {
+  test('a setup file that loads 80 project modules does not push out the module the victim imports', async () => {
     const many = Array.from({ length: 80 }, (_, i) => `src/gen/m${i}.ts`)
     const imports = `${IMPORTS}\nimport { state } from '../src/state'`
     const files: Files = {
@@ -184,22 +184,22 @@ describe('the modules compared are the ones the tests import first (zod compile 
       [FILE]: shopFile('state.items.push(1)', 'expect(state.items).toEqual([])', { imports }),
     }
     const project = createProject(files)
-    expect(project.vitest([], { FLAKESEED_SEED: FAILING }).code).toBe(1)
-    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: FAILING })).code).toBe(1)
+    const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding.leaks).toContainEqual(expect.objectContaining({ what: 'src/state.ts: state.items', verified: true }))
   })
 })
 
 describe('modules the registry dropped are no state left behind (item 7, zustand)', () => {
-  test("a file whose beforeEach calls vi.resetModules(): no 'combine → (absent)' lines, the describe-scoped variable is said to be invisible", () => {
+  test("a file whose beforeEach calls vi.resetModules(): no 'combine → (absent)' lines, the describe-scoped variable is said to be invisible", async () => {
     const imports = `import { beforeEach, describe, expect, test, vi } from 'vitest'\nimport { combine } from '../src/middleware'`
     const files = {
       'src/middleware.ts': 'export const combine = (a: unknown) => a\nexport const devtools = (a: unknown) => a\n',
       // The shared variable lives in the describe: nothing outside the file can see it.
       [FILE]: shopFile('api = combine(1)', 'expect(api).toBeUndefined()', { imports, hooks: '  let api: unknown\n  beforeEach(() => { vi.resetModules() })' }),
     }
-    const { finding, text } = bisect(files)
+    const { finding, text } = await bisect(files)
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     // Nothing a snapshot sees; the describe's variable the polluter assigns, read from the source.
     expect(finding.leaks).toEqual([
@@ -210,7 +210,7 @@ describe('modules the registry dropped are no state left behind (item 7, zustand
     expect(text).toContain("leaked   scope api of describe 'shop', assigned by 'storefront in the euro zone'   read from the test file, not checked by a probe")
   })
 
-  test("a brittle test that reads a describe's let only another test assigns: named from the file's source", () => {
+  test("a brittle test that reads a describe's let only another test assigns: named from the file's source", async () => {
     const file = 'tests/devtools.test.ts'
     const setter = testId('', file, 'with redux middleware > works as expected')
     const brittle = testId('', file, 'with redux middleware > can jump to an action')
@@ -232,23 +232,23 @@ describe('modules the registry dropped are no state left behind (item 7, zustand
       ].join('\n'),
     })
     const ids = [setter, brittle, other]
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) }).code).toBe(0)
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) }).code).toBe(1)
-    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) })).code).toBe(0)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) })).code).toBe(1)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--repeat', '1'])
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
     expect(finding.leaks.filter((l) => l.what.startsWith('src/middleware.ts'))).toEqual([])
     expect(finding.leaks.find((l) => l.kind === 'scope')).toMatchObject({
       what: "api of describe 'with redux middleware', assigned by 'works as expected'",
       verified: false,
     })
-    expect(project.cli(['bisect', 'last', '--repeat', '1']).stdout).toContain(
+    expect((await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout).toContain(
       "needs    scope api of describe 'with redux middleware', assigned by 'works as expected'",
     )
   })
 })
 
 describe('a cleaner says what it runs; an unrelated leak says it is not the cause (item 7, redux-toolkit)', () => {
-  test("the fix quotes the cleaner's statements and works when applied; the env leak beside it is not the cause", () => {
+  test("the fix quotes the cleaner's statements and works when applied; the env leak beside it is not the cause", async () => {
     const imports = `${IMPORTS}\nimport { next, reset } from '../src/counter'`
     const cleaner = testId('', FILE, 'shop > resets the counter')
     const file = (hooks = '') =>
@@ -266,8 +266,8 @@ describe('a cleaner says what it runs; an unrelated leak says it is not the caus
     const files = { 'src/counter.ts': 'let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n', [FILE]: file() }
     const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
     const seed = seedWhere([...IDS, cleaner], (o) => runsBefore(o, POLLUTER, VICTIM) && runsBefore(o, VICTIM, cleaner))
-    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(1)
-    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '1'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed })).code).toBe(1)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--repeat', '1'])
     expect(finding.leaks).toEqual([
       { kind: 'env', what: 'process.env.SHOP_BANNER', before: '(unset)', after: "'{}'", verified: false, ruledOut: 'no-change', by: POLLUTER },
     ])
@@ -278,11 +278,11 @@ describe('a cleaner says what it runs; an unrelated leak says it is not the caus
       verified: true,
       how: 'cleaner',
     })
-    const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+    const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
     expect(text).toContain(
       "also     env process.env.SHOP_BANNER: (unset) → '{}'   (also left behind, not the cause: undoing every leak together changed nothing)",
     )
     project.write({ [FILE]: file('  afterEach(() => { reset() })') })
-    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed })).code).toBe(0)
   })
 })

@@ -24,17 +24,17 @@ function plain(): Files {
   return { 'test/x.test.ts': testFile('x', 1, 5), 'test/y.test.ts': testFile('y', 2, 3) }
 }
 
-function run(project: Project, seed: string, args: string[] = []) {
-  const result = project.vitest(['--no-file-parallelism', ...args], { FLAKESEED_SEED: seed })
+async function run(project: Project, seed: string, args: string[] = []) {
+  const result = await project.runVitest(['--no-file-parallelism', ...args], { FLAKESEED_SEED: seed })
   expect(result.code, result.output).toBe(0)
   expect(result.stdout.match(SEED_LINE)?.[1], result.output).toBe(seed)
   return result
 }
 
 /** Runs under two seeds: both run every expected test, in two different orders. */
-function twoSeeds(project: Project, args: string[] = [], expected = 20) {
-  const first = run(project, '1183', args)
-  const second = run(project, '77', args)
+async function twoSeeds(project: Project, args: string[] = [], expected = 20) {
+  const first = await run(project, '1183', args)
+  const second = await run(project, '77', args)
   expect(first.log).toHaveLength(expected)
   expect([...second.log].sort()).toEqual([...first.log].sort())
   expect(second.log).not.toEqual(first.log)
@@ -71,19 +71,19 @@ describe('inline projects without extends', () => {
 `,
   })
 
-  test('both projects are shuffled in seeded order: the same seed repeats, another differs', () => {
-    const { first, second } = twoSeeds(project)
+  test('both projects are shuffled in seeded order: the same seed repeats, another differs', async () => {
+    const { first, second } = await twoSeeds(project)
     expect(first.stdout).toMatch(/^flakeseed seed 1183 · run (\d+) · 2 projects · 4 files shuffled · replay: npx flakeseed replay \1$/m)
-    expect(run(project, '1183').log).toEqual(first.log)
+    expect((await run(project, '1183')).log).toEqual(first.log)
     expectShuffledInsideFiles(first.log, second.log)
     expect(first.output).not.toMatch(/runs without flakeseed/)
     // Vitest 5 projects extend their declaring config by default: the plugin must not be added twice.
     expect(first.output).not.toMatch(/applies the same plugin multiple times/)
   })
 
-  test('each project is recorded under its own name, ids distinct although file names collide', () => {
-    const result = run(project, '5')
-    const shown = project.cliJson<{ files: Array<{ project: string; file: string; tests: Array<{ name: string }> }> }>(['show', 'last'])
+  test('each project is recorded under its own name, ids distinct although file names collide', async () => {
+    const result = await run(project, '5')
+    const shown = await project.runCliJson<{ files: Array<{ project: string; file: string; tests: Array<{ name: string }> }> }>(['show', 'last'])
     const executed = shown.files.flatMap((f) => f.tests.map((t) => `${f.project}:${f.file} > ${t.name}`))
     // The fixture logs `<package>/<file> d0 t<n>`; the DB names the same test `<package>:test/<file>.test.ts > d0 > t<n>`.
     const logged = result.log.map((line) => {
@@ -105,25 +105,26 @@ describe('inline projects without extends', () => {
     expect(tests.filter((t) => t.file === 'test/x.test.ts' && t.name === 'd0 > t0').map((t) => t.project)).toEqual(['a', 'b'])
   })
 
-  test('with --shard the seed line counts the files of this shard', () => {
-    const counts = ['1/2', '2/2'].map((shard) => {
-      const result = run(project, '1183', ['--shard', shard])
+  test('with --shard the seed line counts the files of this shard', async () => {
+    const counts: number[] = []
+    for (const shard of ['1/2', '2/2']) {
+      const result = await run(project, '1183', ['--shard', shard])
       const files = new Set(result.log.map((line) => line.split(' ')[0])).size
       expect(result.stdout, result.output).toContain(` · ${files} file${files === 1 ? '' : 's'} shuffled`)
-      return files
-    })
+      counts.push(files)
+    }
     expect(counts[0]! + counts[1]!).toBe(4)
   })
 
-  test('--project keeps only that project, still in seeded order', () => {
-    const { first } = twoSeeds(project, ['--project', 'b'], 10)
+  test('--project keeps only that project, still in seeded order', async () => {
+    const { first } = await twoSeeds(project, ['--project', 'b'], 10)
     expect(first.log.every((line) => line.startsWith('b/'))).toBe(true)
     expect(first.stdout).toMatch(/^flakeseed seed 1183 · run (\d+) · 2 files shuffled · replay: npx flakeseed replay \1$/m)
   })
 })
 
 describe('projects that load the root config or their own', () => {
-  test('inline projects with extends: true', () => {
+  test('inline projects with extends: true', async () => {
     const project = createProject({
       ...packages(),
       'vitest.config.ts': `${IMPORTS}export default defineConfig({
@@ -137,7 +138,7 @@ describe('projects that load the root config or their own', () => {
 })
 `,
     })
-    const { first, second } = twoSeeds(project)
+    const { first, second } = await twoSeeds(project)
     expect(first.stdout).toMatch(/^flakeseed seed 1183 · 2 projects · 4 files shuffled$/m)
     expectShuffledInsideFiles(first.log, second.log)
   })
@@ -145,14 +146,14 @@ describe('projects that load the root config or their own', () => {
   // a has a config file without flakeseed; b has no config at all.
   const packageConfig = `import { defineConfig } from 'vitest/config'\nexport default defineConfig({ test: { name: 'a' } })\n`
 
-  test('a glob of package folders whose configs (or lack of one) do not load the plugin; replay', () => {
+  test('a glob of package folders whose configs (or lack of one) do not load the plugin; replay', async () => {
     const project = createProject({
       ...packages(),
       // Vitest's own shuffle is superseded, without Vitest announcing a seed of its own.
       'vitest.config.ts': `${IMPORTS}export default defineConfig({ plugins: [flakeseed()], test: { projects: ['packages/*'], sequence: { shuffle: true } } })\n`,
       'packages/a/vitest.config.ts': packageConfig,
     })
-    const { first, second } = twoSeeds(project)
+    const { first, second } = await twoSeeds(project)
     expect(first.stdout).toMatch(/^flakeseed seed 1183 · run 1 · 2 projects · 4 files shuffled · replay: npx flakeseed replay 1$/m)
     expectShuffledInsideFiles(first.log, second.log)
     expect(first.output).not.toMatch(/runs without flakeseed|Running tests with seed/)
@@ -162,13 +163,13 @@ describe('projects that load the root config or their own', () => {
       project
         .cliJson<{ files: Array<{ project: string; file: string; tests: Array<{ name: string }> }> }>(['show', run])
         .files.flatMap((f) => f.tests.map((t) => `${f.project}:${f.file} > ${t.name}`))
-    const replay = project.cli(['replay', '1'], { ORDER_LOG: join(project.dir, 'replay.log') })
+    const replay = await project.runCli(['replay', '1'], { ORDER_LOG: join(project.dir, 'replay.log') })
     expect(replay.code, replay.output).toBe(0)
     expect(order('1')).toHaveLength(20)
     expect(order('last')).toEqual(order('1'))
   })
 
-  test('config files, directories and inline projects (objects and functions) in one list', () => {
+  test('config files, directories and inline projects (objects and functions) in one list', async () => {
     const project = createProject({
       ...packages(),
       'packages/c/test/x.test.ts': testFile('c/x', 1, 5),
@@ -185,21 +186,21 @@ describe('projects that load the root config or their own', () => {
 `,
       'packages/a/vitest.config.ts': packageConfig,
     })
-    const result = run(project, '8')
+    const result = await run(project, '8')
     expect(result.stdout).toMatch(/^flakeseed seed 8 · 3 projects · 5 files shuffled$/m)
     expect(result.log).toHaveLength(25)
     for (const pkg of ['a/', 'b/', 'c/']) expect(shuffledInside(result.log.filter((line) => line.startsWith(pkg))), pkg).toBe(true)
     expect(result.output).not.toMatch(/runs without flakeseed/)
   })
 
-  test('a project whose own config lacks the plugin, when the root config lacks it too, is named', () => {
+  test('a project whose own config lacks the plugin, when the root config lacks it too, is named', async () => {
     const project = createProject({
       ...packages(),
       'vitest.config.ts': `import { defineConfig } from 'vitest/config'\nexport default defineConfig({ test: { projects: ['packages/*'] } })\n`,
       'packages/a/vitest.config.ts': `${IMPORTS}export default defineConfig({ plugins: [flakeseed({ db: false })], test: { name: 'a' } })\n`,
       'packages/b/vitest.config.ts': `import { defineConfig } from 'vitest/config'\nexport default defineConfig({ test: { name: 'b' } })\n`,
     })
-    const result = run(project, '3')
+    const result = await run(project, '3')
     expect(result.stdout).toMatch(/^flakeseed seed 3 · 2 files shuffled$/m)
     const warnings = result.output.split('\n').filter((line) => line.includes('runs without flakeseed'))
     expect(warnings).toEqual([
@@ -215,22 +216,22 @@ describe('projects that load the root config or their own', () => {
 describe('config files and CLI flags', () => {
   const withPlugin = (test = '') => `${IMPORTS}export default defineConfig({ plugins: [flakeseed({ db: false })], test: { ${test} } })\n`
 
-  test.each(['vitest.config.mts', 'vitest.config.js', 'vitest.config.mjs', 'vite.config.ts'])('%s', (name) => {
+  test.each(['vitest.config.mts', 'vitest.config.js', 'vitest.config.mjs', 'vite.config.ts'])('%s', async (name) => {
     const project = createProject({ ...plain(), [name]: withPlugin(`include: ['test/**/*.test.ts']`) })
-    const { first, second } = twoSeeds(project, [], 11)
+    const { first, second } = await twoSeeds(project, [], 11)
     expectShuffledInsideFiles(first.log, second.log)
   })
 
-  test('mergeConfig of a base config', () => {
+  test('mergeConfig of a base config', async () => {
     const project = createProject({
       ...plain(),
       'base.config.ts': `import { defineConfig } from 'vitest/config'\nexport default defineConfig({ test: { include: ['test/**/*.test.ts'] } })\n`,
       'vitest.config.ts': `${IMPORTS}import base from './base.config'\nexport default mergeConfig(base, defineConfig({ plugins: [flakeseed({ db: false })] }))\n`,
     })
-    twoSeeds(project, [], 11)
+    await twoSeeds(project, [], 11)
   })
 
-  test('--config PATH, --root DIR and --dir', () => {
+  test('--config PATH, --root DIR and --dir', async () => {
     const project = createProject({
       'configs/ci.config.ts': withPlugin(`include: ['test/**/*.test.ts']`),
       'app/vitest.config.ts': withPlugin(),
@@ -238,13 +239,13 @@ describe('config files and CLI flags', () => {
       'app/other/w.test.ts': testFile('w', 1, 5),
       ...plain(),
     })
-    twoSeeds(project, ['--config', 'configs/ci.config.ts'], 11)
-    twoSeeds(project, ['--root', 'app'], 10)
-    const { first } = twoSeeds(project, ['--root', 'app', '--dir', 'app/only'], 5)
+    await twoSeeds(project, ['--config', 'configs/ci.config.ts'], 11)
+    await twoSeeds(project, ['--root', 'app'], 10)
+    const { first } = await twoSeeds(project, ['--root', 'app', '--dir', 'app/only'], 5)
     expect(first.log.every((line) => line.startsWith('z '))).toBe(true)
   })
 
-  test("the user's own sequence.sequencer: flakeseed wins and says so once", () => {
+  test("the user's own sequence.sequencer: flakeseed wins and says so once", async () => {
     const project = createProject({
       ...packages(),
       'vitest.config.ts': `${IMPORTS}import { BaseSequencer } from 'vitest/node'
@@ -260,7 +261,7 @@ export default defineConfig({
 })
 `,
     })
-    const { first, second } = twoSeeds(project)
+    const { first, second } = await twoSeeds(project)
     for (const result of [first, second]) {
       const lines = result.output.split('\n').filter((line) => line.includes('sequence.sequencer'))
       expect(lines).toEqual(["flakeseed: replacing sequence.sequencer (AlphabeticalSequencer) with flakeseed's seeded sequencer"])

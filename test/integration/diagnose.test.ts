@@ -32,16 +32,16 @@ function shopFile(pollute: string, check: string, imports = `import { describe, 
 }
 
 /** Records one failing run (the polluter runs before the victim), then bisects it. */
-function bisectLeak(
+async function bisectLeak(
   files: Files,
   args: string[] = [],
   ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))],
-): { project: Project; finding: Finding; output: string } {
+): Promise<{ project: Project; finding: Finding; output: string }> {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
   const seed = seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM))
-  const run = project.vitest([], { FLAKESEED_SEED: seed })
+  const run = await project.runVitest([], { FLAKESEED_SEED: seed })
   expect(run.code, run.output).toBe(1)
-  const result = project.cli(['bisect', 'last', '--repeat', '1', '--json', ...args])
+  const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json', ...args])
   expect(result.code, result.output).toBe(1)
   return { project, finding: JSON.parse(result.stdout) as Finding, output: result.output }
 }
@@ -49,8 +49,8 @@ function bisectLeak(
 const verifiedLeak = (f: Finding) => f.leaks.find((l) => l.verified)
 
 describe('bisect names what leaked, and a fix it verified', () => {
-  test('env: a variable set directly; the fix deletes it after the polluter, verified by undoing it', () => {
-    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+  test('env: a variable set directly; the fix deletes it after the polluter, verified by undoing it', async () => {
+    const { finding } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
     expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
     expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
     expect(finding.fix).toEqual({
@@ -62,13 +62,13 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(3)
   })
 
-  test('the leak and the fix show beside the polluter: in flaky, at the end of the next failing run, in the job summary and the HTML report', () => {
-    const { project } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+  test('the leak and the fix show beside the polluter: in flaky, at the end of the next failing run, in the job summary and the HTML report', async () => {
+    const { project } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
     const ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
     // A passing order too, so the test has mixed outcomes (flaky lists only those).
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, VICTIM, POLLUTER)) }).code).toBe(0)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, VICTIM, POLLUTER)) })).code).toBe(0)
     const summary = join(project.dir, 'summary.md')
-    const again = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM), 50), GITHUB_STEP_SUMMARY: summary })
+    const again = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM), 50), GITHUB_STEP_SUMMARY: summary })
     expect(again.code).toBe(1)
     const leaked = "leaked env process.env.SHOP_CURRENCY: (unset) → 'EUR'"
     const fix = "fix: delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone' (verified: the victim passes when the leak is undone)"
@@ -77,16 +77,16 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(again.stdout).toContain(fix)
     // Escaped for the markdown table (an underscore would start emphasis).
     expect(readFileSync(summary, 'utf8')).toContain("leaked env process.env.SHOP&#95;CURRENCY: (unset) → 'EUR'")
-    const flaky = project.cli(['flaky'])
+    const flaky = await project.runCli(['flaky'])
     expect(flaky.stdout).toContain(`      ${leaked}`)
     expect(flaky.stdout).toContain(`      ${fix}`)
-    expect(project.cliJson<Array<{ test: string; fix?: Fix }>>(['flaky']).find((r) => r.test === VICTIM)?.fix).toMatchObject({ how: 'undo-rerun' })
-    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    expect((await project.runCliJson<Array<{ test: string; fix?: Fix }>>(['flaky'])).find((r) => r.test === VICTIM)?.fix).toMatchObject({ how: 'undo-rerun' })
+    expect((await project.runCli(['report', '--html', 'report.html'])).code).toBe(0)
     expect(project.read('report.html')).toContain('process.env.SHOP_CURRENCY: (unset) → &#39;EUR&#39;')
   })
 
-  test('mock: a spy never restored; restoreMocks: true, verified by a rerun with it', () => {
-    const { finding } = bisectLeak({ [FILE]: shopFile(`vi.spyOn(Date, 'now').mockReturnValue(0)`, `expect(Date.now()).toBeGreaterThan(0)`) })
+  test('mock: a spy never restored; restoreMocks: true, verified by a rerun with it', async () => {
+    const { finding } = await bisectLeak({ [FILE]: shopFile(`vi.spyOn(Date, 'now').mockReturnValue(0)`, `expect(Date.now()).toBeGreaterThan(0)`) })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'Date.now', after: 'a vi.fn() mock' })
     expect(finding.fix).toEqual({
       suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
@@ -96,8 +96,8 @@ describe('bisect names what leaked, and a fix it verified', () => {
     })
   })
 
-  test('timers: fake timers left on; vi.useRealTimers() after the polluter', () => {
-    const { finding } = bisectLeak({
+  test('timers: fake timers left on; vi.useRealTimers() after the polluter', async () => {
+    const { finding } = await bisectLeak({
       [FILE]: shopFile(`vi.useFakeTimers(); vi.setSystemTime(new Date('2001-02-03T00:00:00Z'))`, `expect(new Date().getFullYear()).toBeGreaterThan(2020)`),
     })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'timers' })
@@ -106,16 +106,16 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.fix).toEqual({ suggestion: "vi.useRealTimers() in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
   })
 
-  test('global: vi.stubGlobal never unstubbed; unstubGlobals: true, verified by a rerun with it', () => {
-    const { finding } = bisectLeak({
+  test('global: vi.stubGlobal never unstubbed; unstubGlobals: true, verified by a rerun with it', async () => {
+    const { finding } = await bisectLeak({
       [FILE]: shopFile(`vi.stubGlobal('fetch', vi.fn(async () => new Response('{}')))`, `expect(vi.isMockFunction(globalThis.fetch)).toBe(false)`),
     })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'globalThis.fetch', after: 'a vi.fn() mock' })
     expect(finding.fix).toMatchObject({ config: { unstubGlobals: true }, verified: true, how: 'config-rerun' })
   })
 
-  test('module: an exported object mutated in place; the fix restores that property after the polluter', () => {
-    const { finding } = bisectLeak({
+  test('module: an exported object mutated in place; the fix restores that property after the polluter', async () => {
+    const { finding } = await bisectLeak({
       'src/settings.ts': `export const settings = { locale: 'en-US', currency: 'USD' }\nexport const price = (n: number) => new Intl.NumberFormat(settings.locale).format(n)\n`,
       [FILE]: shopFile(
         `settings.locale = 'de-DE'`,
@@ -138,8 +138,8 @@ describe('bisect names what leaked, and a fix it verified', () => {
     })
   })
 
-  test('file: a file left on disk; and no probe leaves it behind', () => {
-    const { project, finding } = bisectLeak({
+  test('file: a file left on disk; and no probe leaves it behind', async () => {
+    const { project, finding } = await bisectLeak({
       'vitest.config.ts': config('', `fileParallelism: false, setupFiles: ['./clean.ts']`),
       // The suite cleans its output folder when each file starts, as suites do.
       'clean.ts': `import { rmSync } from 'node:fs'\nrmSync('out', { recursive: true, force: true })\n`,
@@ -155,8 +155,8 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(project.read('out/cart.json')).toBe('[1]')
   })
 
-  test('dom: a localStorage key left in jsdom', () => {
-    const { finding } = bisectLeak({
+  test('dom: a localStorage key left in jsdom', async () => {
+    const { finding } = await bisectLeak({
       'vitest.config.ts': config('', `fileParallelism: false, environment: 'jsdom'`),
       [FILE]: shopFile(`localStorage.setItem('cart', '[3]')`, `expect(localStorage.getItem('cart')).toBeNull()`),
     })
@@ -164,14 +164,14 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.fix).toMatchObject({ suggestion: "remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'", verified: true })
   })
 
-  test('a secret-looking name: that it changed, never its value, in the output or the DB', () => {
+  test('a secret-looking name: that it changed, never its value, in the output or the DB', async () => {
     const secret = 's3cr3t-0123456789'
-    const { project, finding, output } = bisectLeak({
+    const { project, finding, output } = await bisectLeak({
       [FILE]: shopFile(`process.env.API_TOKEN = '${secret}'`, `expect(process.env.API_TOKEN === undefined).toBe(true)`),
     })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.API_TOKEN', before: '(unset)', after: '(hidden)' })
     expect(output).not.toContain(secret)
-    const text = project.cli(['bisect', 'last', '--repeat', '1'])
+    const text = await project.runCli(['bisect', 'last', '--repeat', '1'])
     expect(text.stdout).toContain('leaked   env process.env.API_TOKEN: (unset) → (hidden)')
     expect(text.output).not.toContain(secret)
     const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
@@ -181,8 +181,8 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(findings).not.toContain(secret)
   })
 
-  test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', () => {
-    const { finding, project } = bisectLeak(
+  test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', async () => {
+    const { finding, project } = await bisectLeak(
       {
         'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
         [FILE]: [
@@ -204,14 +204,14 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.noLeak).toMatch(/^no leak visible: .*module-private variable/)
     expect(finding.cleaners).toEqual([testId('', FILE, 'shop > resets the counter')])
     expect(finding.fix).toMatchObject({ how: 'cleaner', verified: true })
-    const text = project.cli(['bisect', 'last', '--repeat', '1']).stdout
+    const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
     expect(text).toContain('leaked   nothing visible: the culprits changed state nothing outside their module can see')
     expect(text).toContain(`cleaner  ${testId('', FILE, 'shop > resets the counter')}`)
     expect(text).toMatch(/^fix {6}running 'resets the counter' between them makes it pass/m)
   })
 
-  test('--no-diagnose: the culprits only', () => {
-    const { finding } = bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, [
+  test('--no-diagnose: the culprits only', async () => {
+    const { finding } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, [
       '--no-diagnose',
     ])
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
@@ -222,7 +222,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
 })
 
 describe('across files and for brittle tests', () => {
-  test('isolate: false: an env variable one file leaves for the next', () => {
+  test('isolate: false: an env variable one file leaves for the next', async () => {
     const polluter = testId('', 'test/a.test.ts', 'sets the currency')
     const victim = testId('', 'test/b.test.ts', 'prices in dollars')
     const project = createProject({
@@ -231,8 +231,8 @@ describe('across files and for brittle tests', () => {
       'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('prices in dollars', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })\n`,
     })
     const seed = seedWhere(['test/a.test.ts', 'test/b.test.ts'], (o) => o[0] === 'test/a.test.ts')
-    expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(1)
-    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed })).code).toBe(1)
+    const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
     expect(result.code, result.output).toBe(1)
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, polluters: [polluter] })
@@ -240,7 +240,7 @@ describe('across files and for brittle tests', () => {
     expect(finding.fix).toMatchObject({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'sets the currency'", verified: true })
   })
 
-  test('brittle: what the state setter sets that the brittle test needs', () => {
+  test('brittle: what the state setter sets that the brittle test needs', async () => {
     const setter = testId('', FILE, 'shop > storefront in the euro zone')
     const brittle = testId('', FILE, 'shop > prices in dollars by default')
     const project = createProject({
@@ -248,9 +248,9 @@ describe('across files and for brittle tests', () => {
       [FILE]: shopFile(`process.env.SHOP_LOCALE = 'de'`, `expect(process.env.SHOP_LOCALE).toBe('de')`),
     })
     const ids = [setter, brittle, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) }).code).toBe(0)
-    expect(project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) }).code).toBe(1)
-    const result = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) })).code).toBe(0)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) })).code).toBe(1)
+    const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
     expect(result.code, result.output).toBe(1)
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })

@@ -39,9 +39,9 @@ describe('a brittle test', { shuffle: false }, () => {
     ].join('\n'),
   })
 
-  test('two failing shuffled runs are not "known broken": failing, next bisect', () => {
-    expect(project.vitest([], { FLAKESEED_SEED: failing[0] }).code).toBe(1)
-    const second = project.vitest([], { FLAKESEED_SEED: failing[1] })
+  test('two failing shuffled runs are not "known broken": failing, next bisect', async () => {
+    expect((await project.runVitest([], { FLAKESEED_SEED: failing[0] })).code).toBe(1)
+    const second = await project.runVitest([], { FLAKESEED_SEED: failing[1] })
     expect(second.code).toBe(1)
     expect(second.stdout).not.toContain('broken')
     expect(second.stdout).toContain(
@@ -49,27 +49,27 @@ describe('a brittle test', { shuffle: false }, () => {
     )
     expect(second.stdout).toContain(`\n    next: npx flakeseed bisect 2 --test '${BRITTLE}'\n`)
     // The run's bisect takes it (a test called broken it would leave alone).
-    expect(project.cliJson<{ victim: string }>(['bisect', '2'])).toMatchObject({ victim: BRITTLE })
+    expect(await project.runCliJson<{ victim: string }>(['bisect', '2'])).toMatchObject({ victim: BRITTLE })
   })
 
-  test("bisect's brittle is the class in flaky, flaky --json, the HTML report and the run's block", () => {
-    expect(project.vitest([], { FLAKESEED_SEED: passing }).code).toBe(0)
-    const finding = project.cliJson<{ kind: string; stateSetters: string[] }>(['bisect', '2', '--test', BRITTLE])
+  test("bisect's brittle is the class in flaky, flaky --json, the HTML report and the run's block", async () => {
+    expect((await project.runVitest([], { FLAKESEED_SEED: passing })).code).toBe(0)
+    const finding = await project.runCliJson<{ kind: string; stateSetters: string[] }>(['bisect', '2', '--test', BRITTLE])
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [SETUP] })
 
-    const [row] = project.cliJson<Row[]>(['flaky'])
+    const [row] = await project.runCliJson<Row[]>(['flaky'])
     expect(row).toMatchObject({ test: BRITTLE, class: 'brittle' })
-    const table = project.cli(['flaky']).stdout
+    const table = (await project.runCli(['flaky'])).stdout
     expect(table).toMatch(/ brittle +test\/brittle\.test\.ts > brittle\n/)
     expect(table).toContain(`passes only after ${SETUP}`)
     expect(table).not.toContain('order-dependent')
 
-    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    expect((await project.runCli(['report', '--html', 'report.html'])).code).toBe(0)
     const html = readFileSync(join(project.dir, 'report.html'), 'utf8')
     expect(html).toContain('<span class="badge c-brittle">brittle</span>')
     expect(html).not.toContain('c-order-dependent">')
 
-    const again = project.vitest([], { FLAKESEED_SEED: failing[2] })
+    const again = await project.runVitest([], { FLAKESEED_SEED: failing[2] })
     expect(again.stdout).toContain(`flakeseed 1 failed: 1 known brittle (passes only after ${SETUP})`)
   })
 })
@@ -88,20 +88,20 @@ describe('replays and runs of one file', () => {
     [B]: `import { expect, test } from 'vitest'\ntest('victim', () => { expect((globalThis as any).polluted).toBeUndefined() })\ntest('other', () => {})\n`,
   })
 
-  test('a run of one file under a failing seed and a replay are shown apart, not as seeds', () => {
+  test('a run of one file under a failing seed and a replay are shown apart, not as seeds', async () => {
     gitInit(project)
-    for (const seed of [F1, P1, F2, P2, P3]) project.vitest([], { FLAKESEED_SEED: seed })
+    for (const seed of [F1, P1, F2, P2, P3]) await project.runVitest([], { FLAKESEED_SEED: seed })
     // The victim's file alone under the first failing seed: it passes (the polluter did not run).
-    expect(project.vitest([B], { FLAKESEED_SEED: F1 }).code).toBe(0)
+    expect((await project.runVitest([B], { FLAKESEED_SEED: F1 })).code).toBe(0)
     // A replay of the victim alone from run 1: passes too.
-    expect(project.cli(['replay', '1', '--only', VICTIM]).code).toBe(0)
+    expect((await project.runCli(['replay', '1', '--only', VICTIM])).code).toBe(0)
 
-    const [row] = project.cliJson<Row[]>(['flaky'])
+    const [row] = await project.runCliJson<Row[]>(['flaky'])
     expect(row).toMatchObject({ test: VICTIM, failingSeeds: [F1, F2], passingSeeds: [P1, P2, P3] })
     expect(row!.otherRuns).toEqual({ replays: { passed: 1, failed: 0 }, partial: { passed: 1, failed: 0 } })
     // One order failing and passing would have been called non-deterministic.
     expect(row!.class).not.toBe('non-deterministic')
-    const table = project.cli(['flaky']).stdout
+    const table = (await project.runCli(['flaky'])).stdout
     expect(table).toContain('1 flaky test in the last 6 runs (runs 1–6, 1 commit, 1 of part of the suite), most disruptive first')
     expect(table).toContain('replayed: 1 passed · runs of part of the suite: 1 passed (not seeds)')
   })

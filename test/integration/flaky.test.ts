@@ -3,13 +3,14 @@
 // test, an order-dependent one, a non-deterministic one, a broken one and a fixed one. Then
 // `flakeseed flaky --json` must class each and give the numbers computed by hand below, and the
 // end of each run must tell known flakes from new failures (console and GitHub job summary).
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { findChromium, openPage, screenshot } from '../../scripts/chromium.mjs'
 import { runsBefore, git, gitCommit, gitInit, seedsWhere } from '../helpers/cli.js'
 import { config, createProject, REPO, type Project } from '../helpers/project.js'
+import { readPng } from '../helpers/png.js'
 
 const CHROMIUM = findChromium()
 // CI must prove the report renders: a missing browser fails there; only an explicit opt-out skips.
@@ -116,14 +117,14 @@ describe('flaky', () => {
   const outputs: string[] = []
   const stepSummaries: string[] = []
 
-  beforeAll(() => {
+  beforeAll(async () => {
     project = createProject(FILES)
     project.write({ 'state/broken.txt': 'ok\n', 'state/fixed.txt': 'bad\n' })
     commits = { A: gitInit(project), B: '' }
-    RUNS.forEach((run, i) => {
+    for (const [i, run] of RUNS.entries()) {
       if (run.commit === 'B' && !commits.B) commits.B = commit(project, 'bad', 'ok', 'B: breaks one test, fixes another')
       const summaryFile = join(project.dir, '.flakeseed', `step-summary-${i + 1}.md`)
-      const result = project.vitest([], {
+      const result = await project.runVitest([], {
         FLAKESEED_SEED: run.seed,
         ...(run.nodFails ? { NOD_FAIL: '1' } : {}),
         GITHUB_STEP_SUMMARY: summaryFile,
@@ -132,12 +133,12 @@ describe('flaky', () => {
       expect(result.code, result.output).toBe(1)
       outputs.push(result.output)
       stepSummaries.push(readFileSync(summaryFile, 'utf8'))
-    })
+    }
   }, 600_000)
 
-  test('flaky --json classes each test and gives the hand-computed numbers', () => {
+  test('flaky --json classes each test and gives the hand-computed numbers', async () => {
     expect(git(project, 'status', '--porcelain')).toBe('') // runs recorded a clean tree: orders comparable
-    const rows = project.cliJson<Row[]>(['flaky'])
+    const rows = await project.runCliJson<Row[]>(['flaky'])
     // Sorted by fail rate (a fixed test breaks nothing any more: last), then flip rate; the stable test is not listed.
     expect(rows.map((r) => [r.test, r.class])).toEqual([
       [VICTIM, 'order-dependent'],
@@ -166,29 +167,29 @@ describe('flaky', () => {
     expect(row(BROKEN).command).toBe('npx flakeseed show 10')
   })
 
-  test('a window, a branch and a date narrow the runs', () => {
+  test('a window, a branch and a date narrow the runs', async () => {
     // The last 4 runs are all on commit B: the victim flips F P F P there; broken fails throughout (not mixed).
-    const last4 = project.cliJson<Row[]>(['flaky', '--window', '4'])
+    const last4 = await project.runCliJson<Row[]>(['flaky', '--window', '4'])
     expect(last4.map((r) => r.test)).toEqual([VICTIM])
     // Four outcomes, fewer than --min-runs (default 5): counted, but no rate and no class yet.
     expect(last4[0]).toMatchObject({ runs: 4, failures: 2, failRate: null, flipRate: null, entropy: null, class: 'suspected' })
-    expect(project.cliJson<Row[]>(['flaky', '--window', '4', '--min-runs', '4'])[0]).toMatchObject({
+    expect((await project.runCliJson<Row[]>(['flaky', '--window', '4', '--min-runs', '4']))[0]).toMatchObject({
       runs: 4,
       failures: 2,
       failRate: 0.5,
       flipRate: 1,
       class: 'order-dependent',
     })
-    expect(project.cliJson<Row[]>(['flaky', '--branch', 'other'])).toEqual([])
-    expect(project.cliJson<Row[]>(['flaky', '--since', '2999-01-01'])).toEqual([])
-    expect(project.cliJson<Row[]>(['flaky', '--since', '2000-01-01'])).toHaveLength(4)
-    const bad = project.cli(['flaky', '--since', 'yesterday'])
+    expect(await project.runCliJson<Row[]>(['flaky', '--branch', 'other'])).toEqual([])
+    expect(await project.runCliJson<Row[]>(['flaky', '--since', '2999-01-01'])).toEqual([])
+    expect(await project.runCliJson<Row[]>(['flaky', '--since', '2000-01-01'])).toHaveLength(4)
+    const bad = await project.runCli(['flaky', '--since', 'yesterday'])
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')).toEqual(['flakeseed: --since "yesterday" is not a date (use YYYY-MM-DD or an ISO date-time)'])
   })
 
-  test('the table fits 80 columns and each row is followed by its next command', () => {
-    const result = project.cli(['flaky'])
+  test('the table fits 80 columns and each row is followed by its next command', async () => {
+    const result = await project.runCli(['flaky'])
     expect(result.code).toBe(0)
     const lines = result.stdout.trimEnd().split('\n')
     expect(lines[0]).toBe('4 flaky tests in the last 10 runs (runs 1–10, 2 commits), most disruptive first')
@@ -239,7 +240,7 @@ describe('flaky', () => {
     expect(nod.replace(/```sh\n[^`]*```/g, '')).not.toContain('<script>')
   })
 
-  test('report --html: a self-contained page that renders its charts and table in headless Chromium', { skip: SKIP_BROWSER }, (ctx) => {
+  test('report --html: a self-contained page that renders its charts and table in headless Chromium', { skip: SKIP_BROWSER }, async (ctx) => {
     // Chromium is a system package: without it the test skips, visibly, except in CI (CI set),
     // where `.ci/run` installs it and a missing browser is a failure.
     if (!CHROMIUM && !process.env.CI) {
@@ -248,7 +249,7 @@ describe('flaky', () => {
       ctx.skip(notice)
     }
     expect(CHROMIUM, 'chromium not found: install it (apt-get install chromium) or set FLAKESEED_SKIP_BROWSER=1').toBeTruthy()
-    const result = project.cli(['report', '--html', 'out/report.html'])
+    const result = await project.runCli(['report', '--html', 'out/report.html'])
     expect(result.code, result.output).toBe(0)
     expect(result.stdout.trim()).toBe('flakeseed report: 10 runs, 4 flaky tests → out/report.html')
     const file = join(project.dir, 'out/report.html')
@@ -271,8 +272,12 @@ describe('flaky', () => {
     const out = join(REPO, 'test/.tmp')
     mkdirSync(out, { recursive: true })
     const png = join(out, 'flaky-report.png')
-    screenshot(CHROMIUM!, file, png)
-    expect(statSync(png).size).toBeGreaterThan(20_000)
+    screenshot(CHROMIUM!, file, png, 1200, 1400)
+    // The window asked for, and a page drawn in it: a blank or failed render is one or two colours,
+    // the report's text, bars and timelines are hundreds (antialiasing included).
+    const shot = readPng(readFileSync(png))
+    expect({ width: shot.width, height: shot.height }).toEqual({ width: 1200, height: 1400 })
+    expect(shot.colours).toBeGreaterThan(100)
 
     // --top 2: two tests in full (painted timeline, details), the other two in the compact list.
     const top = project.cli(['report', '--html', 'out/top.html', '--top', '2'])
@@ -286,22 +291,22 @@ describe('flaky', () => {
     expect(small.dom).toContain('Top 2 of 4 flaky tests in full; the other 2 in a compact list below')
   })
 
-  test('a bisect finding names the polluter in flaky and at the end of the next run', () => {
+  test('a bisect finding names the polluter in flaky and at the end of the next run', async () => {
     // A copy (history included), so the finding and run 11 stay out of the other tests' history.
     const copy = project.copy()
-    const bisect = copy.cliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
+    const bisect = await copy.runCliJson<{ kind: string; polluters: string[]; command: string }>(['bisect', '9', '--test', VICTIM])
     expect(bisect).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
-    const row = copy.cliJson<Row[]>(['flaky']).find((r) => r.test === VICTIM)!
+    const row = (await copy.runCliJson<Row[]>(['flaky'])).find((r) => r.test === VICTIM)!
     expect(row).toMatchObject({ class: 'order-dependent', reason: `polluted by ${POLLUTER}`, command: bisect.command })
     // Run 11: the failing order again on B.
-    const result = copy.vitest([], { FLAKESEED_SEED: F1 })
+    const result = await copy.runVitest([], { FLAKESEED_SEED: F1 })
     expect(result.code).toBe(1)
     expect(result.output).toContain(`1 known order-dependent (polluted by ${POLLUTER})`)
   })
 })
 
 describe('replay --repeat feeds the classes', () => {
-  test('a test suspected of order-dependence that passes and fails on one replayed order becomes non-deterministic', () => {
+  test('a test suspected of order-dependence that passes and fails on one replayed order becomes non-deterministic', async () => {
     const coin = testId('', 'test/coin.test.ts', 'coin')
     const project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
@@ -317,20 +322,27 @@ describe('replay --repeat feeds the classes', () => {
     const outcomes = new Set<number>()
     let failedRun = 0
     for (let seed = 1; seed <= 40 && outcomes.size < 2; seed++) {
-      const result = project.vitest([], { FLAKESEED_SEED: String(seed) })
+      const result = await project.runVitest([], { FLAKESEED_SEED: String(seed) })
       outcomes.add(result.code ?? -1)
       if (result.code === 1) failedRun = seed
     }
     expect([...outcomes].sort()).toEqual([0, 1])
     // A handful of runs: --min-runs 1 gives them a class.
-    const before = project.cliJson<Row[]>(['flaky', '--min-runs', '1']).find((r) => r.test === coin)!
+    const before = (await project.runCliJson<Row[]>(['flaky', '--min-runs', '1'])).find((r) => r.test === coin)!
     expect(before.class).toBe('suspected-order-dependent')
 
     // 20 replays of the failing order: all alike has a chance of 0.6^20 + 0.4^20 < 1e-4.
-    const replay = project.cliJson<{ tests: Array<{ test: string; verdict: string }> }>(['replay', String(failedRun), '--only', coin, '--repeat', '20'])
+    const replay = await project.runCliJson<{ tests: Array<{ test: string; verdict: string }> }>([
+      'replay',
+      String(failedRun),
+      '--only',
+      coin,
+      '--repeat',
+      '20',
+    ])
     expect(replay.tests.find((t) => t.test === coin)?.verdict).toBe('nod')
     // The finding is evidence enough: no --min-runs needed.
-    const after = project.cliJson<Array<Row & { reason: string }>>(['flaky']).find((r) => r.test === coin)!
+    const after = (await project.runCliJson<Array<Row & { reason: string }>>(['flaky'])).find((r) => r.test === coin)!
     expect(after).toMatchObject({ class: 'non-deterministic', reason: 'replay: the same order passed and failed' })
     expect(after.command).toBe(`npx flakeseed replay ${failedRun} --only 'test/coin.test.ts > coin' --repeat 20`)
   })

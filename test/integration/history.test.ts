@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { whileUnwritable } from '../helpers/files.js'
+import { whileUnwritableAsync } from '../helpers/files.js'
 import { expectOneLineError, type RunJson, type ShowJson } from '../helpers/cli.js'
 import { config, createProject, type Project } from '../helpers/project.js'
 import { sortByKey } from '../../src/core/order.js'
@@ -132,28 +132,29 @@ function executed(show: ShowJson): string[] {
 // ---- tests ---------------------------------------------------------------------------------
 
 describe('recording runs', () => {
-  test('three seeds: `runs` lists them with seeds and counts, `show` gives the order that really ran', () => {
+  test('three seeds: `runs` lists them with seeds and counts, `show` gives the order that really ran', async () => {
     const project = suite()
     const seeds = ['11', '22', '33']
-    const logs = seeds.map((seed) => {
-      const result = project.vitest([], { FLAKESEED_SEED: seed, FAIL: '1' })
+    const logs: string[][] = []
+    for (const seed of seeds) {
+      const result = await project.runVitest([], { FLAKESEED_SEED: seed, FAIL: '1' })
       expect(result.code, result.output).toBe(1)
       expect(warnings(result.output)).toEqual([])
       expect(result.log).toHaveLength(TOTAL - SKIPPED)
-      return result.log
-    })
+      logs.push(result.log)
+    }
     // The seeds really gave different orders, so matching each run's order below means something.
     expect(new Set(logs.map((l) => l.join())).size).toBe(3)
 
-    const runs = project.cliJson<RunJson[]>(['runs'])
+    const runs = await project.runCliJson<RunJson[]>(['runs'])
     expect(runs.map((r) => r.seed)).toEqual([...seeds].reverse())
     for (const run of runs) {
       expect(run).toMatchObject({ status: 'failed', passed: TOTAL - SKIPPED - 1, failed: 1, skipped: SKIPPED })
     }
     expect(new Set(runs.map((r) => r.uuid)).size).toBe(3)
 
-    const byRef = (ref: string) => project.cliJson<ShowJson>(['show', ref])
-    const shows = [byRef(String(runs[2]!.id)), byRef(String(runs[1]!.id)), byRef('last')]
+    const byRef = (ref: string) => project.runCliJson<ShowJson>(['show', ref])
+    const shows = [await byRef(String(runs[2]!.id)), await byRef(String(runs[1]!.id)), await byRef('last')]
     shows.forEach((show, i) => {
       expect(show.run.seed).toBe(seeds[i])
       expect(show.run.status).toBe('failed')
@@ -171,10 +172,9 @@ describe('recording runs', () => {
     })
 
     // history follows one test across the three runs, newest first, with its recorded position.
-    const history = project.cliJson<Array<{ run: number; seed: string; state: string; file: string; name: string; fileIndex: number; testIndex: number }>>([
-      'history',
-      'test/b.test.ts > d0 > fails',
-    ])
+    const history = await project.runCliJson<
+      Array<{ run: number; seed: string; state: string; file: string; name: string; fileIndex: number; testIndex: number }>
+    >(['history', 'test/b.test.ts > d0 > fails'])
     expect(history.map((h) => [h.run, h.seed, h.state])).toEqual(runs.map((r) => [r.id, r.seed, 'failed']))
     history.forEach((h, i) => {
       const show = shows[2 - i]!
@@ -184,7 +184,7 @@ describe('recording runs', () => {
     })
   })
 
-  test('names with Unicode, quotes, newlines and 2,000 characters round-trip exactly', () => {
+  test('names with Unicode, quotes, newlines and 2,000 characters round-trip exactly', async () => {
     const titles = [
       'ünïcödé 測試 🎲 — ok',
       `it's "double" and \`back\` quoted`,
@@ -203,10 +203,10 @@ describe('recording runs', () => {
       `})`,
     ].join('\n')
     const project = createProject({ 'vitest.config.ts': config(), 'test/names.test.ts': source })
-    const result = project.vitest([], { FLAKESEED_SEED: '5' })
+    const result = await project.runVitest([], { FLAKESEED_SEED: '5' })
     expect(result.code, result.output).toBe(0)
     const declared = [...titles, ...titles.map((t) => `${block} > ${t}`)]
-    const show = project.cliJson<ShowJson>(['show', 'last'])
+    const show = await project.runCliJson<ShowJson>(['show', 'last'])
     expect(show.files).toHaveLength(1)
     const names = show.files[0]!.tests.map((t) => t.name)
     expect([...names].sort()).toEqual([...declared].sort())
@@ -214,7 +214,7 @@ describe('recording runs', () => {
     // The longest name, passed back as an exact test id, finds exactly that test.
     const long = `${block} > ${titles[6]}`
     expect(long.length).toBeGreaterThan(2000)
-    const history = project.cliJson<Array<{ name: string; state: string }>>(['history', `test/names.test.ts > ${long}`])
+    const history = await project.runCliJson<Array<{ name: string; state: string }>>(['history', `test/names.test.ts > ${long}`])
     expect(history).toEqual([expect.objectContaining({ name: long, state: 'passed' })])
   })
 
@@ -228,18 +228,18 @@ describe('recording runs', () => {
       expect(warnings(r.output), r.output).toEqual([])
       expect(r.log).toHaveLength(TOTAL - SKIPPED)
     })
-    const listed = project.cliJson<RunJson[]>(['runs'])
+    const listed = await project.runCliJson<RunJson[]>(['runs'])
     expect(listed.map((r) => r.seed).sort()).toEqual(seeds)
     for (const run of listed) {
       expect(run).toMatchObject({ status: 'failed', passed: TOTAL - SKIPPED - 1, failed: 1, skipped: SKIPPED })
-      const show = project.cliJson<ShowJson>(['show', String(run.id)])
+      const show = await project.runCliJson<ShowJson>(['show', String(run.id)])
       expect(executed(show)).toEqual(results[seeds.indexOf(run.seed)]!.log)
     }
   })
 })
 
 describe('what a run records about itself', () => {
-  test('CI provider and URL, shard, pool, isolation, retries, passed-after-retry, duration and worker', () => {
+  test('CI provider and URL, shard, pool, isolation, retries, passed-after-retry, duration and worker', async () => {
     const project = createProject({
       'vitest.config.ts': config('', `pool: 'threads', isolate: false, fileParallelism: false, retry: 2`),
       'test/a.test.ts': [
@@ -251,7 +251,7 @@ describe('what a run records about itself', () => {
       'test/b.test.ts': `import { test } from 'vitest'\ntest('b', () => {})\n`,
     })
     const env = { FLAKESEED_SEED: '5', GITLAB_CI: 'true', CI: 'true', CI_JOB_URL: 'https://gitlab.example/acme/shop/-/jobs/7' }
-    for (const shard of ['1/2', '2/2']) expect(project.vitest([`--shard=${shard}`], env).code).toBe(0)
+    for (const shard of ['1/2', '2/2']) expect((await project.runVitest([`--shard=${shard}`], env)).code).toBe(0)
     const db = join(project.dir, '.flakeseed/history.db')
     const runs = query<Record<string, unknown>>(db, 'SELECT * FROM runs ORDER BY id')
     expect(runs.map((r) => r.shard)).toEqual(['1/2', '2/2'])
@@ -323,19 +323,19 @@ describe('killed and interrupted runs', () => {
     expect(new Set(before.map((l) => l.split(' ')[0])).size).toBe(2)
 
     const env = { FLAKESEED_DB: '41.db' }
-    const [listed] = project.cliJson<RunJson[]>(['runs'], env)
+    const [listed] = await project.runCliJson<RunJson[]>(['runs'], env)
     expect(listed).toMatchObject({ seed: '41', status: 'crashed', failed: 0 })
     expect(listed!.passed + listed!.skipped).toBe(before.length + (before.some((l) => l.startsWith('test/b.test.ts')) ? SKIPPED : 0))
-    const show = project.cliJson<ShowJson>(['show', 'last'], env)
+    const show = await project.runCliJson<ShowJson>(['show', 'last'], env)
     expect(show.run.status).toBe('crashed')
     expect(executed(show)).toEqual(before)
-    expect(project.cli(['show', 'last'], env).stdout).toMatch(/· crashed ·/)
+    expect((await project.runCli(['show', 'last'], env)).stdout).toMatch(/· crashed ·/)
     // The ordinary `runs` table says so too.
-    expect(project.cli(['runs'], env).stdout).toMatch(/\bcrashed$/m)
+    expect((await project.runCli(['runs'], env)).stdout).toMatch(/\bcrashed$/m)
     // The DB is consistent and takes the next run.
-    const next = project.vitest([], { FLAKESEED_SEED: '42', FLAKESEED_DB: '41.db' })
+    const next = await project.runVitest([], { FLAKESEED_SEED: '42', FLAKESEED_DB: '41.db' })
     expect(next.code, next.output).toBe(0)
-    expect(project.cliJson<RunJson[]>(['runs'], env).map((r) => [r.seed, r.status])).toEqual([
+    expect((await project.runCliJson<RunJson[]>(['runs'], env)).map((r) => [r.seed, r.status])).toEqual([
       ['42', 'passed'],
       ['41', 'crashed'],
     ])
@@ -352,14 +352,14 @@ describe('killed and interrupted runs', () => {
     expect([done.code, done.signal], done.output).toEqual([130, null])
     const before = finishedBeforeHang(done.log)
     const env = { FLAKESEED_DB: '43.db' }
-    const [listed] = project.cliJson<RunJson[]>(['runs'], env)
+    const [listed] = await project.runCliJson<RunJson[]>(['runs'], env)
     expect(listed).toMatchObject({ seed: '43', status: 'interrupted', failed: 0 })
-    const show = project.cliJson<ShowJson>(['show', 'last'], env)
+    const show = await project.runCliJson<ShowJson>(['show', 'last'], env)
     expect(show.run.status).toBe('interrupted')
     expect(executed(show)).toEqual(before)
   })
 
-  test('SIGKILL of a worker mid-file: the run finishes, the DB keeps what ran before and names the test that was running', () => {
+  test('SIGKILL of a worker mid-file: the run finishes, the DB keeps what ran before and names the test that was running', async () => {
     // A seed that runs two tests of c before the one that kills its worker.
     const seed = String(
       Array.from({ length: 200 }, (_, i) => i + 44).find(
@@ -367,14 +367,14 @@ describe('killed and interrupted runs', () => {
       ),
     )
     const db = `kill-${seed}.db`
-    const result = project.vitest([], { FLAKESEED_SEED: seed, KILL: '1', FLAKESEED_DB: db })
+    const result = await project.runVitest([], { FLAKESEED_SEED: seed, KILL: '1', FLAKESEED_DB: db })
     // Vitest reports the dead worker as an unhandled error and fails the run.
     expect(result.code, result.output).toBe(1)
     expect(result.log).toContain('test/c.test.ts d0 > dies')
     const env = { FLAKESEED_DB: db }
-    const [listed] = project.cliJson<RunJson[]>(['runs'], env)
+    const [listed] = await project.runCliJson<RunJson[]>(['runs'], env)
     expect(listed).toMatchObject({ seed, status: 'failed', failed: 1 })
-    const show = project.cliJson<ShowJson>(['show', 'last'], env)
+    const show = await project.runCliJson<ShowJson>(['show', 'last'], env)
     const c = show.files.find((f) => f.file === 'test/c.test.ts')!
     // The order up to the crash is kept: the two tests that passed, then the one that was running.
     const ranInC = result.log.filter((line) => line.startsWith('test/c.test.ts ')).map((line) => line.slice('test/c.test.ts '.length))
@@ -387,7 +387,7 @@ describe('killed and interrupted runs', () => {
     expect(others.flatMap((f) => f.tests)).toHaveLength(TOTAL - 4)
     expect(others.flatMap((f) => f.tests).every((t) => t.state !== 'failed')).toBe(true)
     // The text view names it among the failures.
-    expect(project.cli(['show', 'last'], env).stdout).toMatch(/failures:\n\s+✗ test\/c\.test\.ts > d0 > dies\n.*worker/)
+    expect((await project.runCli(['show', 'last'], env)).stdout).toMatch(/failures:\n\s+✗ test\/c\.test\.ts > d0 > dies\n.*worker/)
   })
 })
 
@@ -395,9 +395,9 @@ describe('a DB that cannot be used never changes the run', () => {
   let project: Project
   const base = 'base.db'
 
-  beforeAll(() => {
+  beforeAll(async () => {
     project = suite()
-    const first = project.vitest([], { FLAKESEED_SEED: '1', FLAKESEED_DB: base })
+    const first = await project.runVitest([], { FLAKESEED_SEED: '1', FLAKESEED_DB: base })
     expect(first.code, first.output).toBe(0)
     expect(query<{ n: number }>(join(project.dir, base), 'SELECT count(*) AS n FROM runs')[0]!.n).toBe(1)
   })
@@ -410,12 +410,12 @@ describe('a DB that cannot be used never changes the run', () => {
   }
 
   /** Runs once passing and once failing with FLAKESEED_DB=name: same exit codes as ever, one warning each. */
-  function expectUnchangedRuns(name: string, message: RegExp, env: NodeJS.ProcessEnv = {}): void {
+  async function expectUnchangedRuns(name: string, message: RegExp, env: NodeJS.ProcessEnv = {}): Promise<void> {
     for (const [fail, code] of [
       [undefined, 0],
       ['1', 1],
     ] as const) {
-      const result = project.vitest([], { FLAKESEED_DB: name, FLAKESEED_SEED: '7', ...(fail ? { FAIL: fail } : {}), ...env })
+      const result = await project.runVitest([], { FLAKESEED_DB: name, FLAKESEED_SEED: '7', ...(fail ? { FAIL: fail } : {}), ...env })
       expect(result.code, result.output).toBe(code)
       expect(result.log).toHaveLength(TOTAL - SKIPPED)
       const lines = warnings(result.output)
@@ -426,32 +426,32 @@ describe('a DB that cannot be used never changes the run', () => {
     }
   }
 
-  test('a read-only DB file', () => {
+  test('a read-only DB file', async () => {
     const path = copyOfBase('readonly.db')
-    whileUnwritable(path, () => {
+    await whileUnwritableAsync(path, async () => {
       const bytes = readFileSync(path)
-      expectUnchangedRuns('readonly.db', /readonly\.db is not writable/)
+      await expectUnchangedRuns('readonly.db', /readonly\.db is not writable/)
       expect(readFileSync(path).equals(bytes)).toBe(true)
       // The CLI still reads it.
-      expect(project.cliJson<RunJson[]>(['runs'], { FLAKESEED_DB: 'readonly.db' })).toHaveLength(1)
+      expect(await project.runCliJson<RunJson[]>(['runs'], { FLAKESEED_DB: 'readonly.db' })).toHaveLength(1)
     })
   })
 
-  test('a WAL history on read-only media (nothing can be created beside it): every read command reads it', () => {
+  test('a WAL history on read-only media (nothing can be created beside it): every read command reads it', async () => {
     const media = join(project.dir, 'media')
     mkdirSync(media)
     const path = join(media, 'history.db')
     copyFileSync(join(project.dir, base), path)
-    whileUnwritable(media, () => {
+    await whileUnwritableAsync(media, async () => {
       const env = { FLAKESEED_DB: 'media/history.db' }
-      expect(project.cliJson<RunJson[]>(['runs'], env)).toHaveLength(1)
+      expect(await project.runCliJson<RunJson[]>(['runs'], env)).toHaveLength(1)
       for (const args of [['show', 'last'], ['history', 'd0 > t0'], ['flaky'], ['report', '--html', 'media-report.html']]) {
-        const result = project.cli(args, env)
+        const result = await project.runCli(args, env)
         expect(result.code, `${args.join(' ')}\n${result.output}`).toBe(0)
         expect(result.stderr).toBe('')
       }
       // A run cannot record there: one warning, the run as ever.
-      expectUnchangedRuns('media/history.db', /media\/history\.db is not writable/)
+      await expectUnchangedRuns('media/history.db', /media\/history\.db is not writable/)
     })
     expect(readdirSync(media)).toEqual(['history.db'])
   })
@@ -477,61 +477,61 @@ describe('a DB that cannot be used never changes the run', () => {
       holder.stdout!.on('data', (d) => (out += d))
       await until('the lock holder', () => out.includes('locked'), 20_000)
       // FLAKESEED_DB_TIMEOUT shortens the 5 s busy timeout to keep this test fast.
-      expectUnchangedRuns('locked.db', /locked\.db is locked by another process/, { FLAKESEED_DB_TIMEOUT: '300' })
+      await expectUnchangedRuns('locked.db', /locked\.db is locked by another process/, { FLAKESEED_DB_TIMEOUT: '300' })
     } finally {
       holder.stdin!.end()
       await released
     }
-    expect(project.cliJson<RunJson[]>(['runs'], { FLAKESEED_DB: 'locked.db' })).toHaveLength(1)
+    expect(await project.runCliJson<RunJson[]>(['runs'], { FLAKESEED_DB: 'locked.db' })).toHaveLength(1)
   })
 
-  test('a file that is not SQLite', () => {
+  test('a file that is not SQLite', async () => {
     const path = join(project.dir, 'notes.db')
     const text = 'these are my notes, not a database\n'.repeat(200)
     writeFileSync(path, text)
-    expectUnchangedRuns('notes.db', /notes\.db is not a SQLite database/)
+    await expectUnchangedRuns('notes.db', /notes\.db is not a SQLite database/)
     expect(readFileSync(path, 'utf8')).toBe(text)
     // The replay-by-seed line keeps the arguments the user gave Vitest.
-    const filtered = project.vitest(['test/', '--maxWorkers', '1'], { FLAKESEED_DB: 'notes.db', FLAKESEED_SEED: '7' })
+    const filtered = await project.runVitest(['test/', '--maxWorkers', '1'], { FLAKESEED_DB: 'notes.db', FLAKESEED_SEED: '7' })
     expect(filtered.code, filtered.output).toBe(0)
     expect(filtered.stdout).toContain('replay: FLAKESEED_SEED=7 npx vitest run test/ --maxWorkers 1\n')
-    expectOneLineError(project.cli(['runs', '--db', 'notes.db']), /notes\.db is not a SQLite database/)
+    expectOneLineError(await project.runCli(['runs', '--db', 'notes.db']), /notes\.db is not a SQLite database/)
   })
 
-  test("another application's SQLite file: one warning, and not a byte of it changed (not even switched to WAL)", () => {
+  test("another application's SQLite file: one warning, and not a byte of it changed (not even switched to WAL)", async () => {
     const path = join(project.dir, 'other-app.db')
     const db = new Database(path)
     db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine'); PRAGMA user_version = 2`)
     db.close()
     const bytes = readFileSync(path)
-    expectUnchangedRuns('other-app.db', /other-app\.db is not a flakeseed history/)
+    await expectUnchangedRuns('other-app.db', /other-app\.db is not a flakeseed history/)
     expect(readFileSync(path).equals(bytes)).toBe(true)
     expect(existsSync(`${path}-wal`) || existsSync(`${path}-journal`)).toBe(false)
   })
 
-  test('a DB in a folder that cannot be created (under /proc, where Node 20 loops on mkdir -p): one warning, no hang', () => {
-    expectUnchangedRuns('/proc/flakeseed-none/h.db', /not recording this run: cannot create the folder \/proc\/flakeseed-none: ENOENT/)
+  test('a DB in a folder that cannot be created (under /proc, where Node 20 loops on mkdir -p): one warning, no hang', async () => {
+    await expectUnchangedRuns('/proc/flakeseed-none/h.db', /not recording this run: cannot create the folder \/proc\/flakeseed-none: ENOENT/)
   })
 
-  test('a DB from a newer flakeseed schema: runs warn once, the CLI refuses in one line', () => {
+  test('a DB from a newer flakeseed schema: runs warn once, the CLI refuses in one line', async () => {
     const path = copyOfBase('newer.db')
     const db = new Database(path)
     db.pragma('user_version = 99')
     db.close()
-    expectUnchangedRuns('newer.db', /newer\.db was written by a newer flakeseed \(schema 99/)
+    await expectUnchangedRuns('newer.db', /newer\.db was written by a newer flakeseed \(schema 99/)
     expect(query<{ n: number }>(path, 'SELECT count(*) AS n FROM runs')[0]!.n).toBe(1)
     expect(query<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version).toBe(99)
     for (const args of [['runs'], ['show', 'last'], ['history', 'd0'], ['runs', '--json']]) {
-      expectOneLineError(project.cli([...args, '--db', 'newer.db']), /newer\.db was written by a newer flakeseed .*upgrade flakeseed/)
+      expectOneLineError(await project.runCli([...args, '--db', 'newer.db']), /newer\.db was written by a newer flakeseed .*upgrade flakeseed/)
     }
   })
 })
 
 describe('CLI bad input', () => {
   let project: Project
-  beforeAll(() => {
+  beforeAll(async () => {
     project = suite()
-    const result = project.vitest([], { FLAKESEED_SEED: '3' })
+    const result = await project.runVitest([], { FLAKESEED_SEED: '3' })
     expect(result.code, result.output).toBe(0)
   })
 
@@ -547,9 +547,9 @@ describe('CLI bad input', () => {
     ['show without a run', ['show'], /missing required argument/],
   ]
   for (const [what, args, message] of cases) {
-    test(`${what}: exit 2, one line on stderr`, () => {
-      expectOneLineError(project.cli(args), message)
-      expectOneLineError(project.cli([...args, '--json']), message)
+    test(`${what}: exit 2, one line on stderr`, async () => {
+      expectOneLineError(await project.runCli(args), message)
+      expectOneLineError(await project.runCli([...args, '--json']), message)
     })
   }
 })

@@ -32,7 +32,7 @@ function logged(project: Project, name: string): string[] {
 }
 
 describe('names that collide', () => {
-  test('a run with colliding disambiguated names records every result, and each replays and bisects by its exact id', () => {
+  test('a run with colliding disambiguated names records every result, and each replays and bisects by its exact id', async () => {
     const file = 'test/c.test.ts'
     const project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
@@ -49,13 +49,13 @@ describe('names that collide', () => {
         testLine('d > t (2)', 'looks nested'),
       ].join('\n'),
     })
-    const run = project.vitest([], { FLAKESEED_SEED: '1' })
+    const run = await project.runVitest([], { FLAKESEED_SEED: '1' })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/Tests {2}2 failed \| 5 passed \(7\)/)
     expect(run.output).not.toMatch(/flakeseed: .*(bug|not recording)/)
-    const [listed] = project.cliJson<RunJson[]>(['runs'])
+    const [listed] = await project.runCliJson<RunJson[]>(['runs'])
     expect(listed).toMatchObject({ passed: 5, failed: 2, skipped: 0 })
-    const show = project.cliJson<ShowJson>(['show', 'last'])
+    const show = await project.runCliJson<ShowJson>(['show', 'last'])
     const states = Object.fromEntries(show.files[0]!.tests.map((t) => [t.name, t.state]))
     expect(states).toEqual({
       dup: 'passed',
@@ -78,12 +78,12 @@ describe('names that collide', () => {
     ]
     for (const [only, tags, code] of replays) {
       const log = `replay-${tags[0]!.replace(/\W/g, '-')}.log`
-      const replay = project.cli(['replay', '1', '--only', only], { ORDER_LOG: join(project.dir, log) })
+      const replay = await project.runCli(['replay', '1', '--only', only], { ORDER_LOG: join(project.dir, log) })
       expect(replay.code, `${only}\n${replay.output}`).toBe(code)
       expect(logged(project, log), only).toEqual(tags)
     }
     // Bisect finds it too (it fails alone: no earlier test is to blame).
-    const bisect = project.cli(['bisect', '1', '--test', 'x (2)', '--repeat', '1', '--json'])
+    const bisect = await project.runCli(['bisect', '1', '--test', 'x (2)', '--repeat', '1', '--json'])
     expect(bisect.code, bisect.output).toBe(0)
     expect(JSON.parse(bisect.stdout)).toMatchObject({ victim: `${file} > x (2)`, kind: 'independent' })
   })
@@ -130,7 +130,7 @@ function hostileTitles(random: () => number, count: number): string[] {
 }
 
 describe('every printed command selects exactly the tests it names, for any path and title', () => {
-  test('hostile titles and paths, recorded by real runs; the end-of-run replay line, bisect reproduce line and flaky next: lines, pasted into bash', () => {
+  test('hostile titles and paths, recorded by real runs; the end-of-run replay line, bisect reproduce line and flaky next: lines, pasted into bash', async () => {
     const random = prng(16)
     const DB = `-h $(touch pwned) it's.db`
     const env = { FLAKESEED_DB: DB }
@@ -169,14 +169,14 @@ describe('every printed command selects exactly the tests it names, for any path
     const idsA = namesA.map((n) => testId('', files.A, n))
     const seed1 = seedWhere(idsA, (o) => runsBefore(o, idOfA('pollute'), idOfA('victim')))
     const failing = ['A1', `A${titlesA.length - 3}`, 'C2']
-    const run1 = project.vitest([], { ...env, FLAKESEED_SEED: seed1, FAIL: failing.join(','), ORDER_LOG: join(project.dir, 'run1.log') })
+    const run1 = await project.runVitest([], { ...env, FLAKESEED_SEED: seed1, FAIL: failing.join(','), ORDER_LOG: join(project.dir, 'run1.log') })
     expect(run1.code, run1.output).toBe(1)
     expect(run1.output).not.toMatch(/^\s*flakeseed:/m)
     const order1 = logged(project, 'run1.log')
     expect(order1).toHaveLength(total)
 
     // Every test recorded under an id of its own: tag by tag, from the order each file ran in.
-    const show = project.cliJson<ShowJson>(['show', '1', '--db', DB])
+    const show = await project.runCliJson<ShowJson>(['show', '1', '--db', DB])
     const idOf = new Map<string, string>()
     for (const f of show.files) {
       const tags = order1.filter((tag) => tag[0] === Object.entries(files).find(([, path]) => path === f.file)![0])
@@ -195,7 +195,7 @@ describe('every printed command selects exactly the tests it names, for any path
 
     // Bisect's reproduce line: exactly the polluter and its victim.
     const victim = idOfA('victim')
-    const bisect = project.cli(['bisect', '1', '--test', victim, '--repeat', '1', '--json', '--db', DB])
+    const bisect = await project.runCli(['bisect', '1', '--test', victim, '--repeat', '1', '--json', '--db', DB])
     expect(bisect.code, bisect.output).toBe(1)
     const finding = JSON.parse(bisect.stdout) as { victim: string; polluters: string[]; command: string }
     expect(finding).toMatchObject({ victim, polluters: [idOfA('pollute')] })
@@ -212,11 +212,11 @@ describe('every printed command selects exactly the tests it names, for any path
     // Run 2: the victim before its polluter, nothing fails. flaky lists what failed once, each
     // with the command to run next: the victim's reproduce line, a bisect of each other one.
     const seed2 = seedWhere(idsA, (o) => runsBefore(o, idOfA('victim'), idOfA('pollute')))
-    const run2 = project.vitest([], { ...env, FLAKESEED_SEED: seed2 })
+    const run2 = await project.runVitest([], { ...env, FLAKESEED_SEED: seed2 })
     expect(run2.code, run2.output).toBe(0)
     // Two runs: below the default --min-runs, which would class every row `suspected` (next: history).
-    const rows = project.cliJson<Array<{ test: string; command: string; class: string }>>(['flaky', '--min-runs', '2', '--db', DB])
-    const text = project.cli(['flaky', '--min-runs', '2', '--db', DB]).stdout
+    const rows = await project.runCliJson<Array<{ test: string; command: string; class: string }>>(['flaky', '--min-runs', '2', '--db', DB])
+    const text = (await project.runCli(['flaky', '--min-runs', '2', '--db', DB])).stdout
     expect(rows.map((r) => r.test).sort()).toEqual([victim, ...failing.map((tag) => idOf.get(tag)!)].sort())
     // The table keeps each row with its details: a newline in a title is shown as `\n`, never
     // obeyed. Only the commands (there to be copied) hold the exact id.

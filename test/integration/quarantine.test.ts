@@ -44,10 +44,10 @@ describe('a quarantined test', () => {
     base = createProject(FILES)
   })
 
-  test('that fails: the run exits 0, the failure is recorded with its error and printed as quarantined everywhere', () => {
+  test('that fails: the run exits 0, the failure is recorded with its error and printed as quarantined everywhere', async () => {
     const project = base.copy()
     const summary = join(project.dir, 'summary-1.md')
-    const result = project.vitest([], { FLAKY_FAIL: '1', GITHUB_STEP_SUMMARY: summary })
+    const result = await project.runVitest([], { FLAKY_FAIL: '1', GITHUB_STEP_SUMMARY: summary })
     expect(result.code, result.output).toBe(0)
     expect(result.log).toContain('flaky ran') // it ran, in its shuffled place
     expect(result.output).toMatch(/flakeseed run 1 · seed \d+ · passed · 1 quarantined failed · replay: npx flakeseed replay 1\n/)
@@ -58,12 +58,12 @@ describe('a quarantined test', () => {
     expect(result.output).not.toMatch(/flakeseed \d+ failed:/)
 
     // Recorded as the failure it was, with its error; the run itself passed.
-    const shown = project.cliJson<ShowJson>(['show', '1'])
+    const shown = await project.runCliJson<ShowJson>(['show', '1'])
     const flaky = shown.files.find((f) => f.file === 'test/q.test.ts')!.tests.find((t) => t.name === 'flaky')!
     expect(flaky).toMatchObject({ state: 'failed', quarantined: REASON })
     expect(flaky.error).toContain("expected 'timeout' to be 'ok'")
-    expect(project.cliJson<RunJson[]>(['runs'])[0]).toMatchObject({ status: 'passed', passed: 2, failed: 1 })
-    expect(project.cli(['show', '1']).stdout).toContain(`  ✗ ${FLAKY}  (quarantined: ${REASON}; did not fail the run)\n`)
+    expect((await project.runCliJson<RunJson[]>(['runs']))[0]).toMatchObject({ status: 'passed', passed: 2, failed: 1 })
+    expect((await project.runCli(['show', '1'])).stdout).toContain(`  ✗ ${FLAKY}  (quarantined: ${REASON}; did not fail the run)\n`)
 
     const md = readFileSync(summary, 'utf8')
     expect(md).toContain('No failure fails the run; 1 quarantined test failed (below).')
@@ -79,10 +79,10 @@ describe('a quarantined test', () => {
     expect(result.output).not.toContain('  quarantined  ')
   })
 
-  test('beside a failure that is not quarantined: the run still fails on that one (threads pool too)', () => {
+  test('beside a failure that is not quarantined: the run still fails on that one (threads pool too)', async () => {
     const project = base.copy()
     const summary = join(project.dir, 'summary.md')
-    const result = project.vitest(['--pool=threads'], { FLAKY_FAIL: '1', STEADY_FAIL: '1', GITHUB_STEP_SUMMARY: summary })
+    const result = await project.runVitest(['--pool=threads'], { FLAKY_FAIL: '1', STEADY_FAIL: '1', GITHUB_STEP_SUMMARY: summary })
     expect(result.code, result.output).toBe(1)
     expect(result.output).toMatch(/flakeseed run 1 · seed \d+ · 1 failed · 1 quarantined failed · replay: /)
     // The known-flake summary is about what fails the run; the quarantined failure has its own lines.
@@ -94,41 +94,41 @@ describe('a quarantined test', () => {
     expect(md).toContain('| <code>test/q.test.ts &gt; flaky</code> | quarantined, failed |')
   })
 
-  test('keeps its retries (every attempt failed), and its failure does not count towards --bail', () => {
+  test('keeps its retries (every attempt failed), and its failure does not count towards --bail', async () => {
     // The quarantined test's file first: with bail counting its failure, the next file would be cancelled.
     const seed = seedWhere(['test/q.test.ts', 'test/other.test.ts'], (order) => order[0] === 'test/q.test.ts')
     const project = base.copy()
-    const result = project.vitest(['--retry=2', '--bail=1'], { FLAKY_FAIL: '1', FLAKESEED_SEED: seed })
+    const result = await project.runVitest(['--retry=2', '--bail=1'], { FLAKY_FAIL: '1', FLAKESEED_SEED: seed })
     expect(result.code, result.output).toBe(0)
     expect(result.log).toEqual(['flaky ran', 'flaky ran', 'flaky ran', 'after ran'])
-    const shown = project.cliJson<ShowJson>(['show', 'last'])
+    const shown = await project.runCliJson<ShowJson>(['show', 'last'])
     expect(shown.files.map((f) => f.file)).toEqual(['test/q.test.ts', 'test/other.test.ts'])
     expect(shown.files[0]!.tests.find((t) => t.name === 'flaky')).toMatchObject({ state: 'failed', quarantined: REASON })
   })
 
-  test('flaky and the HTML report count its failures as failures, and mark them as quarantined', () => {
+  test('flaky and the HTML report count its failures as failures, and mark them as quarantined', async () => {
     const project = base.copy()
-    expect(project.vitest([], { FLAKY_FAIL: '1' }).code).toBe(0)
-    expect(project.vitest().code).toBe(0)
-    const [row] = project.cliJson<Array<{ test: string; failures: number; runs: number; quarantinedFailures: number }>>(['flaky', '--min-runs', '1'])
+    expect((await project.runVitest([], { FLAKY_FAIL: '1' })).code).toBe(0)
+    expect((await project.runVitest()).code).toBe(0)
+    const [row] = await project.runCliJson<Array<{ test: string; failures: number; runs: number; quarantinedFailures: number }>>(['flaky', '--min-runs', '1'])
     expect(row).toMatchObject({ test: FLAKY, failures: 1, runs: 2, quarantinedFailures: 1 })
-    expect(project.cli(['flaky', '--min-runs', '1']).stdout).toContain('      1 failure while quarantined (did not fail the run)\n')
-    expect(project.cli(['report', '--html', 'out/report.html', '--min-runs', '1']).code).toBe(0)
+    expect((await project.runCli(['flaky', '--min-runs', '1'])).stdout).toContain('      1 failure while quarantined (did not fail the run)\n')
+    expect((await project.runCli(['report', '--html', 'out/report.html', '--min-runs', '1'])).code).toBe(0)
     const html = project.read('out/report.html')
     // The timeline, one letter per run as the page paints it: q failed while quarantined, p passed.
     expect([...html.matchAll(/<canvas class="strip"[^>]* data-t="(\w*)"/g)].map((m) => m[1])).toEqual(['qp'])
     expect(html).toContain('1 of its failures came while it was quarantined and did not fail their run.')
   })
 
-  test('replay ignores the quarantine: it is there to see the failure', () => {
+  test('replay ignores the quarantine: it is there to see the failure', async () => {
     const project = base.copy()
-    expect(project.vitest([], { FLAKY_FAIL: '1' }).code).toBe(0)
-    const result = project.cli(['replay', '1'], { FLAKY_FAIL: '1' })
+    expect((await project.runVitest([], { FLAKY_FAIL: '1' })).code).toBe(0)
+    const result = await project.runCli(['replay', '1'], { FLAKY_FAIL: '1' })
     expect(result.code, result.output).toBe(1)
     expect(result.output).not.toContain('quarantined')
   })
 
-  test('a failing beforeAll fails its file, quarantined test or not (the quarantine is per test)', () => {
+  test('a failing beforeAll fails its file, quarantined test or not (the quarantine is per test)', async () => {
     const copy = base.copy()
     copy.write({
       'test/hooks.test.ts': [
@@ -139,7 +139,7 @@ describe('a quarantined test', () => {
       ].join('\n'),
       '.flakeseed/quarantine.json': list([{ contains: 'hooks.test.ts', reason: 'setup is flaky' }]),
     })
-    const result = copy.vitest()
+    const result = await copy.runVitest()
     expect(result.code, result.output).toBe(1)
     // Its test never ran: nothing to release, and the run is not said to have passed.
     expect(result.output).toMatch(/flakeseed run 1 · seed \d+ · failed · replay: /)
@@ -153,10 +153,10 @@ describe('a list that no longer applies, or cannot be read', () => {
     base = createProject(FILES)
   })
 
-  test('an expired entry fails the run again, and the run says so in one line', () => {
+  test('an expired entry fails the run again, and the run says so in one line', async () => {
     const project = base.copy()
     project.write({ '.flakeseed/quarantine.json': list([{ test: FLAKY, reason: REASON, until: '2000-01-01' }]) })
-    const result = project.vitest([], { FLAKY_FAIL: '1' })
+    const result = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(result.code, result.output).toBe(1)
     const lines = result.output.split('\n').filter((l) => l.includes('quarantine'))
     expect(lines).toEqual([
@@ -165,56 +165,59 @@ describe('a list that no longer applies, or cannot be read', () => {
     expect(result.output).toContain(`flakeseed 1 failed: 1 new\n  new  ${FLAKY}\n`)
   })
 
-  test('a malformed file is one line naming file and line; the run goes on as without it, failing or not', () => {
+  test('a malformed file is one line naming file and line; the run goes on as without it, failing or not', async () => {
     const project = base.copy()
     project.write({
       '.flakeseed/quarantine.json': `{\n  "tests": [\n    {\n      "test": ${JSON.stringify(FLAKY)},\n      "reason": "x",\n      "until": "someday"\n    }\n  ]\n}\n`,
     })
     const warning =
       'flakeseed: .flakeseed/quarantine.json:6: "until" must be a date YYYY-MM-DD, got "someday"; the run goes on without the quarantine (its tests fail the run as any other)'
-    const failing = project.vitest([], { FLAKY_FAIL: '1' })
+    const failing = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(failing.code, failing.output).toBe(1) // never green by accident
     expect(failing.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([warning])
-    const passing = project.vitest()
+    const passing = await project.runVitest()
     expect(passing.code, passing.output).toBe(0)
     expect(passing.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([warning])
     // The CLI reads the same file and says the same, as its one error line.
-    expectOneLineError(project.cli(['quarantine', 'list']), /^flakeseed: \.flakeseed\/quarantine\.json:6: "until" must be a date YYYY-MM-DD, got "someday"$/)
+    expectOneLineError(
+      await project.runCli(['quarantine', 'list']),
+      /^flakeseed: \.flakeseed\/quarantine\.json:6: "until" must be a date YYYY-MM-DD, got "someday"$/,
+    )
   })
 
-  test('a file nested 200,000 deep, or an entry whose "__proto__" holds a pattern: one line naming file and line, nothing quarantined', () => {
+  test('a file nested 200,000 deep, or an entry whose "__proto__" holds a pattern: one line naming file and line, nothing quarantined', async () => {
     const project = base.copy()
     const after = '; the run goes on without the quarantine (its tests fail the run as any other)'
     project.write({ '.flakeseed/quarantine.json': `{\n  "tests": ${'['.repeat(200_000)}${']'.repeat(200_000)}\n}\n` })
     const deep = 'flakeseed: .flakeseed/quarantine.json:2: not valid JSON: nested deeper than 256 levels'
-    const run = project.vitest([], { FLAKY_FAIL: '1' })
+    const run = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(run.code, run.output).toBe(1)
     expect(run.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([deep + after])
-    expectOneLineError(project.cli(['quarantine', 'list']), deep)
-    expectOneLineError(project.cli(['quarantine', 'add', FLAKY, '--reason', 'x']), deep)
+    expectOneLineError(await project.runCli(['quarantine', 'list']), deep)
+    expectOneLineError(await project.runCli(['quarantine', 'add', FLAKY, '--reason', 'x']), deep)
 
     // Read by assigning object[key], this entry's prototype would hold "contains": "q", which
     // every id here contains: the whole file would quarantine them all.
     project.write({ '.flakeseed/quarantine.json': '{\n  "tests": [\n    { "__proto__": { "contains": "q" }, "reason": "r" }\n  ]\n}\n' })
     const proto = 'flakeseed: .flakeseed/quarantine.json:3: unknown field "__proto__" (an entry has "test", "contains", "reason", "added", "by", "until")'
-    const refused = project.vitest([], { FLAKY_FAIL: '1' })
+    const refused = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(refused.code, refused.output).toBe(1)
     expect(refused.output.split('\n').filter((l) => l.includes('quarantine'))).toEqual([proto + after])
-    expectOneLineError(project.cli(['quarantine', 'list']), proto)
+    expectOneLineError(await project.runCli(['quarantine', 'list']), proto)
   })
 
-  test('quarantine: false, or another path, is what the plugin reads', () => {
+  test('quarantine: false, or another path, is what the plugin reads', async () => {
     const project = base.copy()
     project.write({
       '.flakeseed/quarantine.json': list([{ test: FLAKY, reason: REASON }]),
       'q/list.json': list([{ test: FLAKY, reason: 'from q/list.json' }]),
     })
     project.write({ 'vitest.config.ts': config(`{ quarantine: 'q/list.json' }`, 'fileParallelism: false') })
-    const other = project.vitest([], { FLAKY_FAIL: '1' })
+    const other = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(other.code, other.output).toBe(0)
     expect(other.output).toContain(`  quarantined  ${FLAKY}  failed (from q/list.json)`)
     project.write({ 'vitest.config.ts': config('{ quarantine: false }', 'fileParallelism: false') })
-    const none = project.vitest([], { FLAKY_FAIL: '1' })
+    const none = await project.runVitest([], { FLAKY_FAIL: '1' })
     expect(none.code, none.output).toBe(1)
   })
 })
@@ -227,7 +230,7 @@ describe('flakeseed quarantine add, list, remove', () => {
   const FORMATS = testId('', 'test/util.test.ts', 'util > formats')
   const read = () => JSON.parse(project.read('.flakeseed/quarantine.json')) as { tests: Array<Record<string, string>> }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     base = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
       'test/api.test.ts': [
@@ -240,17 +243,17 @@ describe('flakeseed quarantine add, list, remove', () => {
       ].join('\n'),
       'test/util.test.ts': `import { describe, test } from 'vitest'\ndescribe('util', () => { test('formats', () => {}) })\n`,
     })
-    expect(base.vitest().code).toBe(0)
+    expect((await base.runVitest()).code).toBe(0)
   })
 
-  test('add takes an exact id, or a part of ids and shows what it matched; it refuses what matches nothing', () => {
+  test('add takes an exact id, or a part of ids and shows what it matched; it refuses what matches nothing', async () => {
     project = base.copy()
-    const exact = project.cli(['quarantine', 'add', USERS, '--reason', '#12', '--until', '2999-01-01', '--by', 'ann'])
+    const exact = await project.runCli(['quarantine', 'add', USERS, '--reason', '#12', '--until', '2999-01-01', '--by', 'ann'])
     expect(exact.code, exact.output).toBe(0)
     expect(exact.stdout).toBe(`quarantined ${USERS} (#12, until 2999-01-01) in .flakeseed/quarantine.json\n`)
     expect(read().tests).toEqual([{ test: USERS, reason: '#12', added: today(), by: 'ann', until: '2999-01-01' }])
 
-    const part = project.cli(['quarantine', 'add', 'util > form', '--reason', 'locale', '--by', 'bob'])
+    const part = await project.runCli(['quarantine', 'add', 'util > form', '--reason', 'locale', '--by', 'bob'])
     expect(part.code, part.output).toBe(0)
     expect(part.stdout).toBe(`quarantined every test containing "util > form" (locale) in .flakeseed/quarantine.json; it matches 1 test now:\n  ${FORMATS}\n`)
     expect(read().tests.map((e) => e.test ?? `*${e.contains}*`)).toEqual([USERS, '*util > form*'])
@@ -258,21 +261,24 @@ describe('flakeseed quarantine add, list, remove', () => {
     // Matches nothing recorded nor current: refused, and the file is as it was.
     const before = project.read('.flakeseed/quarantine.json')
     expectOneLineError(
-      project.cli(['quarantine', 'add', 'api > fetches payments', '--reason', 'x']),
+      await project.runCli(['quarantine', 'add', 'api > fetches payments', '--reason', 'x']),
       '"api > fetches payments" matches no recorded or current test',
     )
     expect(project.read('.flakeseed/quarantine.json')).toBe(before)
-    expectOneLineError(project.cli(['quarantine', 'add', USERS]), /required option '--reason <text>' not specified \(see flakeseed quarantine add --help\)/)
-    expectOneLineError(project.cli(['quarantine', 'add', USERS, '--reason', 'x', '--until', '2000-01-01']), /--until 2000-01-01 is already past/)
     expectOneLineError(
-      project.cli(['quarantine', 'add', USERS, '--reason', 'x', '--until', '2027-02-30']),
+      await project.runCli(['quarantine', 'add', USERS]),
+      /required option '--reason <text>' not specified \(see flakeseed quarantine add --help\)/,
+    )
+    expectOneLineError(await project.runCli(['quarantine', 'add', USERS, '--reason', 'x', '--until', '2000-01-01']), /--until 2000-01-01 is already past/)
+    expectOneLineError(
+      await project.runCli(['quarantine', 'add', USERS, '--reason', 'x', '--until', '2027-02-30']),
       '--until "2027-02-30" is not a date (use YYYY-MM-DD)',
     )
   })
 
-  test('add shows a reason with a newline escaped, on one line; remove of a duplicated entry says so once and removes every copy', () => {
+  test('add shows a reason with a newline escaped, on one line; remove of a duplicated entry says so once and removes every copy', async () => {
     project = base.copy()
-    const added = project.cli(['quarantine', 'add', USERS, '--reason', 'see\n#12\x1b[2J'])
+    const added = await project.runCli(['quarantine', 'add', USERS, '--reason', 'see\n#12\x1b[2J'])
     expect(added.code, added.output).toBe(0)
     expect(added.stdout).toBe(`quarantined ${USERS} (see\\n#12\\x1b[2J) in .flakeseed/quarantine.json\n`)
     expect(read().tests).toMatchObject([{ test: USERS, reason: 'see\n#12\x1b[2J' }]) // the file keeps it exact
@@ -284,16 +290,16 @@ describe('flakeseed quarantine add, list, remove', () => {
         { test: USERS, reason: 'c' },
       ]),
     })
-    const removed = project.cli(['quarantine', 'remove', USERS])
+    const removed = await project.runCli(['quarantine', 'remove', USERS])
     expect(removed.code, removed.output).toBe(0)
     expect(removed.stdout).toBe(`removed ${USERS} (all 2 copies of it) from .flakeseed/quarantine.json (1 entry left)\n`)
     expect(read().tests).toEqual([{ contains: 'util', reason: 'b' }])
   })
 
-  test('add accepts a test that exists but was never recorded (collected by Vitest)', () => {
+  test('add accepts a test that exists but was never recorded (collected by Vitest)', async () => {
     project = base.copy()
     project.write({ 'test/new.test.ts': `import { test } from 'vitest'\ntest('brand new', () => {})\n` })
-    const added = project.cliJson<{ entries: Array<{ test?: string; matches: string[] }> }>([
+    const added = await project.runCliJson<{ entries: Array<{ test?: string; matches: string[] }> }>([
       'quarantine',
       'add',
       'test/new.test.ts > brand new',
@@ -302,10 +308,10 @@ describe('flakeseed quarantine add, list, remove', () => {
     ])
     expect(added.entries).toMatchObject([{ test: 'test/new.test.ts > brand new', matches: ['test/new.test.ts > brand new'] }])
     expect(read().tests).toMatchObject([{ test: 'test/new.test.ts > brand new', reason: 'new and shaky' }])
-    expect(project.cliJson<{ left: number }>(['quarantine', 'remove', 'test/new.test.ts > brand new'])).toMatchObject({ left: 0 })
+    expect(await project.runCliJson<{ left: number }>(['quarantine', 'remove', 'test/new.test.ts > brand new'])).toMatchObject({ left: 0 })
   })
 
-  test('list shows each entry with its outcomes since it was added and the finding; remove takes an entry off', () => {
+  test('list shows each entry with its outcomes since it was added and the finding; remove takes an entry off', async () => {
     project = base.copy()
     const day = today()
     project.write({
@@ -315,8 +321,8 @@ describe('flakeseed quarantine add, list, remove', () => {
       ]),
     })
     // Run 2: the quarantined test fails; runs 3–7 pass.
-    expect(project.vitest([], { USERS_FAIL: '1' }).code).toBe(0)
-    for (let i = 0; i < 5; i++) expect(project.vitest().code).toBe(0)
+    expect((await project.runVitest([], { USERS_FAIL: '1' })).code).toBe(0)
+    for (let i = 0; i < 5; i++) expect((await project.runVitest()).code).toBe(0)
     // What a bisect of run 2 would have stored (bisect itself is tested in bisect.test.ts).
     const store = Store.open(join(project.dir, '.flakeseed/history.db'))
     saveFinding(
@@ -327,7 +333,7 @@ describe('flakeseed quarantine add, list, remove', () => {
     )
     store.close()
 
-    const text = project.cli(['quarantine', 'list'])
+    const text = await project.runCli(['quarantine', 'list'])
     expect(text.code, text.output).toBe(0)
     expect(text.stdout).toBe(
       [
@@ -348,7 +354,7 @@ describe('flakeseed quarantine add, list, remove', () => {
         '',
       ].join('\n'),
     )
-    const json = project.cliJson<
+    const json = await project.runCliJson<
       Array<{
         test?: string
         contains?: string
@@ -363,8 +369,8 @@ describe('flakeseed quarantine add, list, remove', () => {
       { contains: 'util > form', expired: false, since: { runs: 7, failed: 0, streak: 7 }, finding: null },
     ])
 
-    expectOneLineError(project.cli(['quarantine', 'remove', 'util > formats']), 'no entry of .flakeseed/quarantine.json is "util > formats"')
-    const removed = project.cli(['quarantine', 'remove', 'util > form'])
+    expectOneLineError(await project.runCli(['quarantine', 'remove', 'util > formats']), 'no entry of .flakeseed/quarantine.json is "util > formats"')
+    const removed = await project.runCli(['quarantine', 'remove', 'util > form'])
     expect(removed.stdout).toBe('removed *util > form* from .flakeseed/quarantine.json (1 entry left)\n')
     expect(read().tests.map((e) => e.test)).toEqual([USERS])
   })

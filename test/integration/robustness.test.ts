@@ -97,9 +97,9 @@ const COMMANDS: string[][] = [
 
 describe('every command × every broken database', () => {
   let project: Project
-  beforeAll(() => {
+  beforeAll(async () => {
     project = createProject(FILES)
-    for (const seed of ['1', '2']) expect(project.vitest([], { FLAKESEED_SEED: seed, FAIL: '1' }).code).toBe(1)
+    for (const seed of ['1', '2']) expect((await project.runVitest([], { FLAKESEED_SEED: seed, FAIL: '1' })).code).toBe(1)
     const good = join(project.dir, GOOD)
     // Another application's files, in rollback-journal mode as most are.
     sqlite(join(project.dir, 'other.db'), (db) =>
@@ -123,30 +123,30 @@ describe('every command × every broken database', () => {
 
   for (const broken of BROKEN) {
     for (const command of COMMANDS) {
-      test(`${command.join(' ')} --db ${broken.db}`, () => {
+      test(`${command.join(' ')} --db ${broken.db}`, async () => {
         const before = snapshot(project)
-        expectOneLineError(project.cli([...command, '--db', broken.db]), broken.message)
+        expectOneLineError(await project.runCli([...command, '--db', broken.db]), broken.message)
         expectUntouched(project, before, command[0]!)
       })
     }
-    test(`merge ${broken.db} --into new.db`, () => {
+    test(`merge ${broken.db} --into new.db`, async () => {
       const before = snapshot(project)
-      expectOneLineError(project.cli(['merge', broken.db, '--into', 'new.db']), broken.mergeSource ?? broken.message)
+      expectOneLineError(await project.runCli(['merge', broken.db, '--into', 'new.db']), broken.mergeSource ?? broken.message)
       expectUntouched(project, before, 'merge')
       expect(snapshot(project).has('new.db')).toBe(false)
     })
     const target = broken.mergeTarget
     if (target !== false) {
-      test(`merge ${GOOD} --into ${broken.db}`, () => {
+      test(`merge ${GOOD} --into ${broken.db}`, async () => {
         const before = snapshot(project)
-        expectOneLineError(project.cli(['merge', GOOD, '--into', broken.db]), target ?? broken.message)
+        expectOneLineError(await project.runCli(['merge', GOOD, '--into', broken.db]), target ?? broken.message)
         expectUntouched(project, before, 'merge')
       })
     }
   }
 
-  test('--json changes nothing: still one line on stderr and nothing on stdout', () => {
-    for (const command of COMMANDS) expectOneLineError(project.cli([...command, '--db', 'other.db', '--json']), /is not a flakeseed history/)
+  test('--json changes nothing: still one line on stderr and nothing on stdout', async () => {
+    for (const command of COMMANDS) expectOneLineError(await project.runCli([...command, '--db', 'other.db', '--json']), /is not a flakeseed history/)
   })
 })
 
@@ -156,15 +156,15 @@ describe('bad arguments', () => {
   let gone: Project
   /** And one whose tests were all renamed: their files are there, none of the tests. */
   let renamed: Project
-  beforeAll(() => {
+  beforeAll(async () => {
     project = createProject(FILES)
-    expect(project.vitest([], { FLAKESEED_SEED: '1', FAIL: '1' }).code).toBe(1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: '1', FAIL: '1' })).code).toBe(1)
     sqlite(join(project.dir, 'other.db'), (db) => db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY); PRAGMA user_version = 2`))
     gone = createProject(FILES)
-    expect(gone.vitest([], { FLAKESEED_SEED: '1' }).code).toBe(0)
+    expect((await gone.runVitest([], { FLAKESEED_SEED: '1' })).code).toBe(0)
     gone.remove('test/a.test.ts').remove('-dash.test.ts')
     renamed = createProject(FILES)
-    expect(renamed.vitest([], { FLAKESEED_SEED: '1' }).code).toBe(0)
+    expect((await renamed.runVitest([], { FLAKESEED_SEED: '1' })).code).toBe(0)
     for (const file of ['test/a.test.ts', '-dash.test.ts']) renamed.write({ [file]: renamed.read(file).replace(/test\('/g, "test('renamed ") })
   })
 
@@ -201,37 +201,37 @@ describe('bad arguments', () => {
     ['show without a run', ['show'], /missing required argument/],
   ]
   for (const [what, args, message] of cases) {
-    test(`${what}: ${args.join(' ')}`, () => {
+    test(`${what}: ${args.join(' ')}`, async () => {
       const before = snapshot(project)
-      expectOneLineError(project.cli(args), message)
+      expectOneLineError(await project.runCli(args), message)
       expectUntouched(project, before, args[0]!)
     })
   }
 
-  test('replay when every recorded test file is gone: nothing ran, exit 2, nothing recorded', () => {
+  test('replay when every recorded test file is gone: nothing ran, exit 2, nothing recorded', async () => {
     const before = snapshot(gone)
-    expectOneLineError(gone.cli(['replay', '1']), /nothing ran: the 3 tests of run 1 no longer exist \(.*victim.*\)$/)
-    expectOneLineError(gone.cli(['replay', '1', '--json']), /nothing ran/)
+    expectOneLineError(await gone.runCli(['replay', '1']), /nothing ran: the 3 tests of run 1 no longer exist \(.*victim.*\)$/)
+    expectOneLineError(await gone.runCli(['replay', '1', '--json']), /nothing ran/)
     expectUntouched(gone, before, 'replay')
   })
 
-  test('replay when every recorded test was renamed: Vitest ran, nothing of the run did, exit 2', () => {
-    expectOneLineError(renamed.cli(['replay', '1', '--json']), /nothing ran: the 3 tests of run 1 no longer exist/)
+  test('replay when every recorded test was renamed: Vitest ran, nothing of the run did, exit 2', async () => {
+    expectOneLineError(await renamed.runCli(['replay', '1', '--json']), /nothing ran: the 3 tests of run 1 no longer exist/)
     // Without --json Vitest's own report is on stdout (every test skipped); flakeseed's verdict is the one line on stderr.
-    const shown = renamed.cli(['replay', '1'])
+    const shown = await renamed.runCli(['replay', '1'])
     expect(shown.code, shown.output).toBe(2)
     expect(shown.stdout).toMatch(/Tests {2}3 skipped \(3\)/)
     expect(shown.stderr.trim()).toMatch(/^flakeseed: nothing ran: the 3 tests of run 1 no longer exist \([^\n]*\)$/)
   })
 
-  test('a test whose file starts with - is found as typed, after --, and with options after it', () => {
+  test('a test whose file starts with - is found as typed, after --, and with options after it', async () => {
     const id = '-dash.test.ts > victim'
     for (const args of [
       ['history', id],
       ['history', '--', id],
       ['history', id, '--limit', '5'],
     ]) {
-      const result = project.cli(args)
+      const result = await project.runCli(args)
       expect(result.code, result.output).toBe(0)
       expect(result.stdout.split('\n')[0]).toBe(id)
     }

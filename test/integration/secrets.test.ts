@@ -69,14 +69,14 @@ const FILES = {
 
 const leaked = (text: string) => Object.entries(SECRETS).filter(([, value]) => text.includes(value))
 
-test('a corpus of secrets leaked by a polluter shows in no output, report or database', () => {
+test('a corpus of secrets leaked by a polluter shows in no output, report or database', async () => {
   const project = createProject({ 'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 240 } }`, 'fileParallelism: false'), ...FILES })
   const summary = join(project.dir, 'summary.md')
-  const run = project.vitest([], { FLAKESEED_SEED: SEED, GITHUB_STEP_SUMMARY: summary })
+  const run = await project.runVitest([], { FLAKESEED_SEED: SEED, GITHUB_STEP_SUMMARY: summary })
   expect(run.code, run.output).toBe(1)
   expect(run.stdout).toContain(`polluter ${POLLUTER}`)
-  const text = project.cli(['bisect', 'last', '--repeat', '1'])
-  const json = project.cli(['bisect', 'last', '--repeat', '1', '--json'])
+  const text = await project.runCli(['bisect', 'last', '--repeat', '1'])
+  const json = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
   expect(json.code, json.output).toBe(1)
   const finding = JSON.parse(json.stdout) as Finding
   // The cause is still found and verified; the secrets are listed as changed, their values hidden.
@@ -84,9 +84,9 @@ test('a corpus of secrets leaked by a polluter shows in no output, report or dat
   expect(finding.leaks?.find((l: Leak) => l.what === 'process.env.DB_PASS')).toMatchObject({ before: '(unset)', after: '(hidden)' })
   expect(finding.leaks?.find((l: Leak) => l.what === 'process.env.DATABASE_URL')?.after).toBe("'postgres://shop:(hidden)@db.local:5432/shop'")
   // A passing order too: flaky and the HTML report list tests with mixed outcomes, with their finding.
-  expect(project.vitest([], { FLAKESEED_SEED: PASSING }).code).toBe(0)
-  const flaky = project.cli(['flaky'])
-  expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+  expect((await project.runVitest([], { FLAKESEED_SEED: PASSING })).code).toBe(0)
+  const flaky = await project.runCli(['flaky'])
+  expect((await project.runCli(['report', '--html', 'report.html'])).code).toBe(0)
   const db = join(project.dir, '.flakeseed/history.db')
   const places: Record<string, string> = {
     'run output': run.output,

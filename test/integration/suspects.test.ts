@@ -68,7 +68,7 @@ interface SuspectJson {
 describe('suspects from the history', () => {
   let project: Project
 
-  beforeAll(() => {
+  beforeAll(async () => {
     project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
       [FILE]: [
@@ -81,16 +81,16 @@ describe('suspects from the history', () => {
       ].join('\n'),
       'test/stable.test.ts': `import { test } from 'vitest'\ntest('stable', () => {})\n`,
     })
-    SEEDS.forEach((seed, i) => {
-      const result = project.vitest([], { FLAKESEED_SEED: seed })
+    for (const [i, seed] of SEEDS.entries()) {
+      const result = await project.runVitest([], { FLAKESEED_SEED: seed })
       // The ordering rule said which orders fail: the fixture agrees.
       expect(result.code, result.output).toBe(FAILS[i] ? 1 : 0)
-    })
+    }
   }, 600_000)
 
-  test('flaky names the polluter as the suspect, with the counts the seeds imply, before any bisect', () => {
+  test('flaky names the polluter as the suspect, with the counts the seeds imply, before any bisect', async () => {
     expect(FAILING).toBeGreaterThanOrEqual(4)
-    const result = project.cli(['flaky'])
+    const result = await project.runCli(['flaky'])
     expect(result.code, result.output).toBe(0)
     const suspects = result.stdout.split('\n').filter((l) => l.includes('suspect:'))
     expect(suspects).toEqual([`      suspect: ${POLLUTER} — before it in ${FAILING}/${FAILING} failing runs, 0/${PASSING} passing (statistical)`])
@@ -101,15 +101,15 @@ describe('suspects from the history', () => {
     expect(lines.indexOf(suspects[0]!)).toBeGreaterThan(row)
     expect(lines.indexOf(suspects[0]!)).toBeLessThan(lines.findIndex((l, i) => i > row && l.includes('last failure:')))
 
-    const rows = project.cliJson<Array<{ test: string; class: string; suspects?: SuspectJson[] }>>(['flaky'])
+    const rows = await project.runCliJson<Array<{ test: string; class: string; suspects?: SuspectJson[] }>>(['flaky'])
     expect(rows.map((r) => [r.test, r.class])).toEqual([[VICTIM, 'suspected-order-dependent']])
     expect(rows[0]!.suspects).toEqual([
       { test: POLLUTER, role: 'polluter', before: { failing: FAILING, passing: 0 }, runs: { failing: FAILING, passing: PASSING }, score: 1 },
     ])
   })
 
-  test('suspects ranks the polluter first, from a part of the test id, and says it is statistical', () => {
-    const json = project.cliJson<{ test: string; runs: { failing: number; passing: number }; suspects: SuspectJson[] }>(['suspects', 'new cart'])
+  test('suspects ranks the polluter first, from a part of the test id, and says it is statistical', async () => {
+    const json = await project.runCliJson<{ test: string; runs: { failing: number; passing: number }; suspects: SuspectJson[] }>(['suspects', 'new cart'])
     expect(json.test).toBe(VICTIM)
     expect(json.runs).toEqual({ failing: FAILING, passing: PASSING })
     expect(json.suspects[0]).toMatchObject({ test: POLLUTER, role: 'polluter', score: 1 })
@@ -117,7 +117,7 @@ describe('suspects from the history', () => {
     expect(json.suspects.slice(1).every((s) => OTHERS.includes(s.test) && s.score < 1)).toBe(true)
     expect(json.suspects.map((s) => s.score)).toEqual([...json.suspects.map((s) => s.score)].sort((a, b) => b - a))
 
-    const result = project.cli(['suspects', 'new cart'])
+    const result = await project.runCli(['suspects', 'new cart'])
     expect(result.code, result.output).toBe(0)
     const lines = result.stdout.trimEnd().split('\n')
     expect(lines[0]).toBe(`${VICTIM}: failed in ${FAILING} and passed in ${PASSING} of the last ${SEEDS.length} runs`)
@@ -128,17 +128,17 @@ describe('suspects from the history', () => {
     expect(lines.at(-1)).toBe(`verify: ${bisectCommand(lastFailing, { test: VICTIM })}`)
   })
 
-  test('a test that names no recorded test, or several, is one line and exit 2', () => {
-    expectOneLineError(project.cli(['suspects', 'nothing like it']), 'flakeseed: no recorded test matches "nothing like it"')
+  test('a test that names no recorded test, or several, is one line and exit 2', async () => {
+    expectOneLineError(await project.runCli(['suspects', 'nothing like it']), 'flakeseed: no recorded test matches "nothing like it"')
     expectOneLineError(
-      project.cli(['suspects', 'other']),
+      await project.runCli(['suspects', 'other']),
       `flakeseed: "other" matches 6 recorded tests ("${OTHERS[0]}", "${OTHERS[1]}", "${OTHERS[2]}", and 3 more): give one exact id`,
     )
-    expectOneLineError(project.cli(['suspects', VICTIM, '--window', '0']), /--window/)
+    expectOneLineError(await project.runCli(['suspects', VICTIM, '--window', '0']), /--window/)
   })
 
-  test('a test that never failed has nothing to compare', () => {
-    const result = project.cli(['suspects', 'stable'])
+  test('a test that never failed has nothing to compare', async () => {
+    const result = await project.runCli(['suspects', 'stable'])
     expect(result.code).toBe(0)
     expect(result.stdout.trimEnd().split('\n')).toEqual([
       `test/stable.test.ts > stable: failed in 0 and passed in ${SEEDS.length} of the last ${SEEDS.length} runs`,
@@ -146,8 +146,8 @@ describe('suspects from the history', () => {
     ])
   })
 
-  test('the HTML report lists the suspect for the test without a finding', () => {
-    const result = project.cli(['report', '--html', 'out/report.html'])
+  test('the HTML report lists the suspect for the test without a finding', async () => {
+    const result = await project.runCli(['report', '--html', 'out/report.html'])
     expect(result.code, result.output).toBe(0)
     const html = readFileSync(join(project.dir, 'out/report.html'), 'utf8')
     expect(html).toContain('<h4>Suspects (statistical, from the recorded orders; bisect verifies)</h4>')
@@ -156,18 +156,25 @@ describe('suspects from the history', () => {
     )
   })
 
-  test('once bisect has a finding, flaky shows it instead of the suspect', () => {
+  test('once bisect has a finding, flaky shows it instead of the suspect', async () => {
     const copy = project.copy()
-    const bisect = copy.cliJson<{ kind: string; polluters: string[] }>(['bisect', String(FAILS.lastIndexOf(true) + 1), '--test', VICTIM, '--repeat', '1'])
+    const bisect = await copy.runCliJson<{ kind: string; polluters: string[] }>([
+      'bisect',
+      String(FAILS.lastIndexOf(true) + 1),
+      '--test',
+      VICTIM,
+      '--repeat',
+      '1',
+    ])
     expect(bisect).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
-    const result = copy.cli(['flaky'])
+    const result = await copy.runCli(['flaky'])
     expect(result.stdout).toContain(`polluted by ${POLLUTER}`)
     expect(result.stdout).not.toContain('suspect:')
-    const row = copy.cliJson<Array<{ test: string; suspects?: unknown }>>(['flaky']).find((r) => r.test === VICTIM)!
+    const row = (await copy.runCliJson<Array<{ test: string; suspects?: unknown }>>(['flaky'])).find((r) => r.test === VICTIM)!
     expect(row).not.toHaveProperty('suspects')
   }, 300_000)
 
-  test('bisect tries the suspect first: the default --repeat 3 settles it in 6 probes, against the search without the history', () => {
+  test('bisect tries the suspect first: the default --repeat 3 settles it in 6 probes, against the search without the history', async () => {
     const run = String(FAILS.lastIndexOf(true) + 1)
     const fromHistory = project
       .copy()
@@ -181,7 +188,7 @@ describe('suspects from the history', () => {
     sqlite.prepare('DELETE FROM results WHERE run_id != ?').run(Number(run))
     sqlite.prepare('DELETE FROM runs WHERE id != ?').run(Number(run))
     sqlite.close()
-    const searched = alone.cliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
+    const searched = await alone.runCliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
       'bisect',
       run,
       '--test',

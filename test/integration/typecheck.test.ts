@@ -47,64 +47,64 @@ const states = (show: ShowJson) =>
   show.files.map((f) => ({ project: f.project, file: f.file, tests: Object.fromEntries(f.tests.map((t) => [t.name, t.state])) }))
 
 describe('typecheck mode', () => {
-  test('type checks are recorded as their own tests, their failures counted, never shuffled, replayed or bisected', () => {
+  test('type checks are recorded as their own tests, their failures counted, never shuffled, replayed or bisected', async () => {
     const project = typecheckProject()
     const ids = ['a.test.ts', 'b.test.ts']
 
     // The polluter runs after the victim: at run time everything passes; tsc still fails the victim.
-    const clean = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'b.test.ts', 'a.test.ts')) })
+    const clean = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'b.test.ts', 'a.test.ts')) })
     expect(clean.code, clean.output).toBe(1)
     expect(clean.output).not.toMatch(/flakeseed: bug/)
     expect(clean.stdout).toMatch(/flakeseed seed \d+ · run 1 · 2 files shuffled ·/)
     expect(clean.stdout).toContain('flakeseed: 2 files type-checked by tsc: recorded as (typecheck) tests, not shuffled')
-    const [first] = project.cliJson<RunJson[]>(['runs'])
+    const [first] = await project.runCliJson<RunJson[]>(['runs'])
     expect({ passed: first!.passed, failed: first!.failed }).toEqual(vitestCounts(clean))
     expect(vitestCounts(clean)).toEqual({ passed: 5, failed: 1 })
     // Runtime files first, in the seed's order; then the type checks.
-    expect(states(project.cliJson<ShowJson>(['show', '1']))).toEqual([
+    expect(states(await project.runCliJson<ShowJson>(['show', '1']))).toEqual([
       { project: '', file: 'b.test.ts', tests: { victim: 'passed', fine: 'passed' } },
       { project: '', file: 'a.test.ts', tests: { polluter: 'passed' } },
       { project: '(typecheck)', file: expect.any(String), tests: expect.any(Object) },
       { project: '(typecheck)', file: expect.any(String), tests: expect.any(Object) },
     ])
-    const shown = project.cli(['show', '1']).stdout
+    const shown = (await project.runCli(['show', '1'])).stdout
     expect(shown).toMatch(/\(typecheck\):b\.test\.ts\n\s+✗ victim/)
     // Nothing but a type check failed: no bisect command printed, and bisect says why it has nothing to do.
     expect(clean.stdout).not.toMatch(/flakeseed bisect:/)
-    const nothing = project.cli(['bisect', '1'])
+    const nothing = await project.runCli(['bisect', '1'])
     expect(nothing.code).toBe(2)
     expect(nothing.stderr.trim()).toBe("flakeseed: run 1 has no failing test to bisect, only 1 failed type check (tsc's: no order to bisect)")
 
     // The polluter first: the victim fails at run time too.
-    const polluted = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'a.test.ts', 'b.test.ts')) })
+    const polluted = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'a.test.ts', 'b.test.ts')) })
     expect(polluted.code, polluted.output).toBe(1)
     expect(polluted.output).not.toMatch(/flakeseed: bug/)
-    const [second] = project.cliJson<RunJson[]>(['runs'])
+    const [second] = await project.runCliJson<RunJson[]>(['runs'])
     expect({ passed: second!.passed, failed: second!.failed }).toEqual(vitestCounts(polluted))
     expect(vitestCounts(polluted)).toEqual({ passed: 4, failed: 2 })
 
     // Replay runs the recorded runtime order only: no typecheck pool, no type check recorded.
-    const replay = project.cli(['replay', '2'])
+    const replay = await project.runCli(['replay', '2'])
     expect(replay.code, replay.output).toBe(1)
     if (!WARNS_IN_REPLAY) expect(replay.output).not.toMatch(TYPECHECK_WARNING)
-    const replayed = states(project.cliJson<ShowJson>(['show', 'last']))
+    const replayed = states(await project.runCliJson<ShowJson>(['show', 'last']))
     expect(replayed.map((f) => f.project)).toEqual(['', ''])
     expect(replayed[1]!.tests).toEqual({ victim: 'failed', fine: 'passed' })
 
     // Bisect takes the runtime failure, and its probes see runtime outcomes only: the victim passes alone.
-    const bisect = project.cli(['bisect', '2', '--repeat', '1', '--no-diagnose', '--json'])
+    const bisect = await project.runCli(['bisect', '2', '--repeat', '1', '--no-diagnose', '--json'])
     expect(bisect.code, bisect.output).toBe(1)
     expect(bisect.output).not.toMatch(TYPECHECK_WARNING)
     expect(JSON.parse(bisect.stdout)).toMatchObject({ victim: 'b.test.ts > victim', kind: 'victim', polluters: ['a.test.ts > polluter'] })
   })
 
-  test('a project of its own with typecheck enabled: its type checks are its own, and a replay starts no typecheck pool', () => {
+  test('a project of its own with typecheck enabled: its type checks are its own, and a replay starts no typecheck pool', async () => {
     const project = typecheckProject(`isolate: false, fileParallelism: false, projects: [{ extends: true, test: { name: 'lib', ${TYPECHECK} } }]`)
     const ids = ['lib:a.test.ts', 'lib:b.test.ts']
-    const run = project.vitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'lib:a.test.ts', 'lib:b.test.ts')) })
+    const run = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, 'lib:a.test.ts', 'lib:b.test.ts')) })
     expect(run.code, run.output).toBe(1)
     expect(run.output).not.toMatch(/flakeseed: bug/)
-    const [recorded] = project.cliJson<RunJson[]>(['runs'])
+    const [recorded] = await project.runCliJson<RunJson[]>(['runs'])
     expect({ passed: recorded!.passed, failed: recorded!.failed }).toEqual(vitestCounts(run))
     const failed = project
       .cliJson<ShowJson>(['show', '1'])
@@ -112,9 +112,9 @@ describe('typecheck mode', () => {
     expect(failed.sort()).toEqual(['lib (typecheck):b.test.ts > victim', 'lib:b.test.ts > victim'])
 
     // The project's own config enables typecheck; the plugin turns it off for the replay.
-    const replay = project.cli(['replay', '1'])
+    const replay = await project.runCli(['replay', '1'])
     expect(replay.code, replay.output).toBe(1)
     if (!WARNS_IN_REPLAY) expect(replay.output).not.toMatch(TYPECHECK_WARNING)
-    expect(states(project.cliJson<ShowJson>(['show', 'last'])).map((f) => f.project)).toEqual(['lib', 'lib'])
+    expect(states(await project.runCliJson<ShowJson>(['show', 'last'])).map((f) => f.project)).toEqual(['lib', 'lib'])
   })
 })

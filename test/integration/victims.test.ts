@@ -51,12 +51,12 @@ interface Report {
 }
 
 describe('one cause, many victims', () => {
-  test('bisect last: one bisect names the polluter, the other victims cost two probes each, flaky and the report group them', () => {
+  test('bisect last: one bisect names the polluter, the other victims cost two probes each, flaky and the report group them', async () => {
     const project = fixture()
-    expect(project.vitest([], { FLAKESEED_SEED: PASSING }).code).toBe(1)
-    const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+    expect((await project.runVitest([], { FLAKESEED_SEED: PASSING })).code).toBe(1)
+    const run = await project.runVitest([], { FLAKESEED_SEED: FAILING })
     expect(run.output).toContain('4 failed')
-    const result = project.cli(['bisect', 'last', '--json', '--jobs', '1'])
+    const result = await project.runCli(['bisect', 'last', '--json', '--jobs', '1'])
     expect(result.code, result.output).toBe(1)
     const reports = JSON.parse(result.stdout) as Report[]
     const bisected = reports.filter((r) => r.kind === 'victim' && !r.explainedBy)
@@ -83,16 +83,16 @@ describe('one cause, many victims', () => {
         .sort((a, b) => a.victim.localeCompare(b.victim)),
     )
 
-    const text = project.cli(['flaky'])
+    const text = await project.runCli(['flaky'])
     expect(text.stdout).toContain(['1 polluter, 3 victims: fix once', `  polluter ${POLLUTER}`].join('\n'))
     for (const v of VICTIMS) expect(text.stdout).toContain(`  victim   ${v}`)
     // The fix the diagnosis verified, once, on the victim it was verified on.
     expect(text.stdout).toContain(`  fix      vi.useRealTimers() in an afterEach of 'leaves fake timers on' (verified on ${first})\n`)
     expect(text.stdout).not.toContain('next: npx flakeseed bisect')
-    const rows = project.cliJson<Array<{ test: string; class: string; polluters?: string[] }>>(['flaky'])
+    const rows = await project.runCliJson<Array<{ test: string; class: string; polluters?: string[] }>>(['flaky'])
     for (const v of VICTIMS) expect(rows.find((r) => r.test === v)).toMatchObject({ class: 'order-dependent', polluters: [POLLUTER] })
 
-    expect(project.cli(['report', '--html', 'report.html']).code).toBe(0)
+    expect((await project.runCli(['report', '--html', 'report.html'])).code).toBe(0)
     const html = project.read('report.html')
     expect(html).toContain('<h3>1 polluter, 3 victims: fix once</h3>')
     // Each victim links to its details (names escaped: `>` is `&#62;`).
@@ -101,15 +101,15 @@ describe('one cause, many victims', () => {
     for (const [, anchor] of links) expect(html).toContain(`<details id="${anchor}"`)
   })
 
-  test('the bisect in the failing job checks the other victims the same way and prints each as checked', () => {
+  test('the bisect in the failing job checks the other victims the same way and prints each as checked', async () => {
     const project = fixture(`{ bisect: { onFailure: 'new', budget: 300 } }`)
-    expect(project.vitest([], { FLAKESEED_SEED: PASSING, FLAKESEED_BISECT: 'off' }).code).toBe(1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: PASSING, FLAKESEED_BISECT: 'off' })).code).toBe(1)
     const summary = join(project.dir, 'summary.md')
-    const run = project.vitest([], { FLAKESEED_SEED: FAILING, GITHUB_STEP_SUMMARY: summary })
+    const run = await project.runVitest([], { FLAKESEED_SEED: FAILING, GITHUB_STEP_SUMMARY: summary })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout.match(/checked, not bisected \(2 probes/g)).toHaveLength(2)
     expect(run.stdout).toContain(`1 polluter, 3 victims: fix once\n  polluter ${POLLUTER}\n`)
-    const text = project.cli(['flaky'])
+    const text = await project.runCli(['flaky'])
     expect(text.stdout).toContain('1 polluter, 3 victims: fix once')
     // The job summary says the same: each checked victim as checked, then the group.
     const md = readFileSync(summary, 'utf8')

@@ -85,4 +85,30 @@ describe('flakyWindow', () => {
     expect(first('a.test.ts > v')).toEqual([false, false])
     s.close()
   })
+
+  test('walked one history at a time, the histories are the ones it keeps; one walk only', () => {
+    const s = tempStore()
+    add(s, '1', [
+      ['a.test.ts', 'x', 'failed'],
+      ['a.test.ts', 'v', 'failed'],
+      ['b.test.ts', 'only', 'passed'],
+    ])
+    add(s, '2', [
+      ['a.test.ts', 'v', 'passed'],
+      ['a.test.ts', 'x', 'passed'],
+      ['b.test.ts', 'only', 'failed'],
+    ])
+    add(s, '1', [['a.test.ts', 'v', 'passed']], 'replay')
+    const kept = flakyWindow(s, { orderKeys: executionKeys, maxRunFailureRate: 1 }).histories
+    expect(kept.map((h) => [h.test, h.outcomes.length])).toEqual([
+      ['a.test.ts > x', 2],
+      ['a.test.ts > v', 3],
+      ['b.test.ts > only', 2],
+    ])
+    const w = flakyWindow(s, { orderKeys: executionKeys, maxRunFailureRate: 1 })
+    expect([...w.eachHistory()]).toEqual(kept)
+    expect(() => w.eachHistory()).toThrow(/once/)
+    expect(() => w.histories).toThrow(/walked once/)
+    s.close()
+  })
 })

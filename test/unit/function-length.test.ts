@@ -12,13 +12,7 @@ import { REPO } from '../helpers/project.js'
 const MAX_LINES = 80
 
 /** `file:function` → why it may be longer, for now. */
-const ALLOWED: Record<string, string> = {
-  'src/store/flaky.ts:flakyWindow': 'being split by the history-aggregation work (temp tables, counts, read strategies)',
-  // Being split now (issue 23):
-  'src/bisect/coordinator.ts:search': 'to split into a runner, a minimizer and a formatter',
-  'src/core/located-json.ts:parseLocated': 'to split by value kind',
-  'cli/replay.ts:replay': 'to split',
-}
+const ALLOWED: Record<string, string> = {}
 
 interface Measured {
   file: string

@@ -17,6 +17,7 @@ const LAYERS: Record<string, readonly string[]> = {
   'src/project/': ['src/core/'],
   'src/diagnose/': ['src/core/'],
   'src/worker/': ['src/core/', 'src/diagnose/'],
+  'src/fix/': ['src/core/', 'src/diagnose/'],
 }
 /** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
 const PURE = ['src/core/', 'src/analysis/']
@@ -76,6 +77,11 @@ function violation({ from, to, typeOnly }: Import): string | undefined {
   return undefined
 }
 
+/** A string literal that leads into cli/ (`'../cli/index.js'`): a spawn of the CLI, which no import shows. */
+function pathIntoCli(source: string): boolean {
+  return /['"`](\.\.\/)+cli\//.test(source)
+}
+
 function sources(dir: string): string[] {
   return readdirSync(join(REPO, dir), { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
@@ -93,6 +99,15 @@ describe('layers', () => {
         return rule ? [`${i.from} imports ${i.to}: ${rule}`] : []
       })
     expect(broken).toEqual([])
+  })
+
+  test('nothing below cli/ runs the CLI or reads its output: no path into cli/ in src/ or reporter/', () => {
+    const files = ['src', 'reporter'].flatMap(sources)
+    const runsCli = files.filter((file) => pathIntoCli(readFileSync(join(REPO, file), 'utf8')))
+    expect(runsCli).toEqual([])
+    // The old end-of-run bisect spawned the CLI and parsed its stdout: caught.
+    expect(pathIntoCli(`const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))`)).toBe(true)
+    expect(pathIntoCli(`const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))`)).toBe(false)
   })
 
   test('the check catches each kind of violation (so the test above can fail)', () => {

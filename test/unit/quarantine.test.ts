@@ -5,14 +5,14 @@ import { quarantineLines } from '../../reporter/quarantine.js'
 import { MAX_DEPTH, parseLocated } from '../../src/core/located-json.js'
 import { matchesPattern } from '../../src/core/names.js'
 import { resolveOptions } from '../../src/plugin/options.js'
-import { formatQuarantine, isDate, isExpired, parseQuarantine, QuarantineFileError, today } from '../../src/quarantine/file.js'
+import { formatQuarantine, isDate, isExpired, parseQuarantineFile, QuarantineFileError, today } from '../../src/quarantine/file.js'
 
 const FILE = '.flakeseed/quarantine.json'
 
 /** The message of the error `text` gives, or 'no error'. */
 function problem(text: string): string {
   try {
-    parseQuarantine(text, FILE)
+    parseQuarantineFile(text, FILE)
     return 'no error'
   } catch (error) {
     expect(error).toBeInstanceOf(QuarantineFileError)
@@ -33,15 +33,15 @@ describe('the quarantine file', () => {
       '  ]',
       '}',
     ].join('\n')
-    const entries = parseQuarantine(text, FILE)
+    const entries = parseQuarantineFile(text, FILE)
     expect(entries).toEqual([
       { test: 'test/a.test.ts > flaky', reason: '#12', added: '2026-12-01', by: 'ann', until: '2027-01-31', line: 3 },
       { contains: 'api >', reason: 'network', line: 4 },
     ])
     const written = formatQuarantine(entries)
     expect(written).toContain('"contains": "api >",\n      "reason": "network"')
-    expect(parseQuarantine(written, FILE).map(({ line: _, ...e }) => e)).toEqual(entries.map(({ line: _, ...e }) => e))
-    expect(parseQuarantine('{ "tests": [] }', FILE)).toEqual([])
+    expect(parseQuarantineFile(written, FILE).map(({ line: _, ...e }) => e)).toEqual(entries.map(({ line: _, ...e }) => e))
+    expect(parseQuarantineFile('{ "tests": [] }', FILE)).toEqual([])
   })
 
   test('anything else is one line naming the file and the line of the mistake', () => {

@@ -1,0 +1,139 @@
+// From a diagnosed finding to patches: the remedies for its cause, smallest first. Each leak of the
+// cause has its own remedies (src/fix/remedies.ts); a patch takes one per leak, tier by tier (all
+// config switches, then all `vi.…()` hooks, then all restores), so a cause of several leaks is
+// patched as a whole. `isolate: true` comes last, for leaks across files.
+import { isAbsolute, join } from 'node:path'
+import type { Leak } from '../core/model.js'
+import { NAME_SEPARATOR } from '../core/names.js'
+import { setConfigSwitches } from './config.js'
+import { type Candidate, candidatesFor } from './remedies.js'
+import { editPath, isDescribe, readText, splitId } from './input.js'
+import { privateState } from './private.js'
+import { renderHooks } from './render.js'
+import { scopeCandidates } from './scope.js'
+import { setupCandidates } from './setup.js'
+import { applySplices, parseSource } from './source.js'
+import type { FileEdit, PatchInput, PatchPlan, Remedy } from './types.js'
+
+/** The remedies for a finding's cause, smallest first, or why there is none. */
+export async function planPatches(input: PatchInput): Promise<PatchPlan> {
+  const { finding } = input
+  if (finding.kind !== 'victim' && finding.kind !== 'brittle') return { none: `a ${finding.kind} test has no cause to patch` }
+  const cause = causeOf(finding.leaks ?? [])
+  if (!cause.length) return { none: noCause(finding.noLeak, privateState(input)) }
+  const scope = cause.filter((l) => l.kind === 'scope')
+  const lists = scope.length
+    ? [scopeCandidates(scope, input)]
+    : cause.map((leak) => (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)))
+  const why: string[] = []
+  const remedies: Remedy[] = []
+  const tiers = Math.max(0, ...lists.map((l) => l.length))
+  if (lists.every((l) => l.length))
+    for (let tier = 0; tier < tiers; tier++) {
+      const remedy = build(
+        lists.map((l) => l[Math.min(tier, l.length - 1)]!),
+        input,
+      )
+      if ('why' in remedy) why.push(remedy.why)
+      else if (!remedies.some((r) => sameEdits(r.edits, remedy.edits))) remedies.push(remedy)
+    }
+  else
+    why.push(
+      `no code can undo ${cause
+        .filter((_, i) => !lists[i]!.length)
+        .map((l) => l.what)
+        .join(', ')}`,
+    )
+  // Isolation takes a brittle test's setter away too: it is no remedy there.
+  const isolate = finding.kind === 'victim' ? isolateRemedy(input) : undefined
+  if (isolate && !('why' in isolate)) remedies.push(isolate)
+  if (remedies.length) return { remedies }
+  return { none: [...new Set(why)].join('; ') || 'no remedy applies' }
+}
+
+/** The leaks to undo: the verified ones, else the group verified together, else what the source showed (a describe's `let`). */
+function causeOf(leaks: readonly Leak[]): Leak[] {
+  const verified = leaks.filter((l) => l.verified)
+  if (verified.length) return verified
+  const together = leaks.filter((l) => l.together)
+  if (together.length) return together
+  return leaks.filter((l) => l.kind === 'scope')
+}
+
+function noCause(noLeak: string | undefined, privates: readonly string[]): string {
+  const seen = noLeak ? `the diagnosis verified no leak (${noLeak})` : 'the diagnosis verified no leak'
+  if (privates.length)
+    return `module-private state: ${privates.slice(0, 3).join(', ')}${privates.length > 3 ? ` and ${privates.length - 3} more` : ''}, which nothing exports, cannot be restored from a test, and ${seen}`
+  return `${seen}, and a patch restores only what a probe showed to be the cause; module-private state (a \`let\` nothing exports) is out of a test's reach`
+}
+
+/** One remedy from one candidate per leak: config switches in the config file, hooks in the polluters' files. */
+function build(candidates: readonly Candidate[], input: PatchInput): Remedy | { why: string } {
+  const edits: FileEdit[] = []
+  const switches = [...new Set(candidates.flatMap((c) => ('config' in c ? Object.keys(c.config) : [])))]
+  if (switches.length) {
+    const edit = configEdit(input, switches)
+    if ('why' in edit) return edit
+    edits.push(edit)
+  }
+  const hooks = candidates.filter((c): c is Extract<Candidate, { code: unknown }> => 'code' in c)
+  if (hooks.length) {
+    const rendered = renderHooks(hooks, input)
+    if ('why' in rendered) return rendered
+    edits.push(...rendered.edits)
+  }
+  const kinds = [...new Set(candidates.map((c) => c.kind))]
+  const said = (c: Candidate) => ('by' in c && isDescribe(c.by, input) ? c.summary.replace('each test', "the describe's tests") : c.summary)
+  const hookSummary = hooks.length ? `${[...new Set(hooks.map(said))].join('; ')}${renderHooksWhere(hooks, input)}` : undefined
+  const configSummary = switches.length ? `${switches.map((s) => `${s}: true`).join(', ')} in the Vitest config (${edits[0]!.path})` : undefined
+  return {
+    kind: kinds[0]!,
+    summary: [configSummary, hookSummary].filter(Boolean).join('; and '),
+    ...(candidates.some((c) => 'config' in c && c.lastResort) ? { lastResort: true } : {}),
+    edits,
+  }
+}
+
+function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: PatchInput): string {
+  const places = [...new Set(hooks.map((h) => placeOf(h.by, input)))]
+  return ` (${places.join(', ')})`
+}
+
+/** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */
+function placeOf(id: string, input: PatchInput): string {
+  const { file, name } = splitId(id, input.project)
+  const parts = name.split(NAME_SEPARATOR)
+  const describeOf = isDescribe(id, input) ? splitId(input.finding.describe!, input.project).name.split(NAME_SEPARATOR).at(-1) : parts.at(-2)
+  return describeOf ? `describe '${describeOf}' of ${file}` : file
+}
+
+function configEdit(input: PatchInput, switches: readonly string[]): FileEdit | { why: string } {
+  if (!input.configFile) return { why: 'no Vitest config file ran the test, so no switch can be set in one' }
+  const path = isAbsolute(input.configFile) ? input.configFile : join(input.root, input.configFile)
+  const before = readText(input, path)
+  const source = before === undefined ? undefined : parseSource(path, before)
+  if (!source || before === undefined) return { why: `${editPath(input, path)} cannot be read as a config` }
+  const result = setConfigSwitches(source, input.project, switches)
+  if ('why' in result) return result
+  return { path: editPath(input, path), before, after: applySplices(before, result.splices) }
+}
+
+/** `isolate: true` for the victim's project when a culprit ran in another file: the last resort. */
+function isolateRemedy(input: PatchInput): Remedy | { why: string } | undefined {
+  const { finding } = input
+  const victimFile = splitId(finding.victim, input.project).file
+  const others = [...finding.polluters, ...finding.stateSetters].some((p) => splitId(p, input.project).file !== victimFile)
+  if (!others) return undefined
+  const edit = configEdit(input, ['isolate'])
+  if ('why' in edit) return edit
+  return {
+    kind: 'isolate-config',
+    summary: `isolate: true in the Vitest config (${edit.path}): each test file in a fresh module graph; the last resort, as the state is still left behind and runs get slower`,
+    lastResort: true,
+    edits: [edit],
+  }
+}
+
+function sameEdits(a: readonly FileEdit[], b: readonly FileEdit[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.path === b[i]!.path && e.after === b[i]!.after)
+}

@@ -1,0 +1,59 @@
+// What a change touches and who caused a finding (docs/ARCHITECTURE.md, Hunt): pure.
+import type { Finding } from '../core/model.js'
+import { NAME_SEPARATOR } from '../core/names.js'
+
+/**
+ * The new and changed tests of one file: a name the base did not have is new; a name whose call's
+ * source text differs from the base's is changed. `base` undefined: the file is new, every test is.
+ */
+export function changedTests(
+  head: ReadonlyArray<{ name: string; text: string }>,
+  base: ReadonlyArray<{ name: string; text: string }> | undefined,
+): { added: string[]; changed: string[] } {
+  if (!base) return { added: head.map((t) => t.name), changed: [] }
+  const before = new Map(base.map((t) => [t.name, t.text]))
+  const added: string[] = []
+  const changed: string[] = []
+  for (const t of head) {
+    const was = before.get(t.name)
+    if (was === undefined) added.push(t.name)
+    else if (normalize(was) !== normalize(t.text)) changed.push(t.name)
+  }
+  return { added, changed }
+}
+
+/** Whitespace and line endings do not make a test changed. */
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
+export interface ChangeFacts {
+  /** Ids of the tests the change added or changed. */
+  fresh: ReadonlySet<string>
+  /** Source files (not test files) the change touched, relative to the root, `/`-separated. */
+  sources: readonly string[]
+  /** Test files whose module graph reaches one of those sources (`file` as in a test id, with `project:` when named), and which. */
+  reachingSources: ReadonlyMap<string, readonly string[]>
+}
+
+/**
+ * Whether the change introduced a finding: a test in it is new or changed; or a leak the
+ * diagnosis found lives in a source file the change touched; or, when no leak was seen (state
+ * nothing outside a module can see), the victim's file reaches a changed source file.
+ */
+export function introduced(
+  finding: Pick<Finding, 'victim' | 'polluters' | 'stateSetters' | 'leaks'>,
+  facts: ChangeFacts,
+): { introduced: boolean; why: string } {
+  const tests = [finding.victim, ...finding.polluters, ...finding.stateSetters]
+  const fresh = tests.find((t) => facts.fresh.has(t))
+  if (fresh) return { introduced: true, why: `${fresh} is new or changed in this change` }
+  const leaks = finding.leaks ?? []
+  const inSource = leaks.find((l) => facts.sources.some((s) => l.what.startsWith(`${s}:`)))
+  if (inSource) return { introduced: true, why: `the state it leaves (${inSource.what}) lives in ${inSource.what.split(':')[0]}, which this change touched` }
+  const victimFile = finding.victim.split(NAME_SEPARATOR)[0]!
+  const reached = facts.reachingSources.get(victimFile)
+  if (!leaks.some((l) => l.verified || l.together) && reached)
+    return { introduced: true, why: `no state outside a module shows, and ${victimFile} imports ${reached.join(', ')}, which this change touched` }
+  return { introduced: false, why: 'pre-existing: none of its tests, and none of the state it leaves, is part of this change' }
+}

@@ -1,0 +1,264 @@
+// `flakeseed hunt`: the order dependencies a change introduces, found by targeted orders over
+// what the change touches, then confirmed, bisected and diagnosed as bisect does
+// (docs/ARCHITECTURE.md, Hunt). One Vitest instance serves every run.
+import { readFileSync } from 'node:fs'
+import { bisect } from '../bisect/coordinator.js'
+import { type BisectReport, reportOf } from '../bisect/report.js'
+import type { Finding, RecordedTest, TestState } from '../core/model.js'
+import { fileId, idOf, NAME_SEPARATOR } from '../core/names.js'
+import { loadParser, testSources } from '../diagnose/source.js'
+import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
+import { planOf } from '../run/selection.js'
+import { type ChangeFacts, changedTests, introduced } from './attribution.js'
+import { type Base, changedFiles, textAt } from './git.js'
+import { type HuntTest, newTestRuns, pairs, reverseOrder, seedOrder } from './orders.js'
+
+export type HuntOrder = 'reverse' | 'pair' | 'alone' | 'seed'
+
+export interface HuntFinding extends BisectReport {
+  introduced: boolean
+  /** Why it is (or is not) the change's. */
+  why: string
+  order: HuntOrder
+}
+
+export interface HuntResult {
+  base: string
+  commit: string
+  affected: { files: string[]; tests: string[] }
+  /** Vitest runs of targeted and seeded orders (bisect's probes not included), and how many passed whole. */
+  runs: number
+  passedRuns: number
+  /** Bisect's probes. */
+  probes: number
+  findings: HuntFinding[]
+  /** Failures no other test is blamed for. */
+  unblamed: Array<{ test: string; why: 'non-deterministic' | 'fails in every order' }>
+  /** What the budget cut. */
+  cut?: string
+  seconds: number
+}
+
+export interface HuntInput {
+  root: string
+  base: Base
+  executor: PlanExecutor
+  /** Seconds for the whole hunt; the targeted orders come first, seeds only with time left. */
+  budget: number
+  /** Seeded orders at most, after the targeted ones. */
+  seeds: number
+  repeat: number
+  phase(text: string): void
+  signal?: AbortSignal
+  /** The command that shows a finding again. */
+  command(finding: Finding): string
+}
+
+interface Run {
+  order: HuntTest[]
+  kind: HuntOrder | 'plain'
+  result: PlanResult
+}
+
+interface Facts extends ChangeFacts {
+  /** The affected test files (`[project:]file`). */
+  files: string[]
+  /** The files the runs hold: the affected ones, or every test file when files share a worker. */
+  runFiles: Array<{ id: string; project: string; file: string }>
+  fresh: Set<string>
+  /** Changed test files that could not be parsed: all their tests count as changed. */
+  wholeFiles: string[]
+}
+
+export async function hunt(input: HuntInput): Promise<HuntResult> {
+  const started = Date.now()
+  const facts = await whatChanged(input)
+  const result: HuntResult = {
+    base: input.base.ref,
+    commit: input.base.commit,
+    affected: { files: facts.files, tests: [] },
+    runs: 0,
+    passedRuns: 0,
+    probes: 0,
+    findings: [],
+    unblamed: [],
+    seconds: 0,
+  }
+  const done = () => ({ ...result, seconds: (Date.now() - started) / 1000 })
+  if (!facts.files.length) return done()
+  const deadline = started + input.budget * 1000
+  const over = () => Date.now() > deadline || Boolean(input.signal?.aborted)
+  const runs: Run[] = []
+  const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest) => {
+    const r = await input.executor.run(planOf(order.map(asRecorded)), diagnose)
+    runs.push({ order, kind, result: r })
+    result.runs++
+    if (![...r.states.values()].includes('failed') && !r.unhandled) result.passedRuns++
+    return r
+  }
+  input.phase('reading the affected files’ tests')
+  const collected = await input.executor.run({ files: facts.runFiles.map((f) => ({ project: f.project, file: f.file, tests: [] })) })
+  const plain = [...collected.states.keys()].map((id) => splitTestId(id, facts.runFiles)).filter((t) => t !== undefined)
+  for (const t of plain) if (facts.wholeFiles.includes(fileId(t.project, t.file))) facts.fresh.add(idOf(t))
+  result.affected.tests = plain.map(idOf).filter((id) => facts.fresh.has(id))
+  await targetedRuns(plain, facts, run, over, input.phase)
+  for (let k = 1; k <= input.seeds; k++) {
+    if (over()) {
+      result.cut = `budget of ${input.budget} s used up after ${k - 1} of ${input.seeds} seeded orders`
+      break
+    }
+    input.phase(`seeded order ${k} of ${input.seeds}`)
+    await run(seedOrder(plain, `hunt-${k}`), 'seed')
+  }
+  await explain(runs, facts, { ...input, over }, result)
+  return done()
+}
+
+/** The targeted orders: plain and reverse; the new tests on their own (with snapshots); each new test that leaves state behind right before each other test. */
+async function targetedRuns(
+  plain: HuntTest[],
+  facts: Facts,
+  run: (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest) => Promise<PlanResult>,
+  over: () => boolean,
+  phase: (text: string) => void,
+): Promise<void> {
+  phase('the plain order')
+  await run(plain, 'plain')
+  phase('the reverse order')
+  await run(reverseOrder(plain), 'reverse')
+  if (!facts.fresh.size) return
+  const { forward, backward, after } = newTestRuns(plain, facts.fresh)
+  /** New tests that leave something a snapshot sees (or whose snapshot was not taken). */
+  const leaky = new Set<string>()
+  phase('the new tests on their own')
+  for (const [file, older] of after) {
+    const culprits = forward.filter((t) => fileId(t.project, t.file) === file && t !== older)
+    const seen = await run([...culprits, older], 'alone', { culprits, victim: older })
+    if (!seen.diagnosis?.reached) for (const c of culprits) leaky.add(idOf(c))
+    for (const leak of seen.diagnosis?.leaks ?? []) leaky.add(leak.by)
+  }
+  const withoutOlder = forward.filter((t) => facts.fresh.has(idOf(t)) && !after.has(fileId(t.project, t.file)))
+  if (withoutOlder.length) await run(withoutOlder, 'alone')
+  // One new test per file: backward is forward again.
+  if (backward.map(idOf).join('\n') !== forward.map(idOf).join('\n')) await run(backward, 'alone')
+  const todo = pairs(plain, leaky)
+  // One victim shows a new test pollutes: its other pairs are left to the budget's seeds.
+  const shown = new Set<string>()
+  for (const [k, pair] of todo.entries()) {
+    if (over()) break
+    if (shown.has(idOf(pair[0]))) continue
+    phase(`pair ${k + 1} of ${todo.length}`)
+    const r = await run(pair, 'pair')
+    if (r.states.get(idOf(pair[1])) === 'failed') shown.add(idOf(pair[0]))
+  }
+}
+
+/** Changed sources searched one by one, so a finding can name the one its file imports; the rest together. */
+const MAX_SOURCES_NAMED = 10
+
+/** What the change touches: the affected test files, the new and changed tests, the changed sources. */
+async function whatChanged(input: HuntInput): Promise<Facts> {
+  const { executor, root } = input
+  const changed = changedFiles(root, input.base.commit)
+  const testFiles = executor.testFiles()
+  const testPaths = new Set(testFiles.map((f) => f.path))
+  const sourcePaths = changed.filter((p) => !testPaths.has(p))
+  const files = await executor.related(changed)
+  const reaching = new Map<string, string[]>()
+  for (const source of sourcePaths.slice(0, MAX_SOURCES_NAMED))
+    for (const file of await executor.related([source])) reaching.set(file, [...(reaching.get(file) ?? []), toRootPath(root, source)])
+  if (sourcePaths.length > MAX_SOURCES_NAMED)
+    for (const file of await executor.related(sourcePaths.slice(MAX_SOURCES_NAMED)))
+      reaching.set(file, [...(reaching.get(file) ?? []), 'other changed sources'])
+  const fresh = new Set<string>()
+  const wholeFiles: string[] = []
+  const parse = await loadParser(root)
+  for (const f of testFiles.filter((t) => changed.includes(t.path))) {
+    const code = readFileSync(f.path, 'utf8')
+    const head = parse && testSources(parse, f.path, code)
+    const baseText = textAt(root, input.base.commit, f.path)
+    const base = baseText === undefined ? undefined : parse && testSources(parse, f.path, baseText)
+    if (!head || (baseText !== undefined && !base)) {
+      wholeFiles.push(f.id)
+      continue
+    }
+    const { added, changed: edited } = changedTests(head, base ?? undefined)
+    for (const name of [...added, ...edited]) fresh.add(`${f.id}${NAME_SEPARATOR}${name}`)
+  }
+  const affected = new Set(files)
+  const runFiles = testFiles.filter((f) => !executor.isolated || affected.has(f.id))
+  const sources = sourcePaths.map((p) => toRootPath(root, p))
+  return { files: testFiles.filter((f) => affected.has(f.id)).map((f) => f.id), runFiles, fresh, wholeFiles, sources, reachingSources: reaching }
+}
+
+/** Every test that failed in some run: confirmed and bisected, or said to be no order dependency. */
+async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { over(): boolean }, result: HuntResult): Promise<void> {
+  const failed = new Set(runs.flatMap((r) => [...r.result.states].filter(([, s]) => s === 'failed').map(([id]) => id)))
+  const left: string[] = []
+  for (const victim of failed) {
+    if (input.over()) {
+      left.push(victim)
+      continue
+    }
+    const outcomes = runs.map((r) => r.result.states.get(victim)).filter((s): s is TestState => s === 'passed' || s === 'failed')
+    if (outcomes.every((s) => s === 'failed')) {
+      result.unblamed.push({ test: victim, why: 'fails in every order' })
+      continue
+    }
+    const failing = runs.find((r) => r.result.states.get(victim) === 'failed')!
+    const passing = runs.filter((r) => r.result.states.get(victim) === 'passed').slice(0, 3)
+    input.phase(`bisecting ${victim}`)
+    const started = Date.now()
+    const finding = await bisect({
+      victim,
+      failing: recorded(failing),
+      isolate: input.executor.isolated,
+      passing: passing.map((r) => ({ results: recorded(r), isolate: input.executor.isolated })),
+      repeat: input.repeat,
+      cleaners: false,
+      diagnose: true,
+      error: failing.result.errors.get(victim) ?? null,
+      execute: (plan, diagnose) => input.executor.run(plan, diagnose),
+      signal: input.signal,
+    })
+    result.probes += finding.probes
+    if (finding.kind === 'independent') result.unblamed.push({ test: victim, why: 'fails in every order' })
+    else if (finding.kind === 'nod' || finding.kind === 'not-reproduced') result.unblamed.push({ test: victim, why: 'non-deterministic' })
+    else {
+      const report = reportOf({ ...finding, command: input.command(finding), seconds: (Date.now() - started) / 1000 })
+      // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
+      const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
+      result.findings.push({ ...report, ...introduced(finding, facts), order })
+    }
+  }
+  if (left.length) result.cut = `budget of ${input.budget} s used up: not bisected: ${left.join(', ')}`
+}
+
+/** A run's order as bisect reads a recorded run: one worker, positions per file. */
+function recorded(run: Run): RecordedTest[] {
+  const files: string[] = []
+  const within = new Map<string, number>()
+  return run.order.map((t) => {
+    const file = fileId(t.project, t.file)
+    if (files.at(-1) !== file) files.push(file)
+    const testIndex = within.get(file) ?? 0
+    within.set(file, testIndex + 1)
+    const state = run.result.states.get(idOf(t)) ?? 'skipped'
+    return { ...t, fileIndex: files.length - 1, testIndex, worker: 0, state }
+  })
+}
+
+function asRecorded(t: HuntTest): RecordedTest {
+  return { ...t, fileIndex: 0, testIndex: 0, worker: 0, state: 'passed' }
+}
+
+/** A test id back to its parts, given the files it can be in (the longest file id that prefixes it). */
+function splitTestId(id: string, files: ReadonlyArray<{ id: string; project: string; file: string }>): HuntTest | undefined {
+  const file = files.filter((f) => id.startsWith(`${f.id}${NAME_SEPARATOR}`)).sort((a, b) => b.id.length - a.id.length)[0]
+  return file && { project: file.project, file: file.file, name: id.slice(file.id.length + NAME_SEPARATOR.length) }
+}
+
+function toRootPath(root: string, path: string): string {
+  const prefix = root.endsWith('/') ? root : `${root}/`
+  return (path.startsWith(prefix) ? path.slice(prefix.length) : path).replaceAll('\\', '/')
+}

@@ -1,0 +1,210 @@
+// `flakeseed hunt` end to end: fixture git repositories (a base commit on `main`, a change on a
+// branch), real Vitest, and what the user sees: the findings, who caused them, the exit code.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import type { HuntFinding } from '../../src/hunt/hunt.js'
+import { git, gitCommit, gitInit, seedWhere } from '../helpers/cli.js'
+import { config, createProject, type Files, type Project } from '../helpers/project.js'
+
+interface HuntJson {
+  base: string
+  affected: { files: string[]; tests: string[] }
+  runs: number
+  passedRuns: number
+  findings: HuntFinding[]
+  unblamed: Array<{ test: string; why: string }>
+  seconds: number
+}
+
+/** A repository whose `main` holds `base`, checked out on a branch `change` holding `change` on top. */
+function repo(base: Files, change: Files, test = ''): Project {
+  const project = createProject({ 'vitest.config.ts': config('', test), '.gitignore': '.flakeseed\n', ...base })
+  gitInit(project)
+  git(project, 'checkout', '-qb', 'change')
+  project.write(change)
+  gitCommit(project, 'the change')
+  return project
+}
+
+function hunt(project: Project, args: string[] = []): { code: number | null; json: HuntJson; output: string } {
+  const result = project.cli(['hunt', '--base', 'main', '--json', ...args])
+  if (result.code !== 0 && result.code !== 1) throw new Error(`hunt exited ${result.code}:\n${result.output}`)
+  return { code: result.code, json: JSON.parse(result.stdout) as HuntJson, output: result.output }
+}
+
+const CART = `export const cart = { items: [] as string[] }\n`
+
+/** A cart test file: two tests that clear the cart around one that needs it empty. */
+const cartTests = (extra = '') =>
+  [
+    `import { expect, test } from 'vitest'`,
+    `import { cart } from '../src/cart'`,
+    `test('clears', () => { cart.items.length = 0; expect(cart.items).toEqual([]) })`,
+    `test('starts empty', () => { expect(cart.items).toEqual([]) })`,
+    `test('clears again', () => { cart.items.length = 0; expect(cart.items).toEqual([]) })`,
+    extra,
+  ].join('\n')
+
+/** An environment dependency that was there before the change: the victim runs first in declaration order. */
+const envTests = (extra = '') =>
+  [
+    `import { expect, test } from 'vitest'`,
+    `test('no mode by default', () => { expect(process.env.HUNT_MODE).toBeUndefined() })`,
+    `test('sets the mode', () => { process.env.HUNT_MODE = 'fast'; expect(process.env.HUNT_MODE).toBe('fast') })`,
+    extra,
+  ].join('\n')
+
+const SETUP = [
+  `import { expect, test } from 'vitest'`,
+  `let db: string[] | undefined`,
+  `test('opens', () => { db = [] })`,
+  `test('counts', () => { expect(1 + 1).toBe(2) })`,
+].join('\n')
+
+describe('flakeseed hunt', () => {
+  test('a new polluter hidden by a clearing test, a new brittle test, a random one and a pre-existing dependency', () => {
+    const project = repo(
+      { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests(), 'test/setup.test.ts': SETUP, 'test/env.test.ts': envTests() },
+      {
+        'test/cart.test.ts': cartTests(`test('adds a book', () => { cart.items.push('book'); expect(cart.items).toContain('book') })`),
+        'test/setup.test.ts': `${SETUP}\ntest('writes', () => { db!.push('x'); expect(db).toEqual(['x']) })\n`,
+        'test/env.test.ts': envTests(`test('adds', () => { expect(2 + 2).toBe(4) })`),
+        'test/coin.test.ts': `import { expect, test } from 'vitest'\nimport { randomInt } from 'node:crypto'\ntest('coin', () => { expect(randomInt(2)).toBe(0) })\n`,
+      },
+    )
+    const { code, json, output } = hunt(project)
+    expect(code, output).toBe(1)
+    expect(json.affected.files.sort()).toEqual(['test/cart.test.ts', 'test/coin.test.ts', 'test/env.test.ts', 'test/setup.test.ts'])
+    expect(json.affected.tests.sort()).toEqual([
+      'test/cart.test.ts > adds a book',
+      'test/coin.test.ts > coin',
+      'test/env.test.ts > adds',
+      'test/setup.test.ts > writes',
+    ])
+    const by = (victim: string) => json.findings.find((f) => f.victim === victim)
+    // Both whole-file orders have a clearing test between: only the pair shows it.
+    expect(by('test/cart.test.ts > starts empty'), output).toMatchObject({
+      kind: 'victim',
+      polluters: ['test/cart.test.ts > adds a book'],
+      introduced: true,
+      order: 'pair',
+    })
+    expect(by('test/setup.test.ts > writes'), output).toMatchObject({ kind: 'brittle', stateSetters: ['test/setup.test.ts > opens'], introduced: true })
+    expect(by('test/env.test.ts > no mode by default'), output).toMatchObject({
+      kind: 'victim',
+      polluters: ['test/env.test.ts > sets the mode'],
+      introduced: false,
+      order: 'reverse',
+    })
+    // The coin fails at random: nobody is blamed for it.
+    expect(json.findings.filter((f) => f.victim.includes('coin') || f.polluters.some((p) => p.includes('coin')))).toEqual([])
+    expect(json.findings).toHaveLength(3)
+  })
+
+  test('a clean change: every run passes, nothing found, exit 0', () => {
+    const project = repo(
+      { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests() },
+      { 'test/cart.test.ts': cartTests(`test('sums', () => { expect(1 + 2).toBe(3) })`) },
+    )
+    const { code, json, output } = hunt(project)
+    expect(code, output).toBe(0)
+    expect(json.findings).toEqual([])
+    expect(json.unblamed).toEqual([])
+    expect(json.affected.tests).toEqual(['test/cart.test.ts > sums'])
+    // plain, reverse, the new test on its own, 4 seeds
+    expect(json.runs).toBeGreaterThanOrEqual(7)
+    expect(json.passedRuns).toBe(json.runs)
+  })
+
+  test('a change to a file that already had an order dependency: reported pre-existing, exit 0', () => {
+    const project = repo({ 'test/env.test.ts': envTests() }, { 'test/env.test.ts': envTests(`test('adds', () => { expect(2 + 2).toBe(4) })`) })
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(0)
+    expect(json.findings).toMatchObject([
+      { victim: 'test/env.test.ts > no mode by default', polluters: ['test/env.test.ts > sets the mode'], introduced: false },
+    ])
+    expect(project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+  })
+
+  test('a source-only change makes an unchanged test file order-dependent through a module-private variable', () => {
+    const project = repo(
+      {
+        'src/cache.ts': `export function remember(key: string): boolean {\n  return key.length > 0\n}\n`,
+        'test/cache.test.ts': [
+          `import { expect, test } from 'vitest'`,
+          `import { remember } from '../src/cache'`,
+          `test('first sight', () => { expect(remember('a')).toBe(true) })`,
+          `test('counts', () => { expect(1).toBe(1) })`,
+          `test('seen again is new here', () => { expect(remember('a')).toBe(true) })`,
+        ].join('\n'),
+        'test/other.test.ts': `import { expect, test } from 'vitest'\ntest('other', () => { expect(1).toBe(1) })\n`,
+      },
+      {
+        'src/cache.ts': `const seen = new Set<string>()\nexport function remember(key: string): boolean {\n  if (seen.has(key)) return false\n  seen.add(key)\n  return true\n}\n`,
+      },
+    )
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    // Through the module graph: the test file did not change, the source it imports did.
+    expect(json.affected).toEqual({ files: ['test/cache.test.ts'], tests: [] })
+    expect(json.findings.map((f) => [f.victim, f.polluters, f.introduced]).sort()).toEqual([
+      ['test/cache.test.ts > first sight', ['test/cache.test.ts > seen again is new here'], true],
+      ['test/cache.test.ts > seen again is new here', ['test/cache.test.ts > first sight'], true],
+    ])
+    expect(json.findings[0]!.why).toContain('src/cache.ts')
+  })
+
+  test('isolate: false: a new test polluted by a test of another file', () => {
+    const project = repo(
+      {
+        'test/a.test.ts': `import { test } from 'vitest'\ntest('sets the flag', () => { (globalThis as { huntFlag?: boolean }).huntFlag = true })\n`,
+        'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('b one', () => { expect(1).toBe(1) })\n`,
+      },
+      {
+        'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('b one', () => { expect(1).toBe(1) })\ntest('no flag', () => { expect((globalThis as { huntFlag?: boolean }).huntFlag).toBeUndefined() })\n`,
+      },
+      'isolate: false, fileParallelism: false',
+    )
+    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    expect(json.affected.files).toEqual(['test/b.test.ts'])
+    expect(json.findings).toMatchObject([{ victim: 'test/b.test.ts > no flag', polluters: ['test/a.test.ts > sets the flag'], introduced: true }])
+  })
+
+  test('no base to compare with: one line, nothing hunted; a --base that does not exist: exit 2', () => {
+    const project = createProject({ 'vitest.config.ts': config(), 'test/a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
+    gitInit(project)
+    const none = project.cli(['hunt'])
+    expect(none.code, none.output).toBe(0)
+    expect(none.stdout.trim()).toBe('flakeseed hunt: no base to compare with (origin/HEAD not found; pass --base REF); nothing hunted')
+    const bad = project.cli(['hunt', '--base', 'nope'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim()).toBe('flakeseed: --base nope is not a commit that shares history with HEAD here')
+  })
+
+  test('inside the run: FLAKESEED_HUNT fails the run on an introduced dependency; hunt.fail: false only reports it', () => {
+    const victim = `test('no mode by default', () => { expect(process.env.HUNT_MODE).toBeUndefined() })`
+    const polluter = `test('sets the mode', () => { process.env.HUNT_MODE = 'fast' })`
+    const project = repo(
+      { 'test/env.test.ts': `import { expect, test } from 'vitest'\n${victim}\n` },
+      { 'test/env.test.ts': `import { expect, test } from 'vitest'\n${victim}\n${polluter}\n` },
+    )
+    // A seed under which the run itself passes: the victim first.
+    const seed = seedWhere(['test/env.test.ts > no mode by default', 'test/env.test.ts > sets the mode'], (o) => o[0]!.endsWith('default'))
+    const summary = join(project.dir, 'summary.md')
+    const failing = project.vitest([], { FLAKESEED_SEED: seed, FLAKESEED_HUNT: 'main', FLAKESEED_HUNT_BUDGET: '60', GITHUB_STEP_SUMMARY: summary })
+    expect(failing.code, failing.output).toBe(1)
+    expect(failing.stdout).toContain('polluter test/env.test.ts > sets the mode')
+    expect(failing.stdout).toContain('cause    introduced by this change: test/env.test.ts > sets the mode is new or changed in this change')
+    expect(failing.stdout).toContain(
+      'flakeseed hunt failed this run: this change introduced an order dependency (hunt: { fail: false } reports without failing)',
+    )
+    expect(readFileSync(summary, 'utf8')).toContain('### flakeseed hunt: 1 order dependency introduced by this change')
+    project.write({ 'vitest.config.ts': config(`{ hunt: { base: 'main', fail: false } }`) })
+    const reporting = project.vitest([], { FLAKESEED_SEED: seed })
+    expect(reporting.code, reporting.output).toBe(0)
+    expect(reporting.stdout).toContain('1 introduced by this change, 0 pre-existing')
+    expect(reporting.stdout).not.toContain('flakeseed hunt failed this run')
+  })
+})
