@@ -332,9 +332,14 @@ function suspectList(suspects: readonly Suspect[]): string {
   return `<h4>Suspects (statistical, from the recorded orders; bisect verifies)</h4><ul class="suspects">${items.join('')}</ul>`
 }
 
+/** Seeds listed per test, the newest; a long window's earlier ones are counted (`flaky --json` lists every one). */
+export const SEEDS_LISTED = 30
+
 function seedList(seeds: readonly string[]): string {
   if (!seeds.length) return 'none'
-  return seeds.map((s) => `<span class="seed" style="border-color:${seedColour(s)}">${esc(s)}</span>`).join(' ')
+  const listed = seeds.slice(-SEEDS_LISTED).map((s) => `<span class="seed" style="border-color:${seedColour(s)}">${esc(s)}</span>`)
+  const earlier = seeds.length - listed.length
+  return (earlier > 0 ? `${earlier} earlier seeds (<code>flakeseed flaky --json</code> lists every one), then ` : '') + listed.join(' ')
 }
 
 /** A stable hue per seed, so the runs of one seed share a colour in every strip. */

@@ -175,3 +175,25 @@ describe('the top N tests in full, the rest compact', () => {
     expect(html).toContain('6 flaky tests, all in full.')
   })
 })
+
+test('a long window lists the newest 30 seeds of a test and counts the earlier ones', () => {
+  const outcomes: RunOutcome[] = Array.from({ length: 45 }, (_, i) => ({
+    run: i + 1,
+    seed: `s${i + 1}`,
+    commit: 'c',
+    order: `o${i}`,
+    state: i % 3 ? ('passed' as const) : ('failed' as const),
+  }))
+  const rows = analyse([{ test: 'test/s.test.ts > s', outcomes }], { minRuns: 1 })
+  const html = renderReport({ ...data(), tests: rows.map((row) => ({ row, outcomes, finding: null, suspects: [] })) })
+  // 15 failing seeds: all listed; 30 passing: all listed; with 45 failing ones, the oldest 15 would be counted.
+  expect(html).toMatch(/failed under <span class="seed"[^>]*>s1<\/span>/)
+  const many = outcomes.map((o) => ({ ...o, state: 'failed' as const }))
+  const flaky = [...many, { run: 46, seed: 's46', commit: 'c', order: 'x', state: 'passed' as const }]
+  const [row] = analyse([{ test: 'test/s.test.ts > s', outcomes: flaky }], { minRuns: 1 })
+  const long = renderReport({ ...data(), tests: [{ row: row!, outcomes: flaky, finding: null, suspects: [] }] })
+  expect(long).toContain('failed under 15 earlier seeds (<code>flakeseed flaky --json</code> lists every one), then <span class="seed"')
+  expect(long).not.toMatch(/>s15<\/span>/)
+  expect(long).toMatch(/>s16<\/span>/)
+  expect(long).toMatch(/>s45<\/span> <\/p>|>s45<\/span><\/p>/)
+})
