@@ -57,7 +57,13 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
   log(`  ${line}\n  ${(bytes / 1e6).toFixed(2)} MB · ${(ms / startup).toFixed(1)}× start-up`)
 
   const rows = [
-    { name: `report --html, ${history.runs} × ${history.tests} DB`, value: ms, target: TARGET_MS, unit: 'ms', detail: `${(ms / startup).toFixed(1)}× --version (${fmtMs(startup)})` },
+    {
+      name: `report --html, ${history.runs} × ${history.tests} DB`,
+      value: ms,
+      target: TARGET_MS,
+      unit: 'ms',
+      detail: `${(ms / startup).toFixed(1)}× --version (${fmtMs(startup)})`,
+    },
     { name: 'report --html file size', value: bytes / 1e6, target: TARGET_BYTES / 1e6, unit: 'MB', detail: line.replace(/ → .*/, '') },
   ]
   const paint = paintTimes(out, Math.max(3, Math.min(runs, 5)), log, verbose)
