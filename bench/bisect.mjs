@@ -32,8 +32,8 @@ const POLLUTER = `${POLLUTER_FILE} > prices > warms the shared price cache`
 const VICTIM = `${VICTIM_FILE} > checkout > starts with an empty price cache`
 
 export async function run({ log = console.log } = {}) {
-  const { sortByKey } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'order.js')).href)
-  const { fileId, testId } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'names.js')).href)
+  const { sortByKey } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'core', 'order.js')).href)
+  const { fileId, testId } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'core', 'names.js')).href)
   const dir = join(WORK, 'bisect')
   installApp(dir)
   generateSuite(dir, SUITE)
