@@ -42,7 +42,7 @@ export class ProbePool {
         if (this.jobs > 1) this.tree = this.files.beforeProbe()
         const executor = await this.acquire()
         // The other instances start while the first probe runs: starting Vitest takes a while.
-        if (this.jobs > 1) void this.prestart(this.jobs - 1)
+        if (this.jobs > 1) void this.prestart(this.jobs - this.executors.length - this.starting)
         try {
           const result = await executor.run(plan, diagnose)
           if (this.jobs > 1) this.decide(result)
@@ -61,6 +61,22 @@ export class ProbePool {
     } finally {
       this.release(executor)
     }
+  }
+
+  /**
+   * A new victim's probes start: its culprits may write where no earlier probe's tests did. Its
+   * first probe learns where the tests write (`ProbeFiles.learnNext`); side by side, what earlier
+   * probes wrote is put back now and that probe runs alone again, with the per-probe restore,
+   * deciding again whether the rest may run side by side. Called between probes, never during one.
+   */
+  nextVictim(): void {
+    this.files.learnNext()
+    if (!this.first || this.jobs === 1) return
+    if (this.tree) this.files.putBack(this.tree)
+    this.tree = undefined
+    this.first = undefined
+    this.decided = false
+    for (const executor of this.executors) executor.restoreFiles = true
   }
 
   /** Starts `count` more instances now, idle until wanted. */

@@ -197,6 +197,8 @@ async function bisectJobs(options: BisectSessionOptions, prepared: Prepared, pro
       continue
     }
     const victimStarted = Date.now()
+    // Its culprits may write where no earlier victim's did: its first probe learns where.
+    executors.nextVictim()
     events.start?.(idOf(victim))
     const finding = await bisect({
       victim: idOf(victim),
@@ -238,6 +240,8 @@ async function checkOthers(jobs: BisectJob[], job: BisectJob, cause: Finding, pr
   const others = jobs.slice(at + 1).filter((j) => j.run.id === run.id)
   if (!others.length) return []
   events.progress?.({ type: 'phase', phase: `checking ${others.length} other failing tests against these polluters` })
+  // The other failing tests may write where no probe's tests did yet.
+  probing.executors.nextVictim()
   const found = await explainedVictims({
     execute: (plan: Plan) => probing.executors.run(plan),
     jobs: probing.executors.size,

@@ -1,7 +1,7 @@
 // Nothing of the user's is lost to a bisect: while `flakeseed bisect` runs (a suite with a 3 s
 // test), a user's edits and new folders in the project survive byte for byte, and an edit to a
 // source file the tests import stops the bisect, naming the file, rather than mix two versions.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -89,4 +89,55 @@ describe('bisect leaves the user’s files alone', () => {
     expect(result.stdout).toContain('interrupted')
     expect(project.read('src/app.ts')).toBe('export const state = { dirty: false }\nexport const edited = true\n')
   })
+})
+
+/** Two victims in two files; the second one's polluter writes out/report.txt, which its victim must not find. */
+function twoVictimsProject(): { project: Project; settings: string[]; files: string[]; seed: string } {
+  const project = createProject({
+    'vitest.config.ts': config('', 'fileParallelism: false'),
+    'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+    'test/settings.test.ts': [
+      `import { expect, test } from 'vitest'`,
+      `import { settings } from '../src/settings'`,
+      `test('switches to french', () => { settings.locale = 'fr' })`,
+      `test('speaks english by default', () => { expect(settings.locale).toBe('en') })`,
+      '',
+    ].join('\n'),
+    'test/files.test.ts': [
+      `import { existsSync, mkdirSync, writeFileSync } from 'node:fs'`,
+      `import { expect, test } from 'vitest'`,
+      `test('writes the report', () => {`,
+      `  mkdirSync('out', { recursive: true })`,
+      `  writeFileSync('out/report.txt', 'x')`,
+      `})`,
+      `test('starts with no report', () => { expect(existsSync('out/report.txt')).toBe(false) })`,
+      '',
+    ].join('\n'),
+  })
+  const settings = ['switches to french', 'speaks english by default'].map((n) => testId('', 'test/settings.test.ts', n))
+  const files = ['writes the report', 'starts with no report'].map((n) => testId('', 'test/files.test.ts', n))
+  // Files and tests sort by their own keys: one list orders both. The file that writes nothing is bisected first.
+  const ids = ['test/settings.test.ts', 'test/files.test.ts', ...settings, ...files]
+  const seed = seedWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, settings[0]!, settings[1]!) && runsBefore(o, files[0]!, files[1]!))
+  return { project, settings, files, seed }
+}
+
+describe('bisect over several victims puts back what each victim’s polluters write', () => {
+  for (const jobs of ['1', '2']) {
+    test(`--jobs ${jobs}: the second victim's polluter writes out/report.txt; both victims are named with their polluter, and no out/ is left`, async () => {
+      const { project, settings, files, seed } = twoVictimsProject()
+      const recorded = project.vitest([], { FLAKESEED_SEED: seed })
+      expect(recorded.code, recorded.output).toBe(1)
+      // What the failing run wrote is not the project's.
+      rmSync(join(project.dir, 'out'), { recursive: true, force: true })
+      const result = await project.runCli(['bisect', 'last', '--json', '--repeat', '1', '--jobs', jobs])
+      expect(result.code, result.output).toBe(1)
+      const findings = JSON.parse(result.stdout) as Array<{ victim: string; kind: string; polluters: string[] }>
+      expect(findings.map((f) => ({ victim: f.victim, kind: f.kind, polluters: f.polluters }))).toEqual([
+        { victim: settings[1], kind: 'victim', polluters: [settings[0]] },
+        { victim: files[1], kind: 'victim', polluters: [files[0]] },
+      ])
+      expect(existsSync(join(project.dir, 'out')), 'out/ left behind').toBe(false)
+    }, 120_000)
+  }
 })
