@@ -4,6 +4,7 @@
 // created, changed or deleted files there, probes could see each other's, so the pool stays at one
 // job (and says so). Otherwise the others run side by side, and what their tests wrote is put back
 // once, when the pool closes (`ProbeFiles`: only the area the tests write, never anyone else's edits).
+// Each victim starts anew (`nextVictim`): its first probe runs alone again and the pool decides again.
 import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
 import type { TreeSnapshot } from '../diagnose/files.js'
 import type { ProbeFiles } from '../run/probe-files.js'
