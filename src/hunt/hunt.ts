@@ -55,8 +55,8 @@ export interface HuntInput {
   /** The command that shows a finding again. */
   command(finding: Finding): string
   /**
-   * The seam for `flakeseed fix` (issue 21): a patch verified for the finding in the order it
-   * failed in, or none. Not wired yet: the verifier is not on main; an unverified patch is never shown.
+   * `flakeseed fix`'s patch (issue 21) verified for the finding in the order it failed in, or none
+   * (src/hunt/record.ts, which also records the finding in the history); an unverified patch is never shown.
    */
   patch?(finding: Finding, failing: readonly RecordedTest[]): Promise<HuntFinding['patch'] | undefined>
 }

@@ -124,7 +124,20 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toMatchObject([
       { victim: 'test/env.test.ts > no mode by default', polluters: ['test/env.test.ts > sets the mode'], introduced: false },
     ])
+    // The finding's failing order is in the history as a run of kind `hunt`, with `fix`'s verified patch.
+    const patch = json.findings[0]!.patch
+    expect(patch?.diff, output).toContain('HUNT_MODE')
+    const run = /fix (\d+) --test 'test\/env\.test\.ts > no mode by default' --apply$/.exec(patch!.apply)?.[1]
+    expect(run, patch!.apply).toBeDefined()
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
+    // Not mixed into flakiness counts: no run of kind `run` was recorded.
+    expect(project.cli(['flaky']).stdout).not.toContain('no mode by default')
     expect(project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+    // The printed command writes the verified patch.
+    const before = readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')
+    const applied = project.cli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')).not.toBe(before)
   })
 
   test('a source-only change makes an unchanged test file order-dependent through a module-private variable', () => {
