@@ -13,7 +13,7 @@ import type { PlanExecutor } from '../run/execute.js'
 import { saveFinding } from '../store/findings.js'
 import { type RunMeta, Store } from '../store/index.js'
 import { savePatch } from '../store/patches.js'
-import type { HuntFinding } from './hunt.js'
+import type { HuntInput } from './hunt.js'
 
 /** The run kind a hunt's runs are recorded as. */
 export const HUNT_KIND = 'hunt'
@@ -32,37 +32,42 @@ export interface HuntRecordOptions {
 }
 
 /**
- * `HuntInput.patch` with a history: records the finding's failing order as a run of kind `hunt`
- * and the finding, then verifies a patch as `flakeseed fix` does; a verified one is stored and
- * shown with the command that applies it. A history that cannot be written costs the patch, not the hunt.
+ * `HuntInput.record` and `HuntInput.patch` with a history: a finding's failing order (or, when
+ * nothing was found, the plain order) as a run of kind `hunt`, with the finding; then a patch
+ * verified as `flakeseed fix` does, stored and shown with the command that applies it. A history
+ * that cannot be written costs the record and the patch, not the hunt.
  */
-export function huntPatcher(options: HuntRecordOptions): (finding: Finding, failing: readonly RecordedTest[]) => Promise<HuntFinding['patch'] | undefined> {
-  return async (finding, failing) => {
-    let runId: number
-    try {
-      runId = await recordHuntRun(options, finding, failing)
-    } catch (error) {
-      process.stderr.write(`flakeseed: could not record the hunt in ${options.db}: ${firstLine(error)}\n`)
-      return undefined
-    }
-    const attempt = await attemptFix({
-      root: options.root,
-      config: options.config,
-      run: { id: runId, seed: HUNT_KIND, isolate: options.executor.isolated },
-      order: failing,
-      finding,
-      seeds: options.seeds ?? DEFAULT_FIX_SEEDS,
-      protect: [options.db],
-      baseline: options.executor,
-    })
-    if (!('patch' in attempt)) return undefined
-    withStore(options.db, (store) => savePatch(store, { runId, ...attempt.patch }))
-    return { diff: attempt.patch.diff, apply: fixCommand(runId, { test: finding.victim, apply: true, ...options.commands }) }
+export function huntRecorder(options: HuntRecordOptions): Pick<HuntInput, 'record' | 'patch'> {
+  return {
+    async record(order, finding) {
+      try {
+        return await recordHuntRun(options, order, finding)
+      } catch (error) {
+        process.stderr.write(`flakeseed: could not record the hunt in ${options.db}: ${firstLine(error)}\n`)
+        return undefined
+      }
+    },
+    async patch(finding, failing, runId) {
+      if (runId === undefined) return undefined
+      const attempt = await attemptFix({
+        root: options.root,
+        config: options.config,
+        run: { id: runId, seed: HUNT_KIND, isolate: options.executor.isolated },
+        order: failing,
+        finding,
+        seeds: options.seeds ?? DEFAULT_FIX_SEEDS,
+        protect: [options.db],
+        baseline: options.executor,
+      })
+      if (!('patch' in attempt)) return undefined
+      withStore(options.db, (store) => savePatch(store, { runId, ...attempt.patch }))
+      return { diff: attempt.patch.diff, apply: fixCommand(runId, { test: finding.victim, apply: true, ...options.commands }) }
+    },
   }
 }
 
-/** The finding's failing order as a finished run of kind `hunt`, and the finding on it. */
-async function recordHuntRun(options: HuntRecordOptions, finding: Finding, failing: readonly RecordedTest[]): Promise<number> {
+/** An order the hunt ran, as a finished run of kind `hunt`, and the finding on it. */
+async function recordHuntRun(options: HuntRecordOptions, failing: readonly RecordedTest[], finding?: Finding): Promise<number> {
   const git = await gitInfo(options.root, process.env)
   const ci = ciInfo(process.env)
   const meta: RunMeta = {
@@ -95,7 +100,7 @@ async function recordHuntRun(options: HuntRecordOptions, finding: Finding, faili
       failing.map((t) => ({ ...t, durationMs: null, retries: 0, flaky: false, error: null })),
     )
     store.finishRun(id, failing.some((t) => t.state === 'failed') ? 'failed' : 'passed')
-    saveFinding(store, id, finding, replayCommand(id, { only: [...finding.polluters, finding.victim], ...options.commands }))
+    if (finding) saveFinding(store, id, finding, replayCommand(id, { only: [...finding.polluters, finding.victim], ...options.commands }))
     return id
   })
 }

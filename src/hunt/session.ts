@@ -5,7 +5,7 @@ import { huntCommand } from '../core/commands.js'
 import { PlanExecutor } from '../run/execute.js'
 import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
-import { huntPatcher } from './record.js'
+import { huntRecorder } from './record.js'
 
 /** Seeded orders after the targeted ones, at most (budget permitting). */
 export const DEFAULT_HUNT_SEEDS = 4
@@ -49,7 +49,7 @@ export async function runHuntSession(
       repeat: options.repeat,
       phase,
       command: () => huntCommand(base.commit, options.commands),
-      ...(options.db ? { patch: huntPatcher({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor }) } : {}),
+      ...(options.db ? huntRecorder({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor }) : {}),
     })
     return { result }
   } finally {

@@ -14,6 +14,7 @@ interface HuntJson {
   passedRuns: number
   findings: HuntFinding[]
   unblamed: Array<{ test: string; why: string }>
+  recorded: number[]
   seconds: number
 }
 
@@ -115,6 +116,9 @@ describe('flakeseed hunt', () => {
     // plain, reverse, the new test on its own, 4 seeds
     expect(json.runs).toBeGreaterThanOrEqual(7)
     expect(json.passedRuns).toBe(json.runs)
+    // The hunt is in the history as one passed run of kind `hunt` (its plain order), out of flaky's counts.
+    expect(json.recorded).toHaveLength(1)
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))
   })
 
   test('a change to a file that already had an order dependency: reported pre-existing, exit 0', () => {
@@ -129,6 +133,8 @@ describe('flakeseed hunt', () => {
     expect(patch?.diff, output).toContain('HUNT_MODE')
     const run = /fix (\d+) --test 'test\/env\.test\.ts > no mode by default' --apply$/.exec(patch!.apply)?.[1]
     expect(run, patch!.apply).toBeDefined()
+    expect(json.recorded).toEqual([Number(run)])
+    expect(output).not.toContain('could not record')
     expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
     // Not mixed into flakiness counts: no run of kind `run` was recorded.
     expect(project.cli(['flaky']).stdout).not.toContain('no mode by default')
