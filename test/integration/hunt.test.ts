@@ -220,6 +220,11 @@ describe('flakeseed hunt', () => {
       'flakeseed hunt failed this run: this change introduced an order dependency (hunt: { fail: false } reports without failing)',
     )
     expect(readFileSync(summary, 'utf8')).toContain('### flakeseed hunt: 1 order dependency introduced by this change')
+    // The run's own history holds the hunt (kind `hunt`); the summary shows the verified patch's apply command.
+    const recorded = /history: run (\d+) \(hunt; not counted by flaky\)/.exec(failing.stdout)?.[1]
+    expect(recorded, failing.output).toBeDefined()
+    expect(readFileSync(summary, 'utf8')).toMatch(new RegExp(`apply: .*fix ${recorded} --test`))
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${recorded}\\b.*\\(hunt\\)`, 'm'))
     project.write({ 'vitest.config.ts': config(`{ hunt: { base: 'main', fail: false } }`) })
     const reporting = project.vitest([], { FLAKESEED_SEED: seed })
     expect(reporting.code, reporting.output).toBe(0)
