@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
-import { BaseSequencer, type Reporter, type TestProject, type TestSequencerConstructor, type TestSpecification, type Vitest } from 'vitest/node'
+import {
+  BaseSequencer,
+  type Reporter,
+  type TestProject,
+  type TestSequencerConstructor,
+  type TestSpecification,
+  type Vitest,
+  version as vitestVersion,
+} from 'vitest/node'
 import { FlakeseedReporter } from '../../reporter/index.js'
 import type { WorkerContext } from '../worker/context.js'
 import { fileId, toPosix } from '../core/names.js'
@@ -40,6 +48,7 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
     name: PLUGIN_NAME,
     config(config) {
       sources ??= getControl()?.sources
+      if (sources) noModuleCache(config)
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
@@ -63,6 +72,18 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
     },
   }
   return plugin
+}
+
+/**
+ * `fix` serves patched sources: Vitest's module cache on disk (`fsModuleCache`, off by default)
+ * keys a module by the file's bytes on disk, so it would serve the check an unpatched transform
+ * and keep a patched one for the user's next run. Off in the instances that serve patches
+ * (Vitest 5: the top-level option; 4: `experimental`, which 5 calls deprecated).
+ */
+function noModuleCache(config: { test?: object }): void {
+  const test = (config.test ??= {}) as Record<string, unknown>
+  if (Number.parseInt(vitestVersion, 10) >= 5) test.fsModuleCache = false
+  else test.experimental = { ...(test.experimental as object | undefined), fsModuleCache: false }
 }
 
 /**

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -150,6 +151,22 @@ describe('fix', () => {
     const removed = patch!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))
     expect(removed).toEqual([`-${shopJs.split('\n')[0]}`])
     expectSeedsPass(project, seeds)
+  })
+
+  test('with Vitest’s module cache on disk turned on, the patch is verified on the patched sources and never reaches the cache: the next plain run still fails', () => {
+    // The cache keys a module by the file's bytes on disk: a patched transform stored there would
+    // run in the user's next run, and an unpatched one served to the check would hide the patch.
+    const major = Number.parseInt((createRequire(import.meta.url)('vitest/package.json') as { version: string }).version, 10)
+    const cache = major >= 5 ? 'fsModuleCache: true' : 'experimental: { fsModuleCache: true }'
+    const project = createProject({ 'vitest.config.ts': config('', `fileParallelism: false, ${cache}`), [JS]: shopJs })
+    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', JS, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)
+    expect(project.vitest([], { FLAKESEED_SEED: seed! }).code).toBe(1)
+    const result = project.cli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(0)
+    expect((JSON.parse(result.stdout) as FixJson).patches).toHaveLength(1)
+    const again = project.vitest([], { FLAKESEED_SEED: seed! })
+    expect(again.code, again.output).toBe(1)
   })
 
   test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', () => {
