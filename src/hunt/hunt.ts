@@ -247,7 +247,8 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { 
       const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
       const runId = await input.record?.(recorded(failing), finding)
       if (runId !== undefined) result.recorded.push(runId)
-      const patch = await input.patch?.(finding, recorded(failing), runId)
+      // A patch's checks are runs too: none once the budget is used up (the in-run hunt is stopped soon after).
+      const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId)
       result.findings.push({ ...report, ...(patch ? { patch } : {}), ...introduced(finding, facts), order })
     }
   }

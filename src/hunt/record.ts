@@ -29,6 +29,7 @@ export interface HuntRecordOptions {
   executor: PlanExecutor
   /** Seeds besides the failing order under which a patch's files must pass. */
   seeds?: number
+  signal?: AbortSignal
 }
 
 /**
@@ -58,6 +59,7 @@ export function huntRecorder(options: HuntRecordOptions): Pick<HuntInput, 'recor
         seeds: options.seeds ?? DEFAULT_FIX_SEEDS,
         protect: [options.db],
         baseline: options.executor,
+        signal: options.signal,
       })
       if (!('patch' in attempt)) return undefined
       withStore(options.db, (store) => savePatch(store, { runId, ...attempt.patch }))
