@@ -38,6 +38,8 @@ export interface HuntResult {
   unblamed: Array<{ test: string; why: 'non-deterministic' | 'fails in every order' }>
   /** What the budget cut. */
   cut?: string
+  /** The runs of kind `hunt` the history holds for this hunt. */
+  recorded: number[]
   seconds: number
 }
 
@@ -55,10 +57,12 @@ export interface HuntInput {
   /** The command that shows a finding again. */
   command(finding: Finding): string
   /**
-   * The seam for `flakeseed fix` (issue 21): a patch verified for the finding in the order it
-   * failed in, or none. Not wired yet: the verifier is not on main; an unverified patch is never shown.
+   * `flakeseed fix`'s patch (issue 21) verified for the finding in the order it failed in, or none
+   * (src/hunt/record.ts, which also records the finding in the history); an unverified patch is never shown.
    */
-  patch?(finding: Finding, failing: readonly RecordedTest[]): Promise<HuntFinding['patch'] | undefined>
+  patch?(finding: Finding, failing: readonly RecordedTest[], run?: number): Promise<HuntFinding['patch'] | undefined>
+  /** Records an order the hunt ran (a finding's failing order, or the plain one when nothing was found) in the history: its run id. */
+  record?(order: readonly RecordedTest[], finding?: Finding): Promise<number | undefined>
 }
 
 interface Run {
@@ -89,6 +93,7 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     probes: 0,
     findings: [],
     unblamed: [],
+    recorded: [],
     seconds: 0,
   }
   const done = () => ({ ...result, seconds: (Date.now() - started) / 1000 })
@@ -118,6 +123,11 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     await run(seedOrder(plain, `hunt-${k}`), 'seed')
   }
   await explain(runs, facts, { ...input, over }, result)
+  const plainRun = runs.find((r) => r.kind === 'plain')
+  if (!result.findings.length && plainRun) {
+    const id = await input.record?.(recorded(plainRun))
+    if (id !== undefined) result.recorded.push(id)
+  }
   return done()
 }
 
@@ -235,7 +245,10 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { 
       const report = reportOf({ ...finding, command: input.command(finding), seconds: (Date.now() - started) / 1000 })
       // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
       const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
-      const patch = await input.patch?.(finding, recorded(failing))
+      const runId = await input.record?.(recorded(failing), finding)
+      if (runId !== undefined) result.recorded.push(runId)
+      // A patch's checks are runs too: none once the budget is used up (the in-run hunt is stopped soon after).
+      const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId)
       result.findings.push({ ...report, ...(patch ? { patch } : {}), ...introduced(finding, facts), order })
     }
   }

@@ -15,6 +15,7 @@ export function huntJson(r: HuntResult): Record<string, unknown> {
     probes: r.probes,
     findings: r.findings,
     unblamed: r.unblamed,
+    recorded: r.recorded,
     ...(r.cut ? { cut: r.cut } : {}),
     seconds: r.seconds,
   }
@@ -29,6 +30,7 @@ export function huntText(r: HuntResult): string {
   for (const u of r.unblamed) lines.push('', `${visible(u.test)}: ${u.why}; no other test is blamed for it`)
   const introduced = r.findings.filter((f) => f.introduced).length
   if (r.cut) lines.push(`(${r.cut})`)
+  if (r.recorded.length) lines.push('', `history: ${r.recorded.length === 1 ? 'run' : 'runs'} ${r.recorded.join(', ')} (hunt; not counted by flaky)`)
   lines.push(
     '',
     `flakeseed hunt: ${r.runs} runs (${r.passedRuns} of ${r.runs} passed)${r.probes ? ` + ${plural(r.probes, 'bisect probe')}` : ''} in ${r.seconds.toFixed(1)} s · ${

@@ -5,6 +5,7 @@ import { huntCommand } from '../core/commands.js'
 import { PlanExecutor } from '../run/execute.js'
 import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
+import { huntRecorder } from './record.js'
 
 /** Seeded orders after the targeted ones, at most (budget permitting). */
 export const DEFAULT_HUNT_SEEDS = 4
@@ -16,7 +17,7 @@ export interface HuntSessionOptions {
   budget: number
   seeds: number
   repeat: number
-  /** The history file, when there is one: probes never touch it. */
+  /** The history file, when there is one: probes never touch it; the findings, their failing orders (runs of kind `hunt`) and verified patches go into it. */
   db?: string
   /** What the printed commands share (`--db`, the launcher). */
   commands: CommandOptions
@@ -48,6 +49,7 @@ export async function runHuntSession(
       repeat: options.repeat,
       phase,
       command: () => huntCommand(base.commit, options.commands),
+      ...(options.db ? huntRecorder({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor }) : {}),
     })
     return { result }
   } finally {

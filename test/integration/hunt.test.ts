@@ -14,6 +14,7 @@ interface HuntJson {
   passedRuns: number
   findings: HuntFinding[]
   unblamed: Array<{ test: string; why: string }>
+  recorded: number[]
   seconds: number
 }
 
@@ -115,6 +116,9 @@ describe('flakeseed hunt', () => {
     // plain, reverse, the new test on its own, 4 seeds
     expect(json.runs).toBeGreaterThanOrEqual(7)
     expect(json.passedRuns).toBe(json.runs)
+    // The hunt is in the history as one passed run of kind `hunt` (its plain order), out of flaky's counts.
+    expect(json.recorded).toHaveLength(1)
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))
   })
 
   test('a change to a file that already had an order dependency: reported pre-existing, exit 0', () => {
@@ -124,7 +128,22 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toMatchObject([
       { victim: 'test/env.test.ts > no mode by default', polluters: ['test/env.test.ts > sets the mode'], introduced: false },
     ])
+    // The finding's failing order is in the history as a run of kind `hunt`, with `fix`'s verified patch.
+    const patch = json.findings[0]!.patch
+    expect(patch?.diff, output).toContain('HUNT_MODE')
+    const run = /fix (\d+) --test 'test\/env\.test\.ts > no mode by default' --apply$/.exec(patch!.apply)?.[1]
+    expect(run, patch!.apply).toBeDefined()
+    expect(json.recorded).toEqual([Number(run)])
+    expect(output).not.toContain('could not record')
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
+    // Not mixed into flakiness counts: the only runs are the hunt's, and flaky's window has none.
+    expect(project.cli(['flaky']).stdout).toContain('no runs in the window')
     expect(project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+    // The printed command writes the verified patch.
+    const before = readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')
+    const applied = project.cli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')).not.toBe(before)
   })
 
   test('a source-only change makes an unchanged test file order-dependent through a module-private variable', () => {
@@ -201,6 +220,11 @@ describe('flakeseed hunt', () => {
       'flakeseed hunt failed this run: this change introduced an order dependency (hunt: { fail: false } reports without failing)',
     )
     expect(readFileSync(summary, 'utf8')).toContain('### flakeseed hunt: 1 order dependency introduced by this change')
+    // The run's own history holds the hunt (kind `hunt`); the summary shows the verified patch's apply command.
+    const recorded = /history: run (\d+) \(hunt; not counted by flaky\)/.exec(failing.stdout)?.[1]
+    expect(recorded, failing.output).toBeDefined()
+    expect(readFileSync(summary, 'utf8')).toMatch(new RegExp(`apply: .*fix ${recorded} --test`))
+    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${recorded}\\b.*\\(hunt\\)`, 'm'))
     project.write({ 'vitest.config.ts': config(`{ hunt: { base: 'main', fail: false } }`) })
     const reporting = project.vitest([], { FLAKESEED_SEED: seed })
     expect(reporting.code, reporting.output).toBe(0)
