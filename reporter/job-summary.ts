@@ -8,6 +8,7 @@ import type { QuarantinedOutcome } from './quarantine.js'
 import { causeGroups, causeHeader } from '../src/analysis/causes.js'
 import type { FailureNote } from '../src/history/failures.js'
 import { consoleSummary } from './summary.js'
+import { holdsSecret } from '../src/core/secrets.js'
 
 export interface RunFacts {
   runId: number | undefined
@@ -87,7 +88,9 @@ function bisectedSection(bisected: AutoBisect): string[] {
     lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
   }
   for (const p of bisected.patches ?? []) {
-    lines.push(`Patch for <code>${escapeCell(p.victim)}</code>: ${escapeCell(p.remedy)} (verified: ${escapeCell(p.verified)})`, '', fence(p.diff, 'diff'), '')
+    // The diff quotes the project's source: not here when it may hold a secret (the command shows it locally).
+    const diff = holdsSecret(p.diff) ? ['The diff is not shown here: lines in it look like they hold a secret.'] : [fence(p.diff, 'diff')]
+    lines.push(`Patch for <code>${escapeCell(p.victim)}</code>: ${escapeCell(p.remedy)} (verified: ${escapeCell(p.verified)})`, '', ...diff, '')
   }
   if (bisected.apply) lines.push('Apply it:', fence(bisected.apply), '')
   for (const l of bisected.left) lines.push(`- left unexplained: <code>${escapeCell(l.test)}</code> (${escapeCell(l.why)})`)

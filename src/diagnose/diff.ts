@@ -2,6 +2,7 @@
 // worker: the one before the polluter ran and the one before the victim ran. Pure: snapshots come
 // in as entries (src/diagnose/state.ts takes them in the worker), leaks come out.
 import type { LeakKind } from '../core/model.js'
+import { SECRET_NAME, SECRET_SHAPE, URL_CREDENTIAL } from '../core/secrets.js'
 
 /** One observable piece of state at a snapshot point. */
 export interface StateEntry {
@@ -64,18 +65,11 @@ export function diffStates(before: StateSnapshot, after: StateSnapshot): StateCh
   return changes
 }
 
-/** Names whose values are never printed or stored, as part of any name (`apiKey`, `DB_PASS`): only that they changed. */
-const SECRET = /KEY|TOKEN|SECRET|PASS|PWD|AUTH|CREDENTIAL|COOKIE|SESSION|PRIVATE|SIGNATURE/i
-
+/** Names whose values are never printed or stored: only that they changed. */
 export function isSecretName(name: string): boolean {
-  return SECRET.test(name)
+  return SECRET_NAME.test(name)
 }
 
-/** Values shaped like keys, whatever name holds them: Stripe, GitHub, AWS, Slack, Google, npm, GitLab, JWTs, PEM keys. */
-const SECRET_SHAPE =
-  /\b[spr]k_(live|test)_[0-9A-Za-z]{6,}|\bgh[pousr]_[0-9A-Za-z]{16,}|\bgithub_pat_\w{16,}|\b(AKIA|ASIA)[0-9A-Z]{16}\b|\bxox[abprs]-[\w-]{8,}|\bAIza[\w-]{30,}|\bnpm_[0-9A-Za-z]{30,}|\bglpat-[\w-]{16,}|\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/
-/** `scheme://user:password@host`: the password. */
-const URL_CREDENTIAL = /([a-z][\w+.-]*:\/\/[^\s:@/]*):[^\s@/]*@/gi
 /** `?token=…`, `&password=…`: a secret-looking parameter's value. */
 const SECRET_PARAM = /([?&;][^\s=&#]*(?:key|token|secret|pass|pwd|auth|credential|session|signature)[^\s=&#]*=)[^\s&#]*/gi
 

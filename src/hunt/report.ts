@@ -3,6 +3,7 @@
 import { describeReport } from '../bisect/report.js'
 import { plural, visible } from '../core/format.js'
 import type { HuntFinding, HuntResult } from './hunt.js'
+import { holdsSecret } from '../core/secrets.js'
 
 /** `--json`: `{ base, affected: { files, tests }, runs, findings: [… bisect's fields, introduced, order], seconds }`. */
 export function huntJson(r: HuntResult): Record<string, unknown> {
@@ -26,7 +27,15 @@ export function huntText(r: HuntResult): string {
     `flakeseed hunt: base ${visible(r.base)} (${r.commit.slice(0, 8)}) · ${plural(r.affected.files.length, 'affected test file')}, ${plural(r.affected.tests.length, 'new or changed test')}`,
   ]
   if (!r.affected.files.length) lines.push('the change reaches no test file: nothing to hunt')
-  for (const f of r.findings) lines.push('', describeReport(f), whoLine(f), ...(f.patch ? [f.patch.diff.trimEnd(), `apply: ${f.patch.apply}`] : []))
+  for (const f of r.findings)
+    lines.push(
+      '',
+      describeReport(f),
+      whoLine(f),
+      ...(f.patch
+        ? [holdsSecret(f.patch.diff) ? '(the diff is not shown: lines in it look like they hold a secret)' : f.patch.diff.trimEnd(), `apply: ${f.patch.apply}`]
+        : []),
+    )
   for (const u of r.unblamed) lines.push('', `${visible(u.test)}: ${u.why}; no other test is blamed for it`)
   const introduced = r.findings.filter((f) => f.introduced).length
   if (r.cut) lines.push(`(${r.cut})`)

@@ -1,6 +1,7 @@
 // Verified patches (`flakeseed fix`): what was verified, onto which bytes, so `fix --apply` writes
 // exactly that and `flaky` and the HTML report can say "patch ready". A table of its own, created
 // when missing (no schema version of its own: an older flakeseed ignores it).
+import { holdsSecret } from '../core/secrets.js'
 import type { Store } from './index.js'
 
 /** A patch as stored: the edits hold the bytes it was verified on (`before`) and writes (`after`). */
@@ -25,11 +26,17 @@ const TABLE = `CREATE TABLE IF NOT EXISTS patches (
   created_at INTEGER NOT NULL
 )`
 
-export function savePatch(store: Store, patch: Omit<StoredPatch, 'createdAt'>): void {
+/**
+ * Stores a verified patch; not one whose text may hold a secret (the files as patched are stored
+ * whole): false then, and `fix --apply` verifies it again rather than read it from the history.
+ */
+export function savePatch(store: Store, patch: Omit<StoredPatch, 'createdAt'>): boolean {
+  if ([patch.diff, ...patch.edits.flatMap((e) => [e.before, e.after])].some(holdsSecret)) return false
   store.db.exec(TABLE)
   store.db
     .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
     .run(patch.runId, patch.victim, patch.summary, patch.diff, patch.verified, JSON.stringify(patch.edits), Date.now())
+  return true
 }
 
 /** The newest verified patch per victim of `runId` (every run when undefined); none in a DB without the table. */
