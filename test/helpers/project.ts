@@ -89,8 +89,10 @@ export class Project {
 
   /** The flakeseed CLI in this folder, in this process (a child process when FLAKESEED_TEST_SPAWN=1): what `cli()` returns. */
   runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    // bisect installs process-wide SIGINT and uncaught-exception handlers: it keeps a process of its own.
-    return IN_PROCESS && args[0] !== 'bisect' ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
+    // bisect too: its SIGINT handler lives as long as the session. An interrupted bisect (Ctrl-C,
+    // which tests send through spawnCli, or its --budget used up) ends its process: that one spawns.
+    const exits = args[0] === 'bisect' && args.includes('--budget')
+    return IN_PROCESS && !exits ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
   }
 
   /** `runCli(...)` with `--json`, parsed; fails the test with the CLI's output when it exits non-zero. */

@@ -14,8 +14,8 @@ import { config, createProject, LOG, type Project } from '../helpers/project.js'
 /** What `bisect --json` prints for one victim. */
 type Finding = Omit<BisectFinding, 'failures' | 'describe' | 'interrupted'> & { command: string }
 
-function record(project: Project, seed: string, expectFailure = true) {
-  const result = project.vitest([], { FLAKESEED_SEED: seed })
+async function record(project: Project, seed: string, expectFailure = true) {
+  const result = await project.runVitest([], { FLAKESEED_SEED: seed })
   expect(result.code, result.output).toBe(expectFailure ? 1 : 0)
   return result
 }
@@ -23,7 +23,7 @@ function record(project: Project, seed: string, expectFailure = true) {
 const serial = (extra = '') => config(``, `fileParallelism: false, ${extra}`)
 
 describe('bisect', () => {
-  test('a polluter and its victim in one file (module state)', () => {
+  test('a polluter and its victim in one file (module state)', async () => {
     const names = ['a', 'b', 'pollutes', 'c', 'victim', 'd', 'e'].map((n) => `m > ${n}`)
     const file = 'test/m.test.ts'
     const ids = names.map((n) => testId('', file, n))
@@ -46,8 +46,8 @@ describe('bisect', () => {
     const [, , polluter, , victim] = ids as [string, string, string, string, string]
     // The polluter runs before the victim with at least two other tests in between or before.
     const seed = seedWhere(ids, (o) => runsBefore(o, polluter, victim) && o.indexOf(victim) >= 3)
-    record(project, seed)
-    const result = project.cli(['bisect', 'last', '--json'])
+    await record(project, seed)
+    const result = await project.runCli(['bisect', 'last', '--json'])
     expect(result.code, result.output).toBe(1)
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [polluter], stateSetters: [], cleaners: [] })
@@ -57,11 +57,11 @@ describe('bisect', () => {
     expect(again.out).toContain('1 failed')
 
     // The finding is stored for later commands.
-    const shown = project.cliJson<{ victim: string }[]>(['runs'])
+    const shown = await project.runCliJson<{ victim: string }[]>(['runs'])
     expect(shown.length).toBeGreaterThan(1) // the replay the paste ran is recorded too
   })
 
-  test('a describe whose hook pollutes is named, with the test that showed it; the check is counted apart', () => {
+  test('a describe whose hook pollutes is named, with the test that showed it; the check is counted apart', async () => {
     const file = 'test/hooks.test.ts'
     const project = createProject({
       'vitest.config.ts': serial(),
@@ -79,9 +79,9 @@ describe('bisect', () => {
       ].join('\n'),
     })
     const seed = seedWhere([testId('', file, 'cache'), testId('', file, 'check')], (o) => o[0] === testId('', file, 'cache'))
-    record(project, seed)
+    await record(project, seed)
     // Without the diagnosis, whose probes come after (test/integration/diagnose.test.ts counts those).
-    const finding = project.cliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
+    const finding = await project.runCliJson<Finding & { pollutingTests: string[] }>(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     const first = sortByKey(
       ['x', 'y'].map((n) => testId('', file, `cache > ${n}`)),
       seed,
@@ -97,7 +97,7 @@ describe('bisect', () => {
       probes: 4,
     })
     expect(paste(project, finding.command).code).toBe(1)
-    const text = project.cli(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
+    const text = await project.runCli(['bisect', 'last', '--repeat', '1', '--no-diagnose'])
     expect(text.stdout).toContain(`polluter ${testId('', file, 'cache')} (the describe block`)
     expect(text.stdout).toMatch(/\(4 probes \(3 to find it\), \d+\.\d s\)/)
   })
@@ -128,7 +128,7 @@ describe('bisect', () => {
     const victim = testId('', file, 'victim')
     // The polluter in the first half of the tests before the victim: the first search probe (that half) fails.
     const seed = seedWhere(ids, (o) => o.indexOf(victim) >= 30 && o.indexOf(testId('', file, 't07')) < Math.floor(o.indexOf(victim) / 2))
-    record(project, seed)
+    await record(project, seed)
     // Outside the project: bisect puts the project's files back after every probe.
     const outside = mkdtempSync(join(tmpdir(), 'flakeseed-probes-'))
     const probes = join(outside, 'probes.log')
@@ -161,10 +161,10 @@ describe('bisect', () => {
     const candidates = sortByKey(ids, seed, (x) => x).indexOf(victim)
     expect(finding.polluters.length).toBeLessThanOrEqual(Math.floor(candidates / 2))
     // An interrupted search is not stored as a finding.
-    expect(project.cliJson<Array<{ test: string }>>(['flaky']).length).toBe(0)
+    expect((await project.runCliJson<Array<{ test: string }>>(['flaky'])).length).toBe(0)
   })
 
-  test('a polluter in another file, with isolate: false', () => {
+  test('a polluter in another file, with isolate: false', async () => {
     const project = createProject({
       'vitest.config.ts': serial('isolate: false'),
       'test/a.test.ts': `import { test } from 'vitest'\ntest('sets a global', () => { (globalThis as any).leaked = 1 })\ntest('harmless', () => {})\n`,
@@ -173,8 +173,8 @@ describe('bisect', () => {
     })
     const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
     const seed = seedWhere(files, (o) => runsBefore(o, 'test/a.test.ts', 'test/b.test.ts') && runsBefore(o, 'test/c.test.ts', 'test/b.test.ts'))
-    record(project, seed)
-    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    await record(project, seed)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
     expect(finding).toMatchObject({
       victim: 'test/b.test.ts > expects a clean global',
       kind: 'victim',
@@ -183,7 +183,7 @@ describe('bisect', () => {
     expect(paste(project, finding.command).code).toBe(1)
   })
 
-  test('two polluters needed together are both named, nothing else', () => {
+  test('two polluters needed together are both named, nothing else', async () => {
     const names = ['x1', 'p1', 'x2', 'x3', 'p2', 'x4', 'victim']
     const file = 'test/pair.test.ts'
     const ids = names.map((n) => testId('', file, n))
@@ -200,15 +200,15 @@ describe('bisect', () => {
     })
     const victim = testId('', file, 'victim')
     const seed = seedWhere(ids, (o) => o.indexOf(victim) === 6)
-    record(project, seed)
-    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    await record(project, seed)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
     const order = sortByKey(ids, seed, (x) => x)
     expect(finding.kind).toBe('victim')
     expect(finding.polluters).toEqual(order.filter((id) => id.endsWith('> p1') || id.endsWith('> p2')))
     expect(paste(project, finding.command).code).toBe(1)
   })
 
-  test('a brittle test and its state setter', () => {
+  test('a brittle test and its state setter', async () => {
     const file = 'test/brittle.test.ts'
     const names = ['setup', 'o1', 'o2', 'brittle', 'o3']
     const ids = names.map((n) => testId('', file, n))
@@ -227,14 +227,14 @@ describe('bisect', () => {
     const [setup, , , brittle] = ids as [string, string, string, string]
     const passing = seedWhere(ids, (o) => runsBefore(o, setup, brittle) && o.indexOf(brittle) >= 3)
     const failing = seedWhere(ids, (o) => runsBefore(o, brittle, setup))
-    record(project, passing, false)
-    record(project, failing)
-    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    await record(project, passing, false)
+    await record(project, failing)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
     expect(finding).toMatchObject({ victim: brittle, kind: 'brittle', polluters: [], stateSetters: [setup] })
     expect(paste(project, finding.command).code).toBe(1) // fails alone, as the command shows
   })
 
-  test('--cleaners finds the test that undoes the pollution in a passing order', () => {
+  test('--cleaners finds the test that undoes the pollution in a passing order', async () => {
     const file = 'test/clean.test.ts'
     const names = ['pollute', 'clean', 'victim', 'n1', 'n2', 'n3']
     const ids = names.map((n) => testId('', file, n))
@@ -252,14 +252,14 @@ describe('bisect', () => {
     const [pollute, clean, victim] = ids as [string, string, string]
     const passing = seedWhere(ids, (o) => runsBefore(o, pollute, clean) && runsBefore(o, clean, victim))
     const failing = seedWhere(ids, (o) => runsBefore(o, pollute, victim) && !(runsBefore(o, pollute, clean) && runsBefore(o, clean, victim)))
-    record(project, passing, false)
-    record(project, failing)
-    const finding = project.cliJson<Finding>(['bisect', 'last', '--cleaners'])
+    await record(project, passing, false)
+    await record(project, failing)
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--cleaners'])
     expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [pollute], cleaners: [clean] })
     expect(paste(project, finding.command).code).toBe(1)
   })
 
-  test('a test that fails at random on one order is non-deterministic, never blamed on another test', () => {
+  test('a test that fails at random on one order is non-deterministic, never blamed on another test', async () => {
     const project = createProject({
       'vitest.config.ts': serial(),
       'test/nod.test.ts': [
@@ -273,9 +273,9 @@ describe('bisect', () => {
       ].join('\n'),
     })
     let failed = false
-    for (let i = 0; i < 30 && !failed; i++) failed = project.vitest([], { FLAKESEED_SEED: '3' }).code === 1
+    for (let i = 0; i < 30 && !failed; i++) failed = (await project.runVitest([], { FLAKESEED_SEED: '3' })).code === 1
     expect(failed).toBe(true)
-    const finding = project.cliJson<Finding>(['bisect', 'last', '--repeat', '8'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--repeat', '8'])
     expect(['nod', 'not-reproduced']).toContain(finding.kind)
     expect(finding.polluters).toEqual([])
     expect(finding.command).toContain('--repeat 20')
@@ -283,7 +283,7 @@ describe('bisect', () => {
     expect(paste(project, finding.command).code).toBe(1)
   })
 
-  test('with reseedRandom, a test whose seeded draw fails is independent, with no polluter', () => {
+  test('with reseedRandom, a test whose seeded draw fails is independent, with no polluter', async () => {
     const file = 'test/rand.test.ts'
     const project = createProject({
       'vitest.config.ts': serial(),
@@ -297,16 +297,16 @@ describe('bisect', () => {
     const draw = testId('', file, 'draw')
     let seed = 1
     while (randomFor(String(seed), draw)() < 0.5) seed++
-    record(project, String(seed))
-    record(project, String(seed)) // the same seed fails identically
-    const finding = project.cliJson<Finding>(['bisect', 'last'])
+    await record(project, String(seed))
+    await record(project, String(seed)) // the same seed fails identically
+    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
     expect(finding).toMatchObject({ victim: draw, kind: 'independent', polluters: [], stateSetters: [] })
     // Alone, under the run's seed, it fails again.
     expect(finding.command).toBe(`npx flakeseed replay 2 --only '${draw}'`)
     expect(paste(project, finding.command).code).toBe(1)
     // Both recorded runs failed: the tests of its file were tried before it instead, and none made it pass.
     expect(finding.passingOrders).toBe(1)
-    expect(project.cli(['bisect', 'last']).stdout).toContain('fails alone and no earlier test makes it pass')
+    expect((await project.runCli(['bisect', 'last'])).stdout).toContain('fails alone and no earlier test makes it pass')
   })
 })
 
@@ -327,43 +327,46 @@ describe('replay', () => {
   const ids = ['a', 'b', 'c', 'd', 'pollutes', 'victim'].map((n) => testId('', file, n))
   const seed = seedWhere(ids, (o) => runsBefore(o, ids[4]!, ids[5]!))
 
-  test('replays the recorded order exactly, records it as a replay, and exits 1 on failure', () => {
+  test('replays the recorded order exactly, records it as a replay, and exits 1 on failure', async () => {
     const project = fixture()
-    const recorded = record(project, seed).log
-    const replayed = project.cli(['replay', 'last'], { ORDER_LOG: join(project.dir, 'replay.log') })
+    const recorded = (await record(project, seed)).log
+    const replayed = await project.runCli(['replay', 'last'], { ORDER_LOG: join(project.dir, 'replay.log') })
     expect(replayed.code).toBe(1)
     expect(project.read('replay.log').split('\n').filter(Boolean)).toEqual(recorded)
-    const runs = project.cliJson<Array<{ kind: string; failed: number }>>(['runs'])
+    const runs = await project.runCliJson<Array<{ kind: string; failed: number }>>(['runs'])
     expect(runs.map((r) => r.kind)).toEqual(['replay', 'run'])
     expect(runs[0]!.failed).toBe(1)
   })
 
-  test('--only keeps the recorded relative order; vanished tests are named', () => {
+  test('--only keeps the recorded relative order; vanished tests are named', async () => {
     const project = fixture()
-    record(project, seed)
-    const only = project.cli(['replay', '1', '--only', 'victim', 'pollutes'], { ORDER_LOG: join(project.dir, 'only.log') })
+    await record(project, seed)
+    const only = await project.runCli(['replay', '1', '--only', 'victim', 'pollutes'], { ORDER_LOG: join(project.dir, 'only.log') })
     expect(only.code).toBe(1)
     expect(project.read('only.log').split('\n').filter(Boolean)).toEqual(['pollutes', 'victim'])
     project.write({ [file]: project.read(file).replace(`test('a', () => log('a'))`, '') })
-    const after = project.cli(['replay', '1'])
+    const after = await project.runCli(['replay', '1'])
     expect(after.output).toContain('1 recorded test no longer exists')
     expect(after.output).toContain(`${file} > a`)
   })
 
-  test('--repeat tells a reproducible failure from a random one', () => {
+  test('--repeat tells a reproducible failure from a random one', async () => {
     const project = fixture()
-    record(project, seed)
-    const result = project.cliJson<{ tests: Array<{ test: string; runs: number; failures: number; verdict: string }> }>(['replay', 'last', '--repeat', '3'], {
-      ORDER_LOG: join(project.dir, 'repeat.log'),
-    })
+    await record(project, seed)
+    const result = await project.runCliJson<{ tests: Array<{ test: string; runs: number; failures: number; verdict: string }> }>(
+      ['replay', 'last', '--repeat', '3'],
+      {
+        ORDER_LOG: join(project.dir, 'repeat.log'),
+      },
+    )
     const victim = result.tests.find((t) => t.test === ids[5])!
     expect(victim).toMatchObject({ runs: 3, failures: 3, verdict: 'failed' })
     expect(result.tests.filter((t) => t.failures > 0)).toHaveLength(1)
   })
 
-  test('bad input: one line, exit 2', () => {
+  test('bad input: one line, exit 2', async () => {
     const project = fixture()
-    record(project, seed)
+    await record(project, seed)
     for (const args of [
       ['replay', '99'],
       ['replay', 'x'],
@@ -371,7 +374,7 @@ describe('replay', () => {
       ['replay', '1', '--only', 'nope'],
       ['replay', '1', '--repeat', '0'],
     ]) {
-      const result = project.cli(args)
+      const result = await project.runCli(args)
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n')).toHaveLength(result.stderr.includes('(run flakeseed --help') ? 2 : 1)
       expect(result.stderr).not.toMatch(/\n\s+at /)

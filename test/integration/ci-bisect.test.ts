@@ -31,10 +31,10 @@ function shop(slowMs = 0): Files {
 const FAILING = seedWhere(IDS, (o) => runsBefore(o, POLLUTER, VICTIM) && o.indexOf(VICTIM) >= 3)
 
 describe('bisect in the failing job (the bisect option)', () => {
-  test('a failing run bisects its new failure after the summary, stores the finding, writes the job summary, and still exits 1', () => {
+  test('a failing run bisects its new failure after the summary, stores the finding, writes the job summary, and still exits 1', async () => {
     const project = createProject({ 'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 120 } }`, 'fileParallelism: false'), ...shop() })
     const summary = join(project.dir, 'summary.md')
-    const run = project.vitest([], { FLAKESEED_SEED: FAILING, GITHUB_STEP_SUMMARY: summary })
+    const run = await project.runVitest([], { FLAKESEED_SEED: FAILING, GITHUB_STEP_SUMMARY: summary })
     expect(run.code, run.output).toBe(1)
     const out = run.stdout
     expect(out).toContain('flakeseed bisecting the failures the history does not explain yet, within 120 s (exit code unchanged)')
@@ -51,27 +51,27 @@ describe('bisect in the failing job (the bisect option)', () => {
     expect(md).toContain('#### Bisected in this job')
     expect(md).toContain('polluted by <code>test/shop.test.ts &gt; shop &gt; storefront in the euro zone</code>')
     // The same failure again: the history explains it now, nothing is bisected.
-    const again = project.vitest([], { FLAKESEED_SEED: FAILING })
+    const again = await project.runVitest([], { FLAKESEED_SEED: FAILING })
     expect(again.code).toBe(1)
     expect(again.stdout).toContain('flakeseed: nothing to bisect: every failure is explained by the history already')
     expect(again.stdout).toContain(`known order-dependent  ${VICTIM}`)
   })
 
-  test('off by default; FLAKESEED_BISECT=new turns it on; a passing run bisects nothing', () => {
+  test('off by default; FLAKESEED_BISECT=new turns it on; a passing run bisects nothing', async () => {
     const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...shop() })
-    expect(project.vitest([], { FLAKESEED_SEED: FAILING }).stdout).not.toContain('flakeseed bisecting')
-    const on = project.vitest([], { FLAKESEED_SEED: FAILING, FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '60' })
+    expect((await project.runVitest([], { FLAKESEED_SEED: FAILING })).stdout).not.toContain('flakeseed bisecting')
+    const on = await project.runVitest([], { FLAKESEED_SEED: FAILING, FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '60' })
     expect(on.code).toBe(1)
     expect(on.stdout).toContain('within 60 s')
     const passing = seedWhere(IDS, (o) => runsBefore(o, VICTIM, POLLUTER))
-    const ok = project.vitest([], { FLAKESEED_SEED: passing, FLAKESEED_BISECT: 'new' })
+    const ok = await project.runVitest([], { FLAKESEED_SEED: passing, FLAKESEED_BISECT: 'new' })
     expect(ok.code).toBe(0)
     expect(ok.stdout).not.toContain('flakeseed bisecting')
   })
 
-  test('a budget too small for the search: the smallest set so far, and one line on what was left and why', () => {
+  test('a budget too small for the search: the smallest set so far, and one line on what was left and why', async () => {
     const project = createProject({ 'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 2 } }`, 'fileParallelism: false'), ...shop(400) })
-    const run = project.vitest([], { FLAKESEED_SEED: FAILING })
+    const run = await project.runVitest([], { FLAKESEED_SEED: FAILING })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(new RegExp(`flakeseed: left unexplained: ${VICTIM.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(budget of 2 s used up`))
     // How long that took is the bench's to measure (bench/), not a test's on a loaded machine.
@@ -79,17 +79,17 @@ describe('bisect in the failing job (the bisect option)', () => {
 })
 
 describe('bisect --jobs', () => {
-  test('--jobs 2 and --jobs 1 give the same finding', () => {
+  test('--jobs 2 and --jobs 1 give the same finding', async () => {
     const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...shop() })
-    expect(project.vitest([], { FLAKESEED_SEED: FAILING }).code).toBe(1)
-    const one = project.cliJson<{ polluters: string[]; kind: string; fix?: unknown }>(['bisect', 'last', '--jobs', '1'])
-    const two = project.cliJson<{ polluters: string[]; kind: string; fix?: unknown }>(['bisect', 'last', '--jobs', '2'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: FAILING })).code).toBe(1)
+    const one = await project.runCliJson<{ polluters: string[]; kind: string; fix?: unknown }>(['bisect', 'last', '--jobs', '1'])
+    const two = await project.runCliJson<{ polluters: string[]; kind: string; fix?: unknown }>(['bisect', 'last', '--jobs', '2'])
     expect(two).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(two.polluters).toEqual(one.polluters)
     expect(two.fix).toEqual(one.fix)
   })
 
-  test('probes that write files into the project run one at a time, and it says so', () => {
+  test('probes that write files into the project run one at a time, and it says so', async () => {
     const project = createProject({
       'vitest.config.ts': config('', `fileParallelism: false, setupFiles: ['./clean.ts']`),
       'clean.ts': `import { rmSync } from 'node:fs'\nrmSync('out', { recursive: true, force: true })\n`,
@@ -103,8 +103,8 @@ describe('bisect --jobs', () => {
         `})`,
       ].join('\n'),
     })
-    expect(project.vitest([], { FLAKESEED_SEED: FAILING }).code).toBe(1)
-    const result = project.cli(['bisect', 'last', '--jobs', '2'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: FAILING })).code).toBe(1)
+    const result = await project.runCli(['bisect', 'last', '--jobs', '2'])
     expect(result.code, result.output).toBe(1)
     expect(result.stdout).toContain(`polluter ${POLLUTER}`)
     expect(result.stderr).toMatch(/^flakeseed: probes write files in the project \(\d+\), so they run one at a time \(--jobs 1\)$/m)
