@@ -42,19 +42,26 @@ function treeHash(project: Project): string {
 }
 
 /** A fixture with a failing run recorded: the polluter ran before the victim under `seeds[0]`. */
-function failingRun(files: Files, file: string, polluter: string, victim: string, others: string[], count = 1): { project: Project; seeds: string[] } {
+async function failingRun(
+  files: Files,
+  file: string,
+  polluter: string,
+  victim: string,
+  others: string[],
+  count = 1,
+): Promise<{ project: Project; seeds: string[] }> {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
   const ids = [polluter, victim, ...others].map((name) => testId('', file, name))
   const seeds = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), count)
-  const run = project.vitest([], { FLAKESEED_SEED: seeds[0]! })
+  const run = await project.runVitest([], { FLAKESEED_SEED: seeds[0]! })
   expect(run.code, run.output).toBe(1)
   return { project, seeds }
 }
 
 /** `vitest run` under each seed: every one passes. */
-function expectSeedsPass(project: Project, seeds: readonly string[]): void {
+async function expectSeedsPass(project: Project, seeds: readonly string[]): Promise<void> {
   for (const seed of seeds) {
-    const run = project.vitest([], { FLAKESEED_SEED: seed })
+    const run = await project.runVitest([], { FLAKESEED_SEED: seed })
     expect(run.code, `seed ${seed}: ${run.output}`).toBe(0)
   }
 }
@@ -98,8 +105,8 @@ describe('fix', () => {
     ``,
   ].join('\n')
 
-  test('an env var set directly: a verified patch in the file’s style, nothing written without --apply, --apply refuses a changed file, then writes it and 11 seeds pass', () => {
-    const { project, seeds } = failingRun(
+  test('an env var set directly: a verified patch in the file’s style, nothing written without --apply, --apply refuses a changed file, then writes it and 11 seeds pass', async () => {
+    const { project, seeds } = await failingRun(
       { [JS]: shopJs },
       JS,
       'shop > storefront in the euro zone',
@@ -108,7 +115,7 @@ describe('fix', () => {
       11,
     )
     const before = treeHash(project)
-    const result = project.cli(['fix', 'last', '--json'])
+    const result = await project.runCli(['fix', 'last', '--json'])
     expect(result.code, result.output).toBe(0)
     const json = JSON.parse(result.stdout) as FixJson
     expect(json.unpatched).toEqual([])
@@ -131,7 +138,7 @@ describe('fix', () => {
     expect(added.filter((l) => /[)\]}\w'"]$/.test(l))).toEqual([])
 
     // The printed form: the diff, what was verified, the command that applies it.
-    const printed = project.cli(['fix', 'last'])
+    const printed = await project.runCli(['fix', 'last'])
     expect(printed.code, printed.output).toBe(0)
     expect(printed.stdout).toContain(`--- a/${JS}\n+++ b/${JS}\n`)
     expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass \(\d+\.\d s\)$/m)
@@ -139,10 +146,10 @@ describe('fix', () => {
 
     // --apply writes only onto the bytes that were verified.
     project.write({ [JS]: `${shopJs}// edited\n` })
-    expectOneLineError(project.cli(['fix', 'last', '--apply']), `${JS} changed since the patch was verified`)
+    expectOneLineError(await project.runCli(['fix', 'last', '--apply']), `${JS} changed since the patch was verified`)
     expect(project.read(JS)).toBe(`${shopJs}// edited\n`)
     project.write({ [JS]: shopJs })
-    const applied = project.cli(['fix', 'last', '--apply'])
+    const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toContain(`wrote ${JS}`)
     const after = project.read(JS)
@@ -150,10 +157,10 @@ describe('fix', () => {
     expect(after).toBe(gitApplied(shopJs, JS, patch!.diff))
     const removed = patch!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))
     expect(removed).toEqual([`-${shopJs.split('\n')[0]}`])
-    expectSeedsPass(project, seeds)
+    await expectSeedsPass(project, seeds)
   })
 
-  test('with Vitest’s module cache on disk turned on, the patch is verified on the patched sources and never reaches the cache: the next plain run still fails', () => {
+  test('with Vitest’s module cache on disk turned on, the patch is verified on the patched sources and never reaches the cache: the next plain run still fails', async () => {
     // The cache keys a module by the file's bytes on disk: a patched transform stored there would
     // run in the user's next run, and an unpatched one served to the check would hide the patch.
     const major = Number.parseInt((createRequire(import.meta.url)('vitest/package.json') as { version: string }).version, 10)
@@ -161,17 +168,17 @@ describe('fix', () => {
     const project = createProject({ 'vitest.config.ts': config('', `fileParallelism: false, ${cache}`), [JS]: shopJs })
     const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', JS, n))
     const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)
-    expect(project.vitest([], { FLAKESEED_SEED: seed! }).code).toBe(1)
-    const result = project.cli(['fix', 'last', '--json', '--seeds', '2'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
     expect(result.code, result.output).toBe(0)
     expect((JSON.parse(result.stdout) as FixJson).patches).toHaveLength(1)
-    const again = project.vitest([], { FLAKESEED_SEED: seed! })
+    const again = await project.runVitest([], { FLAKESEED_SEED: seed! })
     expect(again.code, again.output).toBe(1)
   })
 
-  test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', () => {
+  test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', async () => {
     const file = 'test/shop.test.ts'
-    const { project, seeds } = failingRun(
+    const { project, seeds } = await failingRun(
       {
         [file]: [
           `import { describe, expect, test, vi } from 'vitest'`,
@@ -190,7 +197,7 @@ describe('fix', () => {
       3,
     )
     const before = treeHash(project)
-    const json = project.cliJson<FixJson>(['fix', 'last', '--seeds', '3'])
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '3'])
     expect(json.unpatched).toEqual([])
     expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 4 } })
     expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
@@ -198,17 +205,19 @@ describe('fix', () => {
     expectApplies(project, json.patches[0]!.diff)
     // A passing order too (the victim first), so flaky lists the test: its patch is ready.
     const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
-    expect(project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[1]!, ids[0]!), 1)[0]! }).code).toBe(0)
-    const flaky = project.cli(['flaky'])
+    expect((await project.runVitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[1]!, ids[0]!), 1)[0]! })).code).toBe(0)
+    const flaky = await project.runCli(['flaky'])
     expect(flaky.stdout).toMatch(/^ {6}patch ready: npx flakeseed fix \d+ --test 'test\/shop\.test\.ts > shop > prices in dollars by default' --apply$/m)
     // `last` is the passing run now: the failing one by its id.
     const failing = /of run (\d+) /.exec(json.patches[0]!.verified)![1]!
-    expect(project.cli(['fix', failing, '--apply']).code).toBe(0)
-    expect(project.cliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky']).find((r) => r.test === ids[1])?.patch?.state).toBe('applied')
-    expectSeedsPass(project, seeds)
+    expect((await project.runCli(['fix', failing, '--apply'])).code).toBe(0)
+    expect((await project.runCliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky'])).find((r) => r.test === ids[1])?.patch?.state).toBe(
+      'applied',
+    )
+    await expectSeedsPass(project, seeds)
   })
 
-  test('one fixture, one remedy per file: a spy (restoreMocks), fake timers under globals: true (no import added), an exported object, a file left behind; all verified, applied, and the seeds pass', () => {
+  test('one fixture, one remedy per file: a spy (restoreMocks), fake timers under globals: true (no import added), an exported object, a file left behind; all verified, applied, and the seeds pass', async () => {
     const victims: Array<[string, string, string, string]> = [
       ['test/spy.test.ts', 'logger', 'silences warnings', 'warns for real'],
       ['test/timers.test.ts', 'clock', 'freezes time', 'runs on real time'],
@@ -226,12 +235,12 @@ describe('fix', () => {
     const project = createProject(files)
     const ids = (f: (typeof victims)[number]) => [f[2], 'idle', f[3]].map((n) => testId('', f[0], `${f[1]} > ${n}`))
     const [seed, ...more] = seedsWhere(victims.flatMap(ids), (o) => victims.every((v) => runsBefore(o, ids(v)[0]!, ids(v)[2]!)), 4)
-    const run = project.vitest([], { FLAKESEED_SEED: seed! })
+    const run = await project.runVitest([], { FLAKESEED_SEED: seed! })
     expect(run.code, run.output).toBe(1)
     // What the failing run wrote is not the code under test.
     project.remove('out/report.txt')
     const before = treeHash(project)
-    const result = project.cli(['fix', 'last', '--seeds', '3', '--json'])
+    const result = await project.runCli(['fix', 'last', '--seeds', '3', '--json'])
     expect(result.code, result.output).toBe(0)
     const json = JSON.parse(result.stdout) as FixJson
     expect(json.unpatched).toEqual([])
@@ -250,17 +259,17 @@ describe('fix', () => {
     expect(treeHash(project)).toBe(before)
     // globals: true and no import in the file: the patch adds none.
     expect(json.patches.find((p) => p.files[0] === 'test/timers.test.ts')!.diff).not.toMatch(/^\+import/m)
-    const applied = project.cli(['fix', 'last', '--apply'])
+    const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout.split('\n').filter(Boolean).sort()).toEqual(
       ['test/files.test.ts', 'test/settings.test.ts', 'test/timers.test.ts', 'vitest.config.ts'].map((f) => `wrote ${f}`),
     )
-    expectSeedsPass(project, [seed!, ...more])
+    await expectSeedsPass(project, [seed!, ...more])
   }, 300_000)
 
-  test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', () => {
+  test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', async () => {
     const file = 'test/shop.test.ts'
-    const { project } = failingRun(
+    const { project } = await failingRun(
       {
         [file]: [
           `import { beforeAll, describe, expect, test } from 'vitest'`,
@@ -281,7 +290,7 @@ describe('fix', () => {
       ['shop > lists products'],
     )
     const before = treeHash(project)
-    const result = project.cli(['fix', 'last', '--json'])
+    const result = await project.runCli(['fix', 'last', '--json'])
     expect(result.code, result.output).toBe(1)
     const json = JSON.parse(result.stdout) as FixJson
     expect(json.patches).toEqual([])
@@ -289,9 +298,9 @@ describe('fix', () => {
     expect(treeHash(project)).toBe(before)
   })
 
-  test('module-private state (a let nothing exports): no patch claimed, and why', () => {
+  test('module-private state (a let nothing exports): no patch claimed, and why', async () => {
     const file = 'test/counter.test.ts'
-    const { project } = failingRun(
+    const { project } = await failingRun(
       {
         'src/counter.ts': `let count = 0\nexport function bump(): number {\n  return ++count\n}\n`,
         [file]: [
@@ -310,7 +319,7 @@ describe('fix', () => {
       'counter > first bump is 1',
       ['counter > idle'],
     )
-    const result = project.cli(['fix', 'last', '--json'])
+    const result = await project.runCli(['fix', 'last', '--json'])
     expect(result.code, result.output).toBe(1)
     const json = JSON.parse(result.stdout) as FixJson
     expect(json.patches).toEqual([])
@@ -318,7 +327,7 @@ describe('fix', () => {
     expect(json.unpatched[0]!.why.length).toBeGreaterThan(0)
   })
 
-  test('in the failing job: the bisect option adds the verified patch to the job summary as a diff with the apply command', () => {
+  test('in the failing job: the bisect option adds the verified patch to the job summary as a diff with the apply command', async () => {
     const file = 'test/shop.test.ts'
     const project = createProject({
       'vitest.config.ts': config(`{ bisect: { onFailure: 'new', budget: 120 } }`, 'fileParallelism: false'),
@@ -335,7 +344,7 @@ describe('fix', () => {
     const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
     const before = treeHash(project)
     const summary = join(project.dir, '..', `summary-${Date.now()}.md`)
-    const run = project.vitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)[0]!, GITHUB_STEP_SUMMARY: summary })
+    const run = await project.runVitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)[0]!, GITHUB_STEP_SUMMARY: summary })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
     const md = readFileSync(summary, 'utf8')
@@ -347,10 +356,10 @@ describe('fix', () => {
     expect(treeHash(project)).toBe(before)
   })
 
-  test('bad input: one line, exit 2', () => {
+  test('bad input: one line, exit 2', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
-    expect(project.vitest().code).toBe(0)
-    expectOneLineError(project.cli(['fix', 'last', '--test', 'nope']), /did not fail|no test/)
-    expectOneLineError(project.cli(['fix', 'last', '--seeds', '0']), /seeds/)
+    expect((await project.runVitest()).code).toBe(0)
+    expectOneLineError(await project.runCli(['fix', 'last', '--test', 'nope']), /did not fail|no test/)
+    expectOneLineError(await project.runCli(['fix', 'last', '--seeds', '0']), /seeds/)
   })
 })

@@ -28,8 +28,8 @@ function repo(base: Files, change: Files, test = ''): Project {
   return project
 }
 
-function hunt(project: Project, args: string[] = []): { code: number | null; json: HuntJson; output: string } {
-  const result = project.cli(['hunt', '--base', 'main', '--json', ...args])
+async function hunt(project: Project, args: string[] = []): Promise<{ code: number | null; json: HuntJson; output: string }> {
+  const result = await project.runCli(['hunt', '--base', 'main', '--json', ...args])
   if (result.code !== 0 && result.code !== 1) throw new Error(`hunt exited ${result.code}:\n${result.output}`)
   return { code: result.code, json: JSON.parse(result.stdout) as HuntJson, output: result.output }
 }
@@ -64,7 +64,7 @@ const SETUP = [
 ].join('\n')
 
 describe('flakeseed hunt', () => {
-  test('a new polluter hidden by a clearing test, a new brittle test, a random one and a pre-existing dependency', () => {
+  test('a new polluter hidden by a clearing test, a new brittle test, a random one and a pre-existing dependency', async () => {
     const project = repo(
       { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests(), 'test/setup.test.ts': SETUP, 'test/env.test.ts': envTests() },
       {
@@ -74,7 +74,7 @@ describe('flakeseed hunt', () => {
         'test/coin.test.ts': `import { expect, test } from 'vitest'\nimport { randomInt } from 'node:crypto'\ntest('coin', () => { expect(randomInt(2)).toBe(0) })\n`,
       },
     )
-    const { code, json, output } = hunt(project)
+    const { code, json, output } = await hunt(project)
     expect(code, output).toBe(1)
     expect(json.affected.files.sort()).toEqual(['test/cart.test.ts', 'test/coin.test.ts', 'test/env.test.ts', 'test/setup.test.ts'])
     expect(json.affected.tests.sort()).toEqual([
@@ -103,12 +103,12 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toHaveLength(3)
   })
 
-  test('a clean change: every run passes, nothing found, exit 0', () => {
+  test('a clean change: every run passes, nothing found, exit 0', async () => {
     const project = repo(
       { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests() },
       { 'test/cart.test.ts': cartTests(`test('sums', () => { expect(1 + 2).toBe(3) })`) },
     )
-    const { code, json, output } = hunt(project)
+    const { code, json, output } = await hunt(project)
     expect(code, output).toBe(0)
     expect(json.findings).toEqual([])
     expect(json.unblamed).toEqual([])
@@ -118,12 +118,12 @@ describe('flakeseed hunt', () => {
     expect(json.passedRuns).toBe(json.runs)
     // The hunt is in the history as one passed run of kind `hunt` (its plain order), out of flaky's counts.
     expect(json.recorded).toHaveLength(1)
-    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))
+    expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))
   })
 
-  test('a change to a file that already had an order dependency: reported pre-existing, exit 0', () => {
+  test('a change to a file that already had an order dependency: reported pre-existing, exit 0', async () => {
     const project = repo({ 'test/env.test.ts': envTests() }, { 'test/env.test.ts': envTests(`test('adds', () => { expect(2 + 2).toBe(4) })`) })
-    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    const { code, json, output } = await hunt(project, ['--seeds', '0'])
     expect(code, output).toBe(0)
     expect(json.findings).toMatchObject([
       { victim: 'test/env.test.ts > no mode by default', polluters: ['test/env.test.ts > sets the mode'], introduced: false },
@@ -135,18 +135,18 @@ describe('flakeseed hunt', () => {
     expect(run, patch!.apply).toBeDefined()
     expect(json.recorded).toEqual([Number(run)])
     expect(output).not.toContain('could not record')
-    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
+    expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
     // Not mixed into flakiness counts: the only runs are the hunt's, and flaky's window has none.
-    expect(project.cli(['flaky']).stdout).toContain('no runs in the window')
-    expect(project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+    expect((await project.runCli(['flaky'])).stdout).toContain('no runs in the window')
+    expect((await project.runCli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1'])).stdout).toContain('0 introduced by this change, 1 pre-existing')
     // The printed command writes the verified patch.
     const before = readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')
-    const applied = project.cli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])
+    const applied = await project.runCli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')).not.toBe(before)
   })
 
-  test('a source-only change makes an unchanged test file order-dependent through a module-private variable', () => {
+  test('a source-only change makes an unchanged test file order-dependent through a module-private variable', async () => {
     const project = repo(
       {
         'src/cache.ts': `export function remember(key: string): boolean {\n  return key.length > 0\n}\n`,
@@ -163,7 +163,7 @@ describe('flakeseed hunt', () => {
         'src/cache.ts': `const seen = new Set<string>()\nexport function remember(key: string): boolean {\n  if (seen.has(key)) return false\n  seen.add(key)\n  return true\n}\n`,
       },
     )
-    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    const { code, json, output } = await hunt(project, ['--seeds', '0'])
     expect(code, output).toBe(1)
     // Through the module graph: the test file did not change, the source it imports did.
     expect(json.affected).toEqual({ files: ['test/cache.test.ts'], tests: [] })
@@ -174,7 +174,7 @@ describe('flakeseed hunt', () => {
     expect(json.findings[0]!.why).toContain('src/cache.ts')
   })
 
-  test('isolate: false: a new test polluted by a test of another file', () => {
+  test('isolate: false: a new test polluted by a test of another file', async () => {
     const project = repo(
       {
         'test/a.test.ts': `import { test } from 'vitest'\ntest('sets the flag', () => { (globalThis as { huntFlag?: boolean }).huntFlag = true })\n`,
@@ -185,24 +185,24 @@ describe('flakeseed hunt', () => {
       },
       'isolate: false, fileParallelism: false',
     )
-    const { code, json, output } = hunt(project, ['--seeds', '0'])
+    const { code, json, output } = await hunt(project, ['--seeds', '0'])
     expect(code, output).toBe(1)
     expect(json.affected.files).toEqual(['test/b.test.ts'])
     expect(json.findings).toMatchObject([{ victim: 'test/b.test.ts > no flag', polluters: ['test/a.test.ts > sets the flag'], introduced: true }])
   })
 
-  test('no base to compare with: one line, nothing hunted; a --base that does not exist: exit 2', () => {
+  test('no base to compare with: one line, nothing hunted; a --base that does not exist: exit 2', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'test/a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     gitInit(project)
-    const none = project.cli(['hunt'])
+    const none = await project.runCli(['hunt'])
     expect(none.code, none.output).toBe(0)
     expect(none.stdout.trim()).toBe('flakeseed hunt: no base to compare with (origin/HEAD not found; pass --base REF); nothing hunted')
-    const bad = project.cli(['hunt', '--base', 'nope'])
+    const bad = await project.runCli(['hunt', '--base', 'nope'])
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim()).toBe('flakeseed: --base nope is not a commit that shares history with HEAD here')
   })
 
-  test('inside the run: FLAKESEED_HUNT fails the run on an introduced dependency; hunt.fail: false only reports it', () => {
+  test('inside the run: FLAKESEED_HUNT fails the run on an introduced dependency; hunt.fail: false only reports it', async () => {
     const victim = `test('no mode by default', () => { expect(process.env.HUNT_MODE).toBeUndefined() })`
     const polluter = `test('sets the mode', () => { process.env.HUNT_MODE = 'fast' })`
     const project = repo(
@@ -212,7 +212,7 @@ describe('flakeseed hunt', () => {
     // A seed under which the run itself passes: the victim first.
     const seed = seedWhere(['test/env.test.ts > no mode by default', 'test/env.test.ts > sets the mode'], (o) => o[0]!.endsWith('default'))
     const summary = join(project.dir, 'summary.md')
-    const failing = project.vitest([], { FLAKESEED_SEED: seed, FLAKESEED_HUNT: 'main', FLAKESEED_HUNT_BUDGET: '60', GITHUB_STEP_SUMMARY: summary })
+    const failing = await project.runVitest([], { FLAKESEED_SEED: seed, FLAKESEED_HUNT: 'main', FLAKESEED_HUNT_BUDGET: '60', GITHUB_STEP_SUMMARY: summary })
     expect(failing.code, failing.output).toBe(1)
     expect(failing.stdout).toContain('polluter test/env.test.ts > sets the mode')
     expect(failing.stdout).toContain('cause    introduced by this change: test/env.test.ts > sets the mode is new or changed in this change')
@@ -224,9 +224,9 @@ describe('flakeseed hunt', () => {
     const recorded = /history: run (\d+) \(hunt; not counted by flaky\)/.exec(failing.stdout)?.[1]
     expect(recorded, failing.output).toBeDefined()
     expect(readFileSync(summary, 'utf8')).toMatch(new RegExp(`apply: .*fix ${recorded} --test`))
-    expect(project.cli(['runs']).stdout).toMatch(new RegExp(`^\\s*${recorded}\\b.*\\(hunt\\)`, 'm'))
+    expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${recorded}\\b.*\\(hunt\\)`, 'm'))
     project.write({ 'vitest.config.ts': config(`{ hunt: { base: 'main', fail: false } }`) })
-    const reporting = project.vitest([], { FLAKESEED_SEED: seed })
+    const reporting = await project.runVitest([], { FLAKESEED_SEED: seed })
     expect(reporting.code, reporting.output).toBe(0)
     expect(reporting.stdout).toContain('1 introduced by this change, 0 pre-existing')
     expect(reporting.stdout).not.toContain('flakeseed hunt failed this run')
