@@ -176,9 +176,17 @@ describe('suspects from the history', () => {
 
   test('bisect tries the suspect first: the default --repeat 3 settles it in 6 probes, against the search without the history', async () => {
     const run = String(FAILS.lastIndexOf(true) + 1)
-    const fromHistory = project
+    const fromHistory = await project
       .copy()
-      .cliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>(['bisect', run, '--test', VICTIM, '--jobs', '1', '--no-diagnose'])
+      .runCliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
+        'bisect',
+        run,
+        '--test',
+        VICTIM,
+        '--jobs',
+        '1',
+        '--no-diagnose',
+      ])
     expect(fromHistory).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(fromHistory.probesToFind ?? fromHistory.probes).toBe(6)
     // The same failing run with no other run recorded: no suspects, the whole search.
