@@ -37,11 +37,11 @@ function slowProject(): Project {
 }
 
 /** Records a failing run, then starts `bisect last` in the background; `marks()` counts the slow test's starts in it. */
-function startBisect(project: Project, args: string[]) {
+async function startBisect(project: Project, args: string[]) {
   const ids = ['slow', 'victim', 'other'].map((n) => testId('', FILE, n))
   const seed = seedWhere(ids, (o) => runsBefore(o, SLOW, VICTIM))
   const marksDir = mkdtempSync(join(tmpdir(), 'flakeseed-marks-'))
-  const recorded = project.vitest([], { FLAKESEED_SEED: seed, MARKS: join(marksDir, 'run') })
+  const recorded = await project.runVitest([], { FLAKESEED_SEED: seed, MARKS: join(marksDir, 'run') })
   expect(recorded.code, recorded.output).toBe(1)
   const marksFile = join(marksDir, 'bisect')
   const child = project.spawnCli(['bisect', 'last', '--repeat', '1', ...args], { MARKS: marksFile })
@@ -62,7 +62,7 @@ function startBisect(project: Project, args: string[]) {
 describe('bisect leaves the user’s files alone', () => {
   test('a line appended to a log and a new drafts/ folder, made while a probe runs, are intact; the bisect completes', async () => {
     const project = slowProject()
-    const { exited, duringProbe } = startBisect(project, ['--json'])
+    const { exited, duringProbe } = await startBisect(project, ['--json'])
     // The second probe that runs the slow test (the first one is where bisect learns what the tests write).
     await duringProbe(2)
     appendFileSync(join(project.dir, 'notes/log.txt'), 'written by the user during a probe\n')
@@ -77,7 +77,7 @@ describe('bisect leaves the user’s files alone', () => {
 
   test('an edit to a source file the tests import stops the bisect with one line naming it; the edit is intact', async () => {
     const project = slowProject()
-    const { exited, duringProbe } = startBisect(project, [])
+    const { exited, duringProbe } = await startBisect(project, [])
     await duringProbe(2)
     appendFileSync(join(project.dir, 'src/app.ts'), 'export const edited = true\n')
     const result = await exited
@@ -126,7 +126,7 @@ describe('bisect over several victims puts back what each victim’s polluters w
   for (const jobs of ['1', '2']) {
     test(`--jobs ${jobs}: the second victim's polluter writes out/report.txt; both victims are named with their polluter, and no out/ is left`, async () => {
       const { project, settings, files, seed } = twoVictimsProject()
-      const recorded = project.vitest([], { FLAKESEED_SEED: seed })
+      const recorded = await project.runVitest([], { FLAKESEED_SEED: seed })
       expect(recorded.code, recorded.output).toBe(1)
       // What the failing run wrote is not the project's.
       rmSync(join(project.dir, 'out'), { recursive: true, force: true })

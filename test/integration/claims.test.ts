@@ -7,6 +7,8 @@ import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.js'
 import { testId } from '../../src/core/names.js'
+import { causeSummary } from '../../src/analysis/causes.js'
+import { type BisectReport, describeReport } from '../../src/bisect/report.js'
 import { runsBefore, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 
@@ -37,15 +39,25 @@ function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '
 /** The seed of the recorded failing run: the polluter before the victim. */
 const FAILING = seedWhere(IDS, (o) => runsBefore(o, POLLUTER, VICTIM))
 
-/** Records one failing run, then bisects it (JSON and text). */
-async function bisect(files: Files): Promise<{ project: Project; finding: Finding; text: string }> {
+/**
+ * Records one failing run, then bisects it: the JSON, and the text `bisect` prints from that
+ * document (as cli/bisect.ts does). `{ cli: true }` bisects a second time without --json for the text.
+ */
+async function bisect(files: Files, { cli = false } = {}): Promise<{ project: Project; finding: Finding; text: string }> {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
   const run = await project.runVitest([], { FLAKESEED_SEED: FAILING })
   expect(run.code, run.output).toBe(1)
   const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
   expect(result.code, result.output).toBe(1)
-  const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
-  return { project, finding: JSON.parse(result.stdout) as Finding, text }
+  const finding = JSON.parse(result.stdout) as Finding
+  const text = cli ? (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout : textOf(finding)
+  return { project, finding, text }
+}
+
+/** What `bisect` without --json prints for this document: the victim's block, then the cause summary. */
+function textOf(finding: Finding): string {
+  const report = finding as unknown as BisectReport
+  return [describeReport(report), ...causeSummary([report])].join('\n')
 }
 
 /** The failing order, rerun after the fix was applied by hand: 0 when the victim now passes. */
@@ -61,8 +73,11 @@ describe('verified means a probe undid exactly what the claim names', () => {
   test('five leaks, the victim reads one: only that one is verified, the fix names it and works when applied', async () => {
     // The error names nothing the leaks do: the env leaks rank first and are not the cause.
     const check = `if ((globalThis as any).flag !== undefined) throw new Error('wrong state')`
-    const { project, finding, text } = await bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) })
+    const { project, finding, text } = await bisect({ [FILE]: shopFile(`${ENVS}; (globalThis as any).flag = 42`, check) }, { cli: true })
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
+    // The other cases read the text from their JSON (textOf): here, what the CLI prints is that text.
+    const seconds = (t: string) => t.replace(/\b\d+\.\d s\b/g, 'n.n s').trim()
+    expect(seconds(text)).toBe(seconds(textOf(finding)))
     const flag = finding.leaks.find((l) => l.what === 'globalThis.flag')
     expect(flag).toMatchObject({ kind: 'global', before: '(absent)', after: '42', verified: true })
     expect(flag?.together).toBeUndefined()
@@ -241,9 +256,7 @@ describe('modules the registry dropped are no state left behind (item 7, zustand
       what: "api of describe 'with redux middleware', assigned by 'works as expected'",
       verified: false,
     })
-    expect((await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout).toContain(
-      "needs    scope api of describe 'with redux middleware', assigned by 'works as expected'",
-    )
+    expect(textOf(finding)).toContain("needs    scope api of describe 'with redux middleware', assigned by 'works as expected'")
   })
 })
 
@@ -278,8 +291,7 @@ describe('a cleaner says what it runs; an unrelated leak says it is not the caus
       verified: true,
       how: 'cleaner',
     })
-    const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
-    expect(text).toContain(
+    expect(textOf(finding)).toContain(
       "also     env process.env.SHOP_BANNER: (unset) → '{}'   (also left behind, not the cause: undoing every leak together changed nothing)",
     )
     project.write({ [FILE]: file('  afterEach(() => { reset() })') })
