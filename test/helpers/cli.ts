@@ -4,6 +4,8 @@
 import { execFileSync, execSync } from 'node:child_process'
 import { join } from 'node:path'
 import { expect } from 'vitest'
+import { causeSummary } from '../../src/analysis/causes.js'
+import { type BisectReport, describeReport } from '../../src/bisect/report.js'
 import { sortByKey } from '../../src/core/order.js'
 import type { Project } from './project.js'
 
@@ -103,4 +105,14 @@ export function paste(project: Project, command: string, env: NodeJS.ProcessEnv 
     const e = error as { status: number; stdout: string; stderr: string }
     return { code: e.status, out: `${e.stdout}${e.stderr}` }
   }
+}
+
+/**
+ * What `bisect` without --json prints for one victim, from the document `bisect --json` printed:
+ * its block, then the cause summary, as cli/bisect.ts prints them (claims.test.ts checks the two
+ * agree). One bisect then gives a test both.
+ */
+export function textOf(finding: object): string {
+  const report = finding as BisectReport
+  return [describeReport(report), ...causeSummary([report])].join('\n')
 }

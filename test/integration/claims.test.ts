@@ -7,9 +7,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.js'
 import { testId } from '../../src/core/names.js'
-import { causeSummary } from '../../src/analysis/causes.js'
-import { type BisectReport, describeReport } from '../../src/bisect/report.js'
-import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { runsBefore, seedWhere, textOf } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 
 type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
@@ -52,12 +50,6 @@ async function bisect(files: Files, { cli = false } = {}): Promise<{ project: Pr
   const finding = JSON.parse(result.stdout) as Finding
   const text = cli ? (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout : textOf(finding)
   return { project, finding, text }
-}
-
-/** What `bisect` without --json prints for this document: the victim's block, then the cause summary. */
-function textOf(finding: Finding): string {
-  const report = finding as unknown as BisectReport
-  return [describeReport(report), ...causeSummary([report])].join('\n')
 }
 
 /** The failing order, rerun after the fix was applied by hand: 0 when the victim now passes. */

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.js'
 import { testId } from '../../src/core/names.js'
-import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { runsBefore, seedWhere, textOf } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 
 type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
@@ -182,7 +182,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
   })
 
   test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', async () => {
-    const { finding, project } = await bisectLeak(
+    const { finding } = await bisectLeak(
       {
         'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
         [FILE]: [
@@ -204,7 +204,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.noLeak).toMatch(/^no leak visible: .*module-private variable/)
     expect(finding.cleaners).toEqual([testId('', FILE, 'shop > resets the counter')])
     expect(finding.fix).toMatchObject({ how: 'cleaner', verified: true })
-    const text = (await project.runCli(['bisect', 'last', '--repeat', '1'])).stdout
+    const text = textOf(finding)
     expect(text).toContain('leaked   nothing visible: the culprits changed state nothing outside their module can see')
     expect(text).toContain(`cleaner  ${testId('', FILE, 'shop > resets the counter')}`)
     expect(text).toMatch(/^fix {6}running 'resets the counter' between them makes it pass/m)
