@@ -90,8 +90,10 @@ export class Project {
   /** The flakeseed CLI in this folder, in this process (a child process when FLAKESEED_TEST_SPAWN=1): what `cli()` returns. */
   runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
     // bisect too: its SIGINT handler lives as long as the session. An interrupted bisect (Ctrl-C,
-    // which tests send through spawnCli, or its --budget used up) ends its process: that one spawns.
-    const exits = args[0] === 'bisect' && args.includes('--budget')
+    // which tests send through spawnCli, or its --budget used up) ends its process: one given a
+    // budget it may use up spawns (a budget it refuses is one line and exit 2, in process).
+    const budget = Number(args[args.indexOf('--budget') + 1])
+    const exits = args[0] === 'bisect' && args.includes('--budget') && budget > 0 && budget <= 86_400
     return IN_PROCESS && !exits ? cliInProcess(CLI, this.dir, args, cleanEnv(env)) : runAsync(process.execPath, [CLI, ...args], this.dir, env)
   }
 
