@@ -22,7 +22,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       'run what a change touches in targeted orders (reverse, each new test before the others, alone, seeds); fail on an order dependency the change introduced',
     )
     .option('--base <ref>', "the branch the change goes into (default: the CI's target branch, else origin/HEAD)")
-    .option('--budget <seconds>', `stop starting new orders after this many seconds (default ${DEFAULT_HUNT_BUDGET})`, seconds, DEFAULT_HUNT_BUDGET)
+    .option('--budget <seconds>', `stop after this many seconds, a bisect under way included (default ${DEFAULT_HUNT_BUDGET})`, seconds, DEFAULT_HUNT_BUDGET)
     .option('--seeds <n>', `seeded orders after the targeted ones, budget permitting (default ${DEFAULT_HUNT_SEEDS})`, nonNegativeInt, DEFAULT_HUNT_SEEDS)
     .option('--repeat <k>', 'runs per bisect check of a failure found', positiveInt, DEFAULT_BISECT_REPEAT)
     .option('--config <path>', 'Vitest config file (default: Vitest’s own lookup)')

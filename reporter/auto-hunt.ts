@@ -7,7 +7,7 @@ import type { HuntSessionOptions } from '../src/hunt/session.js'
 import { type ChildAnswer, runChild } from '../src/run/child.js'
 
 const CHILD = fileURLToPath(new URL('../src/hunt/child.js', import.meta.url))
-/** Beyond the budget, time for the hunt to finish the bisect under way and close its Vitest instance. */
+/** Beyond the budget (a deadline the hunt stops its bisects and patches at), time for the run in flight to end and the instance to close. */
 const GRACE_MS = 60_000
 
 export function autoHunt(session: HuntSessionOptions, env: NodeJS.ProcessEnv): Promise<ChildAnswer<HuntChildResult>> {
