@@ -18,6 +18,10 @@ export interface AttemptInput {
   protect: string[]
   baseline: PlanExecutor
   signal?: AbortSignal
+  /** Other victims of the same culprits (`fix --all`): their files are checked too. */
+  alsoVictims?: readonly string[]
+  /** Victims the other patches of a `fix --all` fix (their failures are theirs). */
+  othersFix?: ReadonlySet<string>
 }
 
 /** A verified patch, as `fix` prints it and stores it. */
@@ -75,6 +79,7 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
       protect: input.protect,
       baseline: input.baseline,
       signal: input.signal,
+      othersFix: input.othersFix,
     })
     if (!verification.verified) {
       tried.push(`${remedy.summary}: ${verification.why}`)
@@ -111,17 +116,30 @@ function victimTest(input: AttemptInput): RecordedTest | undefined {
 }
 
 /** The order that failed: the polluters and the victim as the run ran them; a brittle test alone. */
-function failingPlan(input: AttemptInput) {
+export function failingPlan(input: Pick<AttemptInput, 'order' | 'finding'>) {
   const wanted = new Set([input.finding.victim, ...(input.finding.kind === 'victim' ? input.finding.polluters : [])])
   return planOf(input.order.filter((t) => wanted.has(idOf(t))))
 }
 
-/** Every test of these must pass under each seed: the victim's file, the culprits' files and every patched test file. */
+/** Every test of these must pass under each seed: the victims' files, the culprits' files and every patched test file. */
 function checkedFiles(input: AttemptInput, remedy: Remedy): Array<{ project: string; file: string }> {
-  const ids = new Set([input.finding.victim, ...input.finding.polluters, ...input.finding.stateSetters])
-  const patched = new Set(remedy.edits.map((e) => e.path))
+  return involvedFiles(
+    input.order,
+    [input.finding, ...(input.alsoVictims ?? []).map((victim) => ({ victim, polluters: [], stateSetters: [] }))],
+    remedy.edits.map((e) => e.path),
+  )
+}
+
+/** The files of the run's tests a check covers: those of the findings' victims and culprits, and every patched file. */
+export function involvedFiles(
+  order: readonly RecordedTest[],
+  findings: ReadonlyArray<Pick<Finding, 'victim' | 'polluters' | 'stateSetters'>>,
+  patched: readonly string[],
+): Array<{ project: string; file: string }> {
+  const ids = new Set(findings.flatMap((f) => [f.victim, ...f.polluters, ...f.stateSetters]))
+  const paths = new Set(patched)
   const files = new Map<string, { project: string; file: string }>()
-  for (const t of input.order) if (ids.has(idOf(t)) || patched.has(t.file)) files.set(`${t.project}\u0000${t.file}`, { project: t.project, file: t.file })
+  for (const t of order) if (ids.has(idOf(t)) || paths.has(t.file)) files.set(`${t.project}\u0000${t.file}`, { project: t.project, file: t.file })
   return [...files.values()]
 }
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { type CommandOptions, fixCommand } from '../core/commands.js'
 import { location } from '../run/selection.js'
 import type { Store } from '../store/index.js'
-import { latestPatches, type StoredPatch } from '../store/patches.js'
+import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../store/patches.js'
 
 export type PatchState = 'ready' | 'applied' | 'stale'
 
@@ -36,6 +36,7 @@ export function patchNotes(store: Store, options: CommandOptions = {}): Map<stri
   const notes = new Map<string, PatchNote>()
   const roots = new Map<number, string>()
   for (const [victim, patch] of latestPatches(store)) {
+    if (victim === ALL_VICTIMS) continue
     let root = roots.get(patch.runId)
     if (root === undefined) {
       try {

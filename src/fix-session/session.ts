@@ -121,7 +121,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
 }
 
 /** A stored finding this run's order can replay: its culprits ran here, and what they left was diagnosed (an empty list: nothing seen). */
-function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
+export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
   const stored = facts.findings.get(idOf(victim))
   if (!stored || (stored.kind !== 'victim' && stored.kind !== 'brittle')) return undefined
   const ids = new Set(facts.order.map(idOf))
@@ -139,7 +139,7 @@ function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefin
 }
 
 /** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
-async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
+export async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
   files.learnNext()
   return bisect({
     victim: idOf(victim),

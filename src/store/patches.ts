@@ -4,6 +4,9 @@
 import { holdsSecret } from '../core/secrets.js'
 import type { Store } from './index.js'
 
+/** The victim a `fix --all` combination is stored under: no test id has no ` > `. */
+export const ALL_VICTIMS = '(all)'
+
 /** A patch as stored: the edits hold the bytes it was verified on (`before`) and writes (`after`). */
 export interface StoredPatch {
   runId: number
