@@ -7,6 +7,7 @@ import { FlakeseedError } from '../src/core/errors.js'
 import { visible } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
 import { type FixAllResult, runFixAll } from '../src/fix-session/all.js'
+import { changedInput } from '../src/fix-session/ready.js'
 import type { VerifiedPatch } from '../src/fix-session/attempt.js'
 import { readFixRun, runFixSession } from '../src/fix-session/session.js'
 import { location } from '../src/run/selection.js'
@@ -68,7 +69,7 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
   else print(run.id, verified, unpatched, options)
   if (options.apply && verified.length) {
     const code = applyPatches(
-      verified.map((p) => ({ runId: run.id, edits: p.edits })),
+      verified.map((p) => ({ runId: run.id, edits: p.edits, inputs: p.inputs })),
       options,
       false,
     )
@@ -100,7 +101,7 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
   if (options.json) printJson(allJson(result))
   else printAll(result, options)
   if (options.apply && result.combined) {
-    const code = applyPatches([{ runId: result.combined.runId, edits: result.combined.edits }], options, false)
+    const code = applyPatches([{ runId: result.combined.runId, edits: result.combined.edits, inputs: result.combined.inputs }], options, false)
     if (code !== EXIT.ok) return code
   }
   return result.unpatched.length ? EXIT.found : EXIT.ok
@@ -174,7 +175,7 @@ function print(runId: number, patches: readonly VerifiedPatch[], unpatched: Read
  * Writes the patches, only onto the bytes they were verified on: a file changed since is named in
  * one line and nothing is written. A file two patches change alike is written once.
  */
-function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'>>, options: Options, printed = true): number {
+function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId' | 'inputs'>>, options: Options, printed = true): number {
   const writes = new Map<string, { before: string; after: string; shown: string }>()
   const store = openStore(options)
   let root: string
@@ -191,6 +192,10 @@ function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'
         throw new FlakeseedError(`flakeseed: two patches change ${edit.path} differently; apply them one at a time with --test`)
       writes.set(path, { before: edit.before, after: edit.after, shown: edit.path })
     }
+  for (const patch of patches) {
+    const changed = changedInput(root, patch.inputs)
+    if (changed) throw new FlakeseedError(`flakeseed: ${changed} changed since the patch was verified (its check ran it); run fix again`)
+  }
   for (const [path, edit] of writes) {
     let now: string | undefined
     try {

@@ -38,6 +38,7 @@ export interface CombinedPatch {
   verified: string
   checks: Checks
   hashes: Record<string, string>
+  inputs: Record<string, string>
   seconds: number
 }
 
@@ -251,6 +252,7 @@ async function verifyCombined(works: RunWork[], patches: readonly GroupPatch[], 
     verified: `the failing orders of ${orders.length} victim${orders.length === 1 ? '' : 's'} (run${runs.length === 1 ? '' : 's'} ${runs.join(', ')}) fail without it and pass with it; ${files.size} file${files.size === 1 ? '' : 's'} × ${v.checks.seeds} seeds pass`,
     checks: v.checks,
     hashes: v.hashes,
+    inputs: v.inputs,
     seconds: v.seconds,
   }
 }
@@ -265,7 +267,7 @@ function saveFindings(options: FixAllOptions, found: ReadonlyArray<{ run: number
 /** The combination goes into the history, for `fix --all --apply` to write. */
 function saveCombined(options: FixAllOptions, c: CombinedPatch): void {
   withStore(options, (store) => {
-    savePatch(store, { runId: c.runId, victim: ALL_VICTIMS, summary: 'fix --all', diff: c.diff, verified: c.verified, edits: c.edits })
+    savePatch(store, { runId: c.runId, victim: ALL_VICTIMS, summary: 'fix --all', diff: c.diff, verified: c.verified, edits: c.edits, inputs: c.inputs })
   })
 }
 

@@ -42,6 +42,8 @@ export interface VerifiedPatch {
   checks: Checks
   /** sha256 of each file's bytes as verified (by path relative to the root). */
   hashes: Record<string, string>
+  /** sha256 of the other files the checks ran (relative path → hex): `--apply` refuses when one changed. */
+  inputs: Record<string, string>
   seconds: number
 }
 
@@ -104,6 +106,7 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
         verified: `the failing order of run ${input.run.id} fails without it and passes with it; ${checkedCount} file${checkedCount === 1 ? '' : 's'} × ${verification.checks.seeds} seeds pass`,
         checks: verification.checks,
         hashes: Object.fromEntries(remedy.edits.map((e, k) => [e.path, Object.values(verification.hashes)[k]!])),
+        inputs: verification.inputs,
         seconds: (Date.now() - started) / 1000,
       },
     }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type CommandOptions, fixCommand } from '../core/commands.js'
 import { location } from '../run/selection.js'
+import { sha256 } from './verify.js'
 import type { Store } from '../store/index.js'
 import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../store/patches.js'
 
@@ -18,7 +19,19 @@ export interface PatchNote {
   apply?: string
 }
 
-export function patchState(root: string, edits: StoredPatch['edits']): PatchState {
+/** The first file the verification ran (besides the patched ones) whose bytes changed since, or that is gone. */
+export function changedInput(root: string, inputs: StoredPatch['inputs']): string | undefined {
+  for (const [path, hash] of Object.entries(inputs ?? {})) {
+    let now: string | undefined
+    try {
+      now = sha256(readFileSync(resolve(root, path)))
+    } catch {}
+    if (now !== hash) return path
+  }
+  return undefined
+}
+
+export function patchState(root: string, edits: StoredPatch['edits'], inputs?: StoredPatch['inputs']): PatchState {
   const texts = edits.map((e) => {
     try {
       return readFileSync(resolve(root, e.path), 'utf8')
@@ -26,7 +39,7 @@ export function patchState(root: string, edits: StoredPatch['edits']): PatchStat
       return undefined
     }
   })
-  if (edits.every((e, k) => texts[k] === e.before)) return 'ready'
+  if (edits.every((e, k) => texts[k] === e.before)) return changedInput(root, inputs) === undefined ? 'ready' : 'stale'
   if (edits.every((e, k) => texts[k] === e.after)) return 'applied'
   return 'stale'
 }
@@ -46,7 +59,7 @@ export function patchNotes(store: Store, options: CommandOptions = {}): Map<stri
       }
       roots.set(patch.runId, root)
     }
-    const state = patchState(root, patch.edits)
+    const state = patchState(root, patch.edits, patch.inputs)
     const apply = state === 'ready' ? fixCommand(patch.runId, { test: victim, apply: true, ...options }) : undefined
     notes.set(victim, { run: patch.runId, summary: patch.summary, state, ...(apply ? { apply } : {}) })
   }

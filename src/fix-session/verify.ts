@@ -9,6 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { FlakeseedError } from '../core/errors.js'
 import { toPosix } from '../core/names.js'
 import type { Plan } from '../core/order.js'
+import { localInputs } from '../fix/inputs.js'
 import { PlanExecutor, type PlanResult } from '../run/execute.js'
 
 /** One file's change: `before` is the text the patch was written against (FileEdit in src/fix/types.ts). */
@@ -62,6 +63,12 @@ export interface Verification {
   why?: string
   /** sha256 of every patched file's bytes as verified (absolute path → hex): `--apply` writes onto these only. */
   hashes: Record<string, string>
+  /**
+   * sha256 of every other file the checks ran, as they were when they started (path relative to the
+   * root → hex): the test files, the config and the project files they import (src/fix/inputs.ts).
+   * `--apply` refuses when one changed.
+   */
+  inputs: Record<string, string>
   seconds: number
   /** The seeds that were checked, the recorded one first. */
   seedList: string[]
@@ -90,7 +97,8 @@ export async function verifyPatch(input: VerifyInput): Promise<Verification> {
   const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
   const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
   const hashes: Record<string, string> = {}
-  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, seconds: (Date.now() - started) / 1000, seedList })
+  const inputs = inputHashes(input)
+  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
   const changed = hashEdits(input, hashes)
   if (changed) return done(changed)
   const config = patchedConfig(input)
@@ -130,7 +138,8 @@ export async function verifyTogether(input: TogetherInput): Promise<Verification
   const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
   const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
   const hashes: Record<string, string> = {}
-  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, seconds: (Date.now() - started) / 1000, seedList })
+  const inputs = inputHashes(input)
+  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
   const changed = hashEdits(input, hashes)
   if (changed) return done(changed)
   for (const order of input.orders) {
@@ -157,6 +166,21 @@ export async function verifyTogether(input: TogetherInput): Promise<Verification
     if (patched) await patched.close()
     if (config?.path) rmSync(config.path, { force: true })
   }
+}
+
+/** The hashes of what the checks run besides the patched files: the test files, the config, what they import. */
+function inputHashes(input: Pick<VerifyInput, 'root' | 'config' | 'files' | 'edits'>): Record<string, string> {
+  const patched = new Set(input.edits.map((e) => absoluteEdit(input.root, e)))
+  const config = input.config ?? defaultConfig(input.root)
+  const starts = [...input.files.map((f) => resolve(input.root, f.file)), ...(config ? [config] : [])]
+  const hashes: Record<string, string> = {}
+  for (const path of localInputs(input.root, starts).sort()) {
+    if (patched.has(path)) continue
+    try {
+      hashes[relativeTo(input.root, path)] = sha256(readFileSync(path))
+    } catch {}
+  }
+  return hashes
 }
 
 /** Why a patched file's bytes are not what the patch was written against; else their hashes go into `hashes`. */
