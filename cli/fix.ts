@@ -11,6 +11,7 @@ import { changedInput } from '../src/fix-session/ready.js'
 import type { VerifiedPatch } from '../src/fix-session/attempt.js'
 import { readFixRun, runFixSession } from '../src/fix-session/session.js'
 import { location } from '../src/run/selection.js'
+import { mergeEdits } from '../src/fix/merge.js'
 import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../src/store/patches.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
@@ -69,7 +70,7 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
   else print(run.id, verified, unpatched, options)
   if (options.apply && verified.length) {
     const code = applyPatches(
-      verified.map((p) => ({ runId: run.id, edits: p.edits, inputs: p.inputs })),
+      verified.map((p) => ({ runId: run.id, victim: p.victim, edits: p.edits, inputs: p.inputs })),
       options,
       false,
     )
@@ -175,8 +176,7 @@ function print(runId: number, patches: readonly VerifiedPatch[], unpatched: Read
  * Writes the patches, only onto the bytes they were verified on: a file changed since is named in
  * one line and nothing is written. A file two patches change alike is written once.
  */
-function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId' | 'inputs'>>, options: Options, printed = true): number {
-  const writes = new Map<string, { before: string; after: string; shown: string }>()
+function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId' | 'inputs'> & { victim?: string }>, options: Options, printed = true): number {
   const store = openStore(options)
   let root: string
   try {
@@ -184,14 +184,10 @@ function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'
   } finally {
     store.close()
   }
-  for (const patch of patches)
-    for (const edit of patch.edits) {
-      const path = resolve(root, edit.path)
-      const earlier = writes.get(path)
-      if (earlier && (earlier.before !== edit.before || earlier.after !== edit.after))
-        throw new FlakeseedError(`flakeseed: two patches change ${edit.path} differently; apply them one at a time with --test`)
-      writes.set(path, { before: edit.before, after: edit.after, shown: edit.path })
-    }
+  // Patches of one run were verified together: edits to one file merge by position.
+  const merged = mergeEdits(patches.map((p, k) => ({ name: p.victim ? visible(p.victim) : `patch ${k + 1}`, edits: p.edits })))
+  if ('conflict' in merged) throw new FlakeseedError(`flakeseed: ${merged.conflict} with --test`)
+  const writes = new Map(merged.edits.map((e) => [resolve(root, e.path), { before: e.before, after: e.after, shown: e.path }]))
   for (const patch of patches) {
     const changed = changedInput(root, patch.inputs)
     if (changed) throw new FlakeseedError(`flakeseed: ${changed} changed since the patch was verified (its check ran it); run fix again`)

@@ -19,7 +19,7 @@ import { saveFinding } from '../store/findings.js'
 import { flakyWindow } from '../store/flaky.js'
 import { Store } from '../store/index.js'
 import { ALL_VICTIMS, savePatch } from '../store/patches.js'
-import { attemptFix, failingPlan, involvedFiles, type VerifiedPatch } from './attempt.js'
+import { attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { bisectVictim, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
 import { type Checks, verifyTogether } from './verify.js'
 
@@ -249,7 +249,7 @@ async function verifyCombined(works: RunWork[], patches: readonly GroupPatch[], 
     files: edits.map((e) => e.path),
     diff: unifiedDiff(edits),
     edits,
-    verified: `the failing orders of ${orders.length} victim${orders.length === 1 ? '' : 's'} (run${runs.length === 1 ? '' : 's'} ${runs.join(', ')}) fail without it and pass with it; ${files.size} file${files.size === 1 ? '' : 's'} × ${v.checks.seeds} seeds pass`,
+    verified: `the failing orders of ${orders.length} victim${orders.length === 1 ? '' : 's'} (run${runs.length === 1 ? '' : 's'} ${runs.join(', ')}) fail without it and pass with it; ${files.size} file${files.size === 1 ? '' : 's'} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
     checks: v.checks,
     hashes: v.hashes,
     inputs: v.inputs,

@@ -103,7 +103,7 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
         files,
         diff: unifiedDiff(remedy.edits),
         edits: remedy.edits,
-        verified: `the failing order of run ${input.run.id} fails without it and passes with it; ${checkedCount} file${checkedCount === 1 ? '' : 's'} × ${verification.checks.seeds} seeds pass`,
+        verified: `the failing order of run ${input.run.id} fails without it and passes with it; ${checkedCount} file${checkedCount === 1 ? '' : 's'} × ${verification.checks.seeds} seeds pass${otherCauses(verification.checks)}`,
         checks: verification.checks,
         hashes: Object.fromEntries(remedy.edits.map((e, k) => [e.path, Object.values(verification.hashes)[k]!])),
         inputs: verification.inputs,
@@ -112,6 +112,13 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
     }
   }
   return { victim: finding.victim, why: tried.length ? `no remedy verified: ${tried.join('; ')}` : 'interrupted' }
+}
+
+/** `, but for T, which fails under a seed without the patch too (another cause)`, when (c) saw such a test. */
+export function otherCauses(checks: Checks): string {
+  const ids = checks.failWithoutToo ?? []
+  if (!ids.length) return ''
+  return `, but for ${ids.join(', ')}, which fail${ids.length === 1 ? 's' : ''} under a seed without the patch too (another cause)`
 }
 
 function victimTest(input: AttemptInput): RecordedTest | undefined {

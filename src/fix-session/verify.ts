@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path'
 import { FlakeseedError } from '../core/errors.js'
-import { toPosix } from '../core/names.js'
+import { testId, toPosix } from '../core/names.js'
 import type { Plan } from '../core/order.js'
 import { localInputs } from '../fix/inputs.js'
 import { PlanExecutor, type PlanResult } from '../run/execute.js'
@@ -54,6 +54,8 @@ export interface Checks {
   seeds: number
   /** Tests that passed under every one of them. */
   tests: number
+  /** Tests of the files that failed under a seed with the patch and without it alike: another cause's, not held against it. */
+  failWithoutToo?: string[]
 }
 
 export interface Verification {
@@ -115,7 +117,7 @@ export async function verifyPatch(input: VerifyInput): Promise<Verification> {
     const broken = firstFailure(after)
     checks.passesWith = after.states.get(input.victim) === 'passed' && !broken
     if (!checks.passesWith) return done(`with the patch, the failing order still fails${broken ? ` (${broken})` : ''}`)
-    return done(await seedChecks(patched, input, seedList, checks))
+    return done(await seedChecks(patched, { ...input, baseline, own: new Set(idsOf(input.failing)) }, seedList, checks))
   } finally {
     if (patched) await patched.close()
     if (!input.baseline) await baseline.close()
@@ -161,7 +163,8 @@ export async function verifyTogether(input: TogetherInput): Promise<Verification
         return done(`with the patch, the failing order of ${order.victim} still fails${broken ? ` (${broken})` : ''}`)
     }
     checks.passesWith = true
-    return done(await seedChecks(patched, input, seedList, checks))
+    const own = new Set(input.orders.flatMap((o) => idsOf(o.failing)))
+    return done(await seedChecks(patched, { ...input, baseline: input.orders[0]?.baseline, own }, seedList, checks))
   } finally {
     if (patched) await patched.close()
     if (config?.path) rmSync(config.path, { force: true })
@@ -194,24 +197,48 @@ function hashEdits(input: Pick<VerifyInput, 'root' | 'edits'>, hashes: Record<st
   return undefined
 }
 
-/** (c): every test of the files passes under each seed; why not, else undefined. */
-async function seedChecks(
-  patched: PlanExecutor,
-  input: Pick<VerifyInput, 'files' | 'signal' | 'othersFix'>,
-  seedList: readonly string[],
-  checks: Checks,
-): Promise<string | undefined> {
+/** What (c) needs besides the patched instance. */
+interface SeedInput extends Pick<VerifyInput, 'files' | 'signal' | 'othersFix'> {
+  /** The unpatched instance: a test that fails under a seed without the patch too has another cause. */
+  baseline?: PlanExecutor
+  /** Tests whose failure is always the patch's: the victims and their culprits. */
+  own: ReadonlySet<string>
+}
+
+/**
+ * (c): every test of the files passes under each seed; why not, else undefined. A test (not the
+ * victim's, not a culprit) that fails with the patch and, under the same seed, without it too, is
+ * another cause's: it is named in `checks.failWithoutToo`, not held against the patch.
+ */
+async function seedChecks(patched: PlanExecutor, input: SeedInput, seedList: readonly string[], checks: Checks): Promise<string | undefined> {
   const passing = new Set<string>()
+  const others = new Set<string>()
   for (const seed of seedList) {
     if (input.signal?.aborted) return 'interrupted'
     const result = await patched.runFiles(input.files, seed)
     const failure = firstFailure(result, input.othersFix)
-    if (failure) return `with the patch, ${failure} under seed ${seed}`
+    if (failure && !(await failsWithoutToo(result, input, seed, others))) return `with the patch, ${failure} under seed ${seed}`
     for (const [id, state] of result.states) if (state === 'passed') passing.add(id)
     checks.seeds++
   }
   checks.tests = passing.size
+  if (others.size) checks.failWithoutToo = [...others]
   return undefined
+}
+
+/** Whether every failure of the patched run is a test of no culprit that fails under the same seed without the patch. */
+async function failsWithoutToo(result: PlanResult, input: SeedInput, seed: string, others: Set<string>): Promise<boolean> {
+  const failed = [...result.states].filter(([id, state]) => state === 'failed' && !input.othersFix?.has(id)).map(([id]) => id)
+  if (!input.baseline || result.unhandled || result.missing.length || failed.some((id) => input.own.has(id))) return false
+  const without = await input.baseline.runFiles(input.files, seed)
+  if (!failed.every((id) => without.states.get(id) === 'failed')) return false
+  for (const id of failed) others.add(id)
+  return true
+}
+
+/** The tests of a plan, by id. */
+function idsOf(plan: Plan): string[] {
+  return plan.files.flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)))
 }
 
 function executor(

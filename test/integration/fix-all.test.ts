@@ -123,6 +123,32 @@ describe('fix --all', () => {
     }
   }, 300_000)
 
+  test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+      [FILE]: SHOP,
+    })
+    const failing = describeSeeds((o) => o[2] === 'shop', 2)
+    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
+    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
+      'fix',
+      'last',
+      '--seeds',
+      '1',
+    ])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches).toHaveLength(3)
+    for (const p of json.patches)
+      expect(p.verified).toMatch(
+        /^the failing order of run \d+ fails without it and passes with it, and with the run's 2 other patches too; together 1 file × 2 seeds pass$/,
+      )
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${FILE}\n`)
+    for (const seed of failing) expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
+  }, 300_000)
+
   test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     expect(project.vitest().code).toBe(0)
