@@ -304,13 +304,7 @@ export async function run({ log = console.log } = {}) {
   }
   log(`\nfix: ${patched} verified patches / ${leaks} victims with a verified leak, ${FIXTURES.length} fixtures, --seeds ${seeds}`)
   for (const m of misses) log(`  not patched: ${m}`)
-  return [
-    {
-      name: 'fix: verified patches / victims with a verified leak',
-      value: leaks ? patched / leaks : 0,
-      target: 0.9,
-      pass: leaks > 0 && patched / leaks >= 0.9,
-      unit: '',
-    },
-  ]
+  // The goal is a rate ≥ 90 %; the summary's rows are lower-is-better, so the row is what is missed.
+  const missed = leaks ? 1 - patched / leaks : 1
+  return [{ name: 'fix: victims with a verified leak left unpatched', value: missed, target: 0.1, unit: 'share', detail: `${patched} / ${leaks} patched` }]
 }
