@@ -11,6 +11,7 @@ import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
+import { appendRunFiles, type PackedResult } from './run-files.js'
 import { addTally, hasTallies, type RunTally } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
@@ -90,6 +91,7 @@ export class Store {
     const sql = this.writeStatements()
     const clashes: string[] = []
     const tally: RunTally = { run: runId, passed: 0, failed: 0, skipped: 0, retried: 0, retries: 0 }
+    const written: PackedResult[] = []
     this.db
       .transaction(() => {
         for (const r of rows) {
@@ -111,9 +113,12 @@ export class Store {
           tally[r.state]++
           tally.retried += r.flaky ? 1 : 0
           tally.retries += r.retries
+          written.push({ fileIndex: r.fileIndex, testIndex: r.testIndex, testId: id, state: STATE[r.state], worker: r.worker })
         }
-        // The run's tallies move with its results, in the same transaction (src/store/tallies.ts).
+        // The run's tallies and packed rows move with its results, in the same transaction
+        // (src/store/tallies.ts, src/store/run-files.ts).
         addTally(this.db, tally)
+        appendRunFiles(this.db, runId, written)
       })
       .immediate()
     return clashes

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3'
 import { dbWords, retargetCommand } from '../core/commands.js'
 import { FlakeseedError } from '../core/errors.js'
 import { asStoreError, quickCheck, Store } from './index.js'
+import { rebuildRunFiles } from './run-files.js'
 import { recountRun } from './tallies.js'
 
 export interface MergeSummary {
@@ -138,8 +139,10 @@ function mergeOne(target: Database.Database, source: Database.Database, targetAr
     for (const [testId, ...rest] of resultsOf.iterate(sourceRun) as Iterable<unknown[]>) {
       added.resultsAdded += insertResult.run(runId, mapTest(testId as number), ...rest).changes
     }
-    // The copied run's tallies, counted from what it now holds (src/store/tallies.ts).
+    // The copied run's tallies and packed rows, from what it now holds (src/store/tallies.ts,
+    // src/store/run-files.ts).
     recountRun(target, runId)
+    rebuildRunFiles(target, runId)
   }
 
   // Findings have no uuid of their own: one is the same finding when it names the same victim,
