@@ -69,6 +69,8 @@ export function flaky(options: Options): number {
       branch: options.branch,
       maxRunFailureRate: options.maxRunFailureRate,
       orderKeys: executionKeys,
+      // A row shows its last failure's error, and no other.
+      errors: 'last',
     })
     // One history at a time: memory holds the rows, not every outcome of the window.
     rows = analyse(window.eachHistory(), { ...commandOptions(options), minRuns: options.minRuns })

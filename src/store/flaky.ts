@@ -19,6 +19,7 @@ import type { RunFacts } from '../core/model.js'
 import { testId } from '../core/names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
+import { POSITIONS } from './run-files.js'
 import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
@@ -88,6 +89,12 @@ export interface WindowOptions {
   maxRunFailureRate?: number
   /** A run never left out (the end-of-run summary describes the run that just ended). */
   keepRun?: number
+  /**
+   * Which failures carry their error: `all` (the default), or `last`, each test's last failure
+   * among the full runs and among the partial ones, the one its row shows (`describe`'s
+   * `lastFailure`): `flaky` reads no other, and the window's errors are most of its text.
+   */
+  errors?: 'all' | 'last'
 }
 
 /** A logical run: one run, or the shards of one build (then `id` is the first shard's). */
@@ -164,8 +171,9 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     .all() as Array<[number, string, string, string]>) {
     tests.set(id, testId(project, file, name))
   }
-  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests)
   const { packed, rows } = readOutcomes(store, candidates)
+  const errors = options.errors === 'last' ? lastErrors(store, packed, runs) : failureErrors(store, tests)
+  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests, errors)
   const replays = replaysOf(store, runs[0]!.startedAt, tests)
   const findings = latestFindings(store)
   function* each(release: boolean): Iterable<WindowHistory> {
@@ -311,8 +319,9 @@ function outcomeMaker(
   byId: ReadonlyMap<number, RunRecord>,
   runs: readonly WindowRun[],
   tests: ReadonlyMap<number, string>,
+  errors: ByRun<string | null>,
 ): MakeOutcome {
-  const { errors, retriedIn, onlyInFile } = candidateFacts(store, tests)
+  const { retriedIn, onlyInFile } = candidateFacts(store)
   const keyOf = new Map<number, (fileIndex: number, testIndex: number) => string>()
   for (const run of byId.values()) {
     const key = orderKeys({
@@ -323,7 +332,16 @@ function outcomeMaker(
       isolate: run.isolate === null ? null : run.isolate === 1,
       fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
     })
-    keyOf.set(run.id, key)
+    // One string per place and run, shared by the tests that ran there: the analysis groups
+    // outcomes by key, and a string hashes once (2 M outcomes on a long window, a few thousand places).
+    const made = new Map<number, string>()
+    keyOf.set(run.id, (fileIndex, testIndex) => {
+      if (testIndex >= POSITIONS) return key(fileIndex, testIndex)
+      const place = fileIndex * POSITIONS + testIndex
+      let k = made.get(place)
+      if (k === undefined) made.set(place, (k = key(fileIndex, testIndex)))
+      return k
+    })
   }
   const quarantinedIn = quarantinedByRun(byId, tests)
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
@@ -356,20 +374,48 @@ function setIn<T>(map: ByRun<T>, run: number, test: number, value: T): void {
   inner.set(test, value)
 }
 
-/**
- * What the candidates' few unusual results add: the errors of their failures, the results that
- * needed retries (the partial index of those that passed on one, and the failures), and which
- * candidates are alone in their file (there, first in the process is the declaration order).
- */
-function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
-  const db = store.db
+/** The errors of the candidates' failures in the runs kept, by run and test row id. */
+function failureErrors(store: Store, tests: ReadonlyMap<number, string>): ByRun<string | null> {
   const errors: ByRun<string | null> = new Map()
-  for (const [test, run, error] of db
+  for (const [test, run, error] of store.db
     .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
     .raw()
     .iterate() as Iterable<[number, number, string | null]>) {
     if (tests.has(test)) setIn(errors, run, test, error)
   }
+  return errors
+}
+
+/**
+ * The errors of each candidate's last failure among the full runs and among the partial ones
+ * (`WindowOptions.errors` `last`), read through the primary key: a few thousand lookups where
+ * the window holds tens of thousands of failures.
+ */
+function lastErrors(store: Store, packed: ReadonlyMap<number, ArrayLike<number>>, runs: readonly WindowRun[]): ByRun<string | null> {
+  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  const errorOf = store.db.prepare('SELECT error FROM results WHERE run_id = ? AND test_id = ?').pluck()
+  const errors: ByRun<string | null> = new Map()
+  for (const [test, v] of packed) {
+    let full = -1
+    let part = -1
+    for (let k = 0; k < v.length; k += 4) {
+      if (v[k + 1] !== 1) continue
+      const run = v[k]!
+      if (partial.has(run)) part = Math.max(part, run)
+      else full = Math.max(full, run)
+    }
+    for (const run of [full, part]) if (run >= 0) setIn(errors, run, test, errorOf.get(run, test) as string | null)
+  }
+  return errors
+}
+
+/**
+ * What the candidates' few unusual results add: the results that needed retries (the partial
+ * index of those that passed on one, and the failures), and which candidates are alone in their
+ * file (there, first in the process is the declaration order).
+ */
+function candidateFacts(store: Store) {
+  const db = store.db
   const retriedIn: ByRun<{ retried: boolean; retries: number }> = new Map()
   for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
     for (const [test, run, flaky, retries] of db
@@ -388,7 +434,7 @@ function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
       .pluck()
       .all() as number[],
   )
-  return { errors, retriedIn, onlyInFile }
+  return { retriedIn, onlyInFile }
 }
 
 /** The candidates each run quarantined, by run id (test row ids). */
