@@ -19,7 +19,6 @@ import type { RunFacts } from '../core/model.js'
 import { testId } from '../core/names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
-import { POSITIONS } from './run-files.js'
 import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
@@ -332,16 +331,7 @@ function outcomeMaker(
       isolate: run.isolate === null ? null : run.isolate === 1,
       fileParallelism: run.file_parallelism === null ? null : run.file_parallelism === 1,
     })
-    // One string per place and run, shared by the tests that ran there: the analysis groups
-    // outcomes by key, and a string hashes once (2 M outcomes on a long window, a few thousand places).
-    const made = new Map<number, string>()
-    keyOf.set(run.id, (fileIndex, testIndex) => {
-      if (testIndex >= POSITIONS) return key(fileIndex, testIndex)
-      const place = fileIndex * POSITIONS + testIndex
-      let k = made.get(place)
-      if (k === undefined) made.set(place, (k = key(fileIndex, testIndex)))
-      return k
-    })
+    keyOf.set(run.id, key)
   }
   const quarantinedIn = quarantinedByRun(byId, tests)
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
