@@ -317,19 +317,11 @@ function openReadonly(path: string, timeout: number, untouched: boolean): { db: 
     }
     if (identity.kind === 'empty') throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
     checkIdentity(identity, path)
-    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION) {
-      if (untouched) return openCopy(path, timeout, db)
-      // A read-only open cannot migrate; migrate with a writable handle first. A file that
-      // cannot be written is read as it is when this code still reads its schema.
-      db.close()
-      db = undefined
-      try {
-        openWritable(path, timeout).close()
-      } catch (error) {
-        const notWritable = asStoreError(error, path) instanceof NotWritableError
-        if (!notWritable || identity.version < READABLE_FROM) throw error
-      }
-      db = new Database(path, { readonly: true, timeout })
+    // A read never writes the history: an older schema this code reads is read as it is (its
+    // next writer, a recorded run, merge or prune, migrates it); one it cannot read, and a merge
+    // source, which wants every table, from a migrated temp copy.
+    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION && (untouched || identity.version < READABLE_FROM)) {
+      return openCopy(path, timeout, db)
     }
     return { db }
   } catch (error) {
