@@ -167,7 +167,11 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
     return () => key
   }
   const prefix = `${f.commit ?? '-'} ${JSON.stringify(f.seed)} `
-  return f.isolate === false ? (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}` : (_, testIndex) => `${prefix}${testIndex}`
+  if (f.isolate === false) return (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}`
+  // A run's results share a few dozen positions: one string each, made (and hashed, where the
+  // keys are grouped) once rather than once per result.
+  const made: string[] = []
+  return (_, testIndex) => (made[testIndex] ??= `${prefix}${testIndex}`)
 }
 
 /**
