@@ -210,11 +210,12 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
     }
   }
 
+  // Each order's tally, in the order first seen (a tally per order, not an object per outcome).
   const byKey = new Map<string, { passed: number; failed: number }>()
   for (const x of o) {
-    const t = byKey.get(x.order) ?? { passed: 0, failed: 0 }
-    t[x.state]++
-    byKey.set(x.order, t)
+    const t = byKey.get(x.order)
+    if (t) t[x.state]++
+    else byKey.set(x.order, { passed: x.state === 'passed' ? 1 : 0, failed: x.state === 'failed' ? 1 : 0 })
   }
   const tallies = [...byKey.values()]
   const mixed = tallies.filter((t) => t.passed && t.failed)
@@ -289,9 +290,9 @@ function streak(o: readonly RunOutcome[], is: (x: RunOutcome) => boolean): strin
 function commitWithBoth(o: readonly RunOutcome[]): string | null | undefined {
   const seeds = new Map<string | null, { failed: Set<string>; passed: Set<string> }>()
   for (const x of o) {
-    const s = seeds.get(x.commit) ?? { failed: new Set(), passed: new Set() }
+    let s = seeds.get(x.commit)
+    if (!s) seeds.set(x.commit, (s = { failed: new Set(), passed: new Set() }))
     s[x.state].add(x.seed)
-    seeds.set(x.commit, s)
   }
   for (const [commit, s] of seeds) if ([...s.failed].some((seed) => [...s.passed].some((p) => p !== seed))) return commit
   return undefined

@@ -11,7 +11,7 @@ import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
-import { appendRunFiles, type PackedResult } from './run-files.js'
+import { appendRunFiles, appendStatement, type PackedResult } from './run-files.js'
 import { addTally, hasTallies, type RunTally } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
@@ -118,7 +118,7 @@ export class Store {
         // The run's tallies and packed rows move with its results, in the same transaction
         // (src/store/tallies.ts, src/store/run-files.ts).
         addTally(this.db, tally)
-        appendRunFiles(this.db, runId, written)
+        appendRunFiles(this.db, runId, written, sql.appendRows)
       })
       .immediate()
     return clashes
@@ -135,6 +135,7 @@ export class Store {
     return {
       findTest: this.db.prepare('SELECT id FROM tests WHERE project = ? AND file = ? AND name = ?').pluck(),
       insertTest: this.db.prepare('INSERT INTO tests (project, file, name) VALUES (?, ?, ?)'),
+      appendRows: appendStatement(this.db),
       insertResult: this.db.prepare(
         `INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -57,12 +57,19 @@ export function packByFile(results: Iterable<PackedResult>): Map<number, Buffer>
   return out
 }
 
-/** Appends a run's newly written results to its files' blobs (inside the caller's transaction). */
-export function appendRunFiles(db: Database.Database, run: number, results: Iterable<PackedResult>): void {
-  const append = db.prepare(
+/** The statement that appends to a file's blob (`||` gives text: cast back). */
+export function appendStatement(db: Database.Database): Database.Statement {
+  return db.prepare(
     `INSERT INTO run_files (run_id, file_index, rows) VALUES (?, ?, ?)
      ON CONFLICT (run_id, file_index) DO UPDATE SET rows = CAST(rows || excluded.rows AS BLOB)`,
   )
+}
+
+/**
+ * Appends a run's newly written results to its files' blobs (inside the caller's transaction),
+ * through `append` (`appendStatement`, prepared once by a writer that appends every file).
+ */
+export function appendRunFiles(db: Database.Database, run: number, results: Iterable<PackedResult>, append: Database.Statement = appendStatement(db)): void {
   for (const [file, rows] of packByFile(results)) append.run(run, file, rows)
 }
 
