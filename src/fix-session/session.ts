@@ -80,8 +80,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { run } = facts
   const { root, config } = location(run, options.config)
   const protect = [options.db]
-  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
-  const files = new ProbeFiles(root, protect, run.finishedAt === null ? [] : [{ from: run.startedAt, to: run.finishedAt }])
+  // As bisect does: what the probes' tests write is put back after each probe.
+  const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
   let started: Promise<PlanExecutor> | undefined
   const baseline = () =>
@@ -105,7 +105,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, await baseline(), files))
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
       if (!stored) found.push(finding)
       options.onProgress?.(`patching ${visible(finding.victim)}`)
       attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline() }))
@@ -139,8 +139,7 @@ function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefin
 }
 
 /** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
-async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
-  files.learnNext()
+async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor): Promise<Finding> {
   return bisect({
     victim: idOf(victim),
     failing: facts.order,
