@@ -82,8 +82,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { run } = facts
   const { root, config } = location(run, options.config)
   const protect = [options.db]
-  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
-  const files = new ProbeFiles(root, protect, run.finishedAt === null ? [] : [{ from: run.startedAt, to: run.finishedAt }])
+  // As bisect does: what the probes' tests write is put back after each probe.
+  const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
   let started: Promise<PlanExecutor> | undefined
   const baseline = () =>
@@ -108,7 +108,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, await baseline(), files))
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
       if (!stored) found.push(finding)
       findings.set(finding.victim, finding)
       options.onProgress?.(`patching ${visible(finding.victim)}`)
@@ -205,8 +205,7 @@ export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | 
 }
 
 /** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
-export async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
-  files.learnNext()
+export async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor): Promise<Finding> {
   return bisect({
     victim: idOf(victim),
     failing: facts.order,
