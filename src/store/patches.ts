@@ -90,3 +90,10 @@ export function latestPatches(store: Store, runId?: number): Map<string, StoredP
     ]),
   )
 }
+
+/** Deletes the patches verified on these runs (`prune`, inside its transaction; `ids` a JSON array). */
+export function deletePatchesOf(store: Store, ids: string): number {
+  const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patches'`).get()
+  if (!exists) return 0
+  return store.db.prepare('DELETE FROM patches WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
+}
