@@ -125,7 +125,7 @@ interface Context {
 }
 
 /** The run's unpatched instance, started when first needed (bisects and checks share it). */
-function baselineOf(w: RunWork, ctx: Context, files?: ProbeFiles): Promise<PlanExecutor> {
+function baselineOf(w: RunWork, ctx: Context): Promise<PlanExecutor> {
   const { run } = w.facts
   w.baseline ??= PlanExecutor.create({
     root: ctx.root,
@@ -136,7 +136,8 @@ function baselineOf(w: RunWork, ctx: Context, files?: ProbeFiles): Promise<PlanE
     isolate: run.isolate ?? undefined,
     quiet: true,
     protect: ctx.protect,
-    files,
+    // As bisect does: what the probes' tests write is put back after each probe.
+    files: new ProbeFiles(ctx.root, ctx.protect),
   })
   return w.baseline
 }
@@ -144,13 +145,11 @@ function baselineOf(w: RunWork, ctx: Context, files?: ProbeFiles): Promise<PlanE
 /** A finding for each of the run's flaky tests: the stored one, else a bisect. Returns the new ones. */
 async function findAll(w: RunWork, ctx: Context): Promise<Array<{ run: number; finding: Finding }>> {
   const { run } = w.facts
-  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
-  const files = new ProbeFiles(ctx.root, ctx.protect)
   const found: Array<{ run: number; finding: Finding }> = []
   for (const victim of w.facts.victims) {
     const stored = usableFinding(w.facts, victim)
     ctx.options.onProgress?.(`${stored ? 'patching' : 'bisecting'} ${visible(idOf(victim))}`)
-    const finding = stored ?? (await bisectVictim(w.facts, victim, await baselineOf(w, ctx, files)))
+    const finding = stored ?? (await bisectVictim(w.facts, victim, await baselineOf(w, ctx)))
     if (!stored) found.push({ run: run.id, finding })
     w.findings.push(finding)
   }

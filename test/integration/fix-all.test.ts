@@ -114,6 +114,15 @@ describe('fix --all', () => {
     expect(printed.stdout).toMatch(/^verified together: the failing orders of 3 victims .* \(\d+\.\d s\)$/m)
     expect(treeHash(project)).toBe(before)
 
+    // The stored combination is written only while what its checks ran holds the same bytes.
+    const settings = project.read('src/settings.ts')
+    project.write({ 'src/settings.ts': `${settings}// edited\n` })
+    const refused = project.cli(['fix', '--all', '--apply'])
+    expect(refused.code, refused.output).toBe(2)
+    expect(refused.stderr).toBe('flakeseed: src/settings.ts changed since the patch was verified (its check ran it); run fix again\n')
+    expect(treeHash(project)).not.toBe(before)
+    project.write({ 'src/settings.ts': settings })
+    expect(treeHash(project)).toBe(before)
     const applied = project.cli(['fix', '--all', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe(`wrote ${FILE}\n`)
