@@ -1,12 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
 import { causeSummary } from '../src/analysis/causes.js'
 import type { BisectProgress } from '../src/bisect/coordinator.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
 import { type BisectSessionResult, defaultJobs, MAX_JOBS, runBisectSession } from '../src/bisect/session.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 import { visible } from '../src/core/format.js'
-import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
-import { commandOptions, DB_TIMEOUT, dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
+import { budgetSeconds, commandOptions, DB_TIMEOUT, dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   test?: string
@@ -49,7 +48,7 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .option(
       '--budget <seconds>',
       'stop after this many seconds for all of them together; a bisect cut short reports the smallest set found so far',
-      positiveSeconds,
+      budgetSeconds,
     )
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
@@ -114,14 +113,6 @@ function printResult({ findings, left, explainedAlready }: BisectSessionResult, 
   for (const block of causeSummary(findings.map(reportOf))) console.log(block)
   if ((options.new || options.budget) && left.length)
     console.log(leftLine(findings.length + left.filter((l) => !findings.some((f) => f.victim === l.test)).length, left))
-}
-
-function positiveSeconds(value: string): number {
-  const seconds = parseSeconds(value)
-  const check = checkBudget(seconds)
-  if (check === 'too-long') throw new InvalidArgumentError(`must be at most ${MAX_BISECT_BUDGET} seconds (24 h)`)
-  if (check !== 'ok') throw new InvalidArgumentError('must be a number of seconds above 0')
-  return seconds!
 }
 
 /** `flakeseed: 1 of 3 failures explained; left: a > b (budget of 120 s used up), …` */

@@ -9,6 +9,7 @@ import { idOf } from '../src/core/names.js'
 import { asStoreError, busyTimeout, isStoreError, Store } from '../src/store/index.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
 import { readEnvironment } from '../src/plugin/environment.js'
+import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
 
 export interface CommonOptions {
   db?: string
@@ -135,6 +136,15 @@ export function nonEmpty(value: string): string {
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
   return Number(value)
+}
+
+/** commander argument parser for a budget (`bisect --budget`, `hunt --budget`): seconds above 0, at most a day. */
+export function budgetSeconds(value: string): number {
+  const seconds = parseSeconds(value)
+  const check = checkBudget(seconds)
+  if (check === 'too-long') throw new InvalidArgumentError(`must be at most ${MAX_BISECT_BUDGET} seconds (24 h)`)
+  if (check !== 'ok') throw new InvalidArgumentError('must be a number of seconds above 0')
+  return seconds!
 }
 
 /** A share given in per cent (`50`, `50%`, `12.5`), above 0 and at most 100, as a fraction. */

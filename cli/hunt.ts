@@ -3,9 +3,8 @@ import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 import { DEFAULT_HUNT_SEEDS, runHuntSession } from '../src/hunt/session.js'
 import { DEFAULT_HUNT_BUDGET } from '../src/plugin/hunt-option.js'
 import { huntJson, huntText } from '../src/hunt/report.js'
-import { checkBudget, MAX_BISECT_BUDGET, parseSeconds } from '../src/plugin/options.js'
 import { InvalidArgumentError } from 'commander'
-import { commandOptions, dbPath, EXIT, positiveInt, printJson, type CommonOptions } from './common.js'
+import { budgetSeconds, commandOptions, dbPath, EXIT, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
   base?: string
@@ -22,7 +21,12 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       'run what a change touches in targeted orders (reverse, each new test before the others, alone, seeds); fail on an order dependency the change introduced',
     )
     .option('--base <ref>', "the branch the change goes into (default: the CI's target branch, else origin/HEAD)")
-    .option('--budget <seconds>', `stop starting new orders after this many seconds (default ${DEFAULT_HUNT_BUDGET})`, seconds, DEFAULT_HUNT_BUDGET)
+    .option(
+      '--budget <seconds>',
+      `stop after this many seconds, a bisect under way included (default ${DEFAULT_HUNT_BUDGET})`,
+      budgetSeconds,
+      DEFAULT_HUNT_BUDGET,
+    )
     .option('--seeds <n>', `seeded orders after the targeted ones, budget permitting (default ${DEFAULT_HUNT_SEEDS})`, nonNegativeInt, DEFAULT_HUNT_SEEDS)
     .option('--repeat <k>', 'runs per bisect check of a failure found', positiveInt, DEFAULT_BISECT_REPEAT)
     .option('--config <path>', 'Vitest config file (default: Vitest’s own lookup)')
@@ -57,14 +61,6 @@ export async function huntAction(options: Options): Promise<number> {
   if (options.json) printJson(huntJson(found.result))
   else console.log(huntText(found.result))
   return found.result.findings.some((f) => f.introduced) ? EXIT.found : EXIT.ok
-}
-
-function seconds(value: string): number {
-  const s = parseSeconds(value)
-  const check = checkBudget(s)
-  if (check === 'too-long') throw new InvalidArgumentError(`must be at most ${MAX_BISECT_BUDGET} seconds (24 h)`)
-  if (check !== 'ok') throw new InvalidArgumentError('must be a number of seconds above 0')
-  return s!
 }
 
 function nonNegativeInt(value: string): number {

@@ -1,10 +1,9 @@
 // Bisect in the failing CI job itself (the `bisect` option): after the run is recorded, the
 // failures the history does not explain yet are bisected (`bisect --new --budget`) by the
-// library's bisect session in a process of its own (src/bisect/child.ts: a Vitest instance of its
+// library's bisect session in a process of its own (src/bisect/child.ts, forked by src/run/child.ts: a Vitest instance of its
 // own, after this one has finished its run), which sends its findings back as data. They are
 // printed after Vitest's summary and added to the job summary. It never changes the run's exit
 // code, and never runs longer than the budget (plus a grace to close).
-import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ChildResult } from '../src/bisect/child.js'
 import type { BisectReport } from '../src/bisect/report.js'
@@ -14,6 +13,7 @@ import type { FixSessionOptions } from '../src/fix-session/session.js'
 import type { CommandOptions } from '../src/core/commands.js'
 import { DEFAULT_BISECT_REPEAT, DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
 import { busyTimeout } from '../src/store/index.js'
+import { runChild } from '../src/run/child.js'
 
 const CHILD = fileURLToPath(new URL('../src/bisect/child.js', import.meta.url))
 /** Beyond the budget, time for the bisect to send what it has and close its Vitest instance. */
@@ -53,41 +53,9 @@ export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
     jobs: defaultJobs(),
     commands: options.commands,
   }
-  return new Promise((done) => {
-    let stderr = ''
-    let answer: ChildResult | undefined
-    // No execArgv of Vitest's process: the bisect's Vitest starts as a plain `node` would.
-    const child = fork(CHILD, [JSON.stringify(session)], {
-      cwd: options.root,
-      env: childEnv(options.env),
-      execArgv: [],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.budget * 1000 + GRACE_MS)
-    child.stderr?.on('data', (d) => (stderr += d))
-    child.on('message', (message) => (answer = message as ChildResult))
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      done({ findings: [], left: [], error: error.message })
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      if (answer && 'error' in answer) done({ findings: [], left: [], error: answer.error })
-      else if (answer) done({ findings: answer.findings, left: answer.left })
-      else {
-        const line = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`
-        done({ findings: [], left: [], error: line.replace(/^flakeseed: /, '') })
-      }
-    })
-  })
-}
-
-/** This process is Vitest's: its variables would tell the bisect's own Vitest it runs inside a worker. */
-function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy: NodeJS.ProcessEnv = { ...env }
-  for (const key of Object.keys(copy)) if (key.startsWith('VITEST') || key === 'TINYPOOL_WORKER_ID') delete copy[key]
-  delete copy.FLAKESEED_SEED
-  return copy
+  return runChild<ChildResult>(CHILD, session, { cwd: options.root, env: options.env, timeoutMs: options.budget * 1000 + GRACE_MS }).then((answer) =>
+    'error' in answer ? { findings: [], left: [], error: answer.error } : { findings: answer.findings, left: answer.left },
+  )
 }
 
 const FIX_CHILD = fileURLToPath(new URL('../src/fix-session/child.js', import.meta.url))
@@ -105,24 +73,7 @@ export function autoFix(options: {
   env: NodeJS.ProcessEnv
 }): Promise<{ patches: JobPatch[]; error?: string }> {
   const session: FixSessionOptions = { ref: String(options.runId), db: options.db, seeds: DEFAULT_FIX_SEEDS, bisect: false, commands: options.commands }
-  return new Promise((done) => {
-    let answer: FixChildResult | undefined
-    const child = fork(FIX_CHILD, [JSON.stringify(session)], {
-      cwd: options.root,
-      env: childEnv(options.env),
-      execArgv: [],
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.seconds * 1000)
-    child.on('message', (message) => (answer = message as FixChildResult))
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      done({ patches: [], error: error.message })
-    })
-    child.on('close', () => {
-      clearTimeout(timer)
-      if (answer && 'patches' in answer) done({ patches: answer.patches })
-      else done({ patches: [], error: answer?.error ?? 'cut by the budget' })
-    })
-  })
+  return runChild<FixChildResult>(FIX_CHILD, session, { cwd: options.root, env: options.env, timeoutMs: options.seconds * 1000 }).then((answer) =>
+    'error' in answer ? { patches: [], error: answer.error } : { patches: answer.patches },
+  )
 }

@@ -42,6 +42,11 @@ function flakeseed(args, { show = true } = {}) {
   return { code, out }
 }
 
+function lastRun() {
+  const { stdout } = spawnSync(bin('flakeseed'), ['show', 'last', '--json'], { cwd: dir, env, encoding: 'utf8' })
+  return JSON.parse(stdout).run.id
+}
+
 function order() {
   const { stdout } = spawnSync(bin('flakeseed'), ['show', 'last', '--json'], { cwd: dir, env, encoding: 'utf8' })
   const shown = JSON.parse(stdout)
@@ -66,8 +71,12 @@ console.log(`  same seed, same order: ${same ? 'yes' : 'NO'} · different seed, 
 
 step('2. Shuffled runs, as CI runs them on every commit, until an order fails')
 let failedSeed
+let failedRun
 for (let seed = 1; seed <= 40 && failedSeed === undefined; seed++) {
-  if (vitest(seed) !== 0) failedSeed = seed
+  if (vitest(seed) !== 0) {
+    failedSeed = seed
+    failedRun = lastRun()
+  }
 }
 if (failedSeed === undefined) console.log('  no order failed in 40 seeds')
 
@@ -75,6 +84,7 @@ step('3. What was recorded')
 flakeseed(['runs', '--limit', '8'])
 
 let reproduced = true
+let patched = true
 if (failedSeed !== undefined) {
   step(`4. Bisect the failing run (seed ${failedSeed}) down to its cause`)
   const { out } = flakeseed(['bisect', 'last'])
@@ -86,10 +96,13 @@ if (failedSeed !== undefined) {
   }
   reproduced = replay.code === 1
   console.log(`  exit code ${replay.code}: ${reproduced ? 'the failure reproduces from two tests' : 'NOT reproduced'}`)
+  step(`6. A patch for it, verified on the failing order and more seeds (nothing is written without --apply)`)
+  const fix = flakeseed(['fix', String(failedRun)])
+  patched = fix.code === 0 && /^verified: /m.test(fix.out)
 }
 
-step('6. Flaky tests across everything recorded, and the HTML report')
+step('7. Flaky tests across everything recorded, and the HTML report')
 flakeseed(['flaky'])
 const report = flakeseed(['report', '--html', join(dir, 'flakeseed-report.html')])
 
-if (!(same && differs && reproduced && failedSeed !== undefined && report.code === 0)) process.exitCode = 1
+if (!(same && differs && reproduced && patched && failedSeed !== undefined && report.code === 0)) process.exitCode = 1

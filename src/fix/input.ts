@@ -13,6 +13,11 @@ export function splitId(id: string, project: string | undefined): { file: string
   return { file, name: at < 0 ? '' : id.slice(at + NAME_SEPARATOR.length) }
 }
 
+/** The title of a test: the last part of its id or name. */
+export function titleOf(idOrName: string): string {
+  return idOrName.split(NAME_SEPARATOR).at(-1)!
+}
+
 /** The describe whose hooks bisect named as the cause (every test of it pollutes alike), when `id` is it or one of its tests. */
 export function isDescribe(id: string, input: PatchInput): boolean {
   const { describe } = input.finding

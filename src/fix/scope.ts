@@ -5,10 +5,10 @@
 import type * as t from '@babel/types'
 import type { Leak } from '../core/model.js'
 import type { Lines } from './hooks.js'
-import { splitId } from './input.js'
+import { splitId, titleOf as title } from './input.js'
 import { type Block, blocksOf, findBlock } from './locate.js'
 import type { Candidate, CodeContext } from './remedies.js'
-import { indentAt, type Source, walk } from './source.js'
+import { contains, declaredNames, identifiersOf, nodeLines, type Source, walk } from './source.js'
 import type { PatchInput } from './types.js'
 
 /** One `describe-setup` candidate for the scope leaks of a finding (all in the victim's file). */
@@ -28,10 +28,6 @@ export function scopeCandidates(leaks: readonly Leak[], input: PatchInput): Cand
       code: (c) => setupCode(c, variables, victim, brittle ? splitId(setter, input.project).name : undefined),
     },
   ]
-}
-
-function title(name: string): string {
-  return name.split(' > ').at(-1)!
 }
 
 /** The beforeEach, written into the describe that declares the variables. */
@@ -83,18 +79,14 @@ function assigningStatements(blocks: readonly Block[], setter: string, variables
     changed = false
     const used = new Set([...picked].flatMap((s) => identifiersOf(s)))
     for (const s of body)
-      if (!picked.has(s) && s.type === 'VariableDeclaration' && s.declarations.some((d) => d.id.type === 'Identifier' && used.has(d.id.name))) {
+      if (!picked.has(s) && declaredNames([s]).some((name) => used.has(name))) {
         picked.add(s)
         changed = true
       }
   }
   const chosen = body.filter((s) => picked.has(s))
-  const local = new Set(
-    body.flatMap((s) => (s.type === 'VariableDeclaration' ? s.declarations.flatMap((d) => (d.id.type === 'Identifier' ? [d.id.name] : [])) : [])),
-  )
-  const declared = new Set(
-    chosen.flatMap((s) => (s.type === 'VariableDeclaration' ? s.declarations.flatMap((d) => (d.id.type === 'Identifier' ? [d.id.name] : [])) : [])),
-  )
+  const local = new Set(declaredNames(body))
+  const declared = new Set(declaredNames(chosen))
   const missing = [...new Set(chosen.flatMap(identifiersOf))].filter((n) => local.has(n) && !declared.has(n))
   if (missing.length || chosen.some((s) => contains(s, 'ReturnStatement'))) return `what '${title(setter)}' assigns depends on more of its own code`
   return chosen
@@ -115,9 +107,7 @@ function initialValues(scope: { body: t.Statement[] }, variables: readonly strin
 /** A statement's text as hook lines: its own lines, re-indented under the hook. */
 function statementLines(source: Source, statement: t.Statement & { assign?: string }): Lines {
   // Without semicolons, Babel gives a statement the `;` that starts the next line (`\n;(api as any)…`).
-  const text = `${source.code.slice(statement.start!, statement.end!).replace(/\s*;?\s*$/, '')};`
-  const base = indentAt(source.code, statement.start!)
-  const lines = text.split(/\r?\n/).map((line, i) => (i === 0 ? line : line.startsWith(base) ? line.slice(base.length) : line.trimStart()))
+  const lines = nodeLines(source.code, statement, `${source.code.slice(statement.start!, statement.end!).replace(/\s*;?\s*$/, '')};`)
   if (statement.assign) lines[0] = `${statement.assign} = ${lines[0]}`
   return lines.map((line) => [1, line] as const)
 }
@@ -127,25 +117,6 @@ function assigns(node: t.Node, name: string): boolean {
   walk(node, (n) => {
     const target = n.type === 'AssignmentExpression' ? n.left : n.type === 'UpdateExpression' ? n.argument : undefined
     if (target?.type === 'Identifier' && target.name === name) found = true
-  })
-  return found
-}
-
-function identifiersOf(node: t.Node): string[] {
-  const names: string[] = []
-  walk(node, (n, parent) => {
-    if (n.type !== 'Identifier') return
-    if (parent?.type === 'MemberExpression' && parent.property === n && !parent.computed) return
-    if (parent?.type === 'ObjectProperty' && parent.key === n && !parent.computed) return
-    names.push(n.name)
-  })
-  return names
-}
-
-function contains(node: t.Node, type: string): boolean {
-  let found = false
-  walk(node, (n) => {
-    if (n.type === type) found = true
   })
   return found
 }

@@ -6,11 +6,11 @@
 // file, no names at all). Anything else (a call that sets it up inside a library) gets no patch.
 import type * as t from '@babel/types'
 import type { Leak } from '../core/model.js'
-import { readText, splitId } from './input.js'
+import { readText, splitId, titleOf as title } from './input.js'
 import { blocksOf, findBlock } from './locate.js'
 import { type Candidate, type CodeContext, restoreCandidate } from './remedies.js'
 import { moduleImport } from './render.js'
-import { indentAt, isIdentifier, parseSource, type Source, walk } from './source.js'
+import { declaredNames, identifiersOf, isIdentifier, nodeLines, parseSource, type Source } from './source.js'
 import type { PatchInput } from './types.js'
 import { isAbsolute, join } from 'node:path'
 
@@ -24,10 +24,6 @@ export function setupCandidates(leak: Leak, input: PatchInput): Candidate[] {
     by: victim,
   })
   return restoreCandidate(leak, hook, (c) => assignmentFor(leak, input, c))
-}
-
-function title(id: string): string {
-  return id.split(' > ').at(-1)!
 }
 
 /** `target = value` as the setter writes it, said in the victim's file; or why not. */
@@ -49,20 +45,14 @@ function assignmentFor(leak: Leak, input: PatchInput, c: CodeContext): Array<rea
   )
   if (!statement) return `'${title(leak.by)}' sets ${leak.what} up in a way that cannot be said as one assignment`
   const value = statement.expression.right
-  const locals = new Set(
-    block.body.body.flatMap((s) => (s.type === 'VariableDeclaration' ? s.declarations.flatMap((d) => (d.id.type === 'Identifier' ? [d.id.name] : [])) : [])),
-  )
+  const locals = new Set(declaredNames(block.body.body))
   const names = identifiersOf(value)
   const sameFile = setter.file === splitId(input.finding.victim, input.project).file
   if (names.some((n) => locals.has(n)) || (!sameFile && names.some((n) => n !== 'undefined')))
     return `the value '${title(leak.by)}' gives ${leak.what} depends on its own code`
   const target = targetFor(leak, c)
   if (!target) return `${leak.what} cannot be reached from the test's file`
-  const base = indentAt(source.code, value.start!)
-  const lines = source.code
-    .slice(value.start!, value.end!)
-    .split(/\r?\n/)
-    .map((line, i) => (i === 0 ? line : line.startsWith(base) ? line.slice(base.length) : line.trimStart()))
+  const lines = nodeLines(source.code, value)
   lines[0] = `${target} = ${lines[0]}`
   lines[lines.length - 1] = `${lines.at(-1)};`
   return lines.map((line) => [0, line] as const)
@@ -113,15 +103,4 @@ function normalize(code: string, node: t.Node): string {
     .slice(node.start!, node.end!)
     .replace(/\s+/g, '')
     .replace(/\[(['"])([^'"]+)\1\]/g, '.$2')
-}
-
-function identifiersOf(node: t.Node): string[] {
-  const names: string[] = []
-  walk(node, (n, parent) => {
-    if (n.type !== 'Identifier') return
-    if (parent?.type === 'MemberExpression' && parent.property === n && !parent.computed) return
-    if (parent?.type === 'ObjectProperty' && parent.key === n && !parent.computed) return
-    names.push(n.name)
-  })
-  return names
 }

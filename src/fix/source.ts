@@ -119,6 +119,38 @@ export function walk(node: Node, visit: (node: Node, parent: Node | undefined) =
   }
 }
 
+/** The names a node reads or writes: identifiers, not the member names and object keys written after them. */
+export function identifiersOf(node: Node): string[] {
+  const names: string[] = []
+  walk(node, (n, parent) => {
+    if (n.type !== 'Identifier') return
+    if (parent?.type === 'MemberExpression' && parent.property === n && !parent.computed) return
+    if (parent?.type === 'ObjectProperty' && parent.key === n && !parent.computed) return
+    names.push(n.name)
+  })
+  return names
+}
+
+/** Whether the node or one inside it is of that type. */
+export function contains(node: Node, type: string): boolean {
+  let found = false
+  walk(node, (n) => {
+    if (n.type === type) found = true
+  })
+  return found
+}
+
+/** The plain names that the statements' own declarations (`let`, `const`, `var`) declare. */
+export function declaredNames(statements: readonly t.Statement[]): string[] {
+  return statements.flatMap((s) => (s.type === 'VariableDeclaration' ? s.declarations.flatMap((d) => (d.id.type === 'Identifier' ? [d.id.name] : [])) : []))
+}
+
+/** The text of a node as lines, the later ones re-indented relative to the line the node starts on. */
+export function nodeLines(code: string, node: Node, text = code.slice(node.start!, node.end!)): string[] {
+  const base = indentAt(code, node.start!)
+  return text.split(/\r?\n/).map((line, i) => (i === 0 ? line : line.startsWith(base) ? line.slice(base.length) : line.trimStart()))
+}
+
 /** Text put at `start` (replacing up to `end` when given). */
 export interface Splice {
   start: number

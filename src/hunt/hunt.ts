@@ -7,6 +7,7 @@ import { type BisectReport, reportOf } from '../bisect/report.js'
 import type { Finding, RecordedTest, TestState } from '../core/model.js'
 import { fileId, idOf, NAME_SEPARATOR } from '../core/names.js'
 import { loadParser, testSources } from '../diagnose/source.js'
+import { importedPrivateState } from '../fix/private.js'
 import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
 import { planOf } from '../run/selection.js'
 import { type ChangeFacts, changedTests, introduced } from './attribution.js'
@@ -60,7 +61,7 @@ export interface HuntInput {
    * `flakeseed fix`'s patch (issue 21) verified for the finding in the order it failed in, or none
    * (src/hunt/record.ts, which also records the finding in the history); an unverified patch is never shown.
    */
-  patch?(finding: Finding, failing: readonly RecordedTest[], run?: number): Promise<HuntFinding['patch'] | undefined>
+  patch?(finding: Finding, failing: readonly RecordedTest[], run?: number, signal?: AbortSignal): Promise<HuntFinding['patch'] | undefined>
   /** Records an order the hunt ran (a finding's failing order, or the plain one when nothing was found) in the history: its run id. */
   record?(order: readonly RecordedTest[], finding?: Finding): Promise<number | undefined>
 }
@@ -79,6 +80,8 @@ interface Facts extends ChangeFacts {
   fresh: Set<string>
   /** Changed test files that could not be parsed: all their tests count as changed. */
   wholeFiles: string[]
+  /** Changed test files whose imports keep module-private state (which no snapshot sees), and that state. */
+  hidden: Map<string, string[]>
 }
 
 export async function hunt(input: HuntInput): Promise<HuntResult> {
@@ -98,8 +101,9 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
   }
   const done = () => ({ ...result, seconds: (Date.now() - started) / 1000 })
   if (!facts.files.length) return done()
-  const deadline = started + input.budget * 1000
-  const over = () => Date.now() > deadline || Boolean(input.signal?.aborted)
+  // The budget is a deadline: a bisect or a patch's checks under way when it passes stop there.
+  const budget = deadlineSignal(started + input.budget * 1000, input.signal)
+  const over = () => budget.signal.aborted
   const runs: Run[] = []
   const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest) => {
     const r = await input.executor.run(planOf(order.map(asRecorded)), diagnose)
@@ -122,13 +126,34 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     input.phase(`seeded order ${k} of ${input.seeds}`)
     await run(seedOrder(plain, `hunt-${k}`), 'seed')
   }
-  await explain(runs, facts, { ...input, over }, result)
+  try {
+    await explain(runs, facts, { ...input, over, signal: budget.signal }, result)
+  } finally {
+    budget.clear()
+  }
   const plainRun = runs.find((r) => r.kind === 'plain')
   if (!result.findings.length && plainRun) {
     const id = await input.record?.(recorded(plainRun))
     if (id !== undefined) result.recorded.push(id)
   }
   return done()
+}
+
+/** A signal that aborts at `deadline` (ms since the epoch) or with `outer`; `clear` drops the timer. */
+function deadlineSignal(deadline: number, outer: AbortSignal | undefined): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  const timer = setTimeout(abort, Math.max(0, deadline - Date.now()))
+  timer.unref()
+  if (outer?.aborted) abort()
+  outer?.addEventListener('abort', abort, { once: true })
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      outer?.removeEventListener('abort', abort)
+    },
+  }
 }
 
 /** The targeted orders: plain and reverse; the new tests on their own (with snapshots); each new test that leaves state behind right before each other test. */
@@ -154,6 +179,8 @@ async function targetedRuns(
     if (!seen.diagnosis?.reached) for (const c of culprits) leaky.add(idOf(c))
     for (const leak of seen.diagnosis?.leaks ?? []) leaky.add(leak.by)
   }
+  // What a new test changes in a module's private state no snapshot sees: it is paired all the same.
+  for (const t of plain) if (facts.fresh.has(idOf(t)) && facts.hidden.has(fileId(t.project, t.file))) leaky.add(idOf(t))
   const withoutOlder = forward.filter((t) => facts.fresh.has(idOf(t)) && !after.has(fileId(t.project, t.file)))
   if (withoutOlder.length) await run(withoutOlder, 'alone')
   // One new test per file: backward is forward again.
@@ -189,8 +216,11 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
       reaching.set(file, [...(reaching.get(file) ?? []), 'other changed sources'])
   const fresh = new Set<string>()
   const wholeFiles: string[] = []
+  const hidden = new Map<string, string[]>()
   const parse = await loadParser(root)
   for (const f of testFiles.filter((t) => changed.includes(t.path))) {
+    const state = importedPrivateState(f.path, root, readOrNothing, true)
+    if (state.length) hidden.set(f.id, state)
     const code = readFileSync(f.path, 'utf8')
     const head = parse && testSources(parse, f.path, code)
     const baseText = textAt(root, input.base.commit, f.path)
@@ -205,13 +235,22 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
   const affected = new Set(files)
   const runFiles = testFiles.filter((f) => !executor.isolated || affected.has(f.id))
   const sources = sourcePaths.map((p) => toRootPath(root, p))
-  return { files: testFiles.filter((f) => affected.has(f.id)).map((f) => f.id), runFiles, fresh, wholeFiles, sources, reachingSources: reaching }
+  return { files: testFiles.filter((f) => affected.has(f.id)).map((f) => f.id), runFiles, fresh, wholeFiles, hidden, sources, reachingSources: reaching }
+}
+
+function readOrNothing(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
 /** Every test that failed in some run: confirmed and bisected, or said to be no order dependency. */
 async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { over(): boolean }, result: HuntResult): Promise<void> {
   const failed = new Set(runs.flatMap((r) => [...r.result.states].filter(([, s]) => s === 'failed').map(([id]) => id)))
   const left: string[] = []
+  let cutShort: string | undefined
   for (const victim of failed) {
     if (input.over()) {
       left.push(victim)
@@ -222,37 +261,64 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { 
       result.unblamed.push({ test: victim, why: 'fails in every order' })
       continue
     }
-    const failing = runs.find((r) => r.result.states.get(victim) === 'failed')!
-    const passing = runs.filter((r) => r.result.states.get(victim) === 'passed').slice(0, 3)
-    input.phase(`bisecting ${victim}`)
-    const started = Date.now()
-    const finding = await bisect({
-      victim,
-      failing: recorded(failing),
-      isolate: input.executor.isolated,
-      passing: passing.map((r) => ({ results: recorded(r), isolate: input.executor.isolated })),
-      repeat: input.repeat,
-      cleaners: false,
-      diagnose: true,
-      error: failing.result.errors.get(victim) ?? null,
-      execute: (plan, diagnose) => input.executor.run(plan, diagnose),
-      signal: input.signal,
-    })
+    const finding = await bisectVictim(victim, runs, input)
     result.probes += finding.probes
-    if (finding.kind === 'independent') result.unblamed.push({ test: victim, why: 'fails in every order' })
+    // Cut by the budget: the smallest set found so far stands as what it is; a search that had not begun says nothing.
+    if (finding.interrupted && finding.kind !== 'victim' && finding.kind !== 'brittle') left.push(victim)
+    else if (finding.kind === 'independent') result.unblamed.push({ test: victim, why: 'fails in every order' })
     else if (finding.kind === 'nod' || finding.kind === 'not-reproduced') result.unblamed.push({ test: victim, why: 'non-deterministic' })
-    else {
-      const report = reportOf({ ...finding, command: input.command(finding), seconds: (Date.now() - started) / 1000 })
-      // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
-      const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : failing.kind
-      const runId = await input.record?.(recorded(failing), finding)
-      if (runId !== undefined) result.recorded.push(runId)
-      // A patch's checks are runs too: none once the budget is used up (the in-run hunt is stopped soon after).
-      const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId)
-      result.findings.push({ ...report, ...(patch ? { patch } : {}), ...introduced(finding, facts), order })
-    }
+    else result.findings.push(await found(finding, facts, input, result))
+    if (finding.interrupted) cutShort = victim
   }
-  if (left.length) result.cut = `budget of ${input.budget} s used up: not bisected: ${left.join(', ')}`
+  const notBisected = left.filter((v) => v !== cutShort)
+  const cuts = [
+    ...(cutShort
+      ? [`the bisect of ${cutShort} stopped there${result.findings.some((f) => f.interrupted) ? ' (its finding names the smallest set found so far)' : ''}`]
+      : []),
+    ...(notBisected.length ? [`not bisected: ${notBisected.join(', ')}`] : []),
+  ]
+  if (cuts.length) result.cut = `budget of ${input.budget} s used up: ${cuts.join('; ')}`
+}
+
+/** The bisect of one victim over the runs it failed and passed in, stopped by the hunt's deadline. */
+async function bisectVictim(victim: string, runs: readonly Run[], input: HuntInput): Promise<Finding & { seconds: number; failing: Run }> {
+  const failing = runs.find((r) => r.result.states.get(victim) === 'failed')!
+  const passing = runs.filter((r) => r.result.states.get(victim) === 'passed').slice(0, 3)
+  input.phase(`bisecting ${victim}`)
+  const started = Date.now()
+  const finding = await bisect({
+    victim,
+    failing: recorded(failing),
+    isolate: input.executor.isolated,
+    passing: passing.map((r) => ({ results: recorded(r), isolate: input.executor.isolated })),
+    repeat: input.repeat,
+    cleaners: false,
+    diagnose: true,
+    error: failing.result.errors.get(victim) ?? null,
+    execute: (plan, diagnose) => input.executor.run(plan, diagnose),
+    signal: input.signal,
+  })
+  return { ...finding, seconds: (Date.now() - started) / 1000, failing }
+}
+
+/** A bisected order dependency as the hunt reports it: who caused it, where it is recorded, its verified patch. */
+async function found(
+  { failing, seconds, ...finding }: Finding & { seconds: number; failing: Run },
+  facts: Facts,
+  input: HuntInput & { over(): boolean },
+  result: HuntResult,
+): Promise<HuntFinding> {
+  const report = reportOf({ ...finding, command: input.command(finding), seconds })
+  // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
+  const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(finding.victim) ? 'pair' : failing.kind
+  const who = introduced(finding, facts)
+  // A set the budget left unminimised is not stored as a finding, nor patched (as bisect does).
+  if (finding.interrupted) return { ...report, introduced: who.introduced, why: `${who.why} (in the smallest set found before the budget ran out)`, order }
+  const runId = await input.record?.(recorded(failing), finding)
+  if (runId !== undefined) result.recorded.push(runId)
+  // A patch's checks are runs too: none once the budget is used up, and they stop when it is.
+  const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId, input.signal)
+  return { ...report, ...(patch ? { patch } : {}), ...who, order }
 }
 
 /** A run's order as bisect reads a recorded run: one worker, positions per file. */

@@ -48,7 +48,7 @@ export function huntRecorder(options: HuntRecordOptions): Pick<HuntInput, 'recor
         return undefined
       }
     },
-    async patch(finding, failing, runId) {
+    async patch(finding, failing, runId, signal) {
       if (runId === undefined) return undefined
       const attempt = await attemptFix({
         root: options.root,
@@ -59,7 +59,7 @@ export function huntRecorder(options: HuntRecordOptions): Pick<HuntInput, 'recor
         seeds: options.seeds ?? DEFAULT_FIX_SEEDS,
         protect: [options.db],
         baseline: options.executor,
-        signal: options.signal,
+        signal: signal ?? options.signal,
       })
       if (!('patch' in attempt)) return undefined
       withStore(options.db, (store) => savePatch(store, { runId, ...attempt.patch }))
@@ -84,10 +84,10 @@ async function recordHuntRun(options: HuntRecordOptions, failing: readonly Recor
     ciProvider: ci.provider,
     ciUrl: ci.url,
     shard: null,
-    pool: null,
+    pool: options.executor.runtime.pool,
     isolate: options.executor.isolated,
     fileParallelism: false,
-    vitestVersion: null,
+    vitestVersion: options.executor.runtime.vitestVersion,
     nodeVersion: process.version,
     flakeseedVersion: VERSION,
     platform: `${process.platform}-${process.arch}`,

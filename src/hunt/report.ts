@@ -43,7 +43,11 @@ export function huntText(r: HuntResult): string {
   lines.push(
     '',
     `flakeseed hunt: ${r.runs} runs (${r.passedRuns} of ${r.runs} passed)${r.probes ? ` + ${plural(r.probes, 'bisect probe')}` : ''} in ${r.seconds.toFixed(1)} s · ${
-      r.findings.length ? `${introduced} introduced by this change, ${r.findings.length - introduced} pre-existing` : 'no order dependency found'
+      r.findings.length
+        ? `${introduced} introduced by this change, ${r.findings.length - introduced} pre-existing`
+        : r.cut
+          ? 'no order dependency found before the budget ran out'
+          : 'no order dependency found'
     }`,
   )
   return lines.join('\n')

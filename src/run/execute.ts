@@ -274,6 +274,11 @@ export class PlanExecutor {
     return this.vitest.projects.every((p) => (p.config as { isolate?: boolean }).isolate !== false)
   }
 
+  /** Vitest's version and pool, as a recorded run names them. */
+  get runtime(): { vitestVersion: string | null; pool: string | null } {
+    return { vitestVersion: this.vitest.version ?? null, pool: this.vitest.config.pool ?? null }
+  }
+
   async close(): Promise<void> {
     await this.vitest.close()
   }

@@ -15,6 +15,8 @@ interface HuntJson {
   findings: HuntFinding[]
   unblamed: Array<{ test: string; why: string }>
   recorded: number[]
+  probes: number
+  cut?: string
   seconds: number
 }
 
@@ -56,6 +58,20 @@ const envTests = (extra = '') =>
     extra,
   ].join('\n')
 
+/** A counter nothing exports: no snapshot sees what a test leaves in it. */
+const TALLY = `let n = 0\nexport const bump = () => { n++ }\nexport const count = () => n\nexport const reset = () => { n = 0 }\n`
+
+/** Two tests that reset the tally around one that needs it at zero. */
+const tallyTests = (extra = '') =>
+  [
+    `import { expect, test } from 'vitest'`,
+    `import { bump, count, reset } from '../src/tally'`,
+    `test('resets', () => { reset(); expect(count()).toBe(0) })`,
+    `test('starts at zero', () => { expect(count()).toBe(0) })`,
+    `test('resets again', () => { reset(); expect(count()).toBe(0) })`,
+    extra,
+  ].join('\n')
+
 const SETUP = [
   `import { expect, test } from 'vitest'`,
   `let db: string[] | undefined`,
@@ -66,9 +82,17 @@ const SETUP = [
 describe('flakeseed hunt', () => {
   test('a new polluter hidden by a clearing test, a new brittle test, a random one and a pre-existing dependency', () => {
     const project = repo(
-      { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests(), 'test/setup.test.ts': SETUP, 'test/env.test.ts': envTests() },
+      {
+        'src/cart.ts': CART,
+        'test/cart.test.ts': cartTests(),
+        'test/setup.test.ts': SETUP,
+        'test/env.test.ts': envTests(),
+        'src/tally.ts': TALLY,
+        'test/tally.test.ts': tallyTests(),
+      },
       {
         'test/cart.test.ts': cartTests(`test('adds a book', () => { cart.items.push('book'); expect(cart.items).toContain('book') })`),
+        'test/tally.test.ts': tallyTests(`test('counts one', () => { bump(); expect(count()).toBe(1) })`),
         'test/setup.test.ts': `${SETUP}\ntest('writes', () => { db!.push('x'); expect(db).toEqual(['x']) })\n`,
         'test/env.test.ts': envTests(`test('adds', () => { expect(2 + 2).toBe(4) })`),
         'test/coin.test.ts': `import { expect, test } from 'vitest'\nimport { randomInt } from 'node:crypto'\ntest('coin', () => { expect(randomInt(2)).toBe(0) })\n`,
@@ -76,18 +100,26 @@ describe('flakeseed hunt', () => {
     )
     const { code, json, output } = hunt(project)
     expect(code, output).toBe(1)
-    expect(json.affected.files.sort()).toEqual(['test/cart.test.ts', 'test/coin.test.ts', 'test/env.test.ts', 'test/setup.test.ts'])
+    expect(json.affected.files.sort()).toEqual(['test/cart.test.ts', 'test/coin.test.ts', 'test/env.test.ts', 'test/setup.test.ts', 'test/tally.test.ts'])
     expect(json.affected.tests.sort()).toEqual([
       'test/cart.test.ts > adds a book',
       'test/coin.test.ts > coin',
       'test/env.test.ts > adds',
       'test/setup.test.ts > writes',
+      'test/tally.test.ts > counts one',
     ])
     const by = (victim: string) => json.findings.find((f) => f.victim === victim)
     // Both whole-file orders have a clearing test between: only the pair shows it.
     expect(by('test/cart.test.ts > starts empty'), output).toMatchObject({
       kind: 'victim',
       polluters: ['test/cart.test.ts > adds a book'],
+      introduced: true,
+      order: 'pair',
+    })
+    // The new test leaves nothing a snapshot sees (a counter its module keeps private): paired all the same.
+    expect(by('test/tally.test.ts > starts at zero'), output).toMatchObject({
+      kind: 'victim',
+      polluters: ['test/tally.test.ts > counts one'],
       introduced: true,
       order: 'pair',
     })
@@ -100,7 +132,7 @@ describe('flakeseed hunt', () => {
     })
     // The coin fails at random: nobody is blamed for it.
     expect(json.findings.filter((f) => f.victim.includes('coin') || f.polluters.some((p) => p.includes('coin')))).toEqual([])
-    expect(json.findings).toHaveLength(3)
+    expect(json.findings).toHaveLength(4)
   })
 
   test('a clean change: every run passes, nothing found, exit 0', () => {
@@ -139,6 +171,18 @@ describe('flakeseed hunt', () => {
     // Not mixed into flakiness counts: the only runs are the hunt's, and flaky's window has none.
     expect(project.cli(['flaky']).stdout).toContain('no runs in the window')
     expect(project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '1']).stdout).toContain('0 introduced by this change, 1 pre-existing')
+    // Recorded like any run: the Vitest version and pool it ran on.
+    const shown = project.cliJson<{ run: { vitestVersion: string | null; pool: string | null } }>(['show', run!])
+    expect(shown.run.vitestVersion).toMatch(/^\d+\.\d+\.\d+/)
+    expect(shown.run.pool).toBe('forks')
+    // The budget is a deadline: a bisect whose checks need 200 runs each stops when it passes, says so, and claims no minimal set.
+    // (12 s: enough for the targeted runs under load; the bisect alone would need 400 runs.)
+    const cut = project.cli(['hunt', '--base', 'main', '--seeds', '0', '--repeat', '200', '--budget', '12'])
+    expect(cut.code, cut.output).toBe(0)
+    expect(cut.stdout).toContain('(budget of 12 s used up: the bisect of test/env.test.ts > no mode by default stopped there)')
+    expect(cut.stdout).not.toContain('victim ')
+    const probes = /\+ (\d+) bisect probes? in [\d.]+ s · no order dependency found before the budget ran out$/m.exec(cut.stdout)?.[1]
+    expect(Number(probes), cut.stdout).toBeLessThan(200)
     // The printed command writes the verified patch.
     const before = readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')
     const applied = project.cli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])

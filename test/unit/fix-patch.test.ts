@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { Finding, Leak } from '../../src/core/model.js'
 import { diffLines } from '../../src/fix/diff.js'
+import type { Statement } from '@babel/types'
+import { declaredNames, identifiersOf, nodeLines, parseSource, walk } from '../../src/fix/source.js'
 import { type FileEdit, type PatchInput, type PatchPlan, planPatches, type Remedy, unifiedDiff } from '../../src/fix/types.js'
 
 const ROOT = '/project'
@@ -591,6 +593,36 @@ describe('a brittle test given its own setup', () => {
     expect(await plan({ 'test/i18n.test.ts': called }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))).toEqual({
       none: expect.stringContaining('cannot be said as one assignment'),
     })
+  })
+})
+
+describe('what the setup and scope remedies share', () => {
+  const code = [
+    "describe('d', () => {",
+    "  test('t', () => {",
+    '    const id = 1',
+    '    api = make({',
+    '      id,',
+    '      name: other.name,',
+    '    })',
+    '  })',
+    '})',
+    '',
+  ].join('\n')
+  const source = parseSource('a.test.ts', code)!
+  // The test's own body: the block that declares `id`.
+  let body: Statement[] = []
+  walk(source.program, (n) => {
+    if (n.type === 'BlockStatement' && n.body[0]?.type === 'VariableDeclaration') body = n.body
+  })
+
+  test('a statement copied out keeps its own indentation below its first line', () => {
+    expect(nodeLines(code, body[1]!)).toEqual(['api = make({', '  id,', '  name: other.name,', '})'])
+  })
+
+  test('the names a statement uses leave out member names and keys; declared names are the declarations of let/const/var', () => {
+    expect(identifiersOf(body[1]!).sort()).toEqual(['api', 'id', 'make', 'other'])
+    expect(declaredNames(body)).toEqual(['id'])
   })
 })
 
