@@ -12,7 +12,7 @@ import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
 import { appendRunFiles, appendStatement, type PackedResult } from './run-files.js'
-import { addTally, hasTallies, type RunTally } from './tallies.js'
+import { addTally, hasTallies, type RunTally, tallyStatement } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
 
@@ -117,7 +117,7 @@ export class Store {
         }
         // The run's tallies and packed rows move with its results, in the same transaction
         // (src/store/tallies.ts, src/store/run-files.ts).
-        addTally(this.db, tally)
+        addTally(this.db, tally, sql.addTally)
         appendRunFiles(this.db, runId, written, sql.appendRows)
       })
       .immediate()
@@ -136,6 +136,7 @@ export class Store {
       findTest: this.db.prepare('SELECT id FROM tests WHERE project = ? AND file = ? AND name = ?').pluck(),
       insertTest: this.db.prepare('INSERT INTO tests (project, file, name) VALUES (?, ?, ?)'),
       appendRows: appendStatement(this.db),
+      addTally: tallyStatement(this.db),
       insertResult: this.db.prepare(
         `INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -49,7 +49,13 @@ export function packByFile(results: Iterable<PackedResult>): Map<number, Buffer>
     list.push(r.fileIndex * POSITIONS + r.testIndex, r.testId * 2 + (r.state === STATE.failed ? 1 : 0), r.worker ?? UNKNOWN)
   }
   const out = new Map<number, Buffer>()
+  const native = endianness() === 'LE'
   for (const [file, list] of words) {
+    if (native) {
+      const v = Int32Array.from(list)
+      out.set(file, Buffer.from(v.buffer, v.byteOffset, v.byteLength))
+      continue
+    }
     const buffer = Buffer.alloc(list.length * 4)
     for (let k = 0; k < list.length; k++) buffer.writeInt32LE(list[k]!, 4 * k)
     out.set(file, buffer)

@@ -30,13 +30,18 @@ export function hasTallies(db: Database.Database): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_tallies'`).pluck().get() === 1
 }
 
-/** Adds counts to a run's tallies (inside the caller's transaction). */
-export function addTally(db: Database.Database, t: RunTally): void {
-  db.prepare(
+/** The statement that adds counts to a run's tallies. */
+export function tallyStatement(db: Database.Database): Database.Statement {
+  return db.prepare(
     `INSERT INTO run_tallies (run_id, passed, failed, skipped, retried, retries) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id) DO UPDATE SET passed = passed + excluded.passed, failed = failed + excluded.failed,
        skipped = skipped + excluded.skipped, retried = retried + excluded.retried, retries = retries + excluded.retries`,
-  ).run(t.run, t.passed, t.failed, t.skipped, t.retried, t.retries)
+  )
+}
+
+/** Adds counts to a run's tallies (inside the caller's transaction), through `add` when the writer prepared it once. */
+export function addTally(db: Database.Database, t: RunTally, add: Database.Statement = tallyStatement(db)): void {
+  add.run(t.run, t.passed, t.failed, t.skipped, t.retried, t.retries)
 }
 
 /** Recounts one run's tallies from its results (merge, after copying a run's results). */
