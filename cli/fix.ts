@@ -1,15 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { fixCommand as fixWords } from '../src/core/commands.js'
+import { fixAllCommand, fixCommand as fixWords } from '../src/core/commands.js'
 import { DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { visible } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
+import { type FixAllResult, runFixAll } from '../src/fix-session/all.js'
+import { changedInput } from '../src/fix-session/ready.js'
 import type { VerifiedPatch } from '../src/fix-session/attempt.js'
 import { readFixRun, runFixSession } from '../src/fix-session/session.js'
 import { location } from '../src/run/selection.js'
-import type { StoredPatch } from '../src/store/patches.js'
+import { mergeEdits } from '../src/fix/merge.js'
+import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../src/store/patches.js'
 import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
 
 interface Options extends CommonOptions {
@@ -19,6 +22,8 @@ interface Options extends CommonOptions {
   config?: string
   /** `--no-bisect`: only the failures a stored finding explains (the in-job fix, after its bisect). */
   bisect: boolean
+  /** `--all`: every order-dependent test of the history's flaky list, one patch per polluter, verified together. */
+  all?: boolean
 }
 
 export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
@@ -27,13 +32,14 @@ export function register(program: Command, action: (fn: () => number | Promise<n
     .description('write the smallest patch that removes the cause of each failure of a run, verified without touching the project; --apply writes it')
     .argument('[run]', 'run id, or last (default: last)')
     .option('--test <test>', 'the failing test to fix (default: each failing test of the run)')
+    .option('--all', 'every flaky test of the history an order breaks: one patch per polluter, verified together')
     .option('--apply', 'write the verified patch, only onto files byte-identical to what was verified')
     .option('--seeds <n>', 'seeds besides the recorded one under which every test of the files involved must pass', positiveInt, DEFAULT_FIX_SEEDS)
     .option('--no-bisect', 'only the failures a finding already explains: bisect none')
     .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
     .option('--db <path>', 'history database')
     .option('--json', 'print JSON')
-    .action((ref: string | undefined, options: Options) => action(() => fixRun(ref ?? 'last', options)))
+    .action((ref: string | undefined, options: Options) => action(() => (options.all ? fixAll(ref, options) : fixRun(ref ?? 'last', options))))
 }
 
 export async function fixRun(ref: string, options: Options): Promise<number> {
@@ -64,13 +70,79 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
   else print(run.id, verified, unpatched, options)
   if (options.apply && verified.length) {
     const code = applyPatches(
-      verified.map((p) => ({ runId: run.id, edits: p.edits })),
+      verified.map((p) => ({ runId: run.id, victim: p.victim, edits: p.edits, inputs: p.inputs })),
       options,
       false,
     )
     if (code !== EXIT.ok) return code
   }
   return unpatched.length ? EXIT.found : EXIT.ok
+}
+
+/**
+ * `fix --all`: the history's flaky tests an order breaks, one patch per polluter, merged and
+ * verified together; one diff, one apply line. `--apply` writes the stored combination when its
+ * files hold the bytes it was verified on, else does it all again and writes what verifies.
+ */
+export async function fixAll(ref: string | undefined, options: Options): Promise<number> {
+  if (ref !== undefined || options.test !== undefined)
+    throw new FlakeseedError(`flakeseed: fix --all takes the history's flaky tests; give no run and no --test (or leave out --all)`)
+  if (options.apply) {
+    const stored = storedCombination(options)
+    if (stored) return applyPatches([stored], options)
+  }
+  const result = await runFixAll({
+    db: dbPath(options),
+    seeds: options.seeds,
+    config: options.config,
+    bisect: options.bisect,
+    commands: commandOptions(options),
+    onProgress: (text) => progress(options, text),
+  })
+  if (options.json) printJson(allJson(result))
+  else printAll(result, options)
+  if (options.apply && result.combined) {
+    const code = applyPatches([{ runId: result.combined.runId, edits: result.combined.edits, inputs: result.combined.inputs }], options, false)
+    if (code !== EXIT.ok) return code
+  }
+  return result.unpatched.length ? EXIT.found : EXIT.ok
+}
+
+function storedCombination(options: Options): StoredPatch | undefined {
+  const store = openStore(options)
+  try {
+    return latestPatches(store).get(ALL_VICTIMS)
+  } finally {
+    store.close()
+  }
+}
+
+function allJson(result: FixAllResult) {
+  const c = result.combined
+  return {
+    patches: result.patches.map((p) => ({ ...jsonOf(p), victims: p.victims })),
+    unpatched: result.unpatched,
+    combined: c ? { files: c.files, diff: c.diff, verified: c.verified, checks: c.checks, seconds: c.seconds } : null,
+  }
+}
+
+function printAll(result: FixAllResult, options: Options): void {
+  if (!result.tests) {
+    console.log('flakeseed: no flaky test of the history is order-dependent: nothing to fix')
+    return
+  }
+  const c = result.combined
+  for (const p of result.patches) {
+    const more = p.victims.length > 1 ? ` (and ${p.victims.slice(1).map(visible).join(', ')})` : ''
+    console.log(`patch for ${visible(p.victim)}${more}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
+  }
+  if (c) {
+    process.stdout.write(c.diff.endsWith('\n') ? c.diff : `${c.diff}\n`)
+    console.log(`verified together: ${c.verified} (${c.seconds.toFixed(1)} s)`)
+    if (!options.apply) console.log(`apply: ${fixAllCommand({ apply: true, ...commandOptions(options), config: options.config })}`)
+    console.log('')
+  }
+  for (const u of result.unpatched) console.log(`unpatched ${visible(u.victim)}: ${u.why}`)
 }
 
 function jsonOf(p: VerifiedPatch) {
@@ -104,8 +176,7 @@ function print(runId: number, patches: readonly VerifiedPatch[], unpatched: Read
  * Writes the patches, only onto the bytes they were verified on: a file changed since is named in
  * one line and nothing is written. A file two patches change alike is written once.
  */
-function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'>>, options: Options, printed = true): number {
-  const writes = new Map<string, { before: string; after: string; shown: string }>()
+function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId' | 'inputs'> & { victim?: string }>, options: Options, printed = true): number {
   const store = openStore(options)
   let root: string
   try {
@@ -113,14 +184,14 @@ function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'
   } finally {
     store.close()
   }
-  for (const patch of patches)
-    for (const edit of patch.edits) {
-      const path = resolve(root, edit.path)
-      const earlier = writes.get(path)
-      if (earlier && (earlier.before !== edit.before || earlier.after !== edit.after))
-        throw new FlakeseedError(`flakeseed: two patches change ${edit.path} differently; apply them one at a time with --test`)
-      writes.set(path, { before: edit.before, after: edit.after, shown: edit.path })
-    }
+  // Patches of one run were verified together: edits to one file merge by position.
+  const merged = mergeEdits(patches.map((p, k) => ({ name: p.victim ? visible(p.victim) : `patch ${k + 1}`, edits: p.edits })))
+  if ('conflict' in merged) throw new FlakeseedError(`flakeseed: ${merged.conflict} with --test`)
+  const writes = new Map(merged.edits.map((e) => [resolve(root, e.path), { before: e.before, after: e.after, shown: e.path }]))
+  for (const patch of patches) {
+    const changed = changedInput(root, patch.inputs)
+    if (changed) throw new FlakeseedError(`flakeseed: ${changed} changed since the patch was verified (its check ran it); run fix again`)
+  }
   for (const [path, edit] of writes) {
     let now: string | undefined
     try {

@@ -69,6 +69,8 @@ export function flaky(options: Options): number {
       branch: options.branch,
       maxRunFailureRate: options.maxRunFailureRate,
       orderKeys: executionKeys,
+      // A row shows its last failure's error, and no other.
+      errors: 'last',
     })
     // One history at a time: memory holds the rows, not every outcome of the window.
     rows = analyse(window.eachHistory(), { ...commandOptions(options), minRuns: options.minRuns })
@@ -213,8 +215,8 @@ export function formatTable(
     for (const s of suspects.get(r.test) ?? []) out.push(`      suspect: ${visible(suspectText(s))} (statistical)`)
     if (r.quarantinedFailures) detail(`${plural(r.quarantinedFailures, 'failure')} while quarantined (did not fail the run)`)
     if (last) detail(`last failure: run ${last.run} · seed ${visible(last.seed)}${last.commit ? ` · commit ${shortSha(last.commit)}` : ''}`)
-    const failed = seeds('failed under', r.failingSeeds.map(visible), Math.max(44, Math.floor((width - 9) / 2)))
-    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds.map(visible), width - 6 - failed.length - 3)}`)
+    const failed = seeds('failed under', r.failingSeeds, Math.max(44, Math.floor((width - 9) / 2)))
+    out.push(`      ${failed} · ${seeds('passed under', r.passingSeeds, width - 6 - failed.length - 3)}`)
     const other = otherRunsText(r.otherRuns)
     if (other) detail(other)
     // The command stays whole, whatever its length: it is there to be copied.
@@ -223,12 +225,16 @@ export function formatTable(
   return out.join('\n')
 }
 
-/** `failed under 3 seeds: 12 7 …` within `room` characters. */
+/**
+ * `failed under 3 seeds: 12 7 …` within `room` characters, each seed `visible`: only those that
+ * fit are made so (a long window's row has a thousand).
+ */
 function seeds(label: string, list: readonly string[], room: number): string {
   let text = `${label} ${list.length} seed${list.length === 1 ? '' : 's'}`
   if (!list.length) return text
   text += ':'
-  for (const [i, seed] of list.entries()) {
+  for (const [i, raw] of list.entries()) {
+    const seed = visible(raw)
     const more = i < list.length - 1 ? ' …' : ''
     if (text.length + 1 + seed.length + more.length > room) return i ? `${text} …` : text.slice(0, -1)
     text += ` ${seed}`

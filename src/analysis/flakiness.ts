@@ -8,7 +8,7 @@
 // test, in the same order, on the same code: a different outcome there is non-determinism.
 import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../core/commands.js'
 import { DEFAULT_MIN_RUNS } from '../core/defaults.js'
-import { plural, shortSha, unique } from '../core/format.js'
+import { plural, shortSha } from '../core/format.js'
 import type { FindingKind, Fix, Leak, RunFacts } from '../core/model.js'
 
 /**
@@ -101,12 +101,13 @@ export function fullRuns(h: TestHistory): TestHistory {
 }
 
 function otherRuns(outcomes: readonly RunOutcome[]): OtherRuns {
-  const tally = (kind: 'replay' | 'partial') => {
-    const list = outcomes.filter((o) => o.evidence === kind)
-    const failed = list.filter((o) => counted(o) === 'failed').length
-    return { passed: list.length - failed, failed }
+  const replays = { passed: 0, failed: 0 }
+  const partial = { passed: 0, failed: 0 }
+  for (const o of outcomes) {
+    const tally = o.evidence === 'replay' ? replays : o.evidence === 'partial' ? partial : undefined
+    if (tally) tally[counted(o)]++
   }
-  return { replays: tally('replay'), partial: tally('partial') }
+  return { replays, partial }
 }
 
 /** `replayed: 1 passed · partial runs: 1 failed (not seeds)`, or nothing when there were none. */
@@ -167,7 +168,11 @@ export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: numbe
     return () => key
   }
   const prefix = `${f.commit ?? '-'} ${JSON.stringify(f.seed)} `
-  return f.isolate === false ? (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}` : (_, testIndex) => `${prefix}${testIndex}`
+  if (f.isolate === false) return (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}`
+  // A run's results share a few dozen positions: one string each, made (and hashed, where the
+  // keys are grouped) once rather than once per result.
+  const made: string[] = []
+  return (_, testIndex) => (made[testIndex] ??= `${prefix}${testIndex}`)
 }
 
 /**
@@ -205,11 +210,12 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
     }
   }
 
+  // Each order's tally, in the order first seen (a tally per order, not an object per outcome).
   const byKey = new Map<string, { passed: number; failed: number }>()
   for (const x of o) {
-    const t = byKey.get(x.order) ?? { passed: 0, failed: 0 }
-    t[x.state]++
-    byKey.set(x.order, t)
+    const t = byKey.get(x.order)
+    if (t) t[x.state]++
+    else byKey.set(x.order, { passed: x.state === 'passed' ? 1 : 0, failed: x.state === 'failed' ? 1 : 0 })
   }
   const tallies = [...byKey.values()]
   const mixed = tallies.filter((t) => t.passed && t.failed)
@@ -284,9 +290,9 @@ function streak(o: readonly RunOutcome[], is: (x: RunOutcome) => boolean): strin
 function commitWithBoth(o: readonly RunOutcome[]): string | null | undefined {
   const seeds = new Map<string | null, { failed: Set<string>; passed: Set<string> }>()
   for (const x of o) {
-    const s = seeds.get(x.commit) ?? { failed: new Set(), passed: new Set() }
+    let s = seeds.get(x.commit)
+    if (!s) seeds.set(x.commit, (s = { failed: new Set(), passed: new Set() }))
     s[x.state].add(x.seed)
-    seeds.set(x.commit, s)
   }
   for (const [commit, s] of seeds) if ([...s.failed].some((seed) => [...s.passed].some((p) => p !== seed))) return commit
   return undefined
@@ -359,25 +365,46 @@ export function describe(h: TestHistory, m?: Metrics, options: AnalysisOptions =
   const { class: cls, reason } = classify(full, minRuns)
   // The runs a next command can act on: runs of kind `run` (a replay's id is not one), full ones first.
   const runs = full.outcomes.length ? full.outcomes : h.outcomes.filter((o) => o.evidence !== 'replay')
-  const failing = runs.filter((o) => o.state === 'failed')
-  const last = failing.at(-1) ?? null
+  // One pass each over the outcomes (a long window gives a row a thousand): sets keep first-seen order.
+  let retriedRuns = 0
+  let retries = 0
+  // A pass after a retry failed under its seed too.
+  const failingSeeds = new Set<string>()
+  const passingSeeds = new Set<string>()
+  const commits = new Set<string>()
+  for (const o of full.outcomes) {
+    if (o.retried) retriedRuns++
+    retries += o.retries ?? 0
+    if (counted(o) === 'failed') failingSeeds.add(o.seed)
+    if (o.state === 'passed') passingSeeds.add(o.seed)
+    if (o.commit !== null) commits.add(o.commit)
+  }
+  let last: RunOutcome | null = null
+  let quarantinedFailures = 0
+  // A pass after a retry failed in its run too: the next command acts on that run.
+  let acted: RunOutcome | undefined
+  for (const o of runs) {
+    if (o.state === 'failed') {
+      last = o
+      if (o.quarantined) quarantinedFailures++
+    }
+    if (counted(o) === 'failed') acted = o
+  }
   const row: FlakyRow = {
     test: h.test,
     ...m,
     rated: m.runs >= minRuns,
-    retriedRuns: full.outcomes.filter((o) => o.retried).length,
-    retries: full.outcomes.reduce((n, o) => n + (o.retries ?? 0), 0),
-    quarantinedFailures: failing.filter((o) => o.quarantined).length,
+    retriedRuns,
+    retries,
+    quarantinedFailures,
     otherRuns: otherRuns(h.outcomes),
     class: cls,
     reason,
-    // A pass after a retry failed under its seed too.
-    failingSeeds: unique(full.outcomes.filter((o) => counted(o) === 'failed').map((o) => o.seed)),
-    passingSeeds: unique(full.outcomes.filter((o) => o.state === 'passed').map((o) => o.seed)),
-    commits: unique(full.outcomes.map((o) => o.commit).filter((c): c is string => c !== null)),
+    failingSeeds: [...failingSeeds],
+    passingSeeds: [...passingSeeds],
+    commits: [...commits],
     lastFailure: last && { run: last.run, seed: last.seed, commit: last.commit, error: last.error ?? null, startedAt: last.startedAt ?? null },
-    // A pass after a retry failed in its run too: the next command acts on that run.
-    run: (runs.findLast((o) => counted(o) === 'failed') ?? runs.at(-1))?.run ?? 0,
+    run: (acted ?? runs.at(-1))?.run ?? 0,
     command: '',
     finding: h.finding ?? null,
   }

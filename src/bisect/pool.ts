@@ -65,13 +65,12 @@ export class ProbePool {
   }
 
   /**
-   * A new victim's probes start: its culprits may write where no earlier probe's tests did. Its
-   * first probe learns where the tests write (`ProbeFiles.learnNext`); side by side, what earlier
-   * probes wrote is put back now and that probe runs alone again, with the per-probe restore,
-   * deciding again whether the rest may run side by side. Called between probes, never during one.
+   * A new victim's probes start: its culprits may write where no earlier probe's tests did. Side
+   * by side, what earlier probes wrote is put back now and that probe runs alone again, with the
+   * per-probe restore, deciding again whether the rest may run side by side. Called between
+   * probes, never during one.
    */
   nextVictim(): void {
-    this.files.learnNext()
     if (!this.first || this.jobs === 1) return
     if (this.tree) this.files.putBack(this.tree)
     this.tree = undefined

@@ -152,8 +152,7 @@ function startProbing(options: BisectSessionOptions, { run, jobs }: Prepared, ev
   process.on('SIGINT', onSigint)
   const protect = [options.db]
   // The tree as the bisect found it: every probe tests these sources and puts back only its tests' writes.
-  const recorded = jobs.flatMap(({ run: r }) => (r.finishedAt === null ? [] : [{ from: r.startedAt, to: r.finishedAt }]))
-  const files = new ProbeFiles(root, protect, recorded)
+  const files = new ProbeFiles(root, protect)
   const create = (isolate: boolean | undefined) =>
     PlanExecutor.create({ root, config, seed: run.seed, kind: 'probe', db: false, isolate, quiet: true, protect, files })
   const executors = new ProbePool(() => create(run.isolate ?? undefined), options.jobs, files)

@@ -74,6 +74,11 @@ export function fixCommand(run: number, options: CommandOptions & { test?: strin
   return shellCommand([...words, ...tail(options)])
 }
 
+/** `npx flakeseed fix --all --apply`: the combination of the history's patches written. */
+export function fixAllCommand(options: CommandOptions & { apply?: boolean } = {}): string {
+  return shellCommand([...flakeseed(options), 'fix', '--all', ...(options.apply ? ['--apply'] : []), ...tail(options)])
+}
+
 /** `npx flakeseed hunt --base COMMIT`: the hunt again, against the same base. */
 export function huntCommand(base: string, options: CommandOptions = {}): string {
   return shellCommand([...flakeseed(options), 'hunt', '--base', base, ...tail(options)])

@@ -108,12 +108,21 @@ export function captureState(options: CaptureOptions): LiveState {
   return { entries, slots, tree: tree.complete ? tree : undefined }
 }
 
-/** File entries of `after` compared with `before` (kept apart: a tree is compared, not listed). */
-export function fileEntries(before: LiveState, after: LiveState): { before: Map<string, StateEntry>; after: Map<string, StateEntry> } {
+/**
+ * File entries of `after` compared with `before` (kept apart: a tree is compared, not listed), of
+ * the files `written` says the tests wrote: a file someone else changed meanwhile (the user, an
+ * editor) is not a leak, and is never undone.
+ */
+export function fileEntries(
+  before: LiveState,
+  after: LiveState,
+  written: (file: string) => boolean,
+): { before: Map<string, StateEntry>; after: Map<string, StateEntry> } {
   const a = new Map<string, StateEntry>()
   const b = new Map<string, StateEntry>()
   if (!before.tree || !after.tree) return { before: a, after: b }
   for (const change of diffTrees(before.tree, after.tree)) {
+    if (!written(change.file)) continue
     const what = change.file
     const key = `file:${what}`
     if (change.before) a.set(key, { kind: 'file', what, identity: `${change.before.size}:${change.before.mtimeMs}`, display: bytes(change.before.size) })

@@ -18,6 +18,10 @@ export interface AttemptInput {
   protect: string[]
   baseline: PlanExecutor
   signal?: AbortSignal
+  /** Other victims of the same culprits (`fix --all`): their files are checked too. */
+  alsoVictims?: readonly string[]
+  /** Victims the other patches of a `fix --all` fix (their failures are theirs). */
+  othersFix?: ReadonlySet<string>
 }
 
 /** A verified patch, as `fix` prints it and stores it. */
@@ -38,6 +42,8 @@ export interface VerifiedPatch {
   checks: Checks
   /** sha256 of each file's bytes as verified (by path relative to the root). */
   hashes: Record<string, string>
+  /** sha256 of the other files the checks ran (relative path → hex): `--apply` refuses when one changed. */
+  inputs: Record<string, string>
   seconds: number
 }
 
@@ -75,6 +81,7 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
       protect: input.protect,
       baseline: input.baseline,
       signal: input.signal,
+      othersFix: input.othersFix,
     })
     if (!verification.verified) {
       tried.push(`${remedy.summary}: ${verification.why}`)
@@ -96,9 +103,10 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
         files,
         diff: unifiedDiff(remedy.edits),
         edits: remedy.edits,
-        verified: `the failing order of run ${input.run.id} fails without it and passes with it; ${checkedCount} file${checkedCount === 1 ? '' : 's'} × ${verification.checks.seeds} seeds pass`,
+        verified: `the failing order of run ${input.run.id} fails without it and passes with it; ${checkedCount} file${checkedCount === 1 ? '' : 's'} × ${verification.checks.seeds} seeds pass${otherCauses(verification.checks)}`,
         checks: verification.checks,
         hashes: Object.fromEntries(remedy.edits.map((e, k) => [e.path, Object.values(verification.hashes)[k]!])),
+        inputs: verification.inputs,
         seconds: (Date.now() - started) / 1000,
       },
     }
@@ -106,22 +114,42 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
   return { victim: finding.victim, why: tried.length ? `no remedy verified: ${tried.join('; ')}` : 'interrupted' }
 }
 
+/** `, but for T, which fails under a seed without the patch too (another cause)`, when (c) saw such a test. */
+export function otherCauses(checks: Checks): string {
+  const ids = checks.failWithoutToo ?? []
+  if (!ids.length) return ''
+  return `, but for ${ids.join(', ')}, which fail${ids.length === 1 ? 's' : ''} under a seed without the patch too (another cause)`
+}
+
 function victimTest(input: AttemptInput): RecordedTest | undefined {
   return input.order.find((t) => idOf(t) === input.finding.victim)
 }
 
 /** The order that failed: the polluters and the victim as the run ran them; a brittle test alone. */
-function failingPlan(input: AttemptInput) {
+export function failingPlan(input: Pick<AttemptInput, 'order' | 'finding'>) {
   const wanted = new Set([input.finding.victim, ...(input.finding.kind === 'victim' ? input.finding.polluters : [])])
   return planOf(input.order.filter((t) => wanted.has(idOf(t))))
 }
 
-/** Every test of these must pass under each seed: the victim's file, the culprits' files and every patched test file. */
+/** Every test of these must pass under each seed: the victims' files, the culprits' files and every patched test file. */
 function checkedFiles(input: AttemptInput, remedy: Remedy): Array<{ project: string; file: string }> {
-  const ids = new Set([input.finding.victim, ...input.finding.polluters, ...input.finding.stateSetters])
-  const patched = new Set(remedy.edits.map((e) => e.path))
+  return involvedFiles(
+    input.order,
+    [input.finding, ...(input.alsoVictims ?? []).map((victim) => ({ victim, polluters: [], stateSetters: [] }))],
+    remedy.edits.map((e) => e.path),
+  )
+}
+
+/** The files of the run's tests a check covers: those of the findings' victims and culprits, and every patched file. */
+export function involvedFiles(
+  order: readonly RecordedTest[],
+  findings: ReadonlyArray<Pick<Finding, 'victim' | 'polluters' | 'stateSetters'>>,
+  patched: readonly string[],
+): Array<{ project: string; file: string }> {
+  const ids = new Set(findings.flatMap((f) => [f.victim, ...f.polluters, ...f.stateSetters]))
+  const paths = new Set(patched)
   const files = new Map<string, { project: string; file: string }>()
-  for (const t of input.order) if (ids.has(idOf(t)) || patched.has(t.file)) files.set(`${t.project}\u0000${t.file}`, { project: t.project, file: t.file })
+  for (const t of order) if (ids.has(idOf(t)) || paths.has(t.file)) files.set(`${t.project}\u0000${t.file}`, { project: t.project, file: t.file })
   return [...files.values()]
 }
 

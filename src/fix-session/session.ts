@@ -6,7 +6,7 @@ import { bisect } from '../bisect/coordinator.js'
 import { bisectCommand, type CommandOptions, replayCommand } from '../core/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../core/defaults.js'
 import { FlakeseedError } from '../core/errors.js'
-import { visible } from '../core/format.js'
+import { plural, visible } from '../core/format.js'
 import type { Finding, RecordedTest } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import { PlanExecutor } from '../run/execute.js'
@@ -15,7 +15,9 @@ import { location, recordedOrder, selectTests } from '../run/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../store/findings.js'
 import { type RunRow, Store } from '../store/index.js'
 import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
-import { type Attempt, attemptFix, type VerifiedPatch } from './attempt.js'
+import { type Attempt, attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
+import { verifyTogether } from './verify.js'
+import { mergeEdits } from '../fix/merge.js'
 
 export interface FixSessionOptions {
   ref: string
@@ -80,8 +82,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { run } = facts
   const { root, config } = location(run, options.config)
   const protect = [options.db]
-  // As bisect does: what the recorded run wrote is the tests' (put back after each probe).
-  const files = new ProbeFiles(root, protect, run.finishedAt === null ? [] : [{ from: run.startedAt, to: run.finishedAt }])
+  // As bisect does: what the probes' tests write is put back after each probe.
+  const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
   let started: Promise<PlanExecutor> | undefined
   const baseline = () =>
@@ -98,6 +100,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
     }))
   const attempts: Attempt[] = []
   const found: Finding[] = []
+  const findings = new Map<string, Finding>()
   try {
     for (const victim of facts.victims) {
       const stored = usableFinding(facts, victim)
@@ -105,10 +108,21 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, await baseline(), files))
+      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
       if (!stored) found.push(finding)
+      findings.set(finding.victim, finding)
       options.onProgress?.(`patching ${visible(finding.victim)}`)
-      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline() }))
+      // The run's other failures are theirs to fix: the combination is verified below.
+      const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
+      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline(), othersFix }))
+    }
+    if (attempts.filter((a) => 'patch' in a).length > 1) {
+      options.onProgress?.('verifying the patches together')
+      attempts.splice(
+        0,
+        attempts.length,
+        ...(await verifyRunTogether(facts, attempts, findings, { root, config, protect, seeds: options.seeds, baseline: await baseline() })),
+      )
     }
   } finally {
     if (started) await (await started).close()
@@ -120,8 +134,60 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   }
 }
 
+/**
+ * A run's patches, each verified with the run's other failures left to theirs, verified as one:
+ * merged by position, every patched victim's failing order fails without them and passes with
+ * them, and every file involved passes under the seeds. Each patch then says so; when the
+ * combination fails, none is claimed and each victim says why.
+ */
+async function verifyRunTogether(
+  facts: RunFacts,
+  attempts: readonly Attempt[],
+  findings: ReadonlyMap<string, Finding>,
+  ctx: { root: string; config?: string; protect: string[]; seeds: number; baseline: PlanExecutor },
+): Promise<Attempt[]> {
+  const patches = attempts.flatMap((a) => ('patch' in a ? [a.patch] : []))
+  const merged = mergeEdits(patches.map((p) => ({ name: visible(p.victim), edits: p.edits })))
+  const fail = (why: string): Attempt[] => attempts.map((a) => ('patch' in a ? { victim: a.patch.victim, why: `the run's patches together: ${why}` } : a))
+  if ('conflict' in merged) return fail(merged.conflict)
+  const patched = patches.map((p) => findings.get(p.victim)!)
+  const v = await verifyTogether({
+    root: ctx.root,
+    config: ctx.config,
+    seed: facts.run.seed,
+    isolate: facts.run.isolate ?? undefined,
+    orders: patched.map((finding) => ({ failing: failingPlan({ order: facts.order, finding }), victim: finding.victim, baseline: ctx.baseline })),
+    files: involvedFiles(
+      facts.order,
+      patched,
+      merged.edits.map((e) => e.path),
+    ),
+    edits: merged.edits,
+    seeds: ctx.seeds,
+    protect: ctx.protect,
+  })
+  if (!v.verified) return fail(v.why ?? 'not verified')
+  const files = involvedFiles(
+    facts.order,
+    patched,
+    merged.edits.map((e) => e.path),
+  ).length
+  return attempts.map((a) =>
+    'patch' in a
+      ? {
+          patch: {
+            ...a.patch,
+            verified: `the failing order of run ${facts.run.id} fails without it and passes with it, and with the run's ${plural(patches.length - 1, 'other patch', 'other patches')} too; together ${plural(files, 'file')} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
+            checks: { ...v.checks },
+            inputs: { ...a.patch.inputs, ...v.inputs },
+          },
+        }
+      : a,
+  )
+}
+
 /** A stored finding this run's order can replay: its culprits ran here, and what they left was diagnosed (an empty list: nothing seen). */
-function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
+export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
   const stored = facts.findings.get(idOf(victim))
   if (!stored || (stored.kind !== 'victim' && stored.kind !== 'brittle')) return undefined
   const ids = new Set(facts.order.map(idOf))
@@ -139,8 +205,7 @@ function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | undefin
 }
 
 /** Bisect first, as `bisect` does, on the same Vitest instance the patches' checks use. */
-async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor, files: ProbeFiles): Promise<Finding> {
-  files.learnNext()
+export async function bisectVictim(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor): Promise<Finding> {
   return bisect({
     victim: idOf(victim),
     failing: facts.order,

@@ -140,9 +140,10 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
     env,
     plan: control?.plan,
     projects: new Set(),
-    setPlan(plan, diagnose) {
+    setPlan(plan, diagnose, writes) {
       session.plan = plan
       session.diagnose = diagnose
+      session.writes = writes
       for (const project of wired.get(session) ?? []) provideContext(session, project)
     },
     reachProjects(specs) {
@@ -223,6 +224,7 @@ function provideContext(session: Session, project: TestProject): void {
   if (session.plan) context.plan = workerPlan(session, project)
   else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   if (session.diagnose) context.diagnose = session.diagnose
+  if (session.writes) context.writes = session.writes
   project.provide('flakeseed', context)
 }
 

@@ -33,8 +33,10 @@ export interface Session {
   reachProjects(specifications: ReadonlyArray<TestSpecification>): string[]
   /** A diagnosis probe's instructions for the workers (bisect), with the plan it belongs to. */
   diagnose?: DiagnoseContext
-  /** Runs the next run on this plan (and diagnosis): the sequencer and every worker see it. */
-  setPlan(plan: Plan | undefined, diagnose?: DiagnoseContext): void
+  /** Where a probe's workers note the paths they write (src/worker/writes.ts). */
+  writes?: string
+  /** Runs the next run on this plan (and diagnosis, and write notes): the sequencer and every worker see it. */
+  setPlan(plan: Plan | undefined, diagnose?: DiagnoseContext, writes?: string): void
 }
 
 /** Set by the CLI before it creates a Vitest instance; read by the plugin when it wires it. */

@@ -8,6 +8,7 @@ import type { TestSpecification, Vitest } from 'vitest/node'
 import type { DiagnoseContext } from '../worker/context.js'
 import { ProbeFiles } from './probe-files.js'
 import type { DiagnosisReport } from '../worker/diagnosis.js'
+import { readWrites } from '../worker/writes.js'
 import { FlakeseedError } from '../core/errors.js'
 import type { TestState } from '../core/model.js'
 import { fileId, isTypecheckModule, moduleTests, testId, toPosix, toState } from '../core/names.js'
@@ -172,7 +173,9 @@ export class PlanExecutor {
     if (!this.restoreFiles) this.files?.checkSources()
     const tree = this.restoreFiles ? this.files?.beforeProbe() : undefined
     const report = diagnose ? mkdtempSync(join(tmpdir(), 'flakeseed-diagnose-')) : undefined
-    this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined)
+    // Probes note what their workers write: only that is put back (src/worker/writes.ts).
+    const writes = this.files ? mkdtempSync(join(tmpdir(), 'flakeseed-writes-')) : undefined
+    this.session.setPlan(plan, diagnose && report ? this.diagnoseContext(diagnose, join(report, 'report.json'), specs) : undefined, writes)
     let result: Awaited<ReturnType<Vitest['runTestSpecifications']>>
     let diagnosis: DiagnosisReport | undefined
     let unrestored: string[] = []
@@ -185,8 +188,10 @@ export class PlanExecutor {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
       }
-      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = this.files!.afterProbe(tree))
-      else if (this.files) this.files.probes++
+      const wrote = writes ? readWrites(writes) : new Set<string>()
+      if (writes) rmSync(writes, { recursive: true, force: true })
+      if (tree) ({ changed: filesChanged, touched: filesTouched, failed: unrestored } = this.files!.afterProbe(tree, wrote))
+      else if (this.files) this.files.noteWrites(wrote)
     }
     const ran = new Set(specs.map((s) => s.moduleId))
     const states = new Map<string, TestState>()

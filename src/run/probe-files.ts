@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { FlakeseedError } from '../core/errors.js'
+import { isNoted, notedIn } from '../worker/writes.js'
 import { diffTrees, type FileChange, isInside, newTopFolders, restoreFile, sameFile, snapshotTree, type TreeSnapshot } from '../diagnose/files.js'
 
 const SOURCE = /\.(?:[cm]?[jt]sx?|vue|svelte|astro)$/
@@ -20,13 +21,13 @@ export class ProjectChanged extends FlakeseedError {
 
 /**
  * The project's files across one bisect (docs/ARCHITECTURE.md, "Nothing of the user's is
- * changed"). Each probe puts back only what its tests wrote: the paths that changed during the
- * probe and lie in the area the tests write (what the first probe changed: those files, the
- * folders it created, new files in the folders it created files in). Anything else that changes,
- * whoever did it, keeps its bytes; a folder is only removed when a probe created it and the first
- * probe created one of that name. Source files are never put back: one that differs from the
- * start stops the bisect (`ProjectChanged`), before the next probe or right after the one it
- * changed during.
+ * changed"). Each probe puts back only what its tests wrote: the paths its workers noted writing
+ * (src/worker/writes.ts), and paths in the area earlier probes' tests wrote (those files, the
+ * folders they created, new files in the folders they created files in). Anything else that
+ * changes, whoever did it (the user editing while bisect runs, an editor's swap file), keeps its
+ * bytes; a folder is only removed when a probe created it and a probe's tests wrote in it. Source
+ * files are never put back: one that differs from the start stops the bisect (`ProjectChanged`),
+ * before the next probe or right after the one it changed during.
  */
 export class ProbeFiles {
   private readonly start: TreeSnapshot
@@ -34,34 +35,21 @@ export class ProbeFiles {
   private readonly writtenDirs = new Set<string>()
   /** Folders (never the root) the tests created files in: a new file there is theirs too (a random name). */
   private readonly writtenIn = new Set<string>()
-  private learnt = false
+  /** Paths (relative, posix) the probes' workers noted writing. */
+  private readonly noted = new Set<string>()
   /** Probes finished, for the line that says where the bisect stopped. */
   probes = 0
 
   /**
-   * `recorded`: when the failing runs ran (ms; from the run's start, which is before any setup or
-   * test of it ran, so a file the user wrote just before the run is not taken): a file last written then was the tests' (a setup
-   * that deletes it in a later probe must not lose it), and so are new files beside it.
+   * No file is taken as the tests' for when it was written (a file the user wrote right after the
+   * recorded run would be): a probe that deletes what the recorded run left notes the deletion,
+   * and that is put back.
    */
   constructor(
     readonly root: string,
     private readonly skip: readonly string[] = [],
-    recorded: ReadonlyArray<{ from: number; to: number }> = [],
   ) {
     this.start = snapshotTree(root, skip)
-    for (const [file, state] of this.start.files) {
-      if (SOURCE.test(file) || !recorded.some((w) => state.mtimeMs >= w.from && state.mtimeMs <= w.to + 1000)) continue
-      this.written.add(file)
-      if (parentOf(file) !== '') this.writtenIn.add(parentOf(file))
-    }
-  }
-
-  /**
-   * The next probe learns where the tests write, as the first one did: the next victim's culprits
-   * may write where no earlier probe's tests did (`fix` bisects one victim after another).
-   */
-  learnNext(): void {
-    this.learnt = false
   }
 
   /** Before a probe: the tree now, once no source file differs from the start (else `ProjectChanged`). */
@@ -82,19 +70,27 @@ export class ProbeFiles {
   }
 
   /**
-   * After a probe: puts back what its tests wrote since `before`. `learn` (the first probe by
-   * default) takes every change as the tests' and remembers where they write.
+   * After a probe: puts back what its tests wrote since `before`: the paths its workers noted
+   * (`wrote`, absolute), which join the area the tests write, and changes in that area.
    */
-  afterProbe(before: TreeSnapshot, learn = !this.learnt): { changed: number; touched: number; failed: string[] } {
+  afterProbe(before: TreeSnapshot, wrote: ReadonlySet<string> = new Set()): { changed: number; touched: number; failed: string[] } {
     this.probes++
-    const result = this.putBack(before, learn)
-    if (learn) this.learnt = true
+    const result = this.putBack(before, wrote)
     this.checkSources()
     return result
   }
 
-  /** Puts back the tests' writes since `before` (the end of side-by-side probes), learning nothing. */
-  putBack(before: TreeSnapshot, learn = false): { changed: number; touched: number; failed: string[] } {
+  /**
+   * Side by side, nothing is put back per probe: what a probe's workers noted joins the area
+   * that `putBack` restores at the end.
+   */
+  noteWrites(wrote: ReadonlySet<string>): void {
+    this.probes++
+    for (const path of notedIn(wrote, this.root)) this.noted.add(path)
+  }
+
+  /** Puts back the tests' writes since `before` (a probe's start, or the start of side-by-side probes). */
+  putBack(before: TreeSnapshot, wrote: ReadonlySet<string> = new Set()): { changed: number; touched: number; failed: string[] } {
     if (!before.complete) return { changed: 0, touched: 0, failed: [] }
     const now = snapshotTree(this.root, this.skip)
     if (!now.complete) return { changed: 0, touched: 0, failed: [] }
@@ -104,9 +100,16 @@ export class ProbeFiles {
       if (!was || was.size !== state.size || was.mtimeMs !== state.mtimeMs) touched++
     }
     for (const file of before.files.keys()) if (!now.files.has(file)) touched++
-    const created = newTopFolders(before.dirs, now.dirs).filter((dir) => learn || this.writtenDirs.has(dir))
-    const changes = diffTrees(before, now).filter((c) => !this.isSource(c.file) && !isInside(c.file, created) && (learn || this.wrote(c)))
-    if (learn) this.remember(created, changes)
+    for (const path of notedIn(wrote, this.root)) this.noted.add(path)
+    const noted = [...this.noted]
+    const ours = (path: string) => isNoted(noted, path)
+    const created = newTopFolders(before.dirs, now.dirs).filter((dir) => ours(dir) || this.writtenDirs.has(dir))
+    const fresh = diffTrees(before, now).filter((c) => !this.isSource(c.file) && !isInside(c.file, created))
+    const changes = fresh.filter((c) => ours(c.file) || this.wrote(c))
+    this.remember(
+      created.filter((dir) => ours(dir)),
+      changes.filter((c) => ours(c.file)),
+    )
     for (const dir of created) rmSync(join(this.root, dir), { recursive: true, force: true })
     const failed = changes.filter((change) => !restoreFile(before, change.file)).map((change) => change.file)
     return { changed: changes.length + created.length, touched, failed }

@@ -22,7 +22,7 @@ import { parseQuarantine, type Store } from './index.js'
 import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
-import { talliesOf } from './tallies.js'
+import { hasTallies, talliesOf } from './tallies.js'
 
 /**
  * Above this share of the suite's tests among the candidates, their outcomes are read by scanning
@@ -88,6 +88,12 @@ export interface WindowOptions {
   maxRunFailureRate?: number
   /** A run never left out (the end-of-run summary describes the run that just ended). */
   keepRun?: number
+  /**
+   * Which failures carry their error: `all` (the default), or `last`, each test's last failure
+   * among the full runs and among the partial ones, the one its row shows (`describe`'s
+   * `lastFailure`): `flaky` reads no other, and the window's errors are most of its text.
+   */
+  errors?: 'all' | 'last'
 }
 
 /** A logical run: one run, or the shards of one build (then `id` is the first shard's). */
@@ -164,8 +170,9 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
     .all() as Array<[number, string, string, string]>) {
     tests.set(id, testId(project, file, name))
   }
-  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests)
   const { packed, rows } = readOutcomes(store, candidates)
+  const errors = options.errors === 'last' ? lastErrors(store, packed, runs) : failureErrors(store, tests)
+  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests, errors)
   const replays = replaysOf(store, runs[0]!.startedAt, tests)
   const findings = latestFindings(store)
   function* each(release: boolean): Iterable<WindowHistory> {
@@ -311,8 +318,9 @@ function outcomeMaker(
   byId: ReadonlyMap<number, RunRecord>,
   runs: readonly WindowRun[],
   tests: ReadonlyMap<number, string>,
+  errors: ByRun<string | null>,
 ): MakeOutcome {
-  const { errors, retriedIn, onlyInFile } = candidateFacts(store, tests)
+  const { retriedIn, onlyInFile } = candidateFacts(store)
   const keyOf = new Map<number, (fileIndex: number, testIndex: number) => string>()
   for (const run of byId.values()) {
     const key = orderKeys({
@@ -356,24 +364,66 @@ function setIn<T>(map: ByRun<T>, run: number, test: number, value: T): void {
   inner.set(test, value)
 }
 
-/**
- * What the candidates' few unusual results add: the errors of their failures, the results that
- * needed retries (the partial index of those that passed on one, and the failures), and which
- * candidates are alone in their file (there, first in the process is the declaration order).
- */
-function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
-  const db = store.db
+/** The errors of the candidates' failures in the runs kept, by run and test row id. */
+function failureErrors(store: Store, tests: ReadonlyMap<number, string>): ByRun<string | null> {
   const errors: ByRun<string | null> = new Map()
-  for (const [test, run, error] of db
-    .prepare(`SELECT test_id, run_id, error FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`)
+  for (const [test, run, error] of store.db
+    .prepare(
+      `SELECT test_id, run_id, error FROM results ${indexedBy(store, 'results_failed')}
+       WHERE run_id IN (SELECT id FROM temp.flaky_window) AND state = ${STATE.failed}`,
+    )
     .raw()
     .iterate() as Iterable<[number, number, string | null]>) {
     if (tests.has(test)) setIn(errors, run, test, error)
   }
+  return errors
+}
+
+/**
+ * The errors of each candidate's last failure among the full runs and among the partial ones
+ * (`WindowOptions.errors` `last`), read through the primary key: a few thousand lookups where
+ * the window holds tens of thousands of failures.
+ */
+function lastErrors(store: Store, packed: ReadonlyMap<number, ArrayLike<number>>, runs: readonly WindowRun[]): ByRun<string | null> {
+  const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  const errorOf = store.db.prepare('SELECT error FROM results WHERE run_id = ? AND test_id = ?').pluck()
+  const errors: ByRun<string | null> = new Map()
+  for (const [test, v] of packed) {
+    let full = -1
+    let part = -1
+    for (let k = 0; k < v.length; k += 4) {
+      if (v[k + 1] !== 1) continue
+      const run = v[k]!
+      if (partial.has(run)) part = Math.max(part, run)
+      else full = Math.max(full, run)
+    }
+    for (const run of [full, part]) if (run >= 0) setIn(errors, run, test, errorOf.get(run, test) as string | null)
+  }
+  return errors
+}
+
+/**
+ * What the candidates' few unusual results add: the results that needed retries (the partial
+ * index of those that passed on one, and the failures), and which candidates are alone in their
+ * file (there, first in the process is the declaration order).
+ */
+function candidateFacts(store: Store) {
+  const db = store.db
   const retriedIn: ByRun<{ retried: boolean; retries: number }> = new Map()
-  for (const where of ['flaky = 1', `state = ${STATE.failed} AND retries > 0`]) {
+  // Only runs that took any retry can hold one (their tallies say so; counted from the results
+  // when the history keeps none).
+  const retried = hasTallies(db)
+    ? 'SELECT id FROM temp.flaky_window WHERE id IN (SELECT run_id FROM run_tallies WHERE retries > 0)'
+    : 'SELECT id FROM temp.flaky_window'
+  for (const [index, where] of [
+    ['results_retried', 'flaky = 1'],
+    ['results_failed', `state = ${STATE.failed} AND retries > 0`],
+  ] as const) {
     for (const [test, run, flaky, retries] of db
-      .prepare(`SELECT test_id, run_id, flaky, retries FROM results WHERE run_id IN (SELECT id FROM temp.flaky_window) AND ${where}`)
+      .prepare(
+        `SELECT test_id, run_id, flaky, retries FROM results ${indexedBy(store, index)}
+         WHERE run_id IN (${retried}) AND ${where}`,
+      )
       .raw()
       .iterate() as Iterable<[number, number, number, number]>) {
       setIn(retriedIn, run, test, { retried: flaky === 1, retries })
@@ -388,7 +438,7 @@ function candidateFacts(store: Store, tests: ReadonlyMap<number, string>) {
       .pluck()
       .all() as number[],
   )
-  return { errors, retriedIn, onlyInFile }
+  return { retriedIn, onlyInFile }
 }
 
 /** The candidates each run quarantined, by run id (test row ids). */
@@ -415,22 +465,31 @@ function readOutcomes(store: Store, candidates: readonly number[]): { packed: Ma
   const packed = new Map<number, ArrayLike<number>>()
   if (candidates.length > SCAN_SHARE * suite) {
     const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
-    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100).
-    const count = new Map<number, number>(candidates.map((id) => [id, 0]))
-    for (const r of rows.values()) for (const test of r.tests) if (count.has(test)) count.set(test, count.get(test)! + 4)
-    const filled = new Map<number, { v: Int32Array; n: number }>()
-    for (const [id, n] of count) filled.set(id, { v: new Int32Array(n), n: 0 })
+    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100),
+    // found by row id in plain arrays (a Map lookup per row was most of this loop).
+    let last = 0
+    for (const r of rows.values()) for (const test of r.tests) if (test > last) last = test
+    const wanted = new Uint8Array(last + 1)
+    for (const id of candidates) if (id <= last) wanted[id] = 1
+    const count = new Int32Array(last + 1)
+    for (const r of rows.values()) for (const test of r.tests) if (wanted[test]) count[test]! += 4
+    const filled: Int32Array[] = []
+    const next = new Int32Array(last + 1)
+    for (const id of candidates) if (id <= last && wanted[id] && !filled[id]) filled[id] = new Int32Array(count[id]!)
     for (const [runId, r] of rows) {
       for (let k = 0; k < r.tests.length; k++) {
-        const f = filled.get(r.tests[k]!)
-        if (!f) continue
-        f.v[f.n++] = runId
-        f.v[f.n++] = r.failed[k]!
-        f.v[f.n++] = r.files[k]!
-        f.v[f.n++] = r.positions[k]!
+        const test = r.tests[k]!
+        if (!wanted[test]) continue
+        const v = filled[test]!
+        let n = next[test]!
+        v[n++] = runId
+        v[n++] = r.failed[k]!
+        v[n++] = r.files[k]!
+        v[n++] = r.positions[k]!
+        next[test] = n
       }
     }
-    for (const [id, f] of filled) packed.set(id, f.v)
+    for (const id of candidates) if (filled[id]) packed.set(id, filled[id]!)
     return { packed, rows }
   }
   const lists = store.db
@@ -458,6 +517,17 @@ function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding |
     fix: f.fix,
   }
   return { test, outcomes, ...(finding ? { finding } : {}) }
+}
+
+/**
+ * `INDEXED BY` a partial index of the few results a query wants (failures, passes after a retry),
+ * when the history has it (schema 2 and 4). Without statistics SQLite's planner reads every row
+ * of the window through the primary key rather than the index when the query also wants a column
+ * the index does not hold (EXPLAIN QUERY PLAN; 2 M rows: about half a second a query).
+ */
+function indexedBy(store: Store, index: 'results_failed' | 'results_retried'): string {
+  const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index) === 1
+  return exists ? `INDEXED BY ${index}` : ''
 }
 
 /** A temp table `name (id)` holding exactly `ids`. */

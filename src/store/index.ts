@@ -11,6 +11,7 @@ import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
 import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
+import { appendRunFiles, appendStatement, type PackedResult } from './run-files.js'
 import { addTally, hasTallies, type RunTally } from './tallies.js'
 
 export { asStoreError, isStoreError } from './errors.js'
@@ -90,6 +91,7 @@ export class Store {
     const sql = this.writeStatements()
     const clashes: string[] = []
     const tally: RunTally = { run: runId, passed: 0, failed: 0, skipped: 0, retried: 0, retries: 0 }
+    const written: PackedResult[] = []
     this.db
       .transaction(() => {
         for (const r of rows) {
@@ -111,9 +113,12 @@ export class Store {
           tally[r.state]++
           tally.retried += r.flaky ? 1 : 0
           tally.retries += r.retries
+          written.push({ fileIndex: r.fileIndex, testIndex: r.testIndex, testId: id, state: STATE[r.state], worker: r.worker })
         }
-        // The run's tallies move with its results, in the same transaction (src/store/tallies.ts).
+        // The run's tallies and packed rows move with its results, in the same transaction
+        // (src/store/tallies.ts, src/store/run-files.ts).
         addTally(this.db, tally)
+        appendRunFiles(this.db, runId, written, sql.appendRows)
       })
       .immediate()
     return clashes
@@ -130,6 +135,7 @@ export class Store {
     return {
       findTest: this.db.prepare('SELECT id FROM tests WHERE project = ? AND file = ? AND name = ?').pluck(),
       insertTest: this.db.prepare('INSERT INTO tests (project, file, name) VALUES (?, ?, ?)'),
+      appendRows: appendStatement(this.db),
       insertResult: this.db.prepare(
         `INSERT INTO results (run_id, test_id, file_index, test_index, worker, state, duration_ms, retries, flaky, error)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -312,19 +318,11 @@ function openReadonly(path: string, timeout: number, untouched: boolean): { db: 
     }
     if (identity.kind === 'empty') throw new FlakeseedError(`flakeseed: ${path} holds no flakeseed history`)
     checkIdentity(identity, path)
-    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION) {
-      if (untouched) return openCopy(path, timeout, db)
-      // A read-only open cannot migrate; migrate with a writable handle first. A file that
-      // cannot be written is read as it is when this code still reads its schema.
-      db.close()
-      db = undefined
-      try {
-        openWritable(path, timeout).close()
-      } catch (error) {
-        const notWritable = asStoreError(error, path) instanceof NotWritableError
-        if (!notWritable || identity.version < READABLE_FROM) throw error
-      }
-      db = new Database(path, { readonly: true, timeout })
+    // A read never writes the history: an older schema this code reads is read as it is (its
+    // next writer, a recorded run, merge or prune, migrates it); one it cannot read, and a merge
+    // source, which wants every table, from a migrated temp copy.
+    if (identity.kind === 'flakeseed' && identity.version !== SCHEMA_VERSION && (untouched || identity.version < READABLE_FROM)) {
+      return openCopy(path, timeout, db)
     }
     return { db }
   } catch (error) {

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3'
 import { dbWords, retargetCommand } from '../core/commands.js'
 import { FlakeseedError } from '../core/errors.js'
 import { asStoreError, quickCheck, Store } from './index.js'
+import { rebuildRunFiles } from './run-files.js'
 import { recountRun } from './tallies.js'
 
 export interface MergeSummary {
@@ -74,6 +75,12 @@ function columns(db: Database.Database, table: string): string[] {
   return (db.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name)
 }
 
+/** A copied run's tallies and packed rows, from what it now holds (src/store/tallies.ts, src/store/run-files.ts). */
+function aggregate(target: Database.Database, runId: number): void {
+  recountRun(target, runId)
+  rebuildRunFiles(target, runId)
+}
+
 function mergeOne(target: Database.Database, source: Database.Database, targetArg: string): Omit<MergeSummary, 'sources'> {
   const added = { runsAdded: 0, runsSkipped: 0, resultsAdded: 0, findingsAdded: 0 }
   const sourceRunColumns = new Set(columns(source, 'runs'))
@@ -138,8 +145,7 @@ function mergeOne(target: Database.Database, source: Database.Database, targetAr
     for (const [testId, ...rest] of resultsOf.iterate(sourceRun) as Iterable<unknown[]>) {
       added.resultsAdded += insertResult.run(runId, mapTest(testId as number), ...rest).changes
     }
-    // The copied run's tallies, counted from what it now holds (src/store/tallies.ts).
-    recountRun(target, runId)
+    aggregate(target, runId)
   }
 
   // Findings have no uuid of their own: one is the same finding when it names the same victim,

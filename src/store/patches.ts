@@ -4,6 +4,9 @@
 import { holdsSecret } from '../core/secrets.js'
 import type { Store } from './index.js'
 
+/** The victim a `fix --all` combination is stored under: no test id has no ` > `. */
+export const ALL_VICTIMS = '(all)'
+
 /** A patch as stored: the edits hold the bytes it was verified on (`before`) and writes (`after`). */
 export interface StoredPatch {
   runId: number
@@ -12,6 +15,11 @@ export interface StoredPatch {
   diff: string
   verified: string
   edits: Array<{ path: string; before: string; after: string }>
+  /**
+   * sha256 of every other file the verification ran (relative path → hex): test files, config, the
+   * project files they import. Absent for a patch stored before they were kept.
+   */
+  inputs?: Record<string, string>
   createdAt: number
 }
 
@@ -23,8 +31,16 @@ const TABLE = `CREATE TABLE IF NOT EXISTS patches (
   diff TEXT NOT NULL,
   verified TEXT NOT NULL,
   edits TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  inputs TEXT
 )`
+
+/** The table, and the column a table created before it held (`inputs`). */
+function ensureTable(store: Store): void {
+  store.db.exec(TABLE)
+  const columns = store.db.prepare('PRAGMA table_info(patches)').all() as Array<{ name: string }>
+  if (!columns.some((c) => c.name === 'inputs')) store.db.exec('ALTER TABLE patches ADD COLUMN inputs TEXT')
+}
 
 /**
  * Stores a verified patch; not one whose text may hold a secret (the files as patched are stored
@@ -32,10 +48,19 @@ const TABLE = `CREATE TABLE IF NOT EXISTS patches (
  */
 export function savePatch(store: Store, patch: Omit<StoredPatch, 'createdAt'>): boolean {
   if ([patch.diff, ...patch.edits.flatMap((e) => [e.before, e.after])].some(holdsSecret)) return false
-  store.db.exec(TABLE)
+  ensureTable(store)
   store.db
-    .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(patch.runId, patch.victim, patch.summary, patch.diff, patch.verified, JSON.stringify(patch.edits), Date.now())
+    .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(
+      patch.runId,
+      patch.victim,
+      patch.summary,
+      patch.diff,
+      patch.verified,
+      JSON.stringify(patch.edits),
+      Date.now(),
+      patch.inputs ? JSON.stringify(patch.inputs) : null,
+    )
   return true
 }
 
@@ -59,8 +84,16 @@ export function latestPatches(store: Store, runId?: number): Map<string, StoredP
         diff: r.diff as string,
         verified: r.verified as string,
         edits: JSON.parse(r.edits as string),
+        ...(typeof r.inputs === 'string' ? { inputs: JSON.parse(r.inputs) } : {}),
         createdAt: r.created_at as number,
       },
     ]),
   )
+}
+
+/** Deletes the patches verified on these runs (`prune`, inside its transaction; `ids` a JSON array). */
+export function deletePatchesOf(store: Store, ids: string): number {
+  const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patches'`).get()
+  if (!exists) return 0
+  return store.db.prepare('DELETE FROM patches WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
 }

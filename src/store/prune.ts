@@ -1,10 +1,12 @@
-// Retention: drop old runs with their results and findings, the tests nothing refers to any
+// Retention: drop old runs with their results, findings and verified patches, the tests nothing refers to any
 // more, then VACUUM so the file actually shrinks (a cached CI history grows with every build).
 import { existsSync, statSync } from 'node:fs'
 import { DAY_MS } from '../core/defaults.js'
 import { FlakeseedError } from '../core/errors.js'
 import type { Store } from './index.js'
 import { groupShards, shardInfos } from './shards.js'
+import { deletePatchesOf } from './patches.js'
+import { hasRunFiles } from './run-files.js'
 import { hasTallies } from './tallies.js'
 
 export interface PruneOptions {
@@ -60,9 +62,12 @@ export function pruneStore(store: Store, options: PruneOptions): PruneSummary {
   const removed = store.db
     .transaction(() => {
       const findings = store.db.prepare('DELETE FROM findings WHERE run_id IN (SELECT value FROM json_each(?))').run(ids).changes
+      // A patch verified on a run goes with it: `fix --apply` reads it with its run's order.
+      deletePatchesOf(store, ids)
       const results = deleteResults(store, ids)
-      // The runs' tallies go with their results (src/store/tallies.ts).
+      // The runs' tallies and packed rows go with their results (src/store/tallies.ts, src/store/run-files.ts).
       if (hasTallies(store.db)) store.db.prepare('DELETE FROM run_tallies WHERE run_id IN (SELECT value FROM json_each(?))').run(ids)
+      if (hasRunFiles(store.db)) store.db.prepare('DELETE FROM run_files WHERE run_id IN (SELECT value FROM json_each(?))').run(ids)
       const runsRemoved = store.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes
       const tests = doomed.length
         ? store.db.prepare('DELETE FROM tests WHERE NOT EXISTS (SELECT 1 FROM results WHERE results.test_id = tests.id)').run().changes

@@ -1,12 +1,14 @@
 // The results of many runs read in bulk, as `flaky` (on a very flaky history) and the suspects
-// query need them: one packed string per run crosses from SQLite into JavaScript (per-row
-// crossings are what costs), read in primary-key order, then put back in executed order (by
-// file, then position in the file) in typed arrays.
+// query need them: one packed blob per run crosses from SQLite into JavaScript (per-row
+// crossings are what costs), the run's file blobs (src/store/run-files.ts) concatenated by
+// SQLite, then put back in executed order (by file, then position in the file) in typed arrays.
+// A history without the blobs (an older schema read as it is) gives one packed string per run
+// from its results instead.
 import type { Store } from './index.js'
+import { hasRunFiles, POSITIONS, UNKNOWN, WORDS, words } from './run-files.js'
 import { STATE } from './schema.js'
 
-/** No worker recorded (workers are numbered from 1). */
-export const UNKNOWN = -1
+export { UNKNOWN }
 
 /**
  * One run's results that ran (skips left out), in executed order: `tests[k]` (row id) ran at
@@ -21,12 +23,14 @@ export interface RunRows {
   failed: Uint8Array
 }
 
-/** Where a row ran, packed in one number: its file's index in the run, then its position in the file. */
-const POSITIONS = 1048576
 const ROW = `(file_index * ${POSITIONS} + test_index) || ',' || (test_id * 2 + (state = ${STATE.failed})) || ',' || ifnull(worker, ${UNKNOWN})`
 
-/** The rows of the runs `runs` (a SELECT of run ids) that `keep` (an SQL condition) keeps, by run. */
+/**
+ * The rows of the runs `runs` (a SELECT of run ids) that `keep` (an SQL condition on `run_id` and
+ * `file_index`) keeps, by run.
+ */
 export function readRunRows(store: Store, runs: string, keep = '1'): Map<number, RunRows> {
+  if (hasRunFiles(store.db)) return readBlobs(store, runs, keep)
   const packed = store.db
     .prepare(
       `SELECT run_id, group_concat(${ROW}, ',') FROM results
@@ -42,9 +46,30 @@ export function readRunRows(store: Store, runs: string, keep = '1'): Map<number,
   return rows
 }
 
+/**
+ * `readRunRows` from the packed blobs: each run's file blobs joined by SQLite (group_concat keeps
+ * a blob's bytes; the total length checks it), else, should a build of SQLite not, one by one.
+ */
+function readBlobs(store: Store, runs: string, keep: string): Map<number, RunRows> {
+  const where = `run_id IN (${runs}) AND ${keep}`
+  const joined = store.db
+    .prepare(`SELECT run_id, CAST(group_concat(rows, x'') AS BLOB), sum(length(rows)) FROM run_files WHERE ${where} GROUP BY run_id`)
+    .raw()
+    .iterate() as Iterable<[number, Buffer | null, number]>
+  const one = store.db.prepare(`SELECT rows FROM run_files WHERE run_id = ? AND ${where}`).pluck()
+  const rows = new Map<number, RunRows>()
+  const apart: number[] = []
+  for (const [run, blob, bytes] of joined) {
+    if (Buffer.isBuffer(blob) && blob.length === bytes) rows.set(run, executedOrder(words(blob)))
+    else apart.push(run)
+  }
+  for (const run of apart) rows.set(run, executedOrder(words(Buffer.concat(one.all(run) as Buffer[]))))
+  return rows
+}
+
 /** Flat rows of (place, test * 2 + failed, worker) in executed order. */
-function executedOrder(v: readonly number[]): RunRows {
-  const count = v.length / 3
+function executedOrder(v: ArrayLike<number>): RunRows {
+  const count = v.length / WORDS
   const files = new Int32Array(count)
   const positions = new Int32Array(count)
   let lastFile = 0

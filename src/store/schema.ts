@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3'
 import { FlakeseedError } from '../core/errors.js'
 import type { TestState } from '../core/model.js'
+import { buildRunFiles } from './run-files.js'
 
 export type { TestState }
 
@@ -13,7 +14,10 @@ export type { TestState }
 export const STATE: Readonly<Record<TestState, number>> = { passed: 0, failed: 1, skipped: 2 }
 export const STATE_NAME: readonly TestState[] = ['passed', 'failed', 'skipped']
 
-const MIGRATIONS: readonly string[] = [
+/** A migration: SQL, or code for what SQL cannot build (it runs inside the migration's transaction). */
+type Migration = string | ((db: Database.Database) => void)
+
+const MIGRATIONS: readonly Migration[] = [
   // 1: runs, tests, results, findings.
   `
   CREATE TABLE runs (
@@ -111,6 +115,19 @@ const MIGRATIONS: readonly string[] = [
     SELECT run_id, sum(state = ${STATE.passed}), sum(state = ${STATE.failed}), sum(state = ${STATE.skipped}), sum(flaky), sum(retries)
     FROM results GROUP BY run_id;
   `,
+  // 6: per run and test file, the results that ran, packed in one blob (src/store/run-files.ts):
+  // a window's read of every row is a read of its runs' blobs. Built here from the results.
+  (db) => {
+    db.exec(`
+      CREATE TABLE run_files (
+        run_id INTEGER NOT NULL,
+        file_index INTEGER NOT NULL,
+        rows BLOB NOT NULL,
+        PRIMARY KEY (run_id, file_index)
+      ) WITHOUT ROWID;
+    `)
+    buildRunFiles(db)
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
@@ -118,8 +135,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length
 /**
  * The oldest schema this code reads correctly as it is: the migrations after it only add
  * indexes and nullable columns that every reader takes as absent (findings' leaks and fix;
- * `runs.quarantine`, read through `SELECT *`), and the run tallies of schema 5, which readers
- * count from the results when the table is missing (src/store/tallies.ts, `talliesOf`). A read-only copy of such a DB (a downloaded
+ * `runs.quarantine`, read through `SELECT *`), the run tallies of schema 5, which readers
+ * count from the results when the table is missing (src/store/tallies.ts, `talliesOf`), and the
+ * packed rows of schema 6, read from the results when missing (src/store/run-rows.ts). A read-only copy of such a DB (a downloaded
  * artifact, a read-only mount) is read without migrating; an older one must be migrated first.
  */
 export const READABLE_FROM = 1
@@ -181,7 +199,9 @@ export function migrate(db: Database.Database, path: string): void {
     db.transaction(() => {
       // Another process may have migrated while we waited for the write lock.
       if ((db.pragma('user_version', { simple: true }) as number) > v) return
-      db.exec(MIGRATIONS[v]!)
+      const migration = MIGRATIONS[v]!
+      if (typeof migration === 'string') db.exec(migration)
+      else migration(db)
       db.pragma(`user_version = ${v + 1}`)
       db.pragma(`application_id = ${APPLICATION_ID}`)
     }).immediate()

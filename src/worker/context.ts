@@ -19,6 +19,8 @@ export interface WorkerContext {
   breadcrumbs?: string
   /** A bisect diagnosis probe: where to take snapshots, what to undo, where to report. */
   diagnose?: DiagnoseContext
+  /** Replay/bisect probes: folder where workers note the paths they write (src/worker/writes.ts). */
+  writes?: string
   /** Tests whose failure must not fail the run (entries in effect, and `auto` matches). Runs only. */
   quarantine?: QuarantineRule[]
 }
@@ -46,6 +48,8 @@ export interface DiagnoseContext {
   undo?: string[]
   /** Worker config set for the probe, as the config file would (`restoreMocks`, `unstubEnvs`…). */
   config?: Record<string, unknown>
+  /** Where the probe's workers note the paths they write (the worker context's `writes`). */
+  writes?: string
 }
 
 declare module 'vitest' {

@@ -13,6 +13,7 @@ import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DiagnoseContext } from './context.js'
 import { diffStates, type StateChange, type StateEntry, type StateSnapshot } from '../diagnose/diff.js'
+import { isNoted, notedIn, readWrites } from './writes.js'
 import { captureState, fileEntries, type LiveState, type ModuleNode, type TrackedMock, undo, type ViLike } from '../diagnose/state.js'
 import { intrinsics } from '../diagnose/values.js'
 
@@ -192,7 +193,9 @@ export class DiagnosisProbe {
     if (points.length) {
       // The first culprit's point is the baseline; a file's import counts before its start.
       const baseline = merged(points[0]!.states)
-      const files = fileEntries(points[0]!.states[0]!, victim)
+      // Only files this probe's workers noted writing (src/worker/writes.ts) can be a leak.
+      const noted = this.ctx.writes ? notedIn(readWrites(this.ctx.writes), this.ctx.root) : []
+      const files = fileEntries(points[0]!.states[0]!, victim, (file) => isNoted(noted, file))
       const diff = withoutTimerNoise(diffStates(withFiles(baseline.entries, files.before), withFiles(victim.entries, files.after)))
       const changes = this.sameInstances(diff, baseline.states, victim)
       const chain = [...points.map((p) => merged(p.states)), victim]

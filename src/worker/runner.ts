@@ -4,10 +4,11 @@
 // quarantined test's failure from failing the run (docs/ARCHITECTURE.md, Quarantine).
 //
 // Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
-// and the breadcrumb writer.
+// the breadcrumb writer and, in probes, the write notes.
 import { threadId } from 'node:worker_threads'
 import { TestRunner, inject, vi } from 'vitest'
 import { BreadcrumbWriter } from './breadcrumbs.js'
+import { trackWrites } from './writes.js'
 import type { TestMeta, WorkerContext } from './context.js'
 import type { ModuleNode } from '../diagnose/state.js'
 import type { DiagnosisProbe } from './diagnosis.js'
@@ -68,6 +69,7 @@ export default class FlakeseedRunner extends TestRunner {
     // A diagnosis probe may run with config changed as the config file would change it.
     const config = this.flakeseed?.diagnose?.config
     if (config) Object.assign(this.config, config)
+    if (this.flakeseed?.writes) trackWrites(this.flakeseed.writes, WORKER)
     if (this.flakeseed?.quarantine?.length) this.releaseBeforeBail()
   }
 
@@ -145,7 +147,8 @@ export default class FlakeseedRunner extends TestRunner {
         (
           this as unknown as { workerState?: { evaluatedModules?: { idToModuleMap?: Map<string, ModuleNode> } } }
         ).workerState?.evaluatedModules?.idToModuleMap?.values() ?? []
-      holder[key] = new DiagnosisProbe(this.flakeseed!.diagnose!, vi as unknown as ConstructorParameters<typeof DiagnosisProbe>[1], graph)
+      const ctx = { ...this.flakeseed!.diagnose!, writes: this.flakeseed!.writes }
+      holder[key] = new DiagnosisProbe(ctx, vi as unknown as ConstructorParameters<typeof DiagnosisProbe>[1], graph)
     }
     this.diagnosis = holder[key]
     return this.diagnosis

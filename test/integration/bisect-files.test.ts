@@ -1,7 +1,7 @@
 // Nothing of the user's is lost to a bisect: while `flakeseed bisect` runs (a suite with a 3 s
 // test), a user's edits and new folders in the project survive byte for byte, and an edit to a
 // source file the tests import stops the bisect, naming the file, rather than mix two versions.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -20,11 +20,14 @@ function slowProject(): Project {
     'vitest.config.ts': config('', 'fileParallelism: false'),
     'src/app.ts': 'export const state = { dirty: false }\n',
     [FILE]: [
-      `import { appendFileSync } from 'node:fs'`,
+      `import { appendFileSync, writeFileSync } from 'node:fs'`,
       `import { expect, test } from 'vitest'`,
       `import { state } from '../src/app'`,
       `test('slow', async () => {`,
       `  appendFileSync(process.env.MARKS!, 'slow\\n')`,
+      // A scratch file with a new name each time, where nothing else of the tests lies: only the
+      // worker's note of the write tells bisect it is the tests'.
+      `  writeFileSync(\`scratch-\${process.pid}-\${Date.now()}.txt\`, 'x')`,
       `  await new Promise((r) => setTimeout(r, 3000))`,
       `  state.dirty = true`,
       `})`,
@@ -43,6 +46,8 @@ function startBisect(project: Project, args: string[]) {
   const marksDir = mkdtempSync(join(tmpdir(), 'flakeseed-marks-'))
   const recorded = project.vitest([], { FLAKESEED_SEED: seed, MARKS: join(marksDir, 'run') })
   expect(recorded.code, recorded.output).toBe(1)
+  // A file the user writes the moment the run ends: not the tests' for when it was written.
+  writeFileSync(join(project.dir, 'notes/after-run.txt'), 'start\n')
   const marksFile = join(marksDir, 'bisect')
   const child = project.spawnCli(['bisect', 'last', '--repeat', '1', ...args], { MARKS: marksFile })
   let stdout = ''
@@ -60,19 +65,29 @@ function startBisect(project: Project, args: string[]) {
 }
 
 describe('bisect leaves the user’s files alone', () => {
-  test('a line appended to a log and a new drafts/ folder, made while a probe runs, are intact; the bisect completes', async () => {
+  test("a line appended to a log, a new drafts/ folder and a new file, made while the first and a later probe run, are intact; the tests' own scratch files are put back; the bisect completes", async () => {
     const project = slowProject()
     const { exited, duringProbe } = startBisect(project, ['--json'])
-    // The second probe that runs the slow test (the first one is where bisect learns what the tests write).
+    const scratch = () => readdirSync(project.dir).filter((f) => f.startsWith('scratch-'))
+    expect(scratch()).toHaveLength(1)
+    // The first probe: the one that runs the slow test first.
+    await duringProbe(1)
+    appendFileSync(join(project.dir, 'notes/log.txt'), 'written by the user during the first probe\n')
+    appendFileSync(join(project.dir, 'notes/after-run.txt'), 'first probe\n')
+    writeFileSync(join(project.dir, 'todo.md'), '- fix the cart\n')
     await duringProbe(2)
-    appendFileSync(join(project.dir, 'notes/log.txt'), 'written by the user during a probe\n')
+    appendFileSync(join(project.dir, 'notes/log.txt'), 'written by the user during a later probe\n')
+    appendFileSync(join(project.dir, 'notes/after-run.txt'), 'later probe\n')
     mkdirSync(join(project.dir, 'drafts'))
     writeFileSync(join(project.dir, 'drafts/plan.md'), '# plan\n')
     const result = await exited
     expect(result.code, result.stderr).toBe(1)
     expect(JSON.parse(result.stdout)).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [SLOW] })
-    expect(project.read('notes/log.txt')).toBe(`${LOG_LINES}\nwritten by the user during a probe\n`)
+    expect(project.read('notes/log.txt')).toBe(`${LOG_LINES}\nwritten by the user during the first probe\nwritten by the user during a later probe\n`)
+    expect(project.read('todo.md')).toBe('- fix the cart\n')
+    expect(project.read('notes/after-run.txt')).toBe('start\nfirst probe\nlater probe\n')
     expect(project.read('drafts/plan.md')).toBe('# plan\n')
+    expect(scratch()).toHaveLength(1)
   })
 
   test('an edit to a source file the tests import stops the bisect with one line naming it; the edit is intact', async () => {

@@ -151,7 +151,7 @@ describe('fix', () => {
     const removed = patch!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))
     expect(removed).toEqual([`-${shopJs.split('\n')[0]}`])
     expectSeedsPass(project, seeds)
-  })
+  }, 300_000)
 
   test('with Vitest’s module cache on disk turned on, the patch is verified on the patched sources and never reaches the cache: the next plain run still fails', () => {
     // The cache keys a module by the file's bytes on disk: a patched transform stored there would
@@ -345,6 +345,47 @@ describe('fix', () => {
     expect(md).toMatch(/```diff\n--- a\/test\/shop\.test\.ts\n\+\+\+ b\/test\/shop\.test\.ts\n/)
     expect(md).toMatch(/Apply it:\n```sh\nnpx flakeseed fix \d+ --apply\n```/)
     expect(treeHash(project)).toBe(before)
+  })
+
+  test('--apply refuses when a file the check ran changed, though the patched file did not: the source under test, the victim’s unpatched test file', () => {
+    const file = 'test/spy.test.ts'
+    const { project } = failingRun(
+      {
+        'src/logger.ts': `export function warn(message: string): void {\n  console.warn(message)\n}\n`,
+        [file]: [
+          `import { describe, expect, test, vi } from 'vitest'`,
+          `import { warn } from '../src/logger'`,
+          `describe('logger', () => {`,
+          `  test('silences warnings', () => { vi.spyOn(console, 'warn').mockImplementation(() => {}); warn('quiet') })`,
+          `  test('idle', () => {})`,
+          `  test('warns for real', () => { expect(vi.isMockFunction(console.warn)).toBe(false) })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'logger > silences warnings',
+      'logger > warns for real',
+      ['logger > idle'],
+    )
+    const json = project.cliJson<FixJson>(['fix', 'last', '--seeds', '1'])
+    expect(json.patches.map((p) => p.files)).toEqual([['vitest.config.ts']])
+    const config = project.read('vitest.config.ts')
+    const logger = project.read('src/logger.ts')
+    const spec = project.read(file)
+    project.write({ 'src/logger.ts': `${logger}// edited\n` })
+    expectOneLineError(
+      project.cli(['fix', 'last', '--apply']),
+      'flakeseed: src/logger.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    project.write({ 'src/logger.ts': logger, [file]: spec.replace('idle', 'idles') })
+    expectOneLineError(project.cli(['fix', 'last', '--apply']), `flakeseed: ${file} changed since the patch was verified (its check ran it); run fix again`)
+    expect(project.read('vitest.config.ts')).toBe(config)
+    // The bytes put back, it applies.
+    project.write({ [file]: spec })
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe('wrote vitest.config.ts\n')
   })
 
   test('bad input: one line, exit 2', () => {

@@ -49,7 +49,7 @@ describe('a DB from schema version 1', () => {
     return tables
   }
 
-  test('opens with the current code, migrates to the current version, and keeps every row', async () => {
+  test('is read as it is by the read commands, migrated by the next writer, and keeps every row', async () => {
     const { SCHEMA_VERSION } = await import('../../src/store/schema.js')
     const project = createProject({})
     const before = v1Database(join(project.dir, 'old.db'))
@@ -63,6 +63,14 @@ describe('a DB from schema version 1', () => {
     ])
     const history = await project.runCliJson<unknown[]>(['history', 'fails', '--db', 'old.db'])
     expect(history).toHaveLength(2)
+    // A read never writes the history, not even to migrate it.
+    const read = new Database(join(project.dir, 'old.db'), { readonly: true })
+    expect(read.pragma('user_version', { simple: true })).toBe(1)
+    expect(snapshot(read)).toEqual(before)
+    read.close()
+    // A writer migrates it: here prune, which keeps both runs.
+    const pruned = await project.runCli(['prune', '--keep', '10', '--db', 'old.db'])
+    expect(pruned.code, pruned.output).toBe(0)
 
     const db = new Database(join(project.dir, 'old.db'), { readonly: true })
     expect(SCHEMA_VERSION).toBeGreaterThan(1)

@@ -1,12 +1,15 @@
-// The run tallies (src/store/tallies.ts) are a cache of sums over the raw results: whatever
-// writes, merges and prunes a history went through, in whatever order, they must equal a rebuild
-// from the results. Randomized (seeded, so a failure replays) over histories written in
+// The run tallies (src/store/tallies.ts) are a cache of sums over the raw results, and the packed
+// rows (src/store/run-files.ts) a cache of the results that ran: whatever writes, merges and
+// prunes a history went through, in whatever order, they must equal a rebuild from the results. Randomized (seeded, so a failure replays) over histories written in
 // batches with clashes, retries and passes after a retry, merged into each other and pruned.
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { type ResultRow, Store } from '../../src/store/index.js'
 import { mergeDatabases } from '../../src/store/merge.js'
 import { pruneStore } from '../../src/store/prune.js'
+import { readRunRows } from '../../src/store/run-rows.js'
+import { rebuiltRunFiles, storedRunFiles } from '../../src/store/run-files.js'
+import { SCHEMA_VERSION } from '../../src/store/schema.js'
 import { rebuiltTallies, storedTallies } from '../../src/store/tallies.js'
 import { runMeta, tempFolder } from '../helpers/store.js'
 
@@ -38,7 +41,7 @@ function randomRows(random: () => number, files: number): ResultRow[] {
         name: `t${t}`,
         fileIndex: f,
         testIndex: t,
-        worker: 1,
+        worker: random() < 0.1 ? null : 1 + Math.floor(random() * 3),
         state,
         durationMs: 1,
         retries,
@@ -66,6 +69,7 @@ function expectEqualToRebuild(path: string): void {
   const store = Store.open(path)
   try {
     expect(storedTallies(store.db)).toEqual(rebuiltTallies(store.db))
+    expect(storedRunFiles(store.db)).toEqual(rebuiltRunFiles(store.db))
   } finally {
     store.close()
   }
@@ -97,12 +101,33 @@ describe('run tallies', () => {
     for (let r = 0; r < 5; r++) writeRun(store, random, `old-${r}`, 1000 + r)
     const before = storedTallies(store.db)
     store.db.exec('DROP TABLE run_tallies')
+    store.db.exec('DROP TABLE run_files')
     store.db.pragma('user_version = 4')
     store.close()
     const reopened = Store.open(path)
-    expect(reopened.db.pragma('user_version', { simple: true })).toBe(5)
+    expect(reopened.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     expect(storedTallies(reopened.db)).toEqual(before)
     expect(before).toHaveLength(5)
+    reopened.close()
+  })
+
+  test('a history of schema 5 gets its packed rows from its results, and reads the same rows through them', () => {
+    const path = join(tempFolder(), 'old.db')
+    const store = Store.open(path)
+    const random = prng(3)
+    for (let r = 0; r < 5; r++) writeRun(store, random, `old-${r}`, 1000 + r)
+    const before = storedRunFiles(store.db)
+    const read = readRunRows(store, 'SELECT id FROM runs')
+    store.db.exec('DROP TABLE run_files')
+    store.db.pragma('user_version = 5')
+    // Without the table (an older schema read as it is) the rows come from the results: the same.
+    expect(readRunRows(store, 'SELECT id FROM runs')).toEqual(read)
+    store.close()
+    const reopened = Store.open(path)
+    expect(reopened.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    expect(storedRunFiles(reopened.db)).toEqual(before)
+    expect(Object.keys(before)).toHaveLength(5)
+    expect(readRunRows(reopened, 'SELECT id FROM runs')).toEqual(read)
     reopened.close()
   })
 

@@ -1,6 +1,6 @@
 // What bisect puts back after a probe (`ProbeFiles`): only what the probe's tests wrote; anyone
 // else's edit keeps its bytes, and a source file that changes stops the bisect.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -24,23 +24,26 @@ function project(): ProbeFiles {
   return new ProbeFiles(root)
 }
 
-/** One probe: `during` is what happens while it runs (its tests' writes, a user's edits). */
-function probe(files: ProbeFiles, during: () => void) {
+/**
+ * One probe: `during` is what happens while it runs (its tests' writes, a user's edits); `noted`
+ * the paths its workers noted writing (src/worker/writes.ts), as they name them: absolute.
+ */
+function probe(files: ProbeFiles, during: () => void, noted: string[] = []) {
   const before = files.beforeProbe()
   during()
-  return files.afterProbe(before)
+  return files.afterProbe(before, new Set(noted.map((path) => join(root, path))))
 }
 
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
 describe('ProbeFiles', () => {
-  test("the first probe's writes are the tests': changed files, new files and new folders are put back", () => {
+  test("what the workers noted writing is the tests': changed files, new files and new folders are put back", () => {
     const files = project()
     const result = probe(files, () => {
       write('data/state.json', '{"n":1}')
       write('data/extra.json', '{}')
       write('out/cart.json', '[1]')
-    })
+    }, ['data/state.json', 'data/extra.json', 'out', 'out/cart.json'])
     expect(result).toMatchObject({ changed: 3, failed: [] })
     expect(read('data/state.json')).toBe('{"n":0}')
     expect(exists('data/extra.json')).toBe(false)
@@ -53,7 +56,9 @@ describe('ProbeFiles', () => {
       write('data/state.json', '{"n":1}')
       write('data/tmp-1.json', '{}')
       write('out/cart.json', '[1]')
-    })
+    }, ['data/state.json', 'data/tmp-1.json', 'out/cart.json'])
+    // The workers of the next probe note nothing (their writes went through a child process): the
+    // area the first probe's tests wrote is put back all the same.
     probe(files, () => {
       // The tests again (a new file with a random name where they created one before)...
       write('data/state.json', '{"n":2}')
@@ -72,27 +77,29 @@ describe('ProbeFiles', () => {
     expect(read('notes/todo.md')).toBe('x\n')
   })
 
-  test("a file the recorded run wrote is the tests': deleted by a later probe's setup, it is put back", () => {
-    root = mkdtempSync(join(tmpdir(), 'flakeseed-probe-files-'))
-    const ran = { from: Date.now() - 5000, to: Date.now() + 5000 }
+  test("a file that was there before the bisect, deleted by a probe's setup (noted), is put back; one the user deletes stays deleted", () => {
+    const files = project()
     write('out/cart.json', '[1]')
-    write('notes/log.txt', 'line 1\n')
-    utimesSync(join(root, 'notes/log.txt'), new Date(2020, 0, 1), new Date(2020, 0, 1))
-    const files = new ProbeFiles(root, [], [ran])
-    // The first probe rewrites it with the same bytes: nothing to learn from it.
-    probe(files, () => write('out/cart.json', '[1]'))
-    probe(files, () => {
+    const fresh = new ProbeFiles(root)
+    probe(fresh, () => {
       rmSync(join(root, 'out'), { recursive: true })
       rmSync(join(root, 'notes/log.txt'))
-    })
+    }, ['out'])
     expect(read('out/cart.json')).toBe('[1]')
-    // An older file that goes is not the tests' to put back (a user deleted it).
     expect(exists('notes/log.txt')).toBe(false)
+  })
+
+  test("a file written right after the recorded run is not the tests': a user's appends to it during probes stay", () => {
+    const files = project()
+    write('notes/new.txt', 'start\n')
+    probe(files, () => appendFileSync(join(root, 'notes/new.txt'), 'line 1\n'))
+    probe(files, () => appendFileSync(join(root, 'notes/new.txt'), 'line 2\n'))
+    expect(read('notes/new.txt')).toBe('start\nline 1\nline 2\n')
   })
 
   test('edits between probes are never touched', () => {
     const files = project()
-    probe(files, () => write('data/state.json', '{"n":1}'))
+    probe(files, () => write('data/state.json', '{"n":1}'), ['data/state.json'])
     write('data/state.json', '{"n":"mine"}')
     write('drafts/plan.md', '# plan\n')
     probe(files, () => {})
@@ -115,7 +122,7 @@ describe('ProbeFiles', () => {
     const before = files.beforeProbe()
     write('test/app.test.ts', '// edited\n')
     write('data/state.json', '{"n":1}')
-    expect(() => files.afterProbe(before)).toThrow('flakeseed: test/app.test.ts changed while bisect ran')
+    expect(() => files.afterProbe(before, new Set([join(root, 'data/state.json')]))).toThrow('flakeseed: test/app.test.ts changed while bisect ran')
     expect(read('test/app.test.ts')).toBe('// edited\n')
     // What else the probe changed is put back all the same.
     expect(read('data/state.json')).toBe('{"n":0}')
@@ -127,14 +134,32 @@ describe('ProbeFiles', () => {
     expect(() => probe(files, () => {})).not.toThrow()
   })
 
-  test('side by side (--jobs): the end puts back only the area the first probe wrote', () => {
+  test('side by side (--jobs): the end puts back only what the probes noted and the area they wrote', () => {
     const files = project()
-    probe(files, () => write('out/a.json', '1'))
+    probe(files, () => write('out/a.json', '1'), ['out/a.json'])
     const start = files.beforeProbe()
     write('out/b.json', '2')
+    write('cache/c.json', '3')
+    files.noteWrites(new Set([join(root, 'cache/c.json')]))
     write('drafts/plan.md', '# plan\n')
     files.putBack(start)
     expect(exists('out')).toBe(false)
+    expect(exists('cache')).toBe(false)
     expect(read('drafts/plan.md')).toBe('# plan\n')
+  })
+
+  test("the first probe: a user's edits and new files while it runs keep their bytes; only what the workers noted goes back", () => {
+    const files = project()
+    probe(files, () => {
+      write('data/state.json', '{"n":1}')
+      appendFileSync(join(root, 'notes/log.txt'), 'line 2\n')
+      write('drafts/plan.md', '# plan\n')
+    }, ['data/state.json', '/elsewhere/outside-the-project.json'])
+    expect(read('data/state.json')).toBe('{"n":0}')
+    expect(read('notes/log.txt')).toBe('line 1\nline 2\n')
+    expect(read('drafts/plan.md')).toBe('# plan\n')
+    // And the next probe does not take the user's files for the tests' either.
+    probe(files, () => appendFileSync(join(root, 'notes/log.txt'), 'line 3\n'))
+    expect(read('notes/log.txt')).toBe('line 1\nline 2\nline 3\n')
   })
 })

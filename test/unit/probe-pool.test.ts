@@ -1,5 +1,5 @@
 // The probe pool across victims (`bisect --jobs N` over several failing tests): each victim's first
-// probe runs alone, with the per-probe file restore and learning where the tests write, and the
+// probe runs alone, with the per-probe file restore, and the
 // pool decides again whether the rest run side by side. Fake executors: what a probe sees is recorded.
 import { describe, expect, test, vi } from 'vitest'
 import { ProbePool } from '../../src/bisect/pool.js'
@@ -31,7 +31,7 @@ function fixture(touches: () => number) {
     return executor as unknown as PlanExecutor
   }
   const tree = { complete: true, files: new Map(), dirs: new Set() }
-  const files = { learnNext: vi.fn(), beforeProbe: vi.fn(() => tree), putBack: vi.fn() }
+  const files = { beforeProbe: vi.fn(() => tree), putBack: vi.fn() }
   const pool = new ProbePool(create, 2, files as unknown as ProbeFiles)
   const plan = { files: [] }
   const round = () => Promise.all([pool.run(plan), pool.run(plan), pool.run(plan)])
@@ -49,7 +49,6 @@ describe('ProbePool.nextVictim', () => {
     seen.length = 0
     pool.nextVictim()
     expect(files.putBack).toHaveBeenCalledWith(tree)
-    expect(files.learnNext).toHaveBeenCalledTimes(2)
     await round()
     expect(seen[0]).toEqual({ restoreFiles: true, running: 1 })
     expect(seen.slice(1).every((s) => !s.restoreFiles)).toBe(true)

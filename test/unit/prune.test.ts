@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { Store } from '../../src/store/index.js'
+import { latestPatches, savePatch } from '../../src/store/patches.js'
 import { pruneStore } from '../../src/store/prune.js'
 import { runMeta, tempStore as store } from '../helpers/store.js'
 
@@ -40,6 +41,27 @@ describe('pruneStore --keep', () => {
     expect(ids(s)).toEqual([shard1, shard2, newest, replay])
     expect(summary).toMatchObject({ runsRemoved: 2, runsKept: 4, resultsRemoved: 2, testsRemoved: 2 })
     expect([old, oldReplay].every((id) => !ids(s).includes(id))).toBe(true)
+    s.close()
+  })
+
+  test("deletes the patches verified on the runs it deletes, and keeps the kept runs' patches", () => {
+    const s = store()
+    const old = add(s, 'run', 1000)
+    const kept = add(s, 'run', 2000)
+    const patch = (runId: number, victim: string) => ({
+      runId,
+      victim,
+      summary: 'restore the global',
+      diff: '--- a/x\n+++ b/x\n',
+      verified: 'seed 1',
+      edits: [{ path: 'x', before: 'a', after: 'b' }],
+    })
+    expect(savePatch(s, patch(old, 'a.test.ts > old victim'))).toBe(true)
+    expect(savePatch(s, patch(kept, 'a.test.ts > kept victim'))).toBe(true)
+    pruneStore(s, { keep: 1 })
+    expect(ids(s)).toEqual([kept])
+    expect([...latestPatches(s).values()].map((p) => [p.runId, p.victim])).toEqual([[kept, 'a.test.ts > kept victim']])
+    expect(s.db.prepare('SELECT count(*) FROM patches').pluck().get()).toBe(1)
     s.close()
   })
 

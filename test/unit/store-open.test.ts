@@ -150,6 +150,27 @@ describe("flakeseed's own files", () => {
     db.close()
   })
 
+  test('a writable history of an older schema is read as it is, every byte as it was; the next writer migrates it', () => {
+    const dir = folder()
+    const path = history(join(dir, 'old.db'), 3)
+    // The history as the previous schema left it: no packed rows (schema 6), folded into one file.
+    sqlite(path, (db) => {
+      db.exec('DROP TABLE run_files')
+      db.pragma(`user_version = ${SCHEMA_VERSION - 1}`)
+      db.pragma('journal_mode = DELETE')
+    })
+    const before = snapshot(dir)
+    const read = Store.open(path, { readonly: true })
+    expect(read.results(1)).toHaveLength(3)
+    expect(read.listRuns(5).map((r) => r.passed)).toEqual([3])
+    read.close()
+    expect(snapshot(dir)).toEqual(before)
+    Store.open(path).close()
+    const db = new Database(path, { readonly: true })
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    db.close()
+  })
+
   test('an empty file becomes a history; the read-only CLI calls it empty', () => {
     const dir = folder()
     const path = join(dir, 'empty.db')

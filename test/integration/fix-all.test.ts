@@ -1,0 +1,169 @@
+// `flakeseed fix --all` end to end: a history with two polluters and three victims (two share one
+// polluter), every patch in one file, merged by position and verified together: one diff, one
+// apply line, nothing written without --apply; after it the failing seed and more pass.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { testId } from '../../src/core/names.js'
+import { seedsWhere } from '../helpers/cli.js'
+import { config, createProject, type Project } from '../helpers/project.js'
+
+interface AllJson {
+  patches: Array<{ victim: string; victims: string[]; polluters: string[]; leak: string | null; files: string[]; diff: string }>
+  unpatched: Array<{ victim: string; why: string }>
+  combined: { files: string[]; diff: string; verified: string; checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number } } | null
+}
+
+/** sha256 of every file of the project but its node_modules and the history DB. */
+function treeHash(project: Project): string {
+  const hash = createHash('sha256')
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry)
+      if (entry === 'node_modules' || entry === '.flakeseed') continue
+      if (statSync(path).isDirectory()) walk(path)
+      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
+    }
+  }
+  walk(project.dir)
+  return hash.digest('hex')
+}
+
+const FILE = 'test/shop.test.ts'
+const SHOP = [
+  `import { describe, expect, test } from 'vitest'`,
+  `import { settings } from '../src/settings'`,
+  ``,
+  `describe('euro zone', () => {`,
+  `  test('sets the currency', () => {`,
+  `    process.env.SHOP_CURRENCY = 'EUR'`,
+  `  })`,
+  `})`,
+  ``,
+  `describe('french', () => {`,
+  `  test('switches the locale', () => {`,
+  `    settings.locale = 'fr'`,
+  `  })`,
+  `})`,
+  ``,
+  `describe('shop', () => {`,
+  `  test('prices in dollars', () => {`,
+  `    expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`,
+  `  })`,
+  `  test('totals in dollars', () => {`,
+  `    expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`,
+  `  })`,
+  `  test('speaks english', () => {`,
+  `    expect(settings.locale).toBe('en')`,
+  `  })`,
+  `})`,
+  ``,
+].join('\n')
+
+/** Seeds under which the file's describes run in an order `ok` accepts (describes sort by the same key as tests). */
+function describeSeeds(ok: (order: string[]) => boolean, count: number): string[] {
+  const ids = ['euro zone', 'french', 'shop'].map((d) => testId('', FILE, d))
+  return seedsWhere(ids, (o) => ok(o.map((id) => id.slice(`${FILE} > `.length))), count)
+}
+
+describe('fix --all', () => {
+  test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', () => {
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+      [FILE]: SHOP,
+      // Tests that pass in any order: a run where three fail is not left out of flaky's window as an outage.
+      'test/other.test.ts': `import { expect, test } from 'vitest'\n${[1, 2, 3, 4].map((k) => `test('adds ${k}', () => expect(${k} + 1).toBe(${k + 1}))\n`).join('')}`,
+    })
+    const failing = describeSeeds((o) => o[2] === 'shop', 3)
+    const [passing] = describeSeeds((o) => o[0] === 'shop', 1)
+    expect(project.vitest([], { FLAKESEED_SEED: passing! }).code).toBe(0)
+    const run = project.vitest([], { FLAKESEED_SEED: failing[0]! })
+    expect(run.code, run.output).toBe(1)
+    const before = treeHash(project)
+
+    const result = project.cli(['fix', '--all', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as AllJson
+    expect(json.unpatched).toEqual([])
+    const id = (name: string) => testId('', FILE, name)
+    const byPolluter = Object.fromEntries(json.patches.map((p) => [p.polluters.join(','), p]))
+    expect(Object.keys(byPolluter).sort()).toEqual([id('euro zone > sets the currency'), id('french > switches the locale')])
+    expect(byPolluter[id('euro zone > sets the currency')]!.victims.sort()).toEqual([id('shop > prices in dollars'), id('shop > totals in dollars')])
+    expect(byPolluter[id('french > switches the locale')]!.victims).toEqual([id('shop > speaks english')])
+    expect(json.combined).toMatchObject({ files: [FILE], checks: { failsWithout: true, passesWith: true, seeds: 3, tests: 5 } })
+    expect(json.combined!.verified).toMatch(/^the failing orders of 3 victims \(run \d+\) fail without it and pass with it; 1 file × 3 seeds pass$/)
+    // Both hooks in one diff of the one file, each in its polluter's describe.
+    expect(json.combined!.diff.match(/^--- a\//gm)).toHaveLength(1)
+    expect(json.combined!.diff).toContain('SHOP_CURRENCY')
+    expect(json.combined!.diff).toContain('settings')
+    expect(treeHash(project)).toBe(before)
+    const diffPath = join(project.dir, '..', `all-${Date.now()}.diff`)
+    writeFileSync(diffPath, json.combined!.diff)
+    execFileSync('git', ['apply', '--check', diffPath], { cwd: project.dir, stdio: 'pipe' })
+
+    // The printed form: the patches named, one diff, one apply line.
+    const printed = project.cli(['fix', '--all', '--seeds', '2'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.stdout.match(/^--- a\//gm)).toHaveLength(1)
+    expect(printed.stdout.match(/^patch for /gm)).toHaveLength(2)
+    expect(printed.stdout.match(/^apply: /gm)).toHaveLength(1)
+    expect(printed.stdout).toMatch(/^apply: npx flakeseed fix --all --apply$/m)
+    expect(printed.stdout).toMatch(/^verified together: the failing orders of 3 victims .* \(\d+\.\d s\)$/m)
+    expect(treeHash(project)).toBe(before)
+
+    const applied = project.cli(['fix', '--all', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${FILE}\n`)
+    for (const seed of failing) {
+      const again = project.vitest([], { FLAKESEED_SEED: seed })
+      expect(again.code, `seed ${seed}: ${again.output}`).toBe(0)
+    }
+  }, 300_000)
+
+  test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
+      [FILE]: SHOP,
+    })
+    const failing = describeSeeds((o) => o[2] === 'shop', 2)
+    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
+    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
+      'fix',
+      'last',
+      '--seeds',
+      '1',
+    ])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches).toHaveLength(3)
+    for (const p of json.patches)
+      expect(p.verified).toMatch(
+        /^the failing order of run \d+ fails without it and passes with it, and with the run's 2 other patches too; together 1 file × 2 seeds pass$/,
+      )
+    const applied = project.cli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${FILE}\n`)
+    for (const seed of failing) expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
+  }, 300_000)
+
+  test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', () => {
+    const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
+    expect(project.vitest().code).toBe(0)
+    for (const args of [
+      ['fix', '1', '--all'],
+      ['fix', '--all', '--test', 'a'],
+    ]) {
+      const r = project.cli(args)
+      expect(r.code, r.output).toBe(2)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toMatch(/^flakeseed: fix --all takes the history's flaky tests/)
+    }
+    const none = project.cli(['fix', '--all'])
+    expect(none.code, none.output).toBe(0)
+    expect(none.stdout).toBe('flakeseed: no flaky test of the history is order-dependent: nothing to fix\n')
+    expect(project.cliJson(['fix', '--all'])).toEqual({ patches: [], unpatched: [], combined: null })
+  })
+})
