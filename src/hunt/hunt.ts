@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { bisect } from '../bisect/coordinator.js'
 import { type BisectReport, reportOf } from '../bisect/report.js'
 import type { Finding, RecordedTest, TestState } from '../core/model.js'
+import type { Plan } from '../core/order.js'
 import { fileId, idOf, NAME_SEPARATOR } from '../core/names.js'
 import { loadParser, testSources } from '../diagnose/source.js'
 import { importedPrivateState } from '../fix/private.js'
@@ -126,10 +127,23 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     input.phase(`seeded order ${k} of ${input.seeds}`)
     await run(seedOrder(plain, `hunt-${k}`), 'seed')
   }
+  // A probe the deadline abandoned ends before the hunt does: Vitest closed under a run in flight
+  // would report it later, after the exit code is set.
+  const pending = new Set<Promise<PlanResult>>()
+  const execute = (plan: Plan, diagnose?: DiagnoseRequest) => {
+    const run = input.executor.run(plan, diagnose)
+    pending.add(run)
+    run.then(
+      () => pending.delete(run),
+      () => pending.delete(run),
+    )
+    return run
+  }
   try {
-    await explain(runs, facts, { ...input, over, signal: budget.signal }, result)
+    await explain(runs, facts, { ...input, over, signal: budget.signal, execute }, result)
   } finally {
     budget.clear()
+    await Promise.allSettled([...pending])
   }
   const plainRun = runs.find((r) => r.kind === 'plain')
   if (!result.findings.length && plainRun) {
@@ -246,8 +260,11 @@ function readOrNothing(path: string): string | undefined {
   }
 }
 
+/** The hunt's input as the bisects see it: the deadline, and the executor's runs (tracked). */
+type Explaining = HuntInput & { over(): boolean; execute(plan: Plan, diagnose?: DiagnoseRequest): Promise<PlanResult> }
+
 /** Every test that failed in some run: confirmed and bisected, or said to be no order dependency. */
-async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { over(): boolean }, result: HuntResult): Promise<void> {
+async function explain(runs: readonly Run[], facts: Facts, input: Explaining, result: HuntResult): Promise<void> {
   const failed = new Set(runs.flatMap((r) => [...r.result.states].filter(([, s]) => s === 'failed').map(([id]) => id)))
   const left: string[] = []
   let cutShort: string | undefined
@@ -281,7 +298,7 @@ async function explain(runs: readonly Run[], facts: Facts, input: HuntInput & { 
 }
 
 /** The bisect of one victim over the runs it failed and passed in, stopped by the hunt's deadline. */
-async function bisectVictim(victim: string, runs: readonly Run[], input: HuntInput): Promise<Finding & { seconds: number; failing: Run }> {
+async function bisectVictim(victim: string, runs: readonly Run[], input: Explaining): Promise<Finding & { seconds: number; failing: Run }> {
   const failing = runs.find((r) => r.result.states.get(victim) === 'failed')!
   const passing = runs.filter((r) => r.result.states.get(victim) === 'passed').slice(0, 3)
   input.phase(`bisecting ${victim}`)
@@ -295,7 +312,7 @@ async function bisectVictim(victim: string, runs: readonly Run[], input: HuntInp
     cleaners: false,
     diagnose: true,
     error: failing.result.errors.get(victim) ?? null,
-    execute: (plan, diagnose) => input.executor.run(plan, diagnose),
+    execute: input.execute,
     signal: input.signal,
   })
   return { ...finding, seconds: (Date.now() - started) / 1000, failing }
