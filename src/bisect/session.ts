@@ -138,7 +138,7 @@ interface Probing {
   close(): Promise<void>
 }
 
-function startProbing(options: BisectSessionOptions, { run, jobs }: Prepared, events: BisectSessionEvents): Probing {
+function startProbing(options: BisectSessionOptions, { run }: Prepared, events: BisectSessionEvents): Probing {
   const { root, config } = location(run, options.config)
   const controller = new AbortController()
   const onSigint = () => {

@@ -78,10 +78,11 @@ describe('ProbeFiles', () => {
   })
 
   test("a file that was there before the bisect, deleted by a probe's setup (noted), is put back; one the user deletes stays deleted", () => {
-    const files = project()
+    project()
     write('out/cart.json', '[1]')
-    const fresh = new ProbeFiles(root)
-    probe(fresh, () => {
+    // The bisect starts now, with out/cart.json there.
+    const files = new ProbeFiles(root)
+    probe(files, () => {
       rmSync(join(root, 'out'), { recursive: true })
       rmSync(join(root, 'notes/log.txt'))
     }, ['out'])
