@@ -95,13 +95,7 @@ export function absoluteEdit(root: string, edit: PatchEdit): string {
 
 /** Runs the three checks; the first that fails ends them with its reason. */
 export async function verifyPatch(input: VerifyInput): Promise<Verification> {
-  const started = Date.now()
-  const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
-  const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
-  const hashes: Record<string, string> = {}
-  const inputs = inputHashes(input)
-  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
-  const changed = hashEdits(input, hashes)
+  const { checks, seedList, done, changed } = startChecks(input)
   if (changed) return done(changed)
   const config = patchedConfig(input)
   if (typeof config === 'object' && 'why' in config) return done(config.why)
@@ -136,13 +130,7 @@ export interface TogetherInput extends Omit<VerifyInput, 'failing' | 'victim' | 
  * involved passes with it under the seed and N more.
  */
 export async function verifyTogether(input: TogetherInput): Promise<Verification> {
-  const started = Date.now()
-  const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
-  const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
-  const hashes: Record<string, string> = {}
-  const inputs = inputHashes(input)
-  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
-  const changed = hashEdits(input, hashes)
+  const { checks, seedList, done, changed } = startChecks(input)
   if (changed) return done(changed)
   for (const order of input.orders) {
     const before = await order.baseline.run(order.failing)
@@ -169,6 +157,20 @@ export async function verifyTogether(input: TogetherInput): Promise<Verification
     if (patched) await patched.close()
     if (config?.path) rmSync(config.path, { force: true })
   }
+}
+
+/**
+ * What both verifications start with: empty checks, the seeds, the hashes of the patched files
+ * (`changed` says which one differs from the edit's bytes) and of the files the checks run.
+ */
+function startChecks(input: Pick<VerifyInput, 'root' | 'config' | 'files' | 'edits' | 'seed' | 'seeds'>) {
+  const started = Date.now()
+  const checks: Checks = { failsWithout: false, passesWith: false, seeds: 0, tests: 0 }
+  const seedList = [input.seed, ...otherSeeds(input.seed, input.seeds)]
+  const hashes: Record<string, string> = {}
+  const inputs = inputHashes(input)
+  const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
+  return { checks, seedList, done, changed: hashEdits(input, hashes) }
 }
 
 /** The hashes of what the checks run besides the patched files: the test files, the config, what they import. */

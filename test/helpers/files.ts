@@ -1,7 +1,9 @@
-// Small helpers shared by tests: an unwritable file or folder (also as root), a seeded PRNG.
+// Small helpers shared by tests: an unwritable file or folder (also as root), a seeded PRNG, a
+// project tree's hash.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, openSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
 
 /** A file can be opened for writing; a folder can take a new file. */
 function writable(path: string): boolean {
@@ -62,4 +64,19 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** sha256 of every file of the project but its node_modules and the history DB. */
+export function treeHash(project: { dir: string }): string {
+  const hash = createHash('sha256')
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry)
+      if (entry === 'node_modules' || entry === '.flakeseed') continue
+      if (statSync(path).isDirectory()) walk(path)
+      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
+    }
+  }
+  walk(project.dir)
+  return hash.digest('hex')
 }

@@ -2,33 +2,18 @@
 // polluter), every patch in one file, merged by position and verified together: one diff, one
 // apply line, nothing written without --apply; after it the failing seed and more pass.
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { seedsWhere } from '../helpers/cli.js'
-import { config, createProject, type Project } from '../helpers/project.js'
+import { config, createProject } from '../helpers/project.js'
+import { treeHash } from '../helpers/files.js'
 
 interface AllJson {
   patches: Array<{ victim: string; victims: string[]; polluters: string[]; leak: string | null; files: string[]; diff: string }>
   unpatched: Array<{ victim: string; why: string }>
   combined: { files: string[]; diff: string; verified: string; checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number } } | null
-}
-
-/** sha256 of every file of the project but its node_modules and the history DB. */
-function treeHash(project: Project): string {
-  const hash = createHash('sha256')
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry)
-      if (entry === 'node_modules' || entry === '.flakeseed') continue
-      if (statSync(path).isDirectory()) walk(path)
-      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
-    }
-  }
-  walk(project.dir)
-  return hash.digest('hex')
 }
 
 const FILE = 'test/shop.test.ts'

@@ -2,15 +2,15 @@
 // without touching the project, the printed diff applies with `git apply`, and after `--apply` the
 // failing seed and more seeds pass. Cases where no patch may be claimed claim none.
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { treeHash } from '../helpers/files.js'
 
 interface FixJson {
   patches: Array<{
@@ -24,21 +24,6 @@ interface FixJson {
     seconds: number
   }>
   unpatched: Array<{ victim: string; why: string }>
-}
-
-/** sha256 of every file of the project but its node_modules and the history DB. */
-function treeHash(project: Project): string {
-  const hash = createHash('sha256')
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry)
-      if (entry === 'node_modules' || entry === '.flakeseed') continue
-      if (statSync(path).isDirectory()) walk(path)
-      else hash.update(`${relative(project.dir, path)}\0`).update(readFileSync(path))
-    }
-  }
-  walk(project.dir)
-  return hash.digest('hex')
 }
 
 /** A fixture with a failing run recorded: the polluter ran before the victim under `seeds[0]`. */
