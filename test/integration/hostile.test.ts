@@ -113,7 +113,19 @@ test('hostile module state: the real leak is still named and verified, in at mos
   // CPU contention moves both: the baseline is measured at the start and at the end, the slower counts.
   const base = Math.max(times[0]!.ms, (await bisectRow(ROWS[0]!)).ms)
   const against = (t: (typeof times)[number]) => Math.max(base, t.control ?? 0)
-  for (const t of times) if (t.ms / against(t) > 2) failures.push(`${t.name}: ${(t.ms / 1000).toFixed(1)} s against ${(against(t) / 1000).toFixed(1)} s`)
+  for (const t of times) {
+    // Test files run two at a time: a load spike from the other one can double a single run. A
+    // row over 2× is measured again, back to back with what it is compared with; the best of three
+    // pairs counts, so only a slowdown that repeats fails.
+    let ratio = t.ms / against(t)
+    const row = ROWS.find((r) => r.name === t.name)!
+    for (let again = 0; ratio > 2 && again < 2; again++) {
+      const ms = (await bisectRow(row)).ms
+      const control = (row.control === undefined ? await bisectRow(ROWS[0]!) : await bisectRow(row, row.control)).ms
+      ratio = Math.min(ratio, ms / control)
+    }
+    if (ratio > 2) failures.push(`${t.name}: ${(t.ms / 1000).toFixed(1)} s against ${(against(t) / 1000).toFixed(1)} s, ${ratio.toFixed(2)}× at best`)
+  }
   console.log(
     times.map((t) => `${t.name}: ${(t.ms / 1000).toFixed(1)} s (${(t.ms / against(t)).toFixed(2)}× of ${(against(t) / 1000).toFixed(1)} s)`).join('\n'),
   )
