@@ -125,7 +125,7 @@ describe('fix --all', () => {
     })
     const failing = describeSeeds((o) => o[2] === 'shop', 2)
     expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
-    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
+    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[]; diff: string }>; unpatched: unknown[] }>([
       'fix',
       'last',
       '--seeds',
