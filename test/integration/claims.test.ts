@@ -9,29 +9,18 @@ import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.j
 import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere, textOf } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { shopFile as leaksShopFile, QUIET, SHOP as FILE } from '../fixtures/leaks.mjs'
 
 type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
 
-const FILE = 'test/shop.test.ts'
 const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
 const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
-const QUIET = ['lists products', 'adds to cart']
 const IDS = [POLLUTER, VICTIM, ...QUIET.map((t) => testId('', FILE, `shop > ${t}`))]
 const IMPORTS = `import { afterEach, describe, expect, test, vi } from 'vitest'`
 
 /** The polluter, two quiet tests and the victim in one describe, with `hooks` in it. */
 function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '', head = '' } = {}): string {
-  return [
-    imports,
-    head,
-    `describe('shop', () => {`,
-    hooks,
-    `  test('storefront in the euro zone', () => { ${pollute} })`,
-    ...QUIET.map((t) => `  test('${t}', () => {})`),
-    `  test('prices in dollars by default', () => { ${check} })`,
-    `})`,
-    '',
-  ].join('\n')
+  return leaksShopFile(pollute, check, imports, { head, hooks })
 }
 
 /** The seed of the recorded failing run: the polluter before the victim. */
