@@ -49,7 +49,7 @@ export async function huntAction(options: Options): Promise<number> {
   }
   let found: Awaited<ReturnType<typeof runHuntSession>>
   try {
-    found = await runHuntSession(session, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
+    found = await runHuntSession(session, process.env, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
   } finally {
     if (tty) process.stderr.write('\r\x1b[K')
   }

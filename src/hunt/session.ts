@@ -24,11 +24,13 @@ export interface HuntSessionOptions {
 }
 
 /** The hunt's result, or why nothing was hunted (no base to compare with). */
+/** `env` is the process environment (the CI's target branch, git's and the CI's variables), read by the entry point. */
 export async function runHuntSession(
   options: HuntSessionOptions,
+  env: NodeJS.ProcessEnv,
   phase: (text: string) => void = () => {},
 ): Promise<{ result: HuntResult } | { note: string }> {
-  const base = findBase(options.root, options.base)
+  const base = findBase(options.root, options.base, env)
   if ('none' in base) return { note: base.none }
   const executor = await PlanExecutor.create({
     root: options.root,
@@ -49,7 +51,7 @@ export async function runHuntSession(
       repeat: options.repeat,
       phase,
       command: () => huntCommand(base.commit, options.commands),
-      ...(options.db ? huntRecorder({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor }) : {}),
+      ...(options.db ? huntRecorder({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor, env }) : {}),
     })
     return { result }
   } finally {
