@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { HuntFinding } from '../../src/hunt/hunt.js'
 import { git, gitCommit, gitInit, seedWhere } from '../helpers/cli.js'
-import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { config, createProject, type Files, type Project, REPO } from '../helpers/project.js'
 
 interface HuntJson {
   base: string
@@ -17,6 +17,7 @@ interface HuntJson {
   recorded: number[]
   probes: number
   cut?: string
+  seedsHeld?: string
   seconds: number
 }
 
@@ -135,6 +136,37 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toHaveLength(4)
   })
 
+  test('examples/shop: a new test that fills the cart is a second polluter of the test an older one pollutes: introduced, exit 1', async () => {
+    const shop = (path: string) => readFileSync(join(REPO, 'examples/shop', path), 'utf8')
+    const cartTest = shop('test/cart.test.ts')
+    // Right after the victim: the reverse order runs it right before the victim, after the older polluter.
+    const fills = `  test('fills the cart', () => {\n    add({ sku: 'lamp', price: 4000 })\n    expect(contents().length).toBeGreaterThan(0)\n  })\n\n  test('adds a book'`
+    const project = repo(
+      {
+        'src/cart.ts': shop('src/cart.ts'),
+        'src/price.ts': shop('src/price.ts'),
+        'test/cart.test.ts': cartTest,
+        'test/price.test.ts': shop('test/price.test.ts'),
+      },
+      { 'test/cart.test.ts': cartTest.replace("  test('adds a book'", fills) },
+    )
+    const { code, json, output } = await hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    expect(json.affected).toEqual({ files: ['test/cart.test.ts'], tests: ['test/cart.test.ts > cart > fills the cart'] })
+    // The bisect's minimal polluter is the older test; the new one, run alone right before the victim, fails it too.
+    expect(json.findings, output).toMatchObject([
+      {
+        victim: 'test/cart.test.ts > cart > a new cart is empty',
+        polluters: ['test/cart.test.ts > cart > adds a book'],
+        introduced: true,
+        order: 'reverse',
+      },
+    ])
+    expect(json.findings[0]!.why).toBe(
+      'test/cart.test.ts > cart > fills the cart is new or changed in this change and makes it fail when run right before it alone (confirmed); the older test/cart.test.ts > cart > adds a book does too',
+    )
+  })
+
   test('a clean change: every run passes, nothing found, exit 0', async () => {
     const project = repo(
       { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests() },
@@ -145,9 +177,18 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toEqual([])
     expect(json.unblamed).toEqual([])
     expect(json.affected.tests).toEqual(['test/cart.test.ts > sums'])
-    // plain, reverse, the new test on its own, 4 seeds
-    expect(json.runs).toBeGreaterThanOrEqual(7)
+    // plain, reverse, the new test on its own, then seeds while the hunt stays within 3× a plain run:
+    // the ones it held back, it says so.
+    expect(json.runs).toBeGreaterThanOrEqual(3)
+    expect(json.runs).toBeLessThanOrEqual(7)
+    if (json.runs < 7)
+      expect(json.seedsHeld).toBe(`${json.runs - 3} of 4 seeded orders: one more would take the hunt past 3× a plain run of the affected files`)
+    else expect(json.seedsHeld).toBeUndefined()
     expect(json.passedRuns).toBe(json.runs)
+    // Seeds asked for run as the budget allows: 4 of them.
+    const asked = await hunt(project, ['--seeds', '4'])
+    expect(asked.json.runs, asked.output).toBe(7)
+    expect(asked.json.passedRuns).toBe(7)
     // The hunt is in the history as one passed run of kind `hunt` (its plain order), out of flaky's counts.
     expect(json.recorded).toHaveLength(1)
     expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))

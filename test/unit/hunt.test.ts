@@ -1,6 +1,6 @@
 // The pure parts of hunt: the targeted orders and who caused a finding.
 import { describe, expect, test } from 'vitest'
-import { changedTests, introduced } from '../../src/hunt/attribution.js'
+import { changedTests, introduced, newBeforeVictim } from '../../src/hunt/attribution.js'
 import { newTestRuns, pairs, reverseOrder, seedOrder } from '../../src/hunt/orders.js'
 import { idOf } from '../../src/core/names.js'
 import { checkHunt, endOfRunHunt } from '../../src/plugin/hunt-option.js'
@@ -75,6 +75,28 @@ describe('who caused it', () => {
       why: 'no state outside a module shows, and c.test.ts imports src/cache.ts, which this change touched',
     })
     expect(introduced(finding({ polluters: ['a.test.ts > p'] }), facts).introduced).toBe(false)
+  })
+
+  test('an older minimal polluter, and a new test confirmed to pollute the victim on its own: introduced', () => {
+    expect(introduced(finding({ polluters: ['a.test.ts > p'] }), facts, ['a.test.ts > new'])).toEqual({
+      introduced: true,
+      why: 'a.test.ts > new is new or changed in this change and makes it fail when run right before it alone (confirmed); the older a.test.ts > p does too',
+    })
+  })
+
+  test('a new test right before the victim with no older polluter between: a candidate polluter of its own', () => {
+    const fresh = new Set(['a > new', 'a > new 2', 'b > new'])
+    const sameFile = (id: string) => id.startsWith('a >')
+    // The older polluter first, then the new test, then the victim: the new test is asked about.
+    expect(newBeforeVictim(['a > old', 'a > new', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual(['a > new'])
+    // The older polluter between them: it is what the order shows, not the new test.
+    expect(newBeforeVictim(['a > new', 'a > old', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual([])
+    // Closest first; a new test of a file the victim does not share state with is not asked about.
+    expect(newBeforeVictim(['b > new', 'a > new 2', 'a > x', 'a > new', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual([
+      'a > new',
+      'a > new 2',
+    ])
+    expect(newBeforeVictim(['a > victim', 'a > new'], 'a > victim', [], fresh, sameFile)).toEqual([])
   })
 
   test('new and changed tests from the base’s source', () => {
