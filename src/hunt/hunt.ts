@@ -8,11 +8,11 @@ import type { Finding, RecordedTest, TestState } from '../core/model.js'
 import type { Plan } from '../core/order.js'
 import { fileId, idOf, NAME_SEPARATOR } from '../core/names.js'
 import { loadParser, testSources } from '../diagnose/source.js'
-import { importedPrivateState } from '../fix/private.js'
 import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
 import { planOf } from '../run/selection.js'
 import { type ChangeFacts, changedTests, introduced, newBeforeVictim } from './attribution.js'
 import { type Base, changedFiles, textAt } from './git.js'
+import { reachedPrivateState } from './private-state.js'
 import { type HuntTest, newTestRuns, pairs, reverseOrder, seedOrder } from './orders.js'
 
 export type HuntOrder = 'reverse' | 'pair' | 'alone' | 'seed'
@@ -93,7 +93,7 @@ interface Facts extends ChangeFacts {
   fresh: Set<string>
   /** Changed test files that could not be parsed: all their tests count as changed. */
   wholeFiles: string[]
-  /** Changed test files whose imports keep module-private state (which no snapshot sees), and that state. */
+  /** Changed test files whose imports, a few levels down, keep module-private state (which no snapshot sees), and that state. */
   hidden: Map<string, string[]>
 }
 
@@ -274,7 +274,7 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
   const hidden = new Map<string, string[]>()
   const parse = await loadParser(root)
   for (const f of testFiles.filter((t) => changed.includes(t.path))) {
-    const state = importedPrivateState(f.path, root, readOrNothing, true)
+    const state = reachedPrivateState(f.path, root, readOrNothing)
     if (state.length) hidden.set(f.id, state)
     const code = readFileSync(f.path, 'utf8')
     const head = parse && testSources(parse, f.path, code)

@@ -62,11 +62,14 @@ const envTests = (extra = '') =>
 /** A counter nothing exports: no snapshot sees what a test leaves in it. */
 const TALLY = `let n = 0\nexport const bump = () => { n++ }\nexport const count = () => n\nexport const reset = () => { n = 0 }\n`
 
+/** The tally behind a module of its own: the test file imports the counter, which imports the tally. */
+const COUNTER = `import { bump as up, count as read, reset as zero } from './tally'\nexport const bump = () => up()\nexport const count = () => read()\nexport const reset = () => zero()\n`
+
 /** Two tests that reset the tally around one that needs it at zero. */
 const tallyTests = (extra = '') =>
   [
     `import { expect, test } from 'vitest'`,
-    `import { bump, count, reset } from '../src/tally'`,
+    `import { bump, count, reset } from '../src/counter'`,
     `test('resets', () => { reset(); expect(count()).toBe(0) })`,
     `test('starts at zero', () => { expect(count()).toBe(0) })`,
     `test('resets again', () => { reset(); expect(count()).toBe(0) })`,
@@ -89,6 +92,7 @@ describe('flakeseed hunt', () => {
         'test/setup.test.ts': SETUP,
         'test/env.test.ts': envTests(),
         'src/tally.ts': TALLY,
+        'src/counter.ts': COUNTER,
         'test/tally.test.ts': tallyTests(),
       },
       {
@@ -117,7 +121,7 @@ describe('flakeseed hunt', () => {
       introduced: true,
       order: 'pair',
     })
-    // The new test leaves nothing a snapshot sees (a counter its module keeps private): paired all the same.
+    // The new test leaves nothing a snapshot sees (a counter a module its file's import imports keeps private): paired all the same.
     expect(by('test/tally.test.ts > starts at zero'), output).toMatchObject({
       kind: 'victim',
       polluters: ['test/tally.test.ts > counts one'],

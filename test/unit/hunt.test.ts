@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest'
 import { changedTests, introduced, newBeforeVictim } from '../../src/hunt/attribution.js'
 import { newTestRuns, pairs, reverseOrder, seedOrder } from '../../src/hunt/orders.js'
+import { reachedPrivateState } from '../../src/hunt/private-state.js'
 import { idOf } from '../../src/core/names.js'
 import { checkHunt, endOfRunHunt } from '../../src/plugin/hunt-option.js'
 
@@ -111,6 +112,25 @@ describe('who caused it', () => {
     ]
     expect(changedTests(head, base)).toEqual({ added: ['added'], changed: ['edited'] })
     expect(changedTests(head, undefined)).toEqual({ added: ['same', 'edited', 'added'], changed: [] })
+  })
+})
+
+describe('module-private state a test file reaches', () => {
+  const files: Record<string, string> = {
+    '/p/test/a.test.ts': `import { total } from '../src/api'\nimport { x } from 'pkg'\n`,
+    '/p/src/api.ts': `import { bump } from './tally.js'\nexport * from './deep/index'\nexport const total = () => bump()\n`,
+    '/p/src/tally.ts': `let n = 0\nexport const bump = () => ++n\n`,
+    '/p/src/deep/index.ts': `export { known } from './seen'\n`,
+    '/p/src/deep/seen.ts': `const seen = new Set<string>()\nexport const known = (k: string) => seen.has(k)\nimport '../../../outside'\n`,
+    '/outside.ts': `let outside = 1\n`,
+  }
+  const read = (path: string) => files[path]
+
+  test('through imports and re-exports, a few levels down, inside the project only', () => {
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read).sort()).toEqual(['`const seen` of src/deep/seen.ts', '`let n` of src/tally.ts'])
+    // Two levels: the test file's imports, and theirs.
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read, 2)).toEqual(['`let n` of src/tally.ts'])
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read, 1)).toEqual([])
   })
 })
 
