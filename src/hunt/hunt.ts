@@ -117,10 +117,19 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
   // The budget is a deadline: a bisect or a patch's checks under way when it passes stop there.
   const budget = deadlineSignal(started + input.budget * 1000, input.signal)
   const over = () => budget.signal.aborted
+  // At the deadline the run in flight stops too (its worker killed if its test does not end soon); it counts for nothing.
+  budget.signal.addEventListener('abort', () => void input.executor.cancel().catch(() => {}), { once: true })
+  let stopped = 0
   const runs: Run[] = []
-  const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest) => {
+  const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest): Promise<PlanResult> => {
+    // Past the deadline no run starts.
+    if (over()) return { states: new Map(), errors: new Map(), missing: [], unhandled: 0, cancelled: true }
     const began = Date.now()
     const r = await input.executor.run(planOf(order.map(asRecorded)), diagnose)
+    if (r.cancelled) {
+      stopped++
+      return r
+    }
     runs.push({ order, kind, result: r, ms: Date.now() - began })
     result.runs++
     if (![...r.states.values()].includes('failed') && !r.unhandled) result.passedRuns++
@@ -154,6 +163,7 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     budget.clear()
     await Promise.allSettled([...pending])
   }
+  if (stopped || collected.cancelled) result.cut = stoppedCut(result.cut, input.budget)
   const plainRun = runs.find((r) => r.kind === 'plain')
   if (!result.findings.length && plainRun) {
     const id = await input.record?.(recorded(plainRun))
@@ -192,6 +202,12 @@ async function seededRuns(
     input.phase(`seeded order ${k} of ${input.seeds}`)
     await run(seedOrder(plain, `hunt-${k}`), 'seed')
   }
+}
+
+/** What the budget cut, with the run it stopped in flight (left out: its tests had not all run). */
+function stoppedCut(cut: string | undefined, budget: number): string {
+  const stopped = 'the run in flight was stopped and left out'
+  return cut ? `${cut}; ${stopped}` : `budget of ${budget} s used up: ${stopped}`
 }
 
 /** A signal that aborts at `deadline` (ms since the epoch) or with `outer`; `clear` drops the timer. */

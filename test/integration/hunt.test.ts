@@ -235,6 +235,22 @@ describe('flakeseed hunt', () => {
     expect(readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')).not.toBe(before)
   })
 
+  test('the budget is a deadline for the run in flight too: it stops, is left out, and the hunt ends soon after', async () => {
+    const slow = (name: string) => `test('${name}', async () => { await new Promise((r) => setTimeout(r, 1500)); expect(1).toBe(1) })`
+    const file = (extra = '') => [`import { expect, test } from 'vitest'`, ...['one', 'two', 'three', 'four'].map(slow), extra].join('\n')
+    const project = repo({ 'test/slow.test.ts': file() }, { 'test/slow.test.ts': file(slow('five')) })
+    const began = Date.now()
+    expect((await project.runVitest(['test/slow.test.ts'])).code).toBe(0)
+    const plain = (Date.now() - began) / 1000
+    const budget = 2
+    const { code, json, output } = await hunt(project, ['--seeds', '0', '--budget', String(budget)])
+    expect(code, output).toBe(0)
+    expect(json.findings).toEqual([])
+    expect(json.cut, output).toMatch(/^budget of 2 s used up: .*the run in flight was stopped and left out$/)
+    // Each whole-file order takes most of a plain run: finishing the one in flight, or starting the next, overshoots by that much.
+    expect(json.seconds, output).toBeLessThan(budget + plain / 2)
+  })
+
   test('a source-only change makes an unchanged test file order-dependent through a module-private variable', async () => {
     const project = repo(
       {
