@@ -6,7 +6,7 @@ import { isAbsolute, join } from 'node:path'
 import type { Leak } from '../core/model.js'
 import { NAME_SEPARATOR } from '../core/names.js'
 import { setConfigSwitches } from './config.js'
-import { type Candidate, candidatesFor } from './remedies.js'
+import { type Candidate, candidatesFor, onlyItsModuleAssigns } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { privateState } from './private.js'
 import { renderHooks } from './render.js'
@@ -118,7 +118,7 @@ export function firstCodeRemedy(
   const { finding } = input
   if (finding.kind !== 'victim' && finding.kind !== 'brittle') return undefined
   const cause = causeOf(finding.leaks ?? [])
-  if (!cause.length || cause.some((l) => l.kind === 'scope')) return undefined
+  if (!cause.length || cause.some((l) => l.kind === 'scope' || onlyItsModuleAssigns(l))) return undefined
   const picks = cause.map((leak) =>
     (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)).find(
       (c) => !('config' in c) && !(configFailed && c.kind.endsWith('-hook')),
