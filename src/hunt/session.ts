@@ -7,8 +7,7 @@ import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
 import { huntRecorder } from './record.js'
 
-/** Seeded orders after the targeted ones, at most (budget permitting). */
-export const DEFAULT_HUNT_SEEDS = 4
+export { DEFAULT_HUNT_SEEDS } from '../core/defaults.js'
 
 export interface HuntSessionOptions {
   root: string
