@@ -30,6 +30,8 @@ export { FlakeseedError } from '../core/errors.js'
 export type { Plan, PlanFile } from '../core/order.js'
 
 const RUNNER = fileURLToPath(new URL('../worker/runner.js', import.meta.url))
+/** Wraps `fs` in a probe's workers before any vm context copies it (src/worker/writes-preload.ts). */
+const WRITES_PRELOAD = new URL('../worker/writes-preload.js', import.meta.url).href
 /** flakeseed's own folder (dist/ and its package.json). */
 const PACKAGE_ROOT = toPosix(fileURLToPath(new URL('../../../', import.meta.url))).replace(/\/$/, '')
 // One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
@@ -52,6 +54,7 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
+      if (getControl()) preloadWrites(config)
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
@@ -84,6 +87,18 @@ function noModuleCache(config: { test?: object }): void {
   const test = (config.test ??= {}) as Record<string, unknown>
   if (Number.parseInt(vitestVersion, 10) >= 5) test.fsModuleCache = false
   else test.experimental = { ...(test.experimental as object | undefined), fsModuleCache: false }
+}
+
+/**
+ * Probes note what their tests write: the wrappers go in through the workers' `execArgv`, so in
+ * the vm pools they are in place before a context evaluates `node:fs` (docs/ARCHITECTURE.md,
+ * Vitest internals). Every pool passes `execArgv` to its workers (forks and vmForks to
+ * `child_process.fork`, threads and vmThreads to `new Worker`).
+ */
+function preloadWrites(config: { test?: object }): void {
+  const test = (config.test ??= {}) as { execArgv?: string[] }
+  const argv = test.execArgv ?? []
+  if (!argv.includes(WRITES_PRELOAD)) test.execArgv = [...argv, '--import', WRITES_PRELOAD]
 }
 
 /**
