@@ -54,7 +54,7 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
-      if (getControl()) preloadWrites(config)
+      preloadWrites(config)
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
@@ -90,9 +90,10 @@ function noModuleCache(config: { test?: object }): void {
 }
 
 /**
- * Probes note what their tests write: the wrappers go in through the workers' `execArgv`, so in
- * the vm pools they are in place before a context evaluates `node:fs` (docs/ARCHITECTURE.md,
- * Vitest internals). Every pool passes `execArgv` to its workers (forks and vmForks to
+ * Probes note what their tests write, recorded runs what they create: the wrappers go in through
+ * the workers' `execArgv`, so in the vm pools they are in place before a context evaluates
+ * `node:fs` (docs/ARCHITECTURE.md, Vitest internals). They note nothing until the runner names a
+ * folder. Every pool passes `execArgv` to its workers (forks and vmForks to
  * `child_process.fork`, threads and vmThreads to `new Worker`).
  */
 function preloadWrites(config: { test?: object }): void {
@@ -187,7 +188,11 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   const db = session.options.db
   if (db !== false) {
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const created = (session.created = mkdtempSync(join(tmpdir(), 'flakeseed-created-')))
+    process.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true })
+      rmSync(created, { recursive: true, force: true })
+    })
   }
   const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
   if (session.kind === 'run')
@@ -240,6 +245,7 @@ function provideContext(session: Session, project: TestProject): void {
   else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   if (session.diagnose) context.diagnose = session.diagnose
   if (session.writes) context.writes = session.writes
+  else if (session.created) context.created = session.created
   project.provide('flakeseed', context)
 }
 

@@ -39,6 +39,8 @@ interface Tracker {
   dir: string | undefined
   worker: string
   seen: Set<string>
+  /** A recorded run: only paths that did not exist before their first write (the files the tests created). */
+  createdOnly: boolean
 }
 
 /**
@@ -47,11 +49,11 @@ interface Tracker {
  * Never throws: a failure to note a write must not affect the test, and the write itself always
  * happens exactly as asked.
  */
-export function trackWrites(dir: string, worker: string): void {
+export function trackWrites(dir: string, worker: string, createdOnly = false): void {
   const tracker = installWrites()
   if (!tracker) return
   tracker.worker = worker
-  if (tracker.dir !== dir) Object.assign(tracker, { dir, seen: new Set<string>() })
+  if (tracker.dir !== dir || tracker.createdOnly !== createdOnly) Object.assign(tracker, { dir, createdOnly, seen: new Set<string>() })
 }
 
 /**
@@ -65,9 +67,10 @@ export function installWrites(): Tracker | undefined {
   const holder = process as unknown as Record<symbol, Tracker | undefined>
   const current = holder[HOLDER]
   if (current) return current
-  const tracker: Tracker = { dir: undefined, worker: String(process.pid), seen: new Set() }
+  const tracker: Tracker = { dir: undefined, worker: String(process.pid), seen: new Set(), createdOnly: false }
   holder[HOLDER] = tracker
   const append = fs.appendFileSync
+  const lstat = fs.lstatSync
   // Node's appendFileSync calls the exported writeFileSync: the note's own write is not a test's.
   let noting = false
   const note = (target: unknown): void => {
@@ -77,6 +80,8 @@ export function installWrites(): Tracker | undefined {
       const path = pathOf(target)
       if (path === undefined || tracker.seen.has(path)) return
       tracker.seen.add(path)
+      // One look per path, before its first write: whether the tests created it.
+      if (tracker.createdOnly && lstat(path, { throwIfNoEntry: false }) !== undefined) return
       append(`${tracker.dir}/${tracker.worker}`, `${path}\n`)
     } catch {
       // Never let the note affect the test.

@@ -49,3 +49,23 @@ describe('bisect sees what the tests write through a named fs import, in every p
     }, 120_000)
   }
 })
+
+describe('bisect right after the recorded run: what the run’s tests left does not decide the probes', () => {
+  for (const pool of ['forks', 'vmThreads']) {
+    test(`${pool}: leftover.txt from the run is moved aside while the probes run, the writer is the polluter, and the tree after the bisect is the tree before it`, async () => {
+      const project = leakProject(pool)
+      const recorded = await project.runVitest([], { FLAKESEED_SEED: LEAK_SEED })
+      expect(recorded.code, recorded.output).toBe(1)
+      expect(project.read('leftover.txt')).toBe('x')
+      const before = treeHash(project)
+      const result = await project.runCli(['bisect', 'last', '--repeat', '1'])
+      expect(result.code, result.output).toBe(1)
+      expect(result.stdout).toMatch(/polluter.*writer/)
+      expect(result.stdout).toContain('leftover.txt')
+      expect(result.stdout).not.toContain('independent')
+      expect(result.stderr).toContain('moved aside while the probes run, put back at the end: leftover.txt')
+      expect(project.read('leftover.txt')).toBe('x')
+      expect(treeHash(project)).toBe(before)
+    }, 120_000)
+  }
+})
