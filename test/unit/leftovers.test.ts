@@ -1,8 +1,10 @@
 // The files a recorded run's tests left (src/run/leftovers.ts): which are stored, and how a
 // bisect moves them aside and puts them back, leaving the user's files and edits alone.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, expect, test } from 'vitest'
 import { asideLines, leftFiles, moveAside } from '../../src/run/leftovers.js'
 import { treeHash } from '../helpers/files.js'
@@ -77,4 +79,23 @@ test('a file made at a moved path meanwhile is kept; the run’s copy stays asid
     "moved aside while the probes run, put back at the end: leftover.txt (the recorded run's tests created it)",
     `leftover.txt: a file was made there while the probes ran; it is kept, and the recorded run's is at ${kept[0]!.aside}`,
   ])
+})
+
+test('a process that exits while they are aside (a second Ctrl-C) puts them back on its way out', () => {
+  const root = folder('flakeseed-left-root-')
+  write(root, { 'leftover.txt': 'x' })
+  const before = treeHash({ dir: root })
+  const stat = statSync(join(root, 'leftover.txt'))
+  const module = pathToFileURL(resolve('dist/src/run/leftovers.js')).href
+  const script = `
+    import { existsSync } from 'node:fs'
+    import { moveAside } from ${JSON.stringify(module)}
+    const aside = moveAside(${JSON.stringify(root)}, [{ path: 'leftover.txt', size: ${stat.size}, mtimeMs: ${stat.mtimeMs} }])
+    if (aside.moved.length !== 1 || existsSync(${JSON.stringify(join(root, 'leftover.txt'))})) process.exit(3)
+    process.exit(130)
+  `
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script])
+  expect(child.status, String(child.stderr)).toBe(130)
+  expect(treeHash({ dir: root })).toBe(before)
+  expect(statSync(join(root, 'leftover.txt')).mtimeMs).toBe(stat.mtimeMs)
 })
