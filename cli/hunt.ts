@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
-import { DEFAULT_HUNT_SEEDS, runHuntSession } from '../src/hunt/session.js'
+import { DEFAULT_HUNT_COST, DEFAULT_HUNT_SEEDS, runHuntSession } from '../src/hunt/session.js'
 import { DEFAULT_HUNT_BUDGET } from '../src/plugin/hunt-option.js'
 import { huntJson, huntText } from '../src/hunt/report.js'
 import { InvalidArgumentError } from 'commander'
@@ -9,7 +9,7 @@ import { budgetSeconds, commandOptions, dbPath, EXIT, positiveInt, printJson, ty
 interface Options extends CommonOptions {
   base?: string
   budget: number
-  seeds: number
+  seeds?: number
   repeat: number
   config?: string
 }
@@ -27,7 +27,11 @@ export function register(program: Command, action: (fn: () => number | Promise<n
       budgetSeconds,
       DEFAULT_HUNT_BUDGET,
     )
-    .option('--seeds <n>', `seeded orders after the targeted ones, budget permitting (default ${DEFAULT_HUNT_SEEDS})`, nonNegativeInt, DEFAULT_HUNT_SEEDS)
+    .option(
+      '--seeds <n>',
+      `seeded orders after the targeted ones, budget permitting (default: up to ${DEFAULT_HUNT_SEEDS} while the hunt stays within ${DEFAULT_HUNT_COST}× a plain run of the affected files)`,
+      nonNegativeInt,
+    )
     .option('--repeat <k>', 'runs per bisect check of a failure found', positiveInt, DEFAULT_BISECT_REPEAT)
     .option('--config <path>', 'Vitest config file (default: Vitest’s own lookup)')
     .option('--db <path>', 'history database')
@@ -42,14 +46,15 @@ export async function huntAction(options: Options): Promise<number> {
     config: options.config,
     base: options.base,
     budget: options.budget,
-    seeds: options.seeds,
+    // Seeds asked for run as the budget allows; the default's stay within the cost cap.
+    ...(options.seeds === undefined ? { seeds: DEFAULT_HUNT_SEEDS, seedsWithin: DEFAULT_HUNT_COST } : { seeds: options.seeds }),
     repeat: options.repeat,
     db: dbPath(options),
     commands: commandOptions(options),
   }
   let found: Awaited<ReturnType<typeof runHuntSession>>
   try {
-    found = await runHuntSession(session, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
+    found = await runHuntSession(session, process.env, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
   } finally {
     if (tty) process.stderr.write('\r\x1b[K')
   }

@@ -4,7 +4,7 @@
 // instances it starts and how long their closing may take, the budget, saving the findings.
 // It prints nothing: what happens reaches the caller as events, and the result is data.
 import { availableParallelism } from 'node:os'
-import { NOD_REPEAT, replayCommand, type CommandOptions } from '../core/commands.js'
+import { NOD_REPEAT, fixCommand, replayCommand, type CommandOptions } from '../core/commands.js'
 import type { Finding } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import type { Plan } from '../core/order.js'
@@ -52,7 +52,8 @@ export interface BisectSessionEvents {
   warning?(line: string): void
 }
 
-export type SessionFinding = Finding & { run: number; command: string; seconds: number }
+/** `patchCommand`: the `flakeseed fix` command that writes the finding's fix as a patch and verifies it, when it can. */
+export type SessionFinding = Finding & { run: number; command: string; seconds: number; patchCommand?: string }
 
 export interface BisectSessionResult {
   findings: SessionFinding[]
@@ -217,7 +218,14 @@ async function bisectJobs(options: BisectSessionOptions, prepared: Prepared, pro
     })
     events.done?.()
     stopped ??= finding.stopped
-    findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
+    const patch = fixCommandOf(part.id, finding, options)
+    findings.push({
+      ...finding,
+      run: part.id,
+      command: reproduce(part.id, finding, options),
+      seconds: (Date.now() - victimStarted) / 1000,
+      ...(patch ? { patchCommand: patch } : {}),
+    })
     const why = unexplainedWhy(finding, probing.budgetUsed() ? options.budget : undefined)
     if (why) left.push({ test: finding.victim, why })
     // One cause, many victims: the run's later failures are checked against these polluters.
@@ -280,6 +288,12 @@ function unexplainedWhy(f: Finding, budget: number | undefined): string | undefi
   if (f.kind === 'independent') return 'independent: fails alone, no earlier test involved'
   if (f.kind === 'nod' || f.kind === 'not-reproduced') return 'non-deterministic: the same order passed and failed'
   return undefined
+}
+
+/** `npx flakeseed fix RUN --test VICTIM`, when the finding's fix is a remedy `fix` writes (`Fix.remedy`). */
+function fixCommandOf(runId: number, f: Finding, options: BisectSessionOptions): string | undefined {
+  if (!f.fix?.remedy || f.interrupted || (f.kind !== 'victim' && f.kind !== 'brittle')) return undefined
+  return fixCommand(runId, { test: f.victim, ...options.commands, config: options.config })
 }
 
 /** The one command that shows the failure again. */

@@ -44,10 +44,13 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
   const resolved = resolveOptions(options)
   /** Patched sources `fix` verifies, captured while its Vitest instance loads the config. */
   let sources: ReadonlyMap<string, string> | undefined
+  /** Told of every module the instance transforms (`fix` hashes what its checks ran). */
+  let onLoad: ((path: string) => void) | undefined
   const plugin: Plugin = {
     name: PLUGIN_NAME,
     config(config) {
       sources ??= getControl()?.sources
+      onLoad ??= getControl()?.onLoad
       if (sources) noModuleCache(config)
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
@@ -69,6 +72,11 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       if (!sources) return null
       const patched = sources.get(toPosix(id.split('?')[0]!))
       return patched === undefined ? null : { code: patched }
+    },
+    // Every plugin's transform runs for every module Vite serves (load stops at the first answer).
+    transform(_code, id) {
+      if (onLoad && !id.startsWith('\0')) onLoad(toPosix(id.split('?')[0]!))
+      return null
     },
   }
   return plugin

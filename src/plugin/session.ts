@@ -54,6 +54,11 @@ export interface Control {
    * runs a patch without writing it into the project.
    */
   sources?: ReadonlyMap<string, string>
+  /**
+   * Called with every module Vite transforms for the instance (absolute, `/`-separated, query
+   * removed): what `fix`'s checks actually ran, aliases and tsconfig paths resolved as the run did.
+   */
+  onLoad?(path: string): void
   onSession?(session: Session): void
 }
 
