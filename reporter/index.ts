@@ -9,7 +9,7 @@ import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, fixCommand, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
-import { idOf, isTypecheckModule, isTypecheckProject } from '../src/core/names.js'
+import { idOf, isTypecheckModule, isTypecheckProject, moduleTests } from '../src/core/names.js'
 import type { Session } from '../src/plugin/session.js'
 import { isTypecheckSpec } from '../src/plugin/spec.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
@@ -269,12 +269,14 @@ export class FlakeseedReporter implements Reporter {
 
   private collect(module: TestModule): void {
     this.written.add(moduleKey(module))
-    const quarantined = quarantinedOutcomes(module)
+    // Named once for both: naming walks the module's tree and disambiguates every name.
+    const tests = moduleTests(module)
+    const quarantined = quarantinedOutcomes(module, tests)
     this.quarantined.push(...quarantined)
     this.recorder?.quarantine(quarantined)
     const released = new Set(quarantined.filter((q) => q.state === 'failed').map((q) => q.test))
     this.add(
-      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test)),
+      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test), tests),
       released,
     )
   }
