@@ -93,7 +93,10 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
     // CPU of the whole process tree barely moves with other jobs on the machine, while wall
     // time does: when the wall ratio swings, this says what the plugin itself costs.
     if (ours.cpuMedian !== undefined && base.cpuMedian) {
-      log(`  (ratio of CPU time, Vitest and its workers: ${fmtRatio(ours.cpuMedian / base.cpuMedian)})`)
+      const cpuRatio = ours.cpuMedian / base.cpuMedian
+      log(
+        `ratio of CPU time, Vitest and its workers (${suite.name}): ${fmtRatio(cpuRatio)}  target ≤ ${suite.target.toFixed(2)}  ${cpuRatio <= suite.target ? 'PASS' : 'OVER'}`,
+      )
     }
     rows.push({
       name: `shuffle ${suite.name} (${total} tests)`,
