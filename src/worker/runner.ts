@@ -4,7 +4,7 @@
 // quarantined test's failure from failing the run (docs/ARCHITECTURE.md, Quarantine).
 //
 // Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
-// and the breadcrumb writer; the write notes and the diagnosis load only in the probes that use them.
+// and the breadcrumb writer; the write notes load before the first file, the diagnosis only in the probes that use it.
 import { TestRunner, inject, vi } from 'vitest'
 import { BreadcrumbWriter } from './breadcrumbs.js'
 import type { TestMeta, WorkerContext } from './context.js'
@@ -66,7 +66,7 @@ export default class FlakeseedRunner extends TestRunner {
   private randomDepth = 0
   private originalRandom = Math.random
   private diagnosis: DiagnosisProbe | undefined
-  /** Probes: the write notes being installed (started here, awaited before any setup or test file loads). */
+  /** The write notes being installed (started here, awaited before any setup or test file loads). */
   private writesTracked: Promise<void> | undefined
 
   constructor(...args: ConstructorParameters<typeof TestRunner>) {
@@ -74,8 +74,10 @@ export default class FlakeseedRunner extends TestRunner {
     // A diagnosis probe may run with config changed as the config file would change it.
     const config = this.flakeseed?.diagnose?.config
     if (config) Object.assign(this.config, config)
-    const writes = this.flakeseed?.writes
-    if (writes) this.writesTracked = import('./writes.js').then(({ trackWrites }) => trackWrites(writes, WORKER))
+    // Probes note every path their tests write; a recorded run, the paths they create.
+    const notes = this.flakeseed?.writes ?? this.flakeseed?.created
+    const createdOnly = !this.flakeseed?.writes
+    if (notes) this.writesTracked = import('./writes.js').then(({ trackWrites }) => trackWrites(notes, WORKER, createdOnly))
     if (this.flakeseed?.quarantine?.length) this.releaseBeforeBail()
   }
 
