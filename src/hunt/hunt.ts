@@ -57,8 +57,8 @@ export interface HuntInput {
   seeds: number
   /**
    * The cost cap on seeds: a seeded order runs only when the hunt, with it, stays within this many
-   * plain runs of the affected files (Vitest's start plus the plain order's run, both measured
-   * here). Undefined: every seed the budget allows.
+   * plain runs of the affected files (Vitest's start, the first run that loads the files and the
+   * plain order's run, all measured here). Undefined: every seed the budget allows.
    */
   seedsWithin?: number
   /** How long Vitest took to start for this hunt (ms): part of what a plain run costs, and of what the hunt has cost. */
