@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   files?: ProbeFiles
   /** Patched sources served in place of the files' bytes (absolute `/`-separated path → text), for `fix`. */
   sources?: ReadonlyMap<string, string>
+  /** Told of every module Vite transforms for the instance (`Control.onLoad`). */
+  onLoad?(path: string): void
 }
 
 /** What a diagnosis probe asks the workers to observe (test ids, resolved here to files). */
@@ -122,6 +124,7 @@ export class PlanExecutor {
       quiet: options.quiet && (options.kind === 'probe' || options.json === true),
       plan: { files: [] },
       sources: options.sources,
+      ...(options.onLoad ? { onLoad: options.onLoad } : {}),
       onSession: (s) => (session = s),
     })
     const config = options.config ? resolve(options.root, options.config) : undefined
