@@ -9,7 +9,7 @@ import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, fixCommand, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
-import { idOf, isTypecheckModule, isTypecheckProject } from '../src/core/names.js'
+import { idOf, isTypecheckModule, isTypecheckProject, moduleTests } from '../src/core/names.js'
 import type { Session } from '../src/plugin/session.js'
 import { isTypecheckSpec } from '../src/plugin/spec.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
@@ -19,6 +19,7 @@ import type { AutoBisect } from './auto-bisect.js'
 import type { markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
+import { leftFiles } from '../src/run/leftovers.js'
 import { busyTimeout } from '../src/store/index.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
@@ -152,6 +153,7 @@ export class FlakeseedReporter implements Reporter {
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
     const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
+    if (this.recorder && this.session.created) this.recorder.leftFiles(leftFiles(this.session.created, this.vitest.config.root))
     this.recorder?.end(status, (store, runId) => {
       if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })
@@ -267,12 +269,14 @@ export class FlakeseedReporter implements Reporter {
 
   private collect(module: TestModule): void {
     this.written.add(moduleKey(module))
-    const quarantined = quarantinedOutcomes(module)
+    // Named once for both: naming walks the module's tree and disambiguates every name.
+    const tests = moduleTests(module)
+    const quarantined = quarantinedOutcomes(module, tests)
     this.quarantined.push(...quarantined)
     this.recorder?.quarantine(quarantined)
     const released = new Set(quarantined.filter((q) => q.state === 'failed').map((q) => q.test))
     this.add(
-      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test)),
+      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test), tests),
       released,
     )
   }

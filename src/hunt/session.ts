@@ -7,14 +7,7 @@ import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
 import { huntRecorder } from './record.js'
 
-/** Seeded orders after the targeted ones, at most (budget permitting). */
-export const DEFAULT_HUNT_SEEDS = 4
-
-/**
- * The default's cost cap: seeds only while the hunt stays within this many plain runs of the
- * affected files (issue 22's target when nothing is found; docs/ci.md says why).
- */
-export const DEFAULT_HUNT_COST = 3
+export { DEFAULT_HUNT_COST, DEFAULT_HUNT_SEEDS } from '../core/defaults.js'
 
 export interface HuntSessionOptions {
   root: string

@@ -30,6 +30,8 @@ export { FlakeseedError } from '../core/errors.js'
 export type { Plan, PlanFile } from '../core/order.js'
 
 const RUNNER = fileURLToPath(new URL('../worker/runner.js', import.meta.url))
+/** Wraps `fs` in a probe's workers before any vm context copies it (src/worker/writes-preload.ts). */
+const WRITES_PRELOAD = new URL('../worker/writes-preload.js', import.meta.url).href
 /** flakeseed's own folder (dist/ and its package.json). */
 const PACKAGE_ROOT = toPosix(fileURLToPath(new URL('../../../', import.meta.url))).replace(/\/$/, '')
 // One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
@@ -55,6 +57,7 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
+      preloadWrites(config)
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
@@ -92,6 +95,19 @@ function noModuleCache(config: { test?: object }): void {
   const test = (config.test ??= {}) as Record<string, unknown>
   if (Number.parseInt(vitestVersion, 10) >= 5) test.fsModuleCache = false
   else test.experimental = { ...(test.experimental as object | undefined), fsModuleCache: false }
+}
+
+/**
+ * Probes note what their tests write, recorded runs what they create: the wrappers go in through
+ * the workers' `execArgv`, so in the vm pools they are in place before a context evaluates
+ * `node:fs` (docs/ARCHITECTURE.md, Vitest internals). They note nothing until the runner names a
+ * folder. Every pool passes `execArgv` to its workers (forks and vmForks to
+ * `child_process.fork`, threads and vmThreads to `new Worker`).
+ */
+function preloadWrites(config: { test?: object }): void {
+  const test = (config.test ??= {}) as { execArgv?: string[] }
+  const argv = test.execArgv ?? []
+  if (!argv.includes(WRITES_PRELOAD)) test.execArgv = [...argv, '--import', WRITES_PRELOAD]
 }
 
 /**
@@ -180,7 +196,11 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   const db = session.options.db
   if (db !== false) {
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const created = (session.created = mkdtempSync(join(tmpdir(), 'flakeseed-created-')))
+    process.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true })
+      rmSync(created, { recursive: true, force: true })
+    })
   }
   const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
   if (session.kind === 'run')
@@ -233,6 +253,7 @@ function provideContext(session: Session, project: TestProject): void {
   else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   if (session.diagnose) context.diagnose = session.diagnose
   if (session.writes) context.writes = session.writes
+  else if (session.created) context.created = session.created
   project.provide('flakeseed', context)
 }
 

@@ -35,6 +35,8 @@ export interface Session {
   diagnose?: DiagnoseContext
   /** Where a probe's workers note the paths they write (src/worker/writes.ts). */
   writes?: string
+  /** A recorded run: where its workers note the paths their tests create (src/run/leftovers.ts). */
+  created?: string
   /** Runs the next run on this plan (and diagnosis, and write notes): the sequencer and every worker see it. */
   setPlan(plan: Plan | undefined, diagnose?: DiagnoseContext, writes?: string): void
 }
