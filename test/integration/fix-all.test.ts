@@ -24,7 +24,7 @@ function describeSeeds(ok: (order: string[]) => boolean, count: number): string[
 }
 
 describe('fix --all', () => {
-  test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', async () => {
+  test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', () => {
     const project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
       ...PATCHED.twoPolluters.files,
@@ -33,12 +33,12 @@ describe('fix --all', () => {
     })
     const failing = describeSeeds((o) => o[2] === 'shop', 3)
     const [passing] = describeSeeds((o) => o[0] === 'shop', 1)
-    expect((await project.runVitest([], { FLAKESEED_SEED: passing! })).code).toBe(0)
-    const run = await project.runVitest([], { FLAKESEED_SEED: failing[0]! })
+    expect(project.vitest([], { FLAKESEED_SEED: passing! }).code).toBe(0)
+    const run = project.vitest([], { FLAKESEED_SEED: failing[0]! })
     expect(run.code, run.output).toBe(1)
     const before = treeHash(project)
 
-    const result = await project.runCli(['fix', '--all', '--json', '--seeds', '2'])
+    const result = project.cli(['fix', '--all', '--json', '--seeds', '2'])
     expect(result.code, result.output).toBe(0)
     const json = JSON.parse(result.stdout) as AllJson
     expect(json.unpatched).toEqual([])
@@ -59,7 +59,7 @@ describe('fix --all', () => {
     execFileSync('git', ['apply', '--check', diffPath], { cwd: project.dir, stdio: 'pipe' })
 
     // The printed form: the patches named, one diff, one apply line.
-    const printed = await project.runCli(['fix', '--all', '--seeds', '2'])
+    const printed = project.cli(['fix', '--all', '--seeds', '2'])
     expect(printed.code, printed.output).toBe(0)
     expect(printed.stdout.match(/^--- a\//gm)).toHaveLength(1)
     expect(printed.stdout.match(/^patch for /gm)).toHaveLength(2)
@@ -71,26 +71,26 @@ describe('fix --all', () => {
     // The stored combination is written only while what its checks ran holds the same bytes.
     const settings = project.read('src/settings.ts')
     project.write({ 'src/settings.ts': `${settings}// edited\n` })
-    const refused = await project.runCli(['fix', '--all', '--apply'])
+    const refused = project.cli(['fix', '--all', '--apply'])
     expect(refused.code, refused.output).toBe(2)
     expect(refused.stderr).toBe('flakeseed: src/settings.ts changed since the patch was verified (its check ran it); run fix again\n')
     expect(treeHash(project)).not.toBe(before)
     project.write({ 'src/settings.ts': settings })
     expect(treeHash(project)).toBe(before)
-    const applied = await project.runCli(['fix', '--all', '--apply'])
+    const applied = project.cli(['fix', '--all', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe(`wrote ${FILE}\n`)
     for (const seed of failing) {
-      const again = await project.runVitest([], { FLAKESEED_SEED: seed })
+      const again = project.vitest([], { FLAKESEED_SEED: seed })
       expect(again.code, `seed ${seed}: ${again.output}`).toBe(0)
     }
   }, 300_000)
 
-  test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', async () => {
+  test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
     const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoPolluters.files })
     const failing = describeSeeds((o) => o[2] === 'shop', 2)
-    expect((await project.runVitest([], { FLAKESEED_SEED: failing[0]! })).code).toBe(1)
-    const json = await project.runCliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
+    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
+    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
       'fix',
       'last',
       '--seeds',
@@ -102,27 +102,27 @@ describe('fix --all', () => {
       expect(p.verified).toMatch(
         /^the failing order of run \d+ fails without it and passes with it, and with the run's 2 other patches too; together 1 file × 2 seeds pass$/,
       )
-    const applied = await project.runCli(['fix', 'last', '--apply'])
+    const applied = project.cli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe(`wrote ${FILE}\n`)
-    for (const seed of failing) expect((await project.runVitest([], { FLAKESEED_SEED: seed })).code).toBe(0)
+    for (const seed of failing) expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
   }, 300_000)
 
-  test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', async () => {
+  test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
-    expect((await project.runVitest()).code).toBe(0)
+    expect(project.vitest().code).toBe(0)
     for (const args of [
       ['fix', '1', '--all'],
       ['fix', '--all', '--test', 'a'],
     ]) {
-      const r = await project.runCli(args)
+      const r = project.cli(args)
       expect(r.code, r.output).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/^flakeseed: fix --all takes the history's flaky tests/)
     }
-    const none = await project.runCli(['fix', '--all'])
+    const none = project.cli(['fix', '--all'])
     expect(none.code, none.output).toBe(0)
     expect(none.stdout).toBe('flakeseed: no flaky test of the history is order-dependent: nothing to fix\n')
-    expect(await project.runCliJson(['fix', '--all'])).toEqual({ patches: [], unpatched: [], combined: null })
+    expect(project.cliJson(['fix', '--all'])).toEqual({ patches: [], unpatched: [], combined: null })
   })
 })
