@@ -41,9 +41,10 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
     expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
     expect(finding.fix).toEqual({
-      suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'",
+      suggestion: "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-env',
     })
     // The diagnosis stays within 3 probes beyond the search when the first leak tried is the cause.
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(3)
@@ -58,7 +59,9 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const again = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM), 50), GITHUB_STEP_SUMMARY: summary })
     expect(again.code).toBe(1)
     const leaked = "leaked env process.env.SHOP_CURRENCY: (unset) → 'EUR'"
-    const fix = "fix: delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone' (verified: the victim passes when the leak is undone)"
+    // What the undo probe verified, and that the code itself is \`flakeseed fix\`'s to verify.
+    const fix =
+      "fix: save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts) (verified: the victim passes when the leak is undone, not by running this code: flakeseed fix does, as a patch)"
     expect(again.stdout).toContain(`known order-dependent  ${VICTIM}`)
     expect(again.stdout).toContain(leaked)
     expect(again.stdout).toContain(fix)
@@ -80,6 +83,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
       config: { restoreMocks: true },
       verified: true,
       how: 'config-rerun',
+      remedy: 'restoreMocks-config',
     })
   })
 
@@ -88,7 +92,12 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'timers' })
     expect(finding.leaks.map((l) => l.what).sort()).toEqual(['fake timers', 'system time'])
     expect(finding.leaks.find((l) => l.what === 'system time')).toMatchObject({ before: 'real', after: 'faked at 2001-02-03T00:00:00.000Z' })
-    expect(finding.fix).toEqual({ suggestion: "vi.useRealTimers() in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    expect(finding.fix).toEqual({
+      suggestion: "vi.useRealTimers() after each test (describe 'shop' of test/shop.test.ts)",
+      verified: true,
+      how: 'undo-rerun',
+      remedy: 'real-timers',
+    })
   })
 
   test('global: vi.stubGlobal never unstubbed; unstubGlobals: true, verified by a rerun with it', async () => {
@@ -108,16 +117,17 @@ describe('bisect names what leaked, and a fix it verified', () => {
       by: POLLUTER,
     })
     expect(finding.fix).toEqual({
-      suggestion: "restore settings.locale of src/settings.ts (to 'en-US') after 'storefront in the euro zone'",
+      suggestion: "save settings.locale of src/settings.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-export',
     })
   })
 
   test('file: a file left on disk; and no probe leaves it behind', async () => {
     const { project, finding } = await bisectLeak(LEAKS.file)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'file', what: 'out/cart.json', before: '(absent)', after: '3 bytes' })
-    expect(finding.fix).toMatchObject({ suggestion: "delete out/cart.json in an afterEach of 'storefront in the euro zone'", how: 'undo-rerun' })
+    expect(finding.fix).toMatchObject({ suggestion: "remove out/cart.json after each test (describe 'shop' of test/shop.test.ts)", how: 'undo-rerun' })
     // The recorded run left it (its setup file only cleans at the start); bisect's probes put back what they found.
     expect(project.read('out/cart.json')).toBe('[1]')
   })
@@ -125,7 +135,10 @@ describe('bisect names what leaked, and a fix it verified', () => {
   test('dom: a localStorage key left in jsdom', async () => {
     const { finding } = await bisectLeak(LEAKS.dom)
     expect(verifiedLeak(finding)).toEqual({ kind: 'dom', what: "localStorage['cart']", before: '(absent)', after: "'[3]'", verified: true, by: POLLUTER })
-    expect(finding.fix).toMatchObject({ suggestion: "remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'", verified: true })
+    expect(finding.fix).toMatchObject({
+      suggestion: "save localStorage['cart'] before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      verified: true,
+    })
   })
 
   test('a secret-looking name: that it changed, never its value, in the output or the DB', async () => {
@@ -180,7 +193,7 @@ describe('across files and for brittle tests', () => {
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, polluters: [polluter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", by: polluter })
-    expect(finding.fix).toMatchObject({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'sets the currency'", verified: true })
+    expect(finding.fix).toMatchObject({ suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after (test/a.test.ts)', verified: true })
   })
 
   test('brittle: what the state setter sets that the brittle test needs', async () => {
@@ -196,7 +209,7 @@ describe('across files and for brittle tests', () => {
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_LOCALE', before: '(unset)', after: "'de'" })
     expect(finding.fix?.suggestion).toBe(
-      "set up process.env.SHOP_LOCALE ('de') in 'prices in dollars by default' itself (a beforeEach): today only 'storefront in the euro zone' does",
+      "set up process.env.SHOP_LOCALE ('de') before each test, as 'storefront in the euro zone' does, and put it back after (describe 'shop' of test/shop.test.ts)",
     )
   })
 })

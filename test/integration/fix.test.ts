@@ -320,6 +320,56 @@ describe('fix', () => {
     expect(applied.stdout).toBe('wrote vitest.config.ts\n')
   })
 
+  test('--apply refuses when a module the check imported through a Vite alias changed: the file Vite loaded for `@/lib/logger`', async () => {
+    const file = 'test/spy.test.ts'
+    const { project } = await failingRun(
+      {
+        'vitest.config.ts': [
+          `import { fileURLToPath } from 'node:url'`,
+          `import { defineConfig } from 'vitest/config'`,
+          `import flakeseed from 'flakeseed'`,
+          `export default defineConfig({`,
+          `  plugins: [flakeseed()],`,
+          `  resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },`,
+          `  test: { fileParallelism: false },`,
+          `})`,
+          ``,
+        ].join('\n'),
+        'src/lib/logger.ts': `export function warn(message: string): void {\n  console.warn(message)\n}\n`,
+        [file]: [
+          `import { describe, expect, test, vi } from 'vitest'`,
+          `import { warn } from '@/lib/logger'`,
+          `describe('logger', () => {`,
+          `  test('silences warnings', () => { vi.spyOn(console, 'warn').mockImplementation(() => {}); warn('quiet') })`,
+          `  test('idle', () => {})`,
+          `  test('warns for real', () => { expect(vi.isMockFunction(console.warn)).toBe(false) })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'logger > silences warnings',
+      'logger > warns for real',
+      ['logger > idle'],
+    )
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '1'])
+    expect(json.patches.map((p) => p.files)).toEqual([['vitest.config.ts']])
+    const config = project.read('vitest.config.ts')
+    const logger = project.read('src/lib/logger.ts')
+    // No import a parser can follow names src/lib/logger.ts: only the run's own resolution does.
+    project.write({ 'src/lib/logger.ts': `${logger}// edited\n` })
+    expectOneLineError(
+      await project.runCli(['fix', 'last', '--apply']),
+      'flakeseed: src/lib/logger.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    expect(project.read('vitest.config.ts')).toBe(config)
+    // The bytes put back, it applies.
+    project.write({ 'src/lib/logger.ts': logger })
+    const applied = await project.runCli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe('wrote vitest.config.ts\n')
+  })
+
   test('bad input: one line, exit 2', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     expect((await project.runVitest()).code).toBe(0)
