@@ -208,7 +208,9 @@ export class FlakeseedReporter implements Reporter {
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     await this.fixInJob(result, runId, budget - (Date.now() - started) / 1000)
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
-    for (const report of result.findings) this.vitest.logger.log(describeReport(report))
+    // A victim whose patch this job verified gets it below with the apply line: no command to verify it again.
+    const patched = new Set((result.patches ?? []).map((p) => p.victim))
+    for (const report of result.findings) this.vitest.logger.log(describeReport(patched.has(report.victim) ? { ...report, patchCommand: undefined } : report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
     if (!result.error && !result.findings.length && !result.left.length)
       this.vitest.logger.log('flakeseed: nothing to bisect: every failure is explained by the history already')
