@@ -114,7 +114,11 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
         attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
         continue
       }
-      const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
+      const finding = stored ?? (await bisectOrWhy(facts, victim, await baseline()))
+      if ('why' in finding) {
+        attempts.push(finding)
+        continue
+      }
       if (!stored) found.push(finding)
       findings.set(finding.victim, finding)
       // A victim of the same polluters as one already patched takes that patch; the combination's
@@ -242,6 +246,19 @@ export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | 
     probes: stored.probes,
     leaks: stored.leaks,
     fix: stored.fix,
+  }
+}
+
+/**
+ * One victim's bisect, or why it could not be bisected (it no longer runs in the replayed order:
+ * i18next's suites had such a test): the run's other failures are still fixed.
+ */
+async function bisectOrWhy(facts: RunFacts, victim: RecordedTest, baseline: PlanExecutor): Promise<Finding | { victim: string; why: string }> {
+  try {
+    return await bisectVictim(facts, victim, baseline)
+  } catch (error) {
+    if (!(error instanceof FlakeseedError)) throw error
+    return { victim: idOf(victim), why: `not bisected: ${error.message.replace(/^flakeseed: /, '')}` }
   }
 }
 

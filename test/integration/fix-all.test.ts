@@ -121,6 +121,25 @@ describe('fix --all', () => {
     for (const seed of failing) expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
   }, 300_000)
 
+  test('a failure that no longer runs in the replayed order is unpatched with why; the run’s other failures still get their patch (exit 1)', () => {
+    const files = PATCHED.twoPolluters.files as Record<string, string>
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+    const failing = describeSeeds((o) => o[2] === 'shop', 1)
+    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
+    // Renamed since the recorded run: its bisect cannot replay it.
+    writeFileSync(join(project.dir, FILE), files[FILE]!.replace("test('speaks english'", "test('speaks english still'"))
+    const result = project.cli(['fix', 'last', '--seeds', '1', '--json'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as { patches: Array<{ victim: string }>; unpatched: Array<{ victim: string; why: string }> }
+    expect(json.unpatched).toEqual([
+      {
+        victim: `${FILE} > shop > speaks english`,
+        why: `not bisected: ${FILE} > shop > speaks english did not run in the replayed order (removed or renamed since the recorded run?)`,
+      },
+    ])
+    expect(json.patches.map((p) => p.victim).sort()).toEqual([`${FILE} > shop > prices in dollars`, `${FILE} > shop > totals in dollars`])
+  }, 300_000)
+
   test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     expect(project.vitest().code).toBe(0)
