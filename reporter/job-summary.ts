@@ -87,10 +87,16 @@ function bisectedSection(bisected: AutoBisect): string[] {
       parts.push(`checked against the polluters of <code>${escapeCell(f.explainedBy)}</code> (${f.probes} probe${f.probes === 1 ? '' : 's'}), not bisected`)
     lines.push(`- ${parts.join('; ')}`, '', fence(f.command), '')
   }
-  for (const p of bisected.patches ?? []) {
+  // Victims of one polluter share its patch (as `fix` prints it): one diff for all of them.
+  const shared = new Map<string, Array<{ victim: string; remedy: string; diff: string; verified: string }>>()
+  for (const p of bisected.patches ?? []) shared.set(p.diff, [...(shared.get(p.diff) ?? []), p])
+  for (const [p, ...others] of shared.values() as Iterable<
+    [{ victim: string; remedy: string; diff: string; verified: string }, ...Array<{ victim: string }>]
+  >) {
     // The diff quotes the project's source: not here when it may hold a secret (the command shows it locally).
     const diff = holdsSecret(p.diff) ? ['The diff is not shown here: lines in it look like they hold a secret.'] : [fence(p.diff, 'diff')]
-    lines.push(`Patch for <code>${escapeCell(p.victim)}</code>: ${escapeCell(p.remedy)} (verified: ${escapeCell(p.verified)})`, '', ...diff, '')
+    const more = others.length ? ` (and ${others.map((o) => `<code>${escapeCell(o.victim)}</code>`).join(', ')})` : ''
+    lines.push(`Patch for <code>${escapeCell(p.victim)}</code>${more}: ${escapeCell(p.remedy)} (verified: ${escapeCell(p.verified)})`, '', ...diff, '')
   }
   if (bisected.apply) lines.push('Apply it:', fence(bisected.apply), '')
   for (const l of bisected.left) lines.push(`- left unexplained: <code>${escapeCell(l.test)}</code> (${escapeCell(l.why)})`)

@@ -50,4 +50,17 @@ describe('claims in every output', () => {
     expect(text).toContain("leaked   scope api of describe 'd', assigned by 'pollutes'   read from the test file, not checked by a probe")
     expect(text).toContain("also     env process.env.A1: (unset) → '1'   (also left behind, not checked)")
   })
+
+  test('victims of one polluter share its patch: the job summary shows its diff once, naming them all', () => {
+    const patch = (victim: string, diff: string) => ({ victim, remedy: 'vi.useRealTimers() after each test', diff, verified: 'checked' })
+    const summary = markdownSummary(facts, [], [], {
+      findings: [report([leak('process.env.A1', { verified: true })])],
+      left: [],
+      patches: [patch('test/a.test.ts > one', '+shared\n'), patch('test/a.test.ts > two', '+shared\n'), patch('test/b.test.ts > three', '+own\n')],
+    })
+    expect(summary.match(/^Patch for /gm)).toHaveLength(2)
+    expect(summary).toContain('Patch for <code>test/a.test.ts &gt; one</code> (and <code>test/a.test.ts &gt; two</code>): ')
+    expect(summary.match(/\+shared/g)).toHaveLength(1)
+    expect(summary).toContain('Patch for <code>test/b.test.ts &gt; three</code>: ')
+  })
 })
