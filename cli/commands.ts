@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import {
   DEFAULT_BISECT_REPEAT,
   DEFAULT_FIX_SEEDS,
+  DEFAULT_HUNT_COST,
   DEFAULT_HUNT_SEEDS,
   DEFAULT_MAX_RUN_FAILURE_RATE,
   DEFAULT_MIN_RUNS,
@@ -169,7 +170,11 @@ function huntCommand(program: Command, action: Action): void {
       budgetSeconds,
       DEFAULT_HUNT_BUDGET,
     )
-    .option('--seeds <n>', `seeded orders after the targeted ones, budget permitting (default ${DEFAULT_HUNT_SEEDS})`, nonNegativeInt, DEFAULT_HUNT_SEEDS)
+    .option(
+      '--seeds <n>',
+      `seeded orders after the targeted ones, budget permitting (default: up to ${DEFAULT_HUNT_SEEDS} while the hunt stays within ${DEFAULT_HUNT_COST}× a plain run of the affected files)`,
+      nonNegativeInt,
+    )
     .option('--repeat <k>', 'runs per bisect check of a failure found', positiveInt, DEFAULT_BISECT_REPEAT)
     .option('--config <path>', 'Vitest config file (default: Vitest’s own lookup)')
     .option('--db <path>', 'history database')

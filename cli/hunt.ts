@@ -1,11 +1,11 @@
-import { runHuntSession } from '../src/hunt/session.js'
+import { DEFAULT_HUNT_COST, DEFAULT_HUNT_SEEDS, runHuntSession } from '../src/hunt/session.js'
 import { huntJson, huntText } from '../src/hunt/report.js'
 import { commandOptions, dbPath, EXIT, printJson, type CommonOptions } from './common.js'
 
 export interface Options extends CommonOptions {
   base?: string
   budget: number
-  seeds: number
+  seeds?: number
   repeat: number
   config?: string
 }
@@ -17,14 +17,15 @@ export async function huntAction(options: Options): Promise<number> {
     config: options.config,
     base: options.base,
     budget: options.budget,
-    seeds: options.seeds,
+    // Seeds asked for run as the budget allows; the default's stay within the cost cap.
+    ...(options.seeds === undefined ? { seeds: DEFAULT_HUNT_SEEDS, seedsWithin: DEFAULT_HUNT_COST } : { seeds: options.seeds }),
     repeat: options.repeat,
     db: dbPath(options),
     commands: commandOptions(options),
   }
   let found: Awaited<ReturnType<typeof runHuntSession>>
   try {
-    found = await runHuntSession(session, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
+    found = await runHuntSession(session, process.env, (text) => tty && process.stderr.write(`\r\x1b[Kflakeseed hunt: ${text}`))
   } finally {
     if (tty) process.stderr.write('\r\x1b[K')
   }

@@ -5,7 +5,7 @@ import { huntMarkdown, huntText } from '../src/hunt/report.js'
 import { appendStepSummary } from './job-summary.js'
 import { autoHunt } from './auto-hunt.js'
 import { firstLine } from '../src/core/errors.js'
-import { DEFAULT_HUNT_SEEDS } from '../src/hunt/session.js'
+import { DEFAULT_HUNT_COST, DEFAULT_HUNT_SEEDS } from '../src/hunt/session.js'
 import type { CommandOptions } from '../src/core/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
 
@@ -29,7 +29,15 @@ export async function huntInJob(input: HuntInJobInput): Promise<void> {
   if (warning) input.logger.warn(warning)
   if (!hunt) return
   input.logger.log(`flakeseed hunting the order dependencies this change introduces, within ${hunt.budget} s`)
-  const session = { root: input.root, base: hunt.base, budget: hunt.budget, seeds: DEFAULT_HUNT_SEEDS, repeat: DEFAULT_BISECT_REPEAT, commands: input.commands }
+  const session = {
+    root: input.root,
+    base: hunt.base,
+    budget: hunt.budget,
+    seeds: DEFAULT_HUNT_SEEDS,
+    seedsWithin: DEFAULT_HUNT_COST,
+    repeat: DEFAULT_BISECT_REPEAT,
+    commands: input.commands,
+  }
   const found = await autoHunt(input.db === false ? session : { ...session, db: input.db }, input.env)
   if ('error' in found) {
     input.logger.warn(`flakeseed: the hunt in this job failed: ${found.error} (exit code unchanged)`)

@@ -19,6 +19,7 @@ import type { AutoBisect } from './auto-bisect.js'
 import type { markdownSummary } from './job-summary.js'
 import { type QuarantinedOutcome, quarantinedOutcomes, quarantineLines } from './quarantine.js'
 import { Recorder } from './recorder.js'
+import { leftFiles } from '../src/run/leftovers.js'
 import { busyTimeout } from '../src/store/index.js'
 import { resultRows, WorkerNumbers } from './results.js'
 import { runMeta, vitestArgs } from './run-meta.js'
@@ -152,6 +153,7 @@ export class FlakeseedReporter implements Reporter {
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
     const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
+    if (this.recorder && this.session.created) this.recorder.leftFiles(leftFiles(this.session.created, this.vitest.config.root))
     this.recorder?.end(status, (store, runId) => {
       if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })

@@ -3,7 +3,7 @@
 // on Ctrl-C. Recording must never change the test run's outcome: the first store failure becomes
 // one warning and the rest of the run goes unrecorded (what was written stays).
 import { visible } from '../src/core/format.js'
-import { asStoreError, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
+import { asStoreError, type LeftFile, type ResultRow, type RunMeta, type RunStatus, Store } from '../src/store/index.js'
 import { onInterrupt } from './signals.js'
 import { firstLine } from '../src/core/errors.js'
 
@@ -75,6 +75,11 @@ export class Recorder {
         this.quarantineChanged = false
       })
     }
+  }
+
+  /** The files the run's tests created and left in the project (src/run/leftovers.ts). */
+  leftFiles(files: readonly LeftFile[]): void {
+    if (this.store && this.runId !== undefined && files.length) this.guard(() => this.store!.setLeftFiles(this.runId!, files))
   }
 
   /** Writes what is left and the final status; `read` may still query the store before it closes. */

@@ -50,8 +50,24 @@ export function normalise(text, dir) {
     .replace(/\n+$/, '')
 }
 
+/**
+ * Runs `npx <command> ...args` in `dir` as a child process, stdout and stderr into one file so lines
+ * keep the order a terminal shows them in. The docs test passes a runner of its own that runs
+ * Vitest and the CLI in its process (test/helpers/in-process.ts) and prints the same.
+ */
+export function spawnCommand(dir, command, args, env) {
+  const log = join(dir, '.docs-output.log')
+  const fd = openSync(log, 'w')
+  try {
+    const result = spawnSync(join(dir, 'node_modules/.bin', command), args, { cwd: dir, env, stdio: ['ignore', fd, fd] })
+    return { code: result.status, out: readFileSync(log, 'utf8') }
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** A sandboxed copy of the example shop, with a command runner that keeps what it printed. */
-function sandbox() {
+function sandbox(runCommand) {
   const dir = mkdtempSync(join(tmpdir(), 'flakeseed-docs-'))
   cpSync(join(REPO, 'examples/shop'), dir, { recursive: true })
   linkModules(dir)
@@ -60,18 +76,7 @@ function sandbox() {
   // state and FLAKESEED_* would all change what the samples print.
   const env = { FORCE_COLOR: '0', NO_COLOR: '1', VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true', COLUMNS: '100' }
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ']) if (process.env[name] !== undefined) env[name] = process.env[name]
-  const bin = (name) => join(dir, 'node_modules/.bin', name)
-  const log = join(dir, '.docs-output.log')
-  const run = (command, args, extraEnv = {}) => {
-    // stdout and stderr into one file, so lines keep the order a terminal shows them in.
-    const fd = openSync(log, 'w')
-    try {
-      const result = spawnSync(bin(command), args, { cwd: dir, env: { ...env, ...extraEnv }, stdio: ['ignore', fd, fd] })
-      return { code: result.status, out: readFileSync(log, 'utf8') }
-    } finally {
-      closeSync(fd)
-    }
-  }
+  const run = async (command, args, extraEnv = {}) => await runCommand(dir, command, args, { ...env, ...extraEnv })
   return { dir, run }
 }
 
@@ -88,25 +93,28 @@ function runLines(out) {
   return kept.join('\n')
 }
 
-/** Every sample, by name: the text its block shows. Takes about 20 Vitest runs and two bisects. */
-export function produceSamples() {
-  const { dir, run } = sandbox()
+/**
+ * Every sample, by name: the text its block shows. Takes about 25 Vitest runs and two bisects, each
+ * through `runCommand(dir, 'vitest' | 'flakeseed', args, env)` (by default a child process).
+ */
+export async function produceSamples(runCommand = spawnCommand) {
+  const { dir, run } = sandbox(runCommand)
   const samples = new Map()
   const keep = (name, command, out) => samples.set(name, normalise(`$ ${command}\n${out}`, dir))
   const vitest = (seed, extraEnv = {}, args = []) => run('vitest', ['run', '--reporter=dot', ...args], { FLAKESEED_SEED: String(seed), ...extraEnv })
   const flakeseed = (args) => run('flakeseed', args)
   try {
     for (const seed of HISTORY_SEEDS) {
-      const { out } = vitest(seed)
+      const { out } = await vitest(seed)
       if (seed === 1183) keep('run-passed', 'FLAKESEED_SEED=1183 npx vitest run', runLines(out))
       if (seed === 2) keep('run-failed', 'FLAKESEED_SEED=2 npx vitest run', runLines(out))
     }
-    keep('runs', 'npx flakeseed runs --limit 5', flakeseed(['runs', '--limit', '5']).out)
-    keep('suspects', "npx flakeseed suspects 'a new cart is empty'", flakeseed(['suspects', 'a new cart is empty']).out)
-    keep('flaky-suspects', 'npx flakeseed flaky', flakeseed(['flaky']).out)
-    historySamples(samples, { run, vitest, flakeseed, keep })
-    quarantineSamples(dir, { vitest, flakeseed, keep })
-    noiseAndShardSamples(dir, { vitest, flakeseed, keep })
+    keep('runs', 'npx flakeseed runs --limit 5', (await flakeseed(['runs', '--limit', '5'])).out)
+    keep('suspects', "npx flakeseed suspects 'a new cart is empty'", (await flakeseed(['suspects', 'a new cart is empty'])).out)
+    keep('flaky-suspects', 'npx flakeseed flaky', (await flakeseed(['flaky'])).out)
+    await historySamples(samples, { run, vitest, flakeseed, keep })
+    await quarantineSamples(dir, { vitest, flakeseed, keep })
+    await noiseAndShardSamples(dir, { vitest, flakeseed, keep })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -114,50 +122,50 @@ export function produceSamples() {
 }
 
 /** Bisect (in the failing job, then by hand on run 3, seed 2), the replay it prints, and `flaky`. */
-function historySamples(samples, { run, vitest, flakeseed, keep }) {
-  const inJob = vitest(2, { FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '120' })
+async function historySamples(samples, { run, vitest, flakeseed, keep }) {
+  const inJob = await vitest(2, { FLAKESEED_BISECT: 'new', FLAKESEED_BISECT_BUDGET: '120' })
   const inJobLines = inJob.out.split('\n').filter((line) => /^(flakeseed|victim|class|polluter|leaked|also|fix|reproduce| {2}new)/.test(line))
   keep('bisect-in-job', 'FLAKESEED_SEED=2 FLAKESEED_BISECT=new npx vitest run', inJobLines.join('\n'))
-  const bisect = flakeseed(['bisect', '3'])
+  const bisect = await flakeseed(['bisect', '3'])
   keep('bisect', 'npx flakeseed bisect 3', bisect.out)
   // The patch for that finding, verified, not written (the later samples run the same files).
-  keep('fix', 'npx flakeseed fix 3', flakeseed(['fix', '3']).out)
+  keep('fix', 'npx flakeseed fix 3', (await flakeseed(['fix', '3'])).out)
   const reproduce = bisect.out.match(/^reproduce: npx flakeseed (.*)$/m)?.[1]
   if (!reproduce) throw new Error(`bisect printed no reproduce command:\n${bisect.out}`)
   const args = [...reproduce.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2])
-  const replay = run('flakeseed', args)
+  const replay = await run('flakeseed', args)
   keep('replay', `npx flakeseed ${reproduce}`, `${runLines(replay.out)}\n(exit code ${replay.code})`)
-  keep('flaky', 'npx flakeseed flaky', flakeseed(['flaky']).out)
-  keep('run-known', 'FLAKESEED_SEED=3 npx vitest run', runLines(vitest(3).out))
+  keep('flaky', 'npx flakeseed flaky', (await flakeseed(['flaky'])).out)
+  keep('run-known', 'FLAKESEED_SEED=3 npx vitest run', runLines((await vitest(3)).out))
   return samples
 }
 
 /** Quarantine: add (exact and a part of ids), a run with it, list, an expired and a broken list. */
-function quarantineSamples(dir, { vitest, flakeseed, keep }) {
+async function quarantineSamples(dir, { vitest, flakeseed, keep }) {
   const reason = "polluted by 'adds a book' (#482)"
   const add = ['quarantine', 'add', VICTIM, '--reason', reason, '--until', '2099-01-15', '--by', 'Ann']
-  keep('quarantine-add', `npx flakeseed quarantine add '${VICTIM}' --reason "${reason}" --until 2099-01-15 --by Ann`, flakeseed(add).out)
+  keep('quarantine-add', `npx flakeseed quarantine add '${VICTIM}' --reason "${reason}" --until 2099-01-15 --by Ann`, (await flakeseed(add)).out)
   const part = ['quarantine', 'add', 'cart > adds', '--reason', 'shares the cart with every test', '--by', 'Ann']
-  keep('quarantine-add-part', "npx flakeseed quarantine add 'cart > adds' --reason 'shares the cart with every test' --by Ann", flakeseed(part).out)
-  keep('quarantine-run', 'FLAKESEED_SEED=2 npx vitest run', runLines(vitest(2).out))
-  keep('quarantine-list', 'npx flakeseed quarantine list', flakeseed(['quarantine', 'list']).out)
+  keep('quarantine-add-part', "npx flakeseed quarantine add 'cart > adds' --reason 'shares the cart with every test' --by Ann", (await flakeseed(part)).out)
+  keep('quarantine-run', 'FLAKESEED_SEED=2 npx vitest run', runLines((await vitest(2)).out))
+  keep('quarantine-list', 'npx flakeseed quarantine list', (await flakeseed(['quarantine', 'list'])).out)
   const file = join(dir, '.flakeseed/quarantine.json')
   writeFileSync(file, `${JSON.stringify({ tests: [{ test: VICTIM, reason, until: '2026-01-15' }] }, null, 2)}\n`)
-  keep('quarantine-expired', 'FLAKESEED_SEED=2 npx vitest run', runLines(vitest(2).out))
+  keep('quarantine-expired', 'FLAKESEED_SEED=2 npx vitest run', runLines((await vitest(2)).out))
   writeFileSync(file, `${JSON.stringify({ tests: [{ test: VICTIM, reason, until: 'someday' }] }, null, 2)}\n`)
-  const broken = runLines(vitest(2).out)
+  const broken = runLines((await vitest(2)).out)
     .split('\n')
     .filter((line) => line.includes('quarantine.json'))
   keep('quarantine-broken', 'FLAKESEED_SEED=2 npx vitest run', broken.join('\n'))
 }
 
 /** Policy by class; a run where most tests failed (left out of `flaky`); two shards merged. */
-function noiseAndShardSamples(dir, { vitest, flakeseed, keep }) {
+async function noiseAndShardSamples(dir, { vitest, flakeseed, keep }) {
   const config = join(dir, 'vitest.config.ts')
   const plain = readFileSync(config, 'utf8')
   rmSync(join(dir, '.flakeseed/quarantine.json'))
   writeFileSync(config, plain.replace('flakeseed()', "flakeseed({ quarantine: { auto: ['order-dependent'] } })"))
-  const auto = runLines(vitest(2).out)
+  const auto = runLines((await vitest(2)).out)
     .split('\n')
     .filter((line) => line.startsWith('flakeseed quarantine auto'))
   keep('quarantine-auto', "FLAKESEED_SEED=2 npx vitest run   # with quarantine: { auto: ['order-dependent'] }", auto.join('\n'))
@@ -166,12 +174,12 @@ function noiseAndShardSamples(dir, { vitest, flakeseed, keep }) {
   const price = join(dir, 'src/price.ts')
   const prices = readFileSync(price, 'utf8')
   writeFileSync(price, prices.replace('toFixed(2)', 'toFixed(3)').replace('return Math.round(', 'return 1 + Math.round('))
-  vitest(1)
+  await vitest(1)
   writeFileSync(price, prices)
-  const flaky = flakeseed(['flaky']).out.split('\n').slice(0, 2)
+  const flaky = (await flakeseed(['flaky'])).out.split('\n').slice(0, 2)
   keep('flaky-left-out', 'npx flakeseed flaky', flaky.join('\n'))
-  for (const shard of [1, 2]) vitest(1, { FLAKESEED_DB: `shard-${shard}.db` }, [`--shard=${shard}/2`])
-  const merge = flakeseed(['merge', 'shard-1.db', 'shard-2.db', '--into', '.flakeseed/history.db'])
+  for (const shard of [1, 2]) await vitest(1, { FLAKESEED_DB: `shard-${shard}.db` }, [`--shard=${shard}/2`])
+  const merge = await flakeseed(['merge', 'shard-1.db', 'shard-2.db', '--into', '.flakeseed/history.db'])
   keep('merge', 'npx flakeseed merge shard-*.db --into .flakeseed/history.db', merge.out)
 }
 
@@ -195,9 +203,9 @@ export function usedSamples(files = DOC_FILES) {
   return used
 }
 
-function main() {
+async function main() {
   const check = process.argv.includes('--check')
-  const samples = produceSamples()
+  const samples = await produceSamples()
   let stale = 0
   for (const file of DOC_FILES) {
     const path = join(REPO, file)
@@ -212,4 +220,4 @@ function main() {
   if (check && stale) process.exitCode = 1
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main()
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main()

@@ -7,10 +7,10 @@ export interface CauseGroup {
   polluters: string[]
   victims: string[]
   /** A fix bisect verified on one of the victims (the others were checked against the polluters only). */
-  fix?: { suggestion: string; victim: string }
+  fix?: { suggestion: string; victim: string; how?: string }
 }
 
-type Item = { test: string; finding?: { kind: string; polluters: readonly string[]; fix?: { suggestion: string; verified: boolean } } | null }
+type Item = { test: string; finding?: { kind: string; polluters: readonly string[]; fix?: { suggestion: string; verified: boolean; how?: string } } | null }
 
 /**
  * Victims grouped by their exact set of polluters (a group needs two victims at least), in the
@@ -23,7 +23,8 @@ export function causeGroups(items: readonly Item[]): CauseGroup[] {
     const key = JSON.stringify([...finding.polluters].sort())
     const group = groups.get(key) ?? { polluters: [...finding.polluters], victims: [] }
     if (!group.victims.includes(test)) group.victims.push(test)
-    if (!group.fix && finding.fix?.verified) group.fix = { suggestion: finding.fix.suggestion, victim: test }
+    if (!group.fix && finding.fix?.verified)
+      group.fix = { suggestion: finding.fix.suggestion, victim: test, ...(finding.fix.how ? { how: finding.fix.how } : {}) }
     groups.set(key, group)
   }
   return [...groups.values()].filter((g) => g.victims.length > 1)
@@ -45,14 +46,16 @@ export function causeBlock(group: CauseGroup): string[] {
   ]
 }
 
-/** `vi.useRealTimers() in an afterEach of 'x' (verified on test/a.test.ts > a)`: what was verified, and where. */
+/** `vi.useRealTimers() after each test (test/p.test.ts) (verified on test/a.test.ts > a by undoing the leak, …)`: what was verified, and where. */
 export function fixLine(fix: NonNullable<CauseGroup['fix']>): string {
-  return `${visible(fix.suggestion)} (verified on ${visible(fix.victim)})`
+  // An undo probe verified the cause, not the code said here (src/core/format.ts, fixText).
+  const how = fix.how === 'undo-rerun' ? ' by undoing the leak, not by running this code' : ''
+  return `${visible(fix.suggestion)} (verified on ${visible(fix.victim)}${how})`
 }
 
 /** After bisect's findings (`--json`'s shape): victims of the same polluters under their cause, one block each. */
 export function causeSummary(
-  reports: ReadonlyArray<{ victim: string; kind: string; polluters: readonly string[]; fix?: { suggestion: string; verified: boolean } }>,
+  reports: ReadonlyArray<{ victim: string; kind: string; polluters: readonly string[]; fix?: { suggestion: string; verified: boolean; how?: string } }>,
 ): string[] {
   return causeGroups(reports.map((r) => ({ test: r.victim, finding: r }))).map((g) => `${causeBlock(g).join('\n')}\n`)
 }

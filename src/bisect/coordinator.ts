@@ -384,6 +384,7 @@ class Bisection {
         kind,
         culprits,
         victim: this.victim,
+        ...(finding.describe ? { describe: finding.describe } : {}),
         error: input.error,
         pool: this.pool,
         cleaners: input.cleaners,

@@ -27,10 +27,12 @@ export interface BisectReport
   /** Set when the polluters another victim's bisect found were checked on this one (no bisect of its own). */
   explainedBy?: string
   command: string
+  /** `npx flakeseed fix RUN --test VICTIM`: the fix written as a patch and verified, when `fix` can write it. */
+  patchCommand?: string
   seconds: number
 }
 
-export function reportOf(f: Finding & { command: string; seconds: number; explainedBy?: string }): BisectReport {
+export function reportOf(f: Finding & { command: string; seconds: number; explainedBy?: string; patchCommand?: string }): BisectReport {
   return {
     victim: f.victim,
     kind: f.kind,
@@ -40,6 +42,7 @@ export function reportOf(f: Finding & { command: string; seconds: number; explai
     probes: f.probes,
     ...(f.probesToFind !== undefined && f.probesToFind < f.probes ? { probesToFind: f.probesToFind } : {}),
     command: f.command,
+    ...(f.patchCommand ? { patchCommand: f.patchCommand } : {}),
     ...(f.describe ? { pollutingTests: f.polluters } : {}),
     ...(f.failures ? { failures: f.failures } : {}),
     ...(f.passingOrders !== undefined ? { passingOrders: f.passingOrders } : {}),
@@ -100,6 +103,7 @@ export function describeReport(r: BisectReport): string {
   lines.push(...diagnosisLines(r))
   for (const c of r.cleaners) lines.push(`cleaner  ${visible(c)}`)
   if (r.fix) lines.push(`fix      ${fixText(r.fix, r.kind)}`)
+  if (r.fix && r.patchCommand) lines.push(`patch    ${r.patchCommand}`)
   if (r.interrupted) lines.push('(interrupted: the smallest set found so far)')
   lines.push(`reproduce: ${r.command}`)
   return `${lines.join('\n')}\n`

@@ -5,16 +5,17 @@
 // It prints nothing: what happens reaches the caller as events, and the result is data.
 import { availableParallelism } from 'node:os'
 import { jobsFor } from '../core/defaults.js'
-import { NOD_REPEAT, replayCommand, type CommandOptions } from '../core/commands.js'
+import { NOD_REPEAT, fixCommand, replayCommand, type CommandOptions } from '../core/commands.js'
 import type { Finding } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import type { Plan } from '../core/order.js'
 import { PlanExecutor, type PlanResult } from '../run/execute.js'
+import { asideLines, moveAside } from '../run/leftovers.js'
 import { ProbeFiles } from '../run/probe-files.js'
 import { location } from '../run/selection.js'
 import { asStoreError, isStoreError } from '../store/errors.js'
 import { saveFinding } from '../store/findings.js'
-import { type RunRow, Store } from '../store/index.js'
+import { type LeftFile, type RunRow, Store } from '../store/index.js'
 import { bisect, type BisectProgress } from './coordinator.js'
 import { type BisectJob, chooseJobs, historySuspects, type JobChoice, orderWork, partsOf, passingRunsOf, type Suspects, typeChecksOf } from './jobs.js'
 import { ProbePool } from './pool.js'
@@ -53,7 +54,8 @@ export interface BisectSessionEvents {
   warning?(line: string): void
 }
 
-export type SessionFinding = Finding & { run: number; command: string; seconds: number }
+/** `patchCommand`: the `flakeseed fix` command that writes the finding's fix as a patch and verifies it, when it can. */
+export type SessionFinding = Finding & { run: number; command: string; seconds: number; patchCommand?: string }
 
 export interface BisectSessionResult {
   findings: SessionFinding[]
@@ -84,6 +86,8 @@ interface Prepared {
   suspectsOf: Map<string, Suspects>
   passingRuns: Map<string, ReturnType<typeof passingRunsOf>>
   typeChecks?: string
+  /** The files the run's tests created and left in the project: moved aside while probes run. */
+  left?: LeftFile[]
 }
 
 export async function runBisectSession(options: BisectSessionOptions, events: BisectSessionEvents = {}): Promise<BisectSessionResult> {
@@ -115,7 +119,7 @@ function readHistory(options: BisectSessionOptions): Prepared {
     // Within a budget, what can be explained goes first (none of it is spent on known breakage).
     if (options.new || options.budget) orderWork(store, jobs, suspectsOf)
     const passingRuns = new Map(jobs.map((job) => [idOf(job.victim), passingRunsOf(store!, job)] as const))
-    return { run, jobs, suspectsOf, passingRuns }
+    return { run, jobs, suspectsOf, passingRuns, left: parts.flatMap((part) => store!.leftFiles(part.run.id)) }
   } catch (error) {
     throw isStoreError(error) ? asStoreError(error, options.db, 'cannot read') : error
   } finally {
@@ -135,7 +139,7 @@ interface Probing {
   close(): Promise<void>
 }
 
-function startProbing(options: BisectSessionOptions, { run }: Prepared, events: BisectSessionEvents): Probing {
+function startProbing(options: BisectSessionOptions, { run, left }: Prepared, events: BisectSessionEvents): Probing {
   const { root, config } = location(run, options.config)
   const controller = new AbortController()
   const onSigint = () => {
@@ -148,6 +152,9 @@ function startProbing(options: BisectSessionOptions, { run }: Prepared, events: 
   }
   process.on('SIGINT', onSigint)
   const protect = [options.db]
+  // What the run's tests left would decide every probe (the victim failing alone): out of the way until the end.
+  const aside = moveAside(root, left ?? [])
+  for (const line of asideLines(aside.moved)) events.note?.(line)
   // The tree as the bisect found it: every probe tests these sources and puts back only its tests' writes.
   const files = new ProbeFiles(root, protect)
   const create = (isolate: boolean | undefined) =>
@@ -174,6 +181,7 @@ function startProbing(options: BisectSessionOptions, { run }: Prepared, events: 
     // After Ctrl-C, Vitest may wait a minute for workers the signal killed: not for that.
     if (controller.signal.aborted) await Promise.race([all().catch(() => {}), new Promise((r) => setTimeout(r, 1000))])
     else await all()
+    for (const line of asideLines([], aside.putBack())) events.note?.(line)
     process.off('SIGINT', onSigint)
   }
   return { executors, executeIsolated, signal: controller.signal, alone: new Map(), budgetUsed: () => budgetUsed, close }
@@ -214,7 +222,14 @@ async function bisectJobs(options: BisectSessionOptions, prepared: Prepared, pro
     })
     events.done?.()
     stopped ??= finding.stopped
-    findings.push({ ...finding, run: part.id, command: reproduce(part.id, finding, options), seconds: (Date.now() - victimStarted) / 1000 })
+    const patch = fixCommandOf(part.id, finding, options)
+    findings.push({
+      ...finding,
+      run: part.id,
+      command: reproduce(part.id, finding, options),
+      seconds: (Date.now() - victimStarted) / 1000,
+      ...(patch ? { patchCommand: patch } : {}),
+    })
     const why = unexplainedWhy(finding, probing.budgetUsed() ? options.budget : undefined)
     if (why) left.push({ test: finding.victim, why })
     // One cause, many victims: the run's later failures are checked against these polluters.
@@ -277,6 +292,12 @@ function unexplainedWhy(f: Finding, budget: number | undefined): string | undefi
   if (f.kind === 'independent') return 'independent: fails alone, no earlier test involved'
   if (f.kind === 'nod' || f.kind === 'not-reproduced') return 'non-deterministic: the same order passed and failed'
   return undefined
+}
+
+/** `npx flakeseed fix RUN --test VICTIM`, when the finding's fix is a remedy `fix` writes (`Fix.remedy`). */
+function fixCommandOf(runId: number, f: Finding, options: BisectSessionOptions): string | undefined {
+  if (!f.fix?.remedy || f.interrupted || (f.kind !== 'victim' && f.kind !== 'brittle')) return undefined
+  return fixCommand(runId, { test: f.victim, ...options.commands, config: options.config })
 }
 
 /** The one command that shows the failure again. */

@@ -10,6 +10,7 @@
 //  4. when nothing visible is the cause: tests of the suite that, run in between, undo it
 //     (cleaners), and for culprits in other files, `isolate: true`.
 import { cleanerFix, codeFix, configFix, setupFix } from '../diagnose/fix.js'
+import { firstCodeRemedy } from '../fix/plan.js'
 import { loadParser, readScopeNeeds, readTestStatements } from '../diagnose/source.js'
 import type { DiagnosisReport } from '../worker/diagnosis.js'
 import type { DiagnoseRequest, PlanResult } from '../run/execute.js'
@@ -25,6 +26,8 @@ export interface DiagnosisInput {
   kind: 'victim' | 'brittle'
   culprits: readonly RecordedTest[]
   victim: RecordedTest
+  /** The describe block bisect named as the cause (its hooks), when it did: where a fix's hook goes. */
+  describe?: string
   /** The victim's error in the failing run: leaks it names are tried first. */
   error?: string | null
   /** Every other test that could share the victim's process: where cleaners are looked for. */
@@ -99,6 +102,7 @@ export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
         config: { isolate: true },
         verified: true,
         how: 'config-rerun',
+        remedy: 'isolate-config',
       }
   }
   return result
@@ -155,20 +159,49 @@ async function findCause(
  */
 async function fixOf(
   cause: readonly Found[],
-  input: Pick<DiagnosisInput, 'kind' | 'victim' | 'phase'>,
+  input: Pick<DiagnosisInput, 'kind' | 'victim' | 'culprits' | 'describe' | 'phase'>,
   rerunWith: (config: Record<string, unknown>) => Promise<boolean>,
   report: DiagnosisReport | undefined,
 ): Promise<Fix> {
   const join = (fixes: Array<Omit<Fix, 'verified'>>) => ({ ...fixes[0]!, suggestion: fixes.map((f) => f.suggestion).join('; and ') })
-  if (input.kind === 'brittle') return { ...join(cause.map((f) => setupFix(f.leak, idOf(input.victim), f.by))), verified: true }
   const origin = { stubbedEnv: report?.stubbed.env ?? [], stubbedGlobal: report?.stubbed.global ?? [] }
-  const configs = cause.map((f) => configFix(f.leak, origin))
-  const config = configs[0]
-  if (config?.config && configs.every((c) => c?.suggestion === config.suggestion)) {
-    input.phase(`checking the fix: ${config.suggestion}`)
-    if (await rerunWith(config.config)) return { ...config, verified: true }
+  let configFailed = false
+  if (input.kind === 'victim') {
+    const configs = cause.map((f) => configFix(f.leak, origin))
+    const config = configs[0]
+    if (config?.config && configs.every((c) => c?.suggestion === config.suggestion)) {
+      input.phase(`checking the fix: ${config.suggestion}`)
+      if (await rerunWith(config.config)) return { ...config, verified: true, remedy: `${Object.keys(config.config)[0]}-config` }
+      configFailed = true
+    }
   }
+  // The code the patch writes first, said as `flakeseed fix` says it; the undo probe's own words when it has none.
+  const planned = plannedFix(cause, input, origin, report?.root, configFailed)
+  if (planned) return planned
+  if (input.kind === 'brittle') return { ...join(cause.map((f) => setupFix(f.leak, idOf(input.victim), f.by))), verified: true }
   return { ...join(cause.map((f) => codeFix(f.leak, f.by))), verified: true }
+}
+
+/** The patch planner's first code remedy for exactly this cause (src/fix/plan.ts), as a fix checked by the undo probe. */
+function plannedFix(
+  cause: readonly Found[],
+  input: Pick<DiagnosisInput, 'kind' | 'victim' | 'culprits' | 'describe'>,
+  origin: { stubbedEnv: string[]; stubbedGlobal: string[] },
+  root: string | undefined,
+  configFailed: boolean,
+): Fix | undefined {
+  const finding = {
+    victim: idOf(input.victim),
+    kind: input.kind,
+    polluters: input.kind === 'victim' ? input.culprits.map(idOf) : [],
+    stateSetters: input.kind === 'brittle' ? input.culprits.map(idOf) : [],
+    cleaners: [],
+    probes: 0,
+    leaks: cause.map((f) => f.leak),
+    ...(input.describe ? { describe: input.describe } : {}),
+  }
+  const remedy = firstCodeRemedy({ root: root ?? '', finding, project: input.victim.project, origin }, configFailed)
+  return remedy && { suggestion: remedy.summary, how: 'undo-rerun', verified: true, remedy: remedy.kind }
 }
 
 /**

@@ -51,3 +51,9 @@ export function jobsFor(cores: number): number {
 
 /** Seeded orders `hunt` runs after the targeted ones, at most (budget permitting). */
 export const DEFAULT_HUNT_SEEDS = 4
+
+/**
+ * The default's cost cap: seeds only while the hunt stays within this many plain runs of the
+ * affected files (issue 22's target when nothing is found; docs/ci.md says why).
+ */
+export const DEFAULT_HUNT_COST = 3

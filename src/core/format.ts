@@ -62,9 +62,12 @@ const CHECKED: Record<string, string> = {
  * The fix and how it was checked: `delete process.env.X in an afterEach of 'y' (verified: …)`.
  * For a brittle test (`kind`), undoing what its state setter set made it fail.
  */
-export function fixText(fix: { suggestion: string; verified: boolean; how: string }, kind?: string): string {
+export function fixText(fix: { suggestion: string; verified: boolean; how: string; remedy?: string }, kind?: string): string {
   const checked = kind === 'brittle' && fix.how === 'undo-rerun' ? 'verified: it fails when that is undone' : (CHECKED[fix.how] ?? 'verified')
-  return `${fix.suggestion} (${fix.verified ? checked : 'not verified'})`
+  if (!fix.verified) return `${fix.suggestion} (not verified)`
+  // The undo probe put the state back itself: what it verified is the cause, not the code said here.
+  if (fix.how !== 'undo-rerun') return `${fix.suggestion} (${checked})`
+  return `${fix.suggestion} (${checked}, not by running this code${fix.remedy ? ': flakeseed fix does, as a patch' : ''})`
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }

@@ -57,6 +57,11 @@ export interface Fix {
   verified: boolean
   /** Checked by rerunning with the config change, by undoing the leak, or by running a cleaner between. */
   how: 'config-rerun' | 'undo-rerun' | 'cleaner'
+  /**
+   * The remedy of `flakeseed fix` (`RemedyKind` of src/fix/types.ts) this suggestion says, in the
+   * patch's own words: set when `fix` can write it as a patch (and verify that patch).
+   */
+  remedy?: string
 }
 
 /** What the results of one run share, for telling one exact order from another (see `executionKeys`). */

@@ -11,9 +11,10 @@ import type { Finding, RecordedTest } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import { PlanExecutor } from '../run/execute.js'
 import { ProbeFiles } from '../run/probe-files.js'
+import { asideLines, moveAside } from '../run/leftovers.js'
 import { location, recordedOrder, selectTests } from '../run/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../store/findings.js'
-import { type RunRow, Store } from '../store/index.js'
+import { type LeftFile, type RunRow, Store } from '../store/index.js'
 import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
 import { type Attempt, attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { verifyTogether } from './verify.js'
@@ -43,6 +44,8 @@ export interface RunFacts {
   /** The run's stored verified patches, per victim. */
   patches: Map<string, StoredPatch>
   passing: Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>
+  /** The files the run's tests created and left: moved aside while the probes run (src/run/leftovers.ts). */
+  left?: LeftFile[]
 }
 
 export interface FixResult {
@@ -71,7 +74,7 @@ export function readFixRun(options: Pick<FixSessionOptions, 'ref' | 'db' | 'test
         })),
       ]),
     )
-    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing }
+    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing, left: store.leftFiles(run.id) }
   } finally {
     store.close()
   }
@@ -82,6 +85,9 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { run } = facts
   const { root, config } = location(run, options.config)
   const protect = [options.db]
+  // As bisect does: what the run's tests left is out of the way until the end.
+  const aside = moveAside(root, facts.left ?? [])
+  for (const line of asideLines(aside.moved)) options.onProgress?.(line)
   // As bisect does: what the probes' tests write is put back after each probe.
   const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
@@ -126,6 +132,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
     }
   } finally {
     if (started) await (await started).close()
+    // Rare, and it names where a file of the run is: said whatever the format (progress is a terminal's only).
+    for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
   }
   save(options, run, found, attempts)
   return {

@@ -9,7 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { FlakeseedError } from '../core/errors.js'
 import { testId, toPosix } from '../core/names.js'
 import type { Plan } from '../core/order.js'
-import { localInputs } from '../fix/inputs.js'
+import { insideProject, localInputs } from '../fix/inputs.js'
 import { PlanExecutor, type PlanResult } from '../run/execute.js'
 
 /** One file's change: `before` is the text the patch was written against (FileEdit in src/fix/types.ts). */
@@ -95,18 +95,18 @@ export function absoluteEdit(root: string, edit: PatchEdit): string {
 
 /** Runs the three checks; the first that fails ends them with its reason. */
 export async function verifyPatch(input: VerifyInput): Promise<Verification> {
-  const { checks, seedList, done, changed } = startChecks(input)
+  const { checks, seedList, done, changed, loaded } = startChecks(input)
   if (changed) return done(changed)
   const config = patchedConfig(input)
   if (typeof config === 'object' && 'why' in config) return done(config.why)
-  const baseline = input.baseline ?? (await executor(input, undefined, undefined))
+  const baseline = input.baseline ?? (await executor(input, undefined, undefined, loaded))
   let patched: PlanExecutor | undefined
   try {
     const before = await baseline.run(input.failing)
     checks.failsWithout = before.states.get(input.victim) === 'failed'
     if (!checks.failsWithout) return done('the failing order did not fail without the patch, so this check could not tell')
     if (input.signal?.aborted) return done('interrupted')
-    patched = await executor(input, sources(input), config?.path)
+    patched = await executor(input, sources(input), config?.path, loaded)
     const after = await patched.run(input.failing)
     const broken = firstFailure(after)
     checks.passesWith = after.states.get(input.victim) === 'passed' && !broken
@@ -130,7 +130,7 @@ export interface TogetherInput extends Omit<VerifyInput, 'failing' | 'victim' | 
  * involved passes with it under the seed and N more.
  */
 export async function verifyTogether(input: TogetherInput): Promise<Verification> {
-  const { checks, seedList, done, changed } = startChecks(input)
+  const { checks, seedList, done, changed, loaded } = startChecks(input)
   if (changed) return done(changed)
   for (const order of input.orders) {
     const before = await order.baseline.run(order.failing)
@@ -142,7 +142,7 @@ export async function verifyTogether(input: TogetherInput): Promise<Verification
   if (typeof config === 'object' && 'why' in config) return done(config.why)
   let patched: PlanExecutor | undefined
   try {
-    patched = await executor(input, sources(input), config?.path)
+    patched = await executor(input, sources(input), config?.path, loaded)
     for (const order of input.orders) {
       if (input.signal?.aborted) return done('interrupted')
       const after = await patched.run(order.failing)
@@ -170,7 +170,24 @@ function startChecks(input: Pick<VerifyInput, 'root' | 'config' | 'files' | 'edi
   const hashes: Record<string, string> = {}
   const inputs = inputHashes(input)
   const done = (why?: string): Verification => ({ verified: !why, checks, why, hashes, inputs, seconds: (Date.now() - started) / 1000, seedList })
-  return { checks, seedList, done, changed: hashEdits(input, hashes) }
+  return { checks, seedList, done, changed: hashEdits(input, hashes), loaded: loadedInputs(input, inputs) }
+}
+
+/**
+ * A module the checks' Vite loaded (`Control.onLoad`), resolved as the run resolves it (aliases,
+ * tsconfig paths, setup files), hashed once as it is when first loaded: a project file outside
+ * node_modules that no import a parser can follow reached (the static list is hashed at the start).
+ */
+function loadedInputs(input: Pick<VerifyInput, 'root' | 'edits'>, inputs: Record<string, string>): (path: string) => void {
+  const patched = new Set(input.edits.map((e) => absoluteEdit(input.root, e)))
+  return (path) => {
+    const absolute = resolve(path)
+    const rel = relativeTo(input.root, absolute)
+    if (rel in inputs || patched.has(absolute) || !insideProject(input.root, absolute)) return
+    try {
+      inputs[rel] = sha256(readFileSync(absolute))
+    } catch {}
+  }
 }
 
 /** The hashes of what the checks run besides the patched files: the test files, the config, what they import. */
@@ -247,6 +264,7 @@ function executor(
   input: Omit<VerifyInput, 'failing' | 'victim'>,
   served: ReadonlyMap<string, string> | undefined,
   config: string | undefined,
+  onLoad: (path: string) => void,
 ): Promise<PlanExecutor> {
   return PlanExecutor.create({
     root: input.root,
@@ -259,6 +277,7 @@ function executor(
     quiet: true,
     protect: config ? [...input.protect, config] : input.protect,
     sources: served,
+    onLoad,
   })
 }
 

@@ -19,7 +19,7 @@ export function titleOf(idOrName: string): string {
 }
 
 /** The describe whose hooks bisect named as the cause (every test of it pollutes alike), when `id` is it or one of its tests. */
-export function isDescribe(id: string, input: PatchInput): boolean {
+export function isDescribe(id: string, input: Pick<PatchInput, 'finding'>): boolean {
   const { describe } = input.finding
   return describe !== undefined && (id === describe || id.startsWith(`${describe}${NAME_SEPARATOR}`))
 }

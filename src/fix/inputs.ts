@@ -2,8 +2,9 @@
 // every project file they import by a relative path, transitively (`import`, `export … from`,
 // `import()`, `require()`, `vi.mock()` with a string literal), read with the patch writer's parser.
 // `fix --apply` refuses when one of them changed since (docs/ARCHITECTURE.md, "Patches"). Imports
-// through aliases (`@/x`, tsconfig paths) and packages are not followed: a package's files are not
-// the project's, and an alias is the bundler's to resolve.
+// through aliases (`@/x`, tsconfig paths) are not followed here: Vite resolves them, and the modules
+// the checks' Vite loaded are hashed as it loads them (`Control.onLoad`, src/fix-session/verify.ts).
+// A package's files are not the project's.
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { parseSource, walk } from './source.js'
@@ -28,7 +29,7 @@ export function localInputs(root: string, files: readonly string[]): string[] {
     }
     for (const specifier of specifiers(file, code)) {
       const target = resolveImport(file, specifier)
-      if (target && inside(root, target) && !seen.has(target)) queue.push(target)
+      if (target && insideProject(root, target) && !seen.has(target)) queue.push(target)
     }
   }
   return [...seen]
@@ -84,7 +85,8 @@ function isFile(path: string): boolean {
   }
 }
 
-function inside(root: string, path: string): boolean {
+/** A file of the project's own: under `root`, not in a node_modules folder. */
+export function insideProject(root: string, path: string): boolean {
   const rel = relative(root, path)
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('node_modules')
 }

@@ -6,14 +6,14 @@ import { isAbsolute, join } from 'node:path'
 import type { Leak } from '../core/model.js'
 import { NAME_SEPARATOR } from '../core/names.js'
 import { setConfigSwitches } from './config.js'
-import { type Candidate, candidatesFor } from './remedies.js'
+import { type Candidate, candidatesFor, onlyItsModuleAssigns } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { privateState } from './private.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
 import { applySplices, parseSource } from './source.js'
-import type { FileEdit, PatchInput, PatchPlan, Remedy } from './types.js'
+import type { FileEdit, PatchInput, PatchPlan, Remedy, RemedyKind } from './types.js'
 
 /** The remedies for a finding's cause, smallest first, or why there is none. */
 export async function planPatches(input: PatchInput): Promise<PatchPlan> {
@@ -82,25 +82,59 @@ function build(candidates: readonly Candidate[], input: PatchInput): Remedy | { 
     if ('why' in rendered) return rendered
     edits.push(...rendered.edits)
   }
-  const kinds = [...new Set(candidates.map((c) => c.kind))]
-  const said = (c: Candidate) => ('by' in c && isDescribe(c.by, input) ? c.summary.replace('each test', "the describe's tests") : c.summary)
-  const hookSummary = hooks.length ? `${[...new Set(hooks.map(said))].join('; ')}${renderHooksWhere(hooks, input)}` : undefined
-  const configSummary = switches.length ? `${switches.map((s) => `${s}: true`).join(', ')} in the Vitest config (${edits[0]!.path})` : undefined
   return {
-    kind: kinds[0]!,
-    summary: [configSummary, hookSummary].filter(Boolean).join('; and '),
+    kind: candidates[0]!.kind,
+    summary: summaryOf(candidates, input, switches.length ? edits[0]!.path : undefined),
     ...(candidates.some((c) => 'config' in c && c.lastResort) ? { lastResort: true } : {}),
     edits,
   }
 }
 
-function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: PatchInput): string {
+/**
+ * A remedy in one line, as the patch's header and bisect's fix line both say it: the switches (in
+ * `configPath` when known), then each hook and the describe it goes into.
+ */
+function summaryOf(candidates: readonly Candidate[], input: Pick<PatchInput, 'finding' | 'project'>, configPath?: string): string {
+  const switches = [...new Set(candidates.flatMap((c) => ('config' in c ? Object.keys(c.config) : [])))]
+  const hooks = candidates.filter((c): c is Extract<Candidate, { code: unknown }> => 'code' in c)
+  const said = (c: Candidate) => ('by' in c && isDescribe(c.by, input) ? c.summary.replace('each test', "the describe's tests") : c.summary)
+  const hookSummary = hooks.length ? `${[...new Set(hooks.map(said))].join('; ')}${renderHooksWhere(hooks, input)}` : undefined
+  const configSummary = switches.length
+    ? `${switches.map((s) => `${s}: true`).join(', ')} in the Vitest config${configPath ? ` (${configPath})` : ''}`
+    : undefined
+  return [configSummary, hookSummary].filter(Boolean).join('; and ')
+}
+
+/**
+ * The code remedy a patch for this finding tries first (config switches left out: a rerun checks
+ * those), said as `flakeseed fix` says it, without reading a file: bisect's fix line, so the two
+ * name one remedy. After a config switch that did not help (`configFailed`), the `vi.…All…()` hook
+ * that does what it does is passed over too. Undefined when the planner has none for some leak of the cause.
+ */
+export function firstCodeRemedy(
+  input: Pick<PatchInput, 'finding' | 'project' | 'origin' | 'root'>,
+  configFailed = false,
+): { kind: RemedyKind; summary: string } | undefined {
+  const { finding } = input
+  if (finding.kind !== 'victim' && finding.kind !== 'brittle') return undefined
+  const cause = causeOf(finding.leaks ?? [])
+  if (!cause.length || cause.some((l) => l.kind === 'scope' || onlyItsModuleAssigns(l))) return undefined
+  const picks = cause.map((leak) =>
+    (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)).find(
+      (c) => !('config' in c) && !(configFailed && c.kind.endsWith('-hook')),
+    ),
+  )
+  if (!picks.every((c) => c !== undefined)) return undefined
+  return { kind: picks[0]!.kind, summary: summaryOf(picks, input) }
+}
+
+function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: Pick<PatchInput, 'finding' | 'project'>): string {
   const places = [...new Set(hooks.map((h) => placeOf(h.by, input)))]
   return ` (${places.join(', ')})`
 }
 
 /** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */
-function placeOf(id: string, input: PatchInput): string {
+function placeOf(id: string, input: Pick<PatchInput, 'finding' | 'project'>): string {
   const { file, name } = splitId(id, input.project)
   const parts = name.split(NAME_SEPARATOR)
   const describeOf = isDescribe(id, input) ? splitId(input.finding.describe!, input.project).name.split(NAME_SEPARATOR).at(-1) : parts.at(-2)

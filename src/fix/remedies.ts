@@ -170,6 +170,16 @@ function refill(kind: 'map' | 'set' | 'array', target: string): { save: string; 
   }
 }
 
+/**
+ * A top-level binding of a module that is no Map, Set or array (an exported `let`): its remedy is
+ * listed, but its code says why it cannot be written (only its own module can assign it).
+ */
+export function onlyItsModuleAssigns(leak: Leak): boolean {
+  const colon = leak.what.indexOf(': ')
+  if (leak.kind !== 'module' || colon < 0) return false
+  return !leak.what.slice(colon + 2).includes('.') && (leak.before === '(absent)' || !collectionOf(leak.before))
+}
+
 /** `src/settings.ts: settings.locale`: the export's property restored; a top-level Map/Set/array refilled; a prototype's property put back. */
 function moduleCandidates(leak: Leak, saved: Saver): Candidate[] {
   const colon = leak.what.indexOf(': ')

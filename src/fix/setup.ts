@@ -17,9 +17,13 @@ import { isAbsolute, join } from 'node:path'
 /** One candidate per leak the setter set up; empty for a leak no assignment of the setter explains. */
 export function setupCandidates(leak: Leak, input: PatchInput): Candidate[] {
   const victim = input.finding.victim
-  const hook = (_kind: Candidate['kind'], summary: string, code: Extract<Candidate, { code: unknown }>['code']): Candidate => ({
+  const value = leak.after === '(hidden)' ? '' : ` (${leak.after})`
+  // `src/locale.ts: string.email` → `string.email of src/locale.ts`, as the restore says it.
+  const colon = leak.kind === 'module' ? leak.what.indexOf(': ') : -1
+  const what = colon < 0 ? leak.what : `${leak.what.slice(colon + 2)} of ${leak.what.slice(0, colon)}`
+  const hook = (_kind: Candidate['kind'], _summary: string, code: Extract<Candidate, { code: unknown }>['code']): Candidate => ({
     kind: 'describe-setup',
-    summary: `set up ${leak.what} in a beforeEach of the test's own describe, as '${title(leak.by)}' does (${summary.replace(/^save /, 'saved first and put back after each test: ')})`,
+    summary: `set up ${what}${value} before each test, as '${title(leak.by)}' does, and put it back after`,
     code,
     by: victim,
   })

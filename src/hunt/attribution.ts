@@ -37,17 +37,25 @@ export interface ChangeFacts {
 }
 
 /**
- * Whether the change introduced a finding: a test in it is new or changed; or a leak the
+ * Whether the change introduced a finding: a test in it is new or changed; or a new test was
+ * confirmed to pollute the victim on its own (`newPolluters`: a second polluter, the bisect having
+ * found an older one); or a leak the
  * diagnosis found lives in a source file the change touched; or, when no leak was seen (state
  * nothing outside a module can see), the victim's file reaches a changed source file.
  */
 export function introduced(
   finding: Pick<Finding, 'victim' | 'polluters' | 'stateSetters' | 'leaks'>,
   facts: ChangeFacts,
+  newPolluters: readonly string[] = [],
 ): { introduced: boolean; why: string } {
   const tests = [finding.victim, ...finding.polluters, ...finding.stateSetters]
   const fresh = tests.find((t) => facts.fresh.has(t))
   if (fresh) return { introduced: true, why: `${fresh} is new or changed in this change` }
+  if (newPolluters.length)
+    return {
+      introduced: true,
+      why: `${newPolluters.join(', ')} ${newPolluters.length === 1 ? 'is' : 'are'} new or changed in this change and ${newPolluters.length === 1 ? 'makes' : 'each make'} it fail when run right before it alone (confirmed); the older ${finding.polluters.join(', ')} ${finding.polluters.length === 1 ? 'does' : 'do'} too`,
+    }
   const leaks = finding.leaks ?? []
   const inSource = leaks.find((l) => facts.sources.some((s) => l.what.startsWith(`${s}:`)))
   if (inSource) return { introduced: true, why: `the state it leaves (${inSource.what}) lives in ${inSource.what.split(':')[0]}, which this change touched` }
@@ -56,4 +64,27 @@ export function introduced(
   if (!leaks.some((l) => l.verified || l.together) && reached)
     return { introduced: true, why: `no state outside a module shows, and ${victimFile} imports ${reached.join(', ')}, which this change touched` }
   return { introduced: false, why: 'pre-existing: none of its tests, and none of the state it leaves, is part of this change' }
+}
+
+/**
+ * The new tests a failing order ran before the victim with none of the bisect's (older)
+ * polluters between them, closest first: each may pollute the victim on its own, which the
+ * bisect, having found an older polluter first, did not ask. `together` says whether a test could
+ * share the victim's state (its file, with isolation).
+ */
+export function newBeforeVictim(
+  order: readonly string[],
+  victim: string,
+  polluters: readonly string[],
+  fresh: ReadonlySet<string>,
+  together: (id: string) => boolean,
+): string[] {
+  const found: string[] = []
+  for (let k = order.indexOf(victim) - 1; k >= 0; k--) {
+    const id = order[k]!
+    if (!together(id)) continue
+    if (polluters.includes(id)) break
+    if (fresh.has(id)) found.push(id)
+  }
+  return found
 }

@@ -28,7 +28,7 @@ function git(root: string, args: string[]): string | undefined {
  * `origin`, else `origin/HEAD`. Undefined (with why) when none resolves; a `--base` that does not is
  * bad input.
  */
-export function findBase(root: string, option: string | undefined, env: NodeJS.ProcessEnv = process.env): Base | { none: string } {
+export function findBase(root: string, option: string | undefined, env: NodeJS.ProcessEnv): Base | { none: string } {
   if (git(root, ['rev-parse', '--git-dir']) === undefined) {
     if (option) throw new FlakeseedError(`flakeseed: ${root} is not in a git repository, so there is no change to hunt`)
     return { none: `${root} is not in a git repository: no change to hunt` }

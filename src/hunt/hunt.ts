@@ -8,11 +8,11 @@ import type { Finding, RecordedTest, TestState } from '../core/model.js'
 import type { Plan } from '../core/order.js'
 import { fileId, idOf, NAME_SEPARATOR } from '../core/names.js'
 import { loadParser, testSources } from '../diagnose/source.js'
-import { importedPrivateState } from '../fix/private.js'
 import type { DiagnoseRequest, PlanExecutor, PlanResult } from '../run/execute.js'
 import { planOf } from '../run/selection.js'
-import { type ChangeFacts, changedTests, introduced } from './attribution.js'
+import { type ChangeFacts, changedTests, introduced, newBeforeVictim } from './attribution.js'
 import { type Base, changedFiles, textAt } from './git.js'
+import { reachedPrivateState } from './private-state.js'
 import { type HuntTest, newTestRuns, pairs, reverseOrder, seedOrder } from './orders.js'
 
 export type HuntOrder = 'reverse' | 'pair' | 'alone' | 'seed'
@@ -40,6 +40,8 @@ export interface HuntResult {
   unblamed: Array<{ test: string; why: 'non-deterministic' | 'fails in every order' }>
   /** What the budget cut. */
   cut?: string
+  /** Seeded orders the cost cap (`HuntInput.seedsWithin`) held back: why. */
+  seedsHeld?: string
   /** The runs of kind `hunt` the history holds for this hunt. */
   recorded: number[]
   seconds: number
@@ -53,6 +55,14 @@ export interface HuntInput {
   budget: number
   /** Seeded orders at most, after the targeted ones. */
   seeds: number
+  /**
+   * The cost cap on seeds: a seeded order runs only when the hunt, with it, stays within this many
+   * plain runs of the affected files (Vitest's start plus the plain order's run, both measured
+   * here). Undefined: every seed the budget allows.
+   */
+  seedsWithin?: number
+  /** How long Vitest took to start for this hunt (ms): part of what a plain run costs, and of what the hunt has cost. */
+  startupMs?: number
   repeat: number
   phase(text: string): void
   signal?: AbortSignal
@@ -71,6 +81,8 @@ interface Run {
   order: HuntTest[]
   kind: HuntOrder | 'plain'
   result: PlanResult
+  /** Its wall time. */
+  ms: number
 }
 
 interface Facts extends ChangeFacts {
@@ -81,7 +93,7 @@ interface Facts extends ChangeFacts {
   fresh: Set<string>
   /** Changed test files that could not be parsed: all their tests count as changed. */
   wholeFiles: string[]
-  /** Changed test files whose imports keep module-private state (which no snapshot sees), and that state. */
+  /** Changed test files whose imports, a few levels down, keep module-private state (which no snapshot sees), and that state. */
   hidden: Map<string, string[]>
 }
 
@@ -105,28 +117,34 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
   // The budget is a deadline: a bisect or a patch's checks under way when it passes stop there.
   const budget = deadlineSignal(started + input.budget * 1000, input.signal)
   const over = () => budget.signal.aborted
+  // At the deadline the run in flight stops too (its worker killed if its test does not end soon); it counts for nothing.
+  budget.signal.addEventListener('abort', () => void input.executor.cancel().catch(() => {}), { once: true })
+  let stopped = 0
   const runs: Run[] = []
-  const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest) => {
+  const run = async (order: HuntTest[], kind: Run['kind'], diagnose?: DiagnoseRequest): Promise<PlanResult> => {
+    // Past the deadline no run starts.
+    if (over()) return { states: new Map(), errors: new Map(), missing: [], unhandled: 0, cancelled: true }
+    const began = Date.now()
     const r = await input.executor.run(planOf(order.map(asRecorded)), diagnose)
-    runs.push({ order, kind, result: r })
+    if (r.cancelled) {
+      stopped++
+      return r
+    }
+    runs.push({ order, kind, result: r, ms: Date.now() - began })
     result.runs++
     if (![...r.states.values()].includes('failed') && !r.unhandled) result.passedRuns++
     return r
   }
   input.phase('reading the affected files’ tests')
+  const collecting = Date.now()
   const collected = await input.executor.run({ files: facts.runFiles.map((f) => ({ project: f.project, file: f.file, tests: [] })) })
+  // The cold run: it loads and transforms the files, as a plain run of them does.
+  const coldMs = Date.now() - collecting
   const plain = [...collected.states.keys()].map((id) => splitTestId(id, facts.runFiles)).filter((t) => t !== undefined)
   for (const t of plain) if (facts.wholeFiles.includes(fileId(t.project, t.file))) facts.fresh.add(idOf(t))
   result.affected.tests = plain.map(idOf).filter((id) => facts.fresh.has(id))
   await targetedRuns(plain, facts, run, over, input.phase)
-  for (let k = 1; k <= input.seeds; k++) {
-    if (over()) {
-      result.cut = `budget of ${input.budget} s used up after ${k - 1} of ${input.seeds} seeded orders`
-      break
-    }
-    input.phase(`seeded order ${k} of ${input.seeds}`)
-    await run(seedOrder(plain, `hunt-${k}`), 'seed')
-  }
+  await seededRuns(plain, runs, run, over, { ...input, started, coldMs }, result)
   // A probe the deadline abandoned ends before the hunt does: Vitest closed under a run in flight
   // would report it later, after the exit code is set.
   const pending = new Set<Promise<PlanResult>>()
@@ -145,12 +163,51 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
     budget.clear()
     await Promise.allSettled([...pending])
   }
+  if (stopped || collected.cancelled) result.cut = stoppedCut(result.cut, input.budget)
   const plainRun = runs.find((r) => r.kind === 'plain')
   if (!result.findings.length && plainRun) {
     const id = await input.record?.(recorded(plainRun))
     if (id !== undefined) result.recorded.push(id)
   }
   return done()
+}
+
+/**
+ * The seeded orders after the targeted ones, while the budget lasts and, with a cost cap, while one
+ * more (as long as the slowest whole run so far) keeps the hunt within `seedsWithin` plain runs:
+ * Vitest's start, the cold run that loads the files and the plain order's run, as measured here.
+ */
+async function seededRuns(
+  plain: HuntTest[],
+  runs: readonly Run[],
+  run: (order: HuntTest[], kind: Run['kind']) => Promise<PlanResult>,
+  over: () => boolean,
+  input: Pick<HuntInput, 'seeds' | 'seedsWithin' | 'startupMs' | 'budget' | 'phase'> & { started: number; coldMs: number },
+  result: HuntResult,
+): Promise<void> {
+  const startup = input.startupMs ?? 0
+  const plainMs = runs.find((r) => r.kind === 'plain')?.ms ?? 0
+  // A plain run of the affected files: Vitest's start, loading the files, running them.
+  const cap = input.seedsWithin === undefined ? Number.POSITIVE_INFINITY : input.seedsWithin * (startup + input.coldMs + plainMs)
+  for (let k = 1; k <= input.seeds; k++) {
+    if (over()) {
+      result.cut = `budget of ${input.budget} s used up after ${k - 1} of ${input.seeds} seeded orders`
+      return
+    }
+    const next = Math.max(plainMs, ...runs.filter((r) => r.kind === 'seed' || r.kind === 'reverse').map((r) => r.ms))
+    if (startup + (Date.now() - input.started) + next > cap) {
+      result.seedsHeld = `${k - 1} of ${input.seeds} seeded orders: one more would take the hunt past ${input.seedsWithin}× a plain run of the affected files`
+      return
+    }
+    input.phase(`seeded order ${k} of ${input.seeds}`)
+    await run(seedOrder(plain, `hunt-${k}`), 'seed')
+  }
+}
+
+/** What the budget cut, with the run it stopped in flight (left out: its tests had not all run). */
+function stoppedCut(cut: string | undefined, budget: number): string {
+  const stopped = 'the run in flight was stopped and left out'
+  return cut ? `${cut}; ${stopped}` : `budget of ${budget} s used up: ${stopped}`
 }
 
 /** A signal that aborts at `deadline` (ms since the epoch) or with `outer`; `clear` drops the timer. */
@@ -233,7 +290,7 @@ async function whatChanged(input: HuntInput): Promise<Facts> {
   const hidden = new Map<string, string[]>()
   const parse = await loadParser(root)
   for (const f of testFiles.filter((t) => changed.includes(t.path))) {
-    const state = importedPrivateState(f.path, root, readOrNothing, true)
+    const state = reachedPrivateState(f.path, root, readOrNothing)
     if (state.length) hidden.set(f.id, state)
     const code = readFileSync(f.path, 'utf8')
     const head = parse && testSources(parse, f.path, code)
@@ -284,7 +341,7 @@ async function explain(runs: readonly Run[], facts: Facts, input: Explaining, re
     if (finding.interrupted && finding.kind !== 'victim' && finding.kind !== 'brittle') left.push(victim)
     else if (finding.kind === 'independent') result.unblamed.push({ test: victim, why: 'fails in every order' })
     else if (finding.kind === 'nod' || finding.kind === 'not-reproduced') result.unblamed.push({ test: victim, why: 'non-deterministic' })
-    else result.findings.push(await found(finding, facts, input, result))
+    else result.findings.push(await found(finding, runs, facts, input, result))
     if (finding.interrupted) cutShort = victim
   }
   const notBisected = left.filter((v) => v !== cutShort)
@@ -321,14 +378,16 @@ async function bisectVictim(victim: string, runs: readonly Run[], input: Explain
 /** A bisected order dependency as the hunt reports it: who caused it, where it is recorded, its verified patch. */
 async function found(
   { failing, seconds, ...finding }: Finding & { seconds: number; failing: Run },
+  runs: readonly Run[],
   facts: Facts,
-  input: HuntInput & { over(): boolean },
+  input: Explaining,
   result: HuntResult,
 ): Promise<HuntFinding> {
   const report = reportOf({ ...finding, command: input.command(finding), seconds })
-  // A new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`).
-  const order: HuntOrder = failing.kind === 'plain' ? 'reverse' : failing.kind === 'alone' && !facts.fresh.has(finding.victim) ? 'pair' : failing.kind
-  const who = introduced(finding, facts)
+  const second = await newPolluters(finding, runs, facts, input)
+  result.probes += second.probes
+  const order = second.order ?? orderOf(failing.kind, finding.victim, facts)
+  const who = introduced(finding, facts, second.ids)
   // A set the budget left unminimised is not stored as a finding, nor patched (as bisect does).
   if (finding.interrupted) return { ...report, introduced: who.introduced, why: `${who.why} (in the smallest set found before the budget ran out)`, order }
   const runId = await input.record?.(recorded(failing), finding)
@@ -336,6 +395,53 @@ async function found(
   // A patch's checks are runs too: none once the budget is used up, and they stop when it is.
   const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId, input.signal)
   return { ...report, ...(patch ? { patch } : {}), ...who, order }
+}
+
+/** How a finding's failing run is named: a new test failing among the new tests alone is brittle (`alone`); an older one there was polluted (`pair`). */
+function orderOf(kind: Run['kind'], victim: string, facts: Facts): HuntOrder {
+  return kind === 'plain' ? 'reverse' : kind === 'alone' && !facts.fresh.has(victim) ? 'pair' : kind
+}
+
+/** New tests asked at most whether they pollute a victim on their own. */
+const MAX_NEW_POLLUTERS = 3
+
+/**
+ * When the bisect's minimal polluter is an older test, the new tests that pollute the victim on
+ * their own: one that a failing order ran before the victim with no older polluter between is
+ * run alone right before it, `repeat` times; failing every time confirms it.
+ */
+async function newPolluters(
+  finding: Finding,
+  runs: readonly Run[],
+  facts: Facts,
+  input: Explaining,
+): Promise<{ ids: string[]; order?: HuntOrder; probes: number }> {
+  const out: { ids: string[]; order?: HuntOrder; probes: number } = { ids: [], probes: 0 }
+  const { victim } = finding
+  if (finding.kind !== 'victim' || finding.interrupted || [victim, ...finding.polluters].some((t) => facts.fresh.has(t))) return out
+  const tried = new Set<string>()
+  for (const run of runs) {
+    if (run.result.states.get(victim) !== 'failed') continue
+    const byId = new Map(run.order.map((t) => [idOf(t), t]))
+    const v = byId.get(victim)!
+    const together = (id: string) => !input.executor.isolated || (byId.get(id)!.file === v.file && byId.get(id)!.project === v.project)
+    for (const id of newBeforeVictim([...byId.keys()], victim, finding.polluters, facts.fresh, together)) {
+      if (tried.has(id) || tried.size >= MAX_NEW_POLLUTERS || input.over()) continue
+      tried.add(id)
+      const before = out.probes
+      input.phase(`does ${id} alone pollute ${victim}?`)
+      let failed = 0
+      while (failed < input.repeat && failed === out.probes - before && !input.over()) {
+        out.probes++
+        if ((await input.execute(planOf([byId.get(id)!, v].map(asRecorded)))).states.get(victim) === 'failed') failed++
+      }
+      // Cut short by the deadline, or passing once: not confirmed.
+      if (failed < input.repeat) continue
+      out.ids.push(id)
+      out.order ??= orderOf(run.kind, victim, facts)
+    }
+  }
+  return out
 }
 
 /** A run's order as bisect reads a recorded run: one worker, positions per file. */

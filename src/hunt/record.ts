@@ -27,6 +27,8 @@ export interface HuntRecordOptions {
   db: string
   commands: CommandOptions
   executor: PlanExecutor
+  /** The process environment (git's and the CI's variables for the recorded run), passed down from the entry point. */
+  env: NodeJS.ProcessEnv
   /** Seeds besides the failing order under which a patch's files must pass. */
   seeds?: number
   signal?: AbortSignal
@@ -70,8 +72,8 @@ export function huntRecorder(options: HuntRecordOptions): Pick<HuntInput, 'recor
 
 /** An order the hunt ran, as a finished run of kind `hunt`, and the finding on it. */
 async function recordHuntRun(options: HuntRecordOptions, failing: readonly RecordedTest[], finding?: Finding): Promise<number> {
-  const git = await gitInfo(options.root, process.env)
-  const ci = ciInfo(process.env)
+  const git = await gitInfo(options.root, options.env)
+  const ci = ciInfo(options.env)
   const meta: RunMeta = {
     uuid: randomUUID(),
     kind: HUNT_KIND,

@@ -18,6 +18,7 @@ export function huntJson(r: HuntResult): Record<string, unknown> {
     unblamed: r.unblamed,
     recorded: r.recorded,
     ...(r.cut ? { cut: r.cut } : {}),
+    ...(r.seedsHeld ? { seedsHeld: r.seedsHeld } : {}),
     seconds: r.seconds,
   }
 }
@@ -38,6 +39,7 @@ export function huntText(r: HuntResult): string {
     )
   for (const u of r.unblamed) lines.push('', `${visible(u.test)}: ${u.why}; no other test is blamed for it`)
   const introduced = r.findings.filter((f) => f.introduced).length
+  if (r.seedsHeld) lines.push(`(${r.seedsHeld})`)
   if (r.cut) lines.push(`(${r.cut})`)
   if (r.recorded.length) lines.push('', `history: ${r.recorded.length === 1 ? 'run' : 'runs'} ${r.recorded.join(', ')} (hunt; not counted by flaky)`)
   lines.push(

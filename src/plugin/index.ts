@@ -30,6 +30,8 @@ export { FlakeseedError } from '../core/errors.js'
 export type { Plan, PlanFile } from '../core/order.js'
 
 const RUNNER = fileURLToPath(new URL('../worker/runner.js', import.meta.url))
+/** Wraps `fs` in a probe's workers before any vm context copies it (src/worker/writes-preload.ts). */
+const WRITES_PRELOAD = new URL('../worker/writes-preload.js', import.meta.url).href
 /** flakeseed's own folder (dist/ and its package.json). */
 const PACKAGE_ROOT = toPosix(fileURLToPath(new URL('../../../', import.meta.url))).replace(/\/$/, '')
 // One session per resolved Vitest config: a watch-mode restart (the config changed) resolves a
@@ -44,14 +46,18 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
   const resolved = resolveOptions(options)
   /** Patched sources `fix` verifies, captured while its Vitest instance loads the config. */
   let sources: ReadonlyMap<string, string> | undefined
+  /** Told of every module the instance transforms (`fix` hashes what its checks ran). */
+  let onLoad: ((path: string) => void) | undefined
   const plugin: Plugin = {
     name: PLUGIN_NAME,
     config(config) {
       sources ??= getControl()?.sources
+      onLoad ??= getControl()?.onLoad
       if (sources) noModuleCache(config)
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
+      preloadWrites(config)
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
@@ -70,6 +76,11 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       const patched = sources.get(toPosix(id.split('?')[0]!))
       return patched === undefined ? null : { code: patched }
     },
+    // Every plugin's transform runs for every module Vite serves (load stops at the first answer).
+    transform(_code, id) {
+      if (onLoad && !id.startsWith('\0')) onLoad(toPosix(id.split('?')[0]!))
+      return null
+    },
   }
   return plugin
 }
@@ -84,6 +95,19 @@ function noModuleCache(config: { test?: object }): void {
   const test = (config.test ??= {}) as Record<string, unknown>
   if (Number.parseInt(vitestVersion, 10) >= 5) test.fsModuleCache = false
   else test.experimental = { ...(test.experimental as object | undefined), fsModuleCache: false }
+}
+
+/**
+ * Probes note what their tests write, recorded runs what they create: the wrappers go in through
+ * the workers' `execArgv`, so in the vm pools they are in place before a context evaluates
+ * `node:fs` (docs/ARCHITECTURE.md, Vitest internals). They note nothing until the runner names a
+ * folder. Every pool passes `execArgv` to its workers (forks and vmForks to
+ * `child_process.fork`, threads and vmThreads to `new Worker`).
+ */
+function preloadWrites(config: { test?: object }): void {
+  const test = (config.test ??= {}) as { execArgv?: string[] }
+  const argv = test.execArgv ?? []
+  if (!argv.includes(WRITES_PRELOAD)) test.execArgv = [...argv, '--import', WRITES_PRELOAD]
 }
 
 /**
@@ -172,7 +196,11 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   const db = session.options.db
   if (db !== false) {
     const dir = (session.breadcrumbs = mkdtempSync(join(tmpdir(), 'flakeseed-')))
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const created = (session.created = mkdtempSync(join(tmpdir(), 'flakeseed-created-')))
+    process.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true })
+      rmSync(created, { recursive: true, force: true })
+    })
   }
   const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
   if (session.kind === 'run')
@@ -225,6 +253,7 @@ function provideContext(session: Session, project: TestProject): void {
   else if (session.quarantine?.rules.length) context.quarantine = session.quarantine.rules
   if (session.diagnose) context.diagnose = session.diagnose
   if (session.writes) context.writes = session.writes
+  else if (session.created) context.created = session.created
   project.provide('flakeseed', context)
 }
 

@@ -35,6 +35,8 @@ export interface Session {
   diagnose?: DiagnoseContext
   /** Where a probe's workers note the paths they write (src/worker/writes.ts). */
   writes?: string
+  /** A recorded run: where its workers note the paths their tests create (src/run/leftovers.ts). */
+  created?: string
   /** Runs the next run on this plan (and diagnosis, and write notes): the sequencer and every worker see it. */
   setPlan(plan: Plan | undefined, diagnose?: DiagnoseContext, writes?: string): void
 }
@@ -54,6 +56,11 @@ export interface Control {
    * runs a patch without writing it into the project.
    */
   sources?: ReadonlyMap<string, string>
+  /**
+   * Called with every module Vite transforms for the instance (absolute, `/`-separated, query
+   * removed): what `fix`'s checks actually ran, aliases and tsconfig paths resolved as the run did.
+   */
+  onLoad?(path: string): void
   onSession?(session: Session): void
 }
 

@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   files?: ProbeFiles
   /** Patched sources served in place of the files' bytes (absolute `/`-separated path → text), for `fix`. */
   sources?: ReadonlyMap<string, string>
+  /** Told of every module Vite transforms for the instance (`Control.onLoad`). */
+  onLoad?(path: string): void
 }
 
 /** What a diagnosis probe asks the workers to observe (test ids, resolved here to files). */
@@ -64,7 +66,12 @@ export interface PlanResult {
   filesChanged?: number
   /** How many it wrote at all, rewrites with the same bytes included. */
   filesTouched?: number
+  /** `cancel()` stopped the run: the states are partial (what had not run is skipped or missing). */
+  cancelled?: boolean
 }
+
+/** How long a cancelled run's test in progress may take to finish before its worker is killed. */
+const CANCEL_GRACE_MS = 1000
 
 let creating: Promise<void> = Promise.resolve()
 
@@ -77,6 +84,10 @@ export class PlanExecutor {
 
   /** What probes wrote in the project, and whether its sources still are the ones the bisect started on. */
   private readonly files: ProbeFiles | undefined
+
+  /** Whether a run is in flight, and whether `cancel()` stopped it. */
+  private inFlight = false
+  private cancelled = false
 
   private constructor(
     private readonly vitest: Vitest,
@@ -113,6 +124,7 @@ export class PlanExecutor {
       quiet: options.quiet && (options.kind === 'probe' || options.json === true),
       plan: { files: [] },
       sources: options.sources,
+      ...(options.onLoad ? { onLoad: options.onLoad } : {}),
       onSession: (s) => (session = s),
     })
     const config = options.config ? resolve(options.root, options.config) : undefined
@@ -181,9 +193,15 @@ export class PlanExecutor {
     let unrestored: string[] = []
     let filesChanged = 0
     let filesTouched = 0
+    this.inFlight = true
+    this.cancelled = false
     try {
-      result = await this.vitest.runTestSpecifications(specs, false)
+      result = await this.vitest.runTestSpecifications(specs, false).catch((error: unknown) => {
+        if (this.cancelled) return { testModules: [], unhandledErrors: [] }
+        throw error
+      })
     } finally {
+      this.inFlight = false
       if (report) {
         diagnosis = readReport(join(report, 'report.json'))
         rmSync(report, { recursive: true, force: true })
@@ -211,7 +229,33 @@ export class PlanExecutor {
         if (state === 'failed') errors.set(id, (r.errors?.[0]?.message ?? '').split('\n')[0] ?? '')
       }
     }
-    return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored, filesChanged, filesTouched }
+    const cancelled = this.cancelled
+    return { states, errors, missing: missingIn(states), unhandled, diagnosis, unrestored, filesChanged, filesTouched, ...(cancelled ? { cancelled } : {}) }
+  }
+
+  /**
+   * Stops the run in flight (Vitest's `cancelCurrentRun`: no test starts after it), and when its
+   * test in progress does not end within a grace, asks again, which kills the worker
+   * (docs/ARCHITECTURE.md, internals). That run's result says `cancelled`; the instance runs on.
+   */
+  async cancel(): Promise<void> {
+    if (!this.inFlight) return
+    this.cancelled = true
+    const graceful = this.vitest.cancelCurrentRun('flakeseed-deadline' as Parameters<Vitest['cancelCurrentRun']>[0])
+    let timer: NodeJS.Timeout | undefined
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(
+        () => resolve(this.inFlight ? this.vitest.cancelCurrentRun('flakeseed-deadline' as Parameters<Vitest['cancelCurrentRun']>[0]) : undefined),
+        CANCEL_GRACE_MS,
+      )
+      timer.unref()
+    })
+    try {
+      await Promise.race([graceful, forced])
+      await graceful
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Every test of these files, in the order `seed` gives them (`fix` checks a patch under several seeds). */

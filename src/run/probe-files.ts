@@ -7,7 +7,7 @@ import { FlakeseedError } from '../core/errors.js'
 import { isNoted, notedIn } from '../worker/writes.js'
 import { diffTrees, type FileChange, isInside, newTopFolders, restoreFile, sameFile, snapshotTree, type TreeSnapshot } from '../diagnose/files.js'
 
-const SOURCE = /\.(?:[cm]?[jt]sx?|vue|svelte|astro)$/
+export const SOURCE = /\.(?:[cm]?[jt]sx?|vue|svelte|astro)$/
 
 /** A source file changed while bisect ran: it stops rather than mix results from two versions. */
 export class ProjectChanged extends FlakeseedError {

@@ -24,6 +24,7 @@ import { STATE } from './schema.js'
 import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
 import { hasTallies, talliesOf } from './tallies.js'
 import { emptyPacked, packWindow } from './flaky-packed.js'
+import { fillTemp } from './temp-table.js'
 
 /**
  * Above this share of the suite's tests among the candidates, their outcomes are read by scanning
@@ -584,17 +585,6 @@ export function findingHint(f: StoredFinding | undefined): WindowHistory['findin
 function indexedBy(store: Store, index: 'results_failed' | 'results_retried'): string {
   const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index) === 1
   return exists ? `INDEXED BY ${index}` : ''
-}
-
-/** A temp table `name (id)` holding exactly `ids`. */
-function fillTemp(store: Store, name: string, ids: Iterable<number>): void {
-  const db = store.db
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${name} (id INTEGER PRIMARY KEY)`)
-  db.exec(`DELETE FROM temp.${name}`)
-  const insert = db.prepare(`INSERT OR IGNORE INTO temp.${name} (id) VALUES (?)`)
-  db.transaction(() => {
-    for (const id of ids) insert.run(id)
-  })()
 }
 
 /**

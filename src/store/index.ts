@@ -9,7 +9,7 @@ import { testId } from '../core/names.js'
 import { asStoreError, damaged, NotWritableError } from './errors.js'
 import { hasSqliteHeader, makeParentDirs } from './files.js'
 import { isAlive } from './liveness.js'
-import type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
+import type { HistoryRow, LeftFile, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 import { checkIdentity, type Identity, identify, migrate, READABLE_FROM, SCHEMA_VERSION, STATE, STATE_NAME } from './schema.js'
 import { appendRunFiles, appendStatement, type PackedResult } from './run-files.js'
 import { addTally, hasTallies, type RunTally, tallyStatement } from './tallies.js'
@@ -18,7 +18,7 @@ export { asStoreError, isStoreError } from './errors.js'
 
 export { STATE, STATE_NAME, SCHEMA_VERSION, type TestState } from './schema.js'
 
-export type { HistoryRow, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
+export type { HistoryRow, LeftFile, OpenOptions, ResultRow, RunMeta, RunRow, RunStatus, RunSummary, StoredResult } from './rows.js'
 
 /** How long a write waits for another process's lock, unless `FLAKESEED_DB_TIMEOUT` says otherwise. */
 export const DEFAULT_BUSY_TIMEOUT = 5000
@@ -148,6 +148,25 @@ export class Store {
   setQuarantine(runId: number, tests: Readonly<Record<string, string>>): void {
     const json = Object.keys(tests).length ? JSON.stringify(tests) : null
     this.db.prepare('UPDATE runs SET quarantine = ? WHERE id = ?').run(json, runId)
+  }
+
+  /** The files the run's tests created and left in the project (schema 7). */
+  setLeftFiles(runId: number, files: readonly LeftFile[]): void {
+    this.db.prepare('UPDATE runs SET left_files = ? WHERE id = ?').run(files.length ? JSON.stringify(files) : null, runId)
+  }
+
+  /** What `setLeftFiles` stored; none for a run recorded before schema 7 or a value this code cannot read. */
+  leftFiles(runId: number): LeftFile[] {
+    const has = this.db.prepare(`SELECT 1 FROM pragma_table_info('runs') WHERE name = 'left_files'`).pluck().get()
+    if (!has) return []
+    const value = this.db.prepare('SELECT left_files FROM runs WHERE id = ?').pluck().get(runId)
+    if (typeof value !== 'string') return []
+    try {
+      const parsed = JSON.parse(value) as unknown
+      return Array.isArray(parsed) ? parsed.filter(isLeftFile) : []
+    } catch {
+      return []
+    }
   }
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running' | 'crashed'>, finishedAt = Date.now()): void {
@@ -381,6 +400,11 @@ export function parseQuarantine(value: unknown): Record<string, string> | null {
   } catch {
     return null
   }
+}
+
+function isLeftFile(value: unknown): value is LeftFile {
+  const file = value as Partial<LeftFile> | null
+  return typeof file?.path === 'string' && typeof file.size === 'number' && typeof file.mtimeMs === 'number'
 }
 
 function bool(value: boolean | null): number | null {

@@ -45,6 +45,13 @@ export interface RunRow extends RunMeta {
   quarantine: Record<string, string> | null
 }
 
+/** A file a run's tests created that was still in the project when the run ended (path relative to the root, `/`-separated). */
+export interface LeftFile {
+  path: string
+  size: number
+  mtimeMs: number
+}
+
 export interface RunSummary {
   id: number
   uuid: string

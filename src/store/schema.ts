@@ -128,6 +128,13 @@ const MIGRATIONS: readonly Migration[] = [
     `)
     buildRunFiles(db)
   },
+  // 7: the files a run's tests created and left in the project (JSON: [{ path, size, mtimeMs }];
+  // null when none): probes move them aside while they run (src/run/leftovers.ts). Added only
+  // when missing: a history written at 7 and marked older (the schema tests do) has it already.
+  (db) => {
+    const has = db.prepare(`SELECT 1 FROM pragma_table_info('runs') WHERE name = 'left_files'`).pluck().get()
+    if (!has) db.exec('ALTER TABLE runs ADD COLUMN left_files TEXT')
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

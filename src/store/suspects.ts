@@ -20,6 +20,7 @@ import type { Store } from './index.js'
 import { type RunRows, readRunRows, UNKNOWN } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, shardInfos } from './shards.js'
+import { fillTemp } from './temp-table.js'
 
 /** Above this share of the suite's files, reading the whole window beats the index. */
 const WHOLE_WINDOW_SHARE = 0.25
@@ -244,7 +245,7 @@ function readWindow(
     for (const id of group) logical.set(id, i)
     if (group.length > 1) sharded.add(i)
   })
-  fill(store, 'suspect_window', [...logical.keys()])
+  fillTemp(store, 'suspect_window', [...logical.keys()])
   const isolated = new Map<number, boolean>()
   for (const [id, isolate] of db.prepare('SELECT id, isolate FROM runs WHERE id IN (SELECT id FROM temp.suspect_window)').raw().all() as Array<
     [number, number | null]
@@ -261,7 +262,7 @@ function readWindow(
 /** The rows the wanted tests' runs need: their files in isolated runs, the whole run otherwise. */
 function windowRowsOf(store: Store, wanted: readonly number[], shared: ReadonlySet<number>): Map<number, RunRows> {
   const db = store.db
-  fill(store, 'suspect_tests', wanted)
+  fillTemp(store, 'suspect_tests', wanted)
   const where = db
     .prepare(
       `SELECT run_id, file_index FROM results
@@ -279,21 +280,10 @@ function windowRowsOf(store: Store, wanted: readonly number[], shared: ReadonlyS
       else insertFile.run(run, file)
     }
   })()
-  fill(store, 'suspect_shared', [...whole])
+  fillTemp(store, 'suspect_shared', [...whole])
   return readRunRows(
     store,
     'SELECT run_id FROM temp.suspect_files UNION SELECT id FROM temp.suspect_shared',
     '((run_id, file_index) IN (SELECT run_id, file_index FROM temp.suspect_files) OR run_id IN (SELECT id FROM temp.suspect_shared))',
   )
-}
-
-/** A temp table `name (id)` holding exactly `ids`: later statements join it, whatever its size. */
-function fill(store: Store, name: string, ids: readonly number[]): void {
-  const db = store.db
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${name} (id INTEGER PRIMARY KEY)`)
-  db.exec(`DELETE FROM temp.${name}`)
-  const insert = db.prepare(`INSERT OR IGNORE INTO temp.${name} (id) VALUES (?)`)
-  db.transaction(() => {
-    for (const id of ids) insert.run(id)
-  })()
 }

@@ -21,6 +21,8 @@ export interface WorkerContext {
   diagnose?: DiagnoseContext
   /** Replay/bisect probes: folder where workers note the paths they write (src/worker/writes.ts). */
   writes?: string
+  /** A recorded run: folder where workers note the paths their tests create (src/worker/writes.ts). */
+  created?: string
   /** Tests whose failure must not fail the run (entries in effect, and `auto` matches). Runs only. */
   quarantine?: QuarantineRule[]
 }

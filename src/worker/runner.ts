@@ -69,7 +69,9 @@ export default class FlakeseedRunner extends TestRunner {
     // A diagnosis probe may run with config changed as the config file would change it.
     const config = this.flakeseed?.diagnose?.config
     if (config) Object.assign(this.config, config)
-    if (this.flakeseed?.writes) trackWrites(this.flakeseed.writes, WORKER)
+    // Probes note every path their tests write; a recorded run, the paths they create.
+    const notes = this.flakeseed?.writes ?? this.flakeseed?.created
+    if (notes) trackWrites(notes, WORKER, !this.flakeseed?.writes)
     if (this.flakeseed?.quarantine?.length) this.releaseBeforeBail()
   }
 

@@ -13,13 +13,6 @@ import { fileURLToPath } from 'node:url'
 const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs')
 const HOLDER = Symbol.for('flakeseed.writes')
 
-interface Tracker {
-  /** The current probe's folder (a worker process may serve several probes). */
-  dir: string
-  worker: string
-  seen: Set<string>
-}
-
 /** Path arguments that a call writes, by function name (index of each path argument). */
 const WRITERS: Record<string, number[]> = {
   writeFile: [0],
@@ -41,30 +34,54 @@ const WRITERS: Record<string, number[]> = {
 /** Flags of `open` that write (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND). */
 const WRITE_BITS = fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_APPEND
 
+interface Tracker {
+  /** The current probe's folder (a worker process may serve several probes); none: nothing is noted. */
+  dir: string | undefined
+  worker: string
+  seen: Set<string>
+  /** A recorded run: only paths that did not exist before their first write (the files the tests created). */
+  createdOnly: boolean
+}
+
 /**
- * Starts noting this process's writes into `dir` (runs in the worker). Installed once per
- * process; a later probe only moves where the notes go. Never throws: a failure to note a write
- * must not affect the test, and the write itself always happens exactly as asked.
+ * Starts noting this process's writes into `dir` (runs in the worker). The wrappers are installed
+ * once per process or thread (`installWrites`); a later probe only moves where the notes go.
+ * Never throws: a failure to note a write must not affect the test, and the write itself always
+ * happens exactly as asked.
  */
-export function trackWrites(dir: string, worker: string): void {
-  const holder = globalThis as Record<symbol, Tracker | undefined>
+export function trackWrites(dir: string, worker: string, createdOnly = false): void {
+  const tracker = installWrites()
+  if (!tracker) return
+  tracker.worker = worker
+  if (tracker.dir !== dir || tracker.createdOnly !== createdOnly) Object.assign(tracker, { dir, createdOnly, seen: new Set<string>() })
+}
+
+/**
+ * Wraps the writing functions of this process's CommonJS `fs` object, once: the tracker lives on
+ * `process`, which the vm pools' contexts share with the worker's own realm (a context's
+ * `globalThis` is its own, and a runner loads in every context). In the vm pools this runs first
+ * from the preload (src/worker/writes-preload.ts), before any context copies `node:fs`'s
+ * functions into its own module. Notes nothing until `trackWrites` names a folder.
+ */
+export function installWrites(): Tracker | undefined {
+  const holder = process as unknown as Record<symbol, Tracker | undefined>
   const current = holder[HOLDER]
-  if (current) {
-    if (current.dir !== dir) Object.assign(current, { dir, seen: new Set<string>() })
-    return
-  }
-  const tracker: Tracker = { dir, worker, seen: new Set() }
+  if (current) return current
+  const tracker: Tracker = { dir: undefined, worker: String(process.pid), seen: new Set(), createdOnly: false }
   holder[HOLDER] = tracker
   const append = fs.appendFileSync
+  const lstat = fs.lstatSync
   // Node's appendFileSync calls the exported writeFileSync: the note's own write is not a test's.
   let noting = false
   const note = (target: unknown): void => {
-    if (noting) return
+    if (noting || tracker.dir === undefined) return
     noting = true
     try {
       const path = pathOf(target)
       if (path === undefined || tracker.seen.has(path)) return
       tracker.seen.add(path)
+      // One look per path, before its first write: whether the tests created it.
+      if (tracker.createdOnly && lstat(path, { throwIfNoEntry: false }) !== undefined) return
       append(`${tracker.dir}/${tracker.worker}`, `${path}\n`)
     } catch {
       // Never let the note affect the test.
@@ -79,6 +96,7 @@ export function trackWrites(dir: string, worker: string): void {
   } catch {
     // A frozen or replaced fs: nothing is noted, and nothing is put back.
   }
+  return tracker
 }
 
 function wrap(target: Record<string, unknown>, note: (path: unknown) => void, sync: boolean): void {

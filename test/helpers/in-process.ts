@@ -18,6 +18,8 @@ export interface Captured {
   stdout: string
   stderr: string
   output: string
+  /** stdout and stderr in the order they were written, as one file or a terminal would hold them. */
+  terminal: string
 }
 
 /** Tests run in process unless FLAKESEED_TEST_SPAWN=1. */
@@ -34,6 +36,9 @@ function serial<T>(fn: () => Promise<T>): Promise<T> {
 
 class Sink extends Writable {
   text = ''
+  constructor(private readonly both: { text: string }) {
+    super()
+  }
   // Vitest pipes each worker's output into its stdout, and a pipe ends its destination when the
   // worker exits: like process.stdout, this stream outlives its writers.
   override end(): this {
@@ -41,6 +46,7 @@ class Sink extends Writable {
   }
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
     this.text += chunk.toString()
+    this.both.text += chunk.toString()
     done()
   }
 }
@@ -56,8 +62,9 @@ export function borrowGlobals(
   fn: (out: Sink, err: Sink) => Promise<number | undefined>,
 ): Promise<Captured> {
   return serial(async () => {
-    const out = new Sink()
-    const err = new Sink()
+    const both = { text: '' }
+    const out = new Sink(both)
+    const err = new Sink(both)
     const saved = {
       cwd: process.cwd(),
       env: { ...process.env },
@@ -100,7 +107,7 @@ export function borrowGlobals(
     // Vitest's colours were chosen when this process loaded it; a user's NO_COLOR=1 run has none.
     const stdout = stripVTControlCharacters(out.text)
     const stderr = stripVTControlCharacters(err.text)
-    return { code, stdout, stderr, output: `${stdout}\n${stderr}` }
+    return { code, stdout, stderr, output: `${stdout}\n${stderr}`, terminal: stripVTControlCharacters(both.text) }
   })
 }
 

@@ -9,29 +9,18 @@ import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.j
 import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere, textOf } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { shopFile as leaksShopFile, QUIET, SHOP as FILE } from '../fixtures/leaks.mjs'
 
 type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
 
-const FILE = 'test/shop.test.ts'
 const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
 const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
-const QUIET = ['lists products', 'adds to cart']
 const IDS = [POLLUTER, VICTIM, ...QUIET.map((t) => testId('', FILE, `shop > ${t}`))]
 const IMPORTS = `import { afterEach, describe, expect, test, vi } from 'vitest'`
 
 /** The polluter, two quiet tests and the victim in one describe, with `hooks` in it. */
 function shopFile(pollute: string, check: string, { imports = IMPORTS, hooks = '', head = '' } = {}): string {
-  return [
-    imports,
-    head,
-    `describe('shop', () => {`,
-    hooks,
-    `  test('storefront in the euro zone', () => { ${pollute} })`,
-    ...QUIET.map((t) => `  test('${t}', () => {})`),
-    `  test('prices in dollars by default', () => { ${check} })`,
-    `})`,
-    '',
-  ].join('\n')
+  return leaksShopFile(pollute, check, imports, { head, hooks })
 }
 
 /** The seed of the recorded failing run: the polluter before the victim. */
@@ -76,7 +65,13 @@ describe('verified means a probe undid exactly what the claim names', () => {
     const others = finding.leaks.filter((l) => l.what !== 'globalThis.flag')
     expect(others.map((l) => l.what).sort()).toEqual(['process.env.A1', 'process.env.A2', 'process.env.A3', 'process.env.A4'])
     for (const l of others) expect(l).toMatchObject({ verified: false, ruledOut: 'cause-alone' })
-    expect(finding.fix).toEqual({ suggestion: "delete globalThis.flag in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    // The fix is the code \`flakeseed fix\` writes first, in its words.
+    expect(finding.fix).toEqual({
+      suggestion: "save globalThis.flag before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      verified: true,
+      how: 'undo-rerun',
+      remedy: 'restore-global',
+    })
     // Halving keeps it logarithmic: the snapshot, the likeliest alone, all together, then ⌈log₂ 5⌉ + 1.
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(7)
     // The text says the same, and says the env leaks were not needed.
@@ -106,9 +101,10 @@ describe('verified means a probe undid exactly what the claim names', () => {
     expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
     expect(finding.fix).toEqual({
       suggestion:
-        "delete process.env.A2 in an afterEach of 'storefront in the euro zone'; and delete globalThis.flag in an afterEach of 'storefront in the euro zone'",
+        "save process.env.A2 before each test and put it back after; save globalThis.flag before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-env',
     })
     expect(text).toMatch(/^leaked {3}env process\.env\.A2: \(unset\) → '2' {3}verified together: one or more of these/m)
     const fixed = shopFile(`${ENVS}; (globalThis as any).flag = 42`, check, {
@@ -129,9 +125,10 @@ describe('top-level exports are state (item 4)', () => {
     expect(finding.leaks.find((l) => l.verified)).toMatchObject({ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' })
     expect(finding.leaks.find((l) => l.what === 'src/cache.ts: counter')).toMatchObject({ before: '10n', after: '11n', verified: false })
     expect(finding.fix).toEqual({
-      suggestion: "empty cache of src/cache.ts in place (cache.clear()) in an afterEach of 'storefront in the euro zone'",
+      suggestion: "save cache of src/cache.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-export',
     })
     const fixed = shopFile(`cache.set('a', 1); bump()`, `if (cache.size) throw new Error('wrong state')`, {
       imports,
@@ -155,6 +152,7 @@ describe('real suites, in miniature (item 7)', () => {
       config: { clearMocks: true },
       verified: true,
       how: 'config-rerun',
+      remedy: 'clearMocks-config',
     })
     expect(text).toContain('leaked   mock vi.fn() at test/shop.test.ts:2 calls: 0 → 1   verified: the victim passes when it is restored')
   })
@@ -171,7 +169,7 @@ describe('prototypes are state (item 7, zod)', () => {
       { kind: 'module', what: 'src/klass.ts: ZodMiniType.prototype._mini', before: '(absent)', after: 'undefined', verified: true, by: POLLUTER },
     ])
     expect(finding.fix).toMatchObject({
-      suggestion: "delete ZodMiniType.prototype._mini of src/klass.ts in an afterEach of 'storefront in the euro zone'",
+      suggestion: "save ZodMiniType.prototype._mini of src/klass.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
     })
     const fixed = shopFile(pollute, check, { imports, hooks: '  afterEach(() => { delete (ZodMiniType.prototype as any)._mini })' })

@@ -9,35 +9,22 @@ import { describe, expect, test } from 'vitest'
 import type { Finding as BisectFinding, Fix, Leak } from '../../src/core/model.js'
 import { testId } from '../../src/core/names.js'
 import { runsBefore, seedWhere, textOf } from '../helpers/cli.js'
-import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { config, createProject, type Project } from '../helpers/project.js'
+import { type Fixture, LEAKS, QUIET as OTHERS, SECRET, SHOP as FILE } from '../fixtures/leaks.mjs'
 
 type Finding = Omit<BisectFinding, 'interrupted'> & { command: string; leaks: Leak[]; fix?: Fix; noLeak?: string }
 
-const FILE = 'test/shop.test.ts'
 const POLLUTER = testId('', FILE, 'shop > storefront in the euro zone')
 const VICTIM = testId('', FILE, 'shop > prices in dollars by default')
-const OTHERS = ['lists products', 'adds to cart']
 
-/** A file with the polluter, the victim and two quiet tests in one describe. */
-function shopFile(pollute: string, check: string, imports = `import { describe, expect, test, vi } from 'vitest'`): string {
-  return [
-    imports,
-    `describe('shop', () => {`,
-    `  test('storefront in the euro zone', () => { ${pollute} })`,
-    ...OTHERS.map((t) => `  test('${t}', () => {})`),
-    `  test('prices in dollars by default', () => { ${check} })`,
-    `})`,
-    '',
-  ].join('\n')
-}
-
-/** Records one failing run (the polluter runs before the victim), then bisects it. */
+/** Records one failing run of the fixture (the polluter runs before the victim), then bisects it. */
 async function bisectLeak(
-  files: Files,
+  fixture: Fixture,
   args: string[] = [],
   ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))],
 ): Promise<{ project: Project; finding: Finding; output: string }> {
-  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
+  const options = ['fileParallelism: false', ...(fixture.config ? [fixture.config] : [])].join(', ')
+  const project = createProject({ 'vitest.config.ts': config('', options), ...fixture.files })
   const seed = seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM))
   const run = await project.runVitest([], { FLAKESEED_SEED: seed })
   expect(run.code, run.output).toBe(1)
@@ -50,20 +37,21 @@ const verifiedLeak = (f: Finding) => f.leaks.find((l) => l.verified)
 
 describe('bisect names what leaked, and a fix it verified', () => {
   test('env: a variable set directly; the fix deletes it after the polluter, verified by undoing it', async () => {
-    const { finding } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+    const { finding } = await bisectLeak(LEAKS.env)
     expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
     expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
     expect(finding.fix).toEqual({
-      suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone'",
+      suggestion: "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-env',
     })
     // The diagnosis stays within 3 probes beyond the search when the first leak tried is the cause.
     expect(finding.diagnosisProbes).toBeLessThanOrEqual(3)
   })
 
   test('the leak and the fix show beside the polluter: in flaky, at the end of the next failing run, in the job summary and the HTML report', async () => {
-    const { project } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) })
+    const { project } = await bisectLeak(LEAKS.env)
     const ids = [POLLUTER, VICTIM, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
     // A passing order too, so the test has mixed outcomes (flaky lists only those).
     expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, VICTIM, POLLUTER)) })).code).toBe(0)
@@ -71,7 +59,9 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const again = await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, POLLUTER, VICTIM), 50), GITHUB_STEP_SUMMARY: summary })
     expect(again.code).toBe(1)
     const leaked = "leaked env process.env.SHOP_CURRENCY: (unset) → 'EUR'"
-    const fix = "fix: delete process.env.SHOP_CURRENCY in an afterEach of 'storefront in the euro zone' (verified: the victim passes when the leak is undone)"
+    // What the undo probe verified, and that the code itself is \`flakeseed fix\`'s to verify.
+    const fix =
+      "fix: save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts) (verified: the victim passes when the leak is undone, not by running this code: flakeseed fix does, as a patch)"
     expect(again.stdout).toContain(`known order-dependent  ${VICTIM}`)
     expect(again.stdout).toContain(leaked)
     expect(again.stdout).toContain(fix)
@@ -86,43 +76,38 @@ describe('bisect names what leaked, and a fix it verified', () => {
   })
 
   test('mock: a spy never restored; restoreMocks: true, verified by a rerun with it', async () => {
-    const { finding } = await bisectLeak({ [FILE]: shopFile(`vi.spyOn(Date, 'now').mockReturnValue(0)`, `expect(Date.now()).toBeGreaterThan(0)`) })
+    const { finding } = await bisectLeak(LEAKS.spy)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'Date.now', after: 'a vi.fn() mock' })
     expect(finding.fix).toEqual({
       suggestion: 'restoreMocks: true in the Vitest config (or vi.restoreAllMocks() in an afterEach)',
       config: { restoreMocks: true },
       verified: true,
       how: 'config-rerun',
+      remedy: 'restoreMocks-config',
     })
   })
 
   test('timers: fake timers left on; vi.useRealTimers() after the polluter', async () => {
-    const { finding } = await bisectLeak({
-      [FILE]: shopFile(`vi.useFakeTimers(); vi.setSystemTime(new Date('2001-02-03T00:00:00Z'))`, `expect(new Date().getFullYear()).toBeGreaterThan(2020)`),
-    })
+    const { finding } = await bisectLeak(LEAKS.timers)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'timers' })
     expect(finding.leaks.map((l) => l.what).sort()).toEqual(['fake timers', 'system time'])
     expect(finding.leaks.find((l) => l.what === 'system time')).toMatchObject({ before: 'real', after: 'faked at 2001-02-03T00:00:00.000Z' })
-    expect(finding.fix).toEqual({ suggestion: "vi.useRealTimers() in an afterEach of 'storefront in the euro zone'", verified: true, how: 'undo-rerun' })
+    expect(finding.fix).toEqual({
+      suggestion: "vi.useRealTimers() after each test (describe 'shop' of test/shop.test.ts)",
+      verified: true,
+      how: 'undo-rerun',
+      remedy: 'real-timers',
+    })
   })
 
   test('global: vi.stubGlobal never unstubbed; unstubGlobals: true, verified by a rerun with it', async () => {
-    const { finding } = await bisectLeak({
-      [FILE]: shopFile(`vi.stubGlobal('fetch', vi.fn(async () => new Response('{}')))`, `expect(vi.isMockFunction(globalThis.fetch)).toBe(false)`),
-    })
+    const { finding } = await bisectLeak(LEAKS.stubGlobal)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'mock', what: 'globalThis.fetch', after: 'a vi.fn() mock' })
     expect(finding.fix).toMatchObject({ config: { unstubGlobals: true }, verified: true, how: 'config-rerun' })
   })
 
   test('module: an exported object mutated in place; the fix restores that property after the polluter', async () => {
-    const { finding } = await bisectLeak({
-      'src/settings.ts': `export const settings = { locale: 'en-US', currency: 'USD' }\nexport const price = (n: number) => new Intl.NumberFormat(settings.locale).format(n)\n`,
-      [FILE]: shopFile(
-        `settings.locale = 'de-DE'`,
-        `expect(price(1.5)).toBe('1.5')`,
-        `import { describe, expect, test } from 'vitest'\nimport { price, settings } from '../src/settings'`,
-      ),
-    })
+    const { finding } = await bisectLeak(LEAKS.module)
     expect(verifiedLeak(finding)).toEqual({
       kind: 'module',
       what: 'src/settings.ts: settings.locale',
@@ -132,43 +117,33 @@ describe('bisect names what leaked, and a fix it verified', () => {
       by: POLLUTER,
     })
     expect(finding.fix).toEqual({
-      suggestion: "restore settings.locale of src/settings.ts (to 'en-US') after 'storefront in the euro zone'",
+      suggestion: "save settings.locale of src/settings.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-export',
     })
   })
 
   test('file: a file left on disk; and no probe leaves it behind', async () => {
-    const { project, finding } = await bisectLeak({
-      'vitest.config.ts': config('', `fileParallelism: false, setupFiles: ['./clean.ts']`),
-      // The suite cleans its output folder when each file starts, as suites do.
-      'clean.ts': `import { rmSync } from 'node:fs'\nrmSync('out', { recursive: true, force: true })\n`,
-      [FILE]: shopFile(
-        `mkdirSync('out', { recursive: true }); writeFileSync('out/cart.json', '[1]')`,
-        `expect(existsSync('out/cart.json')).toBe(false)`,
-        `import { describe, expect, test } from 'vitest'\nimport { existsSync, mkdirSync, writeFileSync } from 'node:fs'`,
-      ),
-    })
+    const { project, finding } = await bisectLeak(LEAKS.file)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'file', what: 'out/cart.json', before: '(absent)', after: '3 bytes' })
-    expect(finding.fix).toMatchObject({ suggestion: "delete out/cart.json in an afterEach of 'storefront in the euro zone'", how: 'undo-rerun' })
+    expect(finding.fix).toMatchObject({ suggestion: "remove out/cart.json after each test (describe 'shop' of test/shop.test.ts)", how: 'undo-rerun' })
     // The recorded run left it (its setup file only cleans at the start); bisect's probes put back what they found.
     expect(project.read('out/cart.json')).toBe('[1]')
   })
 
   test('dom: a localStorage key left in jsdom', async () => {
-    const { finding } = await bisectLeak({
-      'vitest.config.ts': config('', `fileParallelism: false, environment: 'jsdom'`),
-      [FILE]: shopFile(`localStorage.setItem('cart', '[3]')`, `expect(localStorage.getItem('cart')).toBeNull()`),
-    })
+    const { finding } = await bisectLeak(LEAKS.dom)
     expect(verifiedLeak(finding)).toEqual({ kind: 'dom', what: "localStorage['cart']", before: '(absent)', after: "'[3]'", verified: true, by: POLLUTER })
-    expect(finding.fix).toMatchObject({ suggestion: "remove localStorage['cart'] in an afterEach of 'storefront in the euro zone'", verified: true })
+    expect(finding.fix).toMatchObject({
+      suggestion: "save localStorage['cart'] before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      verified: true,
+    })
   })
 
   test('a secret-looking name: that it changed, never its value, in the output or the DB', async () => {
-    const secret = 's3cr3t-0123456789'
-    const { project, finding, output } = await bisectLeak({
-      [FILE]: shopFile(`process.env.API_TOKEN = '${secret}'`, `expect(process.env.API_TOKEN === undefined).toBe(true)`),
-    })
+    const secret = SECRET
+    const { project, finding, output } = await bisectLeak(LEAKS.secret)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.API_TOKEN', before: '(unset)', after: '(hidden)' })
     expect(output).not.toContain(secret)
     const text = await project.runCli(['bisect', 'last', '--repeat', '1'])
@@ -183,20 +158,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
 
   test('a module-private counter: no leak visible, said so; a test of the suite that resets it is the fix, with only the failing run recorded', async () => {
     const { finding } = await bisectLeak(
-      {
-        'src/counter.ts': `let count = 0\nexport const next = () => ++count\nexport const reset = () => { count = 0 }\n`,
-        [FILE]: [
-          `import { describe, expect, test } from 'vitest'`,
-          `import { next, reset } from '../src/counter'`,
-          `describe('shop', () => {`,
-          `  test('storefront in the euro zone', () => { next() })`,
-          `  test('lists products', () => {})`,
-          `  test('adds to cart', () => {})`,
-          `  test('prices in dollars by default', () => { expect(next()).toBe(1) })`,
-          `  test('resets the counter', () => { reset() })`,
-          `})`,
-        ].join('\n'),
-      },
+      LEAKS.counter,
       [],
       [POLLUTER, VICTIM, ...[...OTHERS, 'resets the counter'].map((t) => testId('', FILE, `shop > ${t}`))],
     )
@@ -211,9 +173,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
   })
 
   test('--no-diagnose: the culprits only', async () => {
-    const { finding } = await bisectLeak({ [FILE]: shopFile(`process.env.SHOP_CURRENCY = 'EUR'`, `expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`) }, [
-      '--no-diagnose',
-    ])
+    const { finding } = await bisectLeak(LEAKS.env, ['--no-diagnose'])
     expect(finding).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(finding.leaks).toBeUndefined()
     expect(finding.fix).toBeUndefined()
@@ -225,11 +185,7 @@ describe('across files and for brittle tests', () => {
   test('isolate: false: an env variable one file leaves for the next', async () => {
     const polluter = testId('', 'test/a.test.ts', 'sets the currency')
     const victim = testId('', 'test/b.test.ts', 'prices in dollars')
-    const project = createProject({
-      'vitest.config.ts': config('', 'fileParallelism: false, isolate: false'),
-      'test/a.test.ts': `import { test } from 'vitest'\ntest('sets the currency', () => { process.env.SHOP_CURRENCY = 'EUR' })\ntest('quiet', () => {})\n`,
-      'test/b.test.ts': `import { expect, test } from 'vitest'\ntest('prices in dollars', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })\n`,
-    })
+    const project = createProject({ 'vitest.config.ts': config('', `fileParallelism: false, ${LEAKS.acrossFiles.config}`), ...LEAKS.acrossFiles.files })
     const seed = seedWhere(['test/a.test.ts', 'test/b.test.ts'], (o) => o[0] === 'test/a.test.ts')
     expect((await project.runVitest([], { FLAKESEED_SEED: seed })).code).toBe(1)
     const result = await project.runCli(['bisect', 'last', '--repeat', '1', '--json'])
@@ -237,16 +193,13 @@ describe('across files and for brittle tests', () => {
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, polluters: [polluter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", by: polluter })
-    expect(finding.fix).toMatchObject({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'sets the currency'", verified: true })
+    expect(finding.fix).toMatchObject({ suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after (test/a.test.ts)', verified: true })
   })
 
   test('brittle: what the state setter sets that the brittle test needs', async () => {
     const setter = testId('', FILE, 'shop > storefront in the euro zone')
     const brittle = testId('', FILE, 'shop > prices in dollars by default')
-    const project = createProject({
-      'vitest.config.ts': config('', 'fileParallelism: false'),
-      [FILE]: shopFile(`process.env.SHOP_LOCALE = 'de'`, `expect(process.env.SHOP_LOCALE).toBe('de')`),
-    })
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...LEAKS.brittle.files })
     const ids = [setter, brittle, ...OTHERS.map((t) => testId('', FILE, `shop > ${t}`))]
     expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, setter, brittle)) })).code).toBe(0)
     expect((await project.runVitest([], { FLAKESEED_SEED: seedWhere(ids, (o) => runsBefore(o, brittle, setter)) })).code).toBe(1)
@@ -256,7 +209,7 @@ describe('across files and for brittle tests', () => {
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_LOCALE', before: '(unset)', after: "'de'" })
     expect(finding.fix?.suggestion).toBe(
-      "set up process.env.SHOP_LOCALE ('de') in 'prices in dollars by default' itself (a beforeEach): today only 'storefront in the euro zone' does",
+      "set up process.env.SHOP_LOCALE ('de') before each test, as 'storefront in the euro zone' does, and put it back after (describe 'shop' of test/shop.test.ts)",
     )
   })
 })

@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { applySamples, DOC_FILES, normalise, produceSamples, usedSamples } from '../../scripts/docs-examples.mjs'
+import { applySamples, DOC_FILES, normalise, produceSamples, spawnCommand, usedSamples } from '../../scripts/docs-examples.mjs'
 import { REPO } from '../../scripts/sandbox.mjs'
+import { cliInProcess, IN_PROCESS, vitestInProcess } from '../helpers/in-process.js'
 
 // The samples are what flakeseed prints with this repository's own Vitest (its devDependency): the
 // Vitest 5 leg of .ci/run would compare Vitest 5's summary lines against Vitest 4's.
@@ -13,9 +14,22 @@ const ownVitest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
   .split('.')[0]
 const runningVitest = JSON.parse(readFileSync(join(REPO, 'node_modules/vitest/package.json'), 'utf8')).version.split('.')[0]
 
+/**
+ * The scenario's ~25 Vitest runs and CLI calls in this process (as the other integration tests run
+ * theirs; a child process each when FLAKESEED_TEST_SPAWN=1), with stdout and stderr in the order
+ * they were written, as the script's child processes print them into one file.
+ */
+async function inProcess(dir: string, command: 'vitest' | 'flakeseed', args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const { code, terminal } =
+    command === 'vitest'
+      ? await vitestInProcess(REPO, dir, args.slice(args[0] === 'run' ? 1 : 0), env)
+      : await cliInProcess(join(REPO, 'dist/cli/index.js'), dir, args, env)
+  return { code, out: terminal }
+}
+
 describe('docs samples', () => {
-  test.skipIf(ownVitest !== runningVitest)('every marked block shows what the scenario prints now', { timeout: 600_000 }, () => {
-    const samples = produceSamples()
+  test.skipIf(ownVitest !== runningVitest)('every marked block shows what the scenario prints now', { timeout: 600_000 }, async () => {
+    const samples = await produceSamples(IN_PROCESS ? inProcess : spawnCommand)
     const used = usedSamples()
     // Every sample the script makes is shown somewhere, and every block names one it makes.
     expect([...used.keys()].sort()).toEqual([...samples.keys()].sort())

@@ -9,43 +9,13 @@ import { testId } from '../../src/core/names.js'
 import { seedsWhere } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 import { treeHash } from '../helpers/files.js'
+import { PATCHED, SHOP as FILE } from '../fixtures/leaks.mjs'
 
 interface AllJson {
   patches: Array<{ victim: string; victims: string[]; polluters: string[]; leak: string | null; files: string[]; diff: string }>
   unpatched: Array<{ victim: string; why: string }>
   combined: { files: string[]; diff: string; verified: string; checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number } } | null
 }
-
-const FILE = 'test/shop.test.ts'
-const SHOP = [
-  `import { describe, expect, test } from 'vitest'`,
-  `import { settings } from '../src/settings'`,
-  ``,
-  `describe('euro zone', () => {`,
-  `  test('sets the currency', () => {`,
-  `    process.env.SHOP_CURRENCY = 'EUR'`,
-  `  })`,
-  `})`,
-  ``,
-  `describe('french', () => {`,
-  `  test('switches the locale', () => {`,
-  `    settings.locale = 'fr'`,
-  `  })`,
-  `})`,
-  ``,
-  `describe('shop', () => {`,
-  `  test('prices in dollars', () => {`,
-  `    expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`,
-  `  })`,
-  `  test('totals in dollars', () => {`,
-  `    expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD')`,
-  `  })`,
-  `  test('speaks english', () => {`,
-  `    expect(settings.locale).toBe('en')`,
-  `  })`,
-  `})`,
-  ``,
-].join('\n')
 
 /** Seeds under which the file's describes run in an order `ok` accepts (describes sort by the same key as tests). */
 function describeSeeds(ok: (order: string[]) => boolean, count: number): string[] {
@@ -57,8 +27,7 @@ describe('fix --all', () => {
   test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', () => {
     const project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
-      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
-      [FILE]: SHOP,
+      ...PATCHED.twoPolluters.files,
       // Tests that pass in any order: a run where three fail is not left out of flaky's window as an outage.
       'test/other.test.ts': `import { expect, test } from 'vitest'\n${[1, 2, 3, 4].map((k) => `test('adds ${k}', () => expect(${k} + 1).toBe(${k + 1}))\n`).join('')}`,
     })
@@ -118,11 +87,7 @@ describe('fix --all', () => {
   }, 300_000)
 
   test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
-    const project = createProject({
-      'vitest.config.ts': config('', 'fileParallelism: false'),
-      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
-      [FILE]: SHOP,
-    })
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoPolluters.files })
     const failing = describeSeeds((o) => o[2] === 'shop', 2)
     expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
     const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([

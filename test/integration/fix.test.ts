@@ -11,6 +11,7 @@ import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project } from '../helpers/project.js'
 import { treeHash } from '../helpers/files.js'
+import { PATCHED } from '../fixtures/leaks.mjs'
 
 interface FixJson {
   patches: Array<{
@@ -74,21 +75,7 @@ function gitApplied(text: string, file: string, diff: string): string {
 
 describe('fix', () => {
   // A JS file with 4-space indentation and semicolons: the patch keeps both.
-  const JS = 'test/shop.test.js'
-  const shopJs = [
-    `import { describe, expect, test } from 'vitest';`,
-    ``,
-    `describe('shop', () => {`,
-    `    test('storefront in the euro zone', () => {`,
-    `        process.env.SHOP_CURRENCY = 'EUR';`,
-    `    });`,
-    `    test('lists products', () => {});`,
-    `    test('prices in dollars by default', () => {`,
-    `        expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD');`,
-    `    });`,
-    `});`,
-    ``,
-  ].join('\n')
+  const { file: JS, text: shopJs } = PATCHED.jsStyle
 
   test('an env var set directly: a verified patch in the file’s style, nothing written without --apply, --apply refuses a changed file, then writes it and 11 seeds pass', async () => {
     const { project, seeds } = await failingRun(
@@ -164,17 +151,7 @@ describe('fix', () => {
   test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', async () => {
     const file = 'test/shop.test.ts'
     const { project, seeds } = await failingRun(
-      {
-        [file]: [
-          `import { describe, expect, test, vi } from 'vitest'`,
-          `describe('shop', () => {`,
-          `  test('storefront in the euro zone', () => { vi.stubEnv('SHOP_CURRENCY', 'EUR') })`,
-          `  test('lists products', () => {})`,
-          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
+      { [file]: PATCHED.stubEnv },
       file,
       'shop > storefront in the euro zone',
       'shop > prices in dollars by default',
@@ -209,14 +186,7 @@ describe('fix', () => {
       ['test/settings.test.ts', 'settings', 'switches to french', 'speaks english by default'],
       ['test/files.test.ts', 'export', 'writes the report', 'starts with no report'],
     ]
-    const files: Files = {
-      'vitest.config.ts': config('', 'globals: true'),
-      'src/settings.ts': `export const settings = { locale: 'en' }\n`,
-      'test/spy.test.ts': `describe('logger', () => {\n  test('silences warnings', () => {\n    vi.spyOn(console, 'warn').mockImplementation(() => {})\n  })\n  test('idle', () => {})\n  test('warns for real', () => {\n    expect(vi.isMockFunction(console.warn)).toBe(false)\n  })\n})\n`,
-      'test/timers.test.ts': `describe('clock', () => {\n  test('freezes time', () => {\n    vi.useFakeTimers()\n  })\n  test('idle', () => {})\n  test('runs on real time', () => {\n    expect(vi.isFakeTimers()).toBe(false)\n  })\n})\n`,
-      'test/settings.test.ts': `import { settings } from '../src/settings'\n\ndescribe('settings', () => {\n  test('switches to french', () => {\n    settings.locale = 'fr'\n  })\n  test('idle', () => {})\n  test('speaks english by default', () => {\n    expect(settings.locale).toBe('en')\n  })\n})\n`,
-      'test/files.test.ts': `import { existsSync, mkdirSync, writeFileSync } from 'node:fs'\n\ndescribe('export', () => {\n  test('writes the report', () => {\n    mkdirSync('out', { recursive: true })\n    writeFileSync('out/report.txt', 'x')\n  })\n  test('idle', () => {})\n  test('starts with no report', () => {\n    expect(existsSync('out/report.txt')).toBe(false)\n  })\n})\n`,
-    }
+    const files: Files = { 'vitest.config.ts': config('', PATCHED.perFile.config), ...PATCHED.perFile.files }
     const project = createProject(files)
     const ids = (f: (typeof victims)[number]) => [f[2], 'idle', f[3]].map((n) => testId('', f[0], `${f[1]} > ${n}`))
     const [seed, ...more] = seedsWhere(victims.flatMap(ids), (o) => victims.every((v) => runsBefore(o, ids(v)[0]!, ids(v)[2]!)), 4)
@@ -254,26 +224,9 @@ describe('fix', () => {
 
   test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', async () => {
     const file = 'test/shop.test.ts'
-    const { project } = await failingRun(
-      {
-        [file]: [
-          `import { beforeAll, describe, expect, test } from 'vitest'`,
-          `describe('euro zone', () => {`,
-          `  beforeAll(() => { process.env.SHOP_CURRENCY = 'EUR' })`,
-          `  test('storefront', () => { expect(process.env.SHOP_CURRENCY).toBe('EUR') })`,
-          `})`,
-          `describe('shop', () => {`,
-          `  test('lists products', () => {})`,
-          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
-      file,
-      'euro zone > storefront',
-      'shop > prices in dollars by default',
-      ['shop > lists products'],
-    )
+    const { project } = await failingRun({ [file]: PATCHED.rePolluted }, file, 'euro zone > storefront', 'shop > prices in dollars by default', [
+      'shop > lists products',
+    ])
     const before = treeHash(project)
     const result = await project.runCli(['fix', 'last', '--json'])
     expect(result.code, result.output).toBe(1)
@@ -342,26 +295,8 @@ describe('fix', () => {
   })
 
   test('--apply refuses when a file the check ran changed, though the patched file did not: the source under test, the victim’s unpatched test file', async () => {
-    const file = 'test/spy.test.ts'
-    const { project } = await failingRun(
-      {
-        'src/logger.ts': `export function warn(message: string): void {\n  console.warn(message)\n}\n`,
-        [file]: [
-          `import { describe, expect, test, vi } from 'vitest'`,
-          `import { warn } from '../src/logger'`,
-          `describe('logger', () => {`,
-          `  test('silences warnings', () => { vi.spyOn(console, 'warn').mockImplementation(() => {}); warn('quiet') })`,
-          `  test('idle', () => {})`,
-          `  test('warns for real', () => { expect(vi.isMockFunction(console.warn)).toBe(false) })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
-      file,
-      'logger > silences warnings',
-      'logger > warns for real',
-      ['logger > idle'],
-    )
+    const { file, files } = PATCHED.spyOnModule
+    const { project } = await failingRun(files, file, 'logger > silences warnings', 'logger > warns for real', ['logger > idle'])
     const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '1'])
     expect(json.patches.map((p) => p.files)).toEqual([['vitest.config.ts']])
     const config = project.read('vitest.config.ts')
@@ -380,6 +315,56 @@ describe('fix', () => {
     expect(project.read('vitest.config.ts')).toBe(config)
     // The bytes put back, it applies.
     project.write({ [file]: spec })
+    const applied = await project.runCli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe('wrote vitest.config.ts\n')
+  })
+
+  test('--apply refuses when a module the check imported through a Vite alias changed: the file Vite loaded for `@/lib/logger`', async () => {
+    const file = 'test/spy.test.ts'
+    const { project } = await failingRun(
+      {
+        'vitest.config.ts': [
+          `import { fileURLToPath } from 'node:url'`,
+          `import { defineConfig } from 'vitest/config'`,
+          `import flakeseed from 'flakeseed'`,
+          `export default defineConfig({`,
+          `  plugins: [flakeseed()],`,
+          `  resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },`,
+          `  test: { fileParallelism: false },`,
+          `})`,
+          ``,
+        ].join('\n'),
+        'src/lib/logger.ts': `export function warn(message: string): void {\n  console.warn(message)\n}\n`,
+        [file]: [
+          `import { describe, expect, test, vi } from 'vitest'`,
+          `import { warn } from '@/lib/logger'`,
+          `describe('logger', () => {`,
+          `  test('silences warnings', () => { vi.spyOn(console, 'warn').mockImplementation(() => {}); warn('quiet') })`,
+          `  test('idle', () => {})`,
+          `  test('warns for real', () => { expect(vi.isMockFunction(console.warn)).toBe(false) })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'logger > silences warnings',
+      'logger > warns for real',
+      ['logger > idle'],
+    )
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '1'])
+    expect(json.patches.map((p) => p.files)).toEqual([['vitest.config.ts']])
+    const config = project.read('vitest.config.ts')
+    const logger = project.read('src/lib/logger.ts')
+    // No import a parser can follow names src/lib/logger.ts: only the run's own resolution does.
+    project.write({ 'src/lib/logger.ts': `${logger}// edited\n` })
+    expectOneLineError(
+      await project.runCli(['fix', 'last', '--apply']),
+      'flakeseed: src/lib/logger.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    expect(project.read('vitest.config.ts')).toBe(config)
+    // The bytes put back, it applies.
+    project.write({ 'src/lib/logger.ts': logger })
     const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe('wrote vitest.config.ts\n')

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { HuntFinding } from '../../src/hunt/hunt.js'
 import { git, gitCommit, gitInit, seedWhere } from '../helpers/cli.js'
-import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { config, createProject, type Files, type Project, REPO } from '../helpers/project.js'
 
 interface HuntJson {
   base: string
@@ -17,6 +17,7 @@ interface HuntJson {
   recorded: number[]
   probes: number
   cut?: string
+  seedsHeld?: string
   seconds: number
 }
 
@@ -61,11 +62,14 @@ const envTests = (extra = '') =>
 /** A counter nothing exports: no snapshot sees what a test leaves in it. */
 const TALLY = `let n = 0\nexport const bump = () => { n++ }\nexport const count = () => n\nexport const reset = () => { n = 0 }\n`
 
+/** The tally behind a module of its own: the test file imports the counter, which imports the tally. */
+const COUNTER = `import { bump as up, count as read, reset as zero } from './tally'\nexport const bump = () => up()\nexport const count = () => read()\nexport const reset = () => zero()\n`
+
 /** Two tests that reset the tally around one that needs it at zero. */
 const tallyTests = (extra = '') =>
   [
     `import { expect, test } from 'vitest'`,
-    `import { bump, count, reset } from '../src/tally'`,
+    `import { bump, count, reset } from '../src/counter'`,
     `test('resets', () => { reset(); expect(count()).toBe(0) })`,
     `test('starts at zero', () => { expect(count()).toBe(0) })`,
     `test('resets again', () => { reset(); expect(count()).toBe(0) })`,
@@ -88,6 +92,7 @@ describe('flakeseed hunt', () => {
         'test/setup.test.ts': SETUP,
         'test/env.test.ts': envTests(),
         'src/tally.ts': TALLY,
+        'src/counter.ts': COUNTER,
         'test/tally.test.ts': tallyTests(),
       },
       {
@@ -116,7 +121,7 @@ describe('flakeseed hunt', () => {
       introduced: true,
       order: 'pair',
     })
-    // The new test leaves nothing a snapshot sees (a counter its module keeps private): paired all the same.
+    // The new test leaves nothing a snapshot sees (a counter a module its file's import imports keeps private): paired all the same.
     expect(by('test/tally.test.ts > starts at zero'), output).toMatchObject({
       kind: 'victim',
       polluters: ['test/tally.test.ts > counts one'],
@@ -135,6 +140,37 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toHaveLength(4)
   })
 
+  test('examples/shop: a new test that fills the cart is a second polluter of the test an older one pollutes: introduced, exit 1', async () => {
+    const shop = (path: string) => readFileSync(join(REPO, 'examples/shop', path), 'utf8')
+    const cartTest = shop('test/cart.test.ts')
+    // Right after the victim: the reverse order runs it right before the victim, after the older polluter.
+    const fills = `  test('fills the cart', () => {\n    add({ sku: 'lamp', price: 4000 })\n    expect(contents().length).toBeGreaterThan(0)\n  })\n\n  test('adds a book'`
+    const project = repo(
+      {
+        'src/cart.ts': shop('src/cart.ts'),
+        'src/price.ts': shop('src/price.ts'),
+        'test/cart.test.ts': cartTest,
+        'test/price.test.ts': shop('test/price.test.ts'),
+      },
+      { 'test/cart.test.ts': cartTest.replace("  test('adds a book'", fills) },
+    )
+    const { code, json, output } = await hunt(project, ['--seeds', '0'])
+    expect(code, output).toBe(1)
+    expect(json.affected).toEqual({ files: ['test/cart.test.ts'], tests: ['test/cart.test.ts > cart > fills the cart'] })
+    // The bisect's minimal polluter is the older test; the new one, run alone right before the victim, fails it too.
+    expect(json.findings, output).toMatchObject([
+      {
+        victim: 'test/cart.test.ts > cart > a new cart is empty',
+        polluters: ['test/cart.test.ts > cart > adds a book'],
+        introduced: true,
+        order: 'reverse',
+      },
+    ])
+    expect(json.findings[0]!.why).toBe(
+      'test/cart.test.ts > cart > fills the cart is new or changed in this change and makes it fail when run right before it alone (confirmed); the older test/cart.test.ts > cart > adds a book does too',
+    )
+  })
+
   test('a clean change: every run passes, nothing found, exit 0', async () => {
     const project = repo(
       { 'src/cart.ts': CART, 'test/cart.test.ts': cartTests() },
@@ -145,9 +181,18 @@ describe('flakeseed hunt', () => {
     expect(json.findings).toEqual([])
     expect(json.unblamed).toEqual([])
     expect(json.affected.tests).toEqual(['test/cart.test.ts > sums'])
-    // plain, reverse, the new test on its own, 4 seeds
-    expect(json.runs).toBeGreaterThanOrEqual(7)
+    // plain, reverse, the new test on its own, then seeds while the hunt stays within 3× a plain run:
+    // the ones it held back, it says so.
+    expect(json.runs).toBeGreaterThanOrEqual(3)
+    expect(json.runs).toBeLessThanOrEqual(7)
+    if (json.runs < 7)
+      expect(json.seedsHeld).toBe(`${json.runs - 3} of 4 seeded orders: one more would take the hunt past 3× a plain run of the affected files`)
+    else expect(json.seedsHeld).toBeUndefined()
     expect(json.passedRuns).toBe(json.runs)
+    // Seeds asked for run as the budget allows: 4 of them.
+    const asked = await hunt(project, ['--seeds', '4'])
+    expect(asked.json.runs, asked.output).toBe(7)
+    expect(asked.json.passedRuns).toBe(7)
     // The hunt is in the history as one passed run of kind `hunt` (its plain order), out of flaky's counts.
     expect(json.recorded).toHaveLength(1)
     expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${json.recorded[0]}\\b.*passed \\(hunt\\)`, 'm'))
@@ -188,6 +233,22 @@ describe('flakeseed hunt', () => {
     const applied = await project.runCli(['fix', run!, '--test', 'test/env.test.ts > no mode by default', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(readFileSync(join(project.dir, 'test/env.test.ts'), 'utf8')).not.toBe(before)
+  })
+
+  test('the budget is a deadline for the run in flight too: it stops, is left out, and the hunt ends soon after', async () => {
+    const slow = (name: string) => `test('${name}', async () => { await new Promise((r) => setTimeout(r, 1500)); expect(1).toBe(1) })`
+    const file = (extra = '') => [`import { expect, test } from 'vitest'`, ...['one', 'two', 'three', 'four'].map(slow), extra].join('\n')
+    const project = repo({ 'test/slow.test.ts': file() }, { 'test/slow.test.ts': file(slow('five')) })
+    const began = Date.now()
+    expect((await project.runVitest(['test/slow.test.ts'])).code).toBe(0)
+    const plain = (Date.now() - began) / 1000
+    const budget = 2
+    const { code, json, output } = await hunt(project, ['--seeds', '0', '--budget', String(budget)])
+    expect(code, output).toBe(0)
+    expect(json.findings).toEqual([])
+    expect(json.cut, output).toMatch(/^budget of 2 s used up: .*the run in flight was stopped and left out$/)
+    // Each whole-file order takes most of a plain run: finishing the one in flight, or starting the next, overshoots by that much.
+    expect(json.seconds, output).toBeLessThan(budget + plain / 2)
   })
 
   test('a source-only change makes an unchanged test file order-dependent through a module-private variable', async () => {

@@ -176,9 +176,9 @@ describe('suspects from the history', () => {
 
   test('bisect tries the suspect first: the default --repeat 3 settles it in 6 probes, against the search without the history', async () => {
     const run = String(FAILS.lastIndexOf(true) + 1)
-    const fromHistory = await project
-      .copy()
-      .runCliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
+    // One probe at a time and no diagnosis: the probes counted are the search's alone.
+    const search = (copy: Project) =>
+      copy.runCliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
         'bisect',
         run,
         '--test',
@@ -187,6 +187,7 @@ describe('suspects from the history', () => {
         '1',
         '--no-diagnose',
       ])
+    const fromHistory = await search(project.copy())
     expect(fromHistory).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(fromHistory.probesToFind ?? fromHistory.probes).toBe(6)
     // The same failing run with no other run recorded: no suspects, the whole search.
@@ -196,15 +197,7 @@ describe('suspects from the history', () => {
     sqlite.prepare('DELETE FROM results WHERE run_id != ?').run(Number(run))
     sqlite.prepare('DELETE FROM runs WHERE id != ?').run(Number(run))
     sqlite.close()
-    const searched = await alone.runCliJson<{ kind: string; polluters: string[]; probes: number; probesToFind?: number }>([
-      'bisect',
-      run,
-      '--test',
-      VICTIM,
-      '--jobs',
-      '1',
-      '--no-diagnose',
-    ])
+    const searched = await search(alone)
     expect(searched).toMatchObject({ kind: 'victim', polluters: [POLLUTER] })
     expect(searched.probesToFind ?? searched.probes).toBeGreaterThan(6)
   }, 300_000)

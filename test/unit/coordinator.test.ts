@@ -317,7 +317,13 @@ describe('bisect (coordinator): the diagnosis', () => {
       { kind: 'global', what: 'globalThis.cache', before: '(absent)', after: 'a Map of 3', verified: false, ruledOut: 'cause-alone', by: id('pollute') },
       { kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: id('pollute') },
     ])
-    expect(finding.fix).toEqual({ suggestion: "delete process.env.SHOP_CURRENCY in an afterEach of 'pollute'", verified: true, how: 'undo-rerun' })
+    // The fix is the code the patch writes first, in `flakeseed fix`'s own words.
+    expect(finding.fix).toEqual({
+      suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after (test/x.test.ts)',
+      verified: true,
+      how: 'undo-rerun',
+      remedy: 'restore-env',
+    })
     // One probe to see the leaks, one undo: within the target of 3 beyond the search.
     expect(finding.diagnosisProbes).toBe(2)
     expect(finding.probes).toBe(finding.probesToFind! + 2)
@@ -334,6 +340,7 @@ describe('bisect (coordinator): the diagnosis', () => {
       config: { restoreMocks: true },
       verified: true,
       how: 'config-rerun',
+      remedy: 'restoreMocks-config',
     })
     expect(finding.diagnosisProbes).toBe(3)
   })
@@ -343,14 +350,16 @@ describe('bisect (coordinator): the diagnosis', () => {
     const stubbed = leakyVitest(id('pollute'), leaks, (undone, config) => !undone.length && !config.unstubEnvs, { env: ['API'], global: [] })
     const a = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: stubbed.execute })
     expect(a.fix).toMatchObject({ config: { unstubEnvs: true }, how: 'config-rerun', verified: true })
-    // A spy that restoreMocks does not restore (assigned by hand): the undo is the fix.
+    // A spy that restoreMocks does not restore (assigned by hand): the undo is the fix, and
+    // vi.restoreAllMocks(), which does what the switch does, is passed over.
     const spy = [leak('fn:console.error', 'mock', 'console.error', 'function error', 'a vi.fn() mock')]
     const byHand = leakyVitest(id('pollute'), spy, (undone) => !undone.length)
     const b = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: byHand.execute })
     expect(b.fix).toEqual({
-      suggestion: "restore console.error (mockRestore(), or vi.restoreAllMocks()) in an afterEach of 'pollute'",
+      suggestion: 'save console.error before each test and put it back after (test/x.test.ts)',
       verified: true,
       how: 'undo-rerun',
+      remedy: 'restore-global',
     })
   })
 

@@ -140,8 +140,13 @@ describe('fixes', () => {
 
   test('how a fix was checked, in words: for a brittle test the undo made it fail', () => {
     const fix = { suggestion: 'x', verified: true, how: 'undo-rerun' as const }
-    expect(fixText(fix)).toBe('x (verified: the victim passes when the leak is undone)')
-    expect(fixText(fix, 'brittle')).toBe('x (verified: it fails when that is undone)')
+    // The undo probe put the state back itself: the code said is not what ran.
+    expect(fixText(fix)).toBe('x (verified: the victim passes when the leak is undone, not by running this code)')
+    expect(fixText(fix, 'brittle')).toBe('x (verified: it fails when that is undone, not by running this code)')
+    // When `flakeseed fix` can write it, the text says who runs the code.
+    expect(fixText({ ...fix, remedy: 'restore-env' })).toBe(
+      'x (verified: the victim passes when the leak is undone, not by running this code: flakeseed fix does, as a patch)',
+    )
     expect(fixText({ ...fix, how: 'config-rerun' }, 'brittle')).toBe('x (verified: the victim passes in a rerun with it)')
     expect(fixText({ ...fix, verified: false })).toBe('x (not verified)')
   })

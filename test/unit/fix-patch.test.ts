@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { Finding, Leak } from '../../src/core/model.js'
 import { diffLines } from '../../src/fix/diff.js'
+import { firstCodeRemedy } from '../../src/fix/plan.js'
 import type { Statement } from '@babel/types'
 import { declaredNames, identifiersOf, nodeLines, parseSource, walk } from '../../src/fix/source.js'
 import { type FileEdit, type PatchInput, type PatchPlan, planPatches, type Remedy, unifiedDiff } from '../../src/fix/types.js'
@@ -423,6 +424,45 @@ describe('config switches where Vitest has one', () => {
     ])
     expect(list[0]!.edits[0]!.path).toBe('test/euro.test.ts')
     expect(list[1]!.edits[0]!.after).toContain('test: { isolate: true },')
+  })
+})
+
+describe("bisect's fix line is the planner describing itself", () => {
+  const CONFIG = ["import { defineConfig } from 'vitest/config'", '', 'export default defineConfig({', '  plugins: [],', '})', ''].join('\n')
+  const files = { 'test/shop.test.ts': SHOP_TS, 'vitest.config.ts': CONFIG }
+
+  test('the first code remedy, in the words of the patch that writes it, without reading a file', async () => {
+    const cases: Array<[Finding, string]> = [
+      [finding([{ kind: 'env', what: 'process.env.SHOP_CURRENCY' }]), 'restore-env'],
+      [finding([{ kind: 'timers', what: 'fake timers', before: 'real', after: 'fake' }]), 'real-timers'],
+      [finding([{ kind: 'mock', what: 'console.error', before: 'function error', after: 'a vi.fn() mock' }]), 'restoreAllMocks-hook'],
+      [
+        finding([
+          { kind: 'env', what: 'process.env.A' },
+          { kind: 'global', what: 'globalThis.flag', before: '(absent)', after: '42' },
+        ]),
+        'restore-env',
+      ],
+    ]
+    for (const [f, kind] of cases) {
+      const list = await remedies(files, f, { configFile: 'vitest.config.ts' })
+      const patch = list.find((r) => !r.kind.endsWith('-config'))!
+      const line = firstCodeRemedy({ root: ROOT, finding: f })
+      expect(line).toEqual({ kind, summary: patch.summary })
+      expect(patch.kind).toBe(kind)
+    }
+  })
+
+  test('after a switch that did not help, the vi.…All…() hook that does the same is passed over; none when the planner has none', () => {
+    const spy = finding([{ kind: 'mock', what: 'console.error', before: 'function error', after: 'a vi.fn() mock' }])
+    expect(firstCodeRemedy({ root: ROOT, finding: spy }, true)?.kind).toBe('restore-global')
+    const exportedLet = finding([{ kind: 'module', what: 'src/counter.ts: count', before: '0', after: '1' }])
+    // Only its module can assign an exported let: fix writes no patch for it, so bisect names none.
+    expect(firstCodeRemedy({ root: ROOT, finding: exportedLet })).toBeUndefined()
+    const exportedMap = finding([{ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' }])
+    expect(firstCodeRemedy({ root: ROOT, finding: exportedMap })?.kind).toBe('restore-export')
+    expect(firstCodeRemedy({ root: ROOT, finding: finding([{ kind: 'scope', what: 'api of the file' }]) })).toBeUndefined()
+    expect(firstCodeRemedy({ root: ROOT, finding: { ...spy, kind: 'independent' } })).toBeUndefined()
   })
 })
 

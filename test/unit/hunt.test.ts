@@ -1,7 +1,8 @@
 // The pure parts of hunt: the targeted orders and who caused a finding.
 import { describe, expect, test } from 'vitest'
-import { changedTests, introduced } from '../../src/hunt/attribution.js'
+import { changedTests, introduced, newBeforeVictim } from '../../src/hunt/attribution.js'
 import { newTestRuns, pairs, reverseOrder, seedOrder } from '../../src/hunt/orders.js'
+import { reachedPrivateState } from '../../src/hunt/private-state.js'
 import { idOf } from '../../src/core/names.js'
 import { checkHunt, endOfRunHunt } from '../../src/plugin/hunt-option.js'
 
@@ -77,6 +78,28 @@ describe('who caused it', () => {
     expect(introduced(finding({ polluters: ['a.test.ts > p'] }), facts).introduced).toBe(false)
   })
 
+  test('an older minimal polluter, and a new test confirmed to pollute the victim on its own: introduced', () => {
+    expect(introduced(finding({ polluters: ['a.test.ts > p'] }), facts, ['a.test.ts > new'])).toEqual({
+      introduced: true,
+      why: 'a.test.ts > new is new or changed in this change and makes it fail when run right before it alone (confirmed); the older a.test.ts > p does too',
+    })
+  })
+
+  test('a new test right before the victim with no older polluter between: a candidate polluter of its own', () => {
+    const fresh = new Set(['a > new', 'a > new 2', 'b > new'])
+    const sameFile = (id: string) => id.startsWith('a >')
+    // The older polluter first, then the new test, then the victim: the new test is asked about.
+    expect(newBeforeVictim(['a > old', 'a > new', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual(['a > new'])
+    // The older polluter between them: it is what the order shows, not the new test.
+    expect(newBeforeVictim(['a > new', 'a > old', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual([])
+    // Closest first; a new test of a file the victim does not share state with is not asked about.
+    expect(newBeforeVictim(['b > new', 'a > new 2', 'a > x', 'a > new', 'a > victim'], 'a > victim', ['a > old'], fresh, sameFile)).toEqual([
+      'a > new',
+      'a > new 2',
+    ])
+    expect(newBeforeVictim(['a > victim', 'a > new'], 'a > victim', [], fresh, sameFile)).toEqual([])
+  })
+
   test('new and changed tests from the base’s source', () => {
     const head = [
       { name: 'same', text: "test('same', () => {\n  a()\n})" },
@@ -89,6 +112,25 @@ describe('who caused it', () => {
     ]
     expect(changedTests(head, base)).toEqual({ added: ['added'], changed: ['edited'] })
     expect(changedTests(head, undefined)).toEqual({ added: ['same', 'edited', 'added'], changed: [] })
+  })
+})
+
+describe('module-private state a test file reaches', () => {
+  const files: Record<string, string> = {
+    '/p/test/a.test.ts': `import { total } from '../src/api'\nimport { x } from 'pkg'\n`,
+    '/p/src/api.ts': `import { bump } from './tally.js'\nexport * from './deep/index'\nexport const total = () => bump()\n`,
+    '/p/src/tally.ts': `let n = 0\nexport const bump = () => ++n\n`,
+    '/p/src/deep/index.ts': `export { known } from './seen'\n`,
+    '/p/src/deep/seen.ts': `const seen = new Set<string>()\nexport const known = (k: string) => seen.has(k)\nimport '../../../outside'\n`,
+    '/outside.ts': `let outside = 1\n`,
+  }
+  const read = (path: string) => files[path]
+
+  test('through imports and re-exports, a few levels down, inside the project only', () => {
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read).sort()).toEqual(['`const seen` of src/deep/seen.ts', '`let n` of src/tally.ts'])
+    // Two levels: the test file's imports, and theirs.
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read, 2)).toEqual(['`let n` of src/tally.ts'])
+    expect(reachedPrivateState('/p/test/a.test.ts', '/p', read, 1)).toEqual([])
   })
 })
 

@@ -64,3 +64,25 @@ test('a later probe in the same process notes into its own folder', () => {
   expect([...readWrites(first)].map((p) => p.slice(work.length + 1))).toEqual(['one.txt'])
   expect([...readWrites(second)].map((p) => p.slice(work.length + 1)).sort()).toEqual(['one.txt', 'two.txt'])
 })
+
+test('a recorded run notes only the paths its tests create: a file that was there before, rewritten or deleted, is not noted', () => {
+  const work = mkdtempSync(join(tmpdir(), 'flakeseed-writes-work-'))
+  const notes = mkdtempSync(join(tmpdir(), 'flakeseed-writes-notes-'))
+  dirs.push(work, notes)
+  const script = `
+    import { trackWrites } from ${JSON.stringify(WRITES)}
+    import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+    writeFileSync('mine.txt', 'the user')
+    writeFileSync('old.txt', 'the user')
+    trackWrites(${JSON.stringify(notes)}, 'w1', true)
+    writeFileSync('mine.txt', 'rewritten')
+    rmSync('old.txt')
+    writeFileSync('new.txt', '1')
+    writeFileSync('new.txt', '2')
+    mkdirSync('out')
+    writeFileSync('out/a.txt', 'a')
+  `
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: work })
+  expect([...readWrites(notes)].map((p) => p.slice(work.length + 1)).sort()).toEqual(['new.txt', 'out', 'out/a.txt'])
+  expect(readFileSync(join(work, 'new.txt'), 'utf8')).toBe('2')
+})
