@@ -55,7 +55,33 @@ interface RunSide {
   records: Array<RunRecord | undefined>
 }
 
-/** One walk over the candidates, each history made when reached and its packed outcomes let go. */
+/**
+ * The arrays of the history being made, reused from one history to the next: a walk makes a
+ * history when the one before is done with (`analysePacked` reads each whole before the next),
+ * so a long window allocates a few buffers, not four arrays a test (their memory is freed late).
+ */
+class Buffers {
+  private size = 0
+  private run = new Int32Array(0)
+  private flags = new Uint8Array(0)
+  private retries = new Int32Array(0)
+  private order = new Int32Array(0)
+  fit(n: number): { run: Int32Array; flags: Uint8Array; retries: Int32Array; order: Int32Array } {
+    if (n > this.size) {
+      this.size = Math.max(n, this.size * 2)
+      this.run = new Int32Array(this.size)
+      this.flags = new Uint8Array(this.size)
+      this.retries = new Int32Array(this.size)
+      this.order = new Int32Array(this.size)
+    }
+    return { run: this.run.subarray(0, n), flags: this.flags.subarray(0, n), retries: this.retries.subarray(0, n), order: this.order.subarray(0, n) }
+  }
+}
+
+/**
+ * One walk over the candidates, each history made when reached and its packed outcomes let go. A
+ * history's arrays are valid until the next one is made (`Buffers`).
+ */
 export function packWindow(w: PackInput): { runs: PackedRuns; histories: Iterable<PackedHistory> } {
   const list: Array<{ id: number; seed: string; commit: string | null; startedAt: number | null }> = []
   for (const r of w.byId.values()) list.push({ id: r.id, seed: r.seed, commit: r.commit_sha, startedAt: r.started_at })
@@ -85,13 +111,14 @@ export function packWindow(w: PackInput): { runs: PackedRuns; histories: Iterabl
     partial: Uint8Array.from(list, (r) => (partial.has(r.id) ? 1 : 0)),
     records: list.map((r) => w.byId.get(r.id)),
   }
+  const buffers = new Buffers()
   function* histories(): Iterable<PackedHistory> {
     for (const id of w.candidates) {
       const test = w.tests.get(id)
       if (test === undefined) continue
       const v = w.packed.get(id)
       w.packed.delete(id)
-      yield packOne(w, id, test, v ?? [], w.replays.get(id) ?? [], at, side, orderOf)
+      yield packOne(w, id, test, v ?? [], w.replays.get(id) ?? [], at, runs.id as Int32Array, side, orderOf, buffers)
     }
   }
   return { runs, histories: histories() }
@@ -119,24 +146,23 @@ function packOne(
   v: ArrayLike<number>,
   replays: readonly WindowOutcome[],
   at: Int32Array,
+  ids: Int32Array,
   side: RunSide,
   orderOf: (key: string) => number,
+  buffers: Buffers,
 ): PackedHistory {
   const onlyInFile = w.facts.onlyInFile.has(id)
   const rows = v.length / 4
   const n = rows + replays.length
-  const runId = new Int32Array(n)
-  const flags = new Uint8Array(n)
-  const retries = new Int32Array(n)
-  const order = new Int32Array(n)
+  // The run's index in the table (its id is `ids[run[i]]`).
+  const { run, flags, retries, order } = buffers.fit(n)
   for (let i = 0, k = 0; i < rows; i++, k += 4) {
-    const run = v[k]!
-    const r = at[run]!
+    const r = at[v[k]!]!
     const failed = v[k + 1] === 1
     const fileIndex = v[k + 2]!
     const testIndex = v[k + 3]!
     const retry = side.retried[r]?.get(id)
-    runId[i] = run
+    run[i] = r
     flags[i] =
       (failed ? FLAG.failed : retry?.retried ? FLAG.retried : 0) |
       (side.quarantined[r]?.has(id) ? FLAG.quarantined : 0) |
@@ -148,7 +174,7 @@ function packOne(
   const replayError = new Map<number, string | null>()
   replays.forEach((o, j) => {
     const i = rows + j
-    runId[i] = o.run
+    run[i] = at[o.run]!
     flags[i] =
       (o.state === 'failed' ? FLAG.failed : 0) |
       (o.retried ? FLAG.retried : 0) |
@@ -159,8 +185,7 @@ function packOne(
     order[i] = orderOf(o.order)
     replayError.set(o.run, o.error)
   })
-  sortByRun(runId, flags, retries, order)
-  const run = runId.map((r) => at[r]!)
+  sortByRun(ids, run, flags, retries, order)
   const finding = findingHint(w.findings.get(test))
   return {
     test,
@@ -170,7 +195,7 @@ function packOne(
     retries,
     order,
     error: (k) => {
-      const r = runId[k]!
+      const r = ids[run[k]!]!
       if (flags[k]! & FLAG.replay) return replayError.get(r) ?? null
       return flags[k]! & FLAG.failed ? (w.errors.get(r)?.get(id) ?? null) : null
     },
@@ -179,18 +204,18 @@ function packOne(
 }
 
 /** Oldest first, as the metrics need (the rows come in no defined order; a test has one outcome a run). */
-function sortByRun(runId: Int32Array, flags: Uint8Array, retries: Int32Array, order: Int32Array): void {
+function sortByRun(ids: Int32Array, run: Int32Array, flags: Uint8Array, retries: Int32Array, order: Int32Array): void {
   let sorted = true
-  for (let i = 1; i < runId.length && sorted; i++) if (runId[i]! < runId[i - 1]!) sorted = false
+  for (let i = 1; i < run.length && sorted; i++) if (ids[run[i]!]! < ids[run[i - 1]!]!) sorted = false
   if (sorted) return
-  const by = Array.from(runId.keys()).sort((a, b) => runId[a]! - runId[b]!)
+  const by = Array.from(run.keys()).sort((a, b) => ids[run[a]!]! - ids[run[b]!]!)
   const copy = <T extends Int32Array | Uint8Array>(a: T) => {
     const old = a.slice()
     by.forEach((from, to) => {
       a[to] = old[from]!
     })
   }
-  copy(runId)
+  copy(run)
   copy(flags)
   copy(retries)
   copy(order)

@@ -144,7 +144,8 @@ export interface FlakyWindow {
   eachHistory(): Iterable<WindowHistory>
   /**
    * The same histories packed (`PackedHistory`, outcomes as typed arrays), with the runs they point
-   * at: what `analysePacked` reads, without an object per outcome. One walk, like `eachHistory`.
+   * at: what `analysePacked` reads, without an object per outcome. One walk, like `eachHistory`,
+   * and a history's arrays are reused for the next: read each one before asking for the next.
    */
   packedHistories(): { runs: PackedRuns; histories: Iterable<PackedHistory> }
   /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
