@@ -144,8 +144,12 @@ function jsonOf(p: VerifiedPatch) {
 }
 
 function print(runId: number, patches: readonly VerifiedPatch[], unpatched: ReadonlyArray<{ victim: string; why: string }>, options: Options): void {
-  for (const p of patches) {
-    console.log(`patch for ${visible(p.victim)}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
+  // Victims of one polluter share its patch: it is printed once, for all of them.
+  const groups = new Map<string, VerifiedPatch[]>()
+  for (const p of patches) groups.set(p.diff, [...(groups.get(p.diff) ?? []), p])
+  for (const [p, ...others] of groups.values() as Iterable<[VerifiedPatch, ...VerifiedPatch[]]>) {
+    const more = others.length ? ` (and ${others.map((o) => visible(o.victim)).join(', ')})` : ''
+    console.log(`patch for ${visible(p.victim)}${more}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
     process.stdout.write(p.diff.endsWith('\n') ? p.diff : `${p.diff}\n`)
     console.log(`verified: ${p.verified} (${p.seconds.toFixed(1)} s)`)
     if (!options.apply) console.log(`apply: ${fixWords(runId, { test: options.test, apply: true, ...commandOptions(options), config: options.config })}`)

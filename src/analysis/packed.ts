@@ -110,37 +110,8 @@ export function analysePacked(histories: Iterable<PackedHistory>, runs: PackedRu
 
 function describePacked(h: PackedHistory, nf: number, m: Metrics, s: Scratch, options: AnalysisOptions & { minRuns: number }): FlakyRow {
   const runs = s.runs
-  const full = s.full
   const { class: cls, reason } = classifyPacked(h, nf, s, options.minRuns)
-  let retriedRuns = 0
-  let retries = 0
-  const failingSeeds: string[] = []
-  const passingSeeds: string[] = []
-  const commits: string[] = []
-  const failingMark = s.next()
-  const passingMark = s.next()
-  const commitMark = s.next()
-  for (let i = 0; i < nf; i++) {
-    const k = full[i]!
-    const flags = h.flags[k]!
-    const r = h.run[k]!
-    if (flags & FLAG.retried) retriedRuns++
-    retries += h.retries[k]!
-    const seed = runs.seedNo[r]!
-    if (flags & COUNTED_FAILED && s.seedMark[seed] !== failingMark) {
-      s.seedMark[seed] = failingMark
-      failingSeeds.push(runs.seed[r]!)
-    }
-    if (!(flags & FLAG.failed) && s.seedMark2[seed] !== passingMark) {
-      s.seedMark2[seed] = passingMark
-      passingSeeds.push(runs.seed[r]!)
-    }
-    const commit = runs.commit[r]!
-    if (commit !== null && s.commitMark[runs.commitNo[r]!] !== commitMark) {
-      s.commitMark[runs.commitNo[r]!] = commitMark
-      commits.push(commit)
-    }
-  }
+  const { retriedRuns, retries, failingSeeds, passingSeeds, commits } = seedsOfPacked(h, nf, s)
   // The runs a next command can act on: the full ones, else every one but the replays.
   let last = -1
   let acted = -1
@@ -191,6 +162,42 @@ function describePacked(h: PackedHistory, nf: number, m: Metrics, s: Scratch, op
   }
   row.command = nextCommand(row, options)
   return row
+}
+
+/** Retries, and the failing and passing seeds and the commits of the full outcomes, each once, in order. */
+function seedsOfPacked(h: PackedHistory, nf: number, s: Scratch) {
+  const runs = s.runs
+  const full = s.full
+  let retriedRuns = 0
+  let retries = 0
+  const failingSeeds: string[] = []
+  const passingSeeds: string[] = []
+  const commits: string[] = []
+  const failingMark = s.next()
+  const passingMark = s.next()
+  const commitMark = s.next()
+  for (let i = 0; i < nf; i++) {
+    const k = full[i]!
+    const flags = h.flags[k]!
+    const r = h.run[k]!
+    if (flags & FLAG.retried) retriedRuns++
+    retries += h.retries[k]!
+    const seed = runs.seedNo[r]!
+    if (flags & COUNTED_FAILED && s.seedMark[seed] !== failingMark) {
+      s.seedMark[seed] = failingMark
+      failingSeeds.push(runs.seed[r]!)
+    }
+    if (!(flags & FLAG.failed) && s.seedMark2[seed] !== passingMark) {
+      s.seedMark2[seed] = passingMark
+      passingSeeds.push(runs.seed[r]!)
+    }
+    const commit = runs.commit[r]!
+    if (commit !== null && s.commitMark[runs.commitNo[r]!] !== commitMark) {
+      s.commitMark[runs.commitNo[r]!] = commitMark
+      commits.push(commit)
+    }
+  }
+  return { retriedRuns, retries, failingSeeds, passingSeeds, commits }
 }
 
 /** `classify` over the full outcomes (`s.full`, nf of them). */
