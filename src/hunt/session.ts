@@ -31,6 +31,7 @@ export async function runHuntSession(
   env: NodeJS.ProcessEnv,
   phase: (text: string) => void = () => {},
 ): Promise<{ result: HuntResult } | { note: string }> {
+  const startedAt = Date.now()
   const base = findBase(options.root, options.base, env)
   if ('none' in base) return { note: base.none }
   const starting = Date.now()
@@ -51,7 +52,7 @@ export async function runHuntSession(
       executor,
       budget: options.budget,
       seeds: options.seeds,
-      ...(options.seedsWithin === undefined ? {} : { seedsWithin: options.seedsWithin, startupMs }),
+      ...(options.seedsWithin === undefined ? {} : { seedsWithin: options.seedsWithin, session: { startedAt, startupMs } }),
       repeat: options.repeat,
       phase,
       command: () => huntCommand(base.commit, options.commands),

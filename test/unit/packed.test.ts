@@ -3,18 +3,7 @@
 import { describe, expect, test } from 'vitest'
 import { analyse, type FindingHint, type RunOutcome, type TestHistory } from '../../src/analysis/flakiness.js'
 import { analysePacked, FLAG, type PackedHistory, type PackedRuns } from '../../src/analysis/packed.js'
-
-/** mulberry32: a small seeded generator, so that every trial replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../helpers/files.js'
 
 interface Run {
   id: number
