@@ -1,5 +1,6 @@
 import { type PatchNote, patchNotes } from '../src/fix-session/ready.js'
-import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
+import { executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
+import { analysePacked } from '../src/analysis/packed.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
 import { causeText, fixText, percent, plural, shortSha, suspectText, visible } from '../src/core/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
@@ -33,8 +34,10 @@ export function flaky(options: Options): number {
       // A row shows its last failure's error, and no other.
       errors: 'last',
     })
-    // One history at a time: memory holds the rows, not every outcome of the window.
-    rows = analyse(window.eachHistory(), { ...commandOptions(options), minRuns: options.minRuns })
+    // One history at a time, packed: memory holds the rows, not every outcome of the window, and no
+    // outcome is an object (src/analysis/packed.ts).
+    const packed = window.packedHistories()
+    rows = analysePacked(packed.histories, packed.runs, { ...commandOptions(options), minRuns: options.minRuns })
     // Only for the rows shown, and of those only where statistics can add something.
     const wanted = rows.filter(wantsSuspects).map((r) => r.test)
     const tallies = suspectTallies(

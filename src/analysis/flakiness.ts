@@ -9,7 +9,9 @@
 import { bisectCommand, type CommandOptions as BaseCommandOptions, historyCommand, NOD_REPEAT, replayCommand, showCommand } from '../core/commands.js'
 import { DEFAULT_MIN_RUNS } from '../core/defaults.js'
 import { plural, shortSha } from '../core/format.js'
-import type { FindingKind, Fix, Leak, RunFacts } from '../core/model.js'
+import type { FindingHint, RunFacts } from '../core/model.js'
+
+export type { FindingHint } from '../core/model.js'
 
 /**
  * `brittle` is bisect's class for a test that passes only after another (its state setter): an order
@@ -37,17 +39,6 @@ export interface RunOutcome {
   evidence?: 'replay' | 'partial'
   error?: string | null
   startedAt?: number | null
-}
-
-/** The newest bisect/replay finding for a test (see src/store/findings.ts). */
-export interface FindingHint {
-  kind: FindingKind
-  /** What the culprits left behind, and the verified fix (when bisect diagnosed it). */
-  leaks?: Leak[]
-  fix?: Fix
-  polluters: string[]
-  stateSetters: string[]
-  command: string | null
 }
 
 export interface TestHistory {
@@ -162,18 +153,25 @@ export function executionKey(f: ExecutionFacts): string {
 }
 
 /** `executionKey` for the results of one run: what they share is worked out once. */
-export function executionKeys(f: RunFacts): (fileIndex: number, testIndex: number) => string {
+export function executionKeys(f: RunFacts): RunKeys {
   if (f.dirty || (f.isolate === false && f.fileParallelism !== false)) {
     const key = `run ${f.run}`
-    return () => key
+    return Object.assign(() => key, { scope: 'run' as const })
   }
   const prefix = `${f.commit ?? '-'} ${JSON.stringify(f.seed)} `
   if (f.isolate === false) return (fileIndex, testIndex) => `${prefix}${fileIndex}.${testIndex}`
   // A run's results share a few dozen positions: one string each, made (and hashed, where the
   // keys are grouped) once rather than once per result.
   const made: string[] = []
-  return (_, testIndex) => (made[testIndex] ??= `${prefix}${testIndex}`)
+  return Object.assign((_: number, testIndex: number) => (made[testIndex] ??= `${prefix}${testIndex}`), { scope: 'test-index' as const })
 }
+
+/**
+ * One run's execution keys by position. `scope` says what a key depends on, when it is less than
+ * both positions: `run`, one key for the whole run; `test-index`, the position in the file alone.
+ * A reader of millions of results then asks once per run or per position in a file, not per result.
+ */
+export type RunKeys = ((fileIndex: number, testIndex: number) => string) & { scope?: 'run' | 'test-index' }
 
 /**
  * The class of a test's history, and why. A history without any pass is `broken` or `failing`

@@ -8,6 +8,7 @@
 // numbers for counting), its flags, its retries and its order (a number per execution key).
 import { DEFAULT_MIN_RUNS } from '../core/defaults.js'
 import { plural, shortSha } from '../core/format.js'
+import { FLAG, type PackedHistory, type PackedRuns } from '../core/model.js'
 import {
   type AnalysisOptions,
   compareRows,
@@ -21,50 +22,11 @@ import {
   STREAK_CHANCE,
 } from './flakiness.js'
 
-/** `RunOutcome`'s booleans and evidence, one bit each. */
-export const FLAG = {
-  failed: 1,
-  retried: 2,
-  quarantined: 4,
-  declarationOrder: 8,
-  replay: 16,
-  partial: 32,
-} as const
+export { FLAG, type PackedHistory, type PackedRuns } from '../core/model.js'
+
 const EVIDENCE = FLAG.replay | FLAG.partial
 /** `counted(o) === 'failed'`: it failed, or passed only on a retry. */
 const COUNTED_FAILED = FLAG.failed | FLAG.retried
-
-/** The runs a window's packed outcomes point at (replays among them). */
-export interface PackedRuns {
-  id: ArrayLike<number>
-  seed: readonly string[]
-  commit: ReadonlyArray<string | null>
-  startedAt: ReadonlyArray<number | null>
-  /** Each run's seed as a number: equal seeds, equal numbers (0 ≤ n < `seeds`). */
-  seedNo: ArrayLike<number>
-  seeds: number
-  /** Each run's commit as a number: equal commits (null among them), equal numbers (0 ≤ n < `commits`). */
-  commitNo: ArrayLike<number>
-  commits: number
-  /** Order numbers are below this. */
-  orders: number
-}
-
-/** One test's outcomes, oldest first; `RunOutcome` field by field. */
-export interface PackedHistory {
-  test: string
-  length: number
-  /** Index into `PackedRuns`. */
-  run: ArrayLike<number>
-  /** `FLAG` bits. */
-  flags: ArrayLike<number>
-  retries: ArrayLike<number>
-  /** Equal numbers, equal execution keys (`RunOutcome.order`). */
-  order: ArrayLike<number>
-  /** The error of outcome k (`RunOutcome.error`). */
-  error(k: number): string | null
-  finding?: FindingHint
-}
 
 /** Scratch space shared by every history of one window: marks stamped with a number per use. */
 class Scratch {
@@ -72,9 +34,9 @@ class Scratch {
   readonly seedMark: Int32Array
   readonly seedMark2: Int32Array
   readonly commitMark: Int32Array
-  readonly orderMark: Int32Array
-  readonly orderPassed: Int32Array
-  readonly orderFailed: Int32Array
+  orderMark: Int32Array
+  orderPassed: Int32Array
+  orderFailed: Int32Array
   readonly commitFailedSeed: Int32Array
   readonly commitPassedSeed: Int32Array
   readonly commitMixed: Uint8Array
@@ -89,6 +51,20 @@ class Scratch {
     this.commitFailedSeed = new Int32Array(runs.commits)
     this.commitPassedSeed = new Int32Array(runs.commits)
     this.commitMixed = new Uint8Array(runs.commits)
+  }
+  /** Room for every order numbered so far (a store numbers them as it makes each history). */
+  fitOrders(): void {
+    const n = this.runs.orders
+    if (n <= this.orderMark.length) return
+    const size = Math.max(n, this.orderMark.length * 2)
+    const grown = (a: Int32Array) => {
+      const b = new Int32Array(size)
+      b.set(a)
+      return b
+    }
+    this.orderMark = grown(this.orderMark)
+    this.orderPassed = grown(this.orderPassed)
+    this.orderFailed = grown(this.orderFailed)
   }
   /** A new stamp: every mark set before it reads as unset. */
   next(): number {
@@ -267,6 +243,7 @@ function classifyPacked(h: PackedHistory, nf: number, s: Scratch, minRuns: numbe
 function byOrder(h: PackedHistory, nf: number, s: Scratch, f: FindingHint | undefined): { class: FlakyClass; reason: string } {
   const full = s.full
   const mark = s.next()
+  s.fitOrders()
   // The orders in the order first seen, each with its tally.
   const seen: number[] = []
   for (let i = 0; i < nf; i++) {

@@ -159,3 +159,58 @@ export interface PackageManager {
   /** Its major version, when the user agent told it. */
   major?: number
 }
+
+/** The newest bisect/replay finding for a test (see src/store/findings.ts). */
+export interface FindingHint {
+  kind: FindingKind
+  /** What the culprits left behind, and the verified fix (when bisect diagnosed it). */
+  leaks?: Leak[]
+  fix?: Fix
+  polluters: string[]
+  stateSetters: string[]
+  command: string | null
+}
+
+// A window's outcomes packed (the store packs them, `analysePacked` reads them): no object per
+// outcome, which on a long window (millions) cost more than the analysis itself.
+
+/** `RunOutcome`'s booleans and evidence, one bit each. */
+export const FLAG = {
+  failed: 1,
+  retried: 2,
+  quarantined: 4,
+  declarationOrder: 8,
+  replay: 16,
+  partial: 32,
+} as const
+/** The runs a window's packed outcomes point at (replays among them). */
+export interface PackedRuns {
+  id: ArrayLike<number>
+  seed: readonly string[]
+  commit: ReadonlyArray<string | null>
+  startedAt: ReadonlyArray<number | null>
+  /** Each run's seed as a number: equal seeds, equal numbers (0 ≤ n < `seeds`). */
+  seedNo: ArrayLike<number>
+  seeds: number
+  /** Each run's commit as a number: equal commits (null among them), equal numbers (0 ≤ n < `commits`). */
+  commitNo: ArrayLike<number>
+  commits: number
+  /** Order numbers are below this. */
+  orders: number
+}
+
+/** One test's outcomes, oldest first; `RunOutcome` field by field. */
+export interface PackedHistory {
+  test: string
+  length: number
+  /** Index into `PackedRuns`. */
+  run: ArrayLike<number>
+  /** `FLAG` bits. */
+  flags: ArrayLike<number>
+  retries: ArrayLike<number>
+  /** Equal numbers, equal execution keys (`RunOutcome.order`). */
+  order: ArrayLike<number>
+  /** The error of outcome k (`RunOutcome.error`). */
+  error(k: number): string | null
+  finding?: FindingHint
+}

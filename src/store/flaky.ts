@@ -15,7 +15,7 @@
 // `executionKeys`): the caller passes it in as `orderKeys`, and the store only hands it each run's
 // facts.
 import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_WINDOW } from '../core/defaults.js'
-import type { RunFacts } from '../core/model.js'
+import type { PackedHistory, PackedRuns, RunFacts } from '../core/model.js'
 import { testId } from '../core/names.js'
 import { latestFindings, type StoredFinding } from './findings.js'
 import { parseQuarantine, type Store } from './index.js'
@@ -23,6 +23,7 @@ import { type RunRows, readRunRows } from './run-rows.js'
 import { STATE } from './schema.js'
 import { groupShards, type ShardInfo, shardInfos, worstStatus } from './shards.js'
 import { hasTallies, talliesOf } from './tallies.js'
+import { emptyPacked, packWindow } from './flaky-packed.js'
 import { fillTemp } from './temp-table.js'
 
 /**
@@ -32,8 +33,11 @@ import { fillTemp } from './temp-table.js'
  */
 const SCAN_SHARE = 1 / 3
 
-/** For one run: the order key of the result at (file position, test position). */
-export type OrderKeys = (run: RunFacts) => (fileIndex: number, testIndex: number) => string
+/**
+ * For one run: the order key of the result at (file position, test position); `scope`, when set,
+ * says the key depends on less (`RunKeys` in src/analysis/flakiness.ts).
+ */
+export type OrderKeys = (run: RunFacts) => ((fileIndex: number, testIndex: number) => string) & { scope?: 'run' | 'test-index' }
 
 /** One recorded outcome of a test (skips left out). */
 export interface WindowOutcome {
@@ -138,11 +142,17 @@ export interface FlakyWindow {
    * history is made from is let go as it is made, so `histories` cannot be asked for after it.
    */
   eachHistory(): Iterable<WindowHistory>
+  /**
+   * The same histories packed (`PackedHistory`, outcomes as typed arrays), with the runs they point
+   * at: what `analysePacked` reads, without an object per outcome. One walk, like `eachHistory`,
+   * and a history's arrays are reused for the next: read each one before asking for the next.
+   */
+  packedHistories(): { runs: PackedRuns; histories: Iterable<PackedHistory> }
   /** Every row of the window's runs in executed order, when they were read (a very flaky history): for `suspectTallies`. */
   rows?: Map<number, RunRows>
 }
 
-interface RunRecord {
+export interface RunRecord {
   id: number
   seed: string
   commit_sha: string | null
@@ -159,10 +169,22 @@ interface RunRecord {
 export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   const maxRunFailureRate = options.maxRunFailureRate ?? DEFAULT_MAX_RUN_FAILURE_RATE
   const { groups, byId } = windowRecords(store, options)
-  if (!groups.length) return lazyWindow([], maxRunFailureRate, () => [])
+  if (!groups.length)
+    return lazyWindow(
+      [],
+      maxRunFailureRate,
+      () => [],
+      () => emptyPacked(),
+    )
   const runs = windowRunsOf(store, groups, byId, options.keepRun, maxRunFailureRate)
   const candidates = options.tests ? [...options.tests] : failedInWindow(store)
-  if (!candidates.length) return lazyWindow(runs, maxRunFailureRate, () => [])
+  if (!candidates.length)
+    return lazyWindow(
+      runs,
+      maxRunFailureRate,
+      () => [],
+      () => emptyPacked(),
+    )
   fillTemp(store, 'flaky_tests', candidates)
   const tests = new Map<number, string>()
   for (const [id, project, file, name] of store.db
@@ -173,7 +195,8 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
   }
   const { packed, rows } = readOutcomes(store, candidates)
   const errors = options.errors === 'last' ? lastErrors(store, packed, runs) : failureErrors(store, tests)
-  const make = outcomeMaker(store, options.orderKeys, byId, runs, tests, errors)
+  const facts = outcomeFacts(store, options.orderKeys, byId, runs, tests)
+  const make = outcomeMaker(facts, byId, errors)
   const replays = replaysOf(store, runs[0]!.startedAt, tests)
   const findings = latestFindings(store)
   function* each(release: boolean): Iterable<WindowHistory> {
@@ -190,7 +213,8 @@ export function flakyWindow(store: Store, options: WindowOptions): FlakyWindow {
       yield withFinding(test, outcomes, findings.get(test))
     }
   }
-  return lazyWindow(runs, maxRunFailureRate, each, rows)
+  const packedWalk = () => packWindow({ candidates, tests, packed, byId, facts, errors, replays, findings })
+  return lazyWindow(runs, maxRunFailureRate, each, packedWalk, rows)
 }
 
 /** A window whose histories are made when asked for: all of them, kept (`histories`), or one at a time, once. */
@@ -198,10 +222,15 @@ function lazyWindow(
   runs: WindowRun[],
   maxRunFailureRate: number,
   each: (release: boolean) => Iterable<WindowHistory>,
+  packed: () => { runs: PackedRuns; histories: Iterable<PackedHistory> },
   rows?: Map<number, RunRows>,
 ): FlakyWindow {
   let made: WindowHistory[] | undefined
   let walked = false
+  const once = (what: string) => {
+    if (walked) throw new Error(`flakyWindow: ${what} walks the histories once, and lets them go`)
+    walked = true
+  }
   return {
     runs,
     maxRunFailureRate,
@@ -212,9 +241,12 @@ function lazyWindow(
     },
     eachHistory: () => {
       if (made) return made
-      if (walked) throw new Error('flakyWindow: eachHistory walks the histories once')
-      walked = true
+      once('eachHistory')
       return each(true)
+    },
+    packedHistories: () => {
+      once('packedHistories')
+      return packed()
     },
     ...(rows ? { rows } : {}),
   }
@@ -309,20 +341,24 @@ function failedInWindow(store: Store): number[] {
 /** One outcome of a candidate: (test row id, run id, failed, file position, position in the file). */
 type MakeOutcome = (test: number, runId: number, failed: boolean, fileIndex: number, testIndex: number) => WindowOutcome
 
-/**
- * What turns a candidate's result into its `WindowOutcome`: what every outcome of one run shares
- * (its order keys, its quarantine) is worked out once per run.
- */
-function outcomeMaker(
+/** What the outcomes of one run share (order keys, quarantine), and the candidates' few unusual results. */
+export interface OutcomeFacts {
+  keyOf: Map<number, ReturnType<OrderKeys>>
+  retriedIn: ByRun<{ retried: boolean; retries: number }>
+  onlyInFile: Set<number>
+  quarantinedIn: Map<number, Set<number>>
+  partial: Set<number>
+}
+
+function outcomeFacts(
   store: Store,
   orderKeys: OrderKeys,
   byId: ReadonlyMap<number, RunRecord>,
   runs: readonly WindowRun[],
   tests: ReadonlyMap<number, string>,
-  errors: ByRun<string | null>,
-): MakeOutcome {
+): OutcomeFacts {
   const { retriedIn, onlyInFile } = candidateFacts(store)
-  const keyOf = new Map<number, (fileIndex: number, testIndex: number) => string>()
+  const keyOf = new Map<number, ReturnType<OrderKeys>>()
   for (const run of byId.values()) {
     const key = orderKeys({
       run: run.id,
@@ -336,6 +372,20 @@ function outcomeMaker(
   }
   const quarantinedIn = quarantinedByRun(byId, tests)
   const partial = new Set(runs.filter((r) => r.partial).flatMap((r) => r.runs))
+  return { keyOf, retriedIn, onlyInFile, quarantinedIn, partial }
+}
+
+/** Ran in its declaration order (`WindowOutcome.declarationOrder`). */
+export function declared(facts: OutcomeFacts, run: RunRecord, test: number, fileIndex: number, testIndex: number): boolean {
+  return facts.onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0))
+}
+
+/**
+ * What turns a candidate's result into its `WindowOutcome`: what every outcome of one run shares
+ * (its order keys, its quarantine) is worked out once per run (`outcomeFacts`).
+ */
+function outcomeMaker(facts: OutcomeFacts, byId: ReadonlyMap<number, RunRecord>, errors: ByRun<string | null>): MakeOutcome {
+  const { keyOf, retriedIn, quarantinedIn, partial } = facts
   return (test, runId, failed, fileIndex, testIndex) => {
     const run = byId.get(runId)!
     const retry = retriedIn.get(runId)?.get(test)
@@ -348,7 +398,7 @@ function outcomeMaker(
       retried: !failed && (retry?.retried ?? false),
       retries: retry?.retries ?? 0,
       quarantined: quarantinedIn.get(runId)?.has(test) ?? false,
-      declarationOrder: onlyInFile.has(test) && testIndex === 0 && (run.isolate !== 0 || (run.file_parallelism === 0 && fileIndex === 0)),
+      declarationOrder: declared(facts, run, test, fileIndex, testIndex),
       ...(partial.has(runId) ? { evidence: 'partial' as const } : {}),
       error: failed ? (errors.get(runId)?.get(test) ?? null) : null,
       startedAt: run.started_at,
@@ -357,7 +407,7 @@ function outcomeMaker(
 }
 
 /** By run, then test row id. */
-type ByRun<T> = Map<number, Map<number, T>>
+export type ByRun<T> = Map<number, Map<number, T>>
 
 function setIn<T>(map: ByRun<T>, run: number, test: number, value: T): void {
   let inner = map.get(run)
@@ -509,15 +559,22 @@ function readOutcomes(store: Store, candidates: readonly number[]): { packed: Ma
 
 /** A candidate's history, with its newest bisect/replay finding. */
 function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding | undefined): WindowHistory {
-  const finding: WindowHistory['finding'] = f && {
-    kind: f.kind,
-    polluters: f.polluters,
-    stateSetters: f.stateSetters,
-    command: f.command,
-    leaks: f.leaks,
-    fix: f.fix,
-  }
+  const finding = findingHint(f)
   return { test, outcomes, ...(finding ? { finding } : {}) }
+}
+
+/** What a history carries of its test's newest finding. */
+export function findingHint(f: StoredFinding | undefined): WindowHistory['finding'] {
+  return (
+    f && {
+      kind: f.kind,
+      polluters: f.polluters,
+      stateSetters: f.stateSetters,
+      command: f.command,
+      leaks: f.leaks,
+      fix: f.fix,
+    }
+  )
 }
 
 /**

@@ -117,12 +117,17 @@ export function suspectTallies(
     /** Tests of other files (runs without isolation), by row id. */
     other: Map<number, { failing: number; passing: number }>
   }
-  const counts = new Map<number, Counts>()
+  // By test row id (a Map lookup per outcome was a good part of this on a long window), in the
+  // order first reached.
+  const counts: Array<Counts | undefined> = []
+  const reached: number[] = []
+  const local = w.local
   eachPlace(w, (test, _run, r, k, start) => {
-    let c = counts.get(test)
+    let c = counts[test]
     if (!c) {
       const file = new Int32Array(2 * w.files[w.fileOf[test]!]!.length)
-      counts.set(test, (c = { failing: 0, passing: 0, preceding: { failing: [], passing: [] }, file, other: new Map() }))
+      counts[test] = c = { failing: 0, passing: 0, preceding: { failing: [], passing: [] }, file, other: new Map() }
+      reached.push(test)
     }
     const failed = r.failed[k]!
     if (failed) c.failing++
@@ -130,7 +135,9 @@ export function suspectTallies(
     const slot = failed ? 0 : 1
     const preceding = failed ? c.preceding.failing : c.preceding.passing
     if (start >= 0) {
-      for (let j = start; j < k; j++) c.file[2 * w.local[r.tests[j]!]! + slot]!++
+      const file = c.file
+      const tests = r.tests
+      for (let j = start; j < k; j++) file[2 * local[tests[j]!]! + slot]!++
       preceding.push(k - start)
       return
     }
@@ -149,7 +156,8 @@ export function suspectTallies(
     }
     preceding.push(count)
   })
-  for (const [test, c] of counts) {
+  for (const test of reached) {
+    const c = counts[test]!
     const before = new Map<string, { failing: number; passing: number }>()
     const own = w.files[w.fileOf[test]!]!
     for (let i = 0; i < own.length; i++) {

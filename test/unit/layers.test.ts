@@ -22,7 +22,7 @@ const LAYERS: Record<string, readonly string[]> = {
 /** Pure: plain data and functions, no Vitest, no SQLite, no I/O. */
 const PURE = ['src/core/', 'src/analysis/']
 /** What the pure core may load at runtime besides itself. */
-const PURE_PACKAGES = ['node:path']
+const PURE_PACKAGES = ['seedrandom/lib/tychei.js', 'node:path']
 
 interface Import {
   from: string
