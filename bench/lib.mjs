@@ -79,7 +79,8 @@ export function median(values) {
  * Measures variants interleaved: one discarded warm-up each, then A,B,A,B… `n` times each, so
  * drift in machine load hits every variant alike. A variant is `{ name, run }` where `run()`
  * (may be async) returns the ms it took, or `{ ms, cpuMs }`. Returns
- * `{ [name]: { median, min, max, samples, cpuMedian } }` (`cpuMedian` when every run gave one).
+ * `{ [name]: { median, min, max, samples, cpuMedian, cpuSamples } }` (`cpuMedian` and
+ * `cpuSamples` when every run gave one; `samples[i]` of two variants ran back to back).
  */
 export async function alternate(n, variants, { log = () => {} } = {}) {
   const names = new Set()
@@ -109,8 +110,11 @@ export async function alternate(n, variants, { log = () => {} } = {}) {
     variants.map((v) => {
       const s = samples[v.name]
       const c = cpu[v.name]
-      const cpuMedian = c.every((x) => x !== undefined) ? median(c) : undefined
-      return [v.name, { median: median(s), min: Math.min(...s), max: Math.max(...s), samples: s, cpuMedian }]
+      const all = c.every((x) => x !== undefined)
+      return [
+        v.name,
+        { median: median(s), min: Math.min(...s), max: Math.max(...s), samples: s, cpuMedian: all ? median(c) : undefined, cpuSamples: all ? c : undefined },
+      ]
     }),
   )
 }

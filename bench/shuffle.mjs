@@ -3,7 +3,7 @@
 // Targets (issue 24): ≤ 1.03 on 2,000 tests and on 240, for wall time and for CPU time (Vitest
 // and all its workers) alike.
 import { join } from 'node:path'
-import { alternate, benchRuns, fmtMs, fmtRatio, generateSuite, installApp, stripAnsi, table, timeCommand, WORK, writeConfig } from './lib.mjs'
+import { alternate, benchRuns, fmtMs, fmtRatio, generateSuite, installApp, median, stripAnsi, table, timeCommand, WORK, writeConfig } from './lib.mjs'
 
 export const SUITES = [
   { name: 'large', files: 40, testsPerFile: 50, describes: 5, target: 1.03 },
@@ -88,12 +88,19 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
       ]),
     )
     log(`ratio flakeseed/vitest-shuffle (${suite.name}): ${fmtRatio(ratio)}  target ≤ ${suite.target.toFixed(2)}  ${pass ? 'PASS' : 'OVER'}`)
-    // Context for judging noise: the same ratio computed from the fastest runs.
+    // Context for judging noise: the same ratio computed from the fastest runs, and the median of
+    // each back-to-back pair's own ratio (a pair shares the machine's load of its minute).
     log(`  (ratio of minimums: ${fmtRatio(ours.min / base.min)}; judge a difference of a few % with BENCH_RUNS=15 or more)`)
+    log(
+      `  (median of the pairs' ratios: wall ${fmtRatio(pairRatio(ours.samples, base.samples))}${ours.cpuSamples && base.cpuSamples ? `, CPU ${fmtRatio(pairRatio(ours.cpuSamples, base.cpuSamples))}` : ''})`,
+    )
     // CPU of the whole process tree barely moves with other jobs on the machine, while wall
     // time does: when the wall ratio swings, this says what the plugin itself costs.
     if (ours.cpuMedian !== undefined && base.cpuMedian) {
-      log(`  (ratio of CPU time, Vitest and its workers: ${fmtRatio(ours.cpuMedian / base.cpuMedian)})`)
+      const cpuRatio = ours.cpuMedian / base.cpuMedian
+      log(
+        `ratio of CPU time, Vitest and its workers (${suite.name}): ${fmtRatio(cpuRatio)}  target ≤ ${suite.target.toFixed(2)}  ${cpuRatio <= suite.target ? 'PASS' : 'OVER'}`,
+      )
     }
     rows.push({
       name: `shuffle ${suite.name} (${total} tests)`,
@@ -115,6 +122,11 @@ export async function run({ runs = benchRuns(), log = console.log } = {}) {
     }
   }
   return rows
+}
+
+/** The median of `ours[i] / base[i]`: the runs of one index ran back to back. */
+function pairRatio(ours, base) {
+  return median(ours.map((x, i) => x / base[i]))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,13 +1,11 @@
-import type { Command } from 'commander'
 import { causeSummary } from '../src/analysis/causes.js'
 import type { BisectProgress } from '../src/bisect/coordinator.js'
 import { describeReport, reportOf } from '../src/bisect/report.js'
-import { type BisectSessionResult, defaultJobs, MAX_JOBS, runBisectSession } from '../src/bisect/session.js'
-import { DEFAULT_BISECT_REPEAT } from '../src/core/defaults.js'
+import { type BisectSessionResult, runBisectSession } from '../src/bisect/session.js'
 import { visible } from '../src/core/format.js'
-import { budgetSeconds, commandOptions, DB_TIMEOUT, dbPath, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, DB_TIMEOUT, dbPath, printJson, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   test?: string
   repeat: number
   cleaners?: boolean
@@ -19,41 +17,6 @@ interface Options extends CommonOptions {
   new?: boolean
   /** Seconds for all the bisecting together. */
   budget?: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('bisect')
-    .description('find the minimal set of earlier tests that makes a failing test fail (or, for a brittle test, pass)')
-    .argument('[run]', 'run id, or last (default: last)')
-    .option('--test <test>', 'the failing test to explain (default: each failing test of the run)')
-    .option(
-      '--repeat <k>',
-      'runs per check; above 1 a result must hold up k times in a row, and a test that flips on one fixed order is reported as non-deterministic; 1 trusts every probe (fastest)',
-      positiveInt,
-      DEFAULT_BISECT_REPEAT,
-    )
-    .option(
-      '--cleaners',
-      'also find tests of the suite that undo the pollution when run between polluter and victim (searched anyway when no leak is the cause)',
-    )
-    .option('--no-diagnose', 'only find the culprits: skip finding what they left behind and the fix')
-    .option(
-      '--jobs <n>',
-      `probes run side by side on up to n Vitest instances (default: one fewer than the cores, at most ${MAX_JOBS})`,
-      positiveInt,
-      defaultJobs(),
-    )
-    .option('--new', 'only the failing tests the history does not explain yet (no finding, not known broken), the newest failures first')
-    .option(
-      '--budget <seconds>',
-      'stop after this many seconds for all of them together; a bisect cut short reports the smallest set found so far',
-      budgetSeconds,
-    )
-    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((ref: string | undefined, options: Options) => action(() => bisectCommand(ref ?? 'last', options)))
 }
 
 export async function bisectCommand(ref: string, options: Options): Promise<number> {

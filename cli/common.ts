@@ -138,6 +138,12 @@ export function positiveInt(value: string): number {
   return Number(value)
 }
 
+/** commander argument parser for a whole number, 0 or more (`hunt --seeds`). */
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('must be a whole number, 0 or more')
+  return Number(value)
+}
+
 /** commander argument parser for a budget (`bisect --budget`, `hunt --budget`): seconds above 0, at most a day. */
 export function budgetSeconds(value: string): number {
   const seconds = parseSeconds(value)

@@ -1,8 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Command } from 'commander'
 import { fixAllCommand, fixCommand as fixWords } from '../src/core/commands.js'
-import { DEFAULT_FIX_SEEDS } from '../src/core/defaults.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { visible } from '../src/core/format.js'
 import { idOf } from '../src/core/names.js'
@@ -13,9 +11,9 @@ import { readFixRun, runFixSession } from '../src/fix-session/session.js'
 import { location } from '../src/run/selection.js'
 import { mergeEdits } from '../src/fix/merge.js'
 import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../src/store/patches.js'
-import { commandOptions, dbPath, EXIT, openStore, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, EXIT, openStore, printJson, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   test?: string
   apply?: boolean
   seeds: number
@@ -24,22 +22,6 @@ interface Options extends CommonOptions {
   bisect: boolean
   /** `--all`: every order-dependent test of the history's flaky list, one patch per polluter, verified together. */
   all?: boolean
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('fix')
-    .description('write the smallest patch that removes the cause of each failure of a run, verified without touching the project; --apply writes it')
-    .argument('[run]', 'run id, or last (default: last)')
-    .option('--test <test>', 'the failing test to fix (default: each failing test of the run)')
-    .option('--all', 'every flaky test of the history an order breaks: one patch per polluter, verified together')
-    .option('--apply', 'write the verified patch, only onto files byte-identical to what was verified')
-    .option('--seeds <n>', 'seeds besides the recorded one under which every test of the files involved must pass', positiveInt, DEFAULT_FIX_SEEDS)
-    .option('--no-bisect', 'only the failures a finding already explains: bisect none')
-    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((ref: string | undefined, options: Options) => action(() => (options.all ? fixAll(ref, options) : fixRun(ref ?? 'last', options))))
 }
 
 export async function fixRun(ref: string, options: Options): Promise<number> {
@@ -162,8 +144,12 @@ function jsonOf(p: VerifiedPatch) {
 }
 
 function print(runId: number, patches: readonly VerifiedPatch[], unpatched: ReadonlyArray<{ victim: string; why: string }>, options: Options): void {
-  for (const p of patches) {
-    console.log(`patch for ${visible(p.victim)}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
+  // Victims of one polluter share its patch: it is printed once, for all of them.
+  const groups = new Map<string, VerifiedPatch[]>()
+  for (const p of patches) groups.set(p.diff, [...(groups.get(p.diff) ?? []), p])
+  for (const [p, ...others] of groups.values() as Iterable<[VerifiedPatch, ...VerifiedPatch[]]>) {
+    const more = others.length ? ` (and ${others.map((o) => visible(o.victim)).join(', ')})` : ''
+    console.log(`patch for ${visible(p.victim)}${more}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
     process.stdout.write(p.diff.endsWith('\n') ? p.diff : `${p.diff}\n`)
     console.log(`verified: ${p.verified} (${p.seconds.toFixed(1)} s)`)
     if (!options.apply) console.log(`apply: ${fixWords(runId, { test: options.test, apply: true, ...commandOptions(options), config: options.config })}`)

@@ -1,58 +1,19 @@
 import { type PatchNote, patchNotes } from '../src/fix-session/ready.js'
-import type { Command } from 'commander'
 import { analyse, executionKeys, type FlakyRow, otherRunsText } from '../src/analysis/flakiness.js'
 import { type Suspect, shownSuspects, wantsSuspects } from '../src/analysis/suspects.js'
-import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_WINDOW } from '../src/core/defaults.js'
 import { causeText, fixText, percent, plural, shortSha, suspectText, visible } from '../src/core/format.js'
 import { flakyWindow } from '../src/store/flaky.js'
 import { causeBlock, causeGroups } from '../src/analysis/causes.js'
 import { suspectTallies } from '../src/store/suspects.js'
-import {
-  commandOptions,
-  leftOutLine,
-  openStore,
-  outputWidth,
-  parseSince,
-  percentage,
-  positiveInt,
-  printJson,
-  shortId,
-  table,
-  type CommonOptions,
-  wrap,
-} from './common.js'
+import { commandOptions, leftOutLine, openStore, outputWidth, parseSince, printJson, shortId, table, type CommonOptions, wrap } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   window?: number
   since?: string
   branch?: string
   maxRunFailureRate: number
   minRuns: number
   includeRetries?: boolean
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('flaky')
-    .description('tests with mixed outcomes in recent runs: fail rate, flip rate, entropy, seeds, class, next command')
-    .option(
-      '--window <n>',
-      `the newest n runs, the shards of one build counting as one (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`,
-      positiveInt,
-    )
-    .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
-    .option('--branch <name>', 'only runs on this branch')
-    .option(
-      '--max-run-failure-rate <percent>',
-      `leave out runs in which more than this share of the tests failed (an outage, a broken install; default ${percent(DEFAULT_MAX_RUN_FAILURE_RATE)})`,
-      percentage,
-      DEFAULT_MAX_RUN_FAILURE_RATE,
-    )
-    .option('--min-runs <n>', `outcomes a test needs for a rate and a class other than suspected (default ${DEFAULT_MIN_RUNS})`, positiveInt, DEFAULT_MIN_RUNS)
-    .option('--include-retries', 'show how often each test passed only on a retry, and its retries')
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((options: Options) => action(() => flaky(options)))
 }
 
 export function flaky(options: Options): number {

@@ -1,22 +1,10 @@
-import type { Command } from 'commander'
 import { FlakeseedError } from '../src/core/errors.js'
 import { shortSha, visible } from '../src/core/format.js'
 import { testId } from '../src/core/names.js'
-import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { localTime, openStore, printJson, table, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   limit: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('history')
-    .description('one test across runs (exact id or substring): state, seed, commit, position')
-    .argument('<test>', 'test id ("file > describe > test") or part of it')
-    .option('--limit <n>', 'how many results', positiveInt, 50)
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((query: string, options: Options) => action(() => history(query, options)))
 }
 
 export function history(query: string, options: Options): number {

@@ -3,20 +3,8 @@
 // formats. Exit codes: 0 success, 1 the command found failures, 2 bad input or unusable DB.
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
+import { registerCommands } from './commands.js'
 import { dashedArgument, EXIT, oneLineErrors, reportError } from './common.js'
-import * as bisectCommand from './bisect.js'
-import * as fixCommand from './fix.js'
-import * as flakyCommand from './flaky.js'
-import * as historyCommand from './history.js'
-import * as huntCommand from './hunt.js'
-import * as mergeCommand from './merge.js'
-import * as pruneCommand from './prune.js'
-import * as quarantineCommand from './quarantine.js'
-import * as replayCommand from './replay.js'
-import * as reportCommand from './report.js'
-import * as runsCommand from './runs.js'
-import * as showCommand from './show.js'
-import * as suspectsCommand from './suspects.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -34,22 +22,8 @@ const program = new Command()
   .version(version)
   .exitOverride()
 
-for (const command of [
-  runsCommand,
-  showCommand,
-  historyCommand,
-  replayCommand,
-  bisectCommand,
-  fixCommand,
-  huntCommand,
-  flakyCommand,
-  suspectsCommand,
-  reportCommand,
-  quarantineCommand,
-  mergeCommand,
-  pruneCommand,
-])
-  command.register(program, action)
+// Each command's module is loaded when it runs (cli/commands.ts).
+registerCommands(program, action)
 // Every usage mistake, on any command and subcommand, is one line on stderr.
 const everyCommand = (command: Command): Command[] => [command, ...command.commands.flatMap(everyCommand)]
 for (const command of everyCommand(program)) oneLineErrors(command)

@@ -1,24 +1,12 @@
-import type { Command } from 'commander'
 import { mergeDatabases } from '../src/store/merge.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { plural } from '../src/core/format.js'
 import { DB_TIMEOUT, printJson } from './common.js'
 
-interface Options {
+export interface Options {
   into?: string
   db?: string
   json?: boolean
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('merge')
-    .description('merge history DBs (CI shards, parallel jobs) into one; runs already there are skipped (by uuid)')
-    .argument('<dbs...>', 'history databases to merge (read only)')
-    .option('--into <path>', 'the database to merge into (created when missing)')
-    .option('--db <path>', 'the same as --into: the history database this command works on')
-    .option('--json', 'print JSON')
-    .action((dbs: string[], options: Options) => action(() => merge(dbs, options)))
 }
 
 export function merge(dbs: string[], options: Options): number {

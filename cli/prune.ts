@@ -1,22 +1,10 @@
-import type { Command } from 'commander'
 import { FlakeseedError } from '../src/core/errors.js'
 import { pruneStore } from '../src/store/prune.js'
-import { dbPath, openHistory, positiveDays, positiveInt, printJson, type CommonOptions } from './common.js'
+import { dbPath, openHistory, printJson, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   keep?: number
   olderThan?: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('prune')
-    .description('delete old runs with their results and findings, then VACUUM; runs still recording stay')
-    .option('--keep <n>', 'keep the newest N runs (the shards of one build count as one run) and the replays since', positiveInt)
-    .option('--older-than <days>', 'delete runs that started more than DAYS days ago (fractions allowed)', positiveDays)
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((options: Options) => action(() => prune(options)))
 }
 
 export function prune(options: Options): number {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { isAbsolute, relative, resolve } from 'node:path'
-import type { Command } from 'commander'
 import { currentTests } from '../src/plugin/current-tests.js'
-import { DEFAULT_MIN_RUNS, DEFAULT_QUARANTINE } from '../src/core/defaults.js'
+import { DEFAULT_MIN_RUNS } from '../src/core/defaults.js'
 import { gitUser } from '../src/plugin/environment.js'
 import { FlakeseedError, firstLine } from '../src/core/errors.js'
 import { plural, visible } from '../src/core/format.js'
@@ -13,49 +12,15 @@ import { latestFindings, type StoredFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { DB_TIMEOUT, dbPath, printJson, type CommonOptions } from './common.js'
 
-interface FileOptions extends CommonOptions {
+export interface FileOptions extends CommonOptions {
   file: string
 }
 
-interface AddOptions extends FileOptions {
+export interface AddOptions extends FileOptions {
   reason: string
   until?: string
   by?: string
   config?: string
-}
-
-type Action = (fn: () => number | Promise<number>) => Promise<void>
-
-export function register(program: Command, action: Action): void {
-  const quarantine = program
-    .command('quarantine')
-    .description('tests whose failures do not fail the run: they still run and are recorded (the list is a file you commit)')
-  const file = (c: Command) => c.option('--file <path>', `the quarantine list (default ${DEFAULT_QUARANTINE})`, DEFAULT_QUARANTINE)
-  file(
-    quarantine
-      .command('add')
-      .description('quarantine tests (exact ids, or parts of ids: every test containing it); each must match a recorded or current test')
-      .argument('<tests...>', 'test ids ("file > describe > test") or parts of them')
-      .requiredOption('--reason <text>', 'why (a ticket, a finding): shown wherever its failure is')
-      .option('--until <date>', 'the last day it applies (YYYY-MM-DD); after it, its failures fail the run again')
-      .option('--by <name>', 'who quarantines it (default: git user.name)')
-      .option('--config <path>', 'Vitest config to collect current tests with, for tests never recorded'),
-  )
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((tests: string[], options: AddOptions) => action(() => add(tests, options)))
-  file(quarantine.command('list').description('every entry: reason, expiry, what it matches, its outcomes since added, the finding'))
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((options: FileOptions) => action(() => list(options)))
-  file(
-    quarantine
-      .command('remove')
-      .description('take entries off the list (as written in it: the id, or the part of ids)')
-      .argument('<tests...>', 'entries to remove'),
-  )
-    .option('--json', 'print JSON')
-    .action((tests: string[], options: FileOptions) => action(() => remove(tests, options)))
 }
 
 /** `--by`, else git's user.name, else the login name; none when nothing says. */
@@ -92,7 +57,7 @@ function select(ids: readonly string[], query: string): string[] {
   return ids.includes(query) ? [query] : ids.filter((id) => id.includes(query))
 }
 
-async function add(queries: string[], options: AddOptions): Promise<number> {
+export async function add(queries: string[], options: AddOptions): Promise<number> {
   const path = resolve(options.file)
   const reason = options.reason.trim()
   if (!reason) throw new FlakeseedError('flakeseed: --reason must say why the test is quarantined')
@@ -153,7 +118,7 @@ async function add(queries: string[], options: AddOptions): Promise<number> {
   return 0
 }
 
-function remove(queries: string[], options: FileOptions): number {
+export function remove(queries: string[], options: FileOptions): number {
   const path = resolve(options.file)
   const entries = readQuarantine(path, shown(path))
   const gone: ListedEntry[] = []
@@ -240,7 +205,7 @@ function findingText(f: StoredFinding): string {
   return parts.join('; ')
 }
 
-function list(options: FileOptions): number {
+export function list(options: FileOptions): number {
   const path = resolve(options.file)
   const entries = readQuarantine(path, shown(path))
   const db = dbPath(options)

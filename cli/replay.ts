@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Command } from 'commander'
 import { replayCommand } from '../src/core/commands.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { plural, someOf, visible } from '../src/core/format.js'
@@ -12,27 +11,13 @@ import { location, planOf, recordedOrder, selectTests } from '../src/run/selecti
 import { saveFinding } from '../src/store/findings.js'
 import { Store } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
-import { commandOptions, DB_TIMEOUT, dbPath, EXIT, nonEmpty, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { commandOptions, DB_TIMEOUT, dbPath, EXIT, openStore, printJson, table, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   seed?: string
   only?: string[]
   repeat: number
   config?: string
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('replay')
-    .description('run a recorded order again (or the order a seed gives); --repeat tells order-dependent from random failures')
-    .argument('[run]', 'run id, or last (default: last)')
-    .option('--seed <seed>', 'run the order this seed gives for the current tests instead of a recorded one', nonEmpty)
-    .option('--only <tests...>', 'only these tests (ids or parts of ids), in their recorded relative order')
-    .option('--repeat <k>', 'run the same order k times and count failures per test', positiveInt, 1)
-    .option('--config <path>', 'Vitest config file (default: the one the recorded run used)')
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((ref: string | undefined, options: Options) => action(() => replay(ref, options)))
 }
 
 interface Tally {

@@ -1,15 +1,13 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
-import type { Command } from 'commander'
-import { DEFAULT_MAX_RUN_FAILURE_RATE, DEFAULT_MIN_RUNS, DEFAULT_TOP, DEFAULT_WINDOW } from '../src/core/defaults.js'
 import { FlakeseedError, firstLine } from '../src/core/errors.js'
-import { percent, plural } from '../src/core/format.js'
+import { plural } from '../src/core/format.js'
 import { reportData } from '../src/html-report/data.js'
 import { renderReport } from '../src/html-report/render.js'
 import { hasSqliteHeader, isDatabaseFile, makeParentDirs } from '../src/store/files.js'
-import { commandOptions, dbPath, leftOutLine, openStore, parseSince, percentage, positiveInt, printJson, type CommonOptions } from './common.js'
+import { commandOptions, dbPath, leftOutLine, openStore, parseSince, printJson, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   html?: string
   window?: number
   since?: string
@@ -17,27 +15,6 @@ interface Options extends CommonOptions {
   maxRunFailureRate: number
   minRuns: number
   top: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('report')
-    .description('write a self-contained HTML report: suite health over time, flakiest tests with their timelines, details')
-    .requiredOption('--html <file>', 'the HTML file to write')
-    .option('--window <n>', `the newest n runs (default ${DEFAULT_WINDOW}; all runs since --since when only that is given)`, positiveInt)
-    .option('--since <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO date-time)')
-    .option('--branch <name>', 'only runs on this branch')
-    .option(
-      '--max-run-failure-rate <percent>',
-      `leave out runs in which more than this share of the tests failed (default ${percent(DEFAULT_MAX_RUN_FAILURE_RATE)})`,
-      percentage,
-      DEFAULT_MAX_RUN_FAILURE_RATE,
-    )
-    .option('--min-runs <n>', `outcomes a test needs for a rate and a class other than suspected (default ${DEFAULT_MIN_RUNS})`, positiveInt, DEFAULT_MIN_RUNS)
-    .option('--top <n>', `flaky tests shown in full, with timeline and details; the rest as a compact list (default ${DEFAULT_TOP})`, positiveInt, DEFAULT_TOP)
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((options: Options) => action(() => report(options)))
 }
 
 export function report(options: Options): number {

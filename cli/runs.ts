@@ -1,20 +1,9 @@
-import type { Command } from 'commander'
 import { shortSha, visible } from '../src/core/format.js'
 import { listLogicalRuns } from '../src/store/shards.js'
-import { localTime, openStore, positiveInt, printJson, table, type CommonOptions } from './common.js'
+import { localTime, openStore, printJson, table, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   limit: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('runs')
-    .description('recent runs (the shards of one build as one run): id, time, commit, branch, seed, shards, passed/failed/skipped, status')
-    .option('--limit <n>', 'how many runs', positiveInt, 20)
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((options: Options) => action(() => runs(options)))
 }
 
 export function runs(options: Options): number {

@@ -1,19 +1,8 @@
-import type { Command } from 'commander'
 import { shortSha, visible } from '../src/core/format.js'
 import { fileId, testId } from '../src/core/names.js'
 import type { RunRow, StoredResult } from '../src/store/index.js'
 import { logicalRun } from '../src/store/shards.js'
 import { localTime, openStore, printJson, type CommonOptions } from './common.js'
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('show')
-    .description('one run: metadata, executed order per file, failures with errors')
-    .argument('<run>', 'run id, or last')
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((ref: string, options: CommonOptions) => action(() => show(ref, options)))
-}
 
 export interface ShownFile {
   /** The run that executed this file: with shards, each file comes from its own shard's run. */

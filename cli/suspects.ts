@@ -1,24 +1,12 @@
-import type { Command } from 'commander'
 import { rankTally, type Suspect, shownSuspects, tallySuspects } from '../src/analysis/suspects.js'
 import { bisectCommand } from '../src/core/commands.js'
 import { DEFAULT_WINDOW } from '../src/core/defaults.js'
 import { plural, suspectText } from '../src/core/format.js'
 import { suspectRuns, windowRuns } from '../src/store/suspects.js'
-import { commandOptions, openStore, positiveInt, printJson, resolveTest, type CommonOptions } from './common.js'
+import { commandOptions, openStore, printJson, resolveTest, type CommonOptions } from './common.js'
 
-interface Options extends CommonOptions {
+export interface Options extends CommonOptions {
   window?: number
-}
-
-export function register(program: Command, action: (fn: () => number | Promise<number>) => Promise<void>): void {
-  program
-    .command('suspects')
-    .description('which earlier tests ran before a test more often when it failed than when it passed, from the history alone (statistical)')
-    .argument('<test>', 'test id ("file > describe > test") or a part of it naming one recorded test')
-    .option('--window <n>', `the newest n runs, the shards of one build counting as one (default ${DEFAULT_WINDOW})`, positiveInt)
-    .option('--db <path>', 'history database')
-    .option('--json', 'print JSON')
-    .action((query: string, options: Options) => action(() => suspects(query, options)))
 }
 
 export function suspects(query: string, options: Options): number {

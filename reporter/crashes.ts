@@ -19,6 +19,8 @@ export function crashRows(
 ): ResultRow[] {
   const rows: ResultRow[] = []
   for (const log of logs) {
+    // A worker that finished its file logged an end for every test it started: nothing ran on.
+    if (!log.running) continue
     const module = modules.find((m) => m.moduleId === log.file && !isTypecheckModule(m))
     if (!module) continue
     const tests = moduleTests(module)
@@ -27,7 +29,7 @@ export function crashRows(
       return entry !== undefined && toState(entry.test.result().state) !== undefined
     }
     // A worker that finished normally logged tests that have their results already.
-    if (!log.running || hasResult(log.running.name)) continue
+    if (hasResult(log.running.name)) continue
     const row = (name: string, testIndex: number) => ({
       project: module.project.name,
       file: toPosix(module.relativeModuleId),

@@ -9,7 +9,7 @@ import { clearBreadcrumbs, readBreadcrumbs } from '../src/worker/breadcrumbs.js'
 import { bisectCommand, type CommandOptions, dbWords, fixCommand, type Launcher, launcherFor, replayCommand, seedCommand } from '../src/core/commands.js'
 import { gitInfo, type GitInfo } from '../src/plugin/environment.js'
 import { endOfRunBisect } from '../src/plugin/options.js'
-import { idOf, isTypecheckModule, isTypecheckProject } from '../src/core/names.js'
+import { idOf, isTypecheckModule, isTypecheckProject, moduleTests } from '../src/core/names.js'
 import type { Session } from '../src/plugin/session.js'
 import { isTypecheckSpec } from '../src/plugin/spec.js'
 import { detectPackageManager } from '../src/project/package-manager.js'
@@ -208,7 +208,9 @@ export class FlakeseedReporter implements Reporter {
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     await this.fixInJob(result, runId, budget - (Date.now() - started) / 1000)
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
-    for (const report of result.findings) this.vitest.logger.log(describeReport(report))
+    // A victim whose patch this job verified gets it below with the apply line: no command to verify it again.
+    const patched = new Set((result.patches ?? []).map((p) => p.victim))
+    for (const report of result.findings) this.vitest.logger.log(describeReport(patched.has(report.victim) ? { ...report, patchCommand: undefined } : report))
     for (const block of causeSummary(result.findings)) this.vitest.logger.log(block)
     if (!result.error && !result.findings.length && !result.left.length)
       this.vitest.logger.log('flakeseed: nothing to bisect: every failure is explained by the history already')
@@ -269,12 +271,14 @@ export class FlakeseedReporter implements Reporter {
 
   private collect(module: TestModule): void {
     this.written.add(moduleKey(module))
-    const quarantined = quarantinedOutcomes(module)
+    // Named once for both: naming walks the module's tree and disambiguates every name.
+    const tests = moduleTests(module)
+    const quarantined = quarantinedOutcomes(module, tests)
     this.quarantined.push(...quarantined)
     this.recorder?.quarantine(quarantined)
     const released = new Set(quarantined.filter((q) => q.state === 'failed').map((q) => q.test))
     this.add(
-      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test)),
+      resultRows(module, this.indexOf(module), this.workers, (test) => this.caseOrder.get(test), tests),
       released,
     )
   }

@@ -3,7 +3,7 @@
 // recorded as the failure it is and printed as quarantined; none goes unseen.
 import type { TestCase, TestModule } from 'vitest/node'
 import { plural, visible } from '../src/core/format.js'
-import { moduleTests, testId, toPosix } from '../src/core/names.js'
+import { type ModuleTests, moduleTests, testId, toPosix } from '../src/core/names.js'
 import type { TestMeta } from '../src/worker/context.js'
 
 export type QuarantineMeta = NonNullable<TestMeta['quarantine']>
@@ -21,11 +21,11 @@ export function quarantineOf(test: TestCase): QuarantineMeta | undefined {
   return (test.meta() as { flakeseed?: TestMeta }).flakeseed?.quarantine
 }
 
-/** The quarantined tests of a module that ran (passed, or failed and released). */
-export function quarantinedOutcomes(module: TestModule): QuarantinedOutcome[] {
+/** The quarantined tests of a module that ran (passed, or failed and released); `tests` are its `moduleTests`. */
+export function quarantinedOutcomes(module: TestModule, tests: ModuleTests = moduleTests(module)): QuarantinedOutcome[] {
   const file = toPosix(module.relativeModuleId)
   const out: QuarantinedOutcome[] = []
-  for (const { name, test } of moduleTests(module)) {
+  for (const { name, test } of tests) {
     const q = quarantineOf(test)
     // Released by the runner (its errors kept), or passed. A quarantined test Vitest still calls
     // failed was not released (a hook failed it): it fails the run like any other failure.

@@ -1,7 +1,7 @@
 // What a finished test file records: one row per test that ran, in the order it ran, with its
 // outcome and a bounded error (message and the test's own stack frames).
 import type { TestCase, TestModule } from 'vitest/node'
-import { moduleTests, recordedProject, toPosix, toState } from '../src/core/names.js'
+import { type ModuleTests, moduleTests, recordedProject, toPosix, toState } from '../src/core/names.js'
 import type { TestMeta } from '../src/worker/context.js'
 import type { ResultRow } from '../src/store/index.js'
 import { quarantineOf } from './quarantine.js'
@@ -24,11 +24,17 @@ export class WorkerNumbers {
  * The rows of a module's tests that ran. `order` gives a test's position for projects whose
  * workers do not run flakeseed's runner (then the order of their results is the order they ran).
  */
-export function resultRows(module: TestModule, fileIndex: number, workers: WorkerNumbers, order: (test: TestCase) => number | undefined): ResultRow[] {
+export function resultRows(
+  module: TestModule,
+  fileIndex: number,
+  workers: WorkerNumbers,
+  order: (test: TestCase) => number | undefined,
+  tests: ModuleTests = moduleTests(module),
+): ResultRow[] {
   const rows: ResultRow[] = []
   const file = toPosix(module.relativeModuleId)
   const project = recordedProject(module)
-  moduleTests(module).forEach(({ name, test }, i) => {
+  tests.forEach(({ name, test }, i) => {
     const result = test.result()
     let state = toState(result.state)
     if (!state) return // never ran: its worker died before reaching it

@@ -23,7 +23,8 @@ export function causeGroups(items: readonly Item[]): CauseGroup[] {
     const key = JSON.stringify([...finding.polluters].sort())
     const group = groups.get(key) ?? { polluters: [...finding.polluters], victims: [] }
     if (!group.victims.includes(test)) group.victims.push(test)
-    if (!group.fix && finding.fix?.verified) group.fix = { suggestion: finding.fix.suggestion, victim: test, ...(finding.fix.how ? { how: finding.fix.how } : {}) }
+    if (!group.fix && finding.fix?.verified)
+      group.fix = { suggestion: finding.fix.suggestion, victim: test, ...(finding.fix.how ? { how: finding.fix.how } : {}) }
     groups.set(key, group)
   }
   return [...groups.values()].filter((g) => g.victims.length > 1)

@@ -260,7 +260,7 @@ function neverPassed(o: readonly RunOutcome[], f: FindingHint | undefined): { cl
 }
 
 /** The class a victim or brittle finding gives: bisect's own word for a brittle test. */
-function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
+export function fromFinding(f: FindingHint | undefined): { class: FlakyClass; reason: string } | undefined {
   if (f?.kind === 'victim')
     return { class: 'order-dependent', reason: f.polluters.length ? `polluted by ${f.polluters.join(', ')}` : 'bisect found a polluter' }
   if (f?.kind === 'brittle') return { class: 'brittle', reason: `passes only after ${f.stateSetters.join(', ') || 'a state setter'}` }
@@ -342,9 +342,12 @@ export function analyse(histories: Iterable<TestHistory>, options: AnalysisOptio
     if (!m.failures || !full.outcomes.some((o) => o.state === 'passed')) continue
     rows.push(describe(h, m, settings))
   }
-  return rows.sort(
-    (a, b) => Number(b.rated) - Number(a.rated) || disruption(b) - disruption(a) || b.flipRate - a.flipRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0),
-  )
+  return rows.sort(compareRows)
+}
+
+/** `analyse`'s order: rated rows first, most disruptive first, then flip rate, then the id. */
+export function compareRows(a: FlakyRow, b: FlakyRow): number {
+  return Number(b.rated) - Number(a.rated) || disruption(b) - disruption(a) || b.flipRate - a.flipRate || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0)
 }
 
 /**

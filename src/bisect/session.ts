@@ -4,6 +4,7 @@
 // instances it starts and how long their closing may take, the budget, saving the findings.
 // It prints nothing: what happens reaches the caller as events, and the result is data.
 import { availableParallelism } from 'node:os'
+import { jobsFor } from '../core/defaults.js'
 import { NOD_REPEAT, fixCommand, replayCommand, type CommandOptions } from '../core/commands.js'
 import type { Finding } from '../core/model.js'
 import { idOf } from '../core/names.js'
@@ -70,16 +71,12 @@ export interface BisectSessionResult {
   exit: 0 | 1 | 2
 }
 
-/** Probes side by side at most, whatever the cores. */
-export const MAX_JOBS = 4
+// In core/defaults.ts, where the CLI's option list reads it without loading the bisect.
+export { MAX_JOBS } from '../core/defaults.js'
 
-/**
- * One probe keeps more than one core busy (its worker, and Vitest's main thread serving it), so
- * probes side by side only pay where cores are left over: one fewer than the cores, 1 on 2 cores
- * (measured on the bisect bench, bench/README.md).
- */
+/** Probes side by side by default on this machine (`jobsFor`). */
 export function defaultJobs(): number {
-  return Math.max(1, Math.min(MAX_JOBS, availableParallelism() - 1))
+  return jobsFor(availableParallelism())
 }
 
 /** What the history says before any probe. */

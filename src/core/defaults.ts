@@ -35,3 +35,25 @@ export const DAY_MS = 24 * HOUR_MS
 
 /** Seeds `fix` checks a patch under besides the recorded one. */
 export const DEFAULT_FIX_SEEDS = 10
+
+/** Probes side by side at most, whatever the cores (`bisect --jobs`). */
+export const MAX_JOBS = 4
+
+/**
+ * Probes side by side by default on a machine with `cores` (`availableParallelism()`). One probe
+ * keeps more than one core busy (its worker, and Vitest's main thread serving it), so probes side
+ * by side only pay where cores are left over: one fewer than the cores, 1 on 2 cores (measured on
+ * the bisect bench, bench/README.md).
+ */
+export function jobsFor(cores: number): number {
+  return Math.max(1, Math.min(MAX_JOBS, cores - 1))
+}
+
+/** Seeded orders `hunt` runs after the targeted ones, at most (budget permitting). */
+export const DEFAULT_HUNT_SEEDS = 4
+
+/**
+ * The default's cost cap: seeds only while the hunt stays within this many plain runs of the
+ * affected files (issue 22's target when nothing is found; docs/ci.md says why).
+ */
+export const DEFAULT_HUNT_COST = 3

@@ -59,8 +59,9 @@ const CHECKED: Record<string, string> = {
 }
 
 /**
- * The fix and how it was checked: `delete process.env.X in an afterEach of 'y' (verified: …)`.
- * For a brittle test (`kind`), undoing what its state setter set made it fail.
+ * The fix and how it was checked: `save process.env.X before each test and put it back after (…)
+ * (verified: the victim passes when the leak is undone, not by running this code: …)`. For a
+ * brittle test (`kind`), undoing what its state setter set made it fail.
  */
 export function fixText(fix: { suggestion: string; verified: boolean; how: string; remedy?: string }, kind?: string): string {
   const checked = kind === 'brittle' && fix.how === 'undo-rerun' ? 'verified: it fails when that is undone' : (CHECKED[fix.how] ?? 'verified')

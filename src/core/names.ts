@@ -113,7 +113,10 @@ export function caseName(test: TestCase): string {
 }
 
 /** Every test of a module in declaration order, each with its flakeseed name (repeats disambiguated). */
-export function moduleTests(module: TestModule): Array<{ name: string; test: TestCase }> {
+export type ModuleTests = Array<{ name: string; test: TestCase }>
+
+/** A module's `ModuleTests`. */
+export function moduleTests(module: TestModule): ModuleTests {
   const tests = [...module.children.allTests()]
   const names = disambiguate(tests.map(caseName))
   return tests.map((test, i) => ({ name: names[i]!, test }))

@@ -5,18 +5,18 @@
 // that key shuffles, and because an item's key ignores its neighbours, adding or removing
 // tests never changes the relative order of the others (subset stability).
 //
-// The generator is seedrandom's Tyche-i (`seedrandom.tychei`), seeded with the string. It is
+// The generator is seedrandom's Tyche-i (`seedrandom.tychei`, as `./tychei.ts` computes it), seeded with the string. It is
 // nonlinear (add-rotate-xor), so keys of ids that differ in one character are independent, and
 // it needs no `crypto` and no 256-byte key schedule, which matters because every worker loads
 // this module and keys every test. seedrandom's linear generators (xor128, xorwow, xor4096,
 // xorshift7) give ids that differ in one character keys with a constant XOR difference, hence
 // far too few permutations; Alea's first outputs are correlated for similar seeds. Both fail the
 // distribution tests in test/unit/order.test.ts.
-import tychei from 'seedrandom/lib/tychei.js'
+import { tychei } from './tychei.js'
 
 /** A position in [0, 1) that depends only on the seed and the id. */
 export function orderKey(seed: string, id: string): number {
-  return tychei(`${seed}\u0000${id}`).double()
+  return tychei(`${seed}\u0000${id}`)()
 }
 
 /**
@@ -39,7 +39,7 @@ export function sortByKey<T>(items: readonly T[], seed: string, idOf: (item: T) 
  */
 export function randomFor(seed: string, id: string): () => number {
   let draw: (() => number) | undefined
-  return () => (draw ??= tychei(`${seed}\u0000random\u0000${id}`).double)()
+  return () => (draw ??= tychei(`${seed}\u0000random\u0000${id}`))()
 }
 
 /** An exact order to run: files one after another, and in each only the listed tests, in order. */

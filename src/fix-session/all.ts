@@ -20,7 +20,7 @@ import { flakyWindow } from '../store/flaky.js'
 import { Store } from '../store/index.js'
 import { ALL_VICTIMS, savePatch } from '../store/patches.js'
 import { attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
-import { bisectVictim, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
+import { bisectVictim, causeKey, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
 import { type Checks, verifyTogether } from './verify.js'
 
 export type FixAllOptions = Omit<FixSessionOptions, 'ref' | 'test'>
@@ -154,11 +154,6 @@ async function findAll(w: RunWork, ctx: Context): Promise<Array<{ run: number; f
     w.findings.push(finding)
   }
   return found
-}
-
-/** The key victims share a patch by: the same polluters (a brittle test is its own). */
-function causeKey(f: Finding): string {
-  return f.kind === 'victim' ? `victim\u0000${[...f.polluters].sort().join('\u0000')}` : `${f.kind}\u0000${f.victim}`
 }
 
 /** One patch per cause, verified on its first victim's failing order with every victim's file checked; why not for the others. */

@@ -117,6 +117,14 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
       const finding = stored ?? (await bisectVictim(facts, victim, await baseline()))
       if (!stored) found.push(finding)
       findings.set(finding.victim, finding)
+      // A victim of the same polluters as one already patched takes that patch; the combination's
+      // checks below run its failing order too, so it is verified all the same (redux-toolkit: one
+      // test's fake timers broke eight others, one patch).
+      const same = sharedPatch(attempts, findings, finding)
+      if (same) {
+        attempts.push({ patch: { ...same, victim: finding.victim, leak: finding.leaks?.find((l) => l.verified)?.what ?? same.leak, seconds: 0 } })
+        continue
+      }
       options.onProgress?.(`patching ${visible(finding.victim)}`)
       // The run's other failures are theirs to fix: the combination is verified below.
       const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
@@ -180,18 +188,43 @@ async function verifyRunTogether(
     patched,
     merged.edits.map((e) => e.path),
   ).length
+  // Victims of one polluter share one patch: count the patches, not the victims.
+  const distinct = new Set(patches.map((p) => p.diff)).size
   return attempts.map((a) =>
     'patch' in a
       ? {
           patch: {
             ...a.patch,
-            verified: `the failing order of run ${facts.run.id} fails without it and passes with it, and with the run's ${plural(patches.length - 1, 'other patch', 'other patches')} too; together ${plural(files, 'file')} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
+            verified: `${togetherWords(facts.run.id, a.patch, patches, distinct)}; together ${plural(files, 'file')} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
             checks: { ...v.checks },
             inputs: { ...a.patch.inputs, ...v.inputs },
           },
         }
       : a,
   )
+}
+
+/** What the combination's check established for one patch: its own failing order, and the run's other patches. */
+function togetherWords(runId: number, patch: VerifiedPatch, patches: readonly VerifiedPatch[], distinct: number): string {
+  const sharing = patches.filter((p) => p.diff === patch.diff).length
+  const orders =
+    sharing > 1
+      ? `the failing orders of run ${runId} of the ${sharing} victims it fixes fail without it and pass with it`
+      : `the failing order of run ${runId} fails without it and passes with it`
+  return distinct > 1 ? `${orders}, and with the run's ${plural(distinct - 1, 'other patch', 'other patches')} too` : orders
+}
+
+/** The key victims share a patch by: the same polluters (a brittle test is its own). */
+export function causeKey(f: Pick<Finding, 'kind' | 'victim' | 'polluters'>): string {
+  return f.kind === 'victim' ? `victim\u0000${[...f.polluters].sort().join('\u0000')}` : `${f.kind}\u0000${f.victim}`
+}
+
+/** The verified patch of an earlier victim of the same polluters, if any. */
+function sharedPatch(attempts: readonly Attempt[], findings: ReadonlyMap<string, Finding>, finding: Finding): VerifiedPatch | undefined {
+  if (finding.kind !== 'victim') return undefined
+  const key = causeKey(finding)
+  for (const a of attempts) if ('patch' in a && findings.get(a.patch.victim) && causeKey(findings.get(a.patch.victim)!) === key) return a.patch
+  return undefined
 }
 
 /** A stored finding this run's order can replay: its culprits ran here, and what they left was diagnosed (an empty list: nothing seen). */

@@ -57,12 +57,13 @@ export interface HuntInput {
   seeds: number
   /**
    * The cost cap on seeds: a seeded order runs only when the hunt, with it, stays within this many
-   * plain runs of the affected files (Vitest's start plus the plain order's run, both measured
-   * here). Undefined: every seed the budget allows.
+   * plain runs of the affected files, as measured here: Vitest's start and the first run, which
+   * loads the files (a lower bound of a plain run, so the cap errs toward fewer seeds).
+   * Undefined: every seed the budget allows.
    */
   seedsWithin?: number
-  /** How long Vitest took to start for this hunt (ms): part of what a plain run costs, and of what the hunt has cost. */
-  startupMs?: number
+  /** When the hunt session began (ms since the epoch; before the base and Vitest's start), and how long Vitest took to start (ms). */
+  session?: { startedAt: number; startupMs: number }
   repeat: number
   phase(text: string): void
   signal?: AbortSignal
@@ -174,28 +175,28 @@ export async function hunt(input: HuntInput): Promise<HuntResult> {
 
 /**
  * The seeded orders after the targeted ones, while the budget lasts and, with a cost cap, while one
- * more (as long as the slowest whole run so far) keeps the hunt within `seedsWithin` plain runs:
- * Vitest's start, the cold run that loads the files and the plain order's run, as measured here.
+ * more (as long as the slowest whole-file order so far) keeps the hunt since its session began
+ * within `seedsWithin` plain runs (`HuntInput.seedsWithin`).
  */
 async function seededRuns(
   plain: HuntTest[],
   runs: readonly Run[],
   run: (order: HuntTest[], kind: Run['kind']) => Promise<PlanResult>,
   over: () => boolean,
-  input: Pick<HuntInput, 'seeds' | 'seedsWithin' | 'startupMs' | 'budget' | 'phase'> & { started: number; coldMs: number },
+  input: Pick<HuntInput, 'seeds' | 'seedsWithin' | 'session' | 'budget' | 'phase'> & { started: number; coldMs: number },
   result: HuntResult,
 ): Promise<void> {
-  const startup = input.startupMs ?? 0
+  const since = input.session?.startedAt ?? input.started
   const plainMs = runs.find((r) => r.kind === 'plain')?.ms ?? 0
-  // A plain run of the affected files: Vitest's start, loading the files, running them.
-  const cap = input.seedsWithin === undefined ? Number.POSITIVE_INFINITY : input.seedsWithin * (startup + input.coldMs + plainMs)
+  // A plain run of the affected files, at least: Vitest's start, and a run that loads the files.
+  const cap = input.seedsWithin === undefined ? Number.POSITIVE_INFINITY : input.seedsWithin * ((input.session?.startupMs ?? 0) + input.coldMs)
   for (let k = 1; k <= input.seeds; k++) {
     if (over()) {
       result.cut = `budget of ${input.budget} s used up after ${k - 1} of ${input.seeds} seeded orders`
       return
     }
     const next = Math.max(plainMs, ...runs.filter((r) => r.kind === 'seed' || r.kind === 'reverse').map((r) => r.ms))
-    if (startup + (Date.now() - input.started) + next > cap) {
+    if (Date.now() - since + next > cap) {
       result.seedsHeld = `${k - 1} of ${input.seeds} seeded orders: one more would take the hunt past ${input.seedsWithin}× a plain run of the affected files`
       return
     }

@@ -7,14 +7,7 @@ import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
 import { huntRecorder } from './record.js'
 
-/** Seeded orders after the targeted ones, at most (budget permitting). */
-export const DEFAULT_HUNT_SEEDS = 4
-
-/**
- * The default's cost cap: seeds only while the hunt stays within this many plain runs of the
- * affected files (issue 22's target when nothing is found; docs/ci.md says why).
- */
-export const DEFAULT_HUNT_COST = 3
+export { DEFAULT_HUNT_COST, DEFAULT_HUNT_SEEDS } from '../core/defaults.js'
 
 export interface HuntSessionOptions {
   root: string
@@ -38,6 +31,7 @@ export async function runHuntSession(
   env: NodeJS.ProcessEnv,
   phase: (text: string) => void = () => {},
 ): Promise<{ result: HuntResult } | { note: string }> {
+  const startedAt = Date.now()
   const base = findBase(options.root, options.base, env)
   if ('none' in base) return { note: base.none }
   const starting = Date.now()
@@ -58,7 +52,7 @@ export async function runHuntSession(
       executor,
       budget: options.budget,
       seeds: options.seeds,
-      ...(options.seedsWithin === undefined ? {} : { seedsWithin: options.seedsWithin, startupMs }),
+      ...(options.seedsWithin === undefined ? {} : { seedsWithin: options.seedsWithin, session: { startedAt, startupMs } }),
       repeat: options.repeat,
       phase,
       command: () => huntCommand(base.commit, options.commands),

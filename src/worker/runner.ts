@@ -4,11 +4,9 @@
 // quarantined test's failure from failing the run (docs/ARCHITECTURE.md, Quarantine).
 //
 // Loaded in every worker, so it imports only Vitest itself, the pure ordering and naming rules
-// the breadcrumb writer and, in probes, the write notes.
-import { threadId } from 'node:worker_threads'
+// and the breadcrumb writer; the write notes load before the first file, the diagnosis only in the probes that use it.
 import { TestRunner, inject, vi } from 'vitest'
 import { BreadcrumbWriter } from './breadcrumbs.js'
-import { trackWrites } from './writes.js'
 import type { TestMeta, WorkerContext } from './context.js'
 import type { ModuleNode } from '../diagnose/state.js'
 import type { DiagnosisProbe } from './diagnosis.js'
@@ -32,8 +30,13 @@ interface FileTask extends Task {
 }
 
 const META_KEY = 'flakeseed'
-/** The process, plus the thread in a threads pool, that runs this worker's tests. */
-const WORKER = threadId ? `${process.pid}.${threadId}` : String(process.pid)
+/**
+ * The process, plus the thread in a threads pool, that runs this worker's tests. A `forks` worker
+ * is a child process's main thread (`process.send` is its IPC channel, which worker threads lack;
+ * Vitest tells its pools apart the same way): thread 0, without loading `node:worker_threads`,
+ * which only the threads pools have loaded already.
+ */
+const WORKER = await workerName()
 const BASE_AFTER_RETRY = (TestRunner.prototype as { onAfterRetryTask?: (...args: unknown[]) => unknown }).onAfterRetryTask
 /** Math.random as the worker started: the runner loads before any setup or test file. */
 const NATIVE_RANDOM = Math.random
@@ -63,6 +66,8 @@ export default class FlakeseedRunner extends TestRunner {
   private randomDepth = 0
   private originalRandom = Math.random
   private diagnosis: DiagnosisProbe | undefined
+  /** The write notes being installed (started here, awaited before any setup or test file loads). */
+  private writesTracked: Promise<void> | undefined
 
   constructor(...args: ConstructorParameters<typeof TestRunner>) {
     super(...args)
@@ -71,7 +76,8 @@ export default class FlakeseedRunner extends TestRunner {
     if (config) Object.assign(this.config, config)
     // Probes note every path their tests write; a recorded run, the paths they create.
     const notes = this.flakeseed?.writes ?? this.flakeseed?.created
-    if (notes) trackWrites(notes, WORKER, !this.flakeseed?.writes)
+    const createdOnly = !this.flakeseed?.writes
+    if (notes) this.writesTracked = import('./writes.js').then(({ trackWrites }) => trackWrites(notes, WORKER, createdOnly))
     if (this.flakeseed?.quarantine?.length) this.releaseBeforeBail()
   }
 
@@ -101,6 +107,7 @@ export default class FlakeseedRunner extends TestRunner {
   }
 
   override async importFile(filepath: string, source: 'collect' | 'setup'): Promise<unknown> {
+    if (this.writesTracked) await this.writesTracked
     const plan = this.flakeseed?.plan
     if (plan && source === 'collect') {
       // Filtering by name before collection is reported makes the main process (and every
@@ -204,6 +211,12 @@ function releaseQuarantined(test: Task): void {
   quarantine.errors = [...(quarantine.errors ?? []), ...(result.errors ?? [])]
   result.state = 'pass'
   result.errors = undefined
+}
+
+async function workerName(): Promise<string> {
+  if (typeof process.send === 'function') return String(process.pid)
+  const { threadId } = await import('node:worker_threads')
+  return threadId ? `${process.pid}.${threadId}` : String(process.pid)
 }
 
 function readContext(): WorkerContext | undefined {

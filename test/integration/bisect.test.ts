@@ -22,6 +22,12 @@ async function record(project: Project, seed: string, expectFailure = true) {
 
 const serial = (extra = '') => config(``, `fileParallelism: false, ${extra}`)
 
+// Most bisects below run with --repeat 1 --no-diagnose: their fixtures fail every time in the
+// failing order, and the default repeats and the diagnosis are the first test's and
+// diagnose.test.ts's to cover (each takes probes: 3 runs a check, leaks undone one by one).
+// --cleaners keeps the diagnosis: with it, cleaners are looked for by the diagnosis's path.
+const ONCE = ['--repeat', '1', '--no-diagnose']
+
 describe('bisect', () => {
   test('a polluter and its victim in one file (module state)', async () => {
     const names = ['a', 'b', 'pollutes', 'c', 'victim', 'd', 'e'].map((n) => `m > ${n}`)
@@ -174,7 +180,7 @@ describe('bisect', () => {
     const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
     const seed = seedWhere(files, (o) => runsBefore(o, 'test/a.test.ts', 'test/b.test.ts') && runsBefore(o, 'test/c.test.ts', 'test/b.test.ts'))
     await record(project, seed)
-    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', ...ONCE])
     expect(finding).toMatchObject({
       victim: 'test/b.test.ts > expects a clean global',
       kind: 'victim',
@@ -201,7 +207,7 @@ describe('bisect', () => {
     const victim = testId('', file, 'victim')
     const seed = seedWhere(ids, (o) => o.indexOf(victim) === 6)
     await record(project, seed)
-    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', ...ONCE])
     const order = sortByKey(ids, seed, (x) => x)
     expect(finding.kind).toBe('victim')
     expect(finding.polluters).toEqual(order.filter((id) => id.endsWith('> p1') || id.endsWith('> p2')))
@@ -229,7 +235,7 @@ describe('bisect', () => {
     const failing = seedWhere(ids, (o) => runsBefore(o, brittle, setup))
     await record(project, passing, false)
     await record(project, failing)
-    const finding = await project.runCliJson<Finding>(['bisect', 'last'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', ...ONCE])
     expect(finding).toMatchObject({ victim: brittle, kind: 'brittle', polluters: [], stateSetters: [setup] })
     expect(paste(project, finding.command).code).toBe(1) // fails alone, as the command shows
   })
@@ -254,7 +260,7 @@ describe('bisect', () => {
     const failing = seedWhere(ids, (o) => runsBefore(o, pollute, victim) && !(runsBefore(o, pollute, clean) && runsBefore(o, clean, victim)))
     await record(project, passing, false)
     await record(project, failing)
-    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--cleaners'])
+    const finding = await project.runCliJson<Finding>(['bisect', 'last', '--cleaners', '--repeat', '1'])
     expect(finding).toMatchObject({ victim, kind: 'victim', polluters: [pollute], cleaners: [clean] })
     expect(paste(project, finding.command).code).toBe(1)
   })

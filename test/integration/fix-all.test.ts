@@ -86,22 +86,35 @@ describe('fix --all', () => {
     }
   }, 300_000)
 
-  test('plain fix of the same failing run: a patch per victim, each checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
+  test('plain fix of the same failing run: victims of one polluter share its patch (printed once), each patch checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
     const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoPolluters.files })
     const failing = describeSeeds((o) => o[2] === 'shop', 2)
     expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
-    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[] }>; unpatched: unknown[] }>([
+    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[]; diff: string }>; unpatched: unknown[] }>([
       'fix',
       'last',
       '--seeds',
       '1',
     ])
     expect(json.unpatched).toEqual([])
-    expect(json.patches).toHaveLength(3)
-    for (const p of json.patches)
-      expect(p.verified).toMatch(
-        /^the failing order of run \d+ fails without it and passes with it, and with the run's 2 other patches too; together 1 file × 2 seeds pass$/,
+    const byVictim = new Map(json.patches.map((p) => [p.victim.slice(`${FILE} > shop > `.length), p]))
+    expect([...byVictim.keys()].sort()).toEqual(['prices in dollars', 'speaks english', 'totals in dollars'])
+    // One patch for the currency's two victims, checked on both failing orders.
+    expect(byVictim.get('totals in dollars')!.diff).toBe(byVictim.get('prices in dollars')!.diff)
+    expect(byVictim.get('speaks english')!.diff).not.toBe(byVictim.get('prices in dollars')!.diff)
+    for (const victim of ['prices in dollars', 'totals in dollars'])
+      expect(byVictim.get(victim)!.verified).toMatch(
+        /^the failing orders of run \d+ of the 2 victims it fixes fail without it and pass with it, and with the run's 1 other patch too; together 1 file × 2 seeds pass$/,
       )
+    expect(byVictim.get('speaks english')!.verified).toMatch(
+      /^the failing order of run \d+ fails without it and passes with it, and with the run's 1 other patch too; together 1 file × 2 seeds pass$/,
+    )
+    // Printed once, for both victims (the stored findings spare the bisects).
+    const printed = project.cli(['fix', 'last', '--seeds', '1'])
+    expect(printed.stdout.match(/^patch for /gm)).toHaveLength(2)
+    expect(printed.stdout).toMatch(
+      /^patch for test\/shop\.test\.ts > shop > (prices|totals) in dollars \(and test\/shop\.test\.ts > shop > (prices|totals) in dollars\): /m,
+    )
     const applied = project.cli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe(`wrote ${FILE}\n`)

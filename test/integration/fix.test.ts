@@ -285,6 +285,11 @@ describe('fix', () => {
     const run = await project.runVitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), 1)[0]!, GITHUB_STEP_SUMMARY: summary })
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
+    // One remedy: the bisect's fix line says the patch verified after it; verified here, no command to verify it again.
+    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)"
+    expect(run.stdout).toContain(`fix      ${remedy} (verified: the victim passes when the leak is undone, not by running this code`)
+    expect(run.stdout).toContain(`flakeseed patch for ${ids[1]}: ${remedy} (verified: the failing order of run`)
+    expect(run.stdout).not.toMatch(/^patch {4}npx flakeseed fix/m)
     const md = readFileSync(summary, 'utf8')
     expect(md).toMatch(
       /Patch for <code>test\/shop\.test\.ts &gt; shop &gt; prices in dollars by default<\/code>: .*\(verified: the failing order of run \d+ fails without it and passes with it; 1 file × 11 seeds pass\)/,
@@ -335,17 +340,9 @@ describe('fix', () => {
           `})`,
           ``,
         ].join('\n'),
-        'src/lib/logger.ts': `export function warn(message: string): void {\n  console.warn(message)\n}\n`,
-        [file]: [
-          `import { describe, expect, test, vi } from 'vitest'`,
-          `import { warn } from '@/lib/logger'`,
-          `describe('logger', () => {`,
-          `  test('silences warnings', () => { vi.spyOn(console, 'warn').mockImplementation(() => {}); warn('quiet') })`,
-          `  test('idle', () => {})`,
-          `  test('warns for real', () => { expect(vi.isMockFunction(console.warn)).toBe(false) })`,
-          `})`,
-          ``,
-        ].join('\n'),
+        // The spy-on-a-module fixture, its logger imported through the alias.
+        'src/lib/logger.ts': PATCHED.spyOnModule.files['src/logger.ts']!,
+        [file]: PATCHED.spyOnModule.files[file]!.replace(`from '../src/logger'`, `from '@/lib/logger'`),
       },
       file,
       'logger > silences warnings',

@@ -246,7 +246,8 @@ describe("the user's own reporters and pool", () => {
       .map((l) => JSON.parse(l) as { file: string; name: string; index: number; seed: string; worker: string })
     expect(metas).toHaveLength(10)
     expect(new Set(metas.map((m) => m.seed))).toEqual(new Set(['11']))
-    expect(metas.map((m) => m.worker)).toEqual(metas.map(() => expect.stringMatching(/^\d+/)))
+    // A threads pool's worker is a thread: the process and its thread id (a fork is its process alone).
+    expect(metas.map((m) => m.worker)).toEqual(metas.map(() => expect.stringMatching(/^\d+\.\d+$/)))
     // Each file's positions are 0…n-1, and match the order its tests logged.
     for (const [file, count] of [
       ['a', 6],

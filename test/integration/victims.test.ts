@@ -87,7 +87,9 @@ describe('one cause, many victims', () => {
     expect(text.stdout).toContain(['1 polluter, 3 victims: fix once', `  polluter ${POLLUTER}`].join('\n'))
     for (const v of VICTIMS) expect(text.stdout).toContain(`  victim   ${v}`)
     // The fix the diagnosis verified, once, on the victim it was verified on.
-    expect(text.stdout).toContain(`  fix      vi.useRealTimers() after each test (test/polluter.test.ts) (verified on ${first} by undoing the leak, not by running this code)\n`)
+    expect(text.stdout).toContain(
+      `  fix      vi.useRealTimers() after each test (test/polluter.test.ts) (verified on ${first} by undoing the leak, not by running this code)\n`,
+    )
     expect(text.stdout).not.toContain('next: npx flakeseed bisect')
     const rows = await project.runCliJson<Array<{ test: string; class: string; polluters?: string[] }>>(['flaky'])
     for (const v of VICTIMS) expect(rows.find((r) => r.test === v)).toMatchObject({ class: 'order-dependent', polluters: [POLLUTER] })

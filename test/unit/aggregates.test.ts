@@ -12,18 +12,7 @@ import { rebuiltRunFiles, storedRunFiles } from '../../src/store/run-files.js'
 import { SCHEMA_VERSION } from '../../src/store/schema.js'
 import { rebuiltTallies, storedTallies } from '../../src/store/tallies.js'
 import { runMeta, tempFolder } from '../helpers/store.js'
-
-/** mulberry32: a small seeded generator, so that every trial replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../helpers/files.js'
 
 const STATES = ['passed', 'failed', 'skipped'] as const
 

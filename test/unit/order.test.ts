@@ -1,5 +1,7 @@
+import seedrandomTychei from 'seedrandom/lib/tychei.js'
 import { describe, expect, test } from 'vitest'
 import { orderKey, randomFor, sortByKey } from '../../src/core/order.js'
+import { tychei } from '../../src/core/tychei.js'
 import { disambiguate, testId } from '../../src/core/names.js'
 
 const ids = Array.from({ length: 50 }, (_, i) => `test/file.test.ts > suite > test ${i}`)
@@ -18,6 +20,29 @@ describe('orderKey', () => {
     // If this changes, every recorded seed replays a different order: a breaking change.
     expect(sortByKey(['a', 'b', 'c', 'd', 'e'], '1183', (x) => x)).toEqual(['c', 'd', 'e', 'a', 'b'])
     expect(orderKey('1183', 'test/a.test.ts')).toBeCloseTo(0.935215, 5)
+  })
+})
+
+describe('tychei', () => {
+  /** Random strings of every kind of UTF-16 unit: ASCII, NUL, Latin, CJK, lone and paired surrogates. */
+  function strings(count: number): string[] {
+    let state = 12345
+    const rand = (n: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0
+      return state % n
+    }
+    const units = [() => 32 + rand(95), () => 0, () => 128 + rand(400), () => 0x4e00 + rand(2000), () => 0xd800 + rand(0x800), () => rand(0x10000)]
+    const out = ['', 'a', '1183', '1183\u0000test/a.test.ts', `7\u0000random\u0000${'x'.repeat(300)}`]
+    while (out.length < count) out.push(String.fromCharCode(...Array.from({ length: rand(120) }, () => units[rand(units.length)]!())))
+    return out
+  }
+
+  test("draws what seedrandom's Tyche-i draws, seed for seed and draw for draw", () => {
+    for (const seed of strings(2000)) {
+      const ours = tychei(seed)
+      const theirs = seedrandomTychei(seed)
+      for (let i = 0; i < 8; i++) expect(ours()).toBe(theirs.double())
+    }
   })
 })
 
