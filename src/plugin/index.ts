@@ -57,7 +57,6 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
-      preloadWrites(config)
       installSequencer(config, (vitest) => startLate(vitest, resolved))
     },
     configureVitest({ vitest, project }) {
@@ -98,16 +97,15 @@ function noModuleCache(config: { test?: object }): void {
 }
 
 /**
- * Probes note what their tests write, recorded runs what they create: the wrappers go in through
- * the workers' `execArgv`, so in the vm pools they are in place before a context evaluates
- * `node:fs` (docs/ARCHITECTURE.md, Vitest internals). They note nothing until the runner names a
- * folder. Every pool passes `execArgv` to its workers (forks and vmForks to
- * `child_process.fork`, threads and vmThreads to `new Worker`).
+ * Probes note what their tests write, recorded runs what they create. In the vm pools the
+ * wrappers go in through the workers' `execArgv` (read when the pool starts a worker), so they are
+ * in place before a context evaluates `node:fs` (docs/ARCHITECTURE.md, Vitest internals); in the
+ * other pools the runner installs them before any test file loads, which costs no preload.
  */
-function preloadWrites(config: { test?: object }): void {
-  const test = (config.test ??= {}) as { execArgv?: string[] }
-  const argv = test.execArgv ?? []
-  if (!argv.includes(WRITES_PRELOAD)) test.execArgv = [...argv, '--import', WRITES_PRELOAD]
+function preloadWrites(config: { pool?: unknown; execArgv?: string[] }): void {
+  if (!String(config.pool).startsWith('vm')) return
+  const argv = config.execArgv ?? []
+  if (!argv.includes(WRITES_PRELOAD)) config.execArgv = [...argv, '--import', WRITES_PRELOAD]
 }
 
 /**
@@ -223,6 +221,7 @@ function wireProject(session: Session, vitest: Vitest, project: TestProject): bo
     vitest.logger.warn(`flakeseed: project "${project.name || 'default'}" has its own runner (${project.config.runner}); flakeseed replaces it to order tests`)
   }
   project.config.runner = RUNNER
+  preloadWrites(project.config)
   allowServing(project)
   session.projects.add(project.name)
   projects.push(project)

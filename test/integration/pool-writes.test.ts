@@ -13,9 +13,9 @@ import { config, createProject, type Project } from '../helpers/project.js'
 const FILE = 'test/a.test.ts'
 const [WRITER, VICTIM, OTHER] = ['writer', 'victim', 'other'].map((n) => testId('', FILE, n)) as [string, string, string]
 
-function leakProject(pool: string): Project {
+function leakProject(pool: string, options = ''): Project {
   return createProject({
-    'vitest.config.ts': config('', `pool: '${pool}'`),
+    'vitest.config.ts': config(options, `pool: '${pool}'`),
     [FILE]: [
       `import { existsSync, writeFileSync } from 'node:fs'`,
       `import { expect, test } from 'vitest'`,
@@ -69,3 +69,13 @@ describe('bisect right after the recorded run: what the run’s tests left does 
     }, 120_000)
   }
 })
+
+test('the bisect in the failing job, right after the run: the writer is the polluter, and leftover.txt is still there after it', async () => {
+  const project = leakProject('forks', `{ bisect: { onFailure: 'new', budget: 120 } }`)
+  const run = await project.runVitest([], { FLAKESEED_SEED: LEAK_SEED })
+  expect(run.code, run.output).toBe(1)
+  expect(run.stdout).toContain('flakeseed bisecting')
+  expect(run.stdout).toMatch(/polluter +test\/a\.test\.ts > writer/)
+  expect(run.stdout).not.toContain('independent')
+  expect(project.read('leftover.txt')).toBe('x')
+}, 180_000)
