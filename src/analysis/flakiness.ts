@@ -229,10 +229,19 @@ export function classify(history: TestHistory, minRuns = 1): { class: FlakyClass
       reason: `${n} order${n === 1 ? '' : 's'} failed every time (${reproduced.reduce((s, t) => s + t.failed, 0)}×), others pass`,
     }
   }
+  return suspected(f, () => commitWithBoth(o))
+}
+
+/**
+ * The last words of a classification (shared with src/analysis/packed.ts): suspected, because a
+ * bisect found it failing alone, or because some seeds of one commit fail and others pass, or
+ * because some orders fail.
+ */
+export function suspected(f: FindingHint | undefined, commitWithBoth: () => string | null | undefined): { class: FlakyClass; reason: string } {
   if (f?.kind === 'independent') {
     return { class: 'suspected-order-dependent', reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)' }
   }
-  const commit = commitWithBoth(o)
+  const commit = commitWithBoth()
   return {
     class: 'suspected-order-dependent',
     reason:

@@ -20,6 +20,7 @@ import {
   type Metrics,
   nextCommand,
   STREAK_CHANCE,
+  suspected,
 } from './flakiness.js'
 
 export { FLAG, type PackedHistory, type PackedRuns } from '../core/model.js'
@@ -272,17 +273,7 @@ function byOrder(h: PackedHistory, nf: number, s: Scratch, f: FindingHint | unde
     }
   }
   if (n) return { class: 'order-dependent', reason: `${n} order${n === 1 ? '' : 's'} failed every time (${failed}×), others pass` }
-  if (f?.kind === 'independent') {
-    return { class: 'suspected-order-dependent', reason: 'bisect: fails alone, no earlier test involved (seed-dependent data or the environment?)' }
-  }
-  const commit = commitWithBothPacked(h, nf, s)
-  return {
-    class: 'suspected-order-dependent',
-    reason:
-      commit !== undefined
-        ? `on ${commit === null ? 'one commit' : shortSha(commit)} some seeds fail, others pass`
-        : 'fails under some orders, passes under others',
-  }
+  return suspected(f, () => commitWithBothPacked(h, nf, s))
 }
 
 /** `streak` over the full outcomes. */

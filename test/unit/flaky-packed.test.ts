@@ -8,19 +8,8 @@ import { analysePacked } from '../../src/analysis/packed.js'
 import { saveFinding } from '../../src/store/findings.js'
 import { flakyWindow, type WindowOptions } from '../../src/store/flaky.js'
 import type { ResultRow, Store } from '../../src/store/index.js'
+import { prng } from '../helpers/files.js'
 import { runMeta, tempStore } from '../helpers/store.js'
-
-/** mulberry32: a small seeded generator, so that every trial replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const FILES = 5
 const TESTS = 4
