@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
@@ -365,6 +366,49 @@ describe('fix', () => {
     const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe('wrote vitest.config.ts\n')
+  })
+
+  test('a patched file that holds a GitHub token: the diff is not printed and the patch not stored; --apply says so, verifies it again and writes it', async () => {
+    const file = 'test/shop.test.ts'
+    // A token shape, built so this file holds none.
+    const token = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_')
+    const { project, seeds } = await failingRun(
+      {
+        [file]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `const GITHUB = '${token}'`,
+          `describe('shop', () => {`,
+          `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
+          `  test('lists products', () => { expect(GITHUB).toHaveLength(40) })`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      3,
+    )
+    const printed = await project.runCli(['fix', 'last', '--seeds', '2'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.output).not.toContain('ghp_')
+    expect(printed.stdout).toContain('(the diff is not shown: lines in it look like they hold a secret; --apply writes it)\n')
+    expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it/m)
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const rows = db.prepare('SELECT * FROM patches').all() as Array<{ withheld: number | null }>
+    db.close()
+    expect(rows.map((r) => r.withheld)).toEqual([1])
+    expect(JSON.stringify(rows)).not.toContain('ghp_')
+    expect(readFileSync(join(project.dir, '.flakeseed/history.db')).includes('ghp_')).toBe(false)
+    const applied = await project.runCli(['fix', 'last', '--apply', '--seeds', '2'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout.split('\n')[0]).toBe('flakeseed: the patch was not stored (the file holds what looks like a secret): verifying it again')
+    expect(applied.output).not.toContain('ghp_')
+    expect(applied.stdout).toContain(`wrote ${file}`)
+    expect(project.read(file)).toContain(token)
+    await expectSeedsPass(project, seeds)
   })
 
   test('bad input: one line, exit 2', async () => {
