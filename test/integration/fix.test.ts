@@ -411,6 +411,54 @@ describe('fix', () => {
     await expectSeedsPass(project, seeds)
   })
 
+  test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
+    const file = 'test/shop.test.ts'
+    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      [file]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `const state = globalThis as { shopLocale?: string }`,
+        `describe('shop', () => {`,
+        `  test('moves to france', () => {`,
+        `    process.env.SHOP_CURRENCY = 'EUR'`,
+        `    state.shopLocale = 'fr'`,
+        `  })`,
+        `  test('idle', () => {})`,
+        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+        `  test('speaks english by default', () => { expect(state.shopLocale ?? 'en').toBe('en') })`,
+        `})`,
+        ``,
+      ].join('\n'),
+    })
+    const ids = names.map((n) => testId('', file, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const before = treeHash(project)
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    // Each victim's own leak: whichever was patched first, its patch undoes only what it needs.
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    const other = patch!.victim === ids[1] ? ids[2]! : ids[1]!
+    expect([ids[1], ids[2]]).toContain(patch!.victim)
+    expect(patch!.checks).toMatchObject({ failsWithout: true, passesWith: true, seeds: 3 })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 3 seeds pass$/)
+    expect(json.unpatched).toEqual([
+      {
+        victim: other,
+        why: expect.stringMatching(
+          new RegExp(
+            `^the patch for ${patch!.victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, a victim of the same polluters, does not fix it: with the patch, the failing order of ${other} still fails`,
+          ),
+        ),
+      },
+    ])
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
+  })
+
   test('bad input: one line, exit 2', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     expect((await project.runVitest()).code).toBe(0)
