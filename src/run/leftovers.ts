@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Store } from '../store/index.js'
 import type { LeftFile } from '../store/rows.js'
-import { notedIn, readWrites } from '../worker/writes.js'
+import { notedIn, readRewrites, readWrites } from '../worker/writes.js'
 import { SOURCE } from './probe-files.js'
 
 /** At most this many are stored per run: a suite that leaves thousands of files is not made slower to record. */
@@ -22,11 +22,16 @@ const SNAPSHOT = /(?:^|\/)__snapshots__\/|\.snap$/
 
 /**
  * The files the workers noted creating (`notes`, the run's folder of notes) that are still regular
- * files under `root` now; never snapshots, sources, or anything under node_modules or .git.
+ * files under `root` now; never snapshots, sources, or anything under node_modules or .git. A file
+ * that was there before the tests wrote it counts only when an earlier recorded run's tests left
+ * it (`earlier`, asked only then): a replay that rewrites what run 6 left records it as it left it.
  */
-export function leftFiles(notes: string, root: string): LeftFile[] {
+export function leftFiles(notes: string, root: string, earlier: () => ReadonlySet<string> = () => new Set()): LeftFile[] {
   const files: LeftFile[] = []
-  for (const path of [...new Set(notedIn(readWrites(notes), root))].sort()) {
+  const rewritten = notedIn(readRewrites(notes), root)
+  const known = rewritten.length ? earlier() : new Set<string>()
+  const paths = [...notedIn(readWrites(notes), root), ...rewritten.filter((path) => known.has(path))]
+  for (const path of [...new Set(paths)].sort()) {
     if (files.length >= MAX_FILES) break
     if (SNAPSHOT.test(path) || SOURCE.test(path) || /^(?:node_modules|\.git)(?:\/|$)/.test(path)) continue
     try {
