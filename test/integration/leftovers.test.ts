@@ -106,9 +106,7 @@ describe('replay --repeat starts every repeat from the state the recorded run st
     const json = JSON.parse(replayed.stdout) as { failed: number; tests: Array<{ test: string; runs: number; failures: number }> }
     expect(json.tests.find((t) => t.test === VICTIM)).toEqual(expect.objectContaining({ runs: 2, failures: 0 }))
     expect(json.failed).toBe(0)
-    expect(replayed.stderr).toContain(
-      "flakeseed: moved aside while the repeats run, put back at the end: out.json (the recorded run's tests created it)",
-    )
+    expect(replayed.stderr).toContain("flakeseed: moved aside while the repeats run, put back at the end: out.json (the recorded run's tests created it)")
     expect(replayed.stderr).toContain('flakeseed: removed after each repeat, so that the next started as the first: out.json')
     expect(snapshot(project)).toEqual(before)
   }, 120_000)
