@@ -174,3 +174,64 @@ describe('a brittle test whose setter calls setLocale', () => {
     expect(typeof result === 'string' ? result : result.summary).toContain(why)
   })
 })
+
+describe("two causes: a describe's let with no initial value, and a call left on a spy", () => {
+  const CODE = [
+    "import { beforeAll, describe, expect, it, vitest } from 'vitest'",
+    "import { Translator } from '../src/translator'",
+    '',
+    "describe('translate', () => {",
+    '  let t',
+    '  const loggerSpy = vitest.fn()',
+    '  beforeAll(() => {',
+    '    t = new Translator({ warn: loggerSpy, handler: true })',
+    '  })',
+    '',
+    "  describe('with a handler', () => {",
+    "    it('should not emit a warning', () => {",
+    "      t.translate('array')",
+    '      expect(loggerSpy).not.toHaveBeenCalled()',
+    '    })',
+    '  })',
+    '',
+    "  describe('without a handler', () => {",
+    "    it('should emit a warning', () => {",
+    '      t = new Translator({ warn: loggerSpy })',
+    "      t.translate('array')",
+    '      expect(loggerSpy).toHaveBeenCalled()',
+    '    })',
+    '  })',
+    '})',
+    '',
+  ].join('\n')
+  const file = 'test/translate.test.js'
+  const polluter = `${file} > translate > without a handler > should emit a warning`
+  const f: Finding = {
+    victim: `${file} > translate > with a handler > should not emit a warning`,
+    kind: 'victim',
+    polluters: [polluter],
+    stateSetters: [],
+    cleaners: [],
+    probes: 18,
+    leaks: [
+      { kind: 'mock', what: `vi.fn() at ${file}:6 calls`, before: '0', after: '1', verified: false, ruledOut: 'no-change', by: polluter },
+      { kind: 'scope', what: "t of describe 'translate', assigned by 'should emit a warning'", before: '', after: '', verified: false, by: polluter },
+    ],
+  }
+
+  test('the let saved and assigned back around each test, alone first, then with the spy’s calls cleared after the polluter', async () => {
+    const result = await planPatches({ root: ROOT, finding: f, read: (path) => (path === `${ROOT}/${file}` ? CODE : undefined) })
+    if ('none' in result) throw new Error(result.none)
+    expect(result.remedies.map((r) => r.summary.replace(/ \(describe .*$/, ''))).toEqual([
+      'save t before each test and assign it back after, in a beforeEach of the describe that declares it',
+      'save t before each test and assign it back after, in a beforeEach of the describe that declares it; vi.clearAllMocks() after each test',
+    ])
+    const saved = ['  let t', '  beforeEach(() => {', '    const saved = t', '    return () => {', '      t = saved', '    }', '  })', '']
+    expect(result.remedies[0]!.edits[0]!.after).toBe(
+      CODE.replace('{ beforeAll, describe,', '{ beforeAll, beforeEach, describe,').replace('  let t\n', `${saved.join('\n')}\n`),
+    )
+    expect(result.remedies[1]!.edits[0]!.after).toContain(
+      ["  describe('without a handler', () => {", '    afterEach(() => {', '      vi.clearAllMocks()', '    })', ''].join('\n'),
+    )
+  })
+})
