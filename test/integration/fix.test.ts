@@ -287,8 +287,8 @@ describe('fix', () => {
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
     // One remedy: the bisect's fix line says the patch verified after it; verified here, no command to verify it again.
-    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)"
-    expect(run.stdout).toContain(`fix      ${remedy} (verified: the victim passes when the leak is undone, not by running this code`)
+    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after in describe 'shop' of test/shop.test.ts"
+    expect(run.stdout).toContain(`fix      ${remedy}; verified by undoing the leak, not by running this code`)
     expect(run.stdout).toContain(`flakeseed patch for ${ids[1]}: ${remedy} (verified: the failing order of run`)
     expect(run.stdout).not.toMatch(/^patch {4}npx flakeseed fix/m)
     const md = readFileSync(summary, 'utf8')
