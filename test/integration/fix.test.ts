@@ -459,6 +459,58 @@ describe('fix', () => {
     expectApplies(project, patch!.diff)
   })
 
+  test('--apply refuses when the state module the victim imports through a tsconfig `paths` alias (Vite’s own resolve.tsconfigPaths) changed', async () => {
+    const file = 'test/settings.test.ts'
+    const { project, seeds } = await failingRun(
+      {
+        'vitest.config.ts': [
+          `import { defineConfig } from 'vitest/config'`,
+          `import flakeseed from 'flakeseed'`,
+          `export default defineConfig({`,
+          `  plugins: [flakeseed()],`,
+          `  resolve: { tsconfigPaths: true },`,
+          `  test: { fileParallelism: false },`,
+          `})`,
+          ``,
+        ].join('\n'),
+        'tsconfig.json': `${JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@state/*': ['src/state/*'] } } }, null, 2)}\n`,
+        'src/state/settings.ts': `export const settings = { locale: 'en' }\n`,
+        [file]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `import { settings } from '@state/settings'`,
+          `describe('settings', () => {`,
+          `  test('switches to french', () => { settings.locale = 'fr' })`,
+          `  test('idle', () => {})`,
+          `  test('speaks english by default', () => { expect(settings.locale).toBe('en') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'settings > switches to french',
+      'settings > speaks english by default',
+      ['settings > idle'],
+      3,
+    )
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '2'])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [p.files, p.leak])).toEqual([[[file], 'src/state/settings.ts: settings.locale']])
+    const spec = project.read(file)
+    const settings = project.read('src/state/settings.ts')
+    // No relative import names src/state/settings.ts: only the run's tsconfig resolution does.
+    project.write({ 'src/state/settings.ts': `${settings}// edited\n` })
+    expectOneLineError(
+      await project.runCli(['fix', 'last', '--apply']),
+      'flakeseed: src/state/settings.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    expect(project.read(file)).toBe(spec)
+    project.write({ 'src/state/settings.ts': settings })
+    const applied = await project.runCli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${file}\n`)
+    await expectSeedsPass(project, seeds)
+  })
+
   test('bad input: one line, exit 2', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
     expect((await project.runVitest()).code).toBe(0)
