@@ -370,21 +370,9 @@ describe('fix', () => {
 
   test('a patched file that holds a GitHub token: the diff is not printed and the patch not stored; --apply says so, verifies it again and writes it', async () => {
     const file = 'test/shop.test.ts'
-    // A token shape, built so this file holds none.
-    const token = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_')
+    const { token, files } = PATCHED.githubToken
     const { project, seeds } = await failingRun(
-      {
-        [file]: [
-          `import { describe, expect, test } from 'vitest'`,
-          `const GITHUB = '${token}'`,
-          `describe('shop', () => {`,
-          `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
-          `  test('lists products', () => { expect(GITHUB).toHaveLength(40) })`,
-          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
+      files,
       file,
       'shop > storefront in the euro zone',
       'shop > prices in dollars by default',
@@ -414,23 +402,7 @@ describe('fix', () => {
   test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
     const file = 'test/shop.test.ts'
     const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
-    const project = createProject({
-      'vitest.config.ts': config('', 'fileParallelism: false'),
-      [file]: [
-        `import { describe, expect, test } from 'vitest'`,
-        `const state = globalThis as { shopLocale?: string }`,
-        `describe('shop', () => {`,
-        `  test('moves to france', () => {`,
-        `    process.env.SHOP_CURRENCY = 'EUR'`,
-        `    state.shopLocale = 'fr'`,
-        `  })`,
-        `  test('idle', () => {})`,
-        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-        `  test('speaks english by default', () => { expect(state.shopLocale ?? 'en').toBe('en') })`,
-        `})`,
-        ``,
-      ].join('\n'),
-    })
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
     const ids = names.map((n) => testId('', file, n))
     const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
     expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
@@ -460,38 +432,8 @@ describe('fix', () => {
   })
 
   test('--apply refuses when the state module the victim imports through a tsconfig `paths` alias (Vite’s own resolve.tsconfigPaths) changed', async () => {
-    const file = 'test/settings.test.ts'
-    const { project, seeds } = await failingRun(
-      {
-        'vitest.config.ts': [
-          `import { defineConfig } from 'vitest/config'`,
-          `import flakeseed from 'flakeseed'`,
-          `export default defineConfig({`,
-          `  plugins: [flakeseed()],`,
-          `  resolve: { tsconfigPaths: true },`,
-          `  test: { fileParallelism: false },`,
-          `})`,
-          ``,
-        ].join('\n'),
-        'tsconfig.json': `${JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@state/*': ['src/state/*'] } } }, null, 2)}\n`,
-        'src/state/settings.ts': `export const settings = { locale: 'en' }\n`,
-        [file]: [
-          `import { describe, expect, test } from 'vitest'`,
-          `import { settings } from '@state/settings'`,
-          `describe('settings', () => {`,
-          `  test('switches to french', () => { settings.locale = 'fr' })`,
-          `  test('idle', () => {})`,
-          `  test('speaks english by default', () => { expect(settings.locale).toBe('en') })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
-      file,
-      'settings > switches to french',
-      'settings > speaks english by default',
-      ['settings > idle'],
-      3,
-    )
+    const { file, files } = PATCHED.tsconfigPaths
+    const { project, seeds } = await failingRun(files, file, 'settings > switches to french', 'settings > speaks english by default', ['settings > idle'], 3)
     const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '2'])
     expect(json.unpatched).toEqual([])
     expect(json.patches.map((p) => [p.files, p.leak])).toEqual([[[file], 'src/state/settings.ts: settings.locale']])
