@@ -19,6 +19,7 @@ import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
 import { type Attempt, attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { verifyTogether } from './verify.js'
 import { mergeEdits } from '../fix/merge.js'
+import { brittleFirst, setterPatch, undoFor } from './setters.js'
 
 export interface FixSessionOptions {
   ref: string
@@ -110,33 +111,25 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   // A victim that took another's patch (same polluters) → that victim.
   const shared = new Map<string, string>()
   try {
+    const entries: Array<{ finding?: Finding; attempt?: Attempt }> = []
     for (const victim of facts.victims) {
       const stored = usableFinding(facts, victim)
       if (!stored && !options.bisect) {
-        attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
+        entries.push({ attempt: { victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` } })
         continue
       }
       const finding = stored ?? (await bisectOrWhy(facts, victim, await baseline()))
       if ('why' in finding) {
-        attempts.push(finding)
+        entries.push({ attempt: finding })
         continue
       }
       if (!stored) found.push(finding)
       findings.set(finding.victim, finding)
-      // A victim of the same polluters as one already patched takes that patch; the combination's
-      // checks below run its failing order too, so it is verified all the same (redux-toolkit: one
-      // test's fake timers broke eight others, one patch).
-      const same = sharedPatch(attempts, findings, finding)
-      if (same) {
-        shared.set(finding.victim, same.victim)
-        attempts.push({ patch: { ...same, victim: finding.victim, leak: finding.leaks?.find((l) => l.verified)?.what ?? same.leak, seconds: 0 } })
-        continue
-      }
-      options.onProgress?.(`patching ${visible(finding.victim)}`)
-      // The run's other failures are theirs to fix: the combination is verified below.
-      const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
-      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline(), othersFix }))
+      entries.push({ finding })
     }
+    if (findings.size)
+      await patchFindings(facts, entries, findings, { root, config, protect, seeds: options.seeds, baseline: await baseline() }, shared, options)
+    attempts.push(...entries.map((e) => e.attempt!))
     if (attempts.filter((a) => 'patch' in a).length > 1) {
       options.onProgress?.('verifying the patches together')
       attempts.splice(
@@ -165,6 +158,47 @@ interface TogetherContext {
   baseline: PlanExecutor
   /** A victim that took another's patch (same polluters) → that victim. */
   shared: ReadonlyMap<string, string>
+}
+
+/**
+ * Each finding's patch (or why none), brittle tests first: a brittle test's patch may restore what
+ * its setter breaks for the run's victims, and those victims then take it (src/fix-session/setters.ts).
+ */
+async function patchFindings(
+  facts: RunFacts,
+  entries: Array<{ finding?: Finding; attempt?: Attempt }>,
+  findings: ReadonlyMap<string, Finding>,
+  ctx: { root: string; config?: string; protect: string[]; seeds: number; baseline: PlanExecutor },
+  shared: Map<string, string>,
+  options: Pick<FixSessionOptions, 'onProgress'>,
+): Promise<void> {
+  const done: Attempt[] = []
+  const undone = new Map<string, string[]>()
+  for (const entry of brittleFirst(entries)) {
+    const { finding } = entry
+    if (!finding) continue
+    // A victim of the same polluters as one already patched takes that patch; the combination's
+    // checks below run its failing order too, so it is verified all the same (redux-toolkit: one
+    // test's fake timers broke eight others, one patch). So does a victim of a brittle test's
+    // setter whose patch restores what broke it (yup's setLocale).
+    const polluters = sharedPatch(done, findings, finding)
+    const same = polluters ?? setterPatch(done, findings, finding, undone, facts.order)
+    if (same) {
+      // Same polluters: checked on its own failing order if the combination fails (verifyRunTogether).
+      if (polluters) shared.set(finding.victim, polluters.victim)
+      const leak = finding.leaks?.find((l) => l.verified)?.what ?? same.leak
+      entry.attempt = { patch: { ...same, victim: finding.victim, polluters: finding.polluters, stateSetters: finding.stateSetters, leak, seconds: 0 } }
+      done.push(entry.attempt)
+      continue
+    }
+    options.onProgress?.(`patching ${visible(finding.victim)}`)
+    // The run's other failures are theirs to fix: the combination is verified below.
+    const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
+    const undo = undoFor(finding, [...findings.values()], facts.order)
+    if (undo.length) undone.set(finding.victim, undo)
+    entry.attempt = await attemptFix({ ...ctx, run: facts.run, order: facts.order, finding, othersFix, ...(undo.length ? { undo } : {}) })
+    done.push(entry.attempt)
+  }
 }
 
 /**

@@ -513,35 +513,10 @@ function quarantinedByRun(byId: ReadonlyMap<number, RunRecord>, tests: ReadonlyM
  */
 function readOutcomes(store: Store, candidates: readonly number[]): { packed: Map<number, ArrayLike<number>>; rows?: Map<number, RunRows> } {
   const suite = store.db.prepare('SELECT count(*) FROM tests').pluck().get() as number
-  const packed = new Map<number, ArrayLike<number>>()
   if (candidates.length > SCAN_SHARE * suite) {
     const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
-    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100),
-    // found by row id in plain arrays (a Map lookup per row was most of this loop).
-    let last = 0
-    for (const r of rows.values()) for (const test of r.tests) if (test > last) last = test
-    const wanted = new Uint8Array(last + 1)
-    for (const id of candidates) if (id <= last) wanted[id] = 1
-    const count = new Int32Array(last + 1)
-    for (const r of rows.values()) for (const test of r.tests) if (wanted[test]) count[test]! += 4
-    const filled: Int32Array[] = []
-    const next = new Int32Array(last + 1)
-    for (const id of candidates) if (id <= last && wanted[id] && !filled[id]) filled[id] = new Int32Array(count[id]!)
-    for (const [runId, r] of rows) {
-      for (let k = 0; k < r.tests.length; k++) {
-        const test = r.tests[k]!
-        if (!wanted[test]) continue
-        const v = filled[test]!
-        let n = next[test]!
-        v[n++] = runId
-        v[n++] = r.failed[k]!
-        v[n++] = r.files[k]!
-        v[n++] = r.positions[k]!
-        next[test] = n
-      }
-    }
-    for (const id of candidates) if (filled[id]) packed.set(id, filled[id]!)
-    return { packed, rows }
+    const last = store.db.prepare('SELECT ifnull(max(id), 0) FROM tests').pluck().get() as number
+    return { packed: packScanned(rows, candidates, last), rows }
   }
   const lists = store.db
     .prepare(
@@ -552,9 +527,50 @@ function readOutcomes(store: Store, candidates: readonly number[]): { packed: Ma
     )
     .raw()
     .all() as Array<[number, string]>
+  const packed = new Map<number, ArrayLike<number>>()
   // `run,failed,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
   for (const [test, list] of lists) packed.set(test, JSON.parse(`[${list}]`) as number[])
   return { packed }
+}
+
+/**
+ * The candidates' outcomes among every row of the window (`last`: the highest test row id): counted
+ * first, then filled into one typed array (2 M outcomes: 32 MB, not 100), each test's share a view
+ * of it, found by row id in typed arrays (a lookup in a sparse array or a Map per row was most of
+ * this loop).
+ */
+function packScanned(rows: ReadonlyMap<number, RunRows>, candidates: readonly number[], last: number): Map<number, ArrayLike<number>> {
+  const wanted = new Uint8Array(last + 1)
+  for (const id of candidates) if (id <= last) wanted[id] = 1
+  const count = new Int32Array(last + 1)
+  for (const r of rows.values()) {
+    const tests = r.tests
+    for (let k = 0; k < tests.length; k++) if (wanted[tests[k]!]) count[tests[k]!]! += 4
+  }
+  const start = new Int32Array(last + 1)
+  let total = 0
+  for (let id = 0; id <= last; id++) {
+    start[id] = total
+    total += count[id]!
+  }
+  const flat = new Int32Array(total)
+  const next = start.slice()
+  for (const [runId, r] of rows) {
+    const { tests, failed, files, positions } = r
+    for (let k = 0; k < tests.length; k++) {
+      const test = tests[k]!
+      if (!wanted[test]) continue
+      let n = next[test]!
+      flat[n++] = runId
+      flat[n++] = failed[k]!
+      flat[n++] = files[k]!
+      flat[n++] = positions[k]!
+      next[test] = n
+    }
+  }
+  const packed = new Map<number, ArrayLike<number>>()
+  for (const id of candidates) if (id <= last && !packed.has(id)) packed.set(id, flat.subarray(start[id]!, start[id]! + count[id]!))
+  return packed
 }
 
 /** A candidate's history, with its newest bisect/replay finding. */
