@@ -2,7 +2,7 @@
 // --repeat` move aside the files the recorded run's tests left AND what later recorded runs (a
 // replay) left, each unchanged since the run that recorded it, and put them back: the tree ends
 // byte for byte as they found it. One fixture: a test writes out.json, another expects none.
-import { statSync } from 'node:fs'
+import { appendFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
@@ -92,6 +92,24 @@ describe('what later recorded runs left is moved aside too', () => {
     expect(json.patches.map((p) => p.victim)).toEqual([VICTIM])
     expect(json.combined?.verified).toMatch(/fail without it and pass with it/)
     expect(snapshot(project)).toEqual(before)
+  }, 120_000)
+})
+
+describe('a file a run left that changed since is the user’s', () => {
+  test('bisect leaves it where it is and names it in one line; the victim then fails alone, said as such', async () => {
+    const project = exportProject()
+    expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+    appendFileSync(join(project.dir, 'out.json'), '\n')
+    const before = snapshot(project)
+    const bisected = await project.runCli(['bisect', '1', '--repeat', '1'])
+    expect(bisected.code, bisected.output).toBe(0)
+    expect(bisected.stderr).toContain(
+      "flakeseed: out.json: left by run 1's tests, changed since: not moved aside (taken as yours); if a result depends on it, remove it and rerun",
+    )
+    expect(bisected.stderr).not.toContain('moved aside while the probes run')
+    expect(bisected.stdout).toContain('independent')
+    // A probe's writer rewrote it, and the probe put its bytes back (its mtime is the put-back's).
+    expect({ ...snapshot(project), mtimeMs: 0 }).toEqual({ ...before, mtimeMs: 0 })
   }, 120_000)
 })
 
