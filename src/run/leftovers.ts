@@ -113,7 +113,7 @@ export function moveAside(root: string, files: ReadonlyArray<LeftFile & { run?: 
     } catch {
       continue
     }
-    if (stat?.isFile() && stat.size === file.size && stat.mtimeMs === file.mtimeMs) unchanged.push(file)
+    if (stat?.isFile() && stat.size === file.size && sameTime(stat.mtimeMs, file.mtimeMs)) unchanged.push(file)
     else if (stat) changed.push({ path: file.path, ...(file.run === undefined ? {} : { run: file.run }) })
   }
   if (!unchanged.length) return { moved: [], runs: [], changed, putBack: () => [], discard: () => {} }
@@ -159,6 +159,14 @@ export function moveAside(root: string, files: ReadonlyArray<LeftFile & { run?: 
   return { moved: moved.map((m) => m.path), runs, changed, putBack, discard }
 }
 
+/**
+ * The same mtime, within a millisecond: a file moved across file systems (the temp folder on
+ * another mount) gets its mtime back through `utimes`, which keeps less than a nanosecond clock.
+ */
+function sameTime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 1
+}
+
 /** Moves a file, keeping its mtime; across file systems by copy. False when it could not. */
 function move(from: string, to: string): boolean {
   try {
@@ -169,7 +177,8 @@ function move(from: string, to: string): boolean {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error
       const stat = lstatSync(from)
       copyFileSync(from, to)
-      utimesSync(to, stat.atime, stat.mtime)
+      // In seconds, not a Date: a Date keeps whole milliseconds only.
+      utimesSync(to, stat.atimeMs / 1000, stat.mtimeMs / 1000)
       rmSync(from)
     }
     return true

@@ -1,7 +1,7 @@
 // The files a recorded run's tests left (src/run/leftovers.ts): which are stored, and how a
 // bisect moves them aside and puts them back, leaving the user's files and edits alone.
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -159,4 +159,18 @@ test('Ctrl-C while they are aside (a command without its own handling) puts them
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script])
   expect(child.status, String(child.stderr)).toBe(130)
   expect(treeHash({ dir: root })).toBe(before)
+})
+
+test('a file whose mtime came back through utimes (moved across file systems) is still the run’s: same within a millisecond', () => {
+  const root = folder('flakeseed-left-root-')
+  write(root, { 'out.json': 'run' })
+  const { size, mtimeMs } = statSync(join(root, 'out.json'))
+  // What a copy to another mount and back does to it: whole milliseconds.
+  utimesSync(join(root, 'out.json'), new Date(), new Date(Math.floor(mtimeMs)))
+  const aside = moveAside(root, [{ path: 'out.json', size, mtimeMs: Math.floor(mtimeMs) + 0.4 }])
+  expect(aside.moved).toEqual(['out.json'])
+  expect(aside.putBack()).toEqual([])
+  // A second's difference is a change.
+  utimesSync(join(root, 'out.json'), new Date(), new Date(Math.floor(mtimeMs) + 1000))
+  expect(moveAside(root, [{ path: 'out.json', size, mtimeMs: Math.floor(mtimeMs) }]).changed).toEqual([{ path: 'out.json' }])
 })
