@@ -6,7 +6,7 @@ import { appendFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
-import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { git, gitCommit, gitInit, runsBefore, seedWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { config, createProject, type Project } from '../helpers/project.js'
 
@@ -128,4 +128,28 @@ describe('replay --repeat starts every repeat from the state the recorded run st
     expect(replayed.stderr).toContain('flakeseed: removed after each repeat, so that the next started as the first: out.json')
     expect(snapshot(project)).toEqual(before)
   }, 120_000)
+})
+
+describe('hunt moves aside what the project’s recorded runs left', () => {
+  test('a new test that expects no out.json, after a recorded run left one: the older writer is found as its polluter, and out.json is as the run left it', async () => {
+    const project = exportProject()
+    const full = project.read(FILE)
+    // The base lacks the victim; the change adds it (declared last: the plain order runs the writer first).
+    const victim = `  test('starts with no export', () => {\n    expect(existsSync('out.json')).toBe(false)\n  })\n`
+    expect(full).toContain(victim)
+    project.write({ '.gitignore': '.flakeseed\nout.json\n', [FILE]: full.replace(victim, '') })
+    gitInit(project)
+    git(project, 'checkout', '-qb', 'change')
+    project.write({ [FILE]: full })
+    gitCommit(project, 'the change')
+    expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+    const before = snapshot(project)
+    const hunted = await project.runCli(['hunt', '--base', 'main', '--json', '--seeds', '0', '--repeat', '1'])
+    expect([0, 1], hunted.output).toContain(hunted.code)
+    const json = JSON.parse(hunted.stdout) as { findings: Array<{ victim: string; polluters: string[] }>; unblamed: unknown[] }
+    // With out.json there, the victim would fail in every order and nobody would be blamed.
+    expect(json.unblamed, hunted.output).toEqual([])
+    expect(json.findings.map((f) => [f.victim, f.polluters])).toEqual([[VICTIM, [WRITER]]])
+    expect(snapshot(project)).toEqual(before)
+  }, 180_000)
 })
