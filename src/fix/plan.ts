@@ -12,6 +12,7 @@ import { privateState } from './private.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
+import { callSetupRemedy } from './setup-call.js'
 import { applySplices, parseSource } from './source.js'
 import type { FileEdit, PatchInput, PatchPlan, Remedy, RemedyKind } from './types.js'
 
@@ -47,6 +48,16 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
   // Isolation takes a brittle test's setter away too: it is no remedy there.
   const isolate = finding.kind === 'victim' ? isolateRemedy(input) : undefined
   if (isolate && !('why' in isolate)) remedies.push(isolate)
+  // A brittle test whose setter calls something to set the state up (yup's `setLocale(dict)`).
+  if (!remedies.length && finding.kind === 'brittle' && !scope.length) {
+    const call = callSetupRemedy(
+      cause,
+      input,
+      cause.filter((l) => input.undo?.includes(l.what)),
+    )
+    if ('why' in call) why.push(call.why)
+    else remedies.push(call)
+  }
   if (remedies.length) return { remedies }
   return { none: [...new Set(why)].join('; ') || 'no remedy applies' }
 }

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
@@ -365,6 +366,97 @@ describe('fix', () => {
     const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe('wrote vitest.config.ts\n')
+  })
+
+  test('a patched file that holds a GitHub token: the diff is not printed and the patch not stored; --apply says so, verifies it again and writes it', async () => {
+    const file = 'test/shop.test.ts'
+    // A token shape, built so this file holds none.
+    const token = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_')
+    const { project, seeds } = await failingRun(
+      {
+        [file]: [
+          `import { describe, expect, test } from 'vitest'`,
+          `const GITHUB = '${token}'`,
+          `describe('shop', () => {`,
+          `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
+          `  test('lists products', () => { expect(GITHUB).toHaveLength(40) })`,
+          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+          `})`,
+          ``,
+        ].join('\n'),
+      },
+      file,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      3,
+    )
+    const printed = await project.runCli(['fix', 'last', '--seeds', '2'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.output).not.toContain('ghp_')
+    expect(printed.stdout).toContain('(the diff is not shown: lines in it look like they hold a secret; --apply writes it)\n')
+    expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it/m)
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const rows = db.prepare('SELECT * FROM patches').all() as Array<{ withheld: number | null }>
+    db.close()
+    expect(rows.map((r) => r.withheld)).toEqual([1])
+    expect(JSON.stringify(rows)).not.toContain('ghp_')
+    expect(readFileSync(join(project.dir, '.flakeseed/history.db')).includes('ghp_')).toBe(false)
+    const applied = await project.runCli(['fix', 'last', '--apply', '--seeds', '2'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout.split('\n')[0]).toBe('flakeseed: the patch was not stored (the file holds what looks like a secret): verifying it again')
+    expect(applied.output).not.toContain('ghp_')
+    expect(applied.stdout).toContain(`wrote ${file}`)
+    expect(project.read(file)).toContain(token)
+    await expectSeedsPass(project, seeds)
+  })
+
+  test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
+    const file = 'test/shop.test.ts'
+    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+    const project = createProject({
+      'vitest.config.ts': config('', 'fileParallelism: false'),
+      [file]: [
+        `import { describe, expect, test } from 'vitest'`,
+        `const state = globalThis as { shopLocale?: string }`,
+        `describe('shop', () => {`,
+        `  test('moves to france', () => {`,
+        `    process.env.SHOP_CURRENCY = 'EUR'`,
+        `    state.shopLocale = 'fr'`,
+        `  })`,
+        `  test('idle', () => {})`,
+        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
+        `  test('speaks english by default', () => { expect(state.shopLocale ?? 'en').toBe('en') })`,
+        `})`,
+        ``,
+      ].join('\n'),
+    })
+    const ids = names.map((n) => testId('', file, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const before = treeHash(project)
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    // Each victim's own leak: whichever was patched first, its patch undoes only what it needs.
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    const other = patch!.victim === ids[1] ? ids[2]! : ids[1]!
+    expect([ids[1], ids[2]]).toContain(patch!.victim)
+    expect(patch!.checks).toMatchObject({ failsWithout: true, passesWith: true, seeds: 3 })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 3 seeds pass$/)
+    expect(json.unpatched).toEqual([
+      {
+        victim: other,
+        why: expect.stringMatching(
+          new RegExp(
+            `^the patch for ${patch!.victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, a victim of the same polluters, does not fix it: with the patch, the failing order of ${other} still fails`,
+          ),
+        ),
+      },
+    ])
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
   })
 
   test('bad input: one line, exit 2', async () => {
