@@ -154,7 +154,11 @@ export class FlakeseedReporter implements Reporter {
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     // A module whose worker died never ends: record what it reported, and the test it was running.
     for (const module of modules) if (!this.written.has(moduleKey(module))) this.collect(module)
-    if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
+    // Vitest reports a dead worker as an unhandled error and fails the run: a passing run has no
+    // crash rows to find, and reading every worker's log would cost it a file and a parse each.
+    const mayHaveCrashed = unhandledErrors.length > 0 || reason !== 'passed' || this.failed > 0
+    if (this.session.breadcrumbs && mayHaveCrashed)
+      this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
