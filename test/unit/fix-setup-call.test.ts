@@ -231,7 +231,9 @@ describe("two causes: a describe's let with no initial value, and a call left on
       CODE.replace('{ beforeAll, describe,', '{ beforeAll, beforeEach, describe,').replace('  let t\n', `${saved.join('\n')}\n`),
     )
     expect(result.remedies[1]!.edits[0]!.after).toContain(
-      ["  describe('without a handler', () => {", '    afterEach(() => {', '      vi.clearAllMocks()', '    })', ''].join('\n'),
+      ["  describe('without a handler', () => {", '    afterEach(() => {', '      vitest.clearAllMocks()', '    })', ''].join('\n'),
     )
+    // The file's `vitest` is Vitest's `vi`: used as is, not imported again.
+    expect(result.remedies[1]!.edits[0]!.after).toMatch(/^import \{ afterEach, beforeAll, beforeEach, describe, expect, it, vitest \} from 'vitest'\n/)
   })
 })
