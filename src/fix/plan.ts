@@ -152,7 +152,7 @@ export function firstCodeRemedy(
 
 function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: Pick<PatchInput, 'finding' | 'project'>): string {
   const places = [...new Set(hooks.map((h) => placeOf(h.by, input)))]
-  return ` (${places.join(', ')})`
+  return ` in ${places.join(', ')}`
 }
 
 /** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */
