@@ -100,6 +100,16 @@ class Needs {
     return ensureImports(this.source, modules, names, implicit)
   }
 
+  /** The local name of `import { vitest } from 'vitest'` when the file has it and no `vi`. */
+  private vitestObject(): string | undefined {
+    const specifiers = this.source.program.body.flatMap((s) =>
+      s.type === 'ImportDeclaration' && s.source.value === 'vitest' && s.importKind !== 'type' ? s.specifiers : [],
+    )
+    const named = (n: string) =>
+      specifiers.find((sp) => sp.type === 'ImportSpecifier' && (sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value) === n)
+    return named('vi') ? undefined : named('vitest')?.local.name
+  }
+
   splices(): Splice[] {
     return [...this.wanted.values()].flatMap((w) => this.imports(w.modules, [...w.names], w.implicit).splices)
   }
@@ -109,7 +119,8 @@ class Needs {
     return {
       each,
       source,
-      vitest: (name) => this.use('vitest', ['vitest'], name, this.globals),
+      // `vitest` is the same object as `vi`: a file that imports it (i18next's tests) keeps using it.
+      vitest: (name) => (name === 'vi' && this.vitestObject()) || this.use('vitest', ['vitest'], name, this.globals),
       fs: (name) => this.use('fs', ['node:fs', 'fs'], name),
       q: (text) => quoted(text, source.style),
       exported: (module, name) => {

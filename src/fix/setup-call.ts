@@ -57,7 +57,7 @@ export function callSetupRemedy(cause: readonly Leak[], input: PatchInput, undo:
   const rendered = renderHooks([setup, ...restores], input)
   if ('why' in rendered) return rendered
   const after = restores.length
-    ? `; and save ${[...new Set(undo.map(whatOf))].join(', ')} before each test and put it back after (${describeOf(setter, input)})`
+    ? `; and save ${[...new Set(undo.map(whatOf))].join(', ')} before each test and put it back after in ${describeOf(setter, input)}`
     : ''
   return { kind: 'call-setup', summary: `${setup.summary}${after}`, edits: rendered.edits }
 }

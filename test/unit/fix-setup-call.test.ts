@@ -84,7 +84,7 @@ describe('a brittle test whose setter calls setLocale', () => {
     const remedy = await plan({ [FILE]: SAME_FILE }, brittle(VICTIM, SETTER), { undo: [LEAK] })
     if (typeof remedy === 'string') throw new Error(remedy)
     expect(remedy.summary).toMatch(
-      /; and save messages\.greeting of src\/locale\.ts before each test and put it back after \(describe 'locale' of test\/locale\.test\.ts\)$/,
+      /; and save messages\.greeting of src\/locale\.ts before each test and put it back after in describe 'locale' of test\/locale\.test\.ts$/,
     )
     expect(remedy.edits).toHaveLength(1)
     expect(remedy.edits[0]!.after).toContain(
@@ -231,7 +231,9 @@ describe("two causes: a describe's let with no initial value, and a call left on
       CODE.replace('{ beforeAll, describe,', '{ beforeAll, beforeEach, describe,').replace('  let t\n', `${saved.join('\n')}\n`),
     )
     expect(result.remedies[1]!.edits[0]!.after).toContain(
-      ["  describe('without a handler', () => {", '    afterEach(() => {', '      vi.clearAllMocks()', '    })', ''].join('\n'),
+      ["  describe('without a handler', () => {", '    afterEach(() => {', '      vitest.clearAllMocks()', '    })', ''].join('\n'),
     )
+    // The file's `vitest` is Vitest's `vi`: used as is, not imported again.
+    expect(result.remedies[1]!.edits[0]!.after).toMatch(/^import \{ afterEach, beforeAll, beforeEach, describe, expect, it, vitest \} from 'vitest'\n/)
   })
 })
