@@ -116,7 +116,9 @@ class Needs {
         const found = moduleImport(source, file, module, projectRoot)
         if (found?.namespace) return `${found.namespace}.${name}`
         if (name === 'default') return found?.defaultLocal
-        return this.use(`module:${found?.specifier ?? module}`, [found?.specifier ?? specifierFor(source, file, module)], name)
+        // Keyed by the specifier: one module named with and without its extension is one import.
+        const specifier = found?.specifier ?? specifierFor(source, file, module)
+        return this.use(`module:${specifier}`, [specifier], name)
       },
       fileUrl: (target) => {
         if (/\.cjs$/.test(file) || /[?#%]/.test(target)) return undefined

@@ -144,7 +144,9 @@ describe('fixes', () => {
     expect(fixText(fix)).toBe('x; verified by undoing the leak, not by running this code')
     expect(fixText(fix, 'brittle')).toBe('x; verified: it fails when that is undone, not by running this code')
     // When `flakeseed fix` can write it, the text says who runs the code: one sentence, one bracket at most.
-    expect(fixText({ ...fix, remedy: 'restore-env' })).toBe('x; verified by undoing the leak, not by running this code (flakeseed fix checks the code as a patch)')
+    expect(fixText({ ...fix, remedy: 'restore-env' })).toBe(
+      'x; verified by undoing the leak, not by running this code (flakeseed fix checks the code as a patch)',
+    )
     expect(fixText({ ...fix, how: 'config-rerun' }, 'brittle')).toBe('x; verified: the victim passes in a rerun with it')
     expect(fixText({ ...fix, verified: false })).toBe('x; not verified')
     // A cause group's fix names the victim it was verified on.
