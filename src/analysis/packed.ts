@@ -172,7 +172,10 @@ function seedsOfPacked(h: PackedHistory, nf: number, s: Scratch) {
   let retriedRuns = 0
   let retries = 0
   const failingSeeds: string[] = []
-  const passingSeeds: string[] = []
+  // Made at the most it can hold and cut to what it holds: a long window's row has a thousand,
+  // and growing them a push at a time was much of what the collector had to copy.
+  const passingSeeds: string[] = new Array(nf)
+  let passing = 0
   const commits: string[] = []
   const failingMark = s.next()
   const passingMark = s.next()
@@ -190,7 +193,7 @@ function seedsOfPacked(h: PackedHistory, nf: number, s: Scratch) {
     }
     if (!(flags & FLAG.failed) && s.seedMark2[seed] !== passingMark) {
       s.seedMark2[seed] = passingMark
-      passingSeeds.push(runs.seed[r]!)
+      passingSeeds[passing++] = runs.seed[r]!
     }
     const commit = runs.commit[r]!
     if (commit !== null && s.commitMark[runs.commitNo[r]!] !== commitMark) {
@@ -198,6 +201,7 @@ function seedsOfPacked(h: PackedHistory, nf: number, s: Scratch) {
       commits.push(commit)
     }
   }
+  passingSeeds.length = passing
   return { retriedRuns, retries, failingSeeds, passingSeeds, commits }
 }
 
