@@ -12,11 +12,8 @@ export const SECRET_SHAPE =
 /** `scheme://user:password@host`: the password. */
 export const URL_CREDENTIAL = /([a-z][\w+.-]*:\/\/[^\s:@/]*):[^\s@/]*@/gi
 
-/**
- * A string literal given to a name: `name = '…'`, `name: "…"`, `['name'] = …`, `stubEnv('NAME', '…')`.
- * The name is the last identifier before the operator; the value the literal's text.
- */
-const ASSIGNED = /([A-Za-z_$][\w$-]*)['"`]?\]?\s*(?:[:,]|[?|&]{0,2}=(?![=>]))\s*(['"`])([^'"`\n]*)\2/g
+/** On one line: a string literal (its text in group 2) or a name. */
+const TOKEN_OR_LITERAL = /(['"`])((?:\\.|(?!\1)[^\\\n])*)\1|[A-Za-z_$][\w$-]*/g
 
 /**
  * Names that hold a secret, as words of the name (`apiKey`, `API_TOKEN`, `dbPass`, `clientSecret`):
@@ -28,7 +25,14 @@ function secretName(name: string): boolean {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter(Boolean)
-  if (words.some((w) => /^(?:\w*token|\w*secret|passw(?:or)?d\w*|passphrase|pass|pwd|apikey|credentials?|auth|authorization|privatekey)$/.test(w))) return true
+  if (
+    words.some((w) =>
+      /^(?:\w*token|\w*secret|passw(?:or)?d\w*|passphrase|pass|pwd|apikey|credentials?|auth|authorization|privatekey|session|sessionid|sid|cookie|jwt|bearer)$/.test(
+        w,
+      ),
+    )
+  )
+    return true
   return words.some((w, k) => w === 'key' && /^(?:api|access|private|secret|signing|encryption|master|client)$/.test(words[k - 1] ?? ''))
 }
 
@@ -49,12 +53,25 @@ function secretValue(value: string): boolean {
 
 /**
  * Whether a piece of the project's source (a patch, a file as patched) may hold a secret: a
- * key-shaped value, a URL with a password, or a long varied literal given to a name that holds
- * secrets (`API_TOKEN = '…'`, `password: '…'`). Such text is not stored or shown in CI, only said
- * to exist. Test code that merely mentions a key (`{ key: 'id' }`, `test('passes…')`) is not.
+ * key-shaped value, a URL with a password, or on one line a name that holds secrets (`API_TOKEN`,
+ * `password:`, `'x-session'`) followed by a long, varied literal (`= 'tok-0a1b2c3d'`,
+ * `vi.stubEnv('API_TOKEN', '…')`, `{ name: 'x-session', value: '…' }`). Such text is not stored or
+ * shown in CI, only said to exist. Test code that merely mentions a key (`{ key: 'id' }`,
+ * `test('passes…')`) is not.
  */
 export function holdsSecret(text: string): boolean {
   if (SECRET_SHAPE.test(text) || new RegExp(URL_CREDENTIAL.source, 'i').test(text)) return true
-  for (const [, name, , value] of text.matchAll(ASSIGNED)) if (secretName(name!) && secretValue(value!)) return true
+  return text.split('\n').some(secretOnLine)
+}
+
+/** A secret name, then within one more token a long, varied literal (`name: 'x-session', value: '…'`). */
+function secretOnLine(line: string): boolean {
+  let since = Number.POSITIVE_INFINITY
+  for (const [token, , literal] of line.matchAll(TOKEN_OR_LITERAL)) {
+    if (literal !== undefined && since <= 1 && secretValue(literal)) return true
+    since++
+    // A literal names a secret only when it reads as a name (`'API_TOKEN'`), not as prose (a test's title).
+    if (literal === undefined ? secretName(token) : /^[\w$.-]+$/.test(literal) && secretName(literal)) since = 0
+  }
   return false
 }

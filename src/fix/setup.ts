@@ -39,7 +39,7 @@ function assignmentFor(leak: Leak, input: PatchInput, c: CodeContext): Array<rea
   const source = text === undefined ? undefined : parseSource(path, text)
   const block = source && findBlock(blocksOf(source), setter.name, 'test')
   if (!source || block?.body?.type !== 'BlockStatement') return `'${title(leak.by)}' cannot be found in ${setter.file}`
-  const targets = targetsIn(source, setter.file, leak)
+  const targets = targetsIn(source, setter.file, leak, projectRoot)
   const statement = block.body.body.find(
     (s): s is t.ExpressionStatement & { expression: t.AssignmentExpression } =>
       s.type === 'ExpressionStatement' &&
@@ -63,7 +63,7 @@ function assignmentFor(leak: Leak, input: PatchInput, c: CodeContext): Array<rea
 }
 
 /** How the setter's file writes the leak's target, normalised (`process.env.X`, `settings.locale`). */
-function targetsIn(source: Source, file: string, leak: Leak): string[] {
+function targetsIn(source: Source, file: string, leak: Leak, root: string): string[] {
   if (leak.kind === 'env') return [leak.what]
   if (leak.kind === 'global' && leak.what.startsWith('globalThis.')) {
     const rest = leak.what.slice('globalThis.'.length)
@@ -72,7 +72,7 @@ function targetsIn(source: Source, file: string, leak: Leak): string[] {
   if (leak.kind !== 'module') return []
   const colon = leak.what.indexOf(': ')
   const [first, ...rest] = leak.what.slice(colon + 2).split('.')
-  const found = moduleImport(source, file, leak.what.slice(0, colon))
+  const found = moduleImport(source, file, leak.what.slice(0, colon), root)
   if (!found || !first) return []
   const local = found.namespace
     ? `${found.namespace}.${first}`

@@ -601,6 +601,26 @@ describe('a brittle test given its own setup', () => {
     leaks: leaks.map((l) => ({ before: "'en'", after: "'de'", verified: true, by: setter, ...l })),
   })
 
+  test("the module imported through a tsconfig `paths` alias: the setter is read, the file's own import used, none added", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'flakeseed-paths-'))
+    try {
+      writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { paths: { '@state/*': ['./src/state/*'] } } }))
+      const text = I18N.replace("'../src/settings'", "'@state/settings'")
+      const result = await planPatches({
+        root,
+        finding: brittle([{ kind: 'module', what: 'src/state/settings.ts: settings.locale' }]),
+        read: (path) => (path === join(root, 'test/i18n.test.ts') ? text : undefined),
+      })
+      if ('none' in result) throw new Error(`no patch: ${result.none}`)
+      const after = result.remedies[0]!.edits[0]!.after
+      expect(after).toContain("    settings.locale = 'de'\n")
+      expect(after).not.toContain('src/state/settings')
+      expect(after.match(/^import /gm)).toHaveLength(2)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
   test("the setter's assignment in a beforeEach of the brittle test's describe, the old value saved and put back", async () => {
     const [remedy, ...rest] = await remedies({ 'test/i18n.test.ts': I18N }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))
     expect(rest).toEqual([])

@@ -13,6 +13,8 @@ test('a key-shaped value, a URL password, or a long varied literal given to a se
     `process.env['CLIENT_SECRET'] ??= 'c3VwZXJzZWNyZXQ'`,
     `vi.stubEnv('GITHUB_TOKEN', 'v1.0a9f8e7d6c5b')`,
     `headers: { Authorization: 'Bearer 9f8e7d6c5b4a3f2e' },`,
+    `config.headers.push({ name: 'x-session', value: 'cookie-plain-0c1d2e' })`,
+    `expect(process.env.API_TOKEN).toBe('tok-plain-0a1b2c3d')`,
     `const url = 'postgres://shop:urlpw@db.local:5432/shop'`,
     `stripe('sk_live_51HqLyjWDarjtT1zdp7dcXyZ')`,
     `const openai = 'sk-proj-Abc123Def456Ghi789Jkl0'`,
@@ -38,7 +40,8 @@ test('ordinary test code does not, though it names keys, passes and tokens', () 
     `  const options = { name: 'count-store', key: 'zustand-persist-42', author: 'someone1' }`,
     `  const password = 'password'`,
     `  const token = 'a token for the tests'`,
-    `  const session = { authorName: 'alice1234' }`,
+    `  const user = { authorName: 'alice1234' }`,
+    `  test('sets the auth header', () => { expect(fetchUrl('https://shop.local/abc12345')).toBe(true) })`,
     `})`,
   ].join('\n')
   expect(holdsSecret(code)).toBe(false)
