@@ -74,6 +74,7 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
   if (options.apply) {
     const stored = storedCombination(options)
     if (stored) return applyPatches([stored], options)
+    sayWithheld(undefined, [ALL_VICTIMS], options)
   }
   const result = await runFixAll({
     db: dbPath(options),
@@ -93,7 +94,7 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
 }
 
 /** `--apply` of a patch the history holds without its text (it may hold a secret): one line, then it is verified again. */
-function sayWithheld(runId: number, victims: readonly string[], options: Options): void {
+function sayWithheld(runId: number | undefined, victims: readonly string[], options: Options): void {
   const store = openStore(options)
   let withheld: Set<string>
   try {

@@ -145,15 +145,25 @@ export class FlakeseedReporter implements Reporter {
     this.recorder?.flush()
   }
 
+  /** What the run's tests left: what they created, and what they rewrote of what earlier runs of this root left. */
+  private recordLeftFiles(recorder: Recorder, notes: string): void {
+    const root = this.vitest.config.root
+    recorder.leftFiles((store) => leftFiles(notes, root, () => new Set(store.leftFilesSince(root, 0).flatMap((run) => run.files.map((file) => file.path)))))
+  }
+
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     // A module whose worker died never ends: record what it reported, and the test it was running.
     for (const module of modules) if (!this.written.has(moduleKey(module))) this.collect(module)
-    if (this.session.breadcrumbs) this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
+    // Vitest reports a dead worker as an unhandled error and fails the run: a passing run has no
+    // crash rows to find, and reading every worker's log would cost it a file and a parse each.
+    const mayHaveCrashed = unhandledErrors.length > 0 || reason !== 'passed' || this.failed > 0
+    if (this.session.breadcrumbs && mayHaveCrashed)
+      this.add(crashRows(readBreadcrumbs(this.session.breadcrumbs), modules, (m) => this.indexOf(m), this.workers))
     const status = reason === 'interrupted' ? 'interrupted' : this.failed || unhandledErrors.length || reason === 'failed' ? 'failed' : 'passed'
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
     const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
-    if (this.recorder && this.session.created) this.recorder.leftFiles(leftFiles(this.session.created, this.vitest.config.root))
+    if (this.recorder && this.session.created) this.recordLeftFiles(this.recorder, this.session.created)
     this.recorder?.end(status, (store, runId) => {
       if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })

@@ -11,10 +11,10 @@ import type { Finding, RecordedTest } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import { PlanExecutor } from '../run/execute.js'
 import { ProbeFiles } from '../run/probe-files.js'
-import { asideLines, moveAside } from '../run/leftovers.js'
+import { asideLines, changedNote, leftSince, moveAside, type RecordedLeft } from '../run/leftovers.js'
 import { location, recordedOrder, selectTests } from '../run/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../store/findings.js'
-import { type LeftFile, type RunRow, Store } from '../store/index.js'
+import { type RunRow, Store } from '../store/index.js'
 import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
 import { type Attempt, attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { verifyTogether } from './verify.js'
@@ -45,8 +45,8 @@ export interface RunFacts {
   /** The run's stored verified patches, per victim. */
   patches: Map<string, StoredPatch>
   passing: Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>
-  /** The files the run's tests created and left: moved aside while the probes run (src/run/leftovers.ts). */
-  left?: LeftFile[]
+  /** The files the run's tests, and later recorded runs', created and left: moved aside while the probes run (src/run/leftovers.ts). */
+  left?: RecordedLeft[]
 }
 
 export interface FixResult {
@@ -75,7 +75,7 @@ export function readFixRun(options: Pick<FixSessionOptions, 'ref' | 'db' | 'test
         })),
       ]),
     )
-    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing, left: store.leftFiles(run.id) }
+    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing, left: leftSince(store, [run]) }
   } finally {
     store.close()
   }
@@ -87,8 +87,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { root, config } = location(run, options.config)
   const protect = [options.db]
   // As bisect does: what the run's tests left is out of the way until the end.
-  const aside = moveAside(root, facts.left ?? [])
-  for (const line of asideLines(aside.moved)) options.onProgress?.(line)
+  const aside = moveAside(root, facts.left ?? [], { signals: true })
+  for (const line of asideLines(aside.moved, [], { runs: aside.runs, target: run.id })) options.onProgress?.(line)
   // As bisect does: what the probes' tests write is put back after each probe.
   const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
@@ -144,9 +144,10 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
     for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
   }
   save(options, run, found, attempts)
+  const changed = changedNote(aside.changed)
   return {
     patches: attempts.flatMap((a) => ('patch' in a ? [a.patch] : [])),
-    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: a.why }] : [])),
+    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: changed ? `${a.why}; ${changed}` : a.why }] : [])),
   }
 }
 

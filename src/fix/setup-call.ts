@@ -106,7 +106,8 @@ function setterCode(setter: string, cause: readonly Leak[], input: PatchInput): 
       }
   }
   const statements = body.filter((s) => picked.has(s))
-  const why = closedOver(statements, body, block, source, setter)
+  const sameFile = file === splitId(input.finding.victim, input.project).file
+  const why = closedOver(statements, body, block, source, setter, sameFile)
   if (why) return why
   const declared = declaredNames(statements)
   const usedImports = new Map(
@@ -118,9 +119,16 @@ function setterCode(setter: string, cause: readonly Leak[], input: PatchInput): 
 /**
  * Why the statements cannot run anywhere but in the setter: they read a variable of its own that
  * they do not declare (or one changed between its declaration and the call), a parameter of its
- * callback, a variable of a describe around it, a name of its file that is no import.
+ * callback, a variable of a describe around it, a name of its file that is no import (from another file).
  */
-function closedOver(statements: readonly t.Statement[], body: readonly t.Statement[], block: Block, source: Source, setter: string): string | undefined {
+function closedOver(
+  statements: readonly t.Statement[],
+  body: readonly t.Statement[],
+  block: Block,
+  source: Source,
+  setter: string,
+  sameFile: boolean,
+): string | undefined {
   const declared = new Set(declaredNames(statements))
   const inner = boundInside(statements)
   const used = [...new Set(statements.flatMap(identifiersOf))].filter((n) => !declared.has(n) && !inner.has(n))
@@ -141,7 +149,7 @@ function closedOver(statements: readonly t.Statement[], body: readonly t.Stateme
   const imports = importsOf(source)
   const topLevel = new Set(declaredNames(source.program.body.filter((s) => s.type === 'VariableDeclaration')))
   for (const s of source.program.body) if ((s.type === 'FunctionDeclaration' || s.type === 'ClassDeclaration') && s.id) topLevel.add(s.id.name)
-  const own = used.find((n) => topLevel.has(n) && !imports.has(n))
+  const own = sameFile ? undefined : used.find((n) => topLevel.has(n) && !imports.has(n))
   if (own) return `the call in '${title(setter)}' uses ${own}, declared in its file, not imported`
   if (statements.some((s) => contains(s, 'ReturnStatement') || contains(s, 'ThisExpression')))
     return `the call in '${title(setter)}' depends on its test's function`

@@ -50,8 +50,8 @@ export type RemedyKind =
 export interface Remedy {
   kind: RemedyKind
   /**
-   * One line, e.g. "save process.env.SHOP_CURRENCY before each test and put it back after (describe
-   * 'storefront in the euro zone' of test/shop.test.ts)"; bisect's fix line says the same (`firstCodeRemedy`).
+   * One line, e.g. "save process.env.SHOP_CURRENCY before each test and put it back after in describe
+   * 'storefront in the euro zone' of test/shop.test.ts"; bisect's fix line says the same (`firstCodeRemedy`).
    */
   summary: string
   /** Said as the last resort it is (`isolate: true`): slower runs, the cause still there. */

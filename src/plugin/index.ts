@@ -21,6 +21,7 @@ import { chooseSeed, resolveOptions, type FlakeseedOptions } from './options.js'
 import { readEnvironment } from './environment.js'
 import { busyTimeout } from '../store/index.js'
 import { runQuarantine } from '../quarantine/apply.js'
+import type { AddAuto } from '../quarantine/auto.js'
 import { carryIntoInlineProjects, installSequencer, PLUGIN_NAME, projectsOf, replacedSequencer, rootCarries, unreachedWarning } from './reach.js'
 import { createSequencer } from './sequencer.js'
 import { getControl, type Session } from './session.js'
@@ -48,21 +49,25 @@ export default function flakeseed(options?: FlakeseedOptions): Plugin {
   let sources: ReadonlyMap<string, string> | undefined
   /** Told of every module the instance transforms (`fix` hashes what its checks ran). */
   let onLoad: ((path: string) => void) | undefined
+  /** The quarantine's `auto` policy, loaded while the config resolves when the options name classes. */
+  let addAuto: AddAuto | undefined
   const plugin: Plugin = {
     name: PLUGIN_NAME,
-    config(config) {
+    async config(config) {
       sources ??= getControl()?.sources
       onLoad ??= getControl()?.onLoad
       if (sources) noModuleCache(config)
       carryIntoInlineProjects(config, plugin)
       // Replay and bisect (a control is set) run plans; a project's own typecheck pool has no place in one.
       if (getControl() && config.test?.typecheck?.enabled) config.test.typecheck.enabled = false
-      installSequencer(config, (vitest) => startLate(vitest, resolved))
+      installSequencer(config, (vitest) => startLate(vitest, resolved, addAuto))
+      // Only then does a run read the history before it starts (src/quarantine/auto.ts).
+      if (resolved.quarantine.auto.length) addAuto ??= (await import('../quarantine/auto.js')).addAuto
     },
     configureVitest({ vitest, project }) {
       let session = sessions.get(vitest.config)
       if (!session) {
-        session = startSession(vitest, resolved)
+        session = startSession(vitest, resolved, addAuto)
         sessions.set(vitest.config, session)
       }
       wireProject(session, vitest, project)
@@ -113,10 +118,10 @@ function preloadWrites(config: { pool?: unknown; execArgv?: string[] }): void {
  * `configureVitest` ran: Vitest is constructing the sequencer the root config's plugin
  * installed, after reporters were created and the first run announced. Start the session here.
  */
-function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): TestSequencerConstructor {
+function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>, addAuto: AddAuto | undefined): TestSequencerConstructor {
   const existing = sessions.get(vitest.config)
   if (existing) return createSequencer(existing)
-  const session = startSession(vitest, options)
+  const session = startSession(vitest, options, addAuto)
   sessions.set(vitest.config, session)
   for (const project of vitest.projects) wireProject(session, vitest, project)
   const reporter = vitest.config.reporters.at(-1) as unknown as FlakeseedReporter
@@ -148,7 +153,7 @@ function startLate(vitest: Vitest, options: ReturnType<typeof resolveOptions>): 
   }
 }
 
-function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>): Session {
+function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>, addAuto: AddAuto | undefined): Session {
   const control = getControl()
   const env = readEnvironment()
   const chosen = control?.seed ? { seed: control.seed, source: control.seedSource ?? ('config' as const) } : chooseSeed(options.seed, vitest.config.root, env)
@@ -202,7 +207,7 @@ function startSession(vitest: Vitest, options: ReturnType<typeof resolveOptions>
   }
   const dbPath = db === false ? false : resolve(vitest.config.root, env.FLAKESEED_DB || db)
   if (session.kind === 'run')
-    session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath === false ? false : { path: dbPath, timeout: busyTimeout(env) })
+    session.quarantine = runQuarantine(options.quarantine, vitest.config.root, dbPath === false ? false : { path: dbPath, timeout: busyTimeout(env) }, addAuto)
   vitest.config.reporters.push(new FlakeseedReporter(session, dbPath))
   control?.onSession?.(session)
   return session

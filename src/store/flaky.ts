@@ -535,9 +535,10 @@ function readOutcomes(store: Store, candidates: readonly number[]): { packed: Ma
 
 /**
  * The candidates' outcomes among every row of the window (`last`: the highest test row id): counted
- * first, then filled into one typed array (2 M outcomes: 32 MB, not 100), each test's share a view
- * of it, found by row id in typed arrays (a lookup in a sparse array or a Map per row was most of
- * this loop).
+ * first, then filled, one exact typed array per test (2 M outcomes: 32 MB, not 100), each let go
+ * as its history is made (views of one shared array would keep all of it while one is held),
+ * found by row id in typed arrays and an array made at its full length (a lookup in a sparse
+ * array or a Map per row was most of this loop).
  */
 function packScanned(rows: ReadonlyMap<number, RunRows>, candidates: readonly number[], last: number): Map<number, ArrayLike<number>> {
   const wanted = new Uint8Array(last + 1)
@@ -547,31 +548,29 @@ function packScanned(rows: ReadonlyMap<number, RunRows>, candidates: readonly nu
     const tests = r.tests
     for (let k = 0; k < tests.length; k++) if (wanted[tests[k]!]) count[tests[k]!]! += 4
   }
-  const start = new Int32Array(last + 1)
-  let total = 0
-  for (let id = 0; id <= last; id++) {
-    start[id] = total
-    total += count[id]!
-  }
-  const flat = new Int32Array(total)
-  const next = start.slice()
+  const filled = new Array<Int32Array>(last + 1).fill(EMPTY)
+  for (let id = 0; id <= last; id++) if (wanted[id]) filled[id] = new Int32Array(count[id]!)
+  const next = new Int32Array(last + 1)
   for (const [runId, r] of rows) {
     const { tests, failed, files, positions } = r
     for (let k = 0; k < tests.length; k++) {
       const test = tests[k]!
       if (!wanted[test]) continue
+      const v = filled[test]!
       let n = next[test]!
-      flat[n++] = runId
-      flat[n++] = failed[k]!
-      flat[n++] = files[k]!
-      flat[n++] = positions[k]!
+      v[n++] = runId
+      v[n++] = failed[k]!
+      v[n++] = files[k]!
+      v[n++] = positions[k]!
       next[test] = n
     }
   }
   const packed = new Map<number, ArrayLike<number>>()
-  for (const id of candidates) if (id <= last && !packed.has(id)) packed.set(id, flat.subarray(start[id]!, start[id]! + count[id]!))
+  for (const id of candidates) if (id <= last) packed.set(id, filled[id]!)
   return packed
 }
+
+const EMPTY = new Int32Array(0)
 
 /** A candidate's history, with its newest bisect/replay finding. */
 function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding | undefined): WindowHistory {

@@ -83,8 +83,8 @@ function latestRows(store: Store, runId?: number): Array<Record<string, unknown>
     .all(...(runId === undefined ? [] : [runId])) as Array<Record<string, unknown>>
 }
 
-/** The victims of `runId` whose newest verified patch was withheld (its text may hold a secret). */
-export function withheldPatches(store: Store, runId: number): Set<string> {
+/** The victims of `runId` (every run when undefined) whose newest verified patch was withheld (its text may hold a secret). */
+export function withheldPatches(store: Store, runId?: number): Set<string> {
   return new Set(
     latestRows(store, runId)
       .filter((r) => r.withheld)

@@ -133,7 +133,7 @@ interface PlaceCounts {
   /** [failing, passing] per test of its own file (by `local`), after `base`. */
   file: Int32Array
   /** How many tests preceded it, per failing run (at 2 × id) and per passing run (2 × id + 1). */
-  preceding: number[][]
+  preceding: Int32Array[]
   /** Tests of other files (runs without isolation), by row id. */
   other: Map<number, Map<number, { failing: number; passing: number }>>
 }
@@ -158,8 +158,18 @@ function countPlaces(w: WindowRows): PlaceCounts {
     total += 2 * w.files[w.fileOf[test]!]!.length
   }
   const file = new Int32Array(total)
-  const preceding: number[][] = new Array(2 * size)
-  for (const test of reached) for (const slot of [0, 1]) preceding[2 * test + slot] = new Array<number>(places[2 * test + slot]!)
+  // One typed array for all the places, a view of it per test and outcome: off the collected heap
+  // (a number per place, 2 M on a long window), and exactly as long as the first walk counted.
+  const all = new Int32Array(places.reduce((n, k) => n + k, 0))
+  const preceding: Int32Array[] = new Array(2 * size)
+  let from = 0
+  for (const test of reached) {
+    for (const slot of [0, 1]) {
+      const n = places[2 * test + slot]!
+      preceding[2 * test + slot] = all.subarray(from, from + n)
+      from += n
+    }
+  }
   const filled = new Int32Array(2 * size)
   const other = new Map<number, Map<number, { failing: number; passing: number }>>()
   const local = w.local

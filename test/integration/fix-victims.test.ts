@@ -74,23 +74,7 @@ describe('fix of a run with several victims', () => {
   test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
     const file = 'test/shop.test.ts'
     const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
-    const project = createProject({
-      'vitest.config.ts': config('', 'fileParallelism: false'),
-      [file]: [
-        `import { describe, expect, test } from 'vitest'`,
-        `const state = globalThis as { shopLocale?: string }`,
-        `describe('shop', () => {`,
-        `  test('moves to france', () => {`,
-        `    process.env.SHOP_CURRENCY = 'EUR'`,
-        `    state.shopLocale = 'fr'`,
-        `  })`,
-        `  test('idle', () => {})`,
-        `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-        `  test('speaks english by default', () => { expect(state.shopLocale ?? 'en').toBe('en') })`,
-        `})`,
-        ``,
-      ].join('\n'),
-    })
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
     const ids = names.map((n) => testId('', file, n))
     const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
     expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)

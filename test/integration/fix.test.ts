@@ -169,8 +169,8 @@ describe('fix', () => {
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
     // One remedy: the bisect's fix line says the patch verified after it; verified here, no command to verify it again.
-    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)"
-    expect(run.stdout).toContain(`fix      ${remedy} (verified: the victim passes when the leak is undone, not by running this code`)
+    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after in describe 'shop' of test/shop.test.ts"
+    expect(run.stdout).toContain(`fix      ${remedy}; verified by undoing the leak, not by running this code`)
     expect(run.stdout).toContain(`flakeseed patch for ${ids[1]}: ${remedy} (verified: the failing order of run`)
     expect(run.stdout).not.toMatch(/^patch {4}npx flakeseed fix/m)
     const md = readFileSync(summary, 'utf8')
@@ -252,21 +252,9 @@ describe('fix', () => {
 
   test('a patched file that holds a GitHub token: the diff is not printed and the patch not stored; --apply says so, verifies it again and writes it', async () => {
     const file = 'test/shop.test.ts'
-    // A token shape, built so this file holds none.
-    const token = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_')
+    const { token, files } = PATCHED.githubToken
     const { project, seeds } = await failingRun(
-      {
-        [file]: [
-          `import { describe, expect, test } from 'vitest'`,
-          `const GITHUB = '${token}'`,
-          `describe('shop', () => {`,
-          `  test('storefront in the euro zone', () => { process.env.SHOP_CURRENCY = 'EUR' })`,
-          `  test('lists products', () => { expect(GITHUB).toHaveLength(40) })`,
-          `  test('prices in dollars by default', () => { expect(process.env.SHOP_CURRENCY ?? 'USD').toBe('USD') })`,
-          `})`,
-          ``,
-        ].join('\n'),
-      },
+      files,
       file,
       'shop > storefront in the euro zone',
       'shop > prices in dollars by default',
@@ -290,6 +278,28 @@ describe('fix', () => {
     expect(applied.output).not.toContain('ghp_')
     expect(applied.stdout).toContain(`wrote ${file}`)
     expect(project.read(file)).toContain(token)
+    await expectSeedsPass(project, seeds)
+  })
+
+  test('--apply refuses when the state module the victim imports through a tsconfig `paths` alias (Vite’s own resolve.tsconfigPaths) changed', async () => {
+    const { file, files } = PATCHED.tsconfigPaths
+    const { project, seeds } = await failingRun(files, file, 'settings > switches to french', 'settings > speaks english by default', ['settings > idle'], 3)
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '2'])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [p.files, p.leak])).toEqual([[[file], 'src/state/settings.ts: settings.locale']])
+    const spec = project.read(file)
+    const settings = project.read('src/state/settings.ts')
+    // No relative import names src/state/settings.ts: only the run's tsconfig resolution does.
+    project.write({ 'src/state/settings.ts': `${settings}// edited\n` })
+    expectOneLineError(
+      await project.runCli(['fix', 'last', '--apply']),
+      'flakeseed: src/state/settings.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    expect(project.read(file)).toBe(spec)
+    project.write({ 'src/state/settings.ts': settings })
+    const applied = await project.runCli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${file}\n`)
     await expectSeedsPass(project, seeds)
   })
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { gitInit, seedWhere } from '../helpers/cli.js'
+import { gitInit, paste, seedWhere } from '../helpers/cli.js'
 import { CART, cartTests, envTests, hunt, repo } from '../helpers/hunt.js'
 import { config, createProject } from '../helpers/project.js'
 
@@ -51,6 +51,13 @@ describe('flakeseed hunt: runs, records, budgets', () => {
     expect(run, patch!.apply).toBeDefined()
     expect(json.recorded).toEqual([Number(run)])
     expect(output).not.toContain('could not record')
+    // The reproduce command replays the recorded failing order, not the whole hunt: pasted, the victim fails.
+    expect(json.findings[0]!.command).toBe(
+      `npx flakeseed replay ${run} --only 'test/env.test.ts > sets the mode' --only 'test/env.test.ts > no mode by default'`,
+    )
+    const reproduced = paste(project, json.findings[0]!.command)
+    expect(reproduced.code, reproduced.out).toBe(1)
+    expect(reproduced.out).toContain('flakeseed replay of run')
     expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
     // Not mixed into flakiness counts: the only runs are the hunt's, and flaky's window has none.
     expect((await project.runCli(['flaky'])).stdout).toContain('no runs in the window')
