@@ -1,11 +1,15 @@
 // Plain `flakeseed fix` of a failing run with three victims of two polluters (the fixture fix-all.test.ts
 // fixes with --all): victims of one polluter share its patch, each patch is checked with the others'
 // failures left to them, then all are verified together; a victim that no longer runs in the
-// replayed order is unpatched with why while the others get their patch.
+// replayed order is unpatched with why while the others get their patch. And one polluter whose
+// two victims read two different leaks: the shared patch is claimed for the one it fixes.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { describeSeeds as seedsOf } from '../helpers/cli.js'
+import { testId } from '../../src/core/names.js'
+import { runsBefore, describeSeeds as seedsOf, seedsWhere } from '../helpers/cli.js'
+import { treeHash } from '../helpers/files.js'
+import { expectApplies, type FixJson } from '../helpers/fix.js'
 import { config, createProject } from '../helpers/project.js'
 import { PATCHED, SHOP as FILE } from '../fixtures/leaks.mjs'
 
@@ -66,4 +70,36 @@ describe('fix of a run with several victims', () => {
     ])
     expect(json.patches.map((p) => p.victim).sort()).toEqual([`${FILE} > shop > prices in dollars`, `${FILE} > shop > totals in dollars`])
   }, 300_000)
+
+  test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
+    const file = 'test/shop.test.ts'
+    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
+    const ids = names.map((n) => testId('', file, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const before = treeHash(project)
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    // Each victim's own leak: whichever was patched first, its patch undoes only what it needs.
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    const other = patch!.victim === ids[1] ? ids[2]! : ids[1]!
+    expect([ids[1], ids[2]]).toContain(patch!.victim)
+    expect(patch!.checks).toMatchObject({ failsWithout: true, passesWith: true, seeds: 3 })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 3 seeds pass$/)
+    expect(json.unpatched).toEqual([
+      {
+        victim: other,
+        why: expect.stringMatching(
+          new RegExp(
+            `^the patch for ${patch!.victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, a victim of the same polluters, does not fix it: with the patch, the failing order of ${other} still fails`,
+          ),
+        ),
+      },
+    ])
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
+  })
 })

@@ -1,6 +1,7 @@
 // `flakeseed fix` end to end: a real failing run of a fixture, `fix` prints a patch it verified
 // without touching the project, the printed diff applies with `git apply`, and after `--apply` the
-// failing seed and more seeds pass. Cases where no patch may be claimed claim none.
+// failing seed and more seeds pass. Cases where no patch may be claimed claim none. The remedies by
+// kind of leak: fix-remedies.test.ts; runs with several victims: fix-victims.test.ts.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -10,55 +11,10 @@ import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
-import { config, createProject, type Files, type Project } from '../helpers/project.js'
+import { expectApplies, expectSeedsPass, type FixJson, failingRun } from '../helpers/fix.js'
+import { config, createProject } from '../helpers/project.js'
 import { treeHash } from '../helpers/files.js'
 import { PATCHED } from '../fixtures/leaks.mjs'
-
-interface FixJson {
-  patches: Array<{
-    victim: string
-    polluters: string[]
-    leak: string | null
-    files: string[]
-    diff: string
-    verified: string
-    checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number }
-    seconds: number
-  }>
-  unpatched: Array<{ victim: string; why: string }>
-}
-
-/** A fixture with a failing run recorded: the polluter ran before the victim under `seeds[0]`. */
-async function failingRun(
-  files: Files,
-  file: string,
-  polluter: string,
-  victim: string,
-  others: string[],
-  count = 1,
-): Promise<{ project: Project; seeds: string[] }> {
-  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
-  const ids = [polluter, victim, ...others].map((name) => testId('', file, name))
-  const seeds = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!), count)
-  const run = await project.runVitest([], { FLAKESEED_SEED: seeds[0]! })
-  expect(run.code, run.output).toBe(1)
-  return { project, seeds }
-}
-
-/** `vitest run` under each seed: every one passes. */
-async function expectSeedsPass(project: Project, seeds: readonly string[]): Promise<void> {
-  for (const seed of seeds) {
-    const run = await project.runVitest([], { FLAKESEED_SEED: seed })
-    expect(run.code, `seed ${seed}: ${run.output}`).toBe(0)
-  }
-}
-
-/** The printed diff applies from the project root. */
-function expectApplies(project: Project, diff: string): void {
-  const path = join(project.dir, '..', `${Date.now()}.diff`)
-  writeFileSync(path, diff)
-  execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
-}
 
 /** `text` at `file` with `diff` applied by git in a folder of its own. */
 function gitApplied(text: string, file: string, diff: string): string {
@@ -148,80 +104,6 @@ describe('fix', () => {
     const again = await project.runVitest([], { FLAKESEED_SEED: seed! })
     expect(again.code, again.output).toBe(1)
   })
-
-  test('vi.stubEnv: unstubEnvs in the config, verified on a config served beside the original and removed after', async () => {
-    const file = 'test/shop.test.ts'
-    const { project, seeds } = await failingRun(
-      { [file]: PATCHED.stubEnv },
-      file,
-      'shop > storefront in the euro zone',
-      'shop > prices in dollars by default',
-      ['shop > lists products'],
-      3,
-    )
-    const before = treeHash(project)
-    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '3'])
-    expect(json.unpatched).toEqual([])
-    expect(json.patches[0]).toMatchObject({ files: ['vitest.config.ts'], checks: { failsWithout: true, passesWith: true, seeds: 4 } })
-    expect(json.patches[0]!.diff).toContain('unstubEnvs: true')
-    expect(treeHash(project)).toBe(before)
-    expectApplies(project, json.patches[0]!.diff)
-    // A passing order too (the victim first), so flaky lists the test: its patch is ready.
-    const ids = ['shop > storefront in the euro zone', 'shop > prices in dollars by default', 'shop > lists products'].map((n) => testId('', file, n))
-    expect((await project.runVitest([], { FLAKESEED_SEED: seedsWhere(ids, (o) => runsBefore(o, ids[1]!, ids[0]!), 1)[0]! })).code).toBe(0)
-    const flaky = await project.runCli(['flaky'])
-    expect(flaky.stdout).toMatch(/^ {6}patch ready: npx flakeseed fix \d+ --test 'test\/shop\.test\.ts > shop > prices in dollars by default' --apply$/m)
-    // `last` is the passing run now: the failing one by its id.
-    const failing = /of run (\d+) /.exec(json.patches[0]!.verified)![1]!
-    expect((await project.runCli(['fix', failing, '--apply'])).code).toBe(0)
-    expect((await project.runCliJson<Array<{ test: string; patch?: { state: string } }>>(['flaky'])).find((r) => r.test === ids[1])?.patch?.state).toBe(
-      'applied',
-    )
-    await expectSeedsPass(project, seeds)
-  })
-
-  test('one fixture, one remedy per file: a spy (restoreMocks), fake timers under globals: true (no import added), an exported object, a file left behind; all verified, applied, and the seeds pass', async () => {
-    const victims: Array<[string, string, string, string]> = [
-      ['test/spy.test.ts', 'logger', 'silences warnings', 'warns for real'],
-      ['test/timers.test.ts', 'clock', 'freezes time', 'runs on real time'],
-      ['test/settings.test.ts', 'settings', 'switches to french', 'speaks english by default'],
-      ['test/files.test.ts', 'export', 'writes the report', 'starts with no report'],
-    ]
-    const files: Files = { 'vitest.config.ts': config('', PATCHED.perFile.config), ...PATCHED.perFile.files }
-    const project = createProject(files)
-    const ids = (f: (typeof victims)[number]) => [f[2], 'idle', f[3]].map((n) => testId('', f[0], `${f[1]} > ${n}`))
-    const [seed, ...more] = seedsWhere(victims.flatMap(ids), (o) => victims.every((v) => runsBefore(o, ids(v)[0]!, ids(v)[2]!)), 4)
-    const run = await project.runVitest([], { FLAKESEED_SEED: seed! })
-    expect(run.code, run.output).toBe(1)
-    // What the failing run wrote is not the code under test.
-    project.remove('out/report.txt')
-    const before = treeHash(project)
-    const result = await project.runCli(['fix', 'last', '--seeds', '3', '--json'])
-    expect(result.code, result.output).toBe(0)
-    const json = JSON.parse(result.stdout) as FixJson
-    expect(json.unpatched).toEqual([])
-    expect(json.patches.map((p) => [p.victim, p.files])).toEqual(
-      [
-        [ids(victims[1]!)[2], ['test/timers.test.ts']],
-        [ids(victims[0]!)[2], ['vitest.config.ts']],
-        [ids(victims[3]!)[2], ['test/files.test.ts']],
-        [ids(victims[2]!)[2], ['test/settings.test.ts']],
-      ].sort((a, b) => json.patches.findIndex((p) => p.victim === a[0]) - json.patches.findIndex((p) => p.victim === b[0])),
-    )
-    for (const p of json.patches) {
-      expect(p.checks, p.victim).toMatchObject({ failsWithout: true, passesWith: true, seeds: 4 })
-      expectApplies(project, p.diff)
-    }
-    expect(treeHash(project)).toBe(before)
-    // globals: true and no import in the file: the patch adds none.
-    expect(json.patches.find((p) => p.files[0] === 'test/timers.test.ts')!.diff).not.toMatch(/^\+import/m)
-    const applied = await project.runCli(['fix', 'last', '--apply'])
-    expect(applied.code, applied.output).toBe(0)
-    expect(applied.stdout.split('\n').filter(Boolean).sort()).toEqual(
-      ['test/files.test.ts', 'test/settings.test.ts', 'test/timers.test.ts', 'vitest.config.ts'].map((f) => `wrote ${f}`),
-    )
-    await expectSeedsPass(project, [seed!, ...more])
-  }, 300_000)
 
   test('state re-polluted by a beforeAll: the obvious patch fails its check and is not called verified', async () => {
     const file = 'test/shop.test.ts'
@@ -397,38 +279,6 @@ describe('fix', () => {
     expect(applied.stdout).toContain(`wrote ${file}`)
     expect(project.read(file)).toContain(token)
     await expectSeedsPass(project, seeds)
-  })
-
-  test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
-    const file = 'test/shop.test.ts'
-    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
-    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
-    const ids = names.map((n) => testId('', file, n))
-    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
-    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
-    const before = treeHash(project)
-    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
-    expect(result.code, result.output).toBe(1)
-    const json = JSON.parse(result.stdout) as FixJson
-    // Each victim's own leak: whichever was patched first, its patch undoes only what it needs.
-    expect(json.patches).toHaveLength(1)
-    const [patch] = json.patches
-    const other = patch!.victim === ids[1] ? ids[2]! : ids[1]!
-    expect([ids[1], ids[2]]).toContain(patch!.victim)
-    expect(patch!.checks).toMatchObject({ failsWithout: true, passesWith: true, seeds: 3 })
-    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 3 seeds pass$/)
-    expect(json.unpatched).toEqual([
-      {
-        victim: other,
-        why: expect.stringMatching(
-          new RegExp(
-            `^the patch for ${patch!.victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, a victim of the same polluters, does not fix it: with the patch, the failing order of ${other} still fails`,
-          ),
-        ),
-      },
-    ])
-    expect(treeHash(project)).toBe(before)
-    expectApplies(project, patch!.diff)
   })
 
   test('--apply refuses when the state module the victim imports through a tsconfig `paths` alias (Vite’s own resolve.tsconfigPaths) changed', async () => {
