@@ -36,6 +36,9 @@ export const FIXTURES = [
   { name: 're-polluted by a beforeAll', from: 'fix.test.ts', files: { [SHOP]: PATCHED.rePolluted } },
   { name: 'spy on a source module’s console', from: 'fix.test.ts', files: PATCHED.spyOnModule.files },
   { name: 'two polluters, three victims in one file', from: 'fix-all.test.ts', ...PATCHED.twoPolluters },
+  { name: 'one polluter, two leaks, each victim reads one', from: 'fix.test.ts', ...PATCHED.twoLeaks },
+  { name: 'exported object through a tsconfig paths alias', from: 'fix.test.ts', files: PATCHED.tsconfigPaths.files },
+  { name: 'env, in a file holding a GitHub token', from: 'fix.test.ts', files: PATCHED.githubToken.files },
   { name: 'the example shop (cart.items)', from: 'examples/shop (docs.test.ts)', example: 'examples/shop' },
 ]
 

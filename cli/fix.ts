@@ -10,7 +10,8 @@ import type { VerifiedPatch } from '../src/fix-session/attempt.js'
 import { readFixRun, runFixSession } from '../src/fix-session/session.js'
 import { location } from '../src/run/selection.js'
 import { mergeEdits } from '../src/fix/merge.js'
-import { ALL_VICTIMS, latestPatches, type StoredPatch } from '../src/store/patches.js'
+import { holdsSecret } from '../src/core/secrets.js'
+import { ALL_VICTIMS, latestPatches, type StoredPatch, withheldPatches } from '../src/store/patches.js'
 import { commandOptions, dbPath, EXIT, openStore, printJson, type CommonOptions } from './common.js'
 
 export interface Options extends CommonOptions {
@@ -47,6 +48,7 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
       victims.map((v) => patches.get(idOf(v))!),
       options,
     )
+  if (options.apply) sayWithheld(run.id, victims.map(idOf), options)
   const { patches: verified, unpatched } = await runFixSession(facts, { ...session, onProgress: (text) => progress(options, text) })
   if (options.json) printJson({ patches: verified.map(jsonOf), unpatched })
   else print(run.id, verified, unpatched, options)
@@ -72,6 +74,7 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
   if (options.apply) {
     const stored = storedCombination(options)
     if (stored) return applyPatches([stored], options)
+    sayWithheld(undefined, [ALL_VICTIMS], options)
   }
   const result = await runFixAll({
     db: dbPath(options),
@@ -90,6 +93,28 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
   return result.unpatched.length ? EXIT.found : EXIT.ok
 }
 
+/** `--apply` of a patch the history holds without its text (it may hold a secret): one line, then it is verified again. */
+function sayWithheld(runId: number | undefined, victims: readonly string[], options: Options): void {
+  const store = openStore(options)
+  let withheld: Set<string>
+  try {
+    withheld = withheldPatches(store, runId)
+  } finally {
+    store.close()
+  }
+  const which = victims.filter((v) => withheld.has(v))
+  if (!which.length) return
+  const line = `flakeseed: ${which.length === 1 ? 'the patch was' : `the patches of ${which.length} tests were`} not stored (the file holds what looks like a secret): verifying it again\n`
+  ;(options.json ? process.stderr : process.stdout).write(line)
+}
+
+/** The diff as printed: none when a line of it may hold a secret (`--apply` writes it all the same). */
+function shownDiff(diff: string): string | null {
+  return holdsSecret(diff) ? null : diff
+}
+
+const DIFF_NOT_SHOWN = '(the diff is not shown: lines in it look like they hold a secret; --apply writes it)'
+
 function storedCombination(options: Options): StoredPatch | undefined {
   const store = openStore(options)
   try {
@@ -104,7 +129,7 @@ function allJson(result: FixAllResult) {
   return {
     patches: result.patches.map((p) => ({ ...jsonOf(p), victims: p.victims })),
     unpatched: result.unpatched,
-    combined: c ? { files: c.files, diff: c.diff, verified: c.verified, checks: c.checks, seconds: c.seconds } : null,
+    combined: c ? { files: c.files, diff: shownDiff(c.diff), verified: c.verified, checks: c.checks, seconds: c.seconds } : null,
   }
 }
 
@@ -119,7 +144,7 @@ function printAll(result: FixAllResult, options: Options): void {
     console.log(`patch for ${visible(p.victim)}${more}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
   }
   if (c) {
-    process.stdout.write(c.diff.endsWith('\n') ? c.diff : `${c.diff}\n`)
+    printDiff(c.diff)
     console.log(`verified together: ${c.verified} (${c.seconds.toFixed(1)} s)`)
     if (!options.apply) console.log(`apply: ${fixAllCommand({ apply: true, ...commandOptions(options), config: options.config })}`)
     console.log('')
@@ -136,7 +161,7 @@ function jsonOf(p: VerifiedPatch) {
     remedy: p.summary,
     ...(p.lastResort ? { lastResort: true } : {}),
     files: p.files,
-    diff: p.diff,
+    diff: shownDiff(p.diff),
     verified: p.verified,
     checks: p.checks,
     seconds: p.seconds,
@@ -150,7 +175,7 @@ function print(runId: number, patches: readonly VerifiedPatch[], unpatched: Read
   for (const [p, ...others] of groups.values() as Iterable<[VerifiedPatch, ...VerifiedPatch[]]>) {
     const more = others.length ? ` (and ${others.map((o) => visible(o.victim)).join(', ')})` : ''
     console.log(`patch for ${visible(p.victim)}${more}: ${p.summary}${p.lastResort ? ' (the last resort: the cause stays, every file runs alone)' : ''}`)
-    process.stdout.write(p.diff.endsWith('\n') ? p.diff : `${p.diff}\n`)
+    printDiff(p.diff)
     console.log(`verified: ${p.verified} (${p.seconds.toFixed(1)} s)`)
     if (!options.apply) console.log(`apply: ${fixWords(runId, { test: options.test, apply: true, ...commandOptions(options), config: options.config })}`)
     console.log('')
@@ -190,6 +215,11 @@ function applyPatches(patches: ReadonlyArray<Pick<StoredPatch, 'edits' | 'runId'
   if (options.json && printed) printJson({ wrote })
   else if (!options.json) for (const file of wrote) console.log(`wrote ${file}`)
   return EXIT.ok
+}
+
+function printDiff(diff: string): void {
+  const shown = shownDiff(diff) ?? DIFF_NOT_SHOWN
+  process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`)
 }
 
 function progress(options: Options, text: string): void {

@@ -4,6 +4,7 @@ import { replayCommand } from '../src/core/commands.js'
 import { FlakeseedError } from '../src/core/errors.js'
 import { plural, someOf, visible } from '../src/core/format.js'
 import { PlanExecutor } from '../src/run/execute.js'
+import { asideForRepeats } from '../src/run/leftovers.js'
 import type { Finding } from '../src/core/model.js'
 import { testId } from '../src/core/names.js'
 import type { Plan } from '../src/core/order.js'
@@ -36,8 +37,17 @@ export async function replay(ref: string | undefined, options: Options): Promise
     throw nothingRan(`run ${runId}`, new Set(files.flatMap((f) => f.tests.map((name) => testId(f.project, f.file, name)))))
   }
   const quiet = Boolean(options.json) || options.repeat > 1
-  const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
-  const { tests, missing, unhandled } = await replayPlans(executor, plans, options)
+  // Repeats tell order-dependence from non-determinism: each starts from the state the recorded run started from.
+  const aside = options.repeat > 1 ? asideForRepeats(dbPath(options), root, target.run) : undefined
+  for (const line of aside?.lines ?? []) process.stderr.write(`flakeseed: ${line}\n`)
+  let replayed: Awaited<ReturnType<typeof replayPlans>>
+  try {
+    const executor = await PlanExecutor.create({ root, config, seed: seed!, kind: 'replay', db: dbPath(options), isolate, quiet, json: options.json })
+    replayed = await replayPlans(executor, plans, options, () => aside?.between())
+  } finally {
+    for (const line of aside?.end() ?? []) process.stderr.write(`flakeseed: ${line}\n`)
+  }
+  const { tests, missing, unhandled } = replayed
   // Vitest found nothing to run (every recorded file deleted, every test renamed): nothing was
   // replayed, which is no pass.
   if (!tests.length && !unhandled) throw nothingRan(runId === undefined ? `seed ${seed}` : `run ${runId}`, missing)
@@ -58,6 +68,8 @@ interface ReplayTarget {
   /** One plan per shard: a test replays in the shard it ran in, after the tests it ran after. */
   plans: Array<Plan | undefined>
   runId: number | undefined
+  /** The recorded run, for what it and later runs left (`asideForRepeats`). */
+  run?: { id: number; root: string | null }
   isolate: boolean | undefined
 }
 
@@ -71,6 +83,7 @@ function replayTarget(ref: string | undefined, options: Options): ReplayTarget {
   try {
     const run = store.resolveRun(ref ?? 'last', ref ? undefined : ['run'])
     target.runId = run.id
+    target.run = { id: run.id, root: run.root }
     const where = location(run, options.config)
     target.root = where.root
     target.config = where.config
@@ -90,13 +103,14 @@ function replayTarget(ref: string | undefined, options: Options): ReplayTarget {
 }
 
 /** Every plan `repeat` times on one Vitest instance: each test's runs and failures, tests that no longer exist, unhandled errors. */
-async function replayPlans(executor: PlanExecutor, plans: ReadonlyArray<Plan | undefined>, options: Options) {
+async function replayPlans(executor: PlanExecutor, plans: ReadonlyArray<Plan | undefined>, options: Options, betweenRepeats: () => void) {
   const progress = process.stderr.isTTY && !options.json && options.repeat > 1
   const tallies = new Map<string, Tally>()
   const missing = new Set<string>()
   let unhandled = 0
   try {
     for (let i = 0; i < options.repeat; i++) {
+      if (i > 0) betweenRepeats()
       for (const plan of plans) {
         const result = await executor.run(plan)
         for (const id of result.missing) missing.add(id)

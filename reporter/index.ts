@@ -145,6 +145,12 @@ export class FlakeseedReporter implements Reporter {
     this.recorder?.flush()
   }
 
+  /** What the run's tests left: what they created, and what they rewrote of what earlier runs of this root left. */
+  private recordLeftFiles(recorder: Recorder, notes: string): void {
+    const root = this.vitest.config.root
+    recorder.leftFiles((store) => leftFiles(notes, root, () => new Set(store.leftFilesSince(root, 0).flatMap((run) => run.files.map((file) => file.path)))))
+  }
+
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     // A module whose worker died never ends: record what it reported, and the test it was running.
     for (const module of modules) if (!this.written.has(moduleKey(module))) this.collect(module)
@@ -157,7 +163,7 @@ export class FlakeseedReporter implements Reporter {
     const quarantinedTests = new Set(this.quarantined.map((q) => q.test))
     // The known-flake summary reads the history: loaded only when something failed.
     const failures = this.failed && this.session.kind === 'run' && this.recorder ? await import('../src/history/failures.js') : undefined
-    if (this.recorder && this.session.created) this.recorder.leftFiles(leftFiles(this.session.created, this.vitest.config.root))
+    if (this.recorder && this.session.created) this.recordLeftFiles(this.recorder, this.session.created)
     this.recorder?.end(status, (store, runId) => {
       if (failures) this.notes = this.failureNotes(() => failures.classifyFailures(store, runId, this.commands(), quarantinedTests))
     })

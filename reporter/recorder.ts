@@ -77,9 +77,13 @@ export class Recorder {
     }
   }
 
-  /** The files the run's tests created and left in the project (src/run/leftovers.ts). */
-  leftFiles(files: readonly LeftFile[]): void {
-    if (this.store && this.runId !== undefined && files.length) this.guard(() => this.store!.setLeftFiles(this.runId!, files))
+  /** The files the run's tests created and left in the project (src/run/leftovers.ts); `files` may read what earlier runs left. */
+  leftFiles(files: (store: Store) => readonly LeftFile[]): void {
+    if (!this.store || this.runId === undefined) return
+    this.guard(() => {
+      const left = files(this.store!)
+      if (left.length) this.store!.setLeftFiles(this.runId!, left)
+    })
   }
 
   /** Writes what is left and the final status; `read` may still query the store before it closes. */

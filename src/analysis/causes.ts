@@ -1,6 +1,6 @@
 // One cause, many victims: tests whose findings name the same polluters are one thing to fix, not
 // several. `flaky`, the HTML report and `bisect` group them under their cause.
-import { visible } from '../core/format.js'
+import { fixText, visible } from '../core/format.js'
 
 /** The polluters several victims share, and those victims. */
 export interface CauseGroup {
@@ -46,11 +46,9 @@ export function causeBlock(group: CauseGroup): string[] {
   ]
 }
 
-/** `vi.useRealTimers() after each test (test/p.test.ts) (verified on test/a.test.ts > a by undoing the leak, …)`: what was verified, and where. */
+/** `vi.useRealTimers() after each test in test/p.test.ts; verified on test/a.test.ts > a by undoing the leak, …`: what was verified, and where. */
 export function fixLine(fix: NonNullable<CauseGroup['fix']>): string {
-  // An undo probe verified the cause, not the code said here (src/core/format.ts, fixText).
-  const how = fix.how === 'undo-rerun' ? ' by undoing the leak, not by running this code' : ''
-  return `${visible(fix.suggestion)} (verified on ${visible(fix.victim)}${how})`
+  return fixText({ suggestion: visible(fix.suggestion), verified: true, how: fix.how }, undefined, visible(fix.victim))
 }
 
 /** After bisect's findings (`--json`'s shape): victims of the same polluters under their cause, one block each. */

@@ -61,7 +61,8 @@ export function rankSuspects(runs: readonly SuspectRun[]): Suspect[] {
 
 /** How often each earlier test preceded the test in its failing and its passing runs (a test listed twice in one run counts once). */
 export function tallySuspects(runs: readonly SuspectRun[]): SuspectTally {
-  const tally: SuspectTally = { runs: { failing: 0, passing: 0 }, preceding: { failing: [], passing: [] }, before: new Map() }
+  const where = { failing: [] as number[], passing: [] as number[] }
+  const tally: SuspectTally = { runs: { failing: 0, passing: 0 }, preceding: where, before: new Map() }
   const seen = new Map<string, number>()
   runs.forEach((r, i) => {
     const failed = r.state === 'failed'
@@ -77,7 +78,7 @@ export function tallySuspects(runs: readonly SuspectRun[]): SuspectTally {
     }
     if (failed) tally.runs.failing++
     else tally.runs.passing++
-    tally.preceding[failed ? 'failing' : 'passing'].push(preceding)
+    where[failed ? 'failing' : 'passing'].push(preceding)
   })
   return tally
 }
@@ -206,8 +207,9 @@ export interface Positions {
 
 export function positionsAlone(tally: SuspectTally): Positions {
   const m = Math.max(1, tally.before.size)
-  const failing = poissonBinomial(tally.preceding.failing.map((b) => Math.min(1, b / m)))
-  const passing = poissonBinomial(tally.preceding.passing.map((b) => Math.min(1, b / m)))
+  // Array.from, not map: a typed array's map would keep the chances as whole numbers.
+  const failing = poissonBinomial(Array.from(tally.preceding.failing, (b) => Math.min(1, b / m)))
+  const passing = poissonBinomial(Array.from(tally.preceding.passing, (b) => Math.min(1, b / m)))
   return { failing, passing, failingAtMost: cumulative(failing), passingAtMost: cumulative(passing) }
 }
 

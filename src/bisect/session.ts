@@ -10,12 +10,12 @@ import type { Finding } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import type { Plan } from '../core/order.js'
 import { PlanExecutor, type PlanResult } from '../run/execute.js'
-import { asideLines, moveAside } from '../run/leftovers.js'
+import { asideLines, changedLines, leftSince, moveAside, type RecordedLeft } from '../run/leftovers.js'
 import { ProbeFiles } from '../run/probe-files.js'
 import { location } from '../run/selection.js'
 import { asStoreError, isStoreError } from '../store/errors.js'
 import { saveFinding } from '../store/findings.js'
-import { type LeftFile, type RunRow, Store } from '../store/index.js'
+import { type RunRow, Store } from '../store/index.js'
 import { bisect, type BisectProgress } from './coordinator.js'
 import { type BisectJob, chooseJobs, historySuspects, type JobChoice, orderWork, partsOf, passingRunsOf, type Suspects, typeChecksOf } from './jobs.js'
 import { ProbePool } from './pool.js'
@@ -86,8 +86,8 @@ interface Prepared {
   suspectsOf: Map<string, Suspects>
   passingRuns: Map<string, ReturnType<typeof passingRunsOf>>
   typeChecks?: string
-  /** The files the run's tests created and left in the project: moved aside while probes run. */
-  left?: LeftFile[]
+  /** The files the run's tests, and later recorded runs', created and left in the project: moved aside while probes run. */
+  left?: RecordedLeft[]
 }
 
 export async function runBisectSession(options: BisectSessionOptions, events: BisectSessionEvents = {}): Promise<BisectSessionResult> {
@@ -119,7 +119,16 @@ function readHistory(options: BisectSessionOptions): Prepared {
     // Within a budget, what can be explained goes first (none of it is spent on known breakage).
     if (options.new || options.budget) orderWork(store, jobs, suspectsOf)
     const passingRuns = new Map(jobs.map((job) => [idOf(job.victim), passingRunsOf(store!, job)] as const))
-    return { run, jobs, suspectsOf, passingRuns, left: parts.flatMap((part) => store!.leftFiles(part.run.id)) }
+    return {
+      run,
+      jobs,
+      suspectsOf,
+      passingRuns,
+      left: leftSince(
+        store,
+        parts.map((part) => part.run),
+      ),
+    }
   } catch (error) {
     throw isStoreError(error) ? asStoreError(error, options.db, 'cannot read') : error
   } finally {
@@ -154,7 +163,7 @@ function startProbing(options: BisectSessionOptions, { run, left }: Prepared, ev
   const protect = [options.db]
   // What the run's tests left would decide every probe (the victim failing alone): out of the way until the end.
   const aside = moveAside(root, left ?? [])
-  for (const line of asideLines(aside.moved)) events.note?.(line)
+  for (const line of [...asideLines(aside.moved, [], { runs: aside.runs, target: run.id }), ...changedLines(aside.changed)]) events.note?.(line)
   // The tree as the bisect found it: every probe tests these sources and puts back only its tests' writes.
   const files = new ProbeFiles(root, protect)
   const create = (isolate: boolean | undefined) =>

@@ -54,21 +54,25 @@ export function causeText(leaks: ReadonlyArray<Claimed & { kind: string; what: s
 
 const CHECKED: Record<string, string> = {
   'config-rerun': 'verified: the victim passes in a rerun with it',
-  'undo-rerun': 'verified: the victim passes when the leak is undone',
+  'undo-rerun': 'verified by undoing the leak',
   cleaner: 'verified: the victim passes with it run in between',
 }
 
 /**
- * The fix and how it was checked: `save process.env.X before each test and put it back after (…)
- * (verified: the victim passes when the leak is undone, not by running this code: …)`. For a
- * brittle test (`kind`), undoing what its state setter set made it fail.
+ * The fix and how it was checked, in one sentence: `save process.env.X before each test and put it
+ * back after in describe 'shop' of test/shop.test.ts; verified by undoing the leak, not by running
+ * this code (flakeseed fix checks the code as a patch)`. For a brittle test (`kind`), undoing what
+ * its state setter set made it fail. `on`: the victim it was verified on, when it names a group's fix.
+ * The one wording of bisect, flaky, the HTML report, the job summary and the cause groups.
  */
-export function fixText(fix: { suggestion: string; verified: boolean; how: string; remedy?: string }, kind?: string): string {
-  const checked = kind === 'brittle' && fix.how === 'undo-rerun' ? 'verified: it fails when that is undone' : (CHECKED[fix.how] ?? 'verified')
-  if (!fix.verified) return `${fix.suggestion} (not verified)`
+export function fixText(fix: { suggestion: string; verified: boolean; how?: string; remedy?: string }, kind?: string, on?: string): string {
+  if (!fix.verified) return `${fix.suggestion}; not verified`
+  const undo = fix.how === 'undo-rerun'
+  const checked = kind === 'brittle' && undo ? 'verified: it fails when that is undone' : (CHECKED[fix.how ?? ''] ?? 'verified')
+  const where = on ? checked.replace(/^verified:?/, `verified on ${on}${undo ? '' : ':'}`) : checked
   // The undo probe put the state back itself: what it verified is the cause, not the code said here.
-  if (fix.how !== 'undo-rerun') return `${fix.suggestion} (${checked})`
-  return `${fix.suggestion} (${checked}, not by running this code${fix.remedy ? ': flakeseed fix does, as a patch' : ''})`
+  if (!undo) return `${fix.suggestion}; ${where}`
+  return `${fix.suggestion}; ${where}, not by running this code${fix.remedy ? ' (flakeseed fix checks the code as a patch)' : ''}`
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }

@@ -96,8 +96,12 @@ export interface SuspectRun {
 export interface SuspectTally {
   /** The test's runs counted, failing and passing. */
   runs: { failing: number; passing: number }
-  /** How many tests preceded it in each of those runs (any order), failing and passing: where it ran. */
-  preceding: { failing: number[]; passing: number[] }
+  /**
+   * How many tests preceded it in each of those runs (any order), failing and passing: where it
+   * ran. Typed arrays where the store counts them (millions of numbers on a long window, off the
+   * garbage-collected heap).
+   */
+  preceding: { failing: ArrayLike<number>; passing: ArrayLike<number> }
   /** Per earlier test (`[project:]file > name`), the failing and passing runs it preceded the test in. */
   before: Map<string, { failing: number; passing: number }>
 }

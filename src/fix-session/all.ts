@@ -13,6 +13,7 @@ import { idOf } from '../core/names.js'
 import { mergeEdits } from '../fix/merge.js'
 import { type FileEdit, unifiedDiff } from '../fix/types.js'
 import { PlanExecutor } from '../run/execute.js'
+import { asideLines, changedNote, moveAside } from '../run/leftovers.js'
 import { ProbeFiles } from '../run/probe-files.js'
 import { location } from '../run/selection.js'
 import { saveFinding } from '../store/findings.js'
@@ -72,6 +73,11 @@ export async function runFixAll(options: FixAllOptions): Promise<FixAllResult> {
     if (location(w.facts.run).root !== root)
       throw new FlakeseedError(`flakeseed: runs ${works[0]!.facts.run.id} and ${w.facts.run.id} ran in different project roots; fix them one run at a time`)
   const protect = [options.db]
+  // As bisect does: what recorded runs left is out of the way until the end (the oldest run's
+  // files reach every later run's: `leftSince`).
+  const aside = moveAside(root, works[0]!.facts.left ?? [], { signals: true })
+  for (const line of asideLines(aside.moved, [], { runs: aside.runs })) options.onProgress?.(line)
+  const changed = changedNote(aside.changed)
   try {
     const found: Array<{ run: number; finding: Finding }> = []
     for (const w of works) found.push(...(await findAll(w, { root, config, protect, options, unpatched })))
@@ -89,6 +95,8 @@ export async function runFixAll(options: FixAllOptions): Promise<FixAllResult> {
     return { tests, patches, combined, unpatched }
   } finally {
     for (const w of works) if (w.baseline) await (await w.baseline).close()
+    for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
+    if (changed) for (const u of unpatched) u.why = `${u.why}; ${changed}`
   }
 }
 

@@ -22,6 +22,8 @@ export interface AttemptInput {
   alsoVictims?: readonly string[]
   /** Victims the other patches of a `fix --all` fix (their failures are theirs). */
   othersFix?: ReadonlySet<string>
+  /** For a brittle test: its setters' leaks that break the run's other victims (`PatchInput.undo`). */
+  undo?: readonly string[]
 }
 
 /** A verified patch, as `fix` prints it and stores it. */
@@ -62,7 +64,14 @@ export async function attemptFix(input: AttemptInput): Promise<Attempt> {
   const { finding } = input
   const started = Date.now()
   if (finding.kind !== 'victim' && finding.kind !== 'brittle') return { victim: finding.victim, why: `no patch: ${KIND_WHY[finding.kind]}` }
-  const plan = await planPatches({ root: input.root, finding, configFile: input.config, project: victimTest(input)?.project, origin: originOf(finding) })
+  const plan = await planPatches({
+    root: input.root,
+    finding,
+    configFile: input.config,
+    project: victimTest(input)?.project,
+    origin: originOf(finding),
+    undo: input.undo,
+  })
   if ('none' in plan) return { victim: finding.victim, why: plan.none }
   const failing = failingPlan(input)
   const tried: string[] = []

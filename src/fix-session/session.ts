@@ -11,14 +11,15 @@ import type { Finding, RecordedTest } from '../core/model.js'
 import { idOf } from '../core/names.js'
 import { PlanExecutor } from '../run/execute.js'
 import { ProbeFiles } from '../run/probe-files.js'
-import { asideLines, moveAside } from '../run/leftovers.js'
+import { asideLines, changedNote, leftSince, moveAside, type RecordedLeft } from '../run/leftovers.js'
 import { location, recordedOrder, selectTests } from '../run/selection.js'
 import { latestFindings, runsWhereTestPassed, saveFinding, type StoredFinding } from '../store/findings.js'
-import { type LeftFile, type RunRow, Store } from '../store/index.js'
+import { type RunRow, Store } from '../store/index.js'
 import { latestPatches, savePatch, type StoredPatch } from '../store/patches.js'
 import { type Attempt, attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { verifyTogether } from './verify.js'
 import { mergeEdits } from '../fix/merge.js'
+import { brittleFirst, setterPatch, undoFor } from './setters.js'
 
 export interface FixSessionOptions {
   ref: string
@@ -44,8 +45,8 @@ export interface RunFacts {
   /** The run's stored verified patches, per victim. */
   patches: Map<string, StoredPatch>
   passing: Map<string, Array<{ results: RecordedTest[]; isolate: boolean }>>
-  /** The files the run's tests created and left: moved aside while the probes run (src/run/leftovers.ts). */
-  left?: LeftFile[]
+  /** The files the run's tests, and later recorded runs', created and left: moved aside while the probes run (src/run/leftovers.ts). */
+  left?: RecordedLeft[]
 }
 
 export interface FixResult {
@@ -74,7 +75,7 @@ export function readFixRun(options: Pick<FixSessionOptions, 'ref' | 'db' | 'test
         })),
       ]),
     )
-    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing, left: store.leftFiles(run.id) }
+    return { run, order, victims, findings: latestFindings(store), patches: latestPatches(store, run.id), passing, left: leftSince(store, [run]) }
   } finally {
     store.close()
   }
@@ -86,8 +87,8 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const { root, config } = location(run, options.config)
   const protect = [options.db]
   // As bisect does: what the run's tests left is out of the way until the end.
-  const aside = moveAside(root, facts.left ?? [])
-  for (const line of asideLines(aside.moved)) options.onProgress?.(line)
+  const aside = moveAside(root, facts.left ?? [], { signals: true })
+  for (const line of asideLines(aside.moved, [], { runs: aside.runs, target: run.id })) options.onProgress?.(line)
   // As bisect does: what the probes' tests write is put back after each probe.
   const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.
@@ -107,39 +108,34 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const attempts: Attempt[] = []
   const found: Finding[] = []
   const findings = new Map<string, Finding>()
+  // A victim that took another's patch (same polluters) → that victim.
+  const shared = new Map<string, string>()
   try {
+    const entries: Array<{ finding?: Finding; attempt?: Attempt }> = []
     for (const victim of facts.victims) {
       const stored = usableFinding(facts, victim)
       if (!stored && !options.bisect) {
-        attempts.push({ victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` })
+        entries.push({ attempt: { victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` } })
         continue
       }
       const finding = stored ?? (await bisectOrWhy(facts, victim, await baseline()))
       if ('why' in finding) {
-        attempts.push(finding)
+        entries.push({ attempt: finding })
         continue
       }
       if (!stored) found.push(finding)
       findings.set(finding.victim, finding)
-      // A victim of the same polluters as one already patched takes that patch; the combination's
-      // checks below run its failing order too, so it is verified all the same (redux-toolkit: one
-      // test's fake timers broke eight others, one patch).
-      const same = sharedPatch(attempts, findings, finding)
-      if (same) {
-        attempts.push({ patch: { ...same, victim: finding.victim, leak: finding.leaks?.find((l) => l.verified)?.what ?? same.leak, seconds: 0 } })
-        continue
-      }
-      options.onProgress?.(`patching ${visible(finding.victim)}`)
-      // The run's other failures are theirs to fix: the combination is verified below.
-      const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
-      attempts.push(await attemptFix({ root, config, run, order: facts.order, finding, seeds: options.seeds, protect, baseline: await baseline(), othersFix }))
+      entries.push({ finding })
     }
+    if (findings.size)
+      await patchFindings(facts, entries, findings, { root, config, protect, seeds: options.seeds, baseline: await baseline() }, shared, options)
+    attempts.push(...entries.map((e) => e.attempt!))
     if (attempts.filter((a) => 'patch' in a).length > 1) {
       options.onProgress?.('verifying the patches together')
       attempts.splice(
         0,
         attempts.length,
-        ...(await verifyRunTogether(facts, attempts, findings, { root, config, protect, seeds: options.seeds, baseline: await baseline() })),
+        ...(await verifyRunTogether(facts, attempts, findings, { root, config, protect, seeds: options.seeds, baseline: await baseline(), shared })),
       )
     }
   } finally {
@@ -148,64 +144,182 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
     for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
   }
   save(options, run, found, attempts)
+  const changed = changedNote(aside.changed)
   return {
     patches: attempts.flatMap((a) => ('patch' in a ? [a.patch] : [])),
-    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: a.why }] : [])),
+    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: changed ? `${a.why}; ${changed}` : a.why }] : [])),
+  }
+}
+
+interface TogetherContext {
+  root: string
+  config?: string
+  protect: string[]
+  seeds: number
+  baseline: PlanExecutor
+  /** A victim that took another's patch (same polluters) → that victim. */
+  shared: ReadonlyMap<string, string>
+}
+
+/**
+ * Each finding's patch (or why none), brittle tests first: a brittle test's patch may restore what
+ * its setter breaks for the run's victims, and those victims then take it (src/fix-session/setters.ts).
+ */
+async function patchFindings(
+  facts: RunFacts,
+  entries: Array<{ finding?: Finding; attempt?: Attempt }>,
+  findings: ReadonlyMap<string, Finding>,
+  ctx: { root: string; config?: string; protect: string[]; seeds: number; baseline: PlanExecutor },
+  shared: Map<string, string>,
+  options: Pick<FixSessionOptions, 'onProgress'>,
+): Promise<void> {
+  const done: Attempt[] = []
+  const undone = new Map<string, string[]>()
+  for (const entry of brittleFirst(entries)) {
+    const { finding } = entry
+    if (!finding) continue
+    // A victim of the same polluters as one already patched takes that patch; the combination's
+    // checks below run its failing order too, so it is verified all the same (redux-toolkit: one
+    // test's fake timers broke eight others, one patch). So does a victim of a brittle test's
+    // setter whose patch restores what broke it (yup's setLocale).
+    const polluters = sharedPatch(done, findings, finding)
+    const same = polluters ?? setterPatch(done, findings, finding, undone, facts.order)
+    if (same) {
+      // Same polluters: checked on its own failing order if the combination fails (verifyRunTogether).
+      if (polluters) shared.set(finding.victim, polluters.victim)
+      const leak = finding.leaks?.find((l) => l.verified)?.what ?? same.leak
+      entry.attempt = { patch: { ...same, victim: finding.victim, polluters: finding.polluters, stateSetters: finding.stateSetters, leak, seconds: 0 } }
+      done.push(entry.attempt)
+      continue
+    }
+    options.onProgress?.(`patching ${visible(finding.victim)}`)
+    // The run's other failures are theirs to fix: the combination is verified below.
+    const othersFix = facts.victims.length > 1 ? new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)) : undefined
+    const undo = undoFor(finding, [...findings.values()], facts.order)
+    if (undo.length) undone.set(finding.victim, undo)
+    entry.attempt = await attemptFix({ ...ctx, run: facts.run, order: facts.order, finding, othersFix, ...(undo.length ? { undo } : {}) })
+    done.push(entry.attempt)
   }
 }
 
 /**
- * A run's patches, each verified with the run's other failures left to theirs, verified as one:
- * merged by position, every patched victim's failing order fails without them and passes with
- * them, and every file involved passes under the seeds. Each patch then says so; when the
- * combination fails, none is claimed and each victim says why.
+ * A run's patches, each verified with the run's other failures left to theirs, verified as one.
+ * When the combination fails and some victims took the patch of another victim of their polluters,
+ * each of them is checked on its own failing order and the seeds: those it does not fix say why,
+ * and the rest are checked together again. Otherwise none is claimed and each victim says why.
  */
 async function verifyRunTogether(
   facts: RunFacts,
   attempts: readonly Attempt[],
   findings: ReadonlyMap<string, Finding>,
-  ctx: { root: string; config?: string; protect: string[]; seeds: number; baseline: PlanExecutor },
+  ctx: TogetherContext,
 ): Promise<Attempt[]> {
+  const together = await checkTogether(facts, attempts, findings, ctx)
+  if (!('why' in together)) return together.attempts
+  const retried = await retryShared(facts, attempts, findings, ctx)
+  if (!retried) return failAll(attempts, together.why)
+  if (retried.filter((a) => 'patch' in a).length <= 1) return retried
+  const again = await checkTogether(facts, retried, findings, ctx)
+  return 'why' in again ? failAll(retried, again.why) : again.attempts
+}
+
+/** Every patch unclaimed: the combination failed. */
+function failAll(attempts: readonly Attempt[], why: string): Attempt[] {
+  return attempts.map((a) => ('patch' in a ? { victim: a.patch.victim, why: `the run's patches together: ${why}` } : a))
+}
+
+/**
+ * The combination's check: merged by position, every patched victim's failing order fails without
+ * them and passes with them, and every file involved passes under the seeds. Each patch then says so.
+ */
+async function checkTogether(
+  facts: RunFacts,
+  attempts: readonly Attempt[],
+  findings: ReadonlyMap<string, Finding>,
+  ctx: TogetherContext,
+): Promise<{ attempts: Attempt[] } | { why: string }> {
   const patches = attempts.flatMap((a) => ('patch' in a ? [a.patch] : []))
   const merged = mergeEdits(patches.map((p) => ({ name: visible(p.victim), edits: p.edits })))
-  const fail = (why: string): Attempt[] => attempts.map((a) => ('patch' in a ? { victim: a.patch.victim, why: `the run's patches together: ${why}` } : a))
-  if ('conflict' in merged) return fail(merged.conflict)
+  if ('conflict' in merged) return { why: merged.conflict }
   const patched = patches.map((p) => findings.get(p.victim)!)
+  const files = involvedFiles(
+    facts.order,
+    patched,
+    merged.edits.map((e) => e.path),
+  )
   const v = await verifyTogether({
     root: ctx.root,
     config: ctx.config,
     seed: facts.run.seed,
     isolate: facts.run.isolate ?? undefined,
     orders: patched.map((finding) => ({ failing: failingPlan({ order: facts.order, finding }), victim: finding.victim, baseline: ctx.baseline })),
-    files: involvedFiles(
-      facts.order,
-      patched,
-      merged.edits.map((e) => e.path),
-    ),
+    files,
     edits: merged.edits,
     seeds: ctx.seeds,
     protect: ctx.protect,
   })
-  if (!v.verified) return fail(v.why ?? 'not verified')
-  const files = involvedFiles(
-    facts.order,
-    patched,
-    merged.edits.map((e) => e.path),
-  ).length
+  if (!v.verified) return { why: v.why ?? 'not verified' }
   // Victims of one polluter share one patch: count the patches, not the victims.
   const distinct = new Set(patches.map((p) => p.diff)).size
-  return attempts.map((a) =>
-    'patch' in a
-      ? {
-          patch: {
-            ...a.patch,
-            verified: `${togetherWords(facts.run.id, a.patch, patches, distinct)}; together ${plural(files, 'file')} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
-            checks: { ...v.checks },
-            inputs: { ...a.patch.inputs, ...v.inputs },
-          },
-        }
-      : a,
-  )
+  return {
+    attempts: attempts.map((a) =>
+      'patch' in a
+        ? {
+            patch: {
+              ...a.patch,
+              verified: `${togetherWords(facts.run.id, a.patch, patches, distinct)}; together ${plural(files.length, 'file')} × ${v.checks.seeds} seeds pass${otherCauses(v.checks)}`,
+              checks: { ...v.checks },
+              inputs: { ...a.patch.inputs, ...v.inputs },
+            },
+          }
+        : a,
+    ),
+  }
+}
+
+/**
+ * Each victim that took another's patch, checked with it on its own failing order and the seeds
+ * (the run's other failures left to theirs): those it does not fix say why. Undefined when it
+ * fixes every one of them (the combination failed for another reason).
+ */
+async function retryShared(
+  facts: RunFacts,
+  attempts: readonly Attempt[],
+  findings: ReadonlyMap<string, Finding>,
+  ctx: TogetherContext,
+): Promise<Attempt[] | undefined> {
+  let dropped = false
+  const out: Attempt[] = []
+  for (const a of attempts) {
+    const owner = 'patch' in a ? ctx.shared.get(a.patch.victim) : undefined
+    if (!('patch' in a) || owner === undefined) {
+      out.push(a)
+      continue
+    }
+    const finding = findings.get(a.patch.victim)!
+    const v = await verifyTogether({
+      root: ctx.root,
+      config: ctx.config,
+      seed: facts.run.seed,
+      isolate: facts.run.isolate ?? undefined,
+      orders: [{ failing: failingPlan({ order: facts.order, finding }), victim: finding.victim, baseline: ctx.baseline }],
+      files: involvedFiles(
+        facts.order,
+        [finding],
+        a.patch.edits.map((e) => e.path),
+      ),
+      edits: a.patch.edits,
+      seeds: ctx.seeds,
+      protect: ctx.protect,
+      othersFix: new Set(facts.victims.map(idOf).filter((id) => id !== finding.victim)),
+    })
+    if (v.verified) out.push(a)
+    else {
+      dropped = true
+      out.push({ victim: a.patch.victim, why: `the patch for ${visible(owner)}, a victim of the same polluters, does not fix it: ${v.why ?? 'not verified'}` })
+    }
+  }
+  return dropped ? out : undefined
 }
 
 /** What the combination's check established for one patch: its own failing order, and the run's other patches. */

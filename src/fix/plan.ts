@@ -12,6 +12,7 @@ import { privateState } from './private.js'
 import { renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
+import { callSetupRemedy } from './setup-call.js'
 import { applySplices, parseSource } from './source.js'
 import type { FileEdit, PatchInput, PatchPlan, Remedy, RemedyKind } from './types.js'
 
@@ -27,17 +28,15 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
     : cause.map((leak) => (finding.kind === 'brittle' ? setupCandidates(leak, input) : candidatesFor(leak, input.origin)))
   const why: string[] = []
   const remedies: Remedy[] = []
-  const tiers = Math.max(0, ...lists.map((l) => l.length))
-  if (lists.every((l) => l.length))
-    for (let tier = 0; tier < tiers; tier++) {
-      const remedy = build(
-        lists.map((l) => l[Math.min(tier, l.length - 1)]!),
-        input,
-      )
-      if ('why' in remedy) why.push(remedy.why)
-      else if (!remedies.some((r) => sameEdits(r.edits, remedy.edits))) remedies.push(remedy)
-    }
-  else
+  if (lists.every((l) => l.length)) {
+    addTiers(lists, input, remedies, why)
+    // No probe can undo a describe's `let`, so "undoing every other leak changed nothing" says nothing
+    // of those leaks: each is tried as a second cause beside it, and only the patch's checks decide
+    // (i18next: `let t` reassigned, and a call left on the describe's logger spy).
+    const unproven = scope.length ? (finding.leaks ?? []).filter((l) => l.kind !== 'scope' && l.ruledOut === 'no-change') : []
+    const second = unproven.map((leak) => candidatesFor(leak, input.origin))
+    if (unproven.length && second.every((l) => l.length)) addTiers([...lists, ...second], input, remedies, why)
+  } else
     why.push(
       `no code can undo ${cause
         .filter((_, i) => !lists[i]!.length)
@@ -47,8 +46,31 @@ export async function planPatches(input: PatchInput): Promise<PatchPlan> {
   // Isolation takes a brittle test's setter away too: it is no remedy there.
   const isolate = finding.kind === 'victim' ? isolateRemedy(input) : undefined
   if (isolate && !('why' in isolate)) remedies.push(isolate)
+  // A brittle test whose setter calls something to set the state up (yup's `setLocale(dict)`).
+  if (!remedies.length && finding.kind === 'brittle' && !scope.length) {
+    const call = callSetupRemedy(
+      cause,
+      input,
+      cause.filter((l) => input.undo?.includes(l.what)),
+    )
+    if ('why' in call) why.push(call.why)
+    else remedies.push(call)
+  }
   if (remedies.length) return { remedies }
   return { none: [...new Set(why)].join('; ') || 'no remedy applies' }
+}
+
+/** One remedy per tier (every list's candidate of that tier, or its last), each new one added to `remedies`. */
+function addTiers(lists: ReadonlyArray<readonly Candidate[]>, input: PatchInput, remedies: Remedy[], why: string[]): void {
+  const tiers = Math.max(0, ...lists.map((l) => l.length))
+  for (let tier = 0; tier < tiers; tier++) {
+    const remedy = build(
+      lists.map((l) => l[Math.min(tier, l.length - 1)]!),
+      input,
+    )
+    if ('why' in remedy) why.push(remedy.why)
+    else if (!remedies.some((r) => sameEdits(r.edits, remedy.edits))) remedies.push(remedy)
+  }
 }
 
 /** The leaks to undo: the verified ones, else the group verified together, else what the source showed (a describe's `let`). */
@@ -130,7 +152,7 @@ export function firstCodeRemedy(
 
 function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: Pick<PatchInput, 'finding' | 'project'>): string {
   const places = [...new Set(hooks.map((h) => placeOf(h.by, input)))]
-  return ` (${places.join(', ')})`
+  return ` in ${places.join(', ')}`
 }
 
 /** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */

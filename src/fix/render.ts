@@ -9,6 +9,7 @@ import { NAME_SEPARATOR } from '../core/names.js'
 import { causeDescribe, editPath, readText, splitId } from './input.js'
 import type { Candidate, CodeContext } from './remedies.js'
 import { parseSource, quoted, type Source, type Splice, applySplices } from './source.js'
+import { tsconfigTargets } from './tsconfig-paths.js'
 import type { FileEdit, PatchInput } from './types.js'
 
 type HookCandidate = Extract<Candidate, { code: unknown }>
@@ -112,10 +113,12 @@ class Needs {
       fs: (name) => this.use('fs', ['node:fs', 'fs'], name),
       q: (text) => quoted(text, source.style),
       exported: (module, name) => {
-        const found = moduleImport(source, file, module)
+        const found = moduleImport(source, file, module, projectRoot)
         if (found?.namespace) return `${found.namespace}.${name}`
         if (name === 'default') return found?.defaultLocal
-        return this.use(`module:${found?.specifier ?? module}`, [found?.specifier ?? specifierFor(source, file, module)], name)
+        // Keyed by the specifier: one module named with and without its extension is one import.
+        const specifier = found?.specifier ?? specifierFor(source, file, module)
+        return this.use(`module:${specifier}`, [specifier], name)
       },
       fileUrl: (target) => {
         if (/\.cjs$/.test(file) || /[?#%]/.test(target)) return undefined
@@ -130,8 +133,13 @@ class Needs {
 
 const EXTENSION = /\.[cm]?[jt]sx?$/
 
-/** The file's import of a project module (path relative to the project root), if any. */
-export function moduleImport(source: Source, file: string, module: string): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
+/** The file's import of a project module (path relative to the project root), if any; through tsconfig `paths` when `root` is given. */
+export function moduleImport(
+  source: Source,
+  file: string,
+  module: string,
+  root?: string,
+): { specifier: string; namespace?: string; defaultLocal?: string } | undefined {
   const want = module.replace(EXTENSION, '').replace(/\/index$/, '')
   for (const statement of source.program.body) {
     if (statement.type !== 'ImportDeclaration' || statement.importKind === 'type') continue
@@ -147,7 +155,8 @@ export function moduleImport(source: Source, file: string, module: string): { sp
       .exec(specifier)?.[1]
       ?.replace(EXTENSION, '')
       .replace(/\/index$/, '')
-    if (resolved !== want && !(alias && (want === alias || want.endsWith(`/${alias}`)))) continue
+    const paths = !resolved && root ? tsconfigTargets(root, file, specifier).map((p) => p.replace(EXTENSION, '').replace(/\/index$/, '')) : []
+    if (resolved !== want && !paths.includes(want) && !(alias && (want === alias || want.endsWith(`/${alias}`)))) continue
     const namespace = statement.specifiers.find((s) => s.type === 'ImportNamespaceSpecifier')?.local.name
     const defaultLocal = statement.specifiers.find((s) => s.type === 'ImportDefaultSpecifier')?.local.name
     return { specifier: statement.source.value, namespace, defaultLocal }

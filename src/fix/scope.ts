@@ -27,6 +27,17 @@ export function scopeCandidates(leaks: readonly Leak[], input: PatchInput): Cand
       by: input.finding.victim,
       code: (c) => setupCode(c, variables, victim, brittle ? splitId(setter, input.project).name : undefined),
     },
+    // A victim's variable with no initial value (assigned in a beforeAll: i18next's `let t`): what it holds kept around each test.
+    ...(brittle
+      ? []
+      : [
+          {
+            kind: 'describe-setup' as const,
+            summary: `save ${names} before each test and assign it back after, in a beforeEach of the describe that declares it`,
+            by: input.finding.victim,
+            code: (c: CodeContext) => setupCode(c, variables, victim, undefined, true),
+          },
+        ]),
   ]
 }
 
@@ -36,22 +47,37 @@ function setupCode(
   variables: readonly string[],
   victim: string,
   setter: string | undefined,
+  saved = false,
 ): { lines: Lines; into: Block | undefined; after?: t.Statement } | string {
   const blocks = blocksOf(c.source)
   const reader = findBlock(blocks, victim, 'test')
   if (!reader) return `'${victim}' cannot be found in its file`
   const scope = declaringScope(c.source, reader, variables[0]!)
   if (!scope) return `${variables[0]} is not declared by a describe around '${title(victim)}'`
+  // After the declarations it assigns, so the hook reads as their setup.
+  const declarations = scope.body.filter((st) => st.type === 'VariableDeclaration' && variables.some((v) => declares(st, v)))
+  if (saved) return { lines: savedLines(c, variables), into: scope.block, after: declarations.at(-1) }
   const statements = setter ? assigningStatements(blocks, setter, variables) : initialValues(scope, variables)
   if (typeof statements === 'string') return statements
   const async = statements.some((s) => contains(s, 'AwaitExpression'))
-  // After the declarations it assigns, so the hook reads as their setup.
-  const declarations = scope.body.filter((st) => st.type === 'VariableDeclaration' && variables.some((v) => declares(st, v)))
   return {
     lines: [[0, `${c.vitest('beforeEach')}(${async ? 'async ' : ''}() => {`], ...statements.flatMap((s) => statementLines(c.source, s)), [0, '});']],
     into: scope.block,
     after: declarations.at(-1),
   }
+}
+
+/** `beforeEach` saving the variables' values and returning what assigns them back. */
+function savedLines(c: CodeContext, variables: readonly string[]): Lines {
+  const one = variables.length === 1
+  return [
+    [0, `${c.vitest('beforeEach')}(() => {`],
+    [1, `const saved = ${one ? variables[0] : `[${variables.join(', ')}]`};`],
+    [1, 'return () => {'],
+    ...variables.map((v, k) => [2, `${v} = saved${one ? '' : `[${k}]`};`] as const),
+    [1, '};'],
+    [0, '});'],
+  ]
 }
 
 /** The innermost describe around the reader (or the file: `undefined` block) whose body declares `variable` with let/var. */

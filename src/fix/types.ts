@@ -22,7 +22,10 @@ export interface FileEdit {
  *   the value saved in a `beforeEach` and put back (or deleted when it had none) in an `afterEach`
  *   of the polluter's describe;
  * - `remove-file`: the file the polluter left removed in an `afterEach`;
- * - `describe-setup`: a brittle test's state set up in a `beforeEach` of its describe.
+ * - `describe-setup`: a brittle test's state set up in a `beforeEach` of its describe;
+ * - `call-setup`: a brittle test's state set up by repeating its setter's call (yup's
+ *   `setLocale(dict)`), saved before and put back after, in the test (or its describe's
+ *   `beforeEach`), with the setter's change restored after the setter when it breaks others.
  */
 export type RemedyKind =
   | 'restoreMocks-config'
@@ -42,12 +45,13 @@ export type RemedyKind =
   | 'restore-process'
   | 'remove-file'
   | 'describe-setup'
+  | 'call-setup'
 
 export interface Remedy {
   kind: RemedyKind
   /**
-   * One line, e.g. "save process.env.SHOP_CURRENCY before each test and put it back after (describe
-   * 'storefront in the euro zone' of test/shop.test.ts)"; bisect's fix line says the same (`firstCodeRemedy`).
+   * One line, e.g. "save process.env.SHOP_CURRENCY before each test and put it back after in describe
+   * 'storefront in the euro zone' of test/shop.test.ts"; bisect's fix line says the same (`firstCodeRemedy`).
    */
   summary: string
   /** Said as the last resort it is (`isolate: true`): slower runs, the cause still there. */
@@ -79,6 +83,11 @@ export interface PatchInput {
   project?: string
   /** How the polluters changed the state; without it no `unstub*` remedy is offered. */
   origin?: PatchOrigin
+  /**
+   * For a brittle test: leaks its setters left that other findings of the run show breaking their
+   * victims (`what` of each). The `call-setup` remedy then restores them after the setter as well.
+   */
+  undo?: readonly string[]
   /** The text of a file (absolute path); default: read from disk. Undefined: the file cannot be read. */
   read?: (absolutePath: string) => string | undefined
 }

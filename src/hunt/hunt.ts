@@ -67,8 +67,8 @@ export interface HuntInput {
   repeat: number
   phase(text: string): void
   signal?: AbortSignal
-  /** The command that shows a finding again. */
-  command(finding: Finding): string
+  /** The command that shows a finding again: `runId`, the run its failing order is recorded as, when it is. */
+  command(finding: Finding, runId?: number): string
   /**
    * `flakeseed fix`'s patch (issue 21) verified for the finding in the order it failed in, or none
    * (src/hunt/record.ts, which also records the finding in the history); an unverified patch is never shown.
@@ -384,15 +384,22 @@ async function found(
   input: Explaining,
   result: HuntResult,
 ): Promise<HuntFinding> {
-  const report = reportOf({ ...finding, command: input.command(finding), seconds })
   const second = await newPolluters(finding, runs, facts, input)
   result.probes += second.probes
   const order = second.order ?? orderOf(failing.kind, finding.victim, facts)
   const who = introduced(finding, facts, second.ids)
   // A set the budget left unminimised is not stored as a finding, nor patched (as bisect does).
-  if (finding.interrupted) return { ...report, introduced: who.introduced, why: `${who.why} (in the smallest set found before the budget ran out)`, order }
+  if (finding.interrupted)
+    return {
+      ...reportOf({ ...finding, command: input.command(finding), seconds }),
+      introduced: who.introduced,
+      why: `${who.why} (in the smallest set found before the budget ran out)`,
+      order,
+    }
   const runId = await input.record?.(recorded(failing), finding)
   if (runId !== undefined) result.recorded.push(runId)
+  // Recorded, the failing order replays by itself; else only the hunt finds it again.
+  const report = reportOf({ ...finding, command: input.command(finding, runId), seconds })
   // A patch's checks are runs too: none once the budget is used up, and they stop when it is.
   const patch = input.over() ? undefined : await input.patch?.(finding, recorded(failing), runId, input.signal)
   return { ...report, ...(patch ? { patch } : {}), ...who, order }

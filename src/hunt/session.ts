@@ -1,8 +1,11 @@
 // A whole hunt, as `flakeseed hunt` and the in-run hunt run it: the base, one Vitest instance,
 // the hunt, the instance closed.
-import type { CommandOptions } from '../core/commands.js'
-import { huntCommand } from '../core/commands.js'
+import { type CommandOptions, huntCommand, NOD_REPEAT, replayCommand } from '../core/commands.js'
+import type { Finding } from '../core/model.js'
+import { existsSync } from 'node:fs'
 import { PlanExecutor } from '../run/execute.js'
+import { asideLines, changedLines, leftSince, moveAside, type RecordedLeft } from '../run/leftovers.js'
+import { Store } from '../store/index.js'
 import { findBase } from './git.js'
 import { type HuntResult, hunt } from './hunt.js'
 import { huntRecorder } from './record.js'
@@ -34,6 +37,38 @@ export async function runHuntSession(
   const startedAt = Date.now()
   const base = findBase(options.root, options.base, env)
   if ('none' in base) return { note: base.none }
+  // As bisect does: what the project's recorded runs left would decide the hunt's orders; out of the way until the end.
+  const aside = moveAside(options.root, options.db ? historyLeft(options.db, options.root) : [], { signals: true })
+  for (const line of [...asideLines(aside.moved, [], { runs: aside.runs }), ...changedLines(aside.changed)]) phase(line)
+  try {
+    return await huntWithExecutor(options, env, phase, { base, startedAt })
+  } finally {
+    for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
+  }
+}
+
+/** What every recorded run of the project at `root` left (the newest record of a path wins); none without a history. */
+function historyLeft(db: string, root: string): RecordedLeft[] {
+  if (!existsSync(db)) return []
+  try {
+    const store = Store.open(db, { readonly: true })
+    try {
+      return leftSince(store, [{ id: 0, root }])
+    } finally {
+      store.close()
+    }
+  } catch {
+    // A history that cannot be read costs this, not the hunt (the recorder says why when it writes).
+    return []
+  }
+}
+
+async function huntWithExecutor(
+  options: HuntSessionOptions,
+  env: NodeJS.ProcessEnv,
+  phase: (text: string) => void,
+  { base, startedAt }: { base: Exclude<ReturnType<typeof findBase>, { none: string }>; startedAt: number },
+): Promise<{ result: HuntResult }> {
   const starting = Date.now()
   const executor = await PlanExecutor.create({
     root: options.root,
@@ -55,11 +90,20 @@ export async function runHuntSession(
       ...(options.seedsWithin === undefined ? {} : { seedsWithin: options.seedsWithin, session: { startedAt, startupMs } }),
       repeat: options.repeat,
       phase,
-      command: () => huntCommand(base.commit, options.commands),
+      command: (finding, runId) => (runId === undefined ? huntCommand(base.commit, options.commands) : reproduceCommand(runId, finding, options.commands)),
       ...(options.db ? huntRecorder({ root: options.root, config: options.config, db: options.db, commands: options.commands, executor, env }) : {}),
     })
     return { result }
   } finally {
     await executor.close()
   }
+}
+
+/** As bisect's reproduce line: the recorded failing order, only the culprits and the victim. */
+function reproduceCommand(runId: number, f: Finding, commands: CommandOptions): string {
+  return replayCommand(runId, {
+    only: f.kind === 'victim' ? [...f.polluters, f.victim] : [f.victim],
+    repeat: f.kind === 'nod' || f.kind === 'not-reproduced' ? NOD_REPEAT : undefined,
+    ...commands,
+  })
 }

@@ -513,35 +513,10 @@ function quarantinedByRun(byId: ReadonlyMap<number, RunRecord>, tests: ReadonlyM
  */
 function readOutcomes(store: Store, candidates: readonly number[]): { packed: Map<number, ArrayLike<number>>; rows?: Map<number, RunRows> } {
   const suite = store.db.prepare('SELECT count(*) FROM tests').pluck().get() as number
-  const packed = new Map<number, ArrayLike<number>>()
   if (candidates.length > SCAN_SHARE * suite) {
     const rows = readRunRows(store, 'SELECT id FROM temp.flaky_window')
-    // Counted first, then filled: one exact typed array per test (2 M outcomes: 32 MB, not 100),
-    // found by row id in plain arrays (a Map lookup per row was most of this loop).
-    let last = 0
-    for (const r of rows.values()) for (const test of r.tests) if (test > last) last = test
-    const wanted = new Uint8Array(last + 1)
-    for (const id of candidates) if (id <= last) wanted[id] = 1
-    const count = new Int32Array(last + 1)
-    for (const r of rows.values()) for (const test of r.tests) if (wanted[test]) count[test]! += 4
-    const filled: Int32Array[] = []
-    const next = new Int32Array(last + 1)
-    for (const id of candidates) if (id <= last && wanted[id] && !filled[id]) filled[id] = new Int32Array(count[id]!)
-    for (const [runId, r] of rows) {
-      for (let k = 0; k < r.tests.length; k++) {
-        const test = r.tests[k]!
-        if (!wanted[test]) continue
-        const v = filled[test]!
-        let n = next[test]!
-        v[n++] = runId
-        v[n++] = r.failed[k]!
-        v[n++] = r.files[k]!
-        v[n++] = r.positions[k]!
-        next[test] = n
-      }
-    }
-    for (const id of candidates) if (filled[id]) packed.set(id, filled[id]!)
-    return { packed, rows }
+    const last = store.db.prepare('SELECT ifnull(max(id), 0) FROM tests').pluck().get() as number
+    return { packed: packScanned(rows, candidates, last), rows }
   }
   const lists = store.db
     .prepare(
@@ -552,10 +527,50 @@ function readOutcomes(store: Store, candidates: readonly number[]): { packed: Ma
     )
     .raw()
     .all() as Array<[number, string]>
+  const packed = new Map<number, ArrayLike<number>>()
   // `run,failed,file,test,…`: JSON's parser reads a hundred thousand faster than slicing by hand.
   for (const [test, list] of lists) packed.set(test, JSON.parse(`[${list}]`) as number[])
   return { packed }
 }
+
+/**
+ * The candidates' outcomes among every row of the window (`last`: the highest test row id): counted
+ * first, then filled, one exact typed array per test (2 M outcomes: 32 MB, not 100), each let go
+ * as its history is made (views of one shared array would keep all of it while one is held),
+ * found by row id in typed arrays and an array made at its full length (a lookup in a sparse
+ * array or a Map per row was most of this loop).
+ */
+function packScanned(rows: ReadonlyMap<number, RunRows>, candidates: readonly number[], last: number): Map<number, ArrayLike<number>> {
+  const wanted = new Uint8Array(last + 1)
+  for (const id of candidates) if (id <= last) wanted[id] = 1
+  const count = new Int32Array(last + 1)
+  for (const r of rows.values()) {
+    const tests = r.tests
+    for (let k = 0; k < tests.length; k++) if (wanted[tests[k]!]) count[tests[k]!]! += 4
+  }
+  const filled = new Array<Int32Array>(last + 1).fill(EMPTY)
+  for (let id = 0; id <= last; id++) if (wanted[id]) filled[id] = new Int32Array(count[id]!)
+  const next = new Int32Array(last + 1)
+  for (const [runId, r] of rows) {
+    const { tests, failed, files, positions } = r
+    for (let k = 0; k < tests.length; k++) {
+      const test = tests[k]!
+      if (!wanted[test]) continue
+      const v = filled[test]!
+      let n = next[test]!
+      v[n++] = runId
+      v[n++] = failed[k]!
+      v[n++] = files[k]!
+      v[n++] = positions[k]!
+      next[test] = n
+    }
+  }
+  const packed = new Map<number, ArrayLike<number>>()
+  for (const id of candidates) if (id <= last) packed.set(id, filled[id]!)
+  return packed
+}
+
+const EMPTY = new Int32Array(0)
 
 /** A candidate's history, with its newest bisect/replay finding. */
 function withFinding(test: string, outcomes: WindowOutcome[], f: StoredFinding | undefined): WindowHistory {

@@ -159,14 +159,25 @@ export class Store {
   leftFiles(runId: number): LeftFile[] {
     const has = this.db.prepare(`SELECT 1 FROM pragma_table_info('runs') WHERE name = 'left_files'`).pluck().get()
     if (!has) return []
-    const value = this.db.prepare('SELECT left_files FROM runs WHERE id = ?').pluck().get(runId)
-    if (typeof value !== 'string') return []
-    try {
-      const parsed = JSON.parse(value) as unknown
-      return Array.isArray(parsed) ? parsed.filter(isLeftFile) : []
-    } catch {
-      return []
-    }
+    return parseLeftFiles(this.db.prepare('SELECT left_files FROM runs WHERE id = ?').pluck().get(runId))
+  }
+
+  /**
+   * What `setLeftFiles` stored for every run of this project root from `fromRun` on (oldest
+   * first), in one query: a later run (a replay, a CI run) may have rewritten what an earlier left.
+   */
+  leftFilesSince(root: string, fromRun: number): Array<{ run: number; files: LeftFile[] }> {
+    const has = this.db.prepare(`SELECT 1 FROM pragma_table_info('runs') WHERE name = 'left_files'`).pluck().get()
+    if (!has) return []
+    const rows = this.db
+      .prepare('SELECT id, left_files FROM runs WHERE id >= ? AND root = ? AND left_files IS NOT NULL ORDER BY id')
+      .all(fromRun, root) as Array<{ id: number; left_files: unknown }>
+    return rows.map((row) => ({ run: row.id, files: parseLeftFiles(row.left_files) })).filter((r) => r.files.length)
+  }
+
+  /** The newest run's id; 0 when none. */
+  lastRunId(): number {
+    return (this.db.prepare('SELECT MAX(id) FROM runs').pluck().get() as number | null) ?? 0
   }
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running' | 'crashed'>, finishedAt = Date.now()): void {
@@ -399,6 +410,17 @@ export function parseQuarantine(value: unknown): Record<string, string> | null {
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, string>) : null
   } catch {
     return null
+  }
+}
+
+/** A stored `left_files` value; none for one this code cannot read. */
+function parseLeftFiles(value: unknown): LeftFile[] {
+  if (typeof value !== 'string') return []
+  try {
+    const parsed = JSON.parse(value) as unknown
+    return Array.isArray(parsed) ? parsed.filter(isLeftFile) : []
+  } catch {
+    return []
   }
 }
 

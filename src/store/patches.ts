@@ -23,6 +23,9 @@ export interface StoredPatch {
   createdAt: number
 }
 
+/** A patch not stored because its text may hold a secret: only that it was verified (the `withheld` column). */
+const WITHHELD = { diff: '', edits: '[]' }
+
 const TABLE = `CREATE TABLE IF NOT EXISTS patches (
   id INTEGER PRIMARY KEY,
   run_id INTEGER NOT NULL,
@@ -32,48 +35,66 @@ const TABLE = `CREATE TABLE IF NOT EXISTS patches (
   verified TEXT NOT NULL,
   edits TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  inputs TEXT
+  inputs TEXT,
+  withheld INTEGER
 )`
 
-/** The table, and the column a table created before it held (`inputs`). */
+/** The table, and the columns a table created before them lacks (`inputs`, `withheld`). */
 function ensureTable(store: Store): void {
   store.db.exec(TABLE)
   const columns = store.db.prepare('PRAGMA table_info(patches)').all() as Array<{ name: string }>
   if (!columns.some((c) => c.name === 'inputs')) store.db.exec('ALTER TABLE patches ADD COLUMN inputs TEXT')
+  if (!columns.some((c) => c.name === 'withheld')) store.db.exec('ALTER TABLE patches ADD COLUMN withheld INTEGER')
 }
 
 /**
- * Stores a verified patch; not one whose text may hold a secret (the files as patched are stored
- * whole): false then, and `fix --apply` verifies it again rather than read it from the history.
+ * Stores a verified patch. One whose text may hold a secret (the files as patched are stored
+ * whole) is stored as withheld, without its text: false then, and `fix --apply` says so and
+ * verifies it again rather than read it from the history.
  */
 export function savePatch(store: Store, patch: Omit<StoredPatch, 'createdAt'>): boolean {
-  if ([patch.diff, ...patch.edits.flatMap((e) => [e.before, e.after])].some(holdsSecret)) return false
+  const secret = [patch.diff, ...patch.edits.flatMap((e) => [e.before, e.after])].some(holdsSecret)
   ensureTable(store)
   store.db
-    .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .prepare('INSERT INTO patches (run_id, victim, summary, diff, verified, edits, created_at, inputs, withheld) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(
       patch.runId,
       patch.victim,
-      patch.summary,
-      patch.diff,
+      holdsSecret(patch.summary) ? '' : patch.summary,
+      secret ? WITHHELD.diff : patch.diff,
       patch.verified,
-      JSON.stringify(patch.edits),
+      secret ? WITHHELD.edits : JSON.stringify(patch.edits),
       Date.now(),
-      patch.inputs ? JSON.stringify(patch.inputs) : null,
+      patch.inputs && !secret ? JSON.stringify(patch.inputs) : null,
+      secret ? 1 : null,
     )
-  return true
+  return !secret
 }
 
-/** The newest verified patch per victim of `runId` (every run when undefined); none in a DB without the table. */
-export function latestPatches(store: Store, runId?: number): Map<string, StoredPatch> {
+/** The newest patch row per victim of `runId` (every run when undefined); none in a DB without the table. */
+function latestRows(store: Store, runId?: number): Array<Record<string, unknown>> {
   const exists = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'patches'`).get()
-  if (!exists) return new Map()
-  const rows = store.db
+  if (!exists) return []
+  return store.db
     .prepare(
       `SELECT p.* FROM patches p JOIN (SELECT victim, max(id) AS id FROM patches ${runId === undefined ? '' : 'WHERE run_id = ?'} GROUP BY victim) latest
        ON latest.id = p.id`,
     )
     .all(...(runId === undefined ? [] : [runId])) as Array<Record<string, unknown>>
+}
+
+/** The victims of `runId` (every run when undefined) whose newest verified patch was withheld (its text may hold a secret). */
+export function withheldPatches(store: Store, runId?: number): Set<string> {
+  return new Set(
+    latestRows(store, runId)
+      .filter((r) => r.withheld)
+      .map((r) => r.victim as string),
+  )
+}
+
+/** The newest verified patch per victim of `runId` (every run when undefined), when its text was stored. */
+export function latestPatches(store: Store, runId?: number): Map<string, StoredPatch> {
+  const rows = latestRows(store, runId).filter((r) => !r.withheld)
   return new Map(
     rows.map((r) => [
       r.victim as string,

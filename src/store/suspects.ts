@@ -107,66 +107,100 @@ export function suspectTallies(
   const out = new Map<string, SuspectTally>()
   const w = readWindow(store, tests, runs, rows)
   if (!w) return out
-  interface Counts {
-    failing: number
-    passing: number
-    /** How many tests preceded it, per failing and per passing run. */
-    preceding: { failing: number[]; passing: number[] }
-    /** [failing, passing] per test of its own file, by `local`. */
-    file: Int32Array
-    /** Tests of other files (runs without isolation), by row id. */
-    other: Map<number, { failing: number; passing: number }>
+  const c = countPlaces(w)
+  for (const test of c.reached) {
+    const before = new Map<string, { failing: number; passing: number }>()
+    const own = w.files[w.fileOf[test]!]!
+    const base = c.base[test]!
+    for (let i = 0; i < own.length; i++) {
+      const failing = c.file[base + 2 * i]!
+      const passing = c.file[base + 2 * i + 1]!
+      if (failing || passing) before.set(w.names[own[i]!]!, { failing, passing })
+    }
+    for (const [other, o] of c.other.get(test) ?? []) before.set(w.names[other]!, o)
+    const preceding = { failing: c.preceding[2 * test]!, passing: c.preceding[2 * test + 1]! }
+    out.set(w.names[test]!, { runs: { failing: preceding.failing.length, passing: preceding.passing.length }, preceding, before })
   }
-  // By test row id (a Map lookup per outcome was a good part of this on a long window), in the
-  // order first reached.
-  const counts: Array<Counts | undefined> = []
+  return out
+}
+
+/** What `suspectTallies` counts for the wanted tests, by test row id. */
+interface PlaceCounts {
+  /** The wanted tests in the order first reached. */
+  reached: number[]
+  /** Where a test's own file's counts start in `file`. */
+  base: Int32Array
+  /** [failing, passing] per test of its own file (by `local`), after `base`. */
+  file: Int32Array
+  /** How many tests preceded it, per failing run (at 2 × id) and per passing run (2 × id + 1). */
+  preceding: Int32Array[]
+  /** Tests of other files (runs without isolation), by row id. */
+  other: Map<number, Map<number, { failing: number; passing: number }>>
+}
+
+/**
+ * Counts as the rows are read, in flat arrays made at their final size: a sizing walk first,
+ * then the counting one. On a long window (2 M places, 24 M earlier tests counted) an object per
+ * test, arrays grown a push at a time and a sparse array of tests were most of the time.
+ */
+function countPlaces(w: WindowRows): PlaceCounts {
+  const size = w.names.length
+  const places = new Int32Array(2 * size)
   const reached: number[] = []
+  eachPlace(w, (test, _run, r, k) => {
+    if (!places[2 * test] && !places[2 * test + 1]) reached.push(test)
+    places[2 * test + (r.failed[k] ? 0 : 1)]!++
+  })
+  const base = new Int32Array(size)
+  let total = 0
+  for (const test of reached) {
+    base[test] = total
+    total += 2 * w.files[w.fileOf[test]!]!.length
+  }
+  const file = new Int32Array(total)
+  // One typed array for all the places, a view of it per test and outcome: off the collected heap
+  // (a number per place, 2 M on a long window), and exactly as long as the first walk counted.
+  const all = new Int32Array(places.reduce((n, k) => n + k, 0))
+  const preceding: Int32Array[] = new Array(2 * size)
+  let from = 0
+  for (const test of reached) {
+    for (const slot of [0, 1]) {
+      const n = places[2 * test + slot]!
+      preceding[2 * test + slot] = all.subarray(from, from + n)
+      from += n
+    }
+  }
+  const filled = new Int32Array(2 * size)
+  const other = new Map<number, Map<number, { failing: number; passing: number }>>()
   const local = w.local
   eachPlace(w, (test, _run, r, k, start) => {
-    let c = counts[test]
-    if (!c) {
-      const file = new Int32Array(2 * w.files[w.fileOf[test]!]!.length)
-      counts[test] = c = { failing: 0, passing: 0, preceding: { failing: [], passing: [] }, file, other: new Map() }
-      reached.push(test)
-    }
-    const failed = r.failed[k]!
-    if (failed) c.failing++
-    else c.passing++
-    const slot = failed ? 0 : 1
-    const preceding = failed ? c.preceding.failing : c.preceding.passing
+    const slot = r.failed[k] ? 0 : 1
+    const at = base[test]! + slot
+    const tests = r.tests
+    const list = 2 * test + slot
     if (start >= 0) {
-      const file = c.file
-      const tests = r.tests
-      for (let j = start; j < k; j++) file[2 * local[tests[j]!]! + slot]!++
-      preceding.push(k - start)
+      for (let j = start; j < k; j++) file[at + 2 * local[tests[j]!]!]!++
+      preceding[list]![filled[list]!++] = k - start
       return
     }
     let count = 0
     for (let j = 0; j < k; j++) {
       if (!sameWorker(r, j, k)) continue
       count++
-      const other = r.tests[j]!
-      if (r.files[j] === r.files[k]) c.file[2 * w.local[other]! + slot]!++
+      const earlier = tests[j]!
+      if (r.files[j] === r.files[k]) file[at + 2 * local[earlier]!]!++
       else {
-        let o = c.other.get(other)
-        if (!o) c.other.set(other, (o = { failing: 0, passing: 0 }))
-        if (failed) o.failing++
+        let mine = other.get(test)
+        if (!mine) other.set(test, (mine = new Map()))
+        let o = mine.get(earlier)
+        if (!o) mine.set(earlier, (o = { failing: 0, passing: 0 }))
+        if (slot === 0) o.failing++
         else o.passing++
       }
     }
-    preceding.push(count)
+    preceding[list]![filled[list]!++] = count
   })
-  for (const test of reached) {
-    const c = counts[test]!
-    const before = new Map<string, { failing: number; passing: number }>()
-    const own = w.files[w.fileOf[test]!]!
-    for (let i = 0; i < own.length; i++) {
-      if (c.file[2 * i] || c.file[2 * i + 1]) before.set(w.names[own[i]!]!, { failing: c.file[2 * i]!, passing: c.file[2 * i + 1]! })
-    }
-    for (const [other, o] of c.other) before.set(w.names[other]!, o)
-    out.set(w.names[test]!, { runs: { failing: c.failing, passing: c.passing }, preceding: c.preceding, before })
-  }
-  return out
+  return { reached, base, file, preceding, other }
 }
 
 /** Without isolation, row j ran in row k's process: the same worker, or one of them unknown (it may have been any). */

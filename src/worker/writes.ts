@@ -13,6 +13,13 @@ import { fileURLToPath } from 'node:url'
 const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs')
 const HOLDER = Symbol.for('flakeseed.writes')
 
+/**
+ * The suffix of a recorded run's note of paths that existed before the tests first wrote them:
+ * maybe the user's, so not taken as the tests' unless a recorded run's tests left them
+ * (src/run/leftovers.ts).
+ */
+const REWRITTEN = '.rewritten'
+
 /** Path arguments that a call writes, by function name (index of each path argument). */
 const WRITERS: Record<string, number[]> = {
   writeFile: [0],
@@ -39,7 +46,10 @@ interface Tracker {
   dir: string | undefined
   worker: string
   seen: Set<string>
-  /** A recorded run: only paths that did not exist before their first write (the files the tests created). */
+  /**
+   * A recorded run: paths that did not exist before their first write (the files the tests
+   * created); the others go to a note of their own (`REWRITTEN`), read by `readRewrites`.
+   */
   createdOnly: boolean
 }
 
@@ -81,8 +91,8 @@ export function installWrites(): Tracker | undefined {
       if (path === undefined || tracker.seen.has(path)) return
       tracker.seen.add(path)
       // One look per path, before its first write: whether the tests created it.
-      if (tracker.createdOnly && lstat(path, { throwIfNoEntry: false }) !== undefined) return
-      append(`${tracker.dir}/${tracker.worker}`, `${path}\n`)
+      const existed = tracker.createdOnly && lstat(path, { throwIfNoEntry: false }) !== undefined
+      append(`${tracker.dir}/${tracker.worker}${existed ? REWRITTEN : ''}`, `${path}\n`)
     } catch {
       // Never let the note affect the test.
     } finally {
@@ -176,12 +186,21 @@ export function isNoted(noted: readonly string[], file: string): boolean {
   return noted.some((p) => p === file || file.startsWith(`${p}/`) || p.startsWith(`${file}/`))
 }
 
-/** Every path the probe's workers noted in `dir` (absolute, as the workers saw them). */
+/** Every path the probe's workers noted in `dir` (absolute, as the workers saw them); a recorded run's: the paths its tests created. */
 export function readWrites(dir: string): Set<string> {
+  return readNotes(dir, false)
+}
+
+/** The paths a recorded run's workers noted in `dir` that existed before the tests first wrote them. */
+export function readRewrites(dir: string): Set<string> {
+  return readNotes(dir, true)
+}
+
+function readNotes(dir: string, rewritten: boolean): Set<string> {
   const paths = new Set<string>()
   let files: string[] = []
   try {
-    files = fs.readdirSync(dir)
+    files = fs.readdirSync(dir).filter((file) => file.endsWith(REWRITTEN) === rewritten)
   } catch {
     return paths
   }

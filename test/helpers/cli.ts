@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { expect } from 'vitest'
 import { causeSummary } from '../../src/analysis/causes.js'
 import { type BisectReport, describeReport } from '../../src/bisect/report.js'
+import { testId } from '../../src/core/names.js'
 import { sortByKey } from '../../src/core/order.js'
 import type { Project } from './project.js'
 
@@ -44,6 +45,15 @@ export interface ShowJson {
 export function seedWhere(ids: readonly string[], ok: (order: string[]) => boolean, from = 1): string {
   for (let s = from; s < from + 10_000; s++) if (ok(sortByKey(ids, String(s), (x) => x))) return String(s)
   throw new Error('no seed found')
+}
+
+/**
+ * Seeds under which `file`'s describes run in an order `ok` accepts (describes sort by the same key
+ * as tests; `ok` gets the describe names).
+ */
+export function describeSeeds(file: string, describes: readonly string[], ok: (order: string[]) => boolean, count: number): string[] {
+  const ids = describes.map((d) => testId('', file, d))
+  return seedsWhere(ids, (o) => ok(o.map((id) => id.slice(`${file} > `.length))), count)
 }
 
 /** The first `count` seeds whose order of `ids` satisfies `ok`. */

@@ -67,7 +67,7 @@ describe('verified means a probe undid exactly what the claim names', () => {
     for (const l of others) expect(l).toMatchObject({ verified: false, ruledOut: 'cause-alone' })
     // The fix is the code \`flakeseed fix\` writes first, in its words.
     expect(finding.fix).toEqual({
-      suggestion: "save globalThis.flag before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save globalThis.flag before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-global',
@@ -101,7 +101,7 @@ describe('verified means a probe undid exactly what the claim names', () => {
     expect(finding.leaks.filter((l) => l.together).map((l) => l.what)).toEqual(['process.env.A2', 'globalThis.flag'])
     expect(finding.fix).toEqual({
       suggestion:
-        "save process.env.A2 before each test and put it back after; save globalThis.flag before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+        "save process.env.A2 before each test and put it back after; save globalThis.flag before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-env',
@@ -125,7 +125,7 @@ describe('top-level exports are state (item 4)', () => {
     expect(finding.leaks.find((l) => l.verified)).toMatchObject({ kind: 'module', what: 'src/cache.ts: cache', before: 'a Map of 0', after: 'a Map of 1' })
     expect(finding.leaks.find((l) => l.what === 'src/cache.ts: counter')).toMatchObject({ before: '10n', after: '11n', verified: false })
     expect(finding.fix).toEqual({
-      suggestion: "save cache of src/cache.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save cache of src/cache.ts before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-export',
@@ -169,7 +169,7 @@ describe('prototypes are state (item 7, zod)', () => {
       { kind: 'module', what: 'src/klass.ts: ZodMiniType.prototype._mini', before: '(absent)', after: 'undefined', verified: true, by: POLLUTER },
     ])
     expect(finding.fix).toMatchObject({
-      suggestion: "save ZodMiniType.prototype._mini of src/klass.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save ZodMiniType.prototype._mini of src/klass.ts before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
     })
     const fixed = shopFile(pollute, check, { imports, hooks: '  afterEach(() => { delete (ZodMiniType.prototype as any)._mini })' })

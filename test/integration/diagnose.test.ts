@@ -41,7 +41,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding).toMatchObject({ victim: VICTIM, kind: 'victim', polluters: [POLLUTER] })
     expect(verifiedLeak(finding)).toEqual({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", verified: true, by: POLLUTER })
     expect(finding.fix).toEqual({
-      suggestion: "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save process.env.SHOP_CURRENCY before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-env',
@@ -61,7 +61,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const leaked = "leaked env process.env.SHOP_CURRENCY: (unset) → 'EUR'"
     // What the undo probe verified, and that the code itself is \`flakeseed fix\`'s to verify.
     const fix =
-      "fix: save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts) (verified: the victim passes when the leak is undone, not by running this code: flakeseed fix does, as a patch)"
+      "fix: save process.env.SHOP_CURRENCY before each test and put it back after in describe 'shop' of test/shop.test.ts; verified by undoing the leak, not by running this code (flakeseed fix checks the code as a patch)"
     expect(again.stdout).toContain(`known order-dependent  ${VICTIM}`)
     expect(again.stdout).toContain(leaked)
     expect(again.stdout).toContain(fix)
@@ -93,7 +93,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
     expect(finding.leaks.map((l) => l.what).sort()).toEqual(['fake timers', 'system time'])
     expect(finding.leaks.find((l) => l.what === 'system time')).toMatchObject({ before: 'real', after: 'faked at 2001-02-03T00:00:00.000Z' })
     expect(finding.fix).toEqual({
-      suggestion: "vi.useRealTimers() after each test (describe 'shop' of test/shop.test.ts)",
+      suggestion: "vi.useRealTimers() after each test in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'real-timers',
@@ -117,7 +117,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
       by: POLLUTER,
     })
     expect(finding.fix).toEqual({
-      suggestion: "save settings.locale of src/settings.ts before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save settings.locale of src/settings.ts before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-export',
@@ -127,7 +127,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
   test('file: a file left on disk; and no probe leaves it behind', async () => {
     const { project, finding } = await bisectLeak(LEAKS.file)
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'file', what: 'out/cart.json', before: '(absent)', after: '3 bytes' })
-    expect(finding.fix).toMatchObject({ suggestion: "remove out/cart.json after each test (describe 'shop' of test/shop.test.ts)", how: 'undo-rerun' })
+    expect(finding.fix).toMatchObject({ suggestion: "remove out/cart.json after each test in describe 'shop' of test/shop.test.ts", how: 'undo-rerun' })
     // The recorded run left it (its setup file only cleans at the start); bisect's probes put back what they found.
     expect(project.read('out/cart.json')).toBe('[1]')
   })
@@ -136,7 +136,7 @@ describe('bisect names what leaked, and a fix it verified', () => {
     const { finding } = await bisectLeak(LEAKS.dom)
     expect(verifiedLeak(finding)).toEqual({ kind: 'dom', what: "localStorage['cart']", before: '(absent)', after: "'[3]'", verified: true, by: POLLUTER })
     expect(finding.fix).toMatchObject({
-      suggestion: "save localStorage['cart'] before each test and put it back after (describe 'shop' of test/shop.test.ts)",
+      suggestion: "save localStorage['cart'] before each test and put it back after in describe 'shop' of test/shop.test.ts",
       verified: true,
     })
   })
@@ -193,7 +193,7 @@ describe('across files and for brittle tests', () => {
     const finding = JSON.parse(result.stdout) as Finding
     expect(finding).toMatchObject({ victim, polluters: [polluter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_CURRENCY', before: '(unset)', after: "'EUR'", by: polluter })
-    expect(finding.fix).toMatchObject({ suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after (test/a.test.ts)', verified: true })
+    expect(finding.fix).toMatchObject({ suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after in test/a.test.ts', verified: true })
   })
 
   test('brittle: what the state setter sets that the brittle test needs', async () => {
@@ -209,7 +209,7 @@ describe('across files and for brittle tests', () => {
     expect(finding).toMatchObject({ kind: 'brittle', stateSetters: [setter] })
     expect(verifiedLeak(finding)).toMatchObject({ kind: 'env', what: 'process.env.SHOP_LOCALE', before: '(unset)', after: "'de'" })
     expect(finding.fix?.suggestion).toBe(
-      "set up process.env.SHOP_LOCALE ('de') before each test, as 'storefront in the euro zone' does, and put it back after (describe 'shop' of test/shop.test.ts)",
+      "set up process.env.SHOP_LOCALE ('de') before each test, as 'storefront in the euro zone' does, and put it back after in describe 'shop' of test/shop.test.ts",
     )
   })
 })

@@ -1,12 +1,13 @@
 // `flakeseed fix --all` end to end: a history with two polluters and three victims (two share one
 // polluter), every patch in one file, merged by position and verified together: one diff, one
-// apply line, nothing written without --apply; after it the failing seed and more pass.
+// apply line, nothing written without --apply; after it the failing seed and more pass. Plain
+// `fix` of the same fixture's failing run: fix-victims.test.ts.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
-import { seedsWhere } from '../helpers/cli.js'
+import { describeSeeds as seedsOf } from '../helpers/cli.js'
 import { config, createProject } from '../helpers/project.js'
 import { treeHash } from '../helpers/files.js'
 import { PATCHED, SHOP as FILE } from '../fixtures/leaks.mjs'
@@ -17,14 +18,11 @@ interface AllJson {
   combined: { files: string[]; diff: string; verified: string; checks: { failsWithout: boolean; passesWith: boolean; seeds: number; tests: number } } | null
 }
 
-/** Seeds under which the file's describes run in an order `ok` accepts (describes sort by the same key as tests). */
-function describeSeeds(ok: (order: string[]) => boolean, count: number): string[] {
-  const ids = ['euro zone', 'french', 'shop'].map((d) => testId('', FILE, d))
-  return seedsWhere(ids, (o) => ok(o.map((id) => id.slice(`${FILE} > `.length))), count)
-}
+/** Seeds under which the fixture's describes run in an order `ok` accepts. */
+const describeSeeds = (ok: (order: string[]) => boolean, count: number): string[] => seedsOf(FILE, ['euro zone', 'french', 'shop'], ok, count)
 
 describe('fix --all', () => {
-  test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', () => {
+  test('two polluters, three victims: one patch per polluter, merged into one file, verified together, one diff and one apply line; --apply writes it and the seeds pass', async () => {
     const project = createProject({
       'vitest.config.ts': config('', 'fileParallelism: false'),
       ...PATCHED.twoPolluters.files,
@@ -33,12 +31,12 @@ describe('fix --all', () => {
     })
     const failing = describeSeeds((o) => o[2] === 'shop', 3)
     const [passing] = describeSeeds((o) => o[0] === 'shop', 1)
-    expect(project.vitest([], { FLAKESEED_SEED: passing! }).code).toBe(0)
-    const run = project.vitest([], { FLAKESEED_SEED: failing[0]! })
+    expect((await project.runVitest([], { FLAKESEED_SEED: passing! })).code).toBe(0)
+    const run = await project.runVitest([], { FLAKESEED_SEED: failing[0]! })
     expect(run.code, run.output).toBe(1)
     const before = treeHash(project)
 
-    const result = project.cli(['fix', '--all', '--json', '--seeds', '2'])
+    const result = await project.runCli(['fix', '--all', '--json', '--seeds', '2'])
     expect(result.code, result.output).toBe(0)
     const json = JSON.parse(result.stdout) as AllJson
     expect(json.unpatched).toEqual([])
@@ -59,7 +57,7 @@ describe('fix --all', () => {
     execFileSync('git', ['apply', '--check', diffPath], { cwd: project.dir, stdio: 'pipe' })
 
     // The printed form: the patches named, one diff, one apply line.
-    const printed = project.cli(['fix', '--all', '--seeds', '2'])
+    const printed = await project.runCli(['fix', '--all', '--seeds', '2'])
     expect(printed.code, printed.output).toBe(0)
     expect(printed.stdout.match(/^--- a\//gm)).toHaveLength(1)
     expect(printed.stdout.match(/^patch for /gm)).toHaveLength(2)
@@ -71,90 +69,36 @@ describe('fix --all', () => {
     // The stored combination is written only while what its checks ran holds the same bytes.
     const settings = project.read('src/settings.ts')
     project.write({ 'src/settings.ts': `${settings}// edited\n` })
-    const refused = project.cli(['fix', '--all', '--apply'])
+    const refused = await project.runCli(['fix', '--all', '--apply'])
     expect(refused.code, refused.output).toBe(2)
     expect(refused.stderr).toBe('flakeseed: src/settings.ts changed since the patch was verified (its check ran it); run fix again\n')
     expect(treeHash(project)).not.toBe(before)
     project.write({ 'src/settings.ts': settings })
     expect(treeHash(project)).toBe(before)
-    const applied = project.cli(['fix', '--all', '--apply'])
+    const applied = await project.runCli(['fix', '--all', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe(`wrote ${FILE}\n`)
     for (const seed of failing) {
-      const again = project.vitest([], { FLAKESEED_SEED: seed })
+      const again = await project.runVitest([], { FLAKESEED_SEED: seed })
       expect(again.code, `seed ${seed}: ${again.output}`).toBe(0)
     }
   }, 300_000)
 
-  test('plain fix of the same failing run: victims of one polluter share its patch (printed once), each patch checked with the others’ failures left to them, then all verified together; --apply merges them into the file', () => {
-    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoPolluters.files })
-    const failing = describeSeeds((o) => o[2] === 'shop', 2)
-    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
-    const json = project.cliJson<{ patches: Array<{ victim: string; verified: string; files: string[]; diff: string }>; unpatched: unknown[] }>([
-      'fix',
-      'last',
-      '--seeds',
-      '1',
-    ])
-    expect(json.unpatched).toEqual([])
-    const byVictim = new Map(json.patches.map((p) => [p.victim.slice(`${FILE} > shop > `.length), p]))
-    expect([...byVictim.keys()].sort()).toEqual(['prices in dollars', 'speaks english', 'totals in dollars'])
-    // One patch for the currency's two victims, checked on both failing orders.
-    expect(byVictim.get('totals in dollars')!.diff).toBe(byVictim.get('prices in dollars')!.diff)
-    expect(byVictim.get('speaks english')!.diff).not.toBe(byVictim.get('prices in dollars')!.diff)
-    for (const victim of ['prices in dollars', 'totals in dollars'])
-      expect(byVictim.get(victim)!.verified).toMatch(
-        /^the failing orders of run \d+ of the 2 victims it fixes fail without it and pass with it, and with the run's 1 other patch too; together 1 file × 2 seeds pass$/,
-      )
-    expect(byVictim.get('speaks english')!.verified).toMatch(
-      /^the failing order of run \d+ fails without it and passes with it, and with the run's 1 other patch too; together 1 file × 2 seeds pass$/,
-    )
-    // Printed once, for both victims (the stored findings spare the bisects).
-    const printed = project.cli(['fix', 'last', '--seeds', '1'])
-    expect(printed.stdout.match(/^patch for /gm)).toHaveLength(2)
-    expect(printed.stdout).toMatch(
-      /^patch for test\/shop\.test\.ts > shop > (prices|totals) in dollars \(and test\/shop\.test\.ts > shop > (prices|totals) in dollars\): /m,
-    )
-    const applied = project.cli(['fix', 'last', '--apply'])
-    expect(applied.code, applied.output).toBe(0)
-    expect(applied.stdout).toBe(`wrote ${FILE}\n`)
-    for (const seed of failing) expect(project.vitest([], { FLAKESEED_SEED: seed }).code).toBe(0)
-  }, 300_000)
-
-  test('a failure that no longer runs in the replayed order is unpatched with why; the run’s other failures still get their patch (exit 1)', () => {
-    const files = PATCHED.twoPolluters.files as Record<string, string>
-    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...files })
-    const failing = describeSeeds((o) => o[2] === 'shop', 1)
-    expect(project.vitest([], { FLAKESEED_SEED: failing[0]! }).code).toBe(1)
-    // Renamed since the recorded run: its bisect cannot replay it.
-    writeFileSync(join(project.dir, FILE), files[FILE]!.replace("test('speaks english'", "test('speaks english still'"))
-    const result = project.cli(['fix', 'last', '--seeds', '1', '--json'])
-    expect(result.code, result.output).toBe(1)
-    const json = JSON.parse(result.stdout) as { patches: Array<{ victim: string }>; unpatched: Array<{ victim: string; why: string }> }
-    expect(json.unpatched).toEqual([
-      {
-        victim: `${FILE} > shop > speaks english`,
-        why: `not bisected: ${FILE} > shop > speaks english did not run in the replayed order (removed or renamed since the recorded run?)`,
-      },
-    ])
-    expect(json.patches.map((p) => p.victim).sort()).toEqual([`${FILE} > shop > prices in dollars`, `${FILE} > shop > totals in dollars`])
-  }, 300_000)
-
-  test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', () => {
+  test('bad input: a run or --test with --all is one line, exit 2; a history with nothing order-dependent has nothing to fix', async () => {
     const project = createProject({ 'vitest.config.ts': config(), 'a.test.ts': `import { test } from 'vitest'\ntest('a', () => {})\n` })
-    expect(project.vitest().code).toBe(0)
+    expect((await project.runVitest()).code).toBe(0)
     for (const args of [
       ['fix', '1', '--all'],
       ['fix', '--all', '--test', 'a'],
     ]) {
-      const r = project.cli(args)
+      const r = await project.runCli(args)
       expect(r.code, r.output).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/^flakeseed: fix --all takes the history's flaky tests/)
     }
-    const none = project.cli(['fix', '--all'])
+    const none = await project.runCli(['fix', '--all'])
     expect(none.code, none.output).toBe(0)
     expect(none.stdout).toBe('flakeseed: no flaky test of the history is order-dependent: nothing to fix\n')
-    expect(project.cliJson(['fix', '--all'])).toEqual({ patches: [], unpatched: [], combined: null })
+    expect(await project.runCliJson(['fix', '--all'])).toEqual({ patches: [], unpatched: [], combined: null })
   })
 })

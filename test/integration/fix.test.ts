@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
 import { expectOneLineError, runsBefore, seedsWhere } from '../helpers/cli.js'
@@ -286,8 +287,8 @@ describe('fix', () => {
     expect(run.code, run.output).toBe(1)
     expect(run.stdout).toMatch(/^apply: npx flakeseed fix \d+ --apply$/m)
     // One remedy: the bisect's fix line says the patch verified after it; verified here, no command to verify it again.
-    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after (describe 'shop' of test/shop.test.ts)"
-    expect(run.stdout).toContain(`fix      ${remedy} (verified: the victim passes when the leak is undone, not by running this code`)
+    const remedy = "save process.env.SHOP_CURRENCY before each test and put it back after in describe 'shop' of test/shop.test.ts"
+    expect(run.stdout).toContain(`fix      ${remedy}; verified by undoing the leak, not by running this code`)
     expect(run.stdout).toContain(`flakeseed patch for ${ids[1]}: ${remedy} (verified: the failing order of run`)
     expect(run.stdout).not.toMatch(/^patch {4}npx flakeseed fix/m)
     const md = readFileSync(summary, 'utf8')
@@ -365,6 +366,91 @@ describe('fix', () => {
     const applied = await project.runCli(['fix', 'last', '--apply'])
     expect(applied.code, applied.output).toBe(0)
     expect(applied.stdout).toBe('wrote vitest.config.ts\n')
+  })
+
+  test('a patched file that holds a GitHub token: the diff is not printed and the patch not stored; --apply says so, verifies it again and writes it', async () => {
+    const file = 'test/shop.test.ts'
+    const { token, files } = PATCHED.githubToken
+    const { project, seeds } = await failingRun(
+      files,
+      file,
+      'shop > storefront in the euro zone',
+      'shop > prices in dollars by default',
+      ['shop > lists products'],
+      3,
+    )
+    const printed = await project.runCli(['fix', 'last', '--seeds', '2'])
+    expect(printed.code, printed.output).toBe(0)
+    expect(printed.output).not.toContain('ghp_')
+    expect(printed.stdout).toContain('(the diff is not shown: lines in it look like they hold a secret; --apply writes it)\n')
+    expect(printed.stdout).toMatch(/^verified: the failing order of run \d+ fails without it and passes with it/m)
+    const db = new Database(join(project.dir, '.flakeseed/history.db'), { readonly: true })
+    const rows = db.prepare('SELECT * FROM patches').all() as Array<{ withheld: number | null }>
+    db.close()
+    expect(rows.map((r) => r.withheld)).toEqual([1])
+    expect(JSON.stringify(rows)).not.toContain('ghp_')
+    expect(readFileSync(join(project.dir, '.flakeseed/history.db')).includes('ghp_')).toBe(false)
+    const applied = await project.runCli(['fix', 'last', '--apply', '--seeds', '2'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout.split('\n')[0]).toBe('flakeseed: the patch was not stored (the file holds what looks like a secret): verifying it again')
+    expect(applied.output).not.toContain('ghp_')
+    expect(applied.stdout).toContain(`wrote ${file}`)
+    expect(project.read(file)).toContain(token)
+    await expectSeedsPass(project, seeds)
+  })
+
+  test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
+    const file = 'test/shop.test.ts'
+    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
+    const ids = names.map((n) => testId('', file, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const before = treeHash(project)
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    // Each victim's own leak: whichever was patched first, its patch undoes only what it needs.
+    expect(json.patches).toHaveLength(1)
+    const [patch] = json.patches
+    const other = patch!.victim === ids[1] ? ids[2]! : ids[1]!
+    expect([ids[1], ids[2]]).toContain(patch!.victim)
+    expect(patch!.checks).toMatchObject({ failsWithout: true, passesWith: true, seeds: 3 })
+    expect(patch!.verified).toMatch(/^the failing order of run \d+ fails without it and passes with it; 1 file × 3 seeds pass$/)
+    expect(json.unpatched).toEqual([
+      {
+        victim: other,
+        why: expect.stringMatching(
+          new RegExp(
+            `^the patch for ${patch!.victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, a victim of the same polluters, does not fix it: with the patch, the failing order of ${other} still fails`,
+          ),
+        ),
+      },
+    ])
+    expect(treeHash(project)).toBe(before)
+    expectApplies(project, patch!.diff)
+  })
+
+  test('--apply refuses when the state module the victim imports through a tsconfig `paths` alias (Vite’s own resolve.tsconfigPaths) changed', async () => {
+    const { file, files } = PATCHED.tsconfigPaths
+    const { project, seeds } = await failingRun(files, file, 'settings > switches to french', 'settings > speaks english by default', ['settings > idle'], 3)
+    const json = await project.runCliJson<FixJson>(['fix', 'last', '--seeds', '2'])
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [p.files, p.leak])).toEqual([[[file], 'src/state/settings.ts: settings.locale']])
+    const spec = project.read(file)
+    const settings = project.read('src/state/settings.ts')
+    // No relative import names src/state/settings.ts: only the run's tsconfig resolution does.
+    project.write({ 'src/state/settings.ts': `${settings}// edited\n` })
+    expectOneLineError(
+      await project.runCli(['fix', 'last', '--apply']),
+      'flakeseed: src/state/settings.ts changed since the patch was verified (its check ran it); run fix again',
+    )
+    expect(project.read(file)).toBe(spec)
+    project.write({ 'src/state/settings.ts': settings })
+    const applied = await project.runCli(['fix', 'last', '--apply'])
+    expect(applied.code, applied.output).toBe(0)
+    expect(applied.stdout).toBe(`wrote ${file}\n`)
+    await expectSeedsPass(project, seeds)
   })
 
   test('bad input: one line, exit 2', async () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { HuntFinding } from '../../src/hunt/hunt.js'
-import { git, gitCommit, gitInit, seedWhere } from '../helpers/cli.js'
+import { git, gitCommit, gitInit, paste, seedWhere } from '../helpers/cli.js'
 import { config, createProject, type Files, type Project, REPO } from '../helpers/project.js'
 
 interface HuntJson {
@@ -212,6 +212,13 @@ describe('flakeseed hunt', () => {
     expect(run, patch!.apply).toBeDefined()
     expect(json.recorded).toEqual([Number(run)])
     expect(output).not.toContain('could not record')
+    // The reproduce command replays the recorded failing order, not the whole hunt: pasted, the victim fails.
+    expect(json.findings[0]!.command).toBe(
+      `npx flakeseed replay ${run} --only 'test/env.test.ts > sets the mode' --only 'test/env.test.ts > no mode by default'`,
+    )
+    const reproduced = paste(project, json.findings[0]!.command)
+    expect(reproduced.code, reproduced.out).toBe(1)
+    expect(reproduced.out).toContain('flakeseed replay of run')
     expect((await project.runCli(['runs'])).stdout).toMatch(new RegExp(`^\\s*${run}\\b.*failed \\(hunt\\)`, 'm'))
     // Not mixed into flakiness counts: the only runs are the hunt's, and flaky's window has none.
     expect((await project.runCli(['flaky'])).stdout).toContain('no runs in the window')

@@ -88,7 +88,7 @@ describe('one cause, many victims', () => {
     for (const v of VICTIMS) expect(text.stdout).toContain(`  victim   ${v}`)
     // The fix the diagnosis verified, once, on the victim it was verified on.
     expect(text.stdout).toContain(
-      `  fix      vi.useRealTimers() after each test (test/polluter.test.ts) (verified on ${first} by undoing the leak, not by running this code)\n`,
+      `  fix      vi.useRealTimers() after each test in test/polluter.test.ts; verified on ${first} by undoing the leak, not by running this code\n`,
     )
     expect(text.stdout).not.toContain('next: npx flakeseed bisect')
     const rows = await project.runCliJson<Array<{ test: string; class: string; polluters?: string[] }>>(['flaky'])

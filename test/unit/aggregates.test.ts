@@ -120,6 +120,31 @@ describe('run tallies', () => {
     reopened.close()
   })
 
+  test('are read in executed order, whether they were written in it or not', () => {
+    const store = Store.open(join(tempFolder(), 'order.db'))
+    const random = prng(4)
+    const written: Array<'in order' | 'shuffled'> = ['in order', 'shuffled', 'in order', 'shuffled']
+    for (const [r, how] of written.entries()) {
+      const id = store.beginRun(runMeta({ uuid: `order-${r}`, startedAt: 1000 + r, commitSha: 'c' }))
+      const rows = randomRows(random, 4)
+      // Shuffled: files and positions arrive in any order, a file across batches (blobs appended).
+      if (how === 'shuffled') rows.sort(() => random() - 0.5)
+      for (let k = 0; k < rows.length; k += 3) store.writeResults(id, rows.slice(k, k + 3))
+      store.finishRun(id, 'passed', 1001 + r)
+    }
+    const read = readRunRows(store, 'SELECT id FROM runs')
+    expect(read.size).toBe(written.length)
+    for (const rows of read.values()) {
+      const places = [...rows.files].map((file, k) => file * 1000 + rows.positions[k]!)
+      expect(places).toEqual([...places].sort((a, b) => a - b))
+      expect(places.length).toBeGreaterThan(3)
+    }
+    // The same rows from the results alone (sorted there by the reader, from key order).
+    store.db.exec('DROP TABLE run_files')
+    expect(readRunRows(store, 'SELECT id FROM runs')).toEqual(read)
+    store.close()
+  })
+
   test.each([11, 12, 13, 14, 15, 16, 17, 18])('equal a rebuild after random writes, merges and prunes (seed %i)', (seed) => {
     const random = prng(seed)
     const dir = tempFolder()

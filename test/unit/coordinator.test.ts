@@ -319,7 +319,7 @@ describe('bisect (coordinator): the diagnosis', () => {
     ])
     // The fix is the code the patch writes first, in `flakeseed fix`'s own words.
     expect(finding.fix).toEqual({
-      suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after (test/x.test.ts)',
+      suggestion: 'save process.env.SHOP_CURRENCY before each test and put it back after in test/x.test.ts',
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-env',
@@ -356,7 +356,7 @@ describe('bisect (coordinator): the diagnosis', () => {
     const byHand = leakyVitest(id('pollute'), spy, (undone) => !undone.length)
     const b = await bisect({ victim: VICTIM, failing: polluted(), isolate: true, passing: [], repeat: 1, cleaners: false, execute: byHand.execute })
     expect(b.fix).toEqual({
-      suggestion: 'save console.error before each test and put it back after (test/x.test.ts)',
+      suggestion: 'save console.error before each test and put it back after in test/x.test.ts',
       verified: true,
       how: 'undo-rerun',
       remedy: 'restore-global',

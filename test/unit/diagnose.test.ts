@@ -141,14 +141,17 @@ describe('fixes', () => {
   test('how a fix was checked, in words: for a brittle test the undo made it fail', () => {
     const fix = { suggestion: 'x', verified: true, how: 'undo-rerun' as const }
     // The undo probe put the state back itself: the code said is not what ran.
-    expect(fixText(fix)).toBe('x (verified: the victim passes when the leak is undone, not by running this code)')
-    expect(fixText(fix, 'brittle')).toBe('x (verified: it fails when that is undone, not by running this code)')
-    // When `flakeseed fix` can write it, the text says who runs the code.
+    expect(fixText(fix)).toBe('x; verified by undoing the leak, not by running this code')
+    expect(fixText(fix, 'brittle')).toBe('x; verified: it fails when that is undone, not by running this code')
+    // When `flakeseed fix` can write it, the text says who runs the code: one sentence, one bracket at most.
     expect(fixText({ ...fix, remedy: 'restore-env' })).toBe(
-      'x (verified: the victim passes when the leak is undone, not by running this code: flakeseed fix does, as a patch)',
+      'x; verified by undoing the leak, not by running this code (flakeseed fix checks the code as a patch)',
     )
-    expect(fixText({ ...fix, how: 'config-rerun' }, 'brittle')).toBe('x (verified: the victim passes in a rerun with it)')
-    expect(fixText({ ...fix, verified: false })).toBe('x (not verified)')
+    expect(fixText({ ...fix, how: 'config-rerun' }, 'brittle')).toBe('x; verified: the victim passes in a rerun with it')
+    expect(fixText({ ...fix, verified: false })).toBe('x; not verified')
+    // A cause group's fix names the victim it was verified on.
+    expect(fixText(fix, undefined, 'a.test.ts > v')).toBe('x; verified on a.test.ts > v by undoing the leak, not by running this code')
+    expect(fixText({ ...fix, how: 'cleaner' }, undefined, 'a.test.ts > v')).toBe('x; verified on a.test.ts > v: the victim passes with it run in between')
   })
 
   test('a brittle test should set up what it needs itself; a cleaner says what it runs, or that no fix was found', () => {

@@ -626,13 +626,30 @@ describe('a brittle test given its own setup', () => {
     )
   })
 
-  test('an env var the setter sets; a state set up by a call (not an assignment) gets no patch, and says why', async () => {
+  test('an env var the setter sets; a state set up by a call repeats the call, saved before and put back after (the refusals: test/integration/fix-setter.test.ts)', async () => {
     const [remedy] = await remedies({ 'test/i18n.test.ts': I18N }, brittle([{ kind: 'env', what: 'process.env.LANG', before: '(unset)' }]))
     expect(added(remedy!.edits[0]!).join('')).toContain("    const saved = process.env.LANG\n    process.env.LANG = 'de_DE'\n")
     const called = I18N.replace("    settings.locale = 'de'", "    settings.use('de')")
-    expect(await plan({ 'test/i18n.test.ts': called }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))).toEqual({
-      none: expect.stringContaining('cannot be said as one assignment'),
-    })
+    const [call, ...rest] = await remedies({ 'test/i18n.test.ts': called }, brittle([{ kind: 'module', what: 'src/settings.ts: settings.locale' }]))
+    expect(rest).toEqual([])
+    expect(call!.kind).toBe('call-setup')
+    expect(call!.summary).toContain("by repeating 'switches to german's settings.use('de')")
+    expect(added(call!.edits[0]!).join('')).toBe(
+      [
+        "import { beforeEach, describe, expect, test } from 'vitest'",
+        '  beforeEach(() => {',
+        "    const saved = Object.getOwnPropertyDescriptor(settings, 'locale')",
+        "    settings.use('de')",
+        '    return () => {',
+        "      if (saved) Object.defineProperty(settings, 'locale', saved)",
+        "      else Reflect.deleteProperty(settings, 'locale')",
+        '    }',
+        '  })',
+        '',
+      ]
+        .map((line) => `${line}\n`)
+        .join(''),
+    )
   })
 })
 

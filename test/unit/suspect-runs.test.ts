@@ -184,8 +184,8 @@ describe('suspectTallies', () => {
         const actual = tallies.get(test)!
         expect(actual.runs).toEqual(expected.runs)
         expect(new Map([...actual.before].sort())).toEqual(new Map([...expected.before].sort()))
-        expect([...actual.preceding.failing].sort()).toEqual([...expected.preceding.failing].sort())
-        expect([...actual.preceding.passing].sort()).toEqual([...expected.preceding.passing].sort())
+        expect(Array.from(actual.preceding.failing).sort()).toEqual(Array.from(expected.preceding.failing).sort())
+        expect(Array.from(actual.preceding.passing).sort()).toEqual(Array.from(expected.preceding.passing).sort())
       }
       // Other files' tests come before it only in runs without isolation, and there they do.
       const file = (id: string) => id.slice(0, id.indexOf(' > '))

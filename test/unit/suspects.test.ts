@@ -273,6 +273,16 @@ describe('the suspects flaky shows', () => {
     expect(coincidence(y!, alone)).toBeCloseTo(1 / 8 + 1 / 16, 12)
   })
 
+  test('where the test ran reads the same from typed arrays (as the store counts it) as from lists', () => {
+    const tally = tallySuspects(history(10, 30, prng(13), (before) => before.includes(CULPRIT)))
+    const typed = { ...tally, preceding: { failing: Int32Array.from(tally.preceding.failing), passing: Int32Array.from(tally.preceding.passing) } }
+    const alone = positionsAlone(tally)
+    expect(positionsAlone(typed)).toEqual(alone)
+    // Fractions of a run, not whole numbers: a chance b/m below 1 somewhere.
+    expect(alone.failing.some((p) => p > 0 && p < 1)).toBe(true)
+    expect(shownSuspects(typed)).toEqual(shownSuspects(tally))
+  })
+
   test('the true polluter is shown once the runs make a coincidence unlikely, innocent tests are not', () => {
     const runs = history(10, 30, prng(11), (before) => before.includes(CULPRIT))
     const tally = tallySuspects(runs)

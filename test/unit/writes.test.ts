@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, expect, test } from 'vitest'
-import { readWrites } from '../../src/worker/writes.js'
+import { readRewrites, readWrites } from '../../src/worker/writes.js'
 
 const WRITES = pathToFileURL(resolve('dist/src/worker/writes.js')).href
 let dirs: string[] = []
@@ -65,7 +65,7 @@ test('a later probe in the same process notes into its own folder', () => {
   expect([...readWrites(second)].map((p) => p.slice(work.length + 1)).sort()).toEqual(['one.txt', 'two.txt'])
 })
 
-test('a recorded run notes only the paths its tests create: a file that was there before, rewritten or deleted, is not noted', () => {
+test('a recorded run notes the paths its tests create; a file that was there before, rewritten or deleted, is noted apart (readRewrites)', () => {
   const work = mkdtempSync(join(tmpdir(), 'flakeseed-writes-work-'))
   const notes = mkdtempSync(join(tmpdir(), 'flakeseed-writes-notes-'))
   dirs.push(work, notes)
@@ -84,5 +84,7 @@ test('a recorded run notes only the paths its tests create: a file that was ther
   `
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: work })
   expect([...readWrites(notes)].map((p) => p.slice(work.length + 1)).sort()).toEqual(['new.txt', 'out', 'out/a.txt'])
+  // Maybe the user's: src/run/leftovers.ts keeps them only where an earlier recorded run's tests left them.
+  expect([...readRewrites(notes)].map((p) => p.slice(work.length + 1)).sort()).toEqual(['mine.txt', 'old.txt'])
   expect(readFileSync(join(work, 'new.txt'), 'utf8')).toBe('2')
 })

@@ -1,0 +1,113 @@
+// What recorded runs left in the project never decides a probe: `fix`, `fix --all` and `replay
+// --repeat` move aside the files the recorded run's tests left AND what later recorded runs (a
+// replay) left, each unchanged since the run that recorded it, and put them back: the tree ends
+// byte for byte as they found it. One fixture: a test writes out.json, another expects none.
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { testId } from '../../src/core/names.js'
+import { runsBefore, seedWhere } from '../helpers/cli.js'
+import { treeHash } from '../helpers/files.js'
+import { config, createProject, type Project } from '../helpers/project.js'
+
+const FILE = 'test/export.test.ts'
+const WRITER = testId('', FILE, 'export > writes the export')
+const VICTIM = testId('', FILE, 'export > starts with no export')
+const IDS = [WRITER, VICTIM, testId('', FILE, 'export > idle')]
+
+interface FixJson {
+  patches: Array<{ victim: string; verified: string }>
+  unpatched: Array<{ victim: string; why: string }>
+}
+
+/** The writer leaves out.json (its bytes differ from run to run); the victim expects none. */
+function exportProject(): Project {
+  return createProject({
+    'vitest.config.ts': config('', 'fileParallelism: false'),
+    [FILE]: [
+      `import { existsSync, writeFileSync } from 'node:fs'`,
+      `import { describe, expect, test } from 'vitest'`,
+      ``,
+      `describe('export', () => {`,
+      `  test('writes the export', () => {`,
+      `    writeFileSync('out.json', JSON.stringify({ at: Date.now(), pid: process.pid }))`,
+      `  })`,
+      `  test('idle', () => {})`,
+      `  test('starts with no export', () => {`,
+      `    expect(existsSync('out.json')).toBe(false)`,
+      `  })`,
+      `})`,
+      ``,
+    ].join('\n'),
+  })
+}
+
+/** A recorded run under a seed where `first` runs before `second`; its exit code. */
+async function recordedRun(project: Project, first: string, second: string): Promise<number | null> {
+  const seed = seedWhere(IDS, (o) => runsBefore(o, first, second))
+  return (await project.runVitest([], { FLAKESEED_SEED: seed })).code
+}
+
+/** out.json's bytes and mtime, and the whole tree's hash. */
+function snapshot(project: Project) {
+  return { tree: treeHash(project), out: project.read('out.json'), mtimeMs: statSync(join(project.dir, 'out.json')).mtimeMs }
+}
+
+/** Run 1 fails (the writer ran first); `replay 1 --only` the two is run 2 and rewrites out.json. */
+async function failedThenReplayed(project: Project): Promise<void> {
+  expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+  const replayed = await project.runCli(['replay', '1', '--only', WRITER, '--only', VICTIM])
+  expect(replayed.code, replayed.output).toBe(1)
+  // Run 2 recorded out.json as it left it: a probe of run 1 must move that one aside too.
+  const runs = await project.runCliJson<Array<{ id: number }>>(['runs'])
+  expect(runs.map((r) => r.id)).toContain(2)
+}
+
+describe('what later recorded runs left is moved aside too', () => {
+  test('fix after a replay that rewrote out.json: the patch is verified, and out.json is as the replay left it', async () => {
+    const project = exportProject()
+    await failedThenReplayed(project)
+    const before = snapshot(project)
+    const fixed = await project.runCli(['fix', '1', '--json', '--seeds', '2'])
+    expect(fixed.code, fixed.output).toBe(0)
+    const json = JSON.parse(fixed.stdout) as FixJson
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => p.victim)).toEqual([VICTIM])
+    expect(json.patches[0]!.verified).toMatch(/^the failing order of run 1 fails without it and passes with it/)
+    expect(snapshot(project)).toEqual(before)
+  }, 120_000)
+
+  test('fix --all after a replay that rewrote out.json: the combined patch is verified, the tree as it was', async () => {
+    const project = exportProject()
+    // A passing run first (the victim ran first): the victim is flaky in the history.
+    expect(await recordedRun(project, VICTIM, WRITER)).toBe(0)
+    expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+    const replayed = await project.runCli(['replay', '2', '--only', WRITER, '--only', VICTIM])
+    expect(replayed.code, replayed.output).toBe(1)
+    const before = snapshot(project)
+    const fixed = await project.runCli(['fix', '--all', '--json', '--seeds', '2'])
+    expect(fixed.code, fixed.output).toBe(0)
+    const json = JSON.parse(fixed.stdout) as FixJson & { combined?: { verified: string } }
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => p.victim)).toEqual([VICTIM])
+    expect(json.combined?.verified).toMatch(/fail without it and pass with it/)
+    expect(snapshot(project)).toEqual(before)
+  }, 120_000)
+})
+
+describe('replay --repeat starts every repeat from the state the recorded run started from', () => {
+  test('a passing order repeated twice passes twice (out.json from the run and from repeat 1 out of the way), and the tree is as it was', async () => {
+    const project = exportProject()
+    // The victim ran before the writer: the run passed, and left out.json.
+    expect(await recordedRun(project, VICTIM, WRITER)).toBe(0)
+    const before = snapshot(project)
+    const replayed = await project.runCli(['replay', '1', '--repeat', '2', '--json'])
+    expect(replayed.code, replayed.output).toBe(0)
+    const json = JSON.parse(replayed.stdout) as { failed: number; tests: Array<{ test: string; runs: number; failures: number }> }
+    expect(json.tests.find((t) => t.test === VICTIM)).toEqual(expect.objectContaining({ runs: 2, failures: 0 }))
+    expect(json.failed).toBe(0)
+    expect(replayed.stderr).toContain("flakeseed: moved aside while the repeats run, put back at the end: out.json (the recorded run's tests created it)")
+    expect(replayed.stderr).toContain('flakeseed: removed after each repeat, so that the next started as the first: out.json')
+    expect(snapshot(project)).toEqual(before)
+  }, 120_000)
+})
