@@ -2,7 +2,9 @@
 // worker keeps a log of its current file in the run's breadcrumb folder, one JSON line when a
 // test starts (`{file, name, index}`) and one when it ends (`{end, state}`), written
 // synchronously so they survive a SIGKILL; the log starts over with every file. The reporter
-// reads the logs at the end of the run. Writer and reader of the format live here together.
+// reads the logs at the end of a run that may have lost a worker. A test whose sibling test runs
+// next (nothing of the user's runs between them) has its end written with that sibling's start:
+// one write a test. Writer and reader of the format live here together.
 import { ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 
 /** One worker's log of its current file (runs in the worker). Never throws: it is a diagnosis aid. */
@@ -10,6 +12,8 @@ export class BreadcrumbWriter {
   private fd: number | undefined
   private file: string | undefined
   private position = 0
+  /** The end line of a test whose sibling starts next, written with that start. */
+  private pending = ''
 
   /** `worker` names the log file: the process (and thread) running the tests. */
   constructor(
@@ -24,21 +28,37 @@ export class BreadcrumbWriter {
         ftruncateSync(this.fd, 0)
         this.position = 0
         this.file = file
+        this.pending = ''
       }
-      this.append({ file, name, index })
+      this.append(`${JSON.stringify({ file, name, index })}\n`)
     } catch {
       // Never let a breadcrumb affect the test.
     }
   }
 
-  ended(index: number, state: string | undefined): void {
-    if (this.file !== undefined) this.append({ end: index, state })
+  /**
+   * A test ended. `siblingNext`: the next thing this worker runs is the start of a sibling test
+   * (no hook, no suite in between), so the end waits for that start, or for `flush`.
+   */
+  ended(index: number, state: string | undefined, siblingNext = false): void {
+    if (this.file === undefined) return
+    const line = `${JSON.stringify({ end: index, state })}\n`
+    if (siblingNext) this.pending = line
+    else this.append(line)
   }
 
-  private append(entry: object): void {
+  /** The sibling that came next does not run (skipped): the end it was to carry is written now. */
+  flush(): void {
+    if (this.pending) this.append('')
+  }
+
+  /** Writes `lines` after the pending end, if any, in one write. */
+  private append(lines: string): void {
     if (this.fd === undefined) return
+    const text = this.pending + lines
+    this.pending = ''
     try {
-      this.position += writeSync(this.fd, `${JSON.stringify(entry)}\n`, this.position)
+      this.position += writeSync(this.fd, text, this.position)
     } catch {
       // As above: diagnosis only.
     }

@@ -20,6 +20,7 @@ interface Task {
   mode: string
   meta: Record<string, unknown>
   shuffle?: boolean
+  concurrent?: boolean
   tasks?: Task[]
   file?: { filepath: string; name: string }
   result?: { state?: string; errors?: unknown[] }
@@ -41,6 +42,12 @@ const BASE_AFTER_RETRY = (TestRunner.prototype as { onAfterRetryTask?: (...args:
 /** Math.random as the worker started: the runner loads before any setup or test file. */
 const NATIVE_RANDOM = Math.random
 const NEVER = /(?!)/
+/**
+ * Tests whose sibling test runs right after them: Vitest's runner goes from one's
+ * `onAfterRunTask` to the other's `onBeforeRunTask` running nothing of the user's (runTest and
+ * runSuite in @vitest/runner 4.1.12 and 5.1.2), so their end breadcrumb rides with the next start.
+ */
+const SIBLING_NEXT = new WeakSet<Task>()
 
 /**
  * Replay and bisect probes: a Ctrl-C in the terminal reaches this worker too (the whole
@@ -143,7 +150,14 @@ export default class FlakeseedRunner extends TestRunner {
 
   override async onBeforeRunTask(test: Parameters<TestRunner['onBeforeRunTask']>[0]): Promise<void> {
     this.diagnosis?.onStart(test)
-    return super.onBeforeRunTask(test)
+    await super.onBeforeRunTask(test)
+    // Synchronous, so it survives the worker being SIGKILLed: the reporter then knows which test
+    // was running, and which of the file's tests had finished. After Vitest's own hook, which
+    // skips the test when the run was cancelled (bail). From here on, hooks around and before
+    // each attempt (aroundEach, beforeEach) count as the test's, as they do in its result.
+    const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
+    if (test.mode === 'run' || test.mode === 'queued') this.breadcrumbs?.started((test as unknown as Task).file?.filepath, meta?.name, meta?.index)
+    else this.breadcrumbs?.flush()
   }
 
   /** One probe per worker process, loaded only when diagnosing (normal runs never load it). */
@@ -166,9 +180,6 @@ export default class FlakeseedRunner extends TestRunner {
   override onBeforeTryTask(test: Parameters<TestRunner['onBeforeTryTask']>[0], ...rest: unknown[]): ReturnType<TestRunner['onBeforeTryTask']> {
     const ctx = this.flakeseed
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
-    // Synchronous, so it survives the worker being SIGKILLed: the reporter then knows which test
-    // was running, and which of the file's tests had finished.
-    this.breadcrumbs?.started((test as unknown as Task).file?.filepath, meta?.name, meta?.index)
     // A Math.random the user replaced (a mock in a setup file, at module level, in beforeAll) is
     // theirs: only the native one is reseeded.
     if (ctx?.reseedRandom && meta && (this.randomDepth > 0 || Math.random === NATIVE_RANDOM)) {
@@ -195,7 +206,7 @@ export default class FlakeseedRunner extends TestRunner {
     super.onAfterRunTask(test)
     const meta = (test as unknown as Task).meta[META_KEY] as TestMeta | undefined
     const state = meta?.quarantine?.errors ? 'fail' : (test as unknown as Task).result?.state
-    if (meta) this.breadcrumbs?.ended(meta.index, state)
+    if (meta) this.breadcrumbs?.ended(meta.index, state, SIBLING_NEXT.has(test as unknown as Task))
   }
 }
 
@@ -275,7 +286,8 @@ function orderFile(file: FileTask, ctx: WorkerContext): Map<Task, string> {
   const rules = ctx.quarantine ?? []
   let index = 0
   const number = (suite: Task): void => {
-    for (const child of suite.tasks ?? []) {
+    const children = suite.tasks ?? []
+    for (const [i, child] of children.entries()) {
       if (child.type === 'suite') number(child)
       else {
         const name = names.get(child)!
@@ -283,6 +295,8 @@ function orderFile(file: FileTask, ctx: WorkerContext): Map<Task, string> {
         const rule = rules.length ? rules.find((r) => matchesPattern(r, prefix + name)) : undefined
         if (rule) meta.quarantine = { reason: rule.reason }
         child.meta[META_KEY] = meta
+        const next = children[i + 1]
+        if (next?.type === 'test' && !child.concurrent && !next.concurrent) SIBLING_NEXT.add(child)
       }
     }
   }
