@@ -160,6 +160,10 @@ function startProbing(options: BisectSessionOptions, { run, left }: Prepared, ev
     events.interrupted?.()
   }
   process.on('SIGINT', onSigint)
+  // SIGTERM (a cancelled CI job, the in-job bisect's deadline): no report, but the exit hook puts
+  // back what was moved aside (Node's default for SIGTERM would skip it).
+  const onSigterm = () => process.exit(143)
+  process.on('SIGTERM', onSigterm)
   const protect = [options.db]
   // What the run's tests left would decide every probe (the victim failing alone): out of the way until the end.
   const aside = moveAside(root, left ?? [])
@@ -192,6 +196,7 @@ function startProbing(options: BisectSessionOptions, { run, left }: Prepared, ev
     else await all()
     for (const line of asideLines([], aside.putBack())) events.note?.(line)
     process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigterm)
   }
   return { executors, executeIsolated, signal: controller.signal, alone: new Map(), budgetUsed: () => budgetUsed, close }
 }

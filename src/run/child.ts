@@ -17,6 +17,12 @@ export interface ChildOptions {
 }
 
 /**
+ * At the deadline the child gets SIGTERM first, so it can put back the files it moved out of the
+ * project (src/run/leftovers.ts) and exit; SIGKILL follows this long after if it has not.
+ */
+export const KILL_GRACE_MS = 5000
+
+/**
  * Runs `entry` (a compiled module calling `serveChild`) on `input` and resolves with its answer;
  * never rejects. A child that sends nothing answers with the first line it wrote to stderr, or
  * with why it stopped.
@@ -33,18 +39,22 @@ export function runChild<T extends object>(entry: string, input: unknown, option
       execArgv: [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
+    let hardKill: NodeJS.Timeout | undefined
     const timer = setTimeout(() => {
       killed = true
-      child.kill('SIGKILL')
+      child.kill('SIGTERM')
+      hardKill = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS)
     }, options.timeoutMs)
     child.stderr?.on('data', (d) => (stderr += d))
     child.on('message', (message) => (answer = message as ChildAnswer<T>))
     child.on('error', (error) => {
       clearTimeout(timer)
+      clearTimeout(hardKill)
       done({ error: error.message })
     })
     child.on('close', (code) => {
       clearTimeout(timer)
+      clearTimeout(hardKill)
       if (answer) return done(answer)
       const line = killed ? 'cut by the budget' : (stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`)
       done({ error: line.replace(/^flakeseed: /, '') })

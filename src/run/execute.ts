@@ -195,12 +195,25 @@ export class PlanExecutor {
     let filesTouched = 0
     this.inFlight = true
     this.cancelled = false
+    // A process ended mid-probe (SIGTERM: a cancelled CI job, the in-job deadline) still puts back
+    // what this probe's tests wrote, and first: files moved aside (src/run/leftovers.ts) come back
+    // on an exit hook added before this one.
+    const onExit = () => {
+      try {
+        if (tree) this.files!.putBack(tree, writes ? readWrites(writes) : new Set())
+        if (writes) rmSync(writes, { recursive: true, force: true })
+      } catch {
+        // On the way out: nothing more can be done here.
+      }
+    }
+    process.prependListener('exit', onExit)
     try {
       result = await this.vitest.runTestSpecifications(specs, false).catch((error: unknown) => {
         if (this.cancelled) return { testModules: [], unhandledErrors: [] }
         throw error
       })
     } finally {
+      process.off('exit', onExit)
       this.inFlight = false
       if (report) {
         diagnosis = readReport(join(report, 'report.json'))

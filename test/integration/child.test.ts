@@ -1,12 +1,12 @@
 // The in-job processes' protocol (src/run/child.ts), on tiny entries built on dist/: what the parent
 // gets back when the child answers, throws, hangs past its deadline or dies before answering, and
 // which of the parent's variables the child does not inherit.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
-import { childEnv, runChild } from '../../src/run/child.js'
+import { childEnv, KILL_GRACE_MS, runChild } from '../../src/run/child.js'
 import { REPO } from '../helpers/project.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'flakeseed-child-'))
@@ -47,6 +47,25 @@ describe('runChild', () => {
     const hangs = entry('hangs', `await serveChild(() => new Promise(() => setInterval(() => {}, 1000)))`)
     expect(await runChild(hangs, {}, { ...options, timeoutMs: 300 })).toEqual({ error: 'cut by the budget' })
   })
+
+  test('at its deadline the child gets SIGTERM first (its exit hooks run: what it moved aside goes back); one that ignores it is killed', async () => {
+    const marker = join(dir, 'put-back')
+    const tidy = entry(
+      'tidy',
+      [
+        `import { writeFileSync } from 'node:fs'`,
+        `process.on('SIGTERM', () => process.exit(143))`,
+        `process.on('exit', () => writeFileSync(${JSON.stringify(marker)}, 'back'))`,
+        `await serveChild(() => new Promise(() => setInterval(() => {}, 1000)))`,
+      ].join('\n'),
+    )
+    expect(await runChild(tidy, {}, { ...options, timeoutMs: 300 })).toEqual({ error: 'cut by the budget' })
+    expect(existsSync(marker)).toBe(true)
+    const stubborn = entry('stubborn', `process.on('SIGTERM', () => {})\nawait serveChild(() => new Promise(() => setInterval(() => {}, 1000)))`)
+    const started = Date.now()
+    expect(await runChild(stubborn, {}, { ...options, timeoutMs: 300 })).toEqual({ error: 'cut by the budget' })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(KILL_GRACE_MS)
+  }, 30_000)
 
   test('a child that dies before answering: the first line it wrote to stderr, else its exit code', async () => {
     const dies = entry('dies', `process.stderr.write('\\nflakeseed: better-sqlite3 cannot load\\nstack\\n'); process.exit(3)`)

@@ -2,7 +2,8 @@
 // --repeat` move aside the files the recorded run's tests left AND what later recorded runs (a
 // replay) left, each unchanged since the run that recorded it, and put them back: the tree ends
 // byte for byte as they found it. One fixture: a test writes out.json, another expects none.
-import { appendFileSync, statSync } from 'node:fs'
+import { appendFileSync, existsSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
@@ -152,4 +153,32 @@ describe('hunt moves aside what the project’s recorded runs left', () => {
     expect(json.findings.map((f) => [f.victim, f.polluters])).toEqual([[VICTIM, [WRITER]]])
     expect(snapshot(project)).toEqual(before)
   }, 180_000)
+})
+
+describe('SIGTERM mid-probe (a cancelled CI job, the in-job deadline)', () => {
+  test('bisect exits 143 and puts back both what the probe wrote and what it moved aside: the tree as it was', async () => {
+    const project = exportProject()
+    // In the bisect's probes only (MARK is set for the CLI), the writer says it wrote, then waits.
+    project.write({
+      [FILE]: project
+        .read(FILE)
+        .replace(
+          `    writeFileSync('out.json', JSON.stringify({ at: Date.now(), pid: process.pid }))\n`,
+          `    writeFileSync('out.json', JSON.stringify({ at: Date.now(), pid: process.pid }))\n    if (process.env.MARK) { writeFileSync(process.env.MARK, 'wrote'); await new Promise((r) => setTimeout(r, 60_000)) }\n`,
+        )
+        .replace(`test('writes the export', () => {`, `test('writes the export', async () => {`),
+    })
+    expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+    const before = snapshot(project)
+    const mark = join(tmpdir(), `flakeseed-mark-${process.pid}-${Date.now()}`)
+    const bisect = project.spawnCli(['bisect', 'last'], { MARK: mark })
+    const exited = new Promise<number | null>((done) => bisect.on('exit', (code, signal) => done(code ?? (signal ? -1 : null))))
+    // The probe that ran the writer is in flight, its out.json in the project, the run's aside.
+    while (!existsSync(mark)) await new Promise((r) => setTimeout(r, 50))
+    expect(project.read('out.json')).not.toBe(before.out)
+    bisect.kill('SIGTERM')
+    expect(await exited).toBe(143)
+    rmSync(mark, { force: true })
+    expect(snapshot(project)).toEqual(before)
+  }, 120_000)
 })
