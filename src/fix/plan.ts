@@ -9,12 +9,15 @@ import { setConfigSwitches } from './config.js'
 import { type Candidate, candidatesFor, onlyItsModuleAssigns } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { privateState } from './private.js'
-import { renderHooks } from './render.js'
+import type { Block } from './locate.js'
+import { type Placed, renderHooks } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
 import { callSetupRemedy } from './setup-call.js'
 import { applySplices, parseSource } from './source.js'
 import type { FileEdit, PatchInput, PatchPlan, Remedy, RemedyKind } from './types.js'
+
+type HookCandidate = Extract<Candidate, { code: unknown }>
 
 /** The remedies for a finding's cause, smallest first, or why there is none. */
 export async function planPatches(input: PatchInput): Promise<PatchPlan> {
@@ -99,14 +102,16 @@ function build(candidates: readonly Candidate[], input: PatchInput): Remedy | { 
     edits.push(edit)
   }
   const hooks = candidates.filter((c): c is Extract<Candidate, { code: unknown }> => 'code' in c)
+  let placed: readonly Placed[] = []
   if (hooks.length) {
     const rendered = renderHooks(hooks, input)
     if ('why' in rendered) return rendered
     edits.push(...rendered.edits)
+    placed = rendered.placed
   }
   return {
     kind: candidates[0]!.kind,
-    summary: summaryOf(candidates, input, switches.length ? edits[0]!.path : undefined),
+    summary: summaryOf(candidates, input, switches.length ? edits[0]!.path : undefined, placed),
     ...(candidates.some((c) => 'config' in c && c.lastResort) ? { lastResort: true } : {}),
     edits,
   }
@@ -114,13 +119,19 @@ function build(candidates: readonly Candidate[], input: PatchInput): Remedy | { 
 
 /**
  * A remedy in one line, as the patch's header and bisect's fix line both say it: the switches (in
- * `configPath` when known), then each hook and the describe it goes into.
+ * `configPath` when known), then each hook and the describe it goes into. With `placed` (the hooks
+ * as written) the describe is the one the code went into and a `vi.` call is named as the file calls
+ * `vi` (`vitest.clearAllMocks()`); without, as the polluter's describe and `vi` would have it.
  */
-function summaryOf(candidates: readonly Candidate[], input: Pick<PatchInput, 'finding' | 'project'>, configPath?: string): string {
+function summaryOf(
+  candidates: readonly Candidate[],
+  input: Pick<PatchInput, 'finding' | 'project'>,
+  configPath?: string,
+  placed: readonly Placed[] = [],
+): string {
   const switches = [...new Set(candidates.flatMap((c) => ('config' in c ? Object.keys(c.config) : [])))]
   const hooks = candidates.filter((c): c is Extract<Candidate, { code: unknown }> => 'code' in c)
-  const said = (c: Candidate) => ('by' in c && isDescribe(c.by, input) ? c.summary.replace('each test', "the describe's tests") : c.summary)
-  const hookSummary = hooks.length ? `${[...new Set(hooks.map(said))].join('; ')}${renderHooksWhere(hooks, input)}` : undefined
+  const hookSummary = hooks.length ? hooksSaid(hooks, input, placed) : undefined
   const configSummary = switches.length
     ? `${switches.map((s) => `${s}: true`).join(', ')} in the Vitest config${configPath ? ` (${configPath})` : ''}`
     : undefined
@@ -150,9 +161,26 @@ export function firstCodeRemedy(
   return { kind: picks[0]!.kind, summary: summaryOf(picks, input) }
 }
 
-function renderHooksWhere(hooks: ReadonlyArray<{ by: string }>, input: Pick<PatchInput, 'finding' | 'project'>): string {
-  const places = [...new Set(hooks.map((h) => placeOf(h.by, input)))]
-  return ` in ${places.join(', ')}`
+/** Each hook's words and where it goes: hooks said alike share their places (`… in describe 'a' of x, describe 'b' of y`). */
+function hooksSaid(hooks: readonly HookCandidate[], input: Pick<PatchInput, 'finding' | 'project'>, placed: readonly Placed[]): string {
+  const byPlace = new Map<string, string[]>()
+  const whole: string[] = []
+  for (const hook of hooks) {
+    const at = placed.find((p) => p.hook === hook)
+    const place = at ? placeText(at.file, at.describe) : placeOf(hook.by, input)
+    const summary = at?.vi ? hook.summary.replace(/^vi\./, `${at.vi}.`) : hook.summary
+    const said = isDescribe(hook.by, input) ? summary.replace('each test', "the describe's tests") : summary
+    if (hook.placed) whole.push(hook.placed(place))
+    else byPlace.set(place, [...new Set([...(byPlace.get(place) ?? []), said])])
+  }
+  const byWords = new Map<string, string[]>()
+  for (const [place, words] of byPlace) byWords.set(words.join('; '), [...(byWords.get(words.join('; ')) ?? []), place])
+  return [...new Set(whole), ...[...byWords].map(([words, places]) => `${words} in ${places.join(', ')}`)].join('; ')
+}
+
+/** `describe 'money' of test/money.test.ts` for the describe a hook went into, or the file for its top level. */
+function placeText(file: string, describe: Block | undefined): string {
+  return describe ? `describe '${describe.title}' of ${file}` : file
 }
 
 /** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */

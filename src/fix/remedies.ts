@@ -40,6 +40,8 @@ export type Candidate =
       code: HookCode
       /** The test (or describe) whose file and innermost describe get the hook. */
       by: string
+      /** The summary with the place its code goes into said inside it (default: `${summary} in ${place}`). */
+      placed?: (place: string) => string
     }
 
 /** The remedies for one leak, smallest first; empty when none can be written. */

@@ -14,23 +14,32 @@ import type { FileEdit, PatchInput } from './types.js'
 
 type HookCandidate = Extract<Candidate, { code: unknown }>
 
-/** The files with every hook written in, or why one cannot be. */
-export function renderHooks(hooks: readonly HookCandidate[], input: PatchInput): { edits: FileEdit[] } | { why: string } {
+/** Where one hook went: its describe (undefined: the file's top level) and the name its file calls `vi` by. */
+export interface Placed {
+  hook: HookCandidate
+  file: string
+  describe: Block | undefined
+  vi: string | undefined
+}
+
+/** The files with every hook written in (and where each went, so the summary names it), or why one cannot be. */
+export function renderHooks(hooks: readonly HookCandidate[], input: PatchInput): { edits: FileEdit[]; placed: Placed[] } | { why: string } {
   const byFile = new Map<string, HookCandidate[]>()
   for (const hook of hooks) {
     const { file } = splitId(hook.by, input.project)
     byFile.set(file, [...(byFile.get(file) ?? []), hook])
   }
   const edits: FileEdit[] = []
+  const placed: Placed[] = []
   for (const [file, list] of byFile) {
-    const edit = renderFile(file, list, input)
+    const edit = renderFile(file, list, input, placed)
     if ('why' in edit) return edit
     edits.push(edit)
   }
-  return { edits }
+  return { edits, placed }
 }
 
-function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchInput): FileEdit | { why: string } {
+function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchInput, placed: Placed[]): FileEdit | { why: string } {
   const projectRoot = input.projectRoot ?? input.root
   const absolute = isAbsolute(file) ? file : join(projectRoot, file)
   const before = readText(input, absolute)
@@ -50,6 +59,7 @@ function renderFile(file: string, hooks: readonly HookCandidate[], input: PatchI
     const [lines, describe] = 'lines' in code ? [code.lines, code.into] : [code, where.describe]
     const splice = insertHook(source, describe, lines, 'lines' in code ? code.after : undefined)
     if (!splice) return { why: `'${describe?.name ?? file}' is written on one line, with no line for a hook` }
+    placed.push({ hook, file, describe, vi: needs.vi })
     // The same hook for two leaks of one describe is written once.
     if (!seen.has(`${splice.start}\0${splice.text}`)) hookSplices.push(splice)
     seen.add(`${splice.start}\0${splice.text}`)
@@ -77,6 +87,8 @@ function placeOf(blocks: readonly Block[], name: string, isDescribe: boolean): {
 class Needs {
   private readonly wanted = new Map<string, { modules: string[]; names: Set<string>; implicit: boolean }>()
   private readonly globals: boolean
+  /** The name the hooks' code calls `vi` by (`vitest`, `v`), once some hook used it. */
+  vi: string | undefined
 
   constructor(
     private readonly source: Source,
@@ -120,7 +132,11 @@ class Needs {
       each,
       source,
       // `vitest` is the same object as `vi`: a file that imports it (i18next's tests) keeps using it.
-      vitest: (name) => (name === 'vi' && this.vitestObject()) || this.use('vitest', ['vitest'], name, this.globals),
+      vitest: (name) => {
+        const local = (name === 'vi' && this.vitestObject()) || this.use('vitest', ['vitest'], name, this.globals)
+        if (name === 'vi') this.vi = local
+        return local
+      },
       fs: (name) => this.use('fs', ['node:fs', 'fs'], name),
       q: (text) => quoted(text, source.style),
       exported: (module, name) => {

@@ -18,12 +18,17 @@ export function scopeCandidates(leaks: readonly Leak[], input: PatchInput): Cand
   const brittle = input.finding.kind === 'brittle'
   const victim = splitId(input.finding.victim, input.project).name
   const names = variables.join(', ')
+  const setterTitle = title(splitId(setter, input.project).name)
+  const first = (place: string) =>
+    brittle
+      ? `assign ${names} in a beforeEach of ${place}, which declares it, as '${setterTitle}' does`
+      : `assign ${names} its declared value again in a beforeEach of ${place}, which declares it`
+  const again = (place: string) => `save ${names} before each test and assign it back after, in a beforeEach of ${place}, which declares it`
   return [
     {
       kind: 'describe-setup',
-      summary: brittle
-        ? `assign ${names} in a beforeEach of the describe that declares it, as '${title(splitId(setter, input.project).name)}' does`
-        : `assign ${names} its declared value again in a beforeEach of the describe that declares it`,
+      summary: first('the describe'),
+      placed: first,
       by: input.finding.victim,
       code: (c) => setupCode(c, variables, victim, brittle ? splitId(setter, input.project).name : undefined),
     },
@@ -33,7 +38,8 @@ export function scopeCandidates(leaks: readonly Leak[], input: PatchInput): Cand
       : [
           {
             kind: 'describe-setup' as const,
-            summary: `save ${names} before each test and assign it back after, in a beforeEach of the describe that declares it`,
+            summary: again('the describe'),
+            placed: again,
             by: input.finding.victim,
             code: (c: CodeContext) => setupCode(c, variables, victim, undefined, true),
           },

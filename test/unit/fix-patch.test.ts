@@ -164,6 +164,38 @@ describe('hooks in the polluter’s describe', () => {
     expect(added(remedy!.edits[0]!).join('')).toBe('  after(() => {\n    v.useRealTimers()\n  })\n\n')
   })
 
+  test('the summary names each vi call as the file writes it: vitest.…() for `import { vitest }`, v.…() for `vi as v`', async () => {
+    const cases = [
+      ["import { describe, expect, test, vitest } from 'vitest'", 'vitest'],
+      ["import { describe, expect, test, vi as v } from 'vitest'", 'v'],
+      ["import { describe, expect, test } from 'vitest'", 'vi'],
+    ] as const
+    const none = { stubbedEnv: [], stubbedGlobal: [] }
+    const leaks: Array<[Pick<Leak, 'kind' | 'what'> & Partial<Leak>, PatchInput['origin']]> = [
+      [{ kind: 'timers', what: 'fake timers' }, undefined],
+      [{ kind: 'mock', what: "vi.fn() 'send' at src/mail.ts:3 calls", before: '0', after: '2' }, undefined],
+      [{ kind: 'mock', what: 'console.error', before: 'native', after: 'a spy' }, undefined],
+      [
+        { kind: 'env', what: 'process.env.SHOP_CURRENCY' },
+        { ...none, stubbedEnv: ['SHOP_CURRENCY'] },
+      ],
+      [
+        { kind: 'global', what: 'globalThis.fetch' },
+        { ...none, stubbedGlobal: ['fetch'] },
+      ],
+    ]
+    for (const [line, vi] of cases)
+      for (const [leak, origin] of leaks) {
+        const code = SHOP_TS.replace("import { describe, expect, test } from 'vitest'", line)
+        const list = await remedies({ 'test/shop.test.ts': code }, finding([leak]), origin ? { origin } : {})
+        const hook = list.find((r) => r.kind.endsWith('-hook') || r.kind === 'real-timers')!
+        // The call the patch writes, as the file has it; the summary must say that same call.
+        const written = /^\s+(\w+\.\w+\(\));?$/m.exec(added(hook.edits[0]!).join(''))![1]!
+        expect(written.startsWith(`${vi}.`)).toBe(true)
+        expect(hook.summary).toBe(`${written} after each test in describe 'storefront in the euro zone' of test/shop.test.ts`)
+      }
+  })
+
   test('a top-level polluter gets the hook at the top level, after the imports, before the first test', async () => {
     const code = [
       "import { test } from 'vitest'",

@@ -222,9 +222,11 @@ describe("two causes: a describe's let with no initial value, and a call left on
   test('the let saved and assigned back around each test, alone first, then with the spy’s calls cleared after the polluter', async () => {
     const result = await planPatches({ root: ROOT, finding: f, read: (path) => (path === `${ROOT}/${file}` ? CODE : undefined) })
     if ('none' in result) throw new Error(result.none)
-    expect(result.remedies.map((r) => r.summary.replace(/ in describe '.*$/, ''))).toEqual([
-      'save t before each test and assign it back after, in a beforeEach of the describe that declares it',
-      'save t before each test and assign it back after, in a beforeEach of the describe that declares it; vi.clearAllMocks() after each test',
+    // Each part names the describe its code goes into (the let's, not the victim's), and the call as written.
+    const saving = `save t before each test and assign it back after, in a beforeEach of describe 'translate' of ${file}, which declares it`
+    expect(result.remedies.map((r) => r.summary)).toEqual([
+      saving,
+      `${saving}; vitest.clearAllMocks() after each test in describe 'without a handler' of ${file}`,
     ])
     const saved = ['  let t', '  beforeEach(() => {', '    const saved = t', '    return () => {', '      t = saved', '    }', '  })', '']
     expect(result.remedies[0]!.edits[0]!.after).toBe(
