@@ -30,7 +30,7 @@ export function causeDescribe(id: string, input: PatchInput): string | undefined
 }
 
 /** The text of a file, as the input reads it. */
-export function readText(input: PatchInput, absolute: string): string | undefined {
+export function readText(input: Pick<PatchInput, 'read'>, absolute: string): string | undefined {
   if (input.read) return input.read(absolute)
   try {
     return readFileSync(absolute, 'utf8')

@@ -10,7 +10,7 @@ import { type Candidate, candidatesFor, onlyItsModuleAssigns } from './remedies.
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { privateState } from './private.js'
 import type { Block } from './locate.js'
-import { type Placed, renderHooks } from './render.js'
+import { type Placed, renderHooks, viNameIn } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
 import { callSetupRemedy } from './setup-call.js'
@@ -145,7 +145,7 @@ function summaryOf(
  * that does what it does is passed over too. Undefined when the planner has none for some leak of the cause.
  */
 export function firstCodeRemedy(
-  input: Pick<PatchInput, 'finding' | 'project' | 'origin' | 'root'>,
+  input: Pick<PatchInput, 'finding' | 'project' | 'origin' | 'root'> & Partial<Pick<PatchInput, 'projectRoot' | 'read'>>,
   configFailed = false,
 ): { kind: RemedyKind; summary: string } | undefined {
   const { finding } = input
@@ -158,7 +158,18 @@ export function firstCodeRemedy(
     ),
   )
   if (!picks.every((c) => c !== undefined)) return undefined
-  return { kind: picks[0]!.kind, summary: summaryOf(picks, input) }
+  // A `vi.…()` call said as the polluter's file would get it written (`vitest.clearAllMocks()`).
+  const said = picks.map((c) => ('by' in c && c.summary.startsWith('vi.') ? { ...c, summary: c.summary.replace(/^vi\./, `${viNameOf(c.by, input)}.`) } : c))
+  return { kind: picks[0]!.kind, summary: summaryOf(said, input) }
+}
+
+/** What a hook in the test's file calls `vi`; `vi` when the file cannot be read. */
+function viNameOf(id: string, input: Pick<PatchInput, 'project' | 'root'> & Partial<Pick<PatchInput, 'projectRoot' | 'read'>>): string {
+  const { file } = splitId(id, input.project)
+  const absolute = isAbsolute(file) ? file : join(input.projectRoot ?? input.root, file)
+  const text = input.root || isAbsolute(file) ? readText(input, absolute) : undefined
+  const source = text === undefined ? undefined : parseSource(absolute, text)
+  return source ? viNameIn(source) : 'vi'
 }
 
 /** Each hook's words and where it goes: hooks said alike share their places (`… in describe 'a' of x, describe 'b' of y`). */

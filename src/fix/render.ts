@@ -112,16 +112,6 @@ class Needs {
     return ensureImports(this.source, modules, names, implicit)
   }
 
-  /** The local name of `import { vitest } from 'vitest'` when the file has it and no `vi`. */
-  private vitestObject(): string | undefined {
-    const specifiers = this.source.program.body.flatMap((s) =>
-      s.type === 'ImportDeclaration' && s.source.value === 'vitest' && s.importKind !== 'type' ? s.specifiers : [],
-    )
-    const named = (n: string) =>
-      specifiers.find((sp) => sp.type === 'ImportSpecifier' && (sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value) === n)
-    return named('vi') ? undefined : named('vitest')?.local.name
-  }
-
   splices(): Splice[] {
     return [...this.wanted.values()].flatMap((w) => this.imports(w.modules, [...w.names], w.implicit).splices)
   }
@@ -133,7 +123,7 @@ class Needs {
       source,
       // `vitest` is the same object as `vi`: a file that imports it (i18next's tests) keeps using it.
       vitest: (name) => {
-        const local = (name === 'vi' && this.vitestObject()) || this.use('vitest', ['vitest'], name, this.globals)
+        const local = (name === 'vi' && vitestObject(this.source)) || this.use('vitest', ['vitest'], name, this.globals)
         if (name === 'vi') this.vi = local
         return local
       },
@@ -156,6 +146,21 @@ class Needs {
       },
     }
   }
+}
+
+/** The local name of `import { vitest } from 'vitest'` when the file has it and no `vi`. */
+function vitestObject(source: Source): string | undefined {
+  const specifiers = source.program.body.flatMap((s) =>
+    s.type === 'ImportDeclaration' && s.source.value === 'vitest' && s.importKind !== 'type' ? s.specifiers : [],
+  )
+  const named = (n: string) =>
+    specifiers.find((sp) => sp.type === 'ImportSpecifier' && (sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value) === n)
+  return named('vi') ? undefined : named('vitest')?.local.name
+}
+
+/** What a hook written into this file calls `vi` (`vitest`, `v`, or `vi`), as `Needs` writes it. */
+export function viNameIn(source: Source): string {
+  return vitestObject(source) ?? ensureImports(source, ['vitest'], ['vi'], true).local('vi')
 }
 
 const EXTENSION = /\.[cm]?[jt]sx?$/

@@ -485,6 +485,21 @@ describe("bisect's fix line is the planner describing itself", () => {
     }
   })
 
+  test("a vi.…() call in the polluter file's own name for vi (import { vitest }), as the patch writes it", async () => {
+    const code = SHOP_TS.replace("import { describe, expect, test } from 'vitest'", "import { describe, expect, test, vitest } from 'vitest'")
+    const read = (path: string) => ({ 'test/shop.test.ts': code, 'vitest.config.ts': CONFIG })[path.slice(ROOT.length + 1)]
+    for (const leak of [
+      { kind: 'timers', what: 'fake timers', before: 'real', after: 'fake' },
+      { kind: 'mock', what: "vi.fn() 'send' at src/mail.ts:3 calls", before: '0', after: '2' },
+    ] as const) {
+      const f = finding([leak])
+      const patch = (await remedies({ 'test/shop.test.ts': code, 'vitest.config.ts': CONFIG }, f)).find((r) => !r.kind.endsWith('-config'))!
+      expect(added(patch.edits[0]!).join('')).toContain(`  vitest.${patch.summary.slice('vitest.'.length).split('(')[0]}()`)
+      expect(firstCodeRemedy({ root: ROOT, finding: f, read })).toEqual({ kind: patch.kind, summary: patch.summary })
+      expect(patch.summary).toMatch(/^vitest\.\w+\(\) after each test in describe 'storefront in the euro zone' of test\/shop\.test\.ts$/)
+    }
+  })
+
   test('after a switch that did not help, the vi.…All…() hook that does the same is passed over; none when the planner has none', () => {
     const spy = finding([{ kind: 'mock', what: 'console.error', before: 'function error', after: 'a vi.fn() mock' }])
     expect(firstCodeRemedy({ root: ROOT, finding: spy }, true)?.kind).toBe('restore-global')
