@@ -9,8 +9,7 @@ import { setConfigSwitches } from './config.js'
 import { type Candidate, candidatesFor, onlyItsModuleAssigns } from './remedies.js'
 import { editPath, isDescribe, readText, splitId } from './input.js'
 import { privateState } from './private.js'
-import type { Block } from './locate.js'
-import { type Placed, renderHooks, viNameIn } from './render.js'
+import { type Placed, placeText, renderHooks, viNameIn } from './render.js'
 import { scopeCandidates } from './scope.js'
 import { setupCandidates } from './setup.js'
 import { callSetupRemedy } from './setup-call.js'
@@ -187,11 +186,6 @@ function hooksSaid(hooks: readonly HookCandidate[], input: Pick<PatchInput, 'fin
   const byWords = new Map<string, string[]>()
   for (const [place, words] of byPlace) byWords.set(words.join('; '), [...(byWords.get(words.join('; ')) ?? []), place])
   return [...new Set(whole), ...[...byWords].map(([words, places]) => `${words} in ${places.join(', ')}`)].join('; ')
-}
-
-/** `describe 'money' of test/money.test.ts` for the describe a hook went into, or the file for its top level. */
-function placeText(file: string, describe: Block | undefined): string {
-  return describe ? `describe '${describe.title}' of ${file}` : file
 }
 
 /** `describe 'money' of test/money.test.ts`, or the file for a top-level test. */

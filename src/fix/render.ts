@@ -22,6 +22,11 @@ export interface Placed {
   vi: string | undefined
 }
 
+/** `describe 'money' of test/money.test.ts` for the describe a hook went into, or the file for its top level. */
+export function placeText(file: string, describe: Block | undefined): string {
+  return describe ? `describe '${describe.title}' of ${file}` : file
+}
+
 /** The files with every hook written in (and where each went, so the summary names it), or why one cannot be. */
 export function renderHooks(hooks: readonly HookCandidate[], input: PatchInput): { edits: FileEdit[]; placed: Placed[] } | { why: string } {
   const byFile = new Map<string, HookCandidate[]>()

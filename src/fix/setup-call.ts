@@ -11,7 +11,7 @@ import type { Lines } from './hooks.js'
 import { readText, splitId, titleOf as title } from './input.js'
 import { type Block, blocksOf, findBlock } from './locate.js'
 import { type Candidate, type CodeContext, restoreCandidate } from './remedies.js'
-import { renderHooks } from './render.js'
+import { placeText, renderHooks } from './render.js'
 import { contains, declaredNames, identifiersOf, nodeLines, parseSource, type Source, walk } from './source.js'
 import type { PatchInput, Remedy } from './types.js'
 
@@ -57,7 +57,9 @@ export function callSetupRemedy(cause: readonly Leak[], input: PatchInput, undo:
   const rendered = renderHooks([setup, ...restores], input)
   if ('why' in rendered) return rendered
   const after = restores.length
-    ? `; and save ${[...new Set(undo.map(whatOf))].join(', ')} before each test and put it back after in ${describeOf(setter, input)}`
+    ? `; and save ${[...new Set(undo.map(whatOf))].join(', ')} before each test and put it back after in ${[
+        ...new Set(rendered.placed.filter((p) => p.hook !== setup).map((p) => placeText(p.file, p.describe))),
+      ].join(', ')}`
     : ''
   return { kind: 'call-setup', summary: `${setup.summary}${after}`, edits: rendered.edits }
 }
@@ -71,12 +73,6 @@ function whatOf(leak: Leak): string {
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ')
   return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat
-}
-
-function describeOf(id: string, input: PatchInput): string {
-  const { file, name } = splitId(id, input.project)
-  const describe = name.split(' > ').at(-2)
-  return describe ? `describe '${describe}' of ${file}` : file
 }
 
 /**
