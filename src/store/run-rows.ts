@@ -85,13 +85,7 @@ function executedOrder(v: ArrayLike<number>): RunRows {
   }
   // Two counting sorts, by position, then (stable) by file: no comparisons, a few passes.
   const order = countingSort(files, lastFile, countingSort(positions, lastPosition, identity(count)))
-  const rows: RunRows = {
-    files: new Int32Array(count),
-    positions: new Int32Array(count),
-    tests: new Int32Array(count),
-    workers: new Int32Array(count),
-    failed: new Uint8Array(count),
-  }
+  const rows = newRows(count)
   for (let i = 0; i < count; i++) {
     const k = order[i]!
     const entry = v[3 * k + 1]!
@@ -109,13 +103,7 @@ function executedOrder(v: ArrayLike<number>): RunRows {
  * a run as written, joined in key order), with no sort; undefined at the first row out of order.
  */
 function ascending(v: ArrayLike<number>, count: number): RunRows | undefined {
-  const rows: RunRows = {
-    files: new Int32Array(count),
-    positions: new Int32Array(count),
-    tests: new Int32Array(count),
-    workers: new Int32Array(count),
-    failed: new Uint8Array(count),
-  }
+  const rows = newRows(count)
   let previous = -1
   for (let k = 0, i = 0; k < count; k++, i += WORDS) {
     const place = v[i]!
@@ -145,4 +133,15 @@ function countingSort(keys: Int32Array, last: number, order: Int32Array): Int32A
   const out = new Int32Array(order.length)
   for (const k of order) out[next[keys[k]!]!++] = k
   return out
+}
+
+/** Room for `count` rows. */
+function newRows(count: number): RunRows {
+  return {
+    files: new Int32Array(count),
+    positions: new Int32Array(count),
+    tests: new Int32Array(count),
+    workers: new Int32Array(count),
+    failed: new Uint8Array(count),
+  }
 }

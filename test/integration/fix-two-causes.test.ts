@@ -11,36 +11,9 @@ import { diffLines } from '../../src/fix/diff.js'
 import { runsBefore, seedsWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { config, createProject } from '../helpers/project.js'
+import { TRANSLATE_TEST as CODE } from '../helpers/fix.js'
 
 const FILE = 'test/translate.test.js'
-const CODE = [
-  "import { beforeAll, describe, expect, it, vitest } from 'vitest'",
-  "import { Translator } from '../src/translator.js'",
-  '',
-  "describe('translate', () => {",
-  '  let t',
-  '  const loggerSpy = vitest.fn()',
-  '  beforeAll(() => {',
-  '    t = new Translator({ warn: loggerSpy, handler: true })',
-  '  })',
-  '',
-  "  describe('with a handler', () => {",
-  "    it('should not emit a warning', () => {",
-  "      t.translate('array')",
-  '      expect(loggerSpy).not.toHaveBeenCalled()',
-  '    })',
-  '  })',
-  '',
-  "  describe('without a handler', () => {",
-  "    it('should emit a warning', () => {",
-  '      t = new Translator({ warn: loggerSpy })',
-  "      t.translate('array')",
-  '      expect(loggerSpy).toHaveBeenCalled()',
-  '    })',
-  '  })',
-  '})',
-  '',
-].join('\n')
 const TRANSLATOR = [
   'export class Translator {',
   '  constructor(options) {',

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest'
 import type { Finding } from '../../src/core/model.js'
 import { type PatchInput, planPatches, type Remedy } from '../../src/fix/types.js'
+import { TRANSLATE_TEST as CODE } from '../helpers/fix.js'
 
 const ROOT = '/project'
 const LEAK = 'src/locale.ts: messages.greeting'
@@ -176,34 +177,6 @@ describe('a brittle test whose setter calls setLocale', () => {
 })
 
 describe("two causes: a describe's let with no initial value, and a call left on a spy", () => {
-  const CODE = [
-    "import { beforeAll, describe, expect, it, vitest } from 'vitest'",
-    "import { Translator } from '../src/translator'",
-    '',
-    "describe('translate', () => {",
-    '  let t',
-    '  const loggerSpy = vitest.fn()',
-    '  beforeAll(() => {',
-    '    t = new Translator({ warn: loggerSpy, handler: true })',
-    '  })',
-    '',
-    "  describe('with a handler', () => {",
-    "    it('should not emit a warning', () => {",
-    "      t.translate('array')",
-    '      expect(loggerSpy).not.toHaveBeenCalled()',
-    '    })',
-    '  })',
-    '',
-    "  describe('without a handler', () => {",
-    "    it('should emit a warning', () => {",
-    '      t = new Translator({ warn: loggerSpy })',
-    "      t.translate('array')",
-    '      expect(loggerSpy).toHaveBeenCalled()',
-    '    })',
-    '  })',
-    '})',
-    '',
-  ].join('\n')
   const file = 'test/translate.test.js'
   const polluter = `${file} > translate > without a handler > should emit a warning`
   const f: Finding = {
