@@ -1,7 +1,7 @@
 // The project's files as a snapshot that can be compared and put back: what a test left on disk.
 // The diagnosis compares two in the worker (a `file` leak); bisect takes one before and after
 // every probe (src/run/probe-files.ts) to put back what the probe's tests wrote.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
 
 /** Folders never looked into: dependencies, VCS data, flakeseed's own history. */
@@ -103,6 +103,8 @@ export function restoreFile(snapshot: TreeSnapshot, file: string): boolean {
     if (!state.content) return false
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, state.content)
+    // Its mtime too: a file a recorded run left is known by its size and mtime (src/run/leftovers.ts).
+    utimesSync(path, state.mtimeMs / 1000, state.mtimeMs / 1000)
     return true
   } catch {
     return false

@@ -47,16 +47,27 @@ export function leftFiles(notes: string, root: string, earlier: () => ReadonlySe
 /** A left file with the run that recorded it. */
 export interface RecordedLeft extends LeftFile {
   run: number
+  /**
+   * Older records of the same path, newest first: the file as one of them has it is a run's too
+   * (`replay --repeat` records each repeat's file, then puts back the one the repeats found).
+   */
+  older?: Array<LeftFile & { run: number }>
 }
 
 /**
  * The files recorded runs left, each path as the newest run that recorded it left it (`records`
  * oldest first, as `Store.leftFilesSince` reads them): a replay that rewrote a file a run left
- * recorded it again, with its new mtime.
+ * recorded it again, with its new mtime. The older records of a path come with it.
  */
 export function newestLeft(records: ReadonlyArray<{ run: number; files: readonly LeftFile[] }>): RecordedLeft[] {
   const newest = new Map<string, RecordedLeft>()
-  for (const { run, files } of records) for (const file of files) newest.set(file.path, { ...file, run })
+  for (const { run, files } of records) {
+    for (const file of files) {
+      const before = newest.get(file.path)
+      const older = before ? [{ path: before.path, size: before.size, mtimeMs: before.mtimeMs, run: before.run }, ...(before.older ?? [])] : []
+      newest.set(file.path, { ...file, run, ...(older.length ? { older } : {}) })
+    }
+  }
   return [...newest.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
@@ -103,7 +114,11 @@ export interface MovedAside {
  * for a command with no Ctrl-C handling of its own (bisect has one), SIGINT and SIGTERM put them
  * back and end the process as the signal would have (exit 130, 143).
  */
-export function moveAside(root: string, files: ReadonlyArray<LeftFile & { run?: number }>, { signals = false } = {}): MovedAside {
+export function moveAside(
+  root: string,
+  files: ReadonlyArray<LeftFile & { run?: number; older?: RecordedLeft['older'] }>,
+  { signals = false } = {},
+): MovedAside {
   const unchanged: Array<LeftFile & { run?: number }> = []
   const changed: Array<{ path: string; run?: number }> = []
   for (const file of files) {
@@ -113,7 +128,9 @@ export function moveAside(root: string, files: ReadonlyArray<LeftFile & { run?: 
     } catch {
       continue
     }
-    if (stat?.isFile() && stat.size === file.size && sameTime(stat.mtimeMs, file.mtimeMs)) unchanged.push(file)
+    // As the newest record has it, or as an older one does: a run's file either way.
+    const record = [file, ...(file.older ?? [])].find((r) => stat?.isFile() && stat.size === r.size && sameTime(stat.mtimeMs, r.mtimeMs))
+    if (record) unchanged.push({ path: file.path, size: record.size, mtimeMs: record.mtimeMs, ...(record.run === undefined ? {} : { run: record.run }) })
     else if (stat) changed.push({ path: file.path, ...(file.run === undefined ? {} : { run: file.run }) })
   }
   if (!unchanged.length) return { moved: [], runs: [], changed, putBack: () => [], discard: () => {} }

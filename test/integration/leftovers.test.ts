@@ -129,6 +129,20 @@ describe('replay --repeat starts every repeat from the state the recorded run st
     expect(replayed.stderr).toContain('flakeseed: removed after each repeat, so that the next started as the first: out.json')
     expect(snapshot(project)).toEqual(before)
   }, 120_000)
+
+  test('then bisect of the run: out.json is as the run recorded it, not as the newest repeat did, so it is moved aside and the victim is order-dependent', async () => {
+    const project = exportProject()
+    expect(await recordedRun(project, WRITER, VICTIM)).toBe(1)
+    const repeated = await project.runCli(['replay', '1', '--repeat', '2'])
+    expect(repeated.code, repeated.output).toBe(1)
+    const before = snapshot(project)
+    const bisected = await project.runCli(['bisect', '1', '--repeat', '1', '--no-diagnose'])
+    expect(bisected.code, bisected.output).toBe(1)
+    expect(bisected.stdout).toMatch(/^class +order-dependent/m)
+    expect(bisected.stdout).toContain(`polluter ${WRITER}`)
+    expect(bisected.output).not.toContain('changed since')
+    expect(snapshot(project)).toEqual(before)
+  }, 120_000)
 })
 
 describe('hunt moves aside what the project’s recorded runs left', () => {

@@ -1,9 +1,10 @@
 // What bisect puts back after a probe (`ProbeFiles`): only what the probe's tests wrote; anyone
 // else's edit keeps its bytes, and a source file that changes stops the bisect.
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
+import { restoreFile, snapshotTree } from '../../src/diagnose/files.js'
 import { ProbeFiles, ProjectChanged } from '../../src/run/probe-files.js'
 
 let root: string
@@ -163,4 +164,19 @@ describe('ProbeFiles', () => {
     probe(files, () => appendFileSync(join(root, 'notes/log.txt'), 'line 3\n'))
     expect(read('notes/log.txt')).toBe('line 1\nline 2\nline 3\n')
   })
+})
+
+test('a file put back has its bytes and its mtime again (a file a recorded run left is known by its size and mtime)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'flakeseed-restore-'))
+  try {
+    writeFileSync(join(root, 'out.json'), '{"at":1}')
+    utimesSync(join(root, 'out.json'), 1_700_000_000.123, 1_700_000_000.123)
+    const before = snapshotTree(root, [])
+    writeFileSync(join(root, 'out.json'), '{"at":22}')
+    expect(restoreFile(before, 'out.json')).toBe(true)
+    expect(readFileSync(join(root, 'out.json'), 'utf8')).toBe('{"at":1}')
+    expect(Math.abs(statSync(join(root, 'out.json')).mtimeMs - 1_700_000_000_123)).toBeLessThan(1)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
 })
