@@ -4,6 +4,7 @@
 // the diagnosis; the patch restores both and its own checks decide. Applied, 11 seeds pass.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
@@ -26,6 +27,8 @@ const TRANSLATOR = [
   '}',
   '',
 ].join('\n')
+
+const VITEST_MAJOR = Number.parseInt((createRequire(import.meta.url)('vitest/package.json') as { version: string }).version, 10)
 
 test("a reassigned describe let and a spy's call: one patch restores both, verified; applied, 11 seeds pass", async () => {
   const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), 'src/translator.js': TRANSLATOR, [FILE]: CODE })
@@ -51,7 +54,11 @@ test("a reassigned describe let and a spy's call: one patch restores both, verif
   expect((await project.runCli(['fix', 'last', '--apply'])).code).toBe(0)
   const after = project.read(FILE)
   expect(after).toContain(['  let t', '  beforeEach(() => {', '    const saved = t', '    return () => {', '      t = saved', '    }', '  })'].join('\n'))
-  expect(after).toContain(["  describe('without a handler', () => {", '    afterEach(() => {', '      vitest.clearAllMocks()', '    })'].join('\n'))
+  // Vitest 4 keeps the spy's call from the polluter: the second cause, patched too. Under Vitest 5
+  // the let alone passes the checks (the smaller patch, as remedies go smallest first).
+  if (VITEST_MAJOR < 5) {
+    expect(after).toContain(["  describe('without a handler', () => {", '    afterEach(() => {', '      vitest.clearAllMocks()', '    })'].join('\n'))
+  }
   // Nothing else moved: the only line removed is the import, rewritten in place.
   const ops = diffLines(CODE.split(/(?<=\n)/), after.split(/(?<=\n)/))
   expect(ops.filter((o) => o.op === '-').map((o) => o.line)).toEqual([`${CODE.split('\n')[0]}\n`])
