@@ -7,7 +7,8 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { restoreFile, snapshotTree } from '../../src/diagnose/files.js'
 import { ProbeFiles, ProjectChanged } from '../../src/run/probe-files.js'
 
-let root: string
+/** The current test's project (project()); '' in a test that makes its own folder. */
+let root = ''
 const write = (path: string, text: string) => {
   mkdirSync(dirname(join(root, path)), { recursive: true })
   writeFileSync(join(root, path), text)
@@ -35,7 +36,12 @@ function probe(files: ProbeFiles, during: () => void, noted: string[] = []) {
   return files.afterProbe(before, new Set(noted.map((path) => join(root, path))))
 }
 
-afterEach(() => rmSync(root, { recursive: true, force: true }))
+// Guarded: a test that makes its own folder can run first under a shuffled order, before any
+// project() (rmSync(undefined) threw in its afterEach under some seeds: a dogfood failure).
+afterEach(() => {
+  if (root) rmSync(root, { recursive: true, force: true })
+  root = ''
+})
 
 describe('ProbeFiles', () => {
   test("what the workers noted writing is the tests': changed files, new files and new folders are put back", () => {
