@@ -49,7 +49,11 @@ export async function fixRun(ref: string, options: Options): Promise<number> {
       options,
     )
   if (options.apply) sayWithheld(run.id, victims.map(idOf), options)
-  const { patches: verified, unpatched } = await runFixSession(facts, { ...session, onProgress: (text) => progress(options, text) })
+  const { patches: verified, unpatched } = await runFixSession(facts, {
+    ...session,
+    onProgress: (text) => progress(options, text),
+    onNote: (line) => note(options, line),
+  })
   if (options.json) printJson({ patches: verified.map(jsonOf), unpatched })
   else print(run.id, verified, unpatched, options)
   if (options.apply && verified.length) {
@@ -83,6 +87,7 @@ export async function fixAll(ref: string | undefined, options: Options): Promise
     bisect: options.bisect,
     commands: commandOptions(options),
     onProgress: (text) => progress(options, text),
+    onNote: (line) => note(options, line),
   })
   if (options.json) printJson(allJson(result))
   else printAll(result, options)
@@ -224,4 +229,9 @@ function printDiff(diff: string): void {
 
 function progress(options: Options, text: string): void {
   if (process.stderr.isTTY && !options.json) process.stderr.write(`\r\x1b[K${text}`)
+}
+
+/** A line that stays (files moved aside until the end), as bisect says it: on stderr, in a terminal or not. */
+function note(options: Options, line: string): void {
+  if (!options.json) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}flakeseed: ${line}\n`)
 }

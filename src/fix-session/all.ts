@@ -76,7 +76,7 @@ export async function runFixAll(options: FixAllOptions): Promise<FixAllResult> {
   // As bisect does: what recorded runs left is out of the way until the end (the oldest run's
   // files reach every later run's: `leftSince`).
   const aside = moveAside(root, works[0]!.facts.left ?? [], { signals: true })
-  for (const line of asideLines(aside.moved, [], { runs: aside.runs })) options.onProgress?.(line)
+  for (const line of asideLines(aside.moved, [], { runs: aside.runs })) options.onNote?.(line)
   const changed = changedNote(aside.changed)
   try {
     const found: Array<{ run: number; finding: Finding }> = []

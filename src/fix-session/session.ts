@@ -34,7 +34,10 @@ export interface FixSessionOptions {
   bisect: boolean
   /** What printed commands share (`--db`, the launcher). */
   commands: CommandOptions
+  /** What it is doing now (a line the next one replaces). */
   onProgress?(text: string): void
+  /** A line that stays: files recorded runs left, moved aside until the end. */
+  onNote?(line: string): void
 }
 
 export interface RunFacts {
@@ -88,7 +91,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const protect = [options.db]
   // As bisect does: what the run's tests left is out of the way until the end.
   const aside = moveAside(root, facts.left ?? [], { signals: true })
-  for (const line of asideLines(aside.moved, [], { runs: aside.runs, target: run.id })) options.onProgress?.(line)
+  for (const line of asideLines(aside.moved, [], { runs: aside.runs, target: run.id })) options.onNote?.(line)
   // As bisect does: what the probes' tests write is put back after each probe.
   const files = new ProbeFiles(root, protect)
   // One Vitest instance for the bisects and every unpatched check, started when first needed.

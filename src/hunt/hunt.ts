@@ -42,6 +42,8 @@ export interface HuntResult {
   cut?: string
   /** Seeded orders the cost cap (`HuntInput.seedsWithin`) held back: why. */
   seedsHeld?: string
+  /** Files recorded runs left: moved aside for the hunt and put back, or left as the user's (changed since); a line each. */
+  files?: string[]
   /** The runs of kind `hunt` the history holds for this hunt. */
   recorded: number[]
   seconds: number

@@ -19,6 +19,7 @@ export function huntJson(r: HuntResult): Record<string, unknown> {
     recorded: r.recorded,
     ...(r.cut ? { cut: r.cut } : {}),
     ...(r.seedsHeld ? { seedsHeld: r.seedsHeld } : {}),
+    ...(r.files ? { files: r.files } : {}),
     seconds: r.seconds,
   }
 }
@@ -27,6 +28,7 @@ export function huntText(r: HuntResult): string {
   const lines = [
     `flakeseed hunt: base ${visible(r.base)} (${r.commit.slice(0, 8)}) · ${plural(r.affected.files.length, 'affected test file')}, ${plural(r.affected.tests.length, 'new or changed test')}`,
   ]
+  for (const line of r.files ?? []) lines.push(`(${line})`)
   if (!r.affected.files.length) lines.push('the change reaches no test file: nothing to hunt')
   for (const f of r.findings)
     lines.push(

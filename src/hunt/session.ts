@@ -38,13 +38,19 @@ export async function runHuntSession(
   const base = findBase(options.root, options.base, env)
   if ('none' in base) return { note: base.none }
   // As bisect does: what the project's recorded runs left would decide the hunt's orders; out of the way until the end.
+  // What it did with them goes into the result (printed with it, in a terminal, in CI's log and
+  // from the in-run hunt's child alike), not into a progress line that the next one overwrites.
   const aside = moveAside(options.root, options.db ? historyLeft(options.db, options.root) : [], { signals: true })
-  for (const line of [...asideLines(aside.moved, [], { runs: aside.runs }), ...changedLines(aside.changed)]) phase(line)
+  const files = [...asideLines(aside.moved, [], { runs: aside.runs }), ...changedLines(aside.changed)]
+  let found: { result: HuntResult } | undefined
   try {
-    return await huntWithExecutor(options, env, phase, { base, startedAt })
+    found = await huntWithExecutor(options, env, phase, { base, startedAt })
   } finally {
-    for (const line of asideLines([], aside.putBack())) process.stderr.write(`flakeseed: ${line}\n`)
+    files.push(...asideLines([], aside.putBack()))
+    if (!found) for (const line of files) process.stderr.write(`flakeseed: ${line}\n`)
   }
+  if (files.length) found.result.files = files
+  return found
 }
 
 /** What every recorded run of the project at `root` left (the newest record of a path wins); none without a history. */

@@ -69,12 +69,12 @@ describe('what later recorded runs left is moved aside too', () => {
     const project = exportProject()
     await failedThenReplayed(project)
     const before = snapshot(project)
-    const fixed = await project.runCli(['fix', '1', '--json', '--seeds', '2'])
+    const fixed = await project.runCli(['fix', '1', '--seeds', '2'])
     expect(fixed.code, fixed.output).toBe(0)
-    const json = JSON.parse(fixed.stdout) as FixJson
-    expect(json.unpatched).toEqual([])
-    expect(json.patches.map((p) => p.victim)).toEqual([VICTIM])
-    expect(json.patches[0]!.verified).toMatch(/^the failing order of run 1 fails without it and passes with it/)
+    expect(fixed.stdout).toContain(`patch for ${VICTIM}`)
+    expect(fixed.stdout).toMatch(/^verified: the failing order of run 1 fails without it and passes with it/m)
+    // Said in one line that stays, terminal or not (it was a progress line a terminal alone showed, and the next one overwrote).
+    expect(fixed.stderr).toContain('flakeseed: moved aside while the probes run, put back at the end: out.json (the tests of run 2 created it)')
     expect(snapshot(project)).toEqual(before)
   }, 120_000)
 
@@ -161,10 +161,12 @@ describe('hunt moves aside what the project’s recorded runs left', () => {
     const before = snapshot(project)
     const hunted = await project.runCli(['hunt', '--base', 'main', '--json', '--seeds', '0', '--repeat', '1'])
     expect([0, 1], hunted.output).toContain(hunted.code)
-    const json = JSON.parse(hunted.stdout) as { findings: Array<{ victim: string; polluters: string[] }>; unblamed: unknown[] }
+    const json = JSON.parse(hunted.stdout) as { findings: Array<{ victim: string; polluters: string[] }>; unblamed: unknown[]; files?: string[] }
     // With out.json there, the victim would fail in every order and nobody would be blamed.
     expect(json.unblamed, hunted.output).toEqual([])
     expect(json.findings.map((f) => [f.victim, f.polluters])).toEqual([[VICTIM, [WRITER]]])
+    // In the result, so the in-run hunt's child (whose stderr nobody sees) says it too.
+    expect(json.files).toEqual(['moved aside while the probes run, put back at the end: out.json (the tests of run 1 created it)'])
     expect(snapshot(project)).toEqual(before)
   }, 180_000)
 })
