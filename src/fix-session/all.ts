@@ -22,6 +22,7 @@ import { Store } from '../store/index.js'
 import { ALL_VICTIMS, savePatch } from '../store/patches.js'
 import { attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
 import { bisectVictim, causeKey, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
+import { brittleFirst, setterPatch, undoFor } from './setters.js'
 import { type Checks, verifyTogether } from './verify.js'
 
 export type FixAllOptions = Omit<FixSessionOptions, 'ref' | 'test'>
@@ -164,15 +165,31 @@ async function findAll(w: RunWork, ctx: Context): Promise<Array<{ run: number; f
   return found
 }
 
-/** One patch per cause, verified on its first victim's failing order with every victim's file checked; why not for the others. */
+/**
+ * One patch per cause, verified on its first victim's failing order with every victim's file
+ * checked; why not for the others. Brittle tests first, as plain `fix` does: a brittle test's
+ * patch also restores, after its setter, what the setter breaks for other victims (undoFor), and
+ * a group of those victims takes that patch instead of one of its own (the combination's check
+ * runs their failing orders all the same).
+ */
 async function patchGroups(works: RunWork[], ctx: Context): Promise<GroupPatch[]> {
   const groups = new Map<string, Array<{ w: RunWork; finding: Finding }>>()
   for (const w of works) for (const finding of w.findings) groups.set(causeKey(finding), [...(groups.get(causeKey(finding)) ?? []), { w, finding }])
   const patches: GroupPatch[] = []
-  const everyVictim = works.flatMap((w) => w.findings.map((f) => f.victim))
-  for (const members of groups.values()) {
+  const everyFinding = works.flatMap((w) => w.findings)
+  const byVictim = new Map(everyFinding.map((f) => [f.victim, f]))
+  const everyVictim = everyFinding.map((f) => f.victim)
+  const undone = new Map<string, string[]>()
+  for (const { members } of brittleFirst([...groups.values()].map((members) => ({ members, finding: members[0]!.finding })))) {
     const [{ w, finding }] = members as [{ w: RunWork; finding: Finding }]
     const victims = members.map((m) => m.finding.victim)
+    const taken = setterGroup(patches, members, byVictim, undone)
+    if (taken) {
+      taken.victims.push(...victims)
+      continue
+    }
+    const undo = undoFor(finding, everyFinding, w.facts.order)
+    if (undo.length) undone.set(finding.victim, undo)
     const attempt = await attemptFix({
       root: ctx.root,
       config: ctx.config,
@@ -184,11 +201,26 @@ async function patchGroups(works: RunWork[], ctx: Context): Promise<GroupPatch[]
       baseline: await baselineOf(w, ctx),
       alsoVictims: victims.slice(1),
       othersFix: new Set(everyVictim.filter((v) => !victims.includes(v))),
+      ...(undo.length ? { undo } : {}),
     })
     if ('patch' in attempt) patches.push({ ...attempt.patch, victims })
     else for (const victim of victims) ctx.unpatched!.push({ victim, why: attempt.why })
   }
   return patches
+}
+
+/** The brittle test's patch every member of the group would take (setterPatch, each in its own run's order), if any. */
+function setterGroup(
+  patches: readonly GroupPatch[],
+  members: ReadonlyArray<{ w: RunWork; finding: Finding }>,
+  byVictim: ReadonlyMap<string, Finding>,
+  undone: ReadonlyMap<string, readonly string[]>,
+): GroupPatch | undefined {
+  const attempts = patches.map((patch) => ({ patch }))
+  const taken = members.map((m) => setterPatch(attempts, byVictim, m.finding, undone, m.w.facts.order))
+  const first = taken[0]
+  if (!first || taken.some((t) => t !== first)) return undefined
+  return patches.find((p) => p === first)
 }
 
 /** Every leak of the group's findings (each what once), so one patch undoes what any of its victims read. */

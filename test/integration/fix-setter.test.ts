@@ -1,7 +1,8 @@
 // `flakeseed fix` for a brittle test whose setter sets the state up by a call (yup's
 // `setLocale(dict)`, which writes into an exported object): the brittle test repeats the call
 // itself and puts the state back after, and the setter's change is restored after the setter, as
-// one patch verified with both failures; a call that closes over a test-local variable gets none.
+// one patch verified with both failures (by `fix --all` too); a call that closes over a test-local
+// variable gets none.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -62,11 +63,12 @@ interface FixJson {
 }
 
 /** A recorded run where the brittle test ran before its setter and the setter before the english default: both fail. */
-async function failingRun(setterBody: readonly string[]): Promise<{ project: Project; seeds: string[] }> {
+async function failingRun(setterBody: readonly string[], extra: Record<string, string> = {}): Promise<{ project: Project; seeds: string[] }> {
   const project = createProject({
     'vitest.config.ts': config('', 'fileParallelism: false'),
     'src/locale.js': LOCALE,
     [FILE]: localeTest(setterBody),
+    ...extra,
   })
   const seeds = seedsWhere(ids, (o) => runsBefore(o, BRITTLE, SETTER) && runsBefore(o, SETTER, DEFAULT), 1)
   const others = seedsWhere(ids, () => true, 11)
@@ -144,6 +146,26 @@ describe('fix: a brittle test whose setter calls setLocale', () => {
       const run = await project.runVitest([], { FLAKESEED_SEED: seed })
       expect(run.code, `seed ${seed}: ${run.output}`).toBe(0)
     }
+  }, 300_000)
+
+  test('fix --all: the brittle test and its setter’s victim get the one two-part patch, verified together, as plain fix gives it', async () => {
+    // Two more tests elsewhere: flaky leaves out runs where most tests failed (2 of 3 here otherwise).
+    const other = { 'test/other.test.ts': "import { test } from 'vitest'\ntest('one', () => {})\ntest('two', () => {})\n" }
+    const { project } = await failingRun(["const german = { greeting: 'Hallo' }", 'setLocale(german)', "expect(messages.greeting).toBe('Hallo')"], other)
+    // A passing order too (english default, setter, brittle): both failures are flaky in the history.
+    const passing = seedsWhere(ids, (o) => runsBefore(o, DEFAULT, SETTER) && runsBefore(o, SETTER, BRITTLE), 1)[0]!
+    expect((await project.runVitest([], { FLAKESEED_SEED: passing })).code).toBe(0)
+    const before = treeHash(project)
+    const result = await project.runCli(['fix', '--all', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(0)
+    const json = JSON.parse(result.stdout) as { patches: Array<{ victims: string[]; diff: string }>; unpatched: unknown[]; combined?: { verified: string } }
+    expect(json.unpatched).toEqual([])
+    expect(json.patches.map((p) => [...p.victims].sort())).toEqual([[BRITTLE, DEFAULT].sort()])
+    expect(json.combined?.verified).toMatch(/^the failing orders of 2 victims \(run 1\) fail without it and pass with it; 1 file × 3 seeds pass$/)
+    // The same patch plain fix verifies for that run.
+    const plain = await project.runCliJson<FixJson>(['fix', '1', '--seeds', '2'])
+    expect(json.patches[0]!.diff).toBe(plain.patches[0]!.diff)
+    expect(treeHash(project)).toBe(before)
   }, 300_000)
 
   test('a setter call that closes over a test-local variable: no patch for the brittle test, and why', async () => {
