@@ -22,6 +22,8 @@ const GRACE_MS = 30_000
 export interface AutoBisect {
   findings: BisectReport[]
   left: Array<{ test: string; why: string }>
+  /** What the bisect said besides its findings (files it moved aside while it ran), a line each. */
+  notes?: string[]
   /** Set when the bisect itself could not run or answer (one warning line). */
   error?: string
   /** The patches verified for what it found (`fix`), with the command that applies them. */
@@ -54,7 +56,7 @@ export function autoBisect(options: AutoBisectOptions): Promise<AutoBisect> {
     commands: options.commands,
   }
   return runChild<ChildResult>(CHILD, session, { cwd: options.root, env: options.env, timeoutMs: options.budget * 1000 + GRACE_MS }).then((answer) =>
-    'error' in answer ? { findings: [], left: [], error: answer.error } : { findings: answer.findings, left: answer.left },
+    'error' in answer ? { findings: [], left: [], error: answer.error } : { findings: answer.findings, left: answer.left, notes: answer.notes ?? [] },
   )
 }
 

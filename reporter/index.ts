@@ -218,6 +218,7 @@ export class FlakeseedReporter implements Reporter {
     const result = await autoBisect({ root: this.vitest.config.root, runId, db: this.dbPath, budget, commands: this.commands(), env: this.session.env })
     await this.fixInJob(result, runId, budget - (Date.now() - started) / 1000)
     if (result.error) this.vitest.logger.warn(`flakeseed: the bisect in this job failed: ${result.error}`)
+    for (const line of result.notes ?? []) this.vitest.logger.log(`flakeseed: ${line}`)
     // A victim whose patch this job verified gets it below with the apply line: no command to verify it again.
     const patched = new Set((result.patches ?? []).map((p) => p.victim))
     for (const report of result.findings) this.vitest.logger.log(describeReport(patched.has(report.victim) ? { ...report, patchCommand: undefined } : report))

@@ -9,9 +9,12 @@ import { type BisectSessionOptions, runBisectSession } from './session.js'
 export interface ChildResult {
   findings: BisectReport[]
   left: Array<{ test: string; why: string }>
+  /** The session's notes (files moved aside and put back, ones taken as the user's): this process's stderr is nobody's to read. */
+  notes: string[]
 }
 
 await serveChild(async (options: BisectSessionOptions): Promise<ChildResult> => {
-  const result = await runBisectSession(options)
-  return { findings: result.findings.map(reportOf), left: result.left }
+  const notes: string[] = []
+  const result = await runBisectSession(options, { note: (line) => notes.push(line) })
+  return { findings: result.findings.map(reportOf), left: result.left, notes }
 })

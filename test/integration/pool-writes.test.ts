@@ -77,5 +77,7 @@ test('the bisect in the failing job, right after the run: the writer is the poll
   expect(run.stdout).toContain('flakeseed bisecting')
   expect(run.stdout).toMatch(/polluter +test\/a\.test\.ts > writer/)
   expect(run.stdout).not.toContain('independent')
+  // Said in the job's log, as the CLI's bisect says it (the bisect's own process has no reader).
+  expect(run.stdout).toContain("flakeseed: moved aside while the probes run, put back at the end: leftover.txt (the recorded run's tests created it)")
   expect(project.read('leftover.txt')).toBe('x')
 }, 180_000)
