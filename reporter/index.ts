@@ -228,7 +228,14 @@ export class FlakeseedReporter implements Reporter {
     if (result.left.length) {
       this.vitest.logger.log(`flakeseed: left unexplained: ${result.left.map((l) => `${l.test} (${l.why})`).join(', ')}`)
     }
-    for (const p of result.patches ?? []) this.vitest.logger.log(`flakeseed patch for ${p.victim}: ${p.remedy} (verified: ${p.verified})`)
+    // Victims that share a patch (one polluter's) get one line, as `fix` prints it and the job summary lists it.
+    type JobPatch = NonNullable<AutoBisect['patches']>[number]
+    const shared = new Map<string, JobPatch[]>()
+    for (const p of result.patches ?? []) shared.set(p.diff, [...(shared.get(p.diff) ?? []), p])
+    for (const [p, ...others] of shared.values() as Iterable<[JobPatch, ...JobPatch[]]>) {
+      const more = others.length ? ` (and ${others.map((o) => o.victim).join(', ')})` : ''
+      this.vitest.logger.log(`flakeseed patch for ${p.victim}${more}: ${p.remedy} (verified: ${p.verified})`)
+    }
     if (result.apply) this.vitest.logger.log(`apply: ${result.apply}`)
     return result
   }

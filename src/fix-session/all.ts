@@ -21,7 +21,7 @@ import { flakyWindow } from '../store/flaky.js'
 import { Store } from '../store/index.js'
 import { ALL_VICTIMS, savePatch } from '../store/patches.js'
 import { attemptFix, failingPlan, involvedFiles, otherCauses, type VerifiedPatch } from './attempt.js'
-import { bisectVictim, causeKey, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
+import { bisectVictim, causeKey, checkedFinding, type FixSessionOptions, type RunFacts, readFixRun, usableFinding } from './session.js'
 import { brittleFirst, setterPatch, undoFor } from './setters.js'
 import { type Checks, verifyTogether } from './verify.js'
 
@@ -156,7 +156,7 @@ async function findAll(w: RunWork, ctx: Context): Promise<Array<{ run: number; f
   const { run } = w.facts
   const found: Array<{ run: number; finding: Finding }> = []
   for (const victim of w.facts.victims) {
-    const stored = usableFinding(w.facts, victim)
+    const stored = usableFinding(w.facts, victim) ?? checkedFinding(w.facts, victim)
     ctx.options.onProgress?.(`${stored ? 'patching' : 'bisecting'} ${visible(idOf(victim))}`)
     const finding = stored ?? (await bisectVictim(w.facts, victim, await baselineOf(w, ctx)))
     if (!stored) found.push({ run: run.id, finding })

@@ -116,7 +116,7 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   try {
     const entries: Array<{ finding?: Finding; attempt?: Attempt }> = []
     for (const victim of facts.victims) {
-      const stored = usableFinding(facts, victim)
+      const stored = usableFinding(facts, victim) ?? checkedFinding(facts, victim)
       if (!stored && !options.bisect) {
         entries.push({ attempt: { victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` } })
         continue
@@ -178,7 +178,9 @@ async function patchFindings(
 ): Promise<void> {
   const done: Attempt[] = []
   const undone = new Map<string, string[]>()
-  for (const entry of brittleFirst(entries)) {
+  // Diagnosed victims before those only checked against their polluters (checkedFinding): those take their patch.
+  const diagnosedFirst = [...entries.filter((e) => e.finding?.leaks), ...entries.filter((e) => !e.finding?.leaks)]
+  for (const entry of brittleFirst(diagnosedFirst)) {
     const { finding } = entry
     if (!finding) continue
     // A victim of the same polluters as one already patched takes that patch; the combination's
@@ -362,6 +364,31 @@ export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | 
     cleaners: stored.cleaners,
     probes: stored.probes,
     leaks: stored.leaks,
+    fix: stored.fix,
+  }
+}
+
+/**
+ * A victim's stored finding that was checked against another victim's polluters, not bisected
+ * (the in-job bisect does that for a failure the same polluters explain): no leak was diagnosed
+ * for it, but when a victim of the same run has a usable finding of the same polluters, it can take
+ * that one's patch, and the run's combined check runs its failing order with it (no bisect again).
+ */
+export function checkedFinding(facts: RunFacts, victim: RecordedTest): Finding | undefined {
+  const stored = facts.findings.get(idOf(victim))
+  if (stored?.kind !== 'victim' || stored.leaks || !stored.polluters.length) return undefined
+  const ids = new Set(facts.order.map(idOf))
+  if (!stored.polluters.every((p) => ids.has(p))) return undefined
+  const key = causeKey(stored)
+  const diagnosed = facts.victims.some((v) => idOf(v) !== stored.victim && usableFinding(facts, v) && causeKey(usableFinding(facts, v)!) === key)
+  if (!diagnosed) return undefined
+  return {
+    victim: stored.victim,
+    kind: stored.kind,
+    polluters: stored.polluters,
+    stateSetters: stored.stateSetters,
+    cleaners: stored.cleaners,
+    probes: stored.probes,
     fix: stored.fix,
   }
 }

@@ -111,6 +111,12 @@ describe('one cause, many victims', () => {
     expect(run.code, run.output).toBe(1)
     expect(run.stdout.match(/checked, not bisected \(2 probes/g)).toHaveLength(2)
     expect(run.stdout).toContain(`1 polluter, 3 victims: fix once\n  polluter ${POLLUTER}\n`)
+    // The two checked victims take the bisected one's patch (no bisect of theirs, no leak of their own
+    // diagnosed), each failing order checked with it: one line for the three, as `fix` prints it.
+    expect(run.stdout.match(/^flakeseed patch for .*$/gm), run.stdout).toHaveLength(1)
+    expect(run.stdout).toMatch(
+      /^flakeseed patch for test\/[abc]\.test\.ts > uses real timers \(and test\/[abc]\.test\.ts > uses real timers, test\/[abc]\.test\.ts > uses real timers\): vi\.useRealTimers\(\) after each test in test\/polluter\.test\.ts \(verified: the failing orders of run \d+ of the 3 victims it fixes fail without it and pass with it; /m,
+    )
     const text = await project.runCli(['flaky'])
     expect(text.stdout).toContain('1 polluter, 3 victims: fix once')
     // The job summary says the same: each checked victim as checked, then the group.
