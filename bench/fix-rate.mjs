@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { LEAKS, PATCHED, SHOP } from '../test/fixtures/leaks.mjs'
+import { LEAKS, LOCALE, localeTest, PATCHED, SETTER_BODY, SHOP, TRANSLATE_TEST, TRANSLATOR } from '../test/fixtures/leaks.mjs'
 import { installApp, ROOT, runCommand, WORK } from './lib.mjs'
 
 const config = (test = '') =>
@@ -39,6 +39,16 @@ export const FIXTURES = [
   { name: 'one polluter, two leaks, each victim reads one', from: 'fix-victims.test.ts', ...PATCHED.twoLeaks },
   { name: 'exported object through a tsconfig paths alias', from: 'fix.test.ts', files: PATCHED.tsconfigPaths.files },
   { name: 'env, in a file holding a GitHub token', from: 'fix.test.ts', files: PATCHED.githubToken.files },
+  {
+    name: 'brittle: its setter calls setLocale (yup’s shape)',
+    from: 'fix-setter.test.ts',
+    files: { 'src/locale.js': LOCALE, 'test/locale.test.ts': localeTest(SETTER_BODY) },
+  },
+  {
+    name: 'a describe let reassigned and a spy’s call (i18next’s shape)',
+    from: 'fix-two-causes.test.ts',
+    files: { 'src/translator.js': TRANSLATOR, 'test/translate.test.js': TRANSLATE_TEST },
+  },
   { name: 'the example shop (cart.items)', from: 'examples/shop (docs.test.ts)', example: 'examples/shop' },
 ]
 

@@ -54,33 +54,3 @@ export function expectApplies(project: Project, diff: string): void {
   writeFileSync(path, diff)
   execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
 }
-
-/** i18next's shape: a describe's `let t` a sibling reassigns, and a call it leaves on a spy (fix-two-causes, fix-setup-call). */
-export const TRANSLATE_TEST = [
-  "import { beforeAll, describe, expect, it, vitest } from 'vitest'",
-  "import { Translator } from '../src/translator.js'",
-  '',
-  "describe('translate', () => {",
-  '  let t',
-  '  const loggerSpy = vitest.fn()',
-  '  beforeAll(() => {',
-  '    t = new Translator({ warn: loggerSpy, handler: true })',
-  '  })',
-  '',
-  "  describe('with a handler', () => {",
-  "    it('should not emit a warning', () => {",
-  "      t.translate('array')",
-  '      expect(loggerSpy).not.toHaveBeenCalled()',
-  '    })',
-  '  })',
-  '',
-  "  describe('without a handler', () => {",
-  "    it('should emit a warning', () => {",
-  '      t = new Translator({ warn: loggerSpy })',
-  "      t.translate('array')",
-  '      expect(loggerSpy).toHaveBeenCalled()',
-  '    })',
-  '  })',
-  '})',
-  '',
-].join('\n')

@@ -12,40 +12,9 @@ import { diffLines } from '../../src/fix/diff.js'
 import { runsBefore, seedsWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { config, createProject, type Project } from '../helpers/project.js'
+import { LOCALE, localeTest, SETTER_BODY } from '../fixtures/leaks.mjs'
 
 const FILE = 'test/locale.test.ts'
-const LOCALE = [
-  'export const messages = { greeting: "Hello", farewell: "Bye" }',
-  '',
-  'export function setLocale(custom) {',
-  '  for (const key of Object.keys(custom)) messages[key] = custom[key]',
-  '}',
-  '',
-].join('\n')
-
-/** The test file, with the setter's body as given. */
-function localeTest(setterBody: readonly string[]): string {
-  return [
-    "import { describe, expect, test } from 'vitest'",
-    "import { messages, setLocale } from '../src/locale.js'",
-    '',
-    "describe('locale', () => {",
-    "  test('greets in english by default', () => {",
-    "    expect(messages.greeting).toBe('Hello')",
-    '  })',
-    '',
-    "  test('sets a new locale', () => {",
-    ...setterBody.map((line) => `    ${line}`),
-    '  })',
-    '',
-    "  test('greets in the new locale', () => {",
-    "    expect(messages.greeting).toBe('Hallo')",
-    '  })',
-    '})',
-    '',
-  ].join('\n')
-}
-
 const ids = ['greets in english by default', 'sets a new locale', 'greets in the new locale'].map((n) => testId('', FILE, `locale > ${n}`))
 const [DEFAULT, SETTER, BRITTLE] = ids as [string, string, string]
 
@@ -81,7 +50,7 @@ async function failingRun(setterBody: readonly string[], extra: Record<string, s
 
 describe('fix: a brittle test whose setter calls setLocale', () => {
   test('a two-part patch (the call repeated in the brittle test, the change restored after the setter), verified with both failures, applied: 11 seeds pass', async () => {
-    const { project, seeds } = await failingRun(["const german = { greeting: 'Hallo' }", 'setLocale(german)', "expect(messages.greeting).toBe('Hallo')"])
+    const { project, seeds } = await failingRun(SETTER_BODY)
     const before = treeHash(project)
     const result = await project.runCli(['fix', 'last', '--json'])
     expect(result.code, result.output).toBe(0)
@@ -101,7 +70,7 @@ describe('fix: a brittle test whose setter calls setLocale', () => {
     expect(treeHash(project)).toBe(before)
 
     // Both parts, and nothing else in the file moved: only the vitest import line is rewritten.
-    const text = localeTest(["const german = { greeting: 'Hallo' }", 'setLocale(german)', "expect(messages.greeting).toBe('Hallo')"])
+    const text = localeTest(SETTER_BODY)
     const path = join(project.dir, '..', `${Date.now()}.diff`)
     writeFileSync(path, patch!.diff)
     execFileSync('git', ['apply', '--check', path], { cwd: project.dir, stdio: 'pipe' })
@@ -151,7 +120,7 @@ describe('fix: a brittle test whose setter calls setLocale', () => {
   test('fix --all: the brittle test and its setter’s victim get the one two-part patch, verified together, as plain fix gives it', async () => {
     // Two more tests elsewhere: flaky leaves out runs where most tests failed (2 of 3 here otherwise).
     const other = { 'test/other.test.ts': "import { test } from 'vitest'\ntest('one', () => {})\ntest('two', () => {})\n" }
-    const { project } = await failingRun(["const german = { greeting: 'Hallo' }", 'setLocale(german)', "expect(messages.greeting).toBe('Hallo')"], other)
+    const { project } = await failingRun(SETTER_BODY, other)
     // A passing order too (english default, setter, brittle): both failures are flaky in the history.
     const passing = seedsWhere(ids, (o) => runsBefore(o, DEFAULT, SETTER) && runsBefore(o, SETTER, BRITTLE), 1)[0]!
     expect((await project.runVitest([], { FLAKESEED_SEED: passing })).code).toBe(0)

@@ -12,22 +12,9 @@ import { diffLines } from '../../src/fix/diff.js'
 import { runsBefore, seedsWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { config, createProject } from '../helpers/project.js'
-import { TRANSLATE_TEST as CODE } from '../helpers/fix.js'
+import { TRANSLATE_TEST as CODE, TRANSLATOR } from '../fixtures/leaks.mjs'
 
 const FILE = 'test/translate.test.js'
-const TRANSLATOR = [
-  'export class Translator {',
-  '  constructor(options) {',
-  '    this.options = options',
-  '  }',
-  '  translate(key) {',
-  "    if (!this.options.handler) this.options.warn('accessing an object')",
-  '    return key',
-  '  }',
-  '}',
-  '',
-].join('\n')
-
 const VITEST_MAJOR = Number.parseInt((createRequire(import.meta.url)('vitest/package.json') as { version: string }).version, 10)
 
 test("a reassigned describe let and a spy's call: one patch restores both, verified; applied, 11 seeds pass", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest'
 import type { Finding } from '../../src/core/model.js'
 import { type PatchInput, planPatches, type Remedy } from '../../src/fix/types.js'
-import { TRANSLATE_TEST as CODE } from '../helpers/fix.js'
+import { TRANSLATE_TEST as CODE } from '../fixtures/leaks.mjs'
 
 const ROOT = '/project'
 const LEAK = 'src/locale.ts: messages.greeting'
