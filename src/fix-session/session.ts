@@ -356,16 +356,13 @@ export function usableFinding(facts: RunFacts, victim: RecordedTest): Finding | 
   if (!stored || (stored.kind !== 'victim' && stored.kind !== 'brittle')) return undefined
   const ids = new Set(facts.order.map(idOf))
   if (stored.kind === 'victim' && (!stored.leaks || !stored.polluters.every((p) => ids.has(p)))) return undefined
-  return {
-    victim: stored.victim,
-    kind: stored.kind,
-    polluters: stored.polluters,
-    stateSetters: stored.stateSetters,
-    cleaners: stored.cleaners,
-    probes: stored.probes,
-    leaks: stored.leaks,
-    fix: stored.fix,
-  }
+  return findingOf(stored)
+}
+
+/** The finding a stored row holds, as fix works with it. */
+function findingOf(stored: StoredFinding): Finding {
+  const { victim, kind, polluters, stateSetters, cleaners, probes, leaks, fix } = stored
+  return { victim, kind, polluters, stateSetters, cleaners, probes, leaks, fix }
 }
 
 /**
@@ -381,16 +378,7 @@ export function checkedFinding(facts: RunFacts, victim: RecordedTest): Finding |
   if (!stored.polluters.every((p) => ids.has(p))) return undefined
   const key = causeKey(stored)
   const diagnosed = facts.victims.some((v) => idOf(v) !== stored.victim && usableFinding(facts, v) && causeKey(usableFinding(facts, v)!) === key)
-  if (!diagnosed) return undefined
-  return {
-    victim: stored.victim,
-    kind: stored.kind,
-    polluters: stored.polluters,
-    stateSetters: stored.stateSetters,
-    cleaners: stored.cleaners,
-    probes: stored.probes,
-    fix: stored.fix,
-  }
+  return diagnosed ? findingOf(stored) : undefined
 }
 
 /**
