@@ -3,7 +3,7 @@
 // verified patch or why none (src/fix-session/attempt.ts). The CLI (cli/fix.ts) prints and applies;
 // the in-job fix (src/fix-session/child.ts) sends the patches back to the reporter.
 import { bisect } from '../bisect/coordinator.js'
-import { bisectCommand, type CommandOptions, replayCommand } from '../core/commands.js'
+import { bisectCommand, type CommandOptions, fixCommand, replayCommand } from '../core/commands.js'
 import { DEFAULT_BISECT_REPEAT } from '../core/defaults.js'
 import { FlakeseedError } from '../core/errors.js'
 import { plural, visible } from '../core/format.js'
@@ -113,10 +113,14 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   const findings = new Map<string, Finding>()
   // A victim that took another's patch (same polluters) → that victim.
   const shared = new Map<string, string>()
+  // Victims whose finding was only checked against another's polluters (checkedFinding).
+  const checked = new Set<string>()
   try {
     const entries: Array<{ finding?: Finding; attempt?: Attempt }> = []
     for (const victim of facts.victims) {
-      const stored = usableFinding(facts, victim) ?? checkedFinding(facts, victim)
+      const usable = usableFinding(facts, victim)
+      const stored = usable ?? checkedFinding(facts, victim)
+      if (stored && !usable) checked.add(stored.victim)
       if (!stored && !options.bisect) {
         entries.push({ attempt: { victim: idOf(victim), why: `not bisected yet: ${bisectCommand(run.id, { test: idOf(victim), ...options.commands })}` } })
         continue
@@ -148,9 +152,16 @@ export async function runFixSession(facts: RunFacts, options: FixSessionOptions)
   }
   save(options, run, found, attempts)
   const changed = changedNote(aside.changed)
+  // A victim only checked against another's polluters had no leak of its own diagnosed: when the
+  // shared patch does not fix it, its own bisect, then a fix of it alone, is the way to its own patch.
+  const own = (a: { victim: string; why: string }) => {
+    if (!checked.has(a.victim)) return a.why
+    const test = { test: a.victim, ...options.commands }
+    return `${a.why}; it was checked against another victim's polluters, not bisected: ${bisectCommand(run.id, test)} diagnoses its own leak, then ${fixCommand(run.id, test)} tries a patch of its own`
+  }
   return {
     patches: attempts.flatMap((a) => ('patch' in a ? [a.patch] : [])),
-    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: changed ? `${a.why}; ${changed}` : a.why }] : [])),
+    unpatched: attempts.flatMap((a) => ('why' in a ? [{ victim: a.victim, why: changed ? `${own(a)}; ${changed}` : own(a) }] : [])),
   }
 }
 

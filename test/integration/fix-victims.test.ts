@@ -2,12 +2,13 @@
 // fixes with --all): victims of one polluter share its patch, each patch is checked with the others'
 // failures left to them, then all are verified together; a victim that no longer runs in the
 // replayed order is unpatched with why while the others get their patch. And one polluter whose
-// two victims read two different leaks: the shared patch is claimed for the one it fixes.
+// two victims read two different leaks: the shared patch is claimed for the one it fixes; when a bisect
+// only checked the second, its why gives the bisect and the fix that lead to its own patch.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { testId } from '../../src/core/names.js'
-import { runsBefore, describeSeeds as seedsOf, seedsWhere } from '../helpers/cli.js'
+import { paste, runsBefore, describeSeeds as seedsOf, seedsWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { expectApplies, type FixJson } from '../helpers/fix.js'
 import { config, createProject } from '../helpers/project.js'
@@ -102,4 +103,31 @@ describe('fix of a run with several victims', () => {
     expect(treeHash(project)).toBe(before)
     expectApplies(project, patch!.diff)
   })
+
+  test('the same after a bisect that only checked the second victim against the first’s polluters: its why gives the bisect that diagnoses its own leak and the fix that then patches it', async () => {
+    const file = 'test/shop.test.ts'
+    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
+    const ids = names.map((n) => testId('', file, n))
+    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const bisected = await project.runCli(['bisect', 'last', '--repeat', '1'])
+    expect(bisected.stdout).toContain('checked, not bisected')
+    const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
+    expect(result.code, result.output).toBe(1)
+    const json = JSON.parse(result.stdout) as FixJson
+    expect(json.patches).toHaveLength(1)
+    const other = json.patches[0]!.victim === ids[1] ? ids[2]! : ids[1]!
+    const why = json.unpatched.find((u) => u.victim === other)?.why ?? ''
+    const commands =
+      /not bisected: (npx flakeseed bisect 1 --test .+) diagnoses its own leak, then (npx flakeseed fix 1 --test .+) tries a patch of its own$/.exec(why)
+    expect(commands, why).not.toBeNull()
+    // Pasted as printed: the bisect diagnoses the other leak, and the fix of that victim alone patches it.
+    expect(paste(project, commands![1]!).code).toBe(1)
+    const own = paste(project, `${commands![2]!} --json --seeds 2`)
+    expect(own.code, own.out).toBe(0)
+    const patched = JSON.parse(own.out) as FixJson
+    expect(patched.patches.map((p) => p.victim)).toEqual([other])
+    expect(patched.patches[0]!.verified).toMatch(/^the failing order of run 1 fails without it and passes with it/)
+  }, 300_000)
 })
