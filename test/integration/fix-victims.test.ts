@@ -11,11 +11,21 @@ import { testId } from '../../src/core/names.js'
 import { paste, runsBefore, describeSeeds as seedsOf, seedsWhere } from '../helpers/cli.js'
 import { treeHash } from '../helpers/files.js'
 import { expectApplies, type FixJson } from '../helpers/fix.js'
-import { config, createProject } from '../helpers/project.js'
+import { config, createProject, type Project } from '../helpers/project.js'
 import { PATCHED, SHOP as FILE } from '../fixtures/leaks.mjs'
 
 /** Seeds under which the fixture's describes run in an order `ok` accepts. */
 const describeSeeds = (ok: (order: string[]) => boolean, count: number): string[] => seedsOf(FILE, ['euro zone', 'french', 'shop'], ok, count)
+
+/** PATCHED.twoLeaks recorded under a seed where the polluter runs before both victims (run 1 fails both). */
+async function twoLeaksRun(): Promise<{ project: Project; ids: string[] }> {
+  const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
+  const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
+  const ids = names.map((n) => testId('', FILE, n))
+  const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
+  expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+  return { project, ids }
+}
 
 describe('fix of a run with several victims', () => {
   test('plain fix of the same failing run: victims of one polluter share its patch (printed once), each patch checked with the others’ failures left to them, then all verified together; --apply merges them into the file', async () => {
@@ -73,12 +83,7 @@ describe('fix of a run with several victims', () => {
   }, 300_000)
 
   test('one polluter, two victims of two different leaks: the shared patch fixes one, is claimed for it, and the other says why', async () => {
-    const file = 'test/shop.test.ts'
-    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
-    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
-    const ids = names.map((n) => testId('', file, n))
-    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
-    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const { project, ids } = await twoLeaksRun()
     const before = treeHash(project)
     const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
     expect(result.code, result.output).toBe(1)
@@ -105,12 +110,7 @@ describe('fix of a run with several victims', () => {
   })
 
   test('the same after a bisect that only checked the second victim against the first’s polluters: its why gives the bisect that diagnoses its own leak and the fix that then patches it', async () => {
-    const file = 'test/shop.test.ts'
-    const names = ['shop > moves to france', 'shop > prices in dollars by default', 'shop > speaks english by default', 'shop > idle']
-    const project = createProject({ 'vitest.config.ts': config('', 'fileParallelism: false'), ...PATCHED.twoLeaks.files })
-    const ids = names.map((n) => testId('', file, n))
-    const [seed] = seedsWhere(ids, (o) => runsBefore(o, ids[0]!, ids[1]!) && runsBefore(o, ids[0]!, ids[2]!), 1)
-    expect((await project.runVitest([], { FLAKESEED_SEED: seed! })).code).toBe(1)
+    const { project, ids } = await twoLeaksRun()
     const bisected = await project.runCli(['bisect', 'last', '--repeat', '1'])
     expect(bisected.stdout).toContain('checked, not bisected')
     const result = await project.runCli(['fix', 'last', '--json', '--seeds', '2'])
